@@ -1,0 +1,234 @@
+//! The command line: `autoposter demo` and `autoposter bench fleet`, their flags and defaults,
+//! the runtime each runs on, and exit codes (0 ok, 1 refused by the engine, 2 bad flags).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::demo::{self, DemoArgs};
+use crate::engine::fleet::{self, FleetArgs};
+use crate::schedule::{Mode, Plan};
+
+/// Posts a customer's announcement into their Telegram groups, on an exact schedule.
+#[derive(Debug, Parser)]
+#[command(name = "autoposter", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the engine on simulated accounts and groups with an in-memory database and prints
+    /// every post as it happens. No credentials needed.
+    Demo(DemoFlags),
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        which: Bench,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Bench {
+    /// The engine at fleet scale on the simulated transport: lateness, CPU, memory.
+    Fleet(FleetFlags),
+}
+
+/// The execution mode on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Starter,
+    Enterprise,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Mode {
+        match m {
+            ModeArg::Starter => Mode::Starter,
+            ModeArg::Enterprise => Mode::Enterprise,
+        }
+    }
+}
+
+/// The plan on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanArg {
+    Starter,
+    Enterprise,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoFlags {
+    /// Execution mode.
+    #[arg(long, value_enum, default_value = "starter")]
+    pub mode: ModeArg,
+    /// The demo customer's plan (by default the plan of --mode); the plan decides the mode,
+    /// so asking for the other mode is refused.
+    #[arg(long, value_enum)]
+    pub plan: Option<PlanArg>,
+    /// Simulated accounts (sessions).
+    #[arg(long, default_value_t = 2)]
+    pub accounts: usize,
+    /// Simulated groups each account posts to.
+    #[arg(long, default_value_t = 3)]
+    pub groups: usize,
+    /// Seconds between two posts of one account (raised to 3 if lower).
+    #[arg(long, default_value_t = 3.0, allow_negative_numbers = true)]
+    pub delay_between_posts: f64,
+    /// Seconds between the end of a cycle and the start of the next.
+    #[arg(long, default_value_t = 5.0, allow_negative_numbers = true)]
+    pub delay_between_cycles: f64,
+    /// STARTER cycle length in minutes (fractions allowed).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub cycle_minutes: f64,
+    /// Cycles to run before stopping.
+    #[arg(long, default_value_t = 2)]
+    pub cycles: u32,
+    /// Simulated send time in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// One JSON object per line per post, then a summary line.
+    #[arg(long)]
+    pub json: bool,
+    /// Run on a virtual clock that jumps from one post to the next: the same schedule,
+    /// printed at once, every post exactly on time. For previews and tests.
+    #[arg(long)]
+    pub virtual_clock: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetFlags {
+    #[arg(long, default_value_t = 1000)]
+    pub users: usize,
+    #[arg(long, default_value_t = 10)]
+    pub accounts_per_user: usize,
+    #[arg(long, default_value_t = 20)]
+    pub groups: usize,
+    /// Seconds between two posts of one account.
+    #[arg(long, default_value_t = 3.0, allow_negative_numbers = true)]
+    pub delay: f64,
+    /// Seconds between cycles.
+    #[arg(long, default_value_t = 5.0, allow_negative_numbers = true)]
+    pub delay_between_cycles: f64,
+    #[arg(long, value_enum, default_value = "enterprise")]
+    pub mode: ModeArg,
+    /// STARTER cycle length in minutes.
+    #[arg(long, default_value_t = 15.0, allow_negative_numbers = true)]
+    pub cycle_minutes: f64,
+    /// Simulated send time in milliseconds.
+    #[arg(long, default_value_t = 50)]
+    pub latency_ms: u64,
+    /// Customers start at random moments within this many seconds.
+    #[arg(long, default_value_t = 3.0, allow_negative_numbers = true)]
+    pub spread: f64,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 60.0, allow_negative_numbers = true)]
+    pub duration: f64,
+    /// Write the post log to this (new) SQLite file instead of memory.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// One final JSON line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the parsed command and returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Demo(flags) => run_demo(flags),
+        Command::Bench {
+            which: Bench::Fleet(flags),
+        } => run_fleet(flags),
+    }
+}
+
+fn runtime(virtual_clock: bool) -> tokio::runtime::Runtime {
+    let built = if virtual_clock {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    };
+    built.expect("the tokio runtime starts")
+}
+
+fn run_demo(f: DemoFlags) -> i32 {
+    let args = DemoArgs {
+        mode: f.mode.into(),
+        plan: f.plan.map(|p| match p {
+            PlanArg::Starter => Plan::Starter,
+            PlanArg::Enterprise => Plan::Enterprise,
+        }),
+        accounts: f.accounts,
+        groups: f.groups,
+        delay_between_posts: f.delay_between_posts,
+        delay_between_cycles: f.delay_between_cycles,
+        cycle_minutes: f.cycle_minutes,
+        cycles: f.cycles,
+        json: f.json,
+        latency_ms: f.latency_ms,
+    };
+    match runtime(f.virtual_clock).block_on(demo::run(&args)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn run_fleet(f: FleetFlags) -> i32 {
+    let args = FleetArgs {
+        users: f.users,
+        accounts_per_user: f.accounts_per_user,
+        groups: f.groups,
+        delay: f.delay,
+        delay_between_cycles: f.delay_between_cycles,
+        mode: f.mode.into(),
+        cycle_minutes: f.cycle_minutes,
+        latency_ms: f.latency_ms,
+        spread: f.spread,
+        duration: f.duration,
+        db: f.db,
+        json: f.json,
+    };
+    match runtime(false).block_on(fleet::run(&args)) {
+        Ok(report) if args.json => {
+            println!("{}", serde_json::to_string(&report).expect("report serializes"));
+            0
+        }
+        Ok(r) => {
+            println!(
+                "fleet: {} users × {} accounts × {} groups, {} mode, {} s, post log on {}\n\
+                 posts {} (logged {}), lateness p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, max {:.3} ms\n\
+                 cpu {:.2} s (set-up {:.2} s), peak RSS {:.1} MB",
+                r.users,
+                args.accounts_per_user,
+                args.groups,
+                r.mode,
+                r.duration_s,
+                r.database,
+                r.posts,
+                r.logged,
+                r.p50_ms,
+                r.p99_ms,
+                r.p999_ms,
+                r.max_ms,
+                r.cpu_s,
+                r.setup_cpu_s,
+                r.peak_rss_mb
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            match e {
+                fleet::FleetError::Engine(_) => 1,
+                _ => 2,
+            }
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! The engine: the only code that sleeps or reads the clock. The scheduler part ([`Engine`])
+//! keeps one loop per running customer that only triggers cycles, one at a time; the worker
+//! part ([`Engine::run_cycle`]) owns all timing inside a cycle: it captures the cycle start,
+//! re-reads the settings, lays out this cycle's offsets with [`crate::schedule`], runs the
+//! sessions concurrently, and reports when the last one ended. Stop is a cancellation that
+//! every wait listens to, so it takes effect at once, mid-sleep included.
+
+pub mod clock;
+pub mod fleet;
+mod worker;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::schedule::{self, Mode, NotReady, Readiness};
+use crate::store::postlog::{PostLog, PostLogTask, WriterStats};
+use crate::store::{Snapshot, Store, StoreError};
+use crate::telegram::{Outcome, Transport};
+
+pub use clock::Clock;
+pub use worker::{CycleReport, SessionSpan};
+
+/// Why the engine refused or ended something.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("no such customer: {0}")]
+    NoCustomer(i64),
+    #[error(transparent)]
+    NotReady(#[from] NotReady),
+    #[error("customer {0} is already running")]
+    AlreadyRunning(i64),
+    #[error("customer {0} is not running")]
+    NotRunning(i64),
+    #[error("a cycle of customer {0} is already in progress")]
+    CycleInProgress(i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One post (or skipped slot) as it happened.
+#[derive(Clone, Debug)]
+pub struct PostEvent {
+    pub customer_id: i64,
+    pub cycle_seq: i64,
+    /// The start of the cycle this post belongs to.
+    pub cycle_start: Instant,
+    pub session: usize,
+    pub account_id: i64,
+    pub group_id: i64,
+    /// When the post was due.
+    pub target: Instant,
+    /// When the send started; `None` for a skipped slot.
+    pub sent_at: Option<Instant>,
+    /// `sent_at - target` (zero when early, which never happens).
+    pub lateness: Duration,
+    /// `None` for a skipped slot.
+    pub outcome: Option<Outcome>,
+    /// Why a slot was skipped.
+    pub skipped: Option<&'static str>,
+}
+
+/// Hooks for whoever wants to watch the engine (the demo's printer, the benchmark's
+/// histogram, the bot's notifications). Called on the engine's tasks: keep them quick.
+pub trait Observer: Send + Sync + 'static {
+    fn post(&self, _event: &PostEvent) {}
+    fn cycle_finished(&self, _customer_id: i64, _report: &CycleReport) {}
+    /// The engine stopped the customer by itself (plan expired, settings became invalid, …).
+    fn customer_stopped(&self, _customer_id: i64, _reason: &EngineError) {}
+}
+
+/// What a successful start tells the caller.
+#[derive(Clone, Debug)]
+pub struct Started {
+    /// The first cycle's start; its first post is due at `first_cycle_at + offsets[0]` = now.
+    pub first_cycle_at: Instant,
+    /// Unix ms of the first post.
+    pub first_post_at_ms: i64,
+    /// The floor warning, when the delay between posts was raised.
+    pub warning: Option<String>,
+}
+
+struct Running {
+    /// Tells this start apart from a later start of the same customer.
+    generation: u64,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+pub(crate) struct Shared {
+    store: Store,
+    transport: Arc<dyn Transport>,
+    postlog: PostLog,
+    clock: Clock,
+    observer: Option<Arc<dyn Observer>>,
+    running: Mutex<HashMap<i64, Running>>,
+    generation: AtomicU64,
+    in_cycle: Mutex<HashSet<i64>>,
+}
+
+/// The engine. Cheap to clone; all clones drive the same customers.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+}
+
+/// The post-log writer, handed back by [`Engine::new`] so the owner can drain it at exit.
+pub struct EngineTasks {
+    postlog: PostLogTask,
+}
+
+impl EngineTasks {
+    /// Writes the rest of the post log and stops its writer. Call after [`Engine::shutdown`].
+    pub async fn finish(self) -> WriterStats {
+        self.postlog.finish().await
+    }
+}
+
+impl Engine {
+    /// An engine over `store`, posting through `transport`.
+    pub fn new(
+        store: Store,
+        transport: Arc<dyn Transport>,
+        observer: Option<Arc<dyn Observer>>,
+    ) -> (Engine, EngineTasks) {
+        let (postlog, task) = PostLog::start(store.clone());
+        let shared = Arc::new(Shared {
+            store,
+            transport,
+            postlog,
+            clock: Clock::start(),
+            observer,
+            running: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            in_cycle: Mutex::new(HashSet::new()),
+        });
+        (Engine { shared }, EngineTasks { postlog: task })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// Starts posting for the customer after the same checks every cycle runs; the first
+    /// cycle starts now. `requested` is a mode the customer asked for: only the plan's passes.
+    pub async fn start(
+        &self,
+        customer_id: i64,
+        requested: Option<Mode>,
+    ) -> Result<Started, EngineError> {
+        if self.is_running(customer_id) {
+            return Err(EngineError::AlreadyRunning(customer_id));
+        }
+        let snapshot = self.load(customer_id).await?;
+        let now = Instant::now();
+        let plan = schedule::check_ready(&readiness(
+            &snapshot,
+            self.shared.clock.wall_ms(now),
+            requested,
+        ))?;
+        self.shared.store.set_running(customer_id, true).await?;
+        let stop = CancellationToken::new();
+        let mut running = self.shared.running.lock().expect("engine lock");
+        if running.contains_key(&customer_id) {
+            return Err(EngineError::AlreadyRunning(customer_id));
+        }
+        let generation = self.shared.generation.fetch_add(1, Ordering::Relaxed);
+        let task = tokio::spawn(customer_loop(
+            self.clone(),
+            customer_id,
+            requested,
+            now,
+            (generation, stop.clone()),
+        ));
+        running.insert(
+            customer_id,
+            Running {
+                generation,
+                stop,
+                task,
+            },
+        );
+        Ok(Started {
+            first_cycle_at: now,
+            first_post_at_ms: self.shared.clock.wall_ms(now + plan.offsets[0]),
+            warning: plan.warning(),
+        })
+    }
+
+    /// Stops the customer and returns once the engine has stopped it: no post starts after
+    /// this returns. A send already under way is awaited and logged, not abandoned.
+    pub async fn stop(&self, customer_id: i64) -> Result<(), EngineError> {
+        let running = self
+            .shared
+            .running
+            .lock()
+            .expect("engine lock")
+            .remove(&customer_id);
+        self.shared.store.set_running(customer_id, false).await?;
+        let Some(running) = running else {
+            return Err(EngineError::NotRunning(customer_id));
+        };
+        running.stop.cancel();
+        let _ = running.task.await;
+        Ok(())
+    }
+
+    /// Stops every customer (in parallel) and waits until the post log holds every post.
+    /// Customers stay marked running in the store, so the next engine resumes them.
+    pub async fn shutdown(&self) {
+        let all: Vec<Running> = self
+            .shared
+            .running
+            .lock()
+            .expect("engine lock")
+            .drain()
+            .map(|(_, r)| r)
+            .collect();
+        for r in &all {
+            r.stop.cancel();
+        }
+        for r in all {
+            let _ = r.task.await;
+        }
+        self.shared.postlog.flush().await;
+    }
+
+    /// Starts every customer the store marks running (after a restart).
+    pub async fn resume(&self) -> Result<usize, EngineError> {
+        let mut started = 0;
+        for id in self.shared.store.running_customers().await? {
+            match self.start(id, None).await {
+                Ok(_) => started += 1,
+                Err(e) => tracing::warn!(customer_id = id, error = %e, "not resumed"),
+            }
+        }
+        Ok(started)
+    }
+
+    pub fn is_running(&self, customer_id: i64) -> bool {
+        self.shared
+            .running
+            .lock()
+            .expect("engine lock")
+            .contains_key(&customer_id)
+    }
+
+    /// How many customers are running.
+    pub fn running_count(&self) -> usize {
+        self.shared.running.lock().expect("engine lock").len()
+    }
+
+    /// Waits until every post recorded so far is in the store.
+    pub async fn flush(&self) {
+        self.shared.postlog.flush().await;
+    }
+
+    /// Runs one whole cycle of the customer starting at `cycle_start` (usually now) and
+    /// returns its report; the step the scheduler repeats, callable on its own.
+    pub async fn run_cycle(
+        &self,
+        customer_id: i64,
+        requested: Option<Mode>,
+        cycle_start: Instant,
+        stop: &CancellationToken,
+    ) -> Result<CycleReport, EngineError> {
+        let _guard = CycleGuard::enter(&self.shared, customer_id)?;
+        worker::run_cycle(&self.shared, customer_id, requested, cycle_start, stop).await
+    }
+
+    async fn load(&self, customer_id: i64) -> Result<Snapshot, EngineError> {
+        self.shared
+            .store
+            .snapshot(customer_id)
+            .await?
+            .ok_or(EngineError::NoCustomer(customer_id))
+    }
+
+    /// Forgets a customer whose loop ended by itself; a newer start's entry is left alone.
+    fn forget(&self, customer_id: i64, generation: u64) {
+        let mut running = self.shared.running.lock().expect("engine lock");
+        if running
+            .get(&customer_id)
+            .is_some_and(|r| r.generation == generation)
+        {
+            running.remove(&customer_id);
+        }
+    }
+}
+
+/// The between-cycle loop of one customer: it only triggers cycles. The worker reports when
+/// the cycle's last session ended; the next cycle is due `delay_between_cycles` after that.
+async fn customer_loop(
+    engine: Engine,
+    customer_id: i64,
+    requested: Option<Mode>,
+    first: Instant,
+    (generation, stop): (u64, CancellationToken),
+) {
+    let mut due = first;
+    loop {
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => break,
+            _ = tokio::time::sleep_until(due) => {}
+        }
+        match engine
+            .run_cycle(customer_id, requested, Instant::now(), &stop)
+            .await
+        {
+            Ok(report) if report.completed => due = report.ended + report.delay_between_cycles,
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(customer_id, error = %e, "customer stopped by the engine");
+                if let Err(store) = engine.shared.store.set_running(customer_id, false).await {
+                    tracing::error!(customer_id, error = %store, "could not record the stop");
+                }
+                if let Some(observer) = &engine.shared.observer {
+                    observer.customer_stopped(customer_id, &e);
+                }
+                engine.forget(customer_id, generation);
+                break;
+            }
+        }
+    }
+}
+
+/// The start check's inputs from a snapshot.
+fn readiness(snapshot: &Snapshot, now_ms: i64, requested: Option<Mode>) -> Readiness<'_> {
+    Readiness {
+        plan: snapshot.plan.map(|g| (g.plan, g.expires_at)),
+        now_ms,
+        requested,
+        settings: snapshot.settings.as_ref(),
+        has_message: snapshot
+            .message_html
+            .as_deref()
+            .is_some_and(|m| !m.trim().is_empty()),
+        accounts: snapshot.accounts.len(),
+        groups: snapshot.groups.len(),
+    }
+}
+
+/// Holds "a cycle of this customer is running"; two cycles of one customer never overlap.
+struct CycleGuard<'a> {
+    shared: &'a Shared,
+    customer_id: i64,
+}
+
+impl<'a> CycleGuard<'a> {
+    fn enter(shared: &'a Shared, customer_id: i64) -> Result<Self, EngineError> {
+        if !shared
+            .in_cycle
+            .lock()
+            .expect("engine lock")
+            .insert(customer_id)
+        {
+            return Err(EngineError::CycleInProgress(customer_id));
+        }
+        Ok(CycleGuard {
+            shared,
+            customer_id,
+        })
+    }
+}
+
+impl Drop for CycleGuard<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .in_cycle
+            .lock()
+            .expect("engine lock")
+            .remove(&self.customer_id);
+    }
+}

@@ -1,0 +1,21 @@
+//! autoposter: posts a customer's announcement into the Telegram groups they belong to, from
+//! their own accounts, on the exact schedule of the STARTER/ENTERPRISE timing model.
+//!
+//! Crate map (each module's own `//!` says more):
+//! - [`schedule`] — PURE: plans and modes, the 3 s floor, validated settings, per-cycle
+//!   offsets, STARTER feasibility, start checks, what an outcome means for a session.
+//! - [`engine`] — the only code that sleeps or reads the clock: the scheduler (one loop per
+//!   running customer, triggers cycles), the worker (owns all timing inside a cycle) and the
+//!   fleet benchmark (`autoposter bench fleet`).
+//! - [`telegram`] — the seam to Telegram: a small trait, typed outcomes, and the simulated
+//!   transport.
+//! - [`store`] — all SQL (SQLite or PostgreSQL through sqlx Any) and the batched post log.
+//! - [`demo`] — `autoposter demo`: the engine on simulated accounts, printed as it runs.
+//! - [`cli`] — the command line: flags, runtimes and exit codes.
+
+pub mod cli;
+pub mod demo;
+pub mod engine;
+pub mod schedule;
+pub mod store;
+pub mod telegram;

@@ -1,0 +1,15 @@
+//! The `autoposter` binary: parses the command line, sets up logging, hands over to the library.
+
+use clap::Parser;
+
+fn main() {
+    let cli = autoposter::cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    std::process::exit(autoposter::cli::run(cli));
+}

@@ -1,0 +1,907 @@
+//! The pure scheduling core: plans and the mode each forces, the 3 s delay floor, validated
+//! settings, per-cycle session offsets, the STARTER feasibility rule and what a post's outcome
+//! means for the rest of a session.
+//!
+//! Nothing here is async, reads a clock or does I/O. Every function takes what it needs
+//! (counts, durations, "now" as a number) and returns a decision; the engine carries it out.
+//! All arithmetic is on integers (milliseconds for settings, nanoseconds for offsets), so no
+//! value can overflow, round differently across cycles or turn into NaN.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The least time between two posts of one account, in both modes (the seed's FIX 4).
+pub const MIN_DELAY_BETWEEN_POSTS: Duration = Duration::from_secs(3);
+/// The largest accepted delay between posts: one day.
+pub const MAX_DELAY_BETWEEN_POSTS: Duration = Duration::from_secs(24 * 3600);
+/// The largest accepted delay between cycles: one week.
+pub const MAX_DELAY_BETWEEN_CYCLES: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The largest accepted STARTER cycle length: one week (10 080 minutes).
+pub const MAX_CYCLE_LENGTH: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The most accounts one customer's cycle may run (plans set lower limits of their own).
+pub const MAX_ACCOUNTS: usize = 1_000;
+/// The most groups one customer's cycle may post to (plans set lower limits of their own).
+pub const MAX_GROUPS: usize = 1_000;
+
+/// A customer's plan. The plan, never the request, decides the execution mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Plan {
+    Starter,
+    Enterprise,
+}
+
+/// How a cycle's sessions are laid out in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Mode {
+    /// Sessions staggered across the cycle: session i starts at `i × cycle / n`.
+    Starter,
+    /// Every session starts at the cycle start.
+    Enterprise,
+}
+
+impl Plan {
+    /// The one mode this plan allows.
+    pub fn mode(self) -> Mode {
+        match self {
+            Plan::Starter => Mode::Starter,
+            Plan::Enterprise => Mode::Enterprise,
+        }
+    }
+
+    /// The name stored in the database and shown to admins: `STARTER` or `ENTERPRISE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Starter => "STARTER",
+            Plan::Enterprise => "ENTERPRISE",
+        }
+    }
+
+    /// Parses `STARTER` / `ENTERPRISE` (any case); `None` for anything else.
+    pub fn parse(s: &str) -> Option<Plan> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "STARTER" => Some(Plan::Starter),
+            "ENTERPRISE" => Some(Plan::Enterprise),
+            _ => None,
+        }
+    }
+}
+
+impl Mode {
+    /// `starter` or `enterprise`, as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Starter => "starter",
+            Mode::Enterprise => "enterprise",
+        }
+    }
+}
+
+/// A request for the mode the plan does not allow (the seed's FIX 5). `Display` gives the
+/// seed's exact texts; the bot renders the localized form from the variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("STARTER plan requires starter execution mode. Cannot use enterprise mode with STARTER plan.")]
+    StarterRequiresStarterMode,
+    #[error("ENTERPRISE plan requires enterprise execution mode. Cannot use starter mode with ENTERPRISE plan.")]
+    EnterpriseRequiresEnterpriseMode,
+}
+
+/// The mode a cycle runs in: always the plan's. A request for the other mode is refused.
+pub fn mode_for(plan: Plan, requested: Option<Mode>) -> Result<Mode, PlanError> {
+    match (plan, requested) {
+        (Plan::Starter, Some(Mode::Enterprise)) => Err(PlanError::StarterRequiresStarterMode),
+        (Plan::Enterprise, Some(Mode::Starter)) => {
+            Err(PlanError::EnterpriseRequiresEnterpriseMode)
+        }
+        (plan, _) => Ok(plan.mode()),
+    }
+}
+
+/// Which setting a validation error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    DelayBetweenPosts,
+    DelayBetweenCycles,
+    CycleMinutes,
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Field::DelayBetweenPosts => "delay_between_posts",
+            Field::DelayBetweenCycles => "delay_between_cycles",
+            Field::CycleMinutes => "total_cycle_minutes",
+        })
+    }
+}
+
+/// A setting or count that can never make a valid cycle. The bot renders each variant
+/// through the locale files; `Display` is the operator-facing English form.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum InputError {
+    #[error("{0} is not a number")]
+    NotANumber(Field),
+    #[error("{0} must be greater than zero")]
+    NotPositive(Field),
+    #[error("{0} must not be negative")]
+    Negative(Field),
+    #[error("{field} is too large (at most {max})")]
+    TooLarge { field: Field, max: String },
+    #[error("there are no accounts to post from")]
+    NoAccounts,
+    #[error("there are no groups to post to")]
+    NoGroups,
+    #[error("too many accounts ({count}; at most {max})")]
+    TooManyAccounts { count: usize, max: usize },
+    #[error("too many groups ({count}; at most {max})")]
+    TooManyGroups { count: usize, max: usize },
+    #[error("starter mode needs total_cycle_minutes")]
+    MissingCycleLength,
+}
+
+/// Seconds (or minutes) given as a float, checked and turned into whole milliseconds.
+fn duration_from(
+    value: f64,
+    unit_ms: f64,
+    field: Field,
+    max: Duration,
+    zero_ok: bool,
+) -> Result<Duration, InputError> {
+    if value.is_nan() {
+        return Err(InputError::NotANumber(field));
+    }
+    if value < 0.0 {
+        return Err(if zero_ok {
+            InputError::Negative(field)
+        } else {
+            InputError::NotPositive(field)
+        });
+    }
+    let too_large = || InputError::TooLarge {
+        field,
+        max: max_text(field, max),
+    };
+    if !value.is_finite() || value * unit_ms > max.as_millis() as f64 {
+        return Err(too_large());
+    }
+    let ms = (value * unit_ms).round() as u64;
+    if ms == 0 && !zero_ok {
+        return Err(InputError::NotPositive(field));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+fn max_text(field: Field, max: Duration) -> String {
+    match field {
+        Field::CycleMinutes => format!("{} min", max.as_secs() / 60),
+        _ => format!("{} s", max.as_secs()),
+    }
+}
+
+/// Checks an already-stored millisecond value against the same bounds as the float parsers.
+fn duration_from_ms(
+    ms: i64,
+    field: Field,
+    max: Duration,
+    zero_ok: bool,
+) -> Result<Duration, InputError> {
+    match ms {
+        ms if ms < 0 && zero_ok => Err(InputError::Negative(field)),
+        ms if ms < 0 || (ms == 0 && !zero_ok) => Err(InputError::NotPositive(field)),
+        ms if ms as u128 > max.as_millis() => Err(InputError::TooLarge {
+            field,
+            max: max_text(field, max),
+        }),
+        ms => Ok(Duration::from_millis(ms as u64)),
+    }
+}
+
+/// The delay between two posts of one account, as the customer asked for it (before the floor).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DelayBetweenPosts(Duration);
+
+impl DelayBetweenPosts {
+    /// Seconds, fractions allowed (millisecond resolution); greater than zero, at most a day.
+    pub fn from_secs(secs: f64) -> Result<Self, InputError> {
+        duration_from(
+            secs,
+            1000.0,
+            Field::DelayBetweenPosts,
+            MAX_DELAY_BETWEEN_POSTS,
+            false,
+        )
+        .map(Self)
+    }
+
+    /// A value read back from storage, checked with the same bounds.
+    pub fn from_millis(ms: i64) -> Result<Self, InputError> {
+        duration_from_ms(ms, Field::DelayBetweenPosts, MAX_DELAY_BETWEEN_POSTS, false).map(Self)
+    }
+
+    /// What was asked for.
+    pub fn requested(self) -> Duration {
+        self.0
+    }
+
+    /// The delay actually used: raised to [`MIN_DELAY_BETWEEN_POSTS`] when below it.
+    pub fn floored(self) -> Floored {
+        if self.0 < MIN_DELAY_BETWEEN_POSTS {
+            Floored {
+                requested: self.0,
+                applied: MIN_DELAY_BETWEEN_POSTS,
+            }
+        } else {
+            Floored {
+                requested: self.0,
+                applied: self.0,
+            }
+        }
+    }
+}
+
+/// A delay after the floor: what was asked for and what will be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Floored {
+    pub requested: Duration,
+    pub applied: Duration,
+}
+
+impl Floored {
+    /// True when the floor raised the delay; the UI tells the customer.
+    pub fn raised(&self) -> bool {
+        self.applied != self.requested
+    }
+
+    /// The warning to log and show when the floor applied (the seed's wording).
+    pub fn warning(&self) -> Option<String> {
+        self.raised().then(|| {
+            format!(
+                "delay_between_posts ({}s) below minimum ({}s), enforcing minimum",
+                secs_text(self.requested),
+                secs_text(self.applied)
+            )
+        })
+    }
+}
+
+/// The pause after a cycle's last session ends and before the next cycle starts. Zero is
+/// allowed: the delay after every post already spaces a cycle's last post from the next one's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DelayBetweenCycles(Duration);
+
+impl DelayBetweenCycles {
+    /// Seconds, fractions allowed; zero or more, at most a week.
+    pub fn from_secs(secs: f64) -> Result<Self, InputError> {
+        duration_from(
+            secs,
+            1000.0,
+            Field::DelayBetweenCycles,
+            MAX_DELAY_BETWEEN_CYCLES,
+            true,
+        )
+        .map(Self)
+    }
+
+    /// A value read back from storage, checked with the same bounds.
+    pub fn from_millis(ms: i64) -> Result<Self, InputError> {
+        duration_from_ms(ms, Field::DelayBetweenCycles, MAX_DELAY_BETWEEN_CYCLES, true).map(Self)
+    }
+
+    pub fn get(self) -> Duration {
+        self.0
+    }
+}
+
+/// The STARTER cycle length (`total_cycle_minutes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CycleLength(Duration);
+
+impl CycleLength {
+    /// Minutes, fractions allowed (millisecond resolution); greater than zero, at most a week.
+    pub fn from_minutes(minutes: f64) -> Result<Self, InputError> {
+        duration_from(
+            minutes,
+            60_000.0,
+            Field::CycleMinutes,
+            MAX_CYCLE_LENGTH,
+            false,
+        )
+        .map(Self)
+    }
+
+    /// A value read back from storage, checked with the same bounds.
+    pub fn from_millis(ms: i64) -> Result<Self, InputError> {
+        duration_from_ms(ms, Field::CycleMinutes, MAX_CYCLE_LENGTH, false).map(Self)
+    }
+
+    pub fn get(self) -> Duration {
+        self.0
+    }
+}
+
+/// One customer's timing settings, each already validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub delay_between_posts: DelayBetweenPosts,
+    pub delay_between_cycles: DelayBetweenCycles,
+    /// Needed in STARTER mode only; ignored in ENTERPRISE.
+    pub cycle_length: Option<CycleLength>,
+}
+
+/// A STARTER layout whose sessions would overlap (the seed's FIX 2). `Display` gives the
+/// seed's text with the same numbers and formatting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Infeasible {
+    /// `groups × delay_between_posts`, after the floor.
+    pub session_runtime: Duration,
+    /// `total_cycle_seconds / n`.
+    pub per_session_offset: Duration,
+}
+
+impl fmt::Display for Infeasible {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Starter mode infeasible: session runtime ({}s) must be less than per-session offset ({:.1}s). Increase total_cycle_minutes or reduce groups/delay.",
+            secs_text(self.session_runtime),
+            self.per_session_offset.as_secs_f64()
+        )
+    }
+}
+
+impl std::error::Error for Infeasible {}
+
+/// Seconds the way the seed's Python prints them: `50` for whole seconds, `52.5` otherwise.
+pub fn secs_text(d: Duration) -> String {
+    format!("{}", d.as_millis() as f64 / 1000.0)
+}
+
+/// Why a cycle cannot be planned.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Infeasible(#[from] Infeasible),
+}
+
+/// One cycle laid out: when each session starts and when each of its posts is due, all as
+/// offsets from the cycle's start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CyclePlan {
+    pub mode: Mode,
+    /// The delay between posts after the floor, with what was asked for.
+    pub delay: Floored,
+    /// Session i starts at `cycle_start + offsets[i]`.
+    pub offsets: Vec<Duration>,
+    pub groups: usize,
+    /// `groups × delay`: a session's length, the last post's delay included.
+    pub session_runtime: Duration,
+    pub delay_between_cycles: Duration,
+}
+
+impl CyclePlan {
+    pub fn sessions(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// When post `k` (0-based group index) of session `i` is due, from the cycle start.
+    pub fn post_offset(&self, session: usize, post: usize) -> Duration {
+        self.offsets[session] + self.delay.applied * post as u32
+    }
+
+    /// When session `i` ends if every post is on time: its start plus the session runtime.
+    pub fn session_end(&self, session: usize) -> Duration {
+        self.offsets[session] + self.session_runtime
+    }
+
+    /// When the last session ends if every post is on time.
+    pub fn span(&self) -> Duration {
+        self.offsets
+            .iter()
+            .map(|o| *o + self.session_runtime)
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// The floor warning, when the floor applied.
+    pub fn warning(&self) -> Option<String> {
+        self.delay.warning()
+    }
+}
+
+/// Lays out one cycle: validates the counts, applies the floor, checks STARTER feasibility and
+/// computes this cycle's offsets (`i × total_cycle_seconds / n` in STARTER, all 0 in
+/// ENTERPRISE). The engine calls it afresh at every cycle start.
+pub fn plan_cycle(
+    mode: Mode,
+    settings: &Settings,
+    accounts: usize,
+    groups: usize,
+) -> Result<CyclePlan, ScheduleError> {
+    match accounts {
+        0 => return Err(InputError::NoAccounts.into()),
+        n if n > MAX_ACCOUNTS => {
+            return Err(InputError::TooManyAccounts {
+                count: n,
+                max: MAX_ACCOUNTS,
+            }
+            .into())
+        }
+        _ => {}
+    }
+    match groups {
+        0 => return Err(InputError::NoGroups.into()),
+        n if n > MAX_GROUPS => {
+            return Err(InputError::TooManyGroups {
+                count: n,
+                max: MAX_GROUPS,
+            }
+            .into())
+        }
+        _ => {}
+    }
+    let delay = settings.delay_between_posts.floored();
+    // At most 1 000 groups × 1 day: far inside u32 multiplication on Duration.
+    let session_runtime = delay.applied * groups as u32;
+    let offsets = match mode {
+        Mode::Enterprise => vec![Duration::ZERO; accounts],
+        Mode::Starter => {
+            let cycle = settings
+                .cycle_length
+                .ok_or(InputError::MissingCycleLength)?
+                .get();
+            let n = accounts as u128;
+            // runtime < cycle / n  ⇔  runtime × n < cycle, exactly, in integers.
+            if session_runtime.as_nanos() * n >= cycle.as_nanos() {
+                return Err(Infeasible {
+                    session_runtime,
+                    per_session_offset: cycle / accounts as u32,
+                }
+                .into());
+            }
+            (0..n)
+                .map(|i| Duration::from_nanos((cycle.as_nanos() * i / n) as u64))
+                .collect()
+        }
+    };
+    Ok(CyclePlan {
+        mode,
+        delay,
+        offsets,
+        groups,
+        session_runtime,
+        delay_between_cycles: settings.delay_between_cycles.get(),
+    })
+}
+
+/// Why a customer can't start posting, or can't go on with the next cycle.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum NotReady {
+    #[error("no plan: an admin grants one, or one is bought on the Plan screen")]
+    NoPlan,
+    #[error("the plan expired")]
+    PlanExpired {
+        /// Unix ms.
+        expired_at: i64,
+    },
+    #[error("there is no message to post")]
+    NoMessage,
+    #[error("the timing settings are not set")]
+    NoSettings,
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+}
+
+/// What the start check looks at, gathered by the caller from the store.
+#[derive(Clone, Copy, Debug)]
+pub struct Readiness<'a> {
+    /// The plan and its expiry (unix ms; `None`: no expiry).
+    pub plan: Option<(Plan, Option<i64>)>,
+    /// "Now" as unix ms, for the expiry.
+    pub now_ms: i64,
+    /// A mode the customer asked for, if any; only the plan's mode is accepted.
+    pub requested: Option<Mode>,
+    pub settings: Option<&'a Settings>,
+    pub has_message: bool,
+    pub accounts: usize,
+    pub groups: usize,
+}
+
+/// The checks Start runs before a customer's first cycle and the engine runs before every
+/// cycle, in the order a customer fixes them: plan, its expiry, the mode, the message, the
+/// settings, then the accounts, groups and feasibility. Returns the cycle's layout.
+pub fn check_ready(r: &Readiness<'_>) -> Result<CyclePlan, NotReady> {
+    let (plan, expires_at) = r.plan.ok_or(NotReady::NoPlan)?;
+    if let Some(expired_at) = expires_at.filter(|at| *at <= r.now_ms) {
+        return Err(NotReady::PlanExpired { expired_at });
+    }
+    let mode = mode_for(plan, r.requested).map_err(ScheduleError::from)?;
+    if !r.has_message {
+        return Err(NotReady::NoMessage);
+    }
+    let settings = r.settings.ok_or(NotReady::NoSettings)?;
+    Ok(plan_cycle(mode, settings, r.accounts, r.groups)?)
+}
+
+/// What the engine does with the rest of a session after one post's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Go on with the next group on schedule.
+    Continue,
+    /// The account must not post before `now + wait`: every later slot of this session due
+    /// before then is skipped (and logged as skipped); later ones go ahead.
+    AccountWaits(Duration),
+    /// The account can't post at all any more: the rest of the session is skipped.
+    EndSession,
+}
+
+/// The kinds of post outcome the decision needs (the Telegram seam maps its outcomes here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutcomeKind {
+    Sent,
+    /// FLOOD_WAIT: the whole account waits.
+    FloodWait(Duration),
+    /// SLOWMODE_WAIT: only this (account, group) waits; a session posts once per group.
+    SlowMode(Duration),
+    /// Write forbidden or banned in this group: this group only.
+    GroupRefused,
+    /// Revoked, deactivated or PEER_FLOOD: the account stops.
+    AccountStopped,
+    /// A network error: this slot failed; the next one goes ahead on schedule.
+    Transient,
+}
+
+/// Decides, once and for every caller, how an outcome changes the running session.
+pub fn next_after(outcome: OutcomeKind) -> Next {
+    match outcome {
+        OutcomeKind::Sent
+        | OutcomeKind::SlowMode(_)
+        | OutcomeKind::GroupRefused
+        | OutcomeKind::Transient => Next::Continue,
+        OutcomeKind::FloodWait(wait) => Next::AccountWaits(wait),
+        OutcomeKind::AccountStopped => Next::EndSession,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    fn settings(delay: f64, cycles: f64, minutes: Option<f64>) -> Settings {
+        Settings {
+            delay_between_posts: DelayBetweenPosts::from_secs(delay).unwrap(),
+            delay_between_cycles: DelayBetweenCycles::from_secs(cycles).unwrap(),
+            cycle_length: minutes.map(|m| CycleLength::from_minutes(m).unwrap()),
+        }
+    }
+
+    #[test]
+    fn each_plan_forces_its_own_mode() {
+        let cases = [
+            (Plan::Starter, None, Ok(Mode::Starter)),
+            (Plan::Starter, Some(Mode::Starter), Ok(Mode::Starter)),
+            (
+                Plan::Starter,
+                Some(Mode::Enterprise),
+                Err(PlanError::StarterRequiresStarterMode),
+            ),
+            (Plan::Enterprise, None, Ok(Mode::Enterprise)),
+            (Plan::Enterprise, Some(Mode::Enterprise), Ok(Mode::Enterprise)),
+            (
+                Plan::Enterprise,
+                Some(Mode::Starter),
+                Err(PlanError::EnterpriseRequiresEnterpriseMode),
+            ),
+        ];
+        for (plan, requested, want) in cases {
+            assert_eq!(mode_for(plan, requested), want, "{plan:?} asking {requested:?}");
+        }
+    }
+
+    #[test]
+    fn the_refusals_carry_the_seeds_exact_texts() {
+        assert_eq!(
+            PlanError::StarterRequiresStarterMode.to_string(),
+            "STARTER plan requires starter execution mode. Cannot use enterprise mode with STARTER plan."
+        );
+        assert_eq!(
+            PlanError::EnterpriseRequiresEnterpriseMode.to_string(),
+            "ENTERPRISE plan requires enterprise execution mode. Cannot use starter mode with ENTERPRISE plan."
+        );
+    }
+
+    #[test]
+    fn plan_names_parse_in_any_case_and_nothing_else() {
+        assert_eq!(Plan::parse("starter"), Some(Plan::Starter));
+        assert_eq!(Plan::parse(" ENTERPRISE "), Some(Plan::Enterprise));
+        assert_eq!(Plan::parse("gold"), None);
+        assert_eq!(Plan::parse(""), None);
+        assert_eq!(Plan::parse(Plan::Enterprise.as_str()), Some(Plan::Enterprise));
+    }
+
+    #[test]
+    fn delays_under_three_seconds_are_raised_with_a_warning_in_both_modes() {
+        for mode in [Mode::Starter, Mode::Enterprise] {
+            for (asked_ms, used_ms) in [(1, 3000), (1000, 3000), (2999, 3000), (3000, 3000), (3001, 3001), (10_000, 10_000)] {
+                let s = Settings {
+                    delay_between_posts: DelayBetweenPosts::from_millis(asked_ms).unwrap(),
+                    delay_between_cycles: DelayBetweenCycles::from_secs(0.0).unwrap(),
+                    cycle_length: Some(CycleLength::from_minutes(600.0).unwrap()),
+                };
+                let plan = plan_cycle(mode, &s, 1, 2).unwrap();
+                assert_eq!(plan.delay.applied, Duration::from_millis(used_ms as u64));
+                assert_eq!(plan.delay.raised(), asked_ms < 3000, "{asked_ms} ms");
+                assert_eq!(plan.warning().is_some(), asked_ms < 3000);
+                assert_eq!(plan.post_offset(0, 1), Duration::from_millis(used_ms as u64));
+            }
+        }
+    }
+
+    #[test]
+    fn the_floor_warning_uses_the_seeds_wording() {
+        let d = DelayBetweenPosts::from_secs(1.0).unwrap().floored();
+        assert_eq!(
+            d.warning().unwrap(),
+            "delay_between_posts (1s) below minimum (3s), enforcing minimum"
+        );
+        let d = DelayBetweenPosts::from_secs(2.5).unwrap().floored();
+        assert_eq!(
+            d.warning().unwrap(),
+            "delay_between_posts (2.5s) below minimum (3s), enforcing minimum"
+        );
+        assert_eq!(DelayBetweenPosts::from_secs(3.0).unwrap().floored().warning(), None);
+    }
+
+    #[test]
+    fn starter_offsets_are_i_times_cycle_over_n() {
+        let cases: [(usize, f64, &[u64]); 4] = [
+            (1, 60.0, &[0]),
+            (2, 60.0, &[0, 1_800_000]),
+            (3, 1.0, &[0, 20_000, 40_000]),
+            (4, 10.0, &[0, 150_000, 300_000, 450_000]),
+        ];
+        for (n, minutes, want_ms) in cases {
+            let plan = plan_cycle(Mode::Starter, &settings(3.0, 5.0, Some(minutes)), n, 1).unwrap();
+            let got: Vec<u64> = plan.offsets.iter().map(|d| d.as_millis() as u64).collect();
+            assert_eq!(got, want_ms, "{n} sessions, {minutes} min");
+        }
+    }
+
+    #[test]
+    fn starter_offsets_keep_fractions_of_a_millisecond_exactly() {
+        // 60 min over 7 sessions: 514 285.714… ms apart; computed from the cycle, not summed.
+        let plan = plan_cycle(Mode::Starter, &settings(3.0, 0.0, Some(60.0)), 7, 1).unwrap();
+        assert_eq!(plan.offsets[1], Duration::from_nanos(514_285_714_285));
+        assert_eq!(plan.offsets[6], Duration::from_nanos(3_085_714_285_714));
+    }
+
+    #[test]
+    fn the_seeds_worked_example_two_sessions_sixty_minutes() {
+        let plan = plan_cycle(Mode::Starter, &settings(3.0, 5.0, Some(60.0)), 2, 3).unwrap();
+        assert_eq!(plan.offsets, vec![secs(0), secs(1800)]);
+        assert_eq!(plan.post_offset(1, 2), secs(1806));
+        assert_eq!(plan.session_end(1), secs(1809));
+        assert_eq!(plan.span(), secs(1809));
+    }
+
+    #[test]
+    fn enterprise_offsets_are_all_zero_and_need_no_cycle_length() {
+        let plan = plan_cycle(Mode::Enterprise, &settings(4.0, 5.0, None), 5, 3).unwrap();
+        assert_eq!(plan.offsets, vec![Duration::ZERO; 5]);
+        assert_eq!(plan.session_runtime, secs(12));
+        assert_eq!(plan.span(), secs(12));
+        // A cycle length that would be infeasible in STARTER is irrelevant in ENTERPRISE.
+        let plan = plan_cycle(Mode::Enterprise, &settings(4.0, 5.0, Some(0.01)), 5, 3).unwrap();
+        assert_eq!(plan.offsets, vec![Duration::ZERO; 5]);
+    }
+
+    #[test]
+    fn starter_without_a_cycle_length_is_refused() {
+        assert_eq!(
+            plan_cycle(Mode::Starter, &settings(3.0, 5.0, None), 2, 3),
+            Err(ScheduleError::Input(InputError::MissingCycleLength))
+        );
+    }
+
+    #[test]
+    fn the_seeds_infeasible_example_50s_against_30_0s() {
+        // 10 groups × 5 s = 50 s; 1 minute over 2 sessions = 30.0 s.
+        let err = plan_cycle(Mode::Starter, &settings(5.0, 5.0, Some(1.0)), 2, 10).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Starter mode infeasible: session runtime (50s) must be less than per-session offset (30.0s). Increase total_cycle_minutes or reduce groups/delay."
+        );
+    }
+
+    #[test]
+    fn feasibility_is_strict_and_uses_the_floored_delay() {
+        // (delay s, groups, sessions, minutes, feasible)
+        let cases = [
+            (3.0, 10, 2, 1.0, false), // 30 s == 30 s: not strictly less
+            (3.0, 9, 2, 1.0, true),   // 27 s < 30 s
+            (1.0, 10, 2, 1.0, false), // floored to 3 s: 30 s, not 10 s
+            (1.0, 9, 2, 1.0, true),
+            (2.9, 20, 1, 1.0, false), // floored: 60 s == 60 s
+            (3.0, 1, 1000, 50.0, false), // 3 s == 3 s
+            (3.0, 1, 999, 50.0, true),
+        ];
+        for (delay, groups, n, minutes, feasible) in cases {
+            let got = plan_cycle(Mode::Starter, &settings(delay, 0.0, Some(minutes)), n, groups);
+            assert_eq!(got.is_ok(), feasible, "{delay} s × {groups} groups, {n} sessions, {minutes} min: {got:?}");
+            if !feasible {
+                assert!(matches!(got, Err(ScheduleError::Infeasible(_))));
+            }
+        }
+    }
+
+    #[test]
+    fn infeasible_messages_format_numbers_like_the_seed() {
+        let err = plan_cycle(Mode::Starter, &settings(3.5, 0.0, Some(1.0)), 3, 15).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Starter mode infeasible: session runtime (52.5s) must be less than per-session offset (20.0s). Increase total_cycle_minutes or reduce groups/delay."
+        );
+        let err = plan_cycle(Mode::Starter, &settings(3.0, 0.0, Some(1.0)), 7, 3).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Starter mode infeasible: session runtime (9s) must be less than per-session offset (8.6s). Increase total_cycle_minutes or reduce groups/delay."
+        );
+    }
+
+    #[test]
+    fn counts_are_validated() {
+        let s = settings(3.0, 0.0, Some(60.0));
+        let cases = [
+            (0, 1, InputError::NoAccounts),
+            (1, 0, InputError::NoGroups),
+            (0, 0, InputError::NoAccounts),
+            (MAX_ACCOUNTS + 1, 1, InputError::TooManyAccounts { count: MAX_ACCOUNTS + 1, max: MAX_ACCOUNTS }),
+            (1, MAX_GROUPS + 1, InputError::TooManyGroups { count: MAX_GROUPS + 1, max: MAX_GROUPS }),
+        ];
+        for mode in [Mode::Starter, Mode::Enterprise] {
+            for (accounts, groups, want) in &cases {
+                assert_eq!(
+                    plan_cycle(mode, &s, *accounts, *groups),
+                    Err(ScheduleError::Input(want.clone())),
+                    "{mode:?} {accounts} accounts {groups} groups"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_largest_inputs_do_not_overflow() {
+        let s = Settings {
+            delay_between_posts: DelayBetweenPosts::from_secs(86_400.0).unwrap(),
+            delay_between_cycles: DelayBetweenCycles::from_secs(7.0 * 86_400.0).unwrap(),
+            cycle_length: Some(CycleLength::from_minutes(10_080.0).unwrap()),
+        };
+        let plan = plan_cycle(Mode::Enterprise, &s, MAX_ACCOUNTS, MAX_GROUPS).unwrap();
+        assert_eq!(plan.session_runtime, secs(86_400_000));
+        assert_eq!(plan.post_offset(MAX_ACCOUNTS - 1, MAX_GROUPS - 1), secs(86_400 * 999));
+        let err = plan_cycle(Mode::Starter, &s, MAX_ACCOUNTS, MAX_GROUPS).unwrap_err();
+        assert!(matches!(err, ScheduleError::Infeasible(_)));
+        let s = Settings {
+            delay_between_posts: DelayBetweenPosts::from_secs(3.0).unwrap(),
+            ..s
+        };
+        let plan = plan_cycle(Mode::Starter, &s, 100, 1).unwrap();
+        assert_eq!(plan.offsets[99], Duration::from_secs(7 * 86_400) / 100 * 99);
+    }
+
+    #[test]
+    fn bad_numbers_are_refused_with_typed_errors() {
+        use Field::*;
+        let max_posts = InputError::TooLarge { field: DelayBetweenPosts, max: "86400 s".into() };
+        let cases: Vec<(f64, Result<Duration, InputError>)> = vec![
+            (f64::NAN, Err(InputError::NotANumber(DelayBetweenPosts))),
+            (f64::INFINITY, Err(max_posts.clone())),
+            (f64::NEG_INFINITY, Err(InputError::NotPositive(DelayBetweenPosts))),
+            (-1.0, Err(InputError::NotPositive(DelayBetweenPosts))),
+            (0.0, Err(InputError::NotPositive(DelayBetweenPosts))),
+            (0.0001, Err(InputError::NotPositive(DelayBetweenPosts))),
+            (86_400.001, Err(max_posts.clone())),
+            (1e300, Err(max_posts)),
+            (0.001, Ok(Duration::from_millis(1))),
+            (3.25, Ok(Duration::from_millis(3250))),
+            (86_400.0, Ok(secs(86_400))),
+        ];
+        for (value, want) in cases {
+            assert_eq!(DelayBetweenPosts::from_secs(value).map(|d| d.requested()), want, "{value}");
+        }
+        assert_eq!(DelayBetweenCycles::from_secs(0.0).map(|d| d.get()), Ok(Duration::ZERO));
+        assert_eq!(DelayBetweenCycles::from_secs(-0.5), Err(InputError::Negative(DelayBetweenCycles)));
+        assert_eq!(DelayBetweenCycles::from_secs(f64::NAN), Err(InputError::NotANumber(DelayBetweenCycles)));
+        assert!(matches!(DelayBetweenCycles::from_secs(1e20), Err(InputError::TooLarge { .. })));
+        assert_eq!(CycleLength::from_minutes(0.0), Err(InputError::NotPositive(CycleMinutes)));
+        assert_eq!(CycleLength::from_minutes(-3.0), Err(InputError::NotPositive(CycleMinutes)));
+        assert_eq!(CycleLength::from_minutes(0.5).map(|c| c.get()), Ok(secs(30)));
+        assert_eq!(
+            CycleLength::from_minutes(10_081.0),
+            Err(InputError::TooLarge { field: CycleMinutes, max: "10080 min".into() })
+        );
+    }
+
+    #[test]
+    fn stored_millisecond_values_are_checked_with_the_same_bounds() {
+        assert!(DelayBetweenPosts::from_millis(0).is_err());
+        assert!(DelayBetweenPosts::from_millis(-5).is_err());
+        assert!(DelayBetweenPosts::from_millis(86_400_001).is_err());
+        assert!(DelayBetweenPosts::from_millis(i64::MAX).is_err());
+        assert!(DelayBetweenPosts::from_millis(1).is_ok());
+        assert_eq!(DelayBetweenCycles::from_millis(0).map(|d| d.get()), Ok(Duration::ZERO));
+        assert!(DelayBetweenCycles::from_millis(-1).is_err());
+        assert!(CycleLength::from_millis(0).is_err());
+        assert!(CycleLength::from_millis(i64::MIN).is_err());
+    }
+
+    #[test]
+    fn start_checks_run_in_order_and_name_the_first_problem() {
+        let s = settings(3.0, 5.0, Some(60.0));
+        let ok = Readiness {
+            plan: Some((Plan::Starter, Some(2_000))),
+            now_ms: 1_000,
+            requested: None,
+            settings: Some(&s),
+            has_message: true,
+            accounts: 2,
+            groups: 3,
+        };
+        assert_eq!(check_ready(&ok).unwrap().offsets, vec![secs(0), secs(1800)]);
+        let cases: Vec<(Readiness<'_>, NotReady)> = vec![
+            (Readiness { plan: None, has_message: false, ..ok }, NotReady::NoPlan),
+            (
+                Readiness { now_ms: 2_000, has_message: false, ..ok },
+                NotReady::PlanExpired { expired_at: 2_000 },
+            ),
+            (
+                Readiness { requested: Some(Mode::Enterprise), has_message: false, ..ok },
+                NotReady::Schedule(ScheduleError::Plan(PlanError::StarterRequiresStarterMode)),
+            ),
+            (Readiness { has_message: false, settings: None, ..ok }, NotReady::NoMessage),
+            (Readiness { settings: None, accounts: 0, ..ok }, NotReady::NoSettings),
+            (
+                Readiness { accounts: 0, ..ok },
+                NotReady::Schedule(ScheduleError::Input(InputError::NoAccounts)),
+            ),
+            (
+                Readiness { groups: 0, ..ok },
+                NotReady::Schedule(ScheduleError::Input(InputError::NoGroups)),
+            ),
+            (
+                Readiness { groups: 600, ..ok },
+                NotReady::Schedule(ScheduleError::Infeasible(Infeasible {
+                    session_runtime: secs(1800),
+                    per_session_offset: secs(1800),
+                })),
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(check_ready(&input), Err(want.clone()), "{want:?}");
+        }
+        let no_expiry = Readiness { plan: Some((Plan::Enterprise, None)), now_ms: i64::MAX, ..ok };
+        assert_eq!(check_ready(&no_expiry).unwrap().mode, Mode::Enterprise);
+    }
+
+    #[test]
+    fn outcomes_decide_the_rest_of_the_session() {
+        let cases = [
+            (OutcomeKind::Sent, Next::Continue),
+            (OutcomeKind::Transient, Next::Continue),
+            (OutcomeKind::SlowMode(secs(30)), Next::Continue),
+            (OutcomeKind::GroupRefused, Next::Continue),
+            (OutcomeKind::FloodWait(secs(31)), Next::AccountWaits(secs(31))),
+            (OutcomeKind::AccountStopped, Next::EndSession),
+        ];
+        for (outcome, want) in cases {
+            assert_eq!(next_after(outcome), want, "{outcome:?}");
+        }
+    }
+}

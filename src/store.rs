@@ -1,0 +1,727 @@
+//! All SQL: customers, plans, accounts, groups, settings, cycles and the post log, on SQLite
+//! (a file by default, or in memory) or PostgreSQL, through one `sqlx::AnyPool`. Migrations
+//! for both dialects are embedded and run at connect. Times are unix milliseconds.
+//!
+//! The post log is written by [`postlog::PostLog`], a background writer that batches rows so
+//! that recording a post never waits for the database.
+
+pub mod postlog;
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor, FromRow};
+
+use crate::schedule::{
+    CycleLength, DelayBetweenCycles, DelayBetweenPosts, InputError, Mode, Plan, Settings,
+};
+
+/// Which database is behind the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A store failure. Connection strings never appear in it (they may carry a password).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL (expected sqlite:… or postgres://…)")]
+    UnsupportedUrl,
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored value is invalid: {0}")]
+    Invalid(String),
+    #[error("no such customer: {0}")]
+    NoCustomer(i64),
+}
+
+impl From<InputError> for StoreError {
+    fn from(e: InputError) -> Self {
+        StoreError::Invalid(e.to_string())
+    }
+}
+
+/// The database handle. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Milliseconds since the Unix epoch, from the system clock. Used for row timestamps that no
+/// schedule depends on (created_at, granted_at); the engine passes its own times.
+pub fn unix_ms_now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Keeps tokio's paused clock from jumping ahead while a database call is in flight.
+///
+/// Under a paused clock (tests, `demo --virtual-clock`; only possible on a current-thread
+/// runtime) tokio advances time whenever the runtime is idle, and waiting for the database
+/// looks idle: a pending sleep elsewhere, or sqlx's own acquire timeout, would fire early.
+/// A running `spawn_blocking` task inhibits that auto-advance, so for the duration of each
+/// call we park one on a channel; dropping the guard releases it. On a multi-thread runtime
+/// (production) this is a no-op.
+pub(crate) struct ClockHold(#[allow(dead_code)] Option<std::sync::mpsc::Sender<()>>);
+
+pub(crate) fn hold_clock() -> ClockHold {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::CurrentThread => {
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            h.spawn_blocking(move || {
+                let _ = rx.recv();
+            });
+            ClockHold(Some(tx))
+        }
+        _ => ClockHold(None),
+    }
+}
+
+/// A customer's plan as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanGrant {
+    pub plan: Plan,
+    /// Unix ms; `None` for no expiry.
+    pub expires_at: Option<i64>,
+}
+
+/// An account as the engine sees it.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Account {
+    pub id: i64,
+    pub label: String,
+    pub status: String,
+}
+
+/// A group as the engine sees it, in posting order.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Group {
+    pub id: i64,
+    pub reference: String,
+    pub position: i64,
+    pub status: String,
+}
+
+/// Everything one cycle needs, read in one go at the cycle's start.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub customer_id: i64,
+    pub plan: Option<PlanGrant>,
+    /// `None` until the customer saved timing settings.
+    pub settings: Option<Settings>,
+    pub message_html: Option<String>,
+    /// Active accounts, oldest first.
+    pub accounts: Vec<Account>,
+    /// Active groups, in posting order.
+    pub groups: Vec<Group>,
+}
+
+/// A customer ready to post, for [`Store::create_customers`].
+#[derive(Clone, Debug)]
+pub struct NewCustomer {
+    pub id: i64,
+    pub plan: PlanGrant,
+    pub settings: Settings,
+    pub message_html: String,
+    /// Account labels, in session order.
+    pub accounts: Vec<String>,
+    /// Group references, in posting order.
+    pub groups: Vec<String>,
+}
+
+/// A cycle as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct CycleRow {
+    pub id: i64,
+    pub customer_id: i64,
+    pub seq: i64,
+    pub mode: String,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub status: String,
+    pub planned: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub skipped: i64,
+}
+
+/// How a cycle ended, with its tallies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CycleTally {
+    pub sent: i64,
+    pub failed: i64,
+    pub skipped: i64,
+}
+
+/// One row of the post log.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct PostRow {
+    pub cycle_id: i64,
+    pub customer_id: i64,
+    pub account_id: i64,
+    pub group_id: i64,
+    pub random_id: i64,
+    /// When the post was due (unix ms).
+    pub target_at: i64,
+    /// When the send started (unix ms); `None` for a skipped slot.
+    pub sent_at: Option<i64>,
+    /// Send start minus target, in microseconds, from the monotonic clock.
+    pub lateness_us: Option<i64>,
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+#[derive(FromRow)]
+struct SettingsRow {
+    delay_between_posts_ms: i64,
+    delay_between_cycles_ms: i64,
+    cycle_length_ms: Option<i64>,
+    message_html: Option<String>,
+}
+
+#[derive(FromRow)]
+struct PlanRow {
+    plan: String,
+    expires_at: Option<i64>,
+}
+
+const POST_COLUMNS: usize = 10;
+
+impl Store {
+    /// Connects to `sqlite:PATH` (created if missing), `sqlite::memory:` or `postgres://…`, and
+    /// runs the migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let _hold = hold_clock();
+        sqlx::any::install_default_drivers();
+        let (backend, url) = match url {
+            u if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                (Backend::Postgres, u.to_string())
+            }
+            "sqlite::memory:" | "sqlite://:memory:" => (Backend::Sqlite, memory_url()),
+            u if u.starts_with("sqlite:") => (Backend::Sqlite, with_create_mode(u)),
+            _ => return Err(StoreError::UnsupportedUrl),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    // A cycle start, the post-log writer and the caller may each hold one.
+                    .max_connections(4)
+                    .min_connections(1)
+                    // No timers from the pool: the engine's tests run on tokio's paused clock,
+                    // and a shared in-memory database lives only while a connection is open.
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .test_before_acquire(false)
+                    .acquire_timeout(Duration::from_secs(3600))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+                                 PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        let migrator = match backend {
+            Backend::Sqlite => &MIGRATE_SQLITE,
+            Backend::Postgres => &MIGRATE_POSTGRES,
+        };
+        migrator.run(&pool).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// A fresh private in-memory SQLite database.
+    pub async fn memory() -> Result<Store, StoreError> {
+        Store::connect("sqlite::memory:").await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool, waiting for open connections to finish.
+    pub async fn close(&self) {
+        let _hold = hold_clock();
+        self.pool.close().await;
+    }
+
+    /// Creates the customer if new; keeps an existing customer's data.
+    pub async fn ensure_customer(&self, id: i64, language: Option<&str>) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        sqlx::query(
+            "INSERT INTO customers (id, language, running, created_at) VALUES ($1, $2, 0, $3) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(language.map(str::to_string))
+        .bind(unix_ms_now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Grants or replaces the customer's plan.
+    pub async fn set_plan(&self, customer_id: i64, grant: PlanGrant) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        self.require_customer(customer_id).await?;
+        sqlx::query(
+            "INSERT INTO plans (customer_id, plan, expires_at, granted_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (customer_id) DO UPDATE SET plan = excluded.plan, \
+             expires_at = excluded.expires_at, granted_at = excluded.granted_at",
+        )
+        .bind(customer_id)
+        .bind(grant.plan.as_str())
+        .bind(grant.expires_at)
+        .bind(unix_ms_now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Adds an account for the customer and returns its id.
+    pub async fn add_account(&self, customer_id: i64, label: &str) -> Result<i64, StoreError> {
+        let _hold = hold_clock();
+        self.require_customer(customer_id).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (customer_id, label, status, created_at) \
+             VALUES ($1, $2, 'active', $3) RETURNING id",
+        )
+        .bind(customer_id)
+        .bind(label.to_string())
+        .bind(unix_ms_now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Adds a group at the end of the customer's posting order and returns its id.
+    pub async fn add_group(&self, customer_id: i64, reference: &str) -> Result<i64, StoreError> {
+        let _hold = hold_clock();
+        self.require_customer(customer_id).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO chat_groups (customer_id, reference, position, status, created_at) \
+             VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM chat_groups \
+             WHERE customer_id = $3), 'active', $4) RETURNING id",
+        )
+        .bind(customer_id)
+        .bind(reference.to_string())
+        .bind(customer_id)
+        .bind(unix_ms_now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Saves the customer's timing settings; the engine applies them from the next cycle.
+    pub async fn save_settings(
+        &self,
+        customer_id: i64,
+        settings: &Settings,
+    ) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        self.require_customer(customer_id).await?;
+        sqlx::query(
+            "INSERT INTO settings (customer_id, delay_between_posts_ms, delay_between_cycles_ms, \
+             cycle_length_ms, message_html, updated_at) VALUES ($1, $2, $3, $4, NULL, $5) \
+             ON CONFLICT (customer_id) DO UPDATE SET \
+             delay_between_posts_ms = excluded.delay_between_posts_ms, \
+             delay_between_cycles_ms = excluded.delay_between_cycles_ms, \
+             cycle_length_ms = excluded.cycle_length_ms, updated_at = excluded.updated_at",
+        )
+        .bind(customer_id)
+        .bind(settings.delay_between_posts.requested().as_millis() as i64)
+        .bind(settings.delay_between_cycles.get().as_millis() as i64)
+        .bind(settings.cycle_length.map(|c| c.get().as_millis() as i64))
+        .bind(unix_ms_now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Saves the message the accounts post (HTML). Requires saved settings.
+    pub async fn set_message(&self, customer_id: i64, html: &str) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        let done = sqlx::query(
+            "UPDATE settings SET message_html = $1, updated_at = $2 WHERE customer_id = $3",
+        )
+        .bind(html.to_string())
+        .bind(unix_ms_now())
+        .bind(customer_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoCustomer(customer_id));
+        }
+        Ok(())
+    }
+
+    /// Creates fully configured customers (plan, settings, message, accounts, groups in the
+    /// given order) in one transaction: the demo's and the benchmark's set-up.
+    pub async fn create_customers(&self, customers: &[NewCustomer]) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        let now = unix_ms_now();
+        let mut tx = self.pool.begin().await?;
+        for c in customers {
+            sqlx::query(
+                "INSERT INTO customers (id, language, running, created_at) VALUES ($1, NULL, 0, $2)",
+            )
+            .bind(c.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO plans (customer_id, plan, expires_at, granted_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(c.id)
+            .bind(c.plan.plan.as_str())
+            .bind(c.plan.expires_at)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO settings (customer_id, delay_between_posts_ms, delay_between_cycles_ms, \
+                 cycle_length_ms, message_html, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(c.id)
+            .bind(c.settings.delay_between_posts.requested().as_millis() as i64)
+            .bind(c.settings.delay_between_cycles.get().as_millis() as i64)
+            .bind(c.settings.cycle_length.map(|l| l.get().as_millis() as i64))
+            .bind(c.message_html.clone())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for label in &c.accounts {
+                sqlx::query(
+                    "INSERT INTO accounts (customer_id, label, status, created_at) \
+                     VALUES ($1, $2, 'active', $3)",
+                )
+                .bind(c.id)
+                .bind(label.clone())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for (position, reference) in c.groups.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO chat_groups (customer_id, reference, position, status, created_at) \
+                     VALUES ($1, $2, $3, 'active', $4)",
+                )
+                .bind(c.id)
+                .bind(reference.clone())
+                .bind(position as i64 + 1)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records whether the customer wants the engine to post (survives restarts).
+    pub async fn set_running(&self, customer_id: i64, running: bool) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        sqlx::query("UPDATE customers SET running = $1 WHERE id = $2")
+            .bind(i64::from(running))
+            .bind(customer_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Customers marked running, in id order.
+    pub async fn running_customers(&self) -> Result<Vec<i64>, StoreError> {
+        let _hold = hold_clock();
+        Ok(
+            sqlx::query_scalar("SELECT id FROM customers WHERE running = 1 ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Everything a cycle needs. `Ok(None)` for an unknown customer; an error when a stored
+    /// value fails validation (it is never silently replaced).
+    pub async fn snapshot(&self, customer_id: i64) -> Result<Option<Snapshot>, StoreError> {
+        let _hold = hold_clock();
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM customers WHERE id = $1")
+            .bind(customer_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let plan: Option<PlanRow> =
+            sqlx::query_as("SELECT plan, expires_at FROM plans WHERE customer_id = $1")
+                .bind(customer_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let plan = plan
+            .map(|row| match Plan::parse(&row.plan) {
+                Some(plan) => Ok(PlanGrant {
+                    plan,
+                    expires_at: row.expires_at,
+                }),
+                None => Err(StoreError::Invalid(format!("plan {:?}", row.plan))),
+            })
+            .transpose()?;
+        let row: Option<SettingsRow> = sqlx::query_as(
+            "SELECT delay_between_posts_ms, delay_between_cycles_ms, cycle_length_ms, message_html \
+             FROM settings WHERE customer_id = $1",
+        )
+        .bind(customer_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (settings, message_html) = match row {
+            None => (None, None),
+            Some(row) => (
+                Some(Settings {
+                    delay_between_posts: DelayBetweenPosts::from_millis(row.delay_between_posts_ms)?,
+                    delay_between_cycles: DelayBetweenCycles::from_millis(
+                        row.delay_between_cycles_ms,
+                    )?,
+                    cycle_length: row.cycle_length_ms.map(CycleLength::from_millis).transpose()?,
+                }),
+                row.message_html,
+            ),
+        };
+        let accounts = sqlx::query_as(
+            "SELECT id, label, status FROM accounts WHERE customer_id = $1 AND status = 'active' \
+             ORDER BY id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let groups = sqlx::query_as(
+            "SELECT id, reference, position, status FROM chat_groups \
+             WHERE customer_id = $1 AND status = 'active' ORDER BY position, id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(Snapshot {
+            customer_id,
+            plan,
+            settings,
+            message_html,
+            accounts,
+            groups,
+        }))
+    }
+
+    /// Records the start of the customer's next cycle and returns `(cycle id, seq)`.
+    pub async fn begin_cycle(
+        &self,
+        customer_id: i64,
+        mode: Mode,
+        started_at: i64,
+        planned: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let _hold = hold_clock();
+        let (id, seq): (i64, i64) = sqlx::query_as(
+            "INSERT INTO cycles (customer_id, seq, mode, started_at, status, planned) \
+             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cycles WHERE customer_id = $2), \
+             $3, $4, 'running', $5) RETURNING id, seq",
+        )
+        .bind(customer_id)
+        .bind(customer_id)
+        .bind(mode.as_str())
+        .bind(started_at)
+        .bind(planned)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((id, seq))
+    }
+
+    /// Records how a cycle ended: `done` when every session finished, `stopped` otherwise.
+    pub async fn finish_cycle(
+        &self,
+        cycle_id: i64,
+        ended_at: i64,
+        completed: bool,
+        tally: CycleTally,
+    ) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        sqlx::query(
+            "UPDATE cycles SET ended_at = $1, status = $2, sent = $3, failed = $4, skipped = $5 \
+             WHERE id = $6",
+        )
+        .bind(ended_at)
+        .bind(if completed { "done" } else { "stopped" })
+        .bind(tally.sent)
+        .bind(tally.failed)
+        .bind(tally.skipped)
+        .bind(cycle_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The customer's cycles, oldest first.
+    pub async fn cycles(&self, customer_id: i64) -> Result<Vec<CycleRow>, StoreError> {
+        let _hold = hold_clock();
+        Ok(sqlx::query_as(
+            "SELECT id, customer_id, seq, mode, started_at, ended_at, status, planned, sent, \
+             failed, skipped FROM cycles WHERE customer_id = $1 ORDER BY seq",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Writes post-log rows in one transaction, as few multi-row INSERTs as possible.
+    pub async fn insert_posts(&self, rows: &[PostRow]) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut rest = rows;
+        while !rest.is_empty() {
+            // Chunks of 256, then powers of two: few distinct statements, all cached.
+            let n = if rest.len() >= 256 {
+                256
+            } else {
+                1 << (usize::BITS - 1 - rest.len().leading_zeros())
+            };
+            let (chunk, tail) = rest.split_at(n);
+            let mut query = sqlx::query(insert_posts_sql(n));
+            for row in chunk {
+                query = query
+                    .bind(row.cycle_id)
+                    .bind(row.customer_id)
+                    .bind(row.account_id)
+                    .bind(row.group_id)
+                    .bind(row.random_id)
+                    .bind(row.target_at)
+                    .bind(row.sent_at)
+                    .bind(row.lateness_us)
+                    .bind(row.outcome.clone())
+                    .bind(row.error.clone());
+            }
+            query.execute(&mut *tx).await?;
+            rest = tail;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The customer's post log, in the order the slots were due.
+    pub async fn posts(&self, customer_id: i64) -> Result<Vec<PostRow>, StoreError> {
+        let _hold = hold_clock();
+        Ok(sqlx::query_as(
+            "SELECT cycle_id, customer_id, account_id, group_id, random_id, target_at, sent_at, \
+             lateness_us, outcome, error FROM posts WHERE customer_id = $1 \
+             ORDER BY target_at, account_id, group_id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// How many post-log rows there are in all.
+    pub async fn count_posts(&self) -> Result<i64, StoreError> {
+        let _hold = hold_clock();
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM posts")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn require_customer(&self, customer_id: i64) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM customers WHERE id = $1")
+            .bind(customer_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        exists.map(|_| ()).ok_or(StoreError::NoCustomer(customer_id))
+    }
+}
+
+/// `INSERT INTO posts … VALUES ($1, …), (…)` for `rows` rows, built once per size.
+fn insert_posts_sql(rows: usize) -> &'static str {
+    use std::sync::OnceLock;
+    static CACHE: [OnceLock<String>; 9] = [const { OnceLock::new() }; 9];
+    let slot = rows.trailing_zeros() as usize;
+    debug_assert!(rows.is_power_of_two() && slot < CACHE.len());
+    CACHE[slot].get_or_init(|| {
+        let mut sql = String::from(
+            "INSERT INTO posts (cycle_id, customer_id, account_id, group_id, random_id, \
+             target_at, sent_at, lateness_us, outcome, error) VALUES ",
+        );
+        for r in 0..rows {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..POST_COLUMNS {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", r * POST_COLUMNS + c + 1));
+            }
+            sql.push(')');
+        }
+        sql
+    })
+}
+
+/// A private, shared-cache in-memory database: its name is unique to this process and call.
+fn memory_url() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "sqlite:file:autoposter-mem-{}-{}?mode=memory&cache=shared",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// `sqlite:PATH` creates the file when missing.
+fn with_create_mode(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_statements_have_one_placeholder_per_value() {
+        let sql = insert_posts_sql(4);
+        assert_eq!(sql.matches('$').count(), 4 * POST_COLUMNS);
+        assert!(sql.ends_with("($31, $32, $33, $34, $35, $36, $37, $38, $39, $40)"));
+        assert_eq!(insert_posts_sql(256).matches('(').count(), 257);
+    }
+
+    #[test]
+    fn urls_are_told_apart() {
+        assert_eq!(with_create_mode("sqlite:x.db"), "sqlite:x.db?mode=rwc");
+        assert_eq!(with_create_mode("sqlite:x.db?cache=shared"), "sqlite:x.db?cache=shared&mode=rwc");
+        assert_ne!(memory_url(), memory_url());
+    }
+}

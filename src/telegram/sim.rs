@@ -1,0 +1,144 @@
+//! The simulated transport: every post "succeeds" after a configurable latency unless an
+//! outcome was injected for it. It can record every send (instant, account, group, random id)
+//! so tests can compare what was posted, and when, with what the schedule says.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{BoxFuture, Outcome, Post, Transport};
+
+/// One send as the simulated Telegram saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sent {
+    /// When the send started (tokio's clock, so exact under a paused clock).
+    pub at: Instant,
+    pub account_id: i64,
+    pub group_id: i64,
+    pub random_id: i64,
+    pub html: String,
+}
+
+/// Which sends an injected outcome applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// Every group of this account.
+    Account(i64),
+    /// This account in this group.
+    Slot { account_id: i64, group_id: i64 },
+}
+
+/// A simulated Telegram. Cheap per send: one lookup when outcomes are injected, one push when
+/// recording is on, one sleep for the latency.
+pub struct SimTransport {
+    latency: Duration,
+    record: bool,
+    injected: Mutex<HashMap<Target, VecDeque<Outcome>>>,
+    sent: Mutex<Vec<Sent>>,
+}
+
+impl SimTransport {
+    /// A transport whose sends take `latency`; `record` keeps a log of every send.
+    pub fn new(latency: Duration, record: bool) -> Self {
+        Self {
+            latency,
+            record,
+            injected: Mutex::new(HashMap::new()),
+            sent: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The next send matching `target` ends with `outcome` instead of `Sent` (queued: inject
+    /// several to script a sequence). A slot's own queue wins over its account's.
+    pub fn inject(&self, target: Target, outcome: Outcome) {
+        self.injected
+            .lock()
+            .expect("sim lock")
+            .entry(target)
+            .or_default()
+            .push_back(outcome);
+    }
+
+    /// Every send so far, in the order they started.
+    pub fn sent(&self) -> Vec<Sent> {
+        self.sent.lock().expect("sim lock").clone()
+    }
+
+    fn outcome_for(&self, account_id: i64, group_id: i64) -> Outcome {
+        let mut injected = self.injected.lock().expect("sim lock");
+        if injected.is_empty() {
+            return Outcome::Sent;
+        }
+        for target in [Target::Slot { account_id, group_id }, Target::Account(account_id)] {
+            if let Some(outcome) = injected.get_mut(&target).and_then(VecDeque::pop_front) {
+                return outcome;
+            }
+        }
+        Outcome::Sent
+    }
+}
+
+impl Transport for SimTransport {
+    fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            if self.record {
+                self.sent.lock().expect("sim lock").push(Sent {
+                    at: Instant::now(),
+                    account_id: post.account_id,
+                    group_id: post.group_id,
+                    random_id: post.random_id,
+                    html: post.html.to_string(),
+                });
+            }
+            let outcome = self.outcome_for(post.account_id, post.group_id);
+            if !self.latency.is_zero() {
+                tokio::time::sleep(self.latency).await;
+            }
+            outcome
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(account_id: i64, group_id: i64) -> Post<'static> {
+        Post {
+            account_id,
+            group_id,
+            group_ref: "@g",
+            html: "<b>hi</b>",
+            random_id: 7,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_send_takes_the_configured_latency_and_is_recorded() {
+        let sim = SimTransport::new(Duration::from_millis(50), true);
+        let start = Instant::now();
+        assert_eq!(sim.send(post(1, 2)).await, Outcome::Sent);
+        assert_eq!(start.elapsed(), Duration::from_millis(50));
+        let sent = sim.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!((sent[0].at, sent[0].account_id, sent[0].group_id), (start, 1, 2));
+        assert_eq!(sent[0].html, "<b>hi</b>");
+    }
+
+    #[tokio::test]
+    async fn injected_outcomes_apply_once_slot_before_account() {
+        let sim = SimTransport::new(Duration::ZERO, false);
+        sim.inject(Target::Account(1), Outcome::PeerFlood);
+        sim.inject(
+            Target::Slot { account_id: 1, group_id: 2 },
+            Outcome::SlowMode(Duration::from_secs(10)),
+        );
+        assert_eq!(sim.send(post(1, 2)).await, Outcome::SlowMode(Duration::from_secs(10)));
+        assert_eq!(sim.send(post(1, 2)).await, Outcome::PeerFlood);
+        assert_eq!(sim.send(post(1, 2)).await, Outcome::Sent);
+        assert_eq!(sim.send(post(2, 2)).await, Outcome::Sent);
+        assert!(sim.sent().is_empty(), "recording was off");
+    }
+}
