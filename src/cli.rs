@@ -150,7 +150,9 @@ fn runtime(virtual_clock: bool) -> tokio::runtime::Runtime {
             .start_paused(true)
             .build()
     } else {
-        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
     };
     built.expect("the tokio runtime starts")
 }
@@ -197,7 +199,10 @@ fn run_fleet(f: FleetFlags) -> i32 {
     };
     match runtime(false).block_on(fleet::run(&args)) {
         Ok(report) if args.json => {
-            println!("{}", serde_json::to_string(&report).expect("report serializes"));
+            println!(
+                "{}",
+                serde_json::to_string(&report).expect("report serializes")
+            );
             0
         }
         Ok(r) => {

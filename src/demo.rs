@@ -77,6 +77,10 @@ pub async fn run(args: &DemoArgs) -> Result<(), DemoError> {
         Mode::Starter => Plan::Starter,
         Mode::Enterprise => Plan::Enterprise,
     });
+    // Refuse a mode the plan does not allow, or an infeasible layout, before any set-up.
+    let mode = schedule::mode_for(plan, Some(args.mode)).map_err(schedule::ScheduleError::from);
+    mode.and_then(|mode| schedule::plan_cycle(mode, &settings, args.accounts, args.groups))
+        .map_err(|e| EngineError::NotReady(e.into()))?;
     let store = Store::memory().await?;
     store
         .create_customers(&[NewCustomer {
@@ -90,7 +94,9 @@ pub async fn run(args: &DemoArgs) -> Result<(), DemoError> {
             accounts: (1..=args.accounts)
                 .map(|i| format!("simulated account {i}"))
                 .collect(),
-            groups: (1..=args.groups).map(|i| format!("@demo_group_{i}")).collect(),
+            groups: (1..=args.groups)
+                .map(|i| format!("@demo_group_{i}"))
+                .collect(),
         }])
         .await?;
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
@@ -141,7 +147,7 @@ fn banner(args: &DemoArgs, plan: Plan, settings: &Settings) -> String {
         Mode::Enterprise => String::new(),
     };
     format!(
-        "autoposter demo: {} plan, {} mode, {} accounts × {} groups, {}s between posts{}, {}s between cycles, {} cycles (simulated Telegram, in-memory database)",
+        "autoposter demo: {} plan, {} mode, {} accounts × {} groups, {}s between posts{}, {}s between cycles, cycles: {} (simulated Telegram, in-memory database)",
         plan.as_str(),
         args.mode.as_str(),
         args.accounts,

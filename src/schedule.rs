@@ -90,9 +90,7 @@ pub enum PlanError {
 pub fn mode_for(plan: Plan, requested: Option<Mode>) -> Result<Mode, PlanError> {
     match (plan, requested) {
         (Plan::Starter, Some(Mode::Enterprise)) => Err(PlanError::StarterRequiresStarterMode),
-        (Plan::Enterprise, Some(Mode::Starter)) => {
-            Err(PlanError::EnterpriseRequiresEnterpriseMode)
-        }
+        (Plan::Enterprise, Some(Mode::Starter)) => Err(PlanError::EnterpriseRequiresEnterpriseMode),
         (plan, _) => Ok(plan.mode()),
     }
 }
@@ -284,7 +282,13 @@ impl DelayBetweenCycles {
 
     /// A value read back from storage, checked with the same bounds.
     pub fn from_millis(ms: i64) -> Result<Self, InputError> {
-        duration_from_ms(ms, Field::DelayBetweenCycles, MAX_DELAY_BETWEEN_CYCLES, true).map(Self)
+        duration_from_ms(
+            ms,
+            Field::DelayBetweenCycles,
+            MAX_DELAY_BETWEEN_CYCLES,
+            true,
+        )
+        .map(Self)
     }
 
     pub fn get(self) -> Duration {
@@ -593,7 +597,11 @@ mod tests {
                 Err(PlanError::StarterRequiresStarterMode),
             ),
             (Plan::Enterprise, None, Ok(Mode::Enterprise)),
-            (Plan::Enterprise, Some(Mode::Enterprise), Ok(Mode::Enterprise)),
+            (
+                Plan::Enterprise,
+                Some(Mode::Enterprise),
+                Ok(Mode::Enterprise),
+            ),
             (
                 Plan::Enterprise,
                 Some(Mode::Starter),
@@ -601,7 +609,11 @@ mod tests {
             ),
         ];
         for (plan, requested, want) in cases {
-            assert_eq!(mode_for(plan, requested), want, "{plan:?} asking {requested:?}");
+            assert_eq!(
+                mode_for(plan, requested),
+                want,
+                "{plan:?} asking {requested:?}"
+            );
         }
     }
 
@@ -623,13 +635,23 @@ mod tests {
         assert_eq!(Plan::parse(" ENTERPRISE "), Some(Plan::Enterprise));
         assert_eq!(Plan::parse("gold"), None);
         assert_eq!(Plan::parse(""), None);
-        assert_eq!(Plan::parse(Plan::Enterprise.as_str()), Some(Plan::Enterprise));
+        assert_eq!(
+            Plan::parse(Plan::Enterprise.as_str()),
+            Some(Plan::Enterprise)
+        );
     }
 
     #[test]
     fn delays_under_three_seconds_are_raised_with_a_warning_in_both_modes() {
         for mode in [Mode::Starter, Mode::Enterprise] {
-            for (asked_ms, used_ms) in [(1, 3000), (1000, 3000), (2999, 3000), (3000, 3000), (3001, 3001), (10_000, 10_000)] {
+            for (asked_ms, used_ms) in [
+                (1, 3000),
+                (1000, 3000),
+                (2999, 3000),
+                (3000, 3000),
+                (3001, 3001),
+                (10_000, 10_000),
+            ] {
                 let s = Settings {
                     delay_between_posts: DelayBetweenPosts::from_millis(asked_ms).unwrap(),
                     delay_between_cycles: DelayBetweenCycles::from_secs(0.0).unwrap(),
@@ -639,7 +661,10 @@ mod tests {
                 assert_eq!(plan.delay.applied, Duration::from_millis(used_ms as u64));
                 assert_eq!(plan.delay.raised(), asked_ms < 3000, "{asked_ms} ms");
                 assert_eq!(plan.warning().is_some(), asked_ms < 3000);
-                assert_eq!(plan.post_offset(0, 1), Duration::from_millis(used_ms as u64));
+                assert_eq!(
+                    plan.post_offset(0, 1),
+                    Duration::from_millis(used_ms as u64)
+                );
             }
         }
     }
@@ -656,7 +681,13 @@ mod tests {
             d.warning().unwrap(),
             "delay_between_posts (2.5s) below minimum (3s), enforcing minimum"
         );
-        assert_eq!(DelayBetweenPosts::from_secs(3.0).unwrap().floored().warning(), None);
+        assert_eq!(
+            DelayBetweenPosts::from_secs(3.0)
+                .unwrap()
+                .floored()
+                .warning(),
+            None
+        );
     }
 
     #[test]
@@ -728,13 +759,22 @@ mod tests {
             (3.0, 9, 2, 1.0, true),   // 27 s < 30 s
             (1.0, 10, 2, 1.0, false), // floored to 3 s: 30 s, not 10 s
             (1.0, 9, 2, 1.0, true),
-            (2.9, 20, 1, 1.0, false), // floored: 60 s == 60 s
+            (2.9, 20, 1, 1.0, false),    // floored: 60 s == 60 s
             (3.0, 1, 1000, 50.0, false), // 3 s == 3 s
             (3.0, 1, 999, 50.0, true),
         ];
         for (delay, groups, n, minutes, feasible) in cases {
-            let got = plan_cycle(Mode::Starter, &settings(delay, 0.0, Some(minutes)), n, groups);
-            assert_eq!(got.is_ok(), feasible, "{delay} s × {groups} groups, {n} sessions, {minutes} min: {got:?}");
+            let got = plan_cycle(
+                Mode::Starter,
+                &settings(delay, 0.0, Some(minutes)),
+                n,
+                groups,
+            );
+            assert_eq!(
+                got.is_ok(),
+                feasible,
+                "{delay} s × {groups} groups, {n} sessions, {minutes} min: {got:?}"
+            );
             if !feasible {
                 assert!(matches!(got, Err(ScheduleError::Infeasible(_))));
             }
@@ -762,8 +802,22 @@ mod tests {
             (0, 1, InputError::NoAccounts),
             (1, 0, InputError::NoGroups),
             (0, 0, InputError::NoAccounts),
-            (MAX_ACCOUNTS + 1, 1, InputError::TooManyAccounts { count: MAX_ACCOUNTS + 1, max: MAX_ACCOUNTS }),
-            (1, MAX_GROUPS + 1, InputError::TooManyGroups { count: MAX_GROUPS + 1, max: MAX_GROUPS }),
+            (
+                MAX_ACCOUNTS + 1,
+                1,
+                InputError::TooManyAccounts {
+                    count: MAX_ACCOUNTS + 1,
+                    max: MAX_ACCOUNTS,
+                },
+            ),
+            (
+                1,
+                MAX_GROUPS + 1,
+                InputError::TooManyGroups {
+                    count: MAX_GROUPS + 1,
+                    max: MAX_GROUPS,
+                },
+            ),
         ];
         for mode in [Mode::Starter, Mode::Enterprise] {
             for (accounts, groups, want) in &cases {
@@ -785,7 +839,10 @@ mod tests {
         };
         let plan = plan_cycle(Mode::Enterprise, &s, MAX_ACCOUNTS, MAX_GROUPS).unwrap();
         assert_eq!(plan.session_runtime, secs(86_400_000));
-        assert_eq!(plan.post_offset(MAX_ACCOUNTS - 1, MAX_GROUPS - 1), secs(86_400 * 999));
+        assert_eq!(
+            plan.post_offset(MAX_ACCOUNTS - 1, MAX_GROUPS - 1),
+            secs(86_400 * 999)
+        );
         let err = plan_cycle(Mode::Starter, &s, MAX_ACCOUNTS, MAX_GROUPS).unwrap_err();
         assert!(matches!(err, ScheduleError::Infeasible(_)));
         let s = Settings {
@@ -798,15 +855,26 @@ mod tests {
 
     #[test]
     fn bad_numbers_are_refused_with_typed_errors() {
-        use Field::*;
-        let max_posts = InputError::TooLarge { field: DelayBetweenPosts, max: "86400 s".into() };
+        let max_posts = InputError::TooLarge {
+            field: Field::DelayBetweenPosts,
+            max: "86400 s".into(),
+        };
         let cases: Vec<(f64, Result<Duration, InputError>)> = vec![
-            (f64::NAN, Err(InputError::NotANumber(DelayBetweenPosts))),
+            (
+                f64::NAN,
+                Err(InputError::NotANumber(Field::DelayBetweenPosts)),
+            ),
             (f64::INFINITY, Err(max_posts.clone())),
-            (f64::NEG_INFINITY, Err(InputError::NotPositive(DelayBetweenPosts))),
-            (-1.0, Err(InputError::NotPositive(DelayBetweenPosts))),
-            (0.0, Err(InputError::NotPositive(DelayBetweenPosts))),
-            (0.0001, Err(InputError::NotPositive(DelayBetweenPosts))),
+            (
+                f64::NEG_INFINITY,
+                Err(InputError::NotPositive(Field::DelayBetweenPosts)),
+            ),
+            (-1.0, Err(InputError::NotPositive(Field::DelayBetweenPosts))),
+            (0.0, Err(InputError::NotPositive(Field::DelayBetweenPosts))),
+            (
+                0.0001,
+                Err(InputError::NotPositive(Field::DelayBetweenPosts)),
+            ),
             (86_400.001, Err(max_posts.clone())),
             (1e300, Err(max_posts)),
             (0.001, Ok(Duration::from_millis(1))),
@@ -814,18 +882,46 @@ mod tests {
             (86_400.0, Ok(secs(86_400))),
         ];
         for (value, want) in cases {
-            assert_eq!(DelayBetweenPosts::from_secs(value).map(|d| d.requested()), want, "{value}");
+            assert_eq!(
+                DelayBetweenPosts::from_secs(value).map(|d| d.requested()),
+                want,
+                "{value}"
+            );
         }
-        assert_eq!(DelayBetweenCycles::from_secs(0.0).map(|d| d.get()), Ok(Duration::ZERO));
-        assert_eq!(DelayBetweenCycles::from_secs(-0.5), Err(InputError::Negative(DelayBetweenCycles)));
-        assert_eq!(DelayBetweenCycles::from_secs(f64::NAN), Err(InputError::NotANumber(DelayBetweenCycles)));
-        assert!(matches!(DelayBetweenCycles::from_secs(1e20), Err(InputError::TooLarge { .. })));
-        assert_eq!(CycleLength::from_minutes(0.0), Err(InputError::NotPositive(CycleMinutes)));
-        assert_eq!(CycleLength::from_minutes(-3.0), Err(InputError::NotPositive(CycleMinutes)));
-        assert_eq!(CycleLength::from_minutes(0.5).map(|c| c.get()), Ok(secs(30)));
+        assert_eq!(
+            DelayBetweenCycles::from_secs(0.0).map(|d| d.get()),
+            Ok(Duration::ZERO)
+        );
+        assert_eq!(
+            DelayBetweenCycles::from_secs(-0.5),
+            Err(InputError::Negative(Field::DelayBetweenCycles))
+        );
+        assert_eq!(
+            DelayBetweenCycles::from_secs(f64::NAN),
+            Err(InputError::NotANumber(Field::DelayBetweenCycles))
+        );
+        assert!(matches!(
+            DelayBetweenCycles::from_secs(1e20),
+            Err(InputError::TooLarge { .. })
+        ));
+        assert_eq!(
+            CycleLength::from_minutes(0.0),
+            Err(InputError::NotPositive(Field::CycleMinutes))
+        );
+        assert_eq!(
+            CycleLength::from_minutes(-3.0),
+            Err(InputError::NotPositive(Field::CycleMinutes))
+        );
+        assert_eq!(
+            CycleLength::from_minutes(0.5).map(|c| c.get()),
+            Ok(secs(30))
+        );
         assert_eq!(
             CycleLength::from_minutes(10_081.0),
-            Err(InputError::TooLarge { field: CycleMinutes, max: "10080 min".into() })
+            Err(InputError::TooLarge {
+                field: Field::CycleMinutes,
+                max: "10080 min".into()
+            })
         );
     }
 
@@ -836,7 +932,10 @@ mod tests {
         assert!(DelayBetweenPosts::from_millis(86_400_001).is_err());
         assert!(DelayBetweenPosts::from_millis(i64::MAX).is_err());
         assert!(DelayBetweenPosts::from_millis(1).is_ok());
-        assert_eq!(DelayBetweenCycles::from_millis(0).map(|d| d.get()), Ok(Duration::ZERO));
+        assert_eq!(
+            DelayBetweenCycles::from_millis(0).map(|d| d.get()),
+            Ok(Duration::ZERO)
+        );
         assert!(DelayBetweenCycles::from_millis(-1).is_err());
         assert!(CycleLength::from_millis(0).is_err());
         assert!(CycleLength::from_millis(i64::MIN).is_err());
@@ -856,17 +955,46 @@ mod tests {
         };
         assert_eq!(check_ready(&ok).unwrap().offsets, vec![secs(0), secs(1800)]);
         let cases: Vec<(Readiness<'_>, NotReady)> = vec![
-            (Readiness { plan: None, has_message: false, ..ok }, NotReady::NoPlan),
             (
-                Readiness { now_ms: 2_000, has_message: false, ..ok },
+                Readiness {
+                    plan: None,
+                    has_message: false,
+                    ..ok
+                },
+                NotReady::NoPlan,
+            ),
+            (
+                Readiness {
+                    now_ms: 2_000,
+                    has_message: false,
+                    ..ok
+                },
                 NotReady::PlanExpired { expired_at: 2_000 },
             ),
             (
-                Readiness { requested: Some(Mode::Enterprise), has_message: false, ..ok },
+                Readiness {
+                    requested: Some(Mode::Enterprise),
+                    has_message: false,
+                    ..ok
+                },
                 NotReady::Schedule(ScheduleError::Plan(PlanError::StarterRequiresStarterMode)),
             ),
-            (Readiness { has_message: false, settings: None, ..ok }, NotReady::NoMessage),
-            (Readiness { settings: None, accounts: 0, ..ok }, NotReady::NoSettings),
+            (
+                Readiness {
+                    has_message: false,
+                    settings: None,
+                    ..ok
+                },
+                NotReady::NoMessage,
+            ),
+            (
+                Readiness {
+                    settings: None,
+                    accounts: 0,
+                    ..ok
+                },
+                NotReady::NoSettings,
+            ),
             (
                 Readiness { accounts: 0, ..ok },
                 NotReady::Schedule(ScheduleError::Input(InputError::NoAccounts)),
@@ -886,7 +1014,11 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(check_ready(&input), Err(want.clone()), "{want:?}");
         }
-        let no_expiry = Readiness { plan: Some((Plan::Enterprise, None)), now_ms: i64::MAX, ..ok };
+        let no_expiry = Readiness {
+            plan: Some((Plan::Enterprise, None)),
+            now_ms: i64::MAX,
+            ..ok
+        };
         assert_eq!(check_ready(&no_expiry).unwrap().mode, Mode::Enterprise);
     }
 
@@ -897,7 +1029,10 @@ mod tests {
             (OutcomeKind::Transient, Next::Continue),
             (OutcomeKind::SlowMode(secs(30)), Next::Continue),
             (OutcomeKind::GroupRefused, Next::Continue),
-            (OutcomeKind::FloodWait(secs(31)), Next::AccountWaits(secs(31))),
+            (
+                OutcomeKind::FloodWait(secs(31)),
+                Next::AccountWaits(secs(31)),
+            ),
             (OutcomeKind::AccountStopped, Next::EndSession),
         ];
         for (outcome, want) in cases {

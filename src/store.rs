@@ -496,11 +496,16 @@ impl Store {
             None => (None, None),
             Some(row) => (
                 Some(Settings {
-                    delay_between_posts: DelayBetweenPosts::from_millis(row.delay_between_posts_ms)?,
+                    delay_between_posts: DelayBetweenPosts::from_millis(
+                        row.delay_between_posts_ms,
+                    )?,
                     delay_between_cycles: DelayBetweenCycles::from_millis(
                         row.delay_between_cycles_ms,
                     )?,
-                    cycle_length: row.cycle_length_ms.map(CycleLength::from_millis).transpose()?,
+                    cycle_length: row
+                        .cycle_length_ms
+                        .map(CycleLength::from_millis)
+                        .transpose()?,
                 }),
                 row.message_html,
             ),
@@ -653,7 +658,9 @@ impl Store {
             .bind(customer_id)
             .fetch_optional(&self.pool)
             .await?;
-        exists.map(|_| ()).ok_or(StoreError::NoCustomer(customer_id))
+        exists
+            .map(|_| ())
+            .ok_or(StoreError::NoCustomer(customer_id))
     }
 }
 
@@ -721,7 +728,10 @@ mod tests {
     #[test]
     fn urls_are_told_apart() {
         assert_eq!(with_create_mode("sqlite:x.db"), "sqlite:x.db?mode=rwc");
-        assert_eq!(with_create_mode("sqlite:x.db?cache=shared"), "sqlite:x.db?cache=shared&mode=rwc");
+        assert_eq!(
+            with_create_mode("sqlite:x.db?cache=shared"),
+            "sqlite:x.db?cache=shared&mode=rwc"
+        );
         assert_ne!(memory_url(), memory_url());
     }
 }

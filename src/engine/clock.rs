@@ -58,7 +58,10 @@ mod tests {
         let origin = Instant::now();
         let clock = Clock::pinned(origin, 1_700_000_000_000);
         assert_eq!(clock.wall_ms(origin), 1_700_000_000_000);
-        assert_eq!(clock.wall_ms(origin + Duration::from_millis(1_500)), 1_700_000_001_500);
+        assert_eq!(
+            clock.wall_ms(origin + Duration::from_millis(1_500)),
+            1_700_000_001_500
+        );
         tokio::time::advance(Duration::from_secs(10)).await;
         let later = Clock::pinned(Instant::now(), 0);
         assert_eq!(later.wall_ms(origin), -10_000);

@@ -92,7 +92,10 @@ impl Observer for Recorder {
         }
         self.posts.fetch_add(1, Ordering::Relaxed);
         let us = e.lateness.as_micros().min(u64::MAX as u128) as u64;
-        self.hist.lock().expect("histogram lock").saturating_record(us);
+        self.hist
+            .lock()
+            .expect("histogram lock")
+            .saturating_record(us);
     }
 }
 
@@ -142,7 +145,10 @@ pub async fn run(args: &FleetArgs) -> Result<FleetReport, FleetError> {
             format!("sqlite:{}", path.display()),
             format!("SQLite file {}", path.display()),
         ),
-        None => ("sqlite::memory:".to_string(), "SQLite in memory".to_string()),
+        None => (
+            "sqlite::memory:".to_string(),
+            "SQLite in memory".to_string(),
+        ),
     };
     let store = Store::connect(&url).await?;
     let plan = match args.mode {

@@ -242,8 +242,9 @@ async fn run_session(
         record(&shared, &ctx, &slot, Ok((sent_at, outcome))).await;
     }
     if ended.is_none() {
-        // The delay after the last post belongs to the session.
-        result.span.end = result.span.end.max(not_before);
+        // The delay after the last post belongs to the session; a slow last send can end
+        // it later still.
+        result.span.end = result.span.end.max(not_before).max(Instant::now());
         if !wait_until(result.span.end, &stop).await {
             result.completed = false;
             result.span.end = Instant::now();

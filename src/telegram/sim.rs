@@ -71,7 +71,13 @@ impl SimTransport {
         if injected.is_empty() {
             return Outcome::Sent;
         }
-        for target in [Target::Slot { account_id, group_id }, Target::Account(account_id)] {
+        for target in [
+            Target::Slot {
+                account_id,
+                group_id,
+            },
+            Target::Account(account_id),
+        ] {
             if let Some(outcome) = injected.get_mut(&target).and_then(VecDeque::pop_front) {
                 return outcome;
             }
@@ -123,7 +129,10 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::from_millis(50));
         let sent = sim.sent();
         assert_eq!(sent.len(), 1);
-        assert_eq!((sent[0].at, sent[0].account_id, sent[0].group_id), (start, 1, 2));
+        assert_eq!(
+            (sent[0].at, sent[0].account_id, sent[0].group_id),
+            (start, 1, 2)
+        );
         assert_eq!(sent[0].html, "<b>hi</b>");
     }
 
@@ -132,10 +141,16 @@ mod tests {
         let sim = SimTransport::new(Duration::ZERO, false);
         sim.inject(Target::Account(1), Outcome::PeerFlood);
         sim.inject(
-            Target::Slot { account_id: 1, group_id: 2 },
+            Target::Slot {
+                account_id: 1,
+                group_id: 2,
+            },
             Outcome::SlowMode(Duration::from_secs(10)),
         );
-        assert_eq!(sim.send(post(1, 2)).await, Outcome::SlowMode(Duration::from_secs(10)));
+        assert_eq!(
+            sim.send(post(1, 2)).await,
+            Outcome::SlowMode(Duration::from_secs(10))
+        );
         assert_eq!(sim.send(post(1, 2)).await, Outcome::PeerFlood);
         assert_eq!(sim.send(post(1, 2)).await, Outcome::Sent);
         assert_eq!(sim.send(post(2, 2)).await, Outcome::Sent);

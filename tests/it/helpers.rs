@@ -1,0 +1,156 @@
+//! Shared test set-up: configured customers, an observing engine, PostgreSQL databases.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use autoposter::engine::{CycleReport, Engine, EngineError, EngineTasks, Observer};
+use autoposter::schedule::{CycleLength, DelayBetweenCycles, DelayBetweenPosts, Plan, Settings};
+use autoposter::store::{NewCustomer, PlanGrant, Store};
+use autoposter::telegram::sim::SimTransport;
+use tokio::sync::mpsc;
+
+/// Timing settings from seconds and minutes.
+pub fn settings(delay: f64, between: f64, minutes: Option<f64>) -> Settings {
+    Settings {
+        delay_between_posts: DelayBetweenPosts::from_secs(delay).unwrap(),
+        delay_between_cycles: DelayBetweenCycles::from_secs(between).unwrap(),
+        cycle_length: minutes.map(|m| CycleLength::from_minutes(m).unwrap()),
+    }
+}
+
+/// A configured customer with `accounts` accounts and `groups` groups.
+pub fn customer(id: i64, plan: Plan, accounts: usize, groups: usize, s: Settings) -> NewCustomer {
+    NewCustomer {
+        id,
+        plan: PlanGrant {
+            plan,
+            expires_at: None,
+        },
+        settings: s,
+        message_html: "<b>Sale</b> today".into(),
+        accounts: (1..=accounts).map(|i| format!("account {i}")).collect(),
+        groups: (1..=groups).map(|i| format!("@group_{i}")).collect(),
+    }
+}
+
+/// What the engine told the test.
+pub enum Heard {
+    Cycle(CycleReport),
+    Stopped(i64, String),
+}
+
+pub struct Listener(pub mpsc::UnboundedSender<Heard>);
+
+impl Observer for Listener {
+    fn cycle_finished(&self, _customer_id: i64, r: &CycleReport) {
+        let _ = self.0.send(Heard::Cycle(r.clone()));
+    }
+    fn customer_stopped(&self, customer_id: i64, reason: &EngineError) {
+        let _ = self.0.send(Heard::Stopped(customer_id, reason.to_string()));
+    }
+}
+
+/// An engine on an in-memory store and a recording simulated transport.
+pub struct Rig {
+    pub engine: Engine,
+    pub tasks: Option<EngineTasks>,
+    pub sim: Arc<SimTransport>,
+    pub store: Store,
+    pub heard: mpsc::UnboundedReceiver<Heard>,
+}
+
+impl Rig {
+    pub async fn new(customers: &[NewCustomer], latency: Duration) -> Rig {
+        let store = Store::memory().await.unwrap();
+        Rig::on(store, customers, latency).await
+    }
+
+    pub async fn on(store: Store, customers: &[NewCustomer], latency: Duration) -> Rig {
+        store.create_customers(customers).await.unwrap();
+        let sim = Arc::new(SimTransport::new(latency, true));
+        let (heard_tx, heard) = mpsc::unbounded_channel();
+        let (engine, tasks) = Engine::new(
+            store.clone(),
+            sim.clone(),
+            Some(Arc::new(Listener(heard_tx))),
+        );
+        Rig {
+            engine,
+            tasks: Some(tasks),
+            sim,
+            store,
+            heard,
+        }
+    }
+
+    /// Waits for the next finished cycle (any customer).
+    pub async fn next_cycle(&mut self) -> CycleReport {
+        match self.heard.recv().await.expect("engine alive") {
+            Heard::Cycle(r) => r,
+            Heard::Stopped(id, why) => panic!("customer {id} stopped: {why}"),
+        }
+    }
+
+    /// Stops everything and writes the post log out.
+    pub async fn finish(&mut self) {
+        self.engine.shutdown().await;
+        if let Some(tasks) = self.tasks.take() {
+            tasks.finish().await;
+        }
+    }
+}
+
+/// Where the PostgreSQL tests connect; `TEST_DATABASE_URL` overrides.
+pub fn pg_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// A fresh PostgreSQL database for one test, dropped by [`PgDb::drop_db`]. `None` (with the
+/// reason printed) when PostgreSQL is unreachable outside CI; in CI that is a failure.
+pub struct PgDb {
+    pub url: String,
+    name: String,
+}
+
+pub async fn pg_db() -> Option<PgDb> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let admin = pg_admin_url();
+    let mut conn = match sqlx::AnyConnection::connect(&admin).await {
+        Ok(c) => c,
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but PostgreSQL is unreachable at {admin}: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: PostgreSQL unreachable at {admin} ({e}); set TEST_DATABASE_URL");
+            return None;
+        }
+    };
+    let name = format!("autoposter_t_{}_{}", std::process::id(), fastrand::u64(..));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    Some(PgDb {
+        url: format!("{base}/{name}"),
+        name,
+    })
+}
+
+impl PgDb {
+    pub async fn drop_db(self) {
+        use sqlx::Connection;
+        if let Ok(mut conn) = sqlx::AnyConnection::connect(&pg_admin_url()).await {
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn)
+            .await;
+            let _ = conn.close().await;
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The store's suite, run against SQLite (a real file) and PostgreSQL (a fresh database).
+
+use std::time::Duration;
+
+use autoposter::schedule::Mode;
+use autoposter::schedule::Plan;
+use autoposter::store::postlog::PostLog;
+use autoposter::store::{CycleTally, PlanGrant, PostRow, Store, StoreError};
+
+use crate::helpers::{customer, settings};
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let dir = std::env::temp_dir().join(format!(
+                        "autoposter-test-{}-{}",
+                        std::process::id(),
+                        fastrand::u64(..)
+                    ));
+                    std::fs::create_dir_all(&dir).unwrap();
+                    let url = format!("sqlite:{}", dir.join("store.db").display());
+                    let store = autoposter::store::Store::connect(&url).await.unwrap();
+                    super::$name(&store).await;
+                    store.close().await;
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = crate::helpers::pg_db().await else { return };
+                    let store = autoposter::store::Store::connect(&db.url).await.unwrap();
+                    assert_eq!(store.backend(), autoposter::store::Backend::Postgres);
+                    super::$name(&store).await;
+                    store.close().await;
+                    db.drop_db().await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    a_configured_customer_reads_back_as_one_snapshot,
+    plans_settings_and_messages_are_replaced_not_duplicated,
+    groups_keep_their_order_and_refuse_a_duplicate_reference,
+    cycles_are_numbered_per_customer_and_finished_with_tallies,
+    post_rows_round_trip_in_batches_of_any_size,
+    a_slot_is_logged_once_at_most,
+    the_batched_writer_writes_everything_it_is_given,
+    running_flags_survive_and_unknown_customers_are_errors,
+);
+
+fn row(cycle_id: i64, account_id: i64, group_id: i64, n: i64) -> PostRow {
+    PostRow {
+        cycle_id,
+        customer_id: 1,
+        account_id,
+        group_id,
+        random_id: n * 7919 - 3,
+        target_at: 1_700_000_000_000 + n * 3_000,
+        sent_at: (n % 5 != 0).then_some(1_700_000_000_000 + n * 3_000 + n % 3),
+        lateness_us: (n % 5 != 0).then_some(n % 3 * 1000),
+        outcome: if n % 5 == 0 {
+            "skipped".into()
+        } else {
+            "sent".into()
+        },
+        error: (n % 5 == 0).then(|| "flood_wait".to_string()),
+    }
+}
+
+async fn a_configured_customer_reads_back_as_one_snapshot(store: &Store) {
+    let mut c = customer(42, Plan::Starter, 2, 3, settings(3.5, 7.0, Some(12.5)));
+    c.plan.expires_at = Some(1_900_000_000_000);
+    store.create_customers(&[c]).await.unwrap();
+    let snap = store.snapshot(42).await.unwrap().unwrap();
+    assert_eq!(
+        snap.plan,
+        Some(PlanGrant {
+            plan: Plan::Starter,
+            expires_at: Some(1_900_000_000_000)
+        })
+    );
+    assert_eq!(snap.settings, Some(settings(3.5, 7.0, Some(12.5))));
+    assert_eq!(snap.message_html.as_deref(), Some("<b>Sale</b> today"));
+    let labels: Vec<_> = snap.accounts.iter().map(|a| a.label.as_str()).collect();
+    assert_eq!(labels, ["account 1", "account 2"]);
+    let refs: Vec<_> = snap.groups.iter().map(|g| g.reference.as_str()).collect();
+    assert_eq!(refs, ["@group_1", "@group_2", "@group_3"]);
+    assert!(store.snapshot(43).await.unwrap().is_none());
+}
+
+async fn plans_settings_and_messages_are_replaced_not_duplicated(store: &Store) {
+    store.ensure_customer(7, Some("ru")).await.unwrap();
+    store.ensure_customer(7, Some("en")).await.unwrap();
+    let snap = store.snapshot(7).await.unwrap().unwrap();
+    assert_eq!(
+        (snap.plan, snap.settings, snap.message_html),
+        (None, None, None)
+    );
+    assert!(matches!(
+        store.set_message(7, "early").await,
+        Err(StoreError::NoCustomer(7))
+    ));
+    for plan in [Plan::Starter, Plan::Enterprise] {
+        store
+            .set_plan(
+                7,
+                PlanGrant {
+                    plan,
+                    expires_at: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .save_settings(7, &settings(3.0, 5.0, None))
+        .await
+        .unwrap();
+    store.set_message(7, "<i>one</i>").await.unwrap();
+    store
+        .save_settings(7, &settings(9.0, 0.0, Some(30.0)))
+        .await
+        .unwrap();
+    store.set_message(7, "<i>two</i>").await.unwrap();
+    let snap = store.snapshot(7).await.unwrap().unwrap();
+    assert_eq!(snap.plan.unwrap().plan, Plan::Enterprise);
+    assert_eq!(snap.settings, Some(settings(9.0, 0.0, Some(30.0))));
+    assert_eq!(
+        snap.message_html.as_deref(),
+        Some("<i>two</i>"),
+        "saving settings keeps the message"
+    );
+}
+
+async fn groups_keep_their_order_and_refuse_a_duplicate_reference(store: &Store) {
+    store.ensure_customer(1, None).await.unwrap();
+    store.ensure_customer(2, None).await.unwrap();
+    let a = store.add_group(1, "@b").await.unwrap();
+    let b = store.add_group(1, "@a").await.unwrap();
+    store.add_group(2, "@a").await.unwrap();
+    assert!(matches!(
+        store.add_group(1, "@a").await,
+        Err(StoreError::Sql(_))
+    ));
+    let acc = store.add_account(1, "phone").await.unwrap();
+    let snap = store.snapshot(1).await.unwrap().unwrap();
+    let ids: Vec<_> = snap.groups.iter().map(|g| (g.id, g.position)).collect();
+    assert_eq!(ids, [(a, 1), (b, 2)]);
+    assert_eq!(snap.accounts[0].id, acc);
+    assert!(matches!(
+        store.add_group(3, "@x").await,
+        Err(StoreError::NoCustomer(3))
+    ));
+    assert!(matches!(
+        store.add_account(3, "x").await,
+        Err(StoreError::NoCustomer(3))
+    ));
+}
+
+async fn cycles_are_numbered_per_customer_and_finished_with_tallies(store: &Store) {
+    store.ensure_customer(1, None).await.unwrap();
+    store.ensure_customer(2, None).await.unwrap();
+    let (c1, s1) = store.begin_cycle(1, Mode::Starter, 1_000, 6).await.unwrap();
+    let (_, s2) = store.begin_cycle(1, Mode::Starter, 2_000, 6).await.unwrap();
+    let (_, other) = store
+        .begin_cycle(2, Mode::Enterprise, 2_000, 4)
+        .await
+        .unwrap();
+    assert_eq!((s1, s2, other), (1, 2, 1));
+    let tally = CycleTally {
+        sent: 4,
+        failed: 1,
+        skipped: 1,
+    };
+    store.finish_cycle(c1, 1_500, true, tally).await.unwrap();
+    let cycles = store.cycles(1).await.unwrap();
+    assert_eq!(cycles.len(), 2);
+    let c = &cycles[0];
+    assert_eq!(
+        (
+            c.seq,
+            c.mode.as_str(),
+            c.started_at,
+            c.ended_at,
+            c.status.as_str()
+        ),
+        (1, "starter", 1_000, Some(1_500), "done")
+    );
+    assert_eq!((c.planned, c.sent, c.failed, c.skipped), (6, 4, 1, 1));
+    assert_eq!(
+        (cycles[1].status.as_str(), cycles[1].ended_at),
+        ("running", None)
+    );
+}
+
+async fn post_rows_round_trip_in_batches_of_any_size(store: &Store) {
+    for (cycle, n) in [(1, 1usize), (2, 255), (3, 256), (4, 777)] {
+        let rows: Vec<PostRow> = (0..n as i64)
+            .map(|i| row(cycle, i / 50 + 1, i % 50 + 1, i))
+            .collect();
+        store.insert_posts(&rows).await.unwrap();
+    }
+    let all = store.posts(1).await.unwrap();
+    assert_eq!(all.len(), 1 + 255 + 256 + 777);
+    assert_eq!(store.count_posts().await.unwrap(), all.len() as i64);
+    let mut want: Vec<PostRow> = (0..777)
+        .map(|i| row(4, i / 50 + 1, i % 50 + 1, i))
+        .collect();
+    want.sort_by_key(|r| (r.target_at, r.account_id, r.group_id));
+    let got: Vec<PostRow> = all.into_iter().filter(|r| r.cycle_id == 4).collect();
+    assert_eq!(got, want);
+}
+
+async fn a_slot_is_logged_once_at_most(store: &Store) {
+    store.insert_posts(&[row(9, 1, 1, 1)]).await.unwrap();
+    let dup = store
+        .insert_posts(&[row(9, 1, 2, 2), row(9, 1, 1, 3)])
+        .await;
+    assert!(matches!(dup, Err(StoreError::Sql(_))), "{dup:?}");
+    // The failed batch left nothing behind.
+    assert_eq!(store.count_posts().await.unwrap(), 1);
+}
+
+async fn the_batched_writer_writes_everything_it_is_given(store: &Store) {
+    let (log, task) = PostLog::start(store.clone());
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let log = log.clone();
+            tokio::spawn(async move {
+                for i in 0..2_500i64 {
+                    log.record(row(w, i / 100 + 1, i % 100 + 1, i)).await;
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    log.flush().await;
+    assert_eq!(store.count_posts().await.unwrap(), 10_000);
+    log.record(row(77, 1, 1, 1)).await;
+    let stats = task.finish().await;
+    assert_eq!(stats.rows, 10_001);
+    assert_eq!(stats.failed_rows, 0);
+    assert!(stats.batches < 10_001, "rows were batched: {stats:?}");
+    assert_eq!(store.count_posts().await.unwrap(), 10_001);
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+async fn running_flags_survive_and_unknown_customers_are_errors(store: &Store) {
+    for id in [3, 1, 2] {
+        store.ensure_customer(id, None).await.unwrap();
+    }
+    store.set_running(3, true).await.unwrap();
+    store.set_running(1, true).await.unwrap();
+    store.set_running(1, false).await.unwrap();
+    store.set_running(2, true).await.unwrap();
+    assert_eq!(store.running_customers().await.unwrap(), vec![2, 3]);
+    assert!(matches!(
+        store
+            .set_plan(
+                5,
+                PlanGrant {
+                    plan: Plan::Starter,
+                    expires_at: None
+                }
+            )
+            .await,
+        Err(StoreError::NoCustomer(5))
+    ));
+    assert!(matches!(
+        store.save_settings(5, &settings(3.0, 1.0, None)).await,
+        Err(StoreError::NoCustomer(5))
+    ));
+}
