@@ -530,6 +530,20 @@ pub fn check_ready(r: &Readiness<'_>) -> Result<CyclePlan, NotReady> {
     Ok(plan_cycle(mode, settings, r.accounts, r.groups)?)
 }
 
+/// How late a send may start before the posts after it move back: the timer's own jitter.
+pub const TIMER_SLACK: Duration = Duration::from_millis(5);
+
+/// The earliest moment (from the cycle start) the next post of a session may start, after a
+/// post due at `target` started at `sent`. A send up to [`TIMER_SLACK`] late leaves the next
+/// post at its own target, so timer jitter never accumulates into drift; a later send (a
+/// stall, a slow request) counts the delay from itself, so two sends of one account are never
+/// closer than `delay − TIMER_SLACK`, and the 3 s floor is never compressed by more than the
+/// timer's jitter.
+pub fn next_not_before(target: Duration, sent: Duration, delay: Duration) -> Duration {
+    let late = sent.saturating_sub(target);
+    sent + delay - late.min(TIMER_SLACK)
+}
+
 /// What the engine does with the rest of a session after one post's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Next {
@@ -1020,6 +1034,25 @@ mod tests {
             ..ok
         };
         assert_eq!(check_ready(&no_expiry).unwrap().mode, Mode::Enterprise);
+    }
+
+    #[test]
+    fn jitter_within_the_slack_does_not_drift_and_a_stall_pushes_back() {
+        let ms = Duration::from_millis;
+        // (target, sent, delay) → not before
+        let cases = [
+            (ms(0), ms(0), ms(3_000), ms(3_000)),
+            (ms(3_000), ms(3_001), ms(3_000), ms(6_000)),
+            (ms(3_000), ms(3_005), ms(3_000), ms(6_000)),
+            (ms(3_000), ms(3_006), ms(3_000), ms(6_001)),
+            (ms(3_000), ms(5_000), ms(3_000), ms(7_995)),
+            (ms(3_000), ms(2_999), ms(3_000), ms(5_999)),
+        ];
+        for (target, sent, delay, want) in cases {
+            let got = next_not_before(target, sent, delay);
+            assert_eq!(got, want, "target {target:?} sent {sent:?}");
+            assert!(got - sent >= delay - TIMER_SLACK, "the gap never shrinks beyond the slack");
+        }
     }
 
     #[test]

@@ -610,7 +610,7 @@ impl Store {
                 1 << (usize::BITS - 1 - rest.len().leading_zeros())
             };
             let (chunk, tail) = rest.split_at(n);
-            let mut query = sqlx::query(insert_posts_sql(n));
+            let mut query = sqlx::query(insert_posts_sql(self.backend, n));
             for row in chunk {
                 query = query
                     .bind(row.cycle_id)
@@ -664,13 +664,15 @@ impl Store {
     }
 }
 
-/// `INSERT INTO posts … VALUES ($1, …), (…)` for `rows` rows, built once per size.
-fn insert_posts_sql(rows: usize) -> &'static str {
+/// `INSERT INTO posts … VALUES (…), (…)` for `rows` rows, built once per size and backend.
+/// SQLite gets anonymous `?` placeholders: with numbered ones, binding walks the name list
+/// once per parameter, quadratic in a 2 560-parameter statement.
+fn insert_posts_sql(backend: Backend, rows: usize) -> &'static str {
     use std::sync::OnceLock;
-    static CACHE: [OnceLock<String>; 9] = [const { OnceLock::new() }; 9];
+    static CACHE: [[OnceLock<String>; 9]; 2] = [const { [const { OnceLock::new() }; 9] }; 2];
     let slot = rows.trailing_zeros() as usize;
-    debug_assert!(rows.is_power_of_two() && slot < CACHE.len());
-    CACHE[slot].get_or_init(|| {
+    debug_assert!(rows.is_power_of_two() && slot < 9);
+    CACHE[backend as usize][slot].get_or_init(|| {
         let mut sql = String::from(
             "INSERT INTO posts (cycle_id, customer_id, account_id, group_id, random_id, \
              target_at, sent_at, lateness_us, outcome, error) VALUES ",
@@ -684,7 +686,10 @@ fn insert_posts_sql(rows: usize) -> &'static str {
                 if c > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${}", r * POST_COLUMNS + c + 1));
+                match backend {
+                    Backend::Sqlite => sql.push('?'),
+                    Backend::Postgres => sql.push_str(&format!("${}", r * POST_COLUMNS + c + 1)),
+                }
             }
             sql.push(')');
         }
@@ -719,10 +724,12 @@ mod tests {
 
     #[test]
     fn batch_statements_have_one_placeholder_per_value() {
-        let sql = insert_posts_sql(4);
+        let sql = insert_posts_sql(Backend::Postgres, 4);
         assert_eq!(sql.matches('$').count(), 4 * POST_COLUMNS);
         assert!(sql.ends_with("($31, $32, $33, $34, $35, $36, $37, $38, $39, $40)"));
-        assert_eq!(insert_posts_sql(256).matches('(').count(), 257);
+        assert_eq!(insert_posts_sql(Backend::Postgres, 256).matches('(').count(), 257);
+        let sql = insert_posts_sql(Backend::Sqlite, 2);
+        assert!(sql.ends_with("VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     }
 
     #[test]

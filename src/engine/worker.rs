@@ -1,9 +1,9 @@
 //! The worker: one cycle of one customer, and the sessions inside it. It owns every instant a
 //! post happens at: `cycle_start` is captured by the caller when the cycle is due, this
 //! cycle's offsets come from [`schedule::check_ready`] on settings read now, and session i's
-//! post k is due at `cycle_start + offset_i + k × delay`. A send never starts earlier than the
-//! previous send's start plus the delay, so a late post pushes the next one back instead of
-//! compressing the gap below the floor.
+//! post k is due at `cycle_start + offset_i + k × delay`. Timer jitter never accumulates, and a
+//! post that starts late beyond the jitter pushes the next one back instead of compressing the
+//! gap below the floor ([`schedule::next_not_before`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -183,7 +183,7 @@ async fn run_session(
         tally: CycleTally::default(),
         max_lateness: Duration::ZERO,
     };
-    // The earliest instant the next send may start: the previous send's start plus the delay.
+    // The earliest instant the next send may start (see schedule::next_not_before).
     let mut not_before = start;
     // Slots due before this instant are skipped: the account is in a flood wait.
     let mut flood_until: Option<Instant> = None;
@@ -229,7 +229,12 @@ async fn run_session(
             Outcome::Sent => result.tally.sent += 1,
             _ => result.tally.failed += 1,
         }
-        not_before = sent_at + delay;
+        not_before = ctx.start
+            + schedule::next_not_before(
+                slot.target - ctx.start,
+                sent_at - ctx.start,
+                delay,
+            );
         match schedule::next_after(outcome.kind()) {
             Next::Continue => {}
             Next::AccountWaits(wait) => {

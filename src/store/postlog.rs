@@ -1,9 +1,11 @@
 //! The batched post-log writer. The engine hands rows to [`PostLog::record`], which only
-//! queues them; one background task writes whatever has queued up while its previous write
-//! was running, in a single transaction. Under load the batches grow by themselves; when idle
-//! a row is written at once. No timer is involved, so the writer never moves a paused clock.
+//! queues them; one background task collects rows for up to 200 ms (or 4 096 rows) and writes
+//! them in a single transaction. `flush` writes at once and returns when the rows are stored.
+
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 use tokio::task::JoinHandle;
 
 use super::{PostRow, Store};
@@ -12,6 +14,8 @@ use super::{PostRow, Store};
 const QUEUE: usize = 65_536;
 /// The most rows written in one transaction.
 const MAX_BATCH: usize = 4_096;
+/// How long the writer waits for more rows before writing what it has.
+const LINGER: Duration = Duration::from_millis(200);
 
 enum Msg {
     Row(PostRow),
@@ -82,38 +86,64 @@ impl PostLogTask {
     }
 }
 
+/// What the writer has collected since its last write.
+#[derive(Default)]
+struct Pending {
+    rows: Vec<PostRow>,
+    waiters: Vec<oneshot::Sender<()>>,
+    closing: bool,
+}
+
+impl Pending {
+    fn take(&mut self, msg: Msg) {
+        match msg {
+            Msg::Row(row) => self.rows.push(row),
+            Msg::Flush(done) => self.waiters.push(done),
+            Msg::Close => self.closing = true,
+        }
+    }
+
+    /// A full batch, a flush or a close is written without lingering.
+    fn urgent(&self) -> bool {
+        self.rows.len() >= MAX_BATCH || !self.waiters.is_empty() || self.closing
+    }
+}
+
 async fn write_loop(store: Store, mut rx: mpsc::Receiver<Msg>) -> WriterStats {
     let mut stats = WriterStats::default();
-    let mut batch = Vec::with_capacity(256);
-    let mut waiters = Vec::new();
-    let mut closing = false;
+    let mut p = Pending::default();
     while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
-        while let Some(msg) = next.take() {
-            match msg {
-                Msg::Row(row) => batch.push(row),
-                Msg::Flush(done) => waiters.push(done),
-                Msg::Close => closing = true,
-            }
-            if batch.len() < MAX_BATCH && !closing {
-                next = rx.try_recv().ok();
-            }
+        p.take(first);
+        // Linger a little so that one transaction carries many rows.
+        let deadline = Instant::now() + LINGER;
+        while !p.urgent() {
+            let msg = match rx.try_recv() {
+                Ok(msg) => msg,
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    match tokio::time::timeout_at(deadline, rx.recv()).await {
+                        Ok(Some(msg)) => msg,
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+            };
+            p.take(msg);
         }
-        if !batch.is_empty() {
-            match store.insert_posts(&batch).await {
-                Ok(()) => stats.rows += batch.len() as u64,
+        if !p.rows.is_empty() {
+            match store.insert_posts(&p.rows).await {
+                Ok(()) => stats.rows += p.rows.len() as u64,
                 Err(e) => {
-                    stats.failed_rows += batch.len() as u64;
-                    tracing::error!(rows = batch.len(), error = %e, "writing the post log failed");
+                    stats.failed_rows += p.rows.len() as u64;
+                    tracing::error!(rows = p.rows.len(), error = %e, "writing the post log failed");
                 }
             }
             stats.batches += 1;
-            batch.clear();
+            p.rows.clear();
         }
-        for done in waiters.drain(..) {
+        for done in p.waiters.drain(..) {
             let _ = done.send(());
         }
-        if closing {
+        if p.closing {
             break;
         }
     }
