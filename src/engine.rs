@@ -178,7 +178,7 @@ impl Engine {
             self.clone(),
             customer_id,
             requested,
-            now,
+            (now, snapshot),
             (generation, stop.clone()),
         ));
         running.insert(
@@ -273,8 +273,28 @@ impl Engine {
         cycle_start: Instant,
         stop: &CancellationToken,
     ) -> Result<CycleReport, EngineError> {
+        self.cycle(customer_id, requested, cycle_start, stop, None)
+            .await
+    }
+
+    async fn cycle(
+        &self,
+        customer_id: i64,
+        requested: Option<Mode>,
+        cycle_start: Instant,
+        stop: &CancellationToken,
+        preloaded: Option<Snapshot>,
+    ) -> Result<CycleReport, EngineError> {
         let _guard = CycleGuard::enter(&self.shared, customer_id)?;
-        worker::run_cycle(&self.shared, customer_id, requested, cycle_start, stop).await
+        worker::run_cycle(
+            &self.shared,
+            customer_id,
+            requested,
+            cycle_start,
+            stop,
+            preloaded,
+        )
+        .await
     }
 
     async fn load(&self, customer_id: i64) -> Result<Snapshot, EngineError> {
@@ -303,10 +323,12 @@ async fn customer_loop(
     engine: Engine,
     customer_id: i64,
     requested: Option<Mode>,
-    first: Instant,
+    (first, snapshot): (Instant, Snapshot),
     (generation, stop): (u64, CancellationToken),
 ) {
     let mut due = first;
+    // The first cycle uses what the start check just read.
+    let mut preloaded = Some(snapshot);
     loop {
         tokio::select! {
             biased;
@@ -314,7 +336,13 @@ async fn customer_loop(
             _ = tokio::time::sleep_until(due) => {}
         }
         match engine
-            .run_cycle(customer_id, requested, Instant::now(), &stop)
+            .cycle(
+                customer_id,
+                requested,
+                Instant::now(),
+                &stop,
+                preloaded.take(),
+            )
             .await
         {
             Ok(report) if report.completed => due = report.ended + report.delay_between_cycles,

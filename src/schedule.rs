@@ -1051,7 +1051,10 @@ mod tests {
         for (target, sent, delay, want) in cases {
             let got = next_not_before(target, sent, delay);
             assert_eq!(got, want, "target {target:?} sent {sent:?}");
-            assert!(got - sent >= delay - TIMER_SLACK, "the gap never shrinks beyond the slack");
+            assert!(
+                got - sent >= delay - TIMER_SLACK,
+                "the gap never shrinks beyond the slack"
+            );
         }
     }
 

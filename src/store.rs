@@ -14,6 +14,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, FromRow};
 
+use crate::engine::clock::hold as hold_clock;
 use crate::schedule::{
     CycleLength, DelayBetweenCycles, DelayBetweenPosts, InputError, Mode, Plan, Settings,
 };
@@ -60,30 +61,6 @@ static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/po
 /// schedule depends on (created_at, granted_at); the engine passes its own times.
 pub fn unix_ms_now() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-/// Keeps tokio's paused clock from jumping ahead while a database call is in flight.
-///
-/// Under a paused clock (tests, `demo --virtual-clock`; only possible on a current-thread
-/// runtime) tokio advances time whenever the runtime is idle, and waiting for the database
-/// looks idle: a pending sleep elsewhere, or sqlx's own acquire timeout, would fire early.
-/// A running `spawn_blocking` task inhibits that auto-advance, so for the duration of each
-/// call we park one on a channel; dropping the guard releases it. On a multi-thread runtime
-/// (production) this is a no-op.
-pub(crate) struct ClockHold(#[allow(dead_code)] Option<std::sync::mpsc::Sender<()>>);
-
-pub(crate) fn hold_clock() -> ClockHold {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == RuntimeFlavor::CurrentThread => {
-            let (tx, rx) = std::sync::mpsc::channel::<()>();
-            h.spawn_blocking(move || {
-                let _ = rx.recv();
-            });
-            ClockHold(Some(tx))
-        }
-        _ => ClockHold(None),
-    }
 }
 
 /// A customer's plan as stored.
@@ -180,18 +157,15 @@ pub struct PostRow {
     pub error: Option<String>,
 }
 
+/// The customer, plan and settings columns of a snapshot, read in one query.
 #[derive(FromRow)]
-struct SettingsRow {
-    delay_between_posts_ms: i64,
-    delay_between_cycles_ms: i64,
+struct HeadRow {
+    plan: Option<String>,
+    expires_at: Option<i64>,
+    delay_between_posts_ms: Option<i64>,
+    delay_between_cycles_ms: Option<i64>,
     cycle_length_ms: Option<i64>,
     message_html: Option<String>,
-}
-
-#[derive(FromRow)]
-struct PlanRow {
-    plan: String,
-    expires_at: Option<i64>,
 }
 
 const POST_COLUMNS: usize = 10;
@@ -464,65 +438,51 @@ impl Store {
     /// value fails validation (it is never silently replaced).
     pub async fn snapshot(&self, customer_id: i64) -> Result<Option<Snapshot>, StoreError> {
         let _hold = hold_clock();
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM customers WHERE id = $1")
-            .bind(customer_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        if exists.is_none() {
-            return Ok(None);
-        }
-        let plan: Option<PlanRow> =
-            sqlx::query_as("SELECT plan, expires_at FROM plans WHERE customer_id = $1")
-                .bind(customer_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        let plan = plan
-            .map(|row| match Plan::parse(&row.plan) {
-                Some(plan) => Ok(PlanGrant {
-                    plan,
-                    expires_at: row.expires_at,
-                }),
-                None => Err(StoreError::Invalid(format!("plan {:?}", row.plan))),
-            })
-            .transpose()?;
-        let row: Option<SettingsRow> = sqlx::query_as(
-            "SELECT delay_between_posts_ms, delay_between_cycles_ms, cycle_length_ms, message_html \
-             FROM settings WHERE customer_id = $1",
+        let mut conn = self.pool.acquire().await?;
+        let head: Option<HeadRow> = sqlx::query_as(
+            "SELECT p.plan, p.expires_at, s.delay_between_posts_ms, s.delay_between_cycles_ms, \
+             s.cycle_length_ms, s.message_html FROM customers c \
+             LEFT JOIN plans p ON p.customer_id = c.id \
+             LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1",
         )
         .bind(customer_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *conn)
         .await?;
-        let (settings, message_html) = match row {
-            None => (None, None),
-            Some(row) => (
-                Some(Settings {
-                    delay_between_posts: DelayBetweenPosts::from_millis(
-                        row.delay_between_posts_ms,
-                    )?,
-                    delay_between_cycles: DelayBetweenCycles::from_millis(
-                        row.delay_between_cycles_ms,
-                    )?,
-                    cycle_length: row
-                        .cycle_length_ms
-                        .map(CycleLength::from_millis)
-                        .transpose()?,
-                }),
-                row.message_html,
-            ),
+        let Some(head) = head else {
+            return Ok(None);
         };
+        let plan = match (head.plan, head.expires_at) {
+            (None, _) => None,
+            (Some(name), expires_at) => match Plan::parse(&name) {
+                Some(plan) => Some(PlanGrant { plan, expires_at }),
+                None => return Err(StoreError::Invalid(format!("plan {name:?}"))),
+            },
+        };
+        let settings = match (head.delay_between_posts_ms, head.delay_between_cycles_ms) {
+            (Some(posts), Some(cycles)) => Some(Settings {
+                delay_between_posts: DelayBetweenPosts::from_millis(posts)?,
+                delay_between_cycles: DelayBetweenCycles::from_millis(cycles)?,
+                cycle_length: head
+                    .cycle_length_ms
+                    .map(CycleLength::from_millis)
+                    .transpose()?,
+            }),
+            _ => None,
+        };
+        let message_html = head.message_html;
         let accounts = sqlx::query_as(
             "SELECT id, label, status FROM accounts WHERE customer_id = $1 AND status = 'active' \
              ORDER BY id",
         )
         .bind(customer_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
         let groups = sqlx::query_as(
             "SELECT id, reference, position, status FROM chat_groups \
              WHERE customer_id = $1 AND status = 'active' ORDER BY position, id",
         )
         .bind(customer_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
         Ok(Some(Snapshot {
             customer_id,
@@ -727,9 +687,16 @@ mod tests {
         let sql = insert_posts_sql(Backend::Postgres, 4);
         assert_eq!(sql.matches('$').count(), 4 * POST_COLUMNS);
         assert!(sql.ends_with("($31, $32, $33, $34, $35, $36, $37, $38, $39, $40)"));
-        assert_eq!(insert_posts_sql(Backend::Postgres, 256).matches('(').count(), 257);
+        assert_eq!(
+            insert_posts_sql(Backend::Postgres, 256)
+                .matches('(')
+                .count(),
+            257
+        );
         let sql = insert_posts_sql(Backend::Sqlite, 2);
-        assert!(sql.ends_with("VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        assert!(
+            sql.ends_with("VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        );
     }
 
     #[test]

@@ -1,20 +1,25 @@
-//! The worker: one cycle of one customer, and the sessions inside it. It owns every instant a
-//! post happens at: `cycle_start` is captured by the caller when the cycle is due, this
-//! cycle's offsets come from [`schedule::check_ready`] on settings read now, and session i's
-//! post k is due at `cycle_start + offset_i + k × delay`. Timer jitter never accumulates, and a
-//! post that starts late beyond the jitter pushes the next one back instead of compressing the
-//! gap below the floor ([`schedule::next_not_before`]).
+//! The worker: one cycle of one customer. It owns every instant a post happens at:
+//! `cycle_start` is captured by the caller when the cycle is due, this cycle's offsets come
+//! from [`schedule::check_ready`] on settings read now, and session i's post k is due at
+//! `cycle_start + offset_i + k × delay`. Timer jitter never accumulates, and a post that
+//! starts late beyond the jitter pushes the next one back instead of compressing the gap
+//! below the floor ([`schedule::next_not_before`]).
+//!
+//! All sessions of a cycle run concurrently inside this one task: each session is a small
+//! state (its next slot, when it may post next), sends in flight are polled together, and one
+//! timer is armed for the earliest due session. A customer costs one task and one timer,
+//! however many accounts it has.
 
-use std::sync::Arc;
+use std::pin::pin;
 use std::time::Duration;
 
-use tokio::task::JoinSet;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{readiness, EngineError, PostEvent, Shared};
 use crate::schedule::{self, CyclePlan, Mode, Next};
-use crate::store::{CycleTally, Group, PostRow};
+use crate::store::{CycleTally, Group, PostRow, Snapshot};
 use crate::telegram::{Outcome, Post};
 
 /// When one session ran.
@@ -40,42 +45,64 @@ pub struct CycleReport {
     /// The settings' delay between cycles, as read at this cycle's start.
     pub delay_between_cycles: Duration,
     pub max_lateness: Duration,
+    /// One per account, in account order.
     pub sessions: Vec<SessionSpan>,
     /// The floor warning, when the delay between posts was raised.
     pub warning: Option<String>,
 }
 
-/// What one session hands back.
-struct SessionResult {
-    span: SessionSpan,
-    completed: bool,
-    tally: CycleTally,
-    max_lateness: Duration,
-}
-
-/// Everything the sessions of one cycle share.
+/// What one cycle needs to log its posts.
 struct CycleCtx {
     customer_id: i64,
     cycle_id: i64,
     seq: i64,
     start: Instant,
     plan: CyclePlan,
-    html: Arc<str>,
+    html: String,
     groups: Vec<Group>,
 }
 
+/// Where one session stands.
+struct Session {
+    account_id: i64,
+    /// The next group (slot) to post to.
+    next: usize,
+    /// The earliest instant the next send may start (see schedule::next_not_before).
+    not_before: Instant,
+    /// Slots due before this instant are skipped: the account is in a flood wait.
+    flood_until: Option<Instant>,
+    /// Set when the account can't post any more this cycle: why.
+    ended: Option<&'static str>,
+    sending: bool,
+    span: SessionSpan,
+    done: bool,
+}
+
+/// A send that finished: which session, which slot, when it started, what happened.
+struct Finished {
+    session: usize,
+    slot: usize,
+    random_id: i64,
+    sent_at: Instant,
+    outcome: Outcome,
+}
+
 pub(super) async fn run_cycle(
-    shared: &Arc<Shared>,
+    shared: &Shared,
     customer_id: i64,
     requested: Option<Mode>,
     cycle_start: Instant,
     stop: &CancellationToken,
+    preloaded: Option<Snapshot>,
 ) -> Result<CycleReport, EngineError> {
-    let snapshot = shared
-        .store
-        .snapshot(customer_id)
-        .await?
-        .ok_or(EngineError::NoCustomer(customer_id))?;
+    let snapshot = match preloaded {
+        Some(snapshot) => snapshot,
+        None => shared
+            .store
+            .snapshot(customer_id)
+            .await?
+            .ok_or(EngineError::NoCustomer(customer_id))?,
+    };
     let started_at = shared.clock.wall_ms(cycle_start);
     let plan = schedule::check_ready(&readiness(&snapshot, started_at, requested))?;
     let warning = plan.warning();
@@ -87,25 +114,37 @@ pub(super) async fn run_cycle(
         .store
         .begin_cycle(customer_id, plan.mode, started_at, planned)
         .await?;
-    let ctx = Arc::new(CycleCtx {
+    let ctx = CycleCtx {
         customer_id,
         cycle_id,
         seq,
         start: cycle_start,
-        html: snapshot.message_html.unwrap_or_default().into(),
+        html: snapshot.message_html.unwrap_or_default(),
         groups: snapshot.groups,
         plan,
-    });
-    let mut sessions = JoinSet::new();
-    for (i, account) in snapshot.accounts.iter().enumerate() {
-        sessions.spawn(run_session(
-            shared.clone(),
-            ctx.clone(),
-            i,
-            account.id,
-            stop.clone(),
-        ));
-    }
+    };
+    let mut sessions: Vec<Session> = snapshot
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, account)| {
+            let start = cycle_start + ctx.plan.offsets[i];
+            Session {
+                account_id: account.id,
+                next: 0,
+                not_before: start,
+                flood_until: None,
+                ended: None,
+                sending: false,
+                span: SessionSpan {
+                    account_id: account.id,
+                    start,
+                    end: cycle_start + ctx.plan.session_end(i),
+                },
+                done: false,
+            }
+        })
+        .collect();
     let mut report = CycleReport {
         cycle_id,
         seq,
@@ -116,30 +155,131 @@ pub(super) async fn run_cycle(
         tally: CycleTally::default(),
         delay_between_cycles: ctx.plan.delay_between_cycles,
         max_lateness: Duration::ZERO,
-        sessions: Vec::with_capacity(ctx.plan.sessions()),
+        sessions: Vec::new(),
         warning,
     };
-    while let Some(done) = sessions.join_next().await {
-        let session = match done {
-            Ok(session) => session,
-            Err(e) => {
-                tracing::error!(customer_id, error = %e, "a session task failed");
-                report.completed = false;
+
+    let mut in_flight = FuturesUnordered::new();
+    let mut timer = pin!(tokio::time::sleep_until(cycle_start));
+    let mut stopped = pin!(stop.cancelled());
+    let mut stopping = false;
+    loop {
+        // Start every send that is due, skip what must be skipped, and find the next instant
+        // anything is due.
+        let now = Instant::now();
+        let mut next_due: Option<Instant> = None;
+        for (i, s) in sessions.iter_mut().enumerate() {
+            if s.done || s.sending || stopping {
                 continue;
             }
-        };
-        report.ended = report.ended.max(session.span.end);
-        report.completed &= session.completed;
-        report.tally.sent += session.tally.sent;
-        report.tally.failed += session.tally.failed;
-        report.tally.skipped += session.tally.skipped;
-        report.max_lateness = report.max_lateness.max(session.max_lateness);
-        report.sessions.push(session.span);
+            while s.next < ctx.groups.len() {
+                let target = ctx.start + ctx.plan.post_offset(i, s.next);
+                let skip = match (s.ended, s.flood_until) {
+                    (Some(reason), _) => Some(reason),
+                    (None, Some(until)) if target < until => Some("flood_wait"),
+                    _ => None,
+                };
+                let Some(reason) = skip else { break };
+                report.tally.skipped += 1;
+                let slot = s.next;
+                s.next += 1;
+                record(shared, &ctx, i, s.account_id, slot, 0, target, Err(reason)).await;
+            }
+            if s.next == ctx.groups.len() {
+                // The delay after the last post belongs to the session.
+                if s.ended.is_some() {
+                    s.done = true;
+                    s.span.end = now;
+                } else if now >= s.span.end {
+                    s.done = true;
+                } else {
+                    next_due = Some(next_due.map_or(s.span.end, |d| d.min(s.span.end)));
+                }
+                continue;
+            }
+            let target = ctx.start + ctx.plan.post_offset(i, s.next);
+            let due = target.max(s.not_before);
+            if due > now {
+                next_due = Some(next_due.map_or(due, |d| d.min(due)));
+                continue;
+            }
+            s.sending = true;
+            let (slot, group, random_id) = (s.next, &ctx.groups[s.next], random_id());
+            let send = shared.transport.send(Post {
+                account_id: s.account_id,
+                group_id: group.id,
+                group_ref: &group.reference,
+                html: &ctx.html,
+                random_id,
+            });
+            in_flight.push(async move {
+                let outcome = send.await;
+                Finished {
+                    session: i,
+                    slot,
+                    random_id,
+                    sent_at: now,
+                    outcome,
+                }
+            });
+        }
+        if in_flight.is_empty() && (stopping || next_due.is_none()) {
+            break;
+        }
+        if let Some(due) = next_due {
+            if timer.deadline() != due {
+                timer.as_mut().reset(due);
+            }
+        }
+        tokio::select! {
+            biased;
+            _ = &mut stopped, if !stopping => {
+                stopping = true;
+                report.completed = false;
+            }
+            Some(f) = in_flight.next(), if !in_flight.is_empty() => {
+                let s = &mut sessions[f.session];
+                s.sending = false;
+                s.next = f.slot + 1;
+                let target = ctx.start + ctx.plan.post_offset(f.session, f.slot);
+                report.max_lateness = report.max_lateness.max(f.sent_at.saturating_duration_since(target));
+                match f.outcome {
+                    Outcome::Sent => report.tally.sent += 1,
+                    _ => report.tally.failed += 1,
+                }
+                let delay = ctx.plan.delay.applied;
+                s.not_before = ctx.start
+                    + schedule::next_not_before(target - ctx.start, f.sent_at - ctx.start, delay);
+                match schedule::next_after(f.outcome.kind()) {
+                    Next::Continue => {}
+                    Next::AccountWaits(wait) => {
+                        let until = Instant::now() + wait;
+                        s.flood_until = Some(until);
+                        s.not_before = s.not_before.max(until);
+                    }
+                    Next::EndSession => s.ended = Some(f.outcome.name()),
+                }
+                // A slow last send can end the session later than planned.
+                s.span.end = s.span.end.max(s.not_before).max(Instant::now());
+                let account_id = s.account_id;
+                record(shared, &ctx, f.session, account_id, f.slot, f.random_id, target, Ok((f.sent_at, f.outcome))).await;
+            }
+            _ = &mut timer, if next_due.is_some() => {}
+        }
     }
-    report.sessions.sort_by_key(|s| (s.start, s.account_id));
-    if !report.completed {
-        report.ended = report.ended.max(Instant::now());
+    let now = Instant::now();
+    for s in &mut sessions {
+        if !s.done {
+            s.span.end = now;
+        }
     }
+    report.sessions = sessions.iter().map(|s| s.span).collect();
+    report.ended = report
+        .sessions
+        .iter()
+        .map(|s| s.end)
+        .max()
+        .unwrap_or(cycle_start);
     shared
         .store
         .finish_cycle(
@@ -155,134 +295,25 @@ pub(super) async fn run_cycle(
     Ok(report)
 }
 
-/// Sleeps until `at` unless stopped first; false when stopped.
-async fn wait_until(at: Instant, stop: &CancellationToken) -> bool {
-    tokio::select! {
-        biased;
-        _ = stop.cancelled() => false,
-        _ = tokio::time::sleep_until(at) => true,
-    }
-}
-
-async fn run_session(
-    shared: Arc<Shared>,
-    ctx: Arc<CycleCtx>,
-    index: usize,
-    account_id: i64,
-    stop: CancellationToken,
-) -> SessionResult {
-    let delay = ctx.plan.delay.applied;
-    let start = ctx.start + ctx.plan.offsets[index];
-    let mut result = SessionResult {
-        span: SessionSpan {
-            account_id,
-            start,
-            end: ctx.start + ctx.plan.session_end(index),
-        },
-        completed: true,
-        tally: CycleTally::default(),
-        max_lateness: Duration::ZERO,
-    };
-    // The earliest instant the next send may start (see schedule::next_not_before).
-    let mut not_before = start;
-    // Slots due before this instant are skipped: the account is in a flood wait.
-    let mut flood_until: Option<Instant> = None;
-    let mut ended: Option<&'static str> = None;
-    for (k, group) in ctx.groups.iter().enumerate() {
-        let slot = Slot {
-            session: index,
-            account_id,
-            group,
-            target: ctx.start + ctx.plan.post_offset(index, k),
-            random_id: random_id(),
-        };
-        let skip = match (ended, flood_until) {
-            (Some(reason), _) => Some(reason),
-            (None, Some(until)) if slot.target < until => Some("flood_wait"),
-            _ => None,
-        };
-        if let Some(reason) = skip {
-            result.tally.skipped += 1;
-            record(&shared, &ctx, &slot, Err(reason)).await;
-            continue;
-        }
-        if !wait_until(slot.target.max(not_before), &stop).await {
-            result.completed = false;
-            result.span.end = Instant::now();
-            return result;
-        }
-        let sent_at = Instant::now();
-        let outcome = shared
-            .transport
-            .send(Post {
-                account_id,
-                group_id: group.id,
-                group_ref: &group.reference,
-                html: &ctx.html,
-                random_id: slot.random_id,
-            })
-            .await;
-        result.max_lateness = result
-            .max_lateness
-            .max(sent_at.saturating_duration_since(slot.target));
-        match outcome {
-            Outcome::Sent => result.tally.sent += 1,
-            _ => result.tally.failed += 1,
-        }
-        not_before = ctx.start
-            + schedule::next_not_before(
-                slot.target - ctx.start,
-                sent_at - ctx.start,
-                delay,
-            );
-        match schedule::next_after(outcome.kind()) {
-            Next::Continue => {}
-            Next::AccountWaits(wait) => {
-                let until = Instant::now() + wait;
-                flood_until = Some(until);
-                not_before = not_before.max(until);
-            }
-            Next::EndSession => ended = Some(outcome.name()),
-        }
-        record(&shared, &ctx, &slot, Ok((sent_at, outcome))).await;
-    }
-    if ended.is_none() {
-        // The delay after the last post belongs to the session; a slow last send can end
-        // it later still.
-        result.span.end = result.span.end.max(not_before).max(Instant::now());
-        if !wait_until(result.span.end, &stop).await {
-            result.completed = false;
-            result.span.end = Instant::now();
-        }
-    } else {
-        result.span.end = Instant::now();
-    }
-    result
-}
-
-/// One (account, group) slot of a cycle.
-struct Slot<'a> {
-    session: usize,
-    account_id: i64,
-    group: &'a Group,
-    target: Instant,
-    /// Chosen before the send and logged with it.
-    random_id: i64,
-}
-
 /// Logs one slot, sent (when and with what outcome) or skipped (why): to the batched post log
 /// and to the observer.
+#[allow(clippy::too_many_arguments)]
 async fn record(
     shared: &Shared,
     ctx: &CycleCtx,
-    slot: &Slot<'_>,
+    session: usize,
+    account_id: i64,
+    slot: usize,
+    random_id: i64,
+    target: Instant,
     sent: Result<(Instant, Outcome), &'static str>,
 ) {
+    let group_id = ctx.groups[slot].id;
     let (sent_at, outcome, skipped) = match sent {
         Ok((at, outcome)) => (Some(at), Some(outcome), None),
         Err(reason) => (None, None, Some(reason)),
     };
-    let lateness = sent_at.map(|at| at.saturating_duration_since(slot.target));
+    let lateness = sent_at.map(|at| at.saturating_duration_since(target));
     let (name, error) = match (&outcome, skipped) {
         (Some(outcome), _) => (outcome.name().to_string(), outcome.error()),
         (None, reason) => ("skipped".to_string(), reason.map(str::to_string)),
@@ -292,10 +323,10 @@ async fn record(
         .record(PostRow {
             cycle_id: ctx.cycle_id,
             customer_id: ctx.customer_id,
-            account_id: slot.account_id,
-            group_id: slot.group.id,
-            random_id: slot.random_id,
-            target_at: shared.clock.wall_ms(slot.target),
+            account_id,
+            group_id,
+            random_id,
+            target_at: shared.clock.wall_ms(target),
             sent_at: sent_at.map(|at| shared.clock.wall_ms(at)),
             lateness_us: lateness.map(|l| l.as_micros() as i64),
             outcome: name,
@@ -307,10 +338,10 @@ async fn record(
             customer_id: ctx.customer_id,
             cycle_seq: ctx.seq,
             cycle_start: ctx.start,
-            session: slot.session,
-            account_id: slot.account_id,
-            group_id: slot.group.id,
-            target: slot.target,
+            session,
+            account_id,
+            group_id,
+            target,
             sent_at,
             lateness: lateness.unwrap_or_default(),
             outcome,

@@ -2,11 +2,12 @@
 //! queues them; one background task collects rows for up to 200 ms (or 4 096 rows) and writes
 //! them in a single transaction. `flush` writes at once and returns when the rows are stored.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use super::{PostRow, Store};
 
@@ -28,11 +29,15 @@ enum Msg {
 #[derive(Clone)]
 pub struct PostLog {
     tx: mpsc::Sender<Msg>,
+    /// Cuts the writer's linger short (flush, close). Rows never wake the lingering writer:
+    /// a wake-up per row would cost a task switch per post.
+    urgent: Arc<Notify>,
 }
 
 /// The writer task; `finish` drains and stops it.
 pub struct PostLogTask {
     tx: mpsc::Sender<Msg>,
+    urgent: Arc<Notify>,
     handle: JoinHandle<WriterStats>,
 }
 
@@ -48,8 +53,15 @@ impl PostLog {
     /// Starts the writer on `store`.
     pub fn start(store: Store) -> (PostLog, PostLogTask) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let handle = tokio::spawn(write_loop(store, rx));
-        (PostLog { tx: tx.clone() }, PostLogTask { tx, handle })
+        let urgent = Arc::new(Notify::new());
+        let handle = tokio::spawn(write_loop(store, rx, urgent.clone()));
+        (
+            PostLog {
+                tx: tx.clone(),
+                urgent: urgent.clone(),
+            },
+            PostLogTask { tx, urgent, handle },
+        )
     }
 
     /// Queues a row. Returns at once unless 65 536 rows are already waiting.
@@ -72,6 +84,7 @@ impl PostLog {
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
         if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            self.urgent.notify_one();
             let _ = wait.await;
         }
     }
@@ -81,7 +94,9 @@ impl PostLogTask {
     /// Writes everything queued so far, stops the writer and returns its statistics. Rows
     /// recorded after this are dropped with an error in the log.
     pub async fn finish(self) -> WriterStats {
-        let _ = self.tx.send(Msg::Close).await;
+        if self.tx.send(Msg::Close).await.is_ok() {
+            self.urgent.notify_one();
+        }
         self.handle.await.unwrap_or_default()
     }
 }
@@ -109,25 +124,34 @@ impl Pending {
     }
 }
 
-async fn write_loop(store: Store, mut rx: mpsc::Receiver<Msg>) -> WriterStats {
+async fn write_loop(store: Store, mut rx: mpsc::Receiver<Msg>, urgent: Arc<Notify>) -> WriterStats {
     let mut stats = WriterStats::default();
     let mut p = Pending::default();
     while let Some(first) = rx.recv().await {
         p.take(first);
-        // Linger a little so that one transaction carries many rows.
+        // Linger so that one transaction carries many rows, unless a flush or close comes.
         let deadline = Instant::now() + LINGER;
-        while !p.urgent() {
-            let msg = match rx.try_recv() {
-                Ok(msg) => msg,
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    match tokio::time::timeout_at(deadline, rx.recv()).await {
-                        Ok(Some(msg)) => msg,
-                        Ok(None) | Err(_) => break,
-                    }
+        loop {
+            while let Ok(msg) = rx.try_recv() {
+                p.take(msg);
+                if p.urgent() {
+                    break;
                 }
-            };
-            p.take(msg);
+            }
+            if p.urgent() {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => {}
+                _ = urgent.notified() => continue,
+            }
+            while p.rows.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(msg) => p.take(msg),
+                    Err(_) => break,
+                }
+            }
+            break;
         }
         if !p.rows.is_empty() {
             match store.insert_posts(&p.rows).await {

@@ -61,6 +61,7 @@ pub struct Rig {
 
 impl Rig {
     pub async fn new(customers: &[NewCustomer], latency: Duration) -> Rig {
+        autoposter::engine::clock::use_virtual_time();
         let store = Store::memory().await.unwrap();
         Rig::on(store, customers, latency).await
     }
