@@ -143,18 +143,16 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// The engine's runtime: single-threaded (the engine waits far more than it computes, and one
+/// thread spares the cross-thread wake-ups), on a paused clock for `--virtual-clock`.
 fn runtime(virtual_clock: bool) -> tokio::runtime::Runtime {
-    let built = if virtual_clock {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(true)
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-    };
-    built.expect("the tokio runtime starts")
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_all();
+    if virtual_clock {
+        crate::engine::clock::use_virtual_time();
+        builder.start_paused(true);
+    }
+    builder.build().expect("the tokio runtime starts")
 }
 
 fn run_demo(f: DemoFlags) -> i32 {
