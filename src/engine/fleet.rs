@@ -75,7 +75,7 @@ pub enum FleetError {
     DbExists(String),
     #[error("--users, --accounts-per-user and --groups must be at least 1")]
     Empty,
-    #[error("--spread and --duration must be finite and not negative, and --duration above 0")]
+    #[error("--spread and --duration must be numbers of seconds from 0 to 604800, and --duration above 0")]
     BadTime,
 }
 
@@ -119,11 +119,8 @@ pub async fn run(args: &FleetArgs) -> Result<FleetReport, FleetError> {
     if args.users == 0 || args.accounts_per_user == 0 || args.groups == 0 {
         return Err(FleetError::Empty);
     }
-    if !(args.spread.is_finite() && args.spread >= 0.0)
-        || !(args.duration.is_finite() && args.duration > 0.0)
-        || args.duration > 7.0 * 86_400.0
-        || args.spread > 7.0 * 86_400.0
-    {
+    let sane = |secs: f64| secs.is_finite() && (0.0..=7.0 * 86_400.0).contains(&secs);
+    if !sane(args.spread) || !sane(args.duration) || args.duration == 0.0 {
         return Err(FleetError::BadTime);
     }
     let settings = Settings {
