@@ -51,7 +51,7 @@ suite!(
     groups_keep_their_order_and_refuse_a_duplicate_reference,
     cycles_are_numbered_per_customer_and_finished_with_tallies,
     post_rows_round_trip_in_batches_of_any_size,
-    a_slot_is_logged_once_at_most,
+    each_customer_reads_only_its_own_posts_in_due_order,
     the_batched_writer_writes_everything_it_is_given,
     running_flags_survive_and_unknown_customers_are_errors,
 );
@@ -219,14 +219,24 @@ async fn post_rows_round_trip_in_batches_of_any_size(store: &Store) {
     assert_eq!(got, want);
 }
 
-async fn a_slot_is_logged_once_at_most(store: &Store) {
-    store.insert_posts(&[row(9, 1, 1, 1)]).await.unwrap();
-    let dup = store
-        .insert_posts(&[row(9, 1, 2, 2), row(9, 1, 1, 3)])
-        .await;
-    assert!(matches!(dup, Err(StoreError::Sql(_))), "{dup:?}");
-    // The failed batch left nothing behind.
-    assert_eq!(store.count_posts().await.unwrap(), 1);
+async fn each_customer_reads_only_its_own_posts_in_due_order(store: &Store) {
+    let mine: Vec<PostRow> = (0..40).rev().map(|i| row(3, 1, i + 1, i)).collect();
+    let theirs: Vec<PostRow> = (0..25)
+        .map(|i| PostRow {
+            customer_id: 2,
+            ..row(4, 9, i + 1, i)
+        })
+        .collect();
+    store
+        .insert_posts(&[mine.clone(), theirs].concat())
+        .await
+        .unwrap();
+    let got = store.posts(1).await.unwrap();
+    let mut want = mine;
+    want.reverse();
+    assert_eq!(got, want);
+    assert_eq!(store.posts(2).await.unwrap().len(), 25);
+    assert!(store.posts(3).await.unwrap().is_empty());
 }
 
 async fn the_batched_writer_writes_everything_it_is_given(store: &Store) {
