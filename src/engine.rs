@@ -161,13 +161,13 @@ impl Engine {
             return Err(EngineError::AlreadyRunning(customer_id));
         }
         let snapshot = self.load(customer_id).await?;
-        let now = Instant::now();
         let plan = schedule::check_ready(&readiness(
             &snapshot,
-            self.shared.clock.wall_ms(now),
+            self.shared.clock.wall_ms(Instant::now()),
             requested,
         ))?;
         self.shared.store.set_running(customer_id, true).await?;
+        let now = Instant::now();
         let stop = CancellationToken::new();
         let mut running = self.shared.running.lock().expect("engine lock");
         if running.contains_key(&customer_id) {
@@ -211,6 +211,8 @@ impl Engine {
         };
         running.stop.cancel();
         let _ = running.task.await;
+        // What the stopped cycle logged is in the store when the caller reads it.
+        self.flush().await;
         Ok(())
     }
 
@@ -264,35 +266,26 @@ impl Engine {
         self.shared.postlog.flush().await;
     }
 
-    /// Runs one whole cycle of the customer starting at `cycle_start` (usually now) and
-    /// returns its report; the step the scheduler repeats, callable on its own.
+    /// Runs one whole cycle of the customer now and returns its report: the step the
+    /// scheduler repeats, callable on its own. It numbers the cycle after the last recorded
+    /// one, so it first waits for the post log to be written.
     pub async fn run_cycle(
         &self,
         customer_id: i64,
         requested: Option<Mode>,
-        cycle_start: Instant,
         stop: &CancellationToken,
-    ) -> Result<CycleReport, EngineError> {
-        self.cycle(customer_id, requested, cycle_start, stop, None)
-            .await
-    }
-
-    async fn cycle(
-        &self,
-        customer_id: i64,
-        requested: Option<Mode>,
-        cycle_start: Instant,
-        stop: &CancellationToken,
-        preloaded: Option<Snapshot>,
     ) -> Result<CycleReport, EngineError> {
         let _guard = CycleGuard::enter(&self.shared, customer_id)?;
+        self.flush().await;
+        let snapshot = self.load(customer_id).await?;
+        let seq = snapshot.last_seq + 1;
         worker::run_cycle(
             &self.shared,
             customer_id,
             requested,
-            cycle_start,
+            seq,
             stop,
-            preloaded,
+            Some(snapshot),
         )
         .await
     }
@@ -327,6 +320,7 @@ async fn customer_loop(
     (generation, stop): (u64, CancellationToken),
 ) {
     let mut due = first;
+    let mut seq = snapshot.last_seq;
     // The first cycle uses what the start check just read.
     let mut preloaded = Some(snapshot);
     loop {
@@ -335,16 +329,22 @@ async fn customer_loop(
             _ = stop.cancelled() => break,
             _ = tokio::time::sleep_until(due) => {}
         }
-        match engine
-            .cycle(
-                customer_id,
-                requested,
-                Instant::now(),
-                &stop,
-                preloaded.take(),
-            )
-            .await
-        {
+        seq += 1;
+        let cycle = match CycleGuard::enter(&engine.shared, customer_id) {
+            Ok(_guard) => {
+                worker::run_cycle(
+                    &engine.shared,
+                    customer_id,
+                    requested,
+                    seq,
+                    &stop,
+                    preloaded.take(),
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        match cycle {
             Ok(report) if report.completed => due = report.ended + report.delay_between_cycles,
             Ok(_) => break,
             Err(e) => {

@@ -100,6 +100,8 @@ pub struct Snapshot {
     pub accounts: Vec<Account>,
     /// Active groups, in posting order.
     pub groups: Vec<Group>,
+    /// The number of the customer's latest recorded cycle (0 before the first).
+    pub last_seq: i64,
 }
 
 /// A customer ready to post, for [`Store::create_customers`].
@@ -139,11 +141,42 @@ pub struct CycleTally {
     pub skipped: i64,
 }
 
+/// A cycle as it starts: the row is written by the post-log writer, in order with its posts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CycleStart {
+    pub customer_id: i64,
+    pub seq: i64,
+    pub mode: Mode,
+    /// Unix ms.
+    pub started_at: i64,
+    pub planned: i64,
+}
+
+/// How a cycle ended: `done` when every session finished, `stopped` otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CycleEnd {
+    pub customer_id: i64,
+    pub seq: i64,
+    /// Unix ms.
+    pub ended_at: i64,
+    pub completed: bool,
+    pub tally: CycleTally,
+}
+
+/// One thing the post-log writer records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogEntry {
+    CycleStarted(CycleStart),
+    Post(PostRow),
+    CycleFinished(CycleEnd),
+}
+
 /// One row of the post log.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct PostRow {
-    pub cycle_id: i64,
     pub customer_id: i64,
+    /// The cycle's number within the customer (`cycles.seq`).
+    pub cycle_seq: i64,
     pub account_id: i64,
     pub group_id: i64,
     pub random_id: i64,
@@ -166,6 +199,7 @@ struct HeadRow {
     delay_between_cycles_ms: Option<i64>,
     cycle_length_ms: Option<i64>,
     message_html: Option<String>,
+    last_seq: i64,
 }
 
 const POST_COLUMNS: usize = 10;
@@ -441,7 +475,9 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let head: Option<HeadRow> = sqlx::query_as(
             "SELECT p.plan, p.expires_at, s.delay_between_posts_ms, s.delay_between_cycles_ms, \
-             s.cycle_length_ms, s.message_html FROM customers c \
+             s.cycle_length_ms, s.message_html, \
+             (SELECT COALESCE(MAX(seq), 0) FROM cycles WHERE customer_id = c.id) AS last_seq \
+             FROM customers c \
              LEFT JOIN plans p ON p.customer_id = c.id \
              LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1",
         )
@@ -491,55 +527,22 @@ impl Store {
             message_html,
             accounts,
             groups,
+            last_seq: head.last_seq,
         }))
     }
 
-    /// Records the start of the customer's next cycle and returns `(cycle id, seq)`.
-    pub async fn begin_cycle(
-        &self,
-        customer_id: i64,
-        mode: Mode,
-        started_at: i64,
-        planned: i64,
-    ) -> Result<(i64, i64), StoreError> {
+    /// Records the start of a cycle (see [`postlog::PostLog::cycle_started`] for the batched way).
+    pub async fn begin_cycle(&self, start: &CycleStart) -> Result<(), StoreError> {
         let _hold = hold_clock();
-        let (id, seq): (i64, i64) = sqlx::query_as(
-            "INSERT INTO cycles (customer_id, seq, mode, started_at, status, planned) \
-             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cycles WHERE customer_id = $2), \
-             $3, $4, 'running', $5) RETURNING id, seq",
-        )
-        .bind(customer_id)
-        .bind(customer_id)
-        .bind(mode.as_str())
-        .bind(started_at)
-        .bind(planned)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((id, seq))
+        self.write_log(&[LogEntry::CycleStarted(start.clone())])
+            .await
     }
 
-    /// Records how a cycle ended: `done` when every session finished, `stopped` otherwise.
-    pub async fn finish_cycle(
-        &self,
-        cycle_id: i64,
-        ended_at: i64,
-        completed: bool,
-        tally: CycleTally,
-    ) -> Result<(), StoreError> {
+    /// Records how a cycle ended (see [`postlog::PostLog::cycle_finished`]).
+    pub async fn finish_cycle(&self, end: &CycleEnd) -> Result<(), StoreError> {
         let _hold = hold_clock();
-        sqlx::query(
-            "UPDATE cycles SET ended_at = $1, status = $2, sent = $3, failed = $4, skipped = $5 \
-             WHERE id = $6",
-        )
-        .bind(ended_at)
-        .bind(if completed { "done" } else { "stopped" })
-        .bind(tally.sent)
-        .bind(tally.failed)
-        .bind(tally.skipped)
-        .bind(cycle_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.write_log(&[LogEntry::CycleFinished(end.clone())])
+            .await
     }
 
     /// The customer's cycles, oldest first.
@@ -556,11 +559,69 @@ impl Store {
 
     /// Writes post-log rows in one transaction, as few multi-row INSERTs as possible.
     pub async fn insert_posts(&self, rows: &[PostRow]) -> Result<(), StoreError> {
+        let entries: Vec<LogEntry> = rows.iter().cloned().map(LogEntry::Post).collect();
+        self.write_log(&entries).await
+    }
+
+    /// Writes cycle starts, posts and cycle ends in one transaction, in order; consecutive
+    /// posts go in as few multi-row INSERTs as possible.
+    pub async fn write_log(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
         let _hold = hold_clock();
-        if rows.is_empty() {
+        if entries.is_empty() {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
+        let mut posts: Vec<&PostRow> = Vec::new();
+        for entry in entries {
+            if let LogEntry::Post(row) = entry {
+                posts.push(row);
+                continue;
+            }
+            // Posts queued before a cycle entry are written before it.
+            self.insert_post_rows(&mut tx, &posts).await?;
+            posts.clear();
+            match entry {
+                LogEntry::Post(_) => {}
+                LogEntry::CycleStarted(c) => {
+                    sqlx::query(
+                        "INSERT INTO cycles (customer_id, seq, mode, started_at, status, planned) \
+                         VALUES ($1, $2, $3, $4, 'running', $5)",
+                    )
+                    .bind(c.customer_id)
+                    .bind(c.seq)
+                    .bind(c.mode.as_str())
+                    .bind(c.started_at)
+                    .bind(c.planned)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                LogEntry::CycleFinished(c) => {
+                    sqlx::query(
+                        "UPDATE cycles SET ended_at = $1, status = $2, sent = $3, failed = $4, \
+                         skipped = $5 WHERE customer_id = $6 AND seq = $7",
+                    )
+                    .bind(c.ended_at)
+                    .bind(if c.completed { "done" } else { "stopped" })
+                    .bind(c.tally.sent)
+                    .bind(c.tally.failed)
+                    .bind(c.tally.skipped)
+                    .bind(c.customer_id)
+                    .bind(c.seq)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        self.insert_post_rows(&mut tx, &posts).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_post_rows(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        rows: &[&PostRow],
+    ) -> Result<(), StoreError> {
         let mut rest = rows;
         while !rest.is_empty() {
             // Chunks of 256, then powers of two: few distinct statements, all cached.
@@ -573,8 +634,8 @@ impl Store {
             let mut query = sqlx::query(insert_posts_sql(self.backend, n));
             for row in chunk {
                 query = query
-                    .bind(row.cycle_id)
                     .bind(row.customer_id)
+                    .bind(row.cycle_seq)
                     .bind(row.account_id)
                     .bind(row.group_id)
                     .bind(row.random_id)
@@ -584,10 +645,9 @@ impl Store {
                     .bind(row.outcome.clone())
                     .bind(row.error.clone());
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut **tx).await?;
             rest = tail;
         }
-        tx.commit().await?;
         Ok(())
     }
 
@@ -595,7 +655,7 @@ impl Store {
     pub async fn posts(&self, customer_id: i64) -> Result<Vec<PostRow>, StoreError> {
         let _hold = hold_clock();
         Ok(sqlx::query_as(
-            "SELECT cycle_id, customer_id, account_id, group_id, random_id, target_at, sent_at, \
+            "SELECT customer_id, cycle_seq, account_id, group_id, random_id, target_at, sent_at, \
              lateness_us, outcome, error FROM posts WHERE customer_id = $1 \
              ORDER BY target_at, account_id, group_id",
         )
@@ -634,7 +694,7 @@ fn insert_posts_sql(backend: Backend, rows: usize) -> &'static str {
     debug_assert!(rows.is_power_of_two() && slot < 9);
     CACHE[backend as usize][slot].get_or_init(|| {
         let mut sql = String::from(
-            "INSERT INTO posts (cycle_id, customer_id, account_id, group_id, random_id, \
+            "INSERT INTO posts (customer_id, cycle_seq, account_id, group_id, random_id, \
              target_at, sent_at, lateness_us, outcome, error) VALUES ",
         );
         for r in 0..rows {

@@ -64,8 +64,8 @@ CREATE TABLE cycles (
 -- guarantee belongs to the slot state machine (planned → sending → sent), not to this log.
 CREATE TABLE posts (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    cycle_id    BIGINT NOT NULL,
     customer_id BIGINT NOT NULL,
+    cycle_seq   BIGINT NOT NULL,               -- cycles.seq of this customer
     account_id  BIGINT NOT NULL,
     group_id    BIGINT NOT NULL,
     random_id   BIGINT NOT NULL,

@@ -1,6 +1,6 @@
-//! The worker: one cycle of one customer. It owns every instant a post happens at:
-//! `cycle_start` is captured by the caller when the cycle is due, this cycle's offsets come
-//! from [`schedule::check_ready`] on settings read now, and session i's post k is due at
+//! The worker: one cycle of one customer. It owns every instant a post happens at: it reads
+//! the settings, captures `cycle_start`, computes this cycle's offsets with
+//! [`schedule::check_ready`], and session i's post k is due at
 //! `cycle_start + offset_i + k × delay`. Timer jitter never accumulates, and a post that
 //! starts late beyond the jitter pushes the next one back instead of compressing the gap
 //! below the floor ([`schedule::next_not_before`]).
@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{readiness, EngineError, PostEvent, Shared};
 use crate::schedule::{self, CyclePlan, Mode, Next};
-use crate::store::{CycleTally, Group, PostRow, Snapshot};
+use crate::store::{CycleEnd, CycleStart, CycleTally, Group, PostRow, Snapshot};
 use crate::telegram::{Outcome, Post};
 
 /// When one session ran.
@@ -33,7 +33,7 @@ pub struct SessionSpan {
 /// How a cycle went.
 #[derive(Clone, Debug)]
 pub struct CycleReport {
-    pub cycle_id: i64,
+    /// The cycle's number within the customer.
     pub seq: i64,
     pub mode: Mode,
     pub start: Instant,
@@ -54,7 +54,6 @@ pub struct CycleReport {
 /// What one cycle needs to log its posts.
 struct CycleCtx {
     customer_id: i64,
-    cycle_id: i64,
     seq: i64,
     start: Instant,
     plan: CyclePlan,
@@ -87,11 +86,14 @@ struct Finished {
     outcome: Outcome,
 }
 
+/// Runs cycle number `seq` of the customer. `preloaded` is a snapshot read just before (the
+/// first cycle reuses the start check's); otherwise the settings are read now. The cycle
+/// starts when its settings are in hand: nothing after that waits for the database.
 pub(super) async fn run_cycle(
     shared: &Shared,
     customer_id: i64,
     requested: Option<Mode>,
-    cycle_start: Instant,
+    seq: i64,
     stop: &CancellationToken,
     preloaded: Option<Snapshot>,
 ) -> Result<CycleReport, EngineError> {
@@ -103,20 +105,25 @@ pub(super) async fn run_cycle(
             .await?
             .ok_or(EngineError::NoCustomer(customer_id))?,
     };
+    let cycle_start = Instant::now();
     let started_at = shared.clock.wall_ms(cycle_start);
     let plan = schedule::check_ready(&readiness(&snapshot, started_at, requested))?;
     let warning = plan.warning();
     if let Some(w) = &warning {
         tracing::info!(customer_id, "{w}");
     }
-    let planned = (plan.sessions() * plan.groups) as i64;
-    let (cycle_id, seq) = shared
-        .store
-        .begin_cycle(customer_id, plan.mode, started_at, planned)
-        .await?;
+    shared
+        .postlog
+        .cycle_started(CycleStart {
+            customer_id,
+            seq,
+            mode: plan.mode,
+            started_at,
+            planned: (plan.sessions() * plan.groups) as i64,
+        })
+        .await;
     let ctx = CycleCtx {
         customer_id,
-        cycle_id,
         seq,
         start: cycle_start,
         html: snapshot.message_html.unwrap_or_default(),
@@ -146,7 +153,6 @@ pub(super) async fn run_cycle(
         })
         .collect();
     let mut report = CycleReport {
-        cycle_id,
         seq,
         mode: ctx.plan.mode,
         start: cycle_start,
@@ -281,14 +287,15 @@ pub(super) async fn run_cycle(
         .max()
         .unwrap_or(cycle_start);
     shared
-        .store
-        .finish_cycle(
-            cycle_id,
-            shared.clock.wall_ms(report.ended),
-            report.completed,
-            report.tally,
-        )
-        .await?;
+        .postlog
+        .cycle_finished(CycleEnd {
+            customer_id,
+            seq,
+            ended_at: shared.clock.wall_ms(report.ended),
+            completed: report.completed,
+            tally: report.tally,
+        })
+        .await;
     if let Some(observer) = &shared.observer {
         observer.cycle_finished(customer_id, &report);
     }
@@ -321,8 +328,8 @@ async fn record(
     shared
         .postlog
         .record(PostRow {
-            cycle_id: ctx.cycle_id,
             customer_id: ctx.customer_id,
+            cycle_seq: ctx.seq,
             account_id,
             group_id,
             random_id,

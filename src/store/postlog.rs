@@ -1,6 +1,7 @@
-//! The batched post-log writer. The engine hands rows to [`PostLog::record`], which only
-//! queues them; one background task collects rows for up to 200 ms (or 4 096 rows) and writes
-//! them in a single transaction. `flush` writes at once and returns when the rows are stored.
+//! The batched post-log writer. The engine hands it cycle starts, posts and cycle ends, which
+//! are only queued; one background task collects entries for up to 200 ms (or 4 096) and
+//! writes them, in order, in a single transaction. Nothing the engine awaits between a cycle's
+//! start and its posts touches the database. `flush` writes at once and returns when stored.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,17 +10,17 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::{PostRow, Store};
+use super::{CycleEnd, CycleStart, LogEntry, PostRow, Store};
 
 /// Rows queued before `record` starts waiting for the writer (back-pressure, not loss).
 const QUEUE: usize = 65_536;
-/// The most rows written in one transaction.
+/// The most entries written in one transaction.
 const MAX_BATCH: usize = 4_096;
-/// How long the writer waits for more rows before writing what it has.
+/// How long the writer waits for more entries before writing what it has.
 const LINGER: Duration = Duration::from_millis(200);
 
 enum Msg {
-    Row(PostRow),
+    Entry(LogEntry),
     Flush(oneshot::Sender<()>),
     /// Write what is queued, then stop.
     Close,
@@ -44,9 +45,9 @@ pub struct PostLogTask {
 /// What the writer did, for benchmarks and logs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriterStats {
-    pub rows: u64,
+    pub entries: u64,
     pub batches: u64,
-    pub failed_rows: u64,
+    pub failed_entries: u64,
 }
 
 impl PostLog {
@@ -64,9 +65,23 @@ impl PostLog {
         )
     }
 
-    /// Queues a row. Returns at once unless 65 536 rows are already waiting.
+    /// Queues a post-log row. Returns at once unless 65 536 entries are already waiting.
     pub async fn record(&self, row: PostRow) {
-        let msg = Msg::Row(row);
+        self.queue(LogEntry::Post(row)).await;
+    }
+
+    /// Queues a cycle's start; it is written before the cycle's posts.
+    pub async fn cycle_started(&self, start: CycleStart) {
+        self.queue(LogEntry::CycleStarted(start)).await;
+    }
+
+    /// Queues a cycle's end; it is written after the cycle's posts.
+    pub async fn cycle_finished(&self, end: CycleEnd) {
+        self.queue(LogEntry::CycleFinished(end)).await;
+    }
+
+    async fn queue(&self, entry: LogEntry) {
+        let msg = Msg::Entry(entry);
         let msg = match self.tx.try_send(msg) {
             Ok(()) => return,
             Err(mpsc::error::TrySendError::Full(msg)) => msg,
@@ -104,7 +119,7 @@ impl PostLogTask {
 /// What the writer has collected since its last write.
 #[derive(Default)]
 struct Pending {
-    rows: Vec<PostRow>,
+    entries: Vec<LogEntry>,
     waiters: Vec<oneshot::Sender<()>>,
     closing: bool,
 }
@@ -112,7 +127,7 @@ struct Pending {
 impl Pending {
     fn take(&mut self, msg: Msg) {
         match msg {
-            Msg::Row(row) => self.rows.push(row),
+            Msg::Entry(entry) => self.entries.push(entry),
             Msg::Flush(done) => self.waiters.push(done),
             Msg::Close => self.closing = true,
         }
@@ -120,7 +135,7 @@ impl Pending {
 
     /// A full batch, a flush or a close is written without lingering.
     fn urgent(&self) -> bool {
-        self.rows.len() >= MAX_BATCH || !self.waiters.is_empty() || self.closing
+        self.entries.len() >= MAX_BATCH || !self.waiters.is_empty() || self.closing
     }
 }
 
@@ -145,7 +160,7 @@ async fn write_loop(store: Store, mut rx: mpsc::Receiver<Msg>, urgent: Arc<Notif
                 _ = tokio::time::sleep_until(deadline) => {}
                 _ = urgent.notified() => continue,
             }
-            while p.rows.len() < MAX_BATCH {
+            while p.entries.len() < MAX_BATCH {
                 match rx.try_recv() {
                     Ok(msg) => p.take(msg),
                     Err(_) => break,
@@ -153,16 +168,16 @@ async fn write_loop(store: Store, mut rx: mpsc::Receiver<Msg>, urgent: Arc<Notif
             }
             break;
         }
-        if !p.rows.is_empty() {
-            match store.insert_posts(&p.rows).await {
-                Ok(()) => stats.rows += p.rows.len() as u64,
+        if !p.entries.is_empty() {
+            match store.write_log(&p.entries).await {
+                Ok(()) => stats.entries += p.entries.len() as u64,
                 Err(e) => {
-                    stats.failed_rows += p.rows.len() as u64;
-                    tracing::error!(rows = p.rows.len(), error = %e, "writing the post log failed");
+                    stats.failed_entries += p.entries.len() as u64;
+                    tracing::error!(entries = p.entries.len(), error = %e, "writing the post log failed");
                 }
             }
             stats.batches += 1;
-            p.rows.clear();
+            p.entries.clear();
         }
         for done in p.waiters.drain(..) {
             let _ = done.send(());

@@ -233,7 +233,7 @@ async fn two_cycles_of_one_customer_never_overlap() {
     tokio::time::sleep(s(2)).await;
     let refused = rig
         .engine
-        .run_cycle(1, None, Instant::now(), &CancellationToken::new())
+        .run_cycle(1, None, &CancellationToken::new())
         .await;
     assert!(
         matches!(refused, Err(EngineError::CycleInProgress(1))),
@@ -333,7 +333,7 @@ async fn a_lost_account_ends_its_session_and_a_refusing_group_only_its_slot() {
     let rows = rig.store.posts(1).await.unwrap();
     let outcomes: Vec<_> = rows
         .iter()
-        .filter(|r| r.cycle_id == report.cycle_id)
+        .filter(|r| r.cycle_seq == report.seq)
         .map(|r| (r.account_id, r.group_id, r.outcome.as_str()))
         .collect();
     for want in [
@@ -466,7 +466,7 @@ async fn every_post_is_in_the_post_log_with_target_actual_and_outcome() {
     assert_eq!(rows.len(), sent.len());
     let cycle1: Vec<_> = rows
         .iter()
-        .filter(|r| r.cycle_id == first.cycle_id)
+        .filter(|r| r.cycle_seq == first.seq)
         .map(|r| {
             (
                 r.account_id,

@@ -5,7 +5,9 @@ use std::time::Duration;
 use autoposter::schedule::Mode;
 use autoposter::schedule::Plan;
 use autoposter::store::postlog::PostLog;
-use autoposter::store::{CycleTally, PlanGrant, PostRow, Store, StoreError};
+use autoposter::store::{
+    CycleEnd, CycleStart, CycleTally, LogEntry, PlanGrant, PostRow, Store, StoreError,
+};
 
 use crate::helpers::{customer, settings};
 
@@ -49,17 +51,17 @@ suite!(
     a_configured_customer_reads_back_as_one_snapshot,
     plans_settings_and_messages_are_replaced_not_duplicated,
     groups_keep_their_order_and_refuse_a_duplicate_reference,
-    cycles_are_numbered_per_customer_and_finished_with_tallies,
+    cycles_are_recorded_in_order_with_their_posts_and_tallies,
     post_rows_round_trip_in_batches_of_any_size,
     each_customer_reads_only_its_own_posts_in_due_order,
     the_batched_writer_writes_everything_it_is_given,
     running_flags_survive_and_unknown_customers_are_errors,
 );
 
-fn row(cycle_id: i64, account_id: i64, group_id: i64, n: i64) -> PostRow {
+fn row(cycle_seq: i64, account_id: i64, group_id: i64, n: i64) -> PostRow {
     PostRow {
-        cycle_id,
         customer_id: 1,
+        cycle_seq,
         account_id,
         group_id,
         random_id: n * 7919 - 3,
@@ -165,22 +167,47 @@ async fn groups_keep_their_order_and_refuse_a_duplicate_reference(store: &Store)
     ));
 }
 
-async fn cycles_are_numbered_per_customer_and_finished_with_tallies(store: &Store) {
+async fn cycles_are_recorded_in_order_with_their_posts_and_tallies(store: &Store) {
     store.ensure_customer(1, None).await.unwrap();
     store.ensure_customer(2, None).await.unwrap();
-    let (c1, s1) = store.begin_cycle(1, Mode::Starter, 1_000, 6).await.unwrap();
-    let (_, s2) = store.begin_cycle(1, Mode::Starter, 2_000, 6).await.unwrap();
-    let (_, other) = store
-        .begin_cycle(2, Mode::Enterprise, 2_000, 4)
-        .await
-        .unwrap();
-    assert_eq!((s1, s2, other), (1, 2, 1));
+    let start = |customer_id, seq, started_at| CycleStart {
+        customer_id,
+        seq,
+        mode: Mode::Starter,
+        started_at,
+        planned: 6,
+    };
     let tally = CycleTally {
         sent: 4,
         failed: 1,
         skipped: 1,
     };
-    store.finish_cycle(c1, 1_500, true, tally).await.unwrap();
+    store
+        .write_log(&[
+            LogEntry::CycleStarted(start(1, 1, 1_000)),
+            LogEntry::Post(row(1, 1, 1, 1)),
+            LogEntry::CycleStarted(start(2, 1, 1_100)),
+            LogEntry::Post(row(1, 1, 2, 2)),
+            LogEntry::CycleFinished(CycleEnd {
+                customer_id: 1,
+                seq: 1,
+                ended_at: 1_500,
+                completed: true,
+                tally,
+            }),
+        ])
+        .await
+        .unwrap();
+    store.begin_cycle(&start(1, 2, 2_000)).await.unwrap();
+    // The same cycle number twice is refused, and the refused batch leaves nothing behind.
+    let again = store
+        .write_log(&[
+            LogEntry::Post(row(2, 1, 3, 3)),
+            LogEntry::CycleStarted(start(1, 2, 2_500)),
+        ])
+        .await;
+    assert!(matches!(again, Err(StoreError::Sql(_))), "{again:?}");
+    assert_eq!(store.posts(1).await.unwrap().len(), 2);
     let cycles = store.cycles(1).await.unwrap();
     assert_eq!(cycles.len(), 2);
     let c = &cycles[0];
@@ -199,6 +226,20 @@ async fn cycles_are_numbered_per_customer_and_finished_with_tallies(store: &Stor
         (cycles[1].status.as_str(), cycles[1].ended_at),
         ("running", None)
     );
+    store
+        .finish_cycle(&CycleEnd {
+            customer_id: 1,
+            seq: 2,
+            ended_at: 2_600,
+            completed: false,
+            tally: CycleTally::default(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.cycles(1).await.unwrap()[1].status, "stopped");
+    assert_eq!(store.cycles(2).await.unwrap()[0].started_at, 1_100);
+    assert_eq!(store.snapshot(1).await.unwrap().unwrap().last_seq, 2);
+    assert_eq!(store.snapshot(2).await.unwrap().unwrap().last_seq, 1);
 }
 
 async fn post_rows_round_trip_in_batches_of_any_size(store: &Store) {
@@ -215,7 +256,7 @@ async fn post_rows_round_trip_in_batches_of_any_size(store: &Store) {
         .map(|i| row(4, i / 50 + 1, i % 50 + 1, i))
         .collect();
     want.sort_by_key(|r| (r.target_at, r.account_id, r.group_id));
-    let got: Vec<PostRow> = all.into_iter().filter(|r| r.cycle_id == 4).collect();
+    let got: Vec<PostRow> = all.into_iter().filter(|r| r.cycle_seq == 4).collect();
     assert_eq!(got, want);
 }
 
@@ -258,8 +299,8 @@ async fn the_batched_writer_writes_everything_it_is_given(store: &Store) {
     assert_eq!(store.count_posts().await.unwrap(), 10_000);
     log.record(row(77, 1, 1, 1)).await;
     let stats = task.finish().await;
-    assert_eq!(stats.rows, 10_001);
-    assert_eq!(stats.failed_rows, 0);
+    assert_eq!(stats.entries, 10_001);
+    assert_eq!(stats.failed_entries, 0);
     assert!(stats.batches < 10_001, "rows were batched: {stats:?}");
     assert_eq!(store.count_posts().await.unwrap(), 10_001);
     tokio::time::sleep(Duration::from_millis(1)).await;
