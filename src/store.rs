@@ -82,7 +82,7 @@ pub struct PlanGrant {
 }
 
 /// An account as the engine sees it.
-#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
     pub id: i64,
     pub label: String,
@@ -90,7 +90,7 @@ pub struct Account {
 }
 
 /// A group as the engine sees it, in posting order.
-#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
     pub id: i64,
     pub reference: String,
@@ -210,7 +210,35 @@ struct HeadRow {
     cycle_length_ms: Option<i64>,
     message_html: Option<String>,
     last_seq: i64,
+    /// `[[id, label, status], …]`, active accounts by id.
+    accounts: String,
+    /// `[[id, reference, position, status], …]`, active groups in posting order.
+    groups: String,
 }
+
+/// The snapshot in one statement, SQLite dialect (aggregate ORDER BY needs SQLite 3.44).
+const SNAPSHOT_SQLITE: &str = "SELECT p.plan, p.expires_at, s.delay_between_posts_ms, \
+     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, \
+     (SELECT COALESCE(MAX(seq), 0) FROM cycles WHERE customer_id = c.id) AS last_seq, \
+     (SELECT COALESCE(json_group_array(json_array(a.id, a.label, a.status) ORDER BY a.id), '[]') \
+      FROM accounts a WHERE a.customer_id = c.id AND a.status = 'active') AS accounts, \
+     (SELECT COALESCE(json_group_array(json_array(g.id, g.reference, g.position, g.status) \
+      ORDER BY g.position, g.id), '[]') \
+      FROM chat_groups g WHERE g.customer_id = c.id AND g.status = 'active') AS groups \
+     FROM customers c LEFT JOIN plans p ON p.customer_id = c.id \
+     LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1";
+
+/// The snapshot in one statement, PostgreSQL dialect.
+const SNAPSHOT_POSTGRES: &str = "SELECT p.plan, p.expires_at, s.delay_between_posts_ms, \
+     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, \
+     (SELECT COALESCE(MAX(seq), 0) FROM cycles WHERE customer_id = c.id) AS last_seq, \
+     (SELECT COALESCE(json_agg(json_build_array(a.id, a.label, a.status) ORDER BY a.id), '[]')::text \
+      FROM accounts a WHERE a.customer_id = c.id AND a.status = 'active') AS accounts, \
+     (SELECT COALESCE(json_agg(json_build_array(g.id, g.reference, g.position, g.status) \
+      ORDER BY g.position, g.id), '[]')::text \
+      FROM chat_groups g WHERE g.customer_id = c.id AND g.status = 'active') AS groups \
+     FROM customers c LEFT JOIN plans p ON p.customer_id = c.id \
+     LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1";
 
 const POST_COLUMNS: usize = 10;
 
@@ -482,18 +510,17 @@ impl Store {
     /// value fails validation (it is never silently replaced).
     pub async fn snapshot(&self, customer_id: i64) -> Result<Option<Snapshot>, StoreError> {
         let _hold = hold_clock();
-        let mut conn = self.pool.acquire().await?;
-        let head: Option<HeadRow> = sqlx::query_as(
-            "SELECT p.plan, p.expires_at, s.delay_between_posts_ms, s.delay_between_cycles_ms, \
-             s.cycle_length_ms, s.message_html, \
-             (SELECT COALESCE(MAX(seq), 0) FROM cycles WHERE customer_id = c.id) AS last_seq \
-             FROM customers c \
-             LEFT JOIN plans p ON p.customer_id = c.id \
-             LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1",
-        )
-        .bind(customer_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+        // One statement and one row: every round trip to the database (and, with SQLite, every
+        // row handed over from its worker thread) is a wake-up, and a snapshot is read at
+        // every cycle start of every customer.
+        let sql = match self.backend {
+            Backend::Sqlite => SNAPSHOT_SQLITE,
+            Backend::Postgres => SNAPSHOT_POSTGRES,
+        };
+        let head: Option<HeadRow> = sqlx::query_as(sql)
+            .bind(customer_id)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(head) = head else {
             return Ok(None);
         };
@@ -515,28 +542,30 @@ impl Store {
             }),
             _ => None,
         };
-        let message_html = head.message_html;
-        let accounts = sqlx::query_as(
-            "SELECT id, label, status FROM accounts WHERE customer_id = $1 AND status = 'active' \
-             ORDER BY id",
-        )
-        .bind(customer_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let groups = sqlx::query_as(
-            "SELECT id, reference, position, status FROM chat_groups \
-             WHERE customer_id = $1 AND status = 'active' ORDER BY position, id",
-        )
-        .bind(customer_id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let invalid =
+            |what: &str, e: serde_json::Error| StoreError::Invalid(format!("{what}: {e}"));
+        let accounts: Vec<(i64, String, String)> =
+            serde_json::from_str(&head.accounts).map_err(|e| invalid("accounts", e))?;
+        let groups: Vec<(i64, String, i64, String)> =
+            serde_json::from_str(&head.groups).map_err(|e| invalid("groups", e))?;
         Ok(Some(Snapshot {
             customer_id,
             plan,
             settings,
-            message_html,
-            accounts,
-            groups,
+            message_html: head.message_html,
+            accounts: accounts
+                .into_iter()
+                .map(|(id, label, status)| Account { id, label, status })
+                .collect(),
+            groups: groups
+                .into_iter()
+                .map(|(id, reference, position, status)| Group {
+                    id,
+                    reference,
+                    position,
+                    status,
+                })
+                .collect(),
             last_seq: head.last_seq,
         }))
     }

@@ -152,11 +152,15 @@ async fn groups_keep_their_order_and_refuse_a_duplicate_reference(store: &Store)
         store.add_group(1, "@a").await,
         Err(StoreError::Sql(_))
     ));
-    let acc = store.add_account(1, "phone").await.unwrap();
+    let acc = store.add_account(1, "Анна \"quoted\" \\ 🚀").await.unwrap();
     let snap = store.snapshot(1).await.unwrap().unwrap();
     let ids: Vec<_> = snap.groups.iter().map(|g| (g.id, g.position)).collect();
     assert_eq!(ids, [(a, 1), (b, 2)]);
     assert_eq!(snap.accounts[0].id, acc);
+    assert_eq!(
+        snap.accounts[0].label, "Анна \"quoted\" \\ 🚀",
+        "labels survive the snapshot's JSON"
+    );
     assert!(matches!(
         store.add_group(3, "@x").await,
         Err(StoreError::NoCustomer(3))
