@@ -12,9 +12,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::engine::{Clock, CycleReport, Engine, EngineError, Observer, PostEvent};
-use crate::schedule::{
-    self, CycleLength, DelayBetweenCycles, DelayBetweenPosts, InputError, Mode, Plan, Settings,
-};
+use crate::schedule::{self, InputError, Mode, Plan, Settings};
 use crate::store::{NewCustomer, PlanGrant, Store, StoreError};
 use crate::telegram::sim::SimTransport;
 
@@ -62,21 +60,16 @@ const CUSTOMER: i64 = 1;
 
 /// Runs the demo to the end, printing to stdout (posts, summaries) and stderr (warnings).
 pub async fn run(args: &DemoArgs) -> Result<(), DemoError> {
-    let settings = Settings {
-        delay_between_posts: DelayBetweenPosts::from_secs(args.delay_between_posts)?,
-        delay_between_cycles: DelayBetweenCycles::from_secs(args.delay_between_cycles)?,
-        cycle_length: match args.mode {
-            Mode::Starter => Some(CycleLength::from_minutes(args.cycle_minutes)?),
-            Mode::Enterprise => None,
-        },
-    };
+    let settings = Settings::parse(
+        args.mode,
+        args.delay_between_posts,
+        args.delay_between_cycles,
+        args.cycle_minutes,
+    )?;
     if args.cycles == 0 {
         return Err(DemoError::NoCycles);
     }
-    let plan = args.plan.unwrap_or(match args.mode {
-        Mode::Starter => Plan::Starter,
-        Mode::Enterprise => Plan::Enterprise,
-    });
+    let plan = args.plan.unwrap_or(Plan::for_mode(args.mode));
     // Refuse a mode the plan does not allow, or an infeasible layout, before any set-up.
     let mode = schedule::mode_for(plan, Some(args.mode)).map_err(schedule::ScheduleError::from);
     mode.and_then(|mode| schedule::plan_cycle(mode, &settings, args.accounts, args.groups))

@@ -48,6 +48,14 @@ impl Plan {
         }
     }
 
+    /// The plan whose mode this is.
+    pub fn for_mode(mode: Mode) -> Plan {
+        match mode {
+            Mode::Starter => Plan::Starter,
+            Mode::Enterprise => Plan::Enterprise,
+        }
+    }
+
     /// The name stored in the database and shown to admins: `STARTER` or `ENTERPRISE`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -330,6 +338,26 @@ pub struct Settings {
     pub delay_between_cycles: DelayBetweenCycles,
     /// Needed in STARTER mode only; ignored in ENTERPRISE.
     pub cycle_length: Option<CycleLength>,
+}
+
+impl Settings {
+    /// Settings from numbers as a form or the command line gives them: seconds between posts,
+    /// seconds between cycles, and cycle minutes, which only STARTER reads.
+    pub fn parse(
+        mode: Mode,
+        delay_between_posts: f64,
+        delay_between_cycles: f64,
+        cycle_minutes: f64,
+    ) -> Result<Settings, InputError> {
+        Ok(Settings {
+            delay_between_posts: DelayBetweenPosts::from_secs(delay_between_posts)?,
+            delay_between_cycles: DelayBetweenCycles::from_secs(delay_between_cycles)?,
+            cycle_length: match mode {
+                Mode::Starter => Some(CycleLength::from_minutes(cycle_minutes)?),
+                Mode::Enterprise => None,
+            },
+        })
+    }
 }
 
 /// A STARTER layout whose sessions would overlap (the seed's FIX 2). `Display` gives the
@@ -936,6 +964,23 @@ mod tests {
                 field: Field::CycleMinutes,
                 max: "10080 min".into()
             })
+        );
+    }
+
+    #[test]
+    fn settings_from_numbers_read_the_cycle_length_in_starter_only() {
+        let s = Settings::parse(Mode::Starter, 2.0, 0.0, 1.5).unwrap();
+        assert_eq!(s.cycle_length.map(CycleLength::get), Some(secs(90)));
+        assert_eq!(s.delay_between_posts.requested(), secs(2));
+        let s = Settings::parse(Mode::Enterprise, 3.0, 5.0, f64::NAN).unwrap();
+        assert_eq!(s.cycle_length, None);
+        assert_eq!(
+            Settings::parse(Mode::Starter, 3.0, 5.0, f64::NAN),
+            Err(InputError::NotANumber(Field::CycleMinutes))
+        );
+        assert_eq!(
+            Settings::parse(Mode::Enterprise, 3.0, -5.0, 1.0),
+            Err(InputError::Negative(Field::DelayBetweenCycles))
         );
     }
 

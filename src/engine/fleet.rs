@@ -12,9 +12,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use super::{Engine, EngineError, Observer, PostEvent};
-use crate::schedule::{
-    CycleLength, DelayBetweenCycles, DelayBetweenPosts, InputError, Mode, Plan, Settings,
-};
+use crate::schedule::{InputError, Mode, Plan, Settings};
 use crate::store::{NewCustomer, PlanGrant, Store, StoreError};
 use crate::telegram::sim::SimTransport;
 
@@ -123,14 +121,12 @@ pub async fn run(args: &FleetArgs) -> Result<FleetReport, FleetError> {
     if !sane(args.spread) || !sane(args.duration) || args.duration == 0.0 {
         return Err(FleetError::BadTime);
     }
-    let settings = Settings {
-        delay_between_posts: DelayBetweenPosts::from_secs(args.delay)?,
-        delay_between_cycles: DelayBetweenCycles::from_secs(args.delay_between_cycles)?,
-        cycle_length: match args.mode {
-            Mode::Starter => Some(CycleLength::from_minutes(args.cycle_minutes)?),
-            Mode::Enterprise => None,
-        },
-    };
+    let settings = Settings::parse(
+        args.mode,
+        args.delay,
+        args.delay_between_cycles,
+        args.cycle_minutes,
+    )?;
     // Check the layout once up front: an infeasible fleet is refused before any set-up.
     crate::schedule::plan_cycle(args.mode, &settings, args.accounts_per_user, args.groups)
         .map_err(|e| EngineError::NotReady(e.into()))?;
@@ -148,10 +144,7 @@ pub async fn run(args: &FleetArgs) -> Result<FleetReport, FleetError> {
         ),
     };
     let store = Store::connect(&url).await?;
-    let plan = match args.mode {
-        Mode::Starter => Plan::Starter,
-        Mode::Enterprise => Plan::Enterprise,
-    };
+    let plan = Plan::for_mode(args.mode);
     let (cpu0, _) = process_usage();
     const CHUNK: usize = 500;
     for first in (0..args.users).step_by(CHUNK) {
