@@ -44,6 +44,8 @@ pub enum DemoError {
     Refused(#[from] EngineError),
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("the engine stopped the demo customer: {0}")]
+    StoppedByEngine(String),
 }
 
 impl DemoError {
@@ -126,10 +128,7 @@ pub async fn run(args: &DemoArgs) -> Result<(), DemoError> {
     store.close().await;
     printer.summary(args.mode, logged);
     match stopped_by_engine {
-        Some(reason) => {
-            eprintln!("{reason}");
-            Err(DemoError::Refused(EngineError::NotRunning(CUSTOMER)))
-        }
+        Some(reason) => Err(DemoError::StoppedByEngine(reason)),
         None => Ok(()),
     }
 }

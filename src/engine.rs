@@ -205,15 +205,23 @@ impl Engine {
             .lock()
             .expect("engine lock")
             .remove(&customer_id);
-        self.shared.store.set_running(customer_id, false).await?;
-        let Some(running) = running else {
-            return Err(EngineError::NotRunning(customer_id));
+        // Stop first, record afterwards: no post may start while the store is being written.
+        let was_running = match running {
+            Some(running) => {
+                running.stop.cancel();
+                let _ = running.task.await;
+                true
+            }
+            None => false,
         };
-        running.stop.cancel();
-        let _ = running.task.await;
+        self.shared.store.set_running(customer_id, false).await?;
         // What the stopped cycle logged is in the store when the caller reads it.
         self.flush().await;
-        Ok(())
+        if was_running {
+            Ok(())
+        } else {
+            Err(EngineError::NotRunning(customer_id))
+        }
     }
 
     /// Stops every customer (in parallel) and waits until the post log holds every post.
