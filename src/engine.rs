@@ -101,6 +101,9 @@ pub(crate) struct Shared {
     running: Mutex<HashMap<i64, Running>>,
     generation: AtomicU64,
     in_cycle: Mutex<HashSet<i64>>,
+    /// Accounts in a flood wait, until when: honoured by every later cycle of this engine.
+    /// (Kept in memory; surviving restarts is the store's job once real accounts arrive.)
+    flood_waits: Mutex<HashMap<i64, Instant>>,
 }
 
 /// The engine. Cheap to clone; all clones drive the same customers.
@@ -138,6 +141,7 @@ impl Engine {
             running: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
             in_cycle: Mutex::new(HashSet::new()),
+            flood_waits: Mutex::new(HashMap::new()),
         });
         (Engine { shared }, EngineTasks { postlog: task })
     }

@@ -130,6 +130,7 @@ pub(super) async fn run_cycle(
         groups: snapshot.groups,
         plan,
     };
+    let flood_waits = shared.flood_waits.lock().expect("engine lock").clone();
     let mut sessions: Vec<Session> = snapshot
         .accounts
         .iter()
@@ -140,7 +141,10 @@ pub(super) async fn run_cycle(
                 account_id: account.id,
                 next: 0,
                 not_before: start,
-                flood_until: None,
+                flood_until: flood_waits
+                    .get(&account.id)
+                    .copied()
+                    .filter(|until| *until > cycle_start),
                 ended: None,
                 sending: false,
                 span: SessionSpan {
@@ -254,19 +258,26 @@ pub(super) async fn run_cycle(
                     _ => report.tally.failed += 1,
                 }
                 let delay = ctx.plan.delay.applied;
-                s.not_before = ctx.start
+                let floor = ctx.start
                     + schedule::next_not_before(target - ctx.start, f.sent_at - ctx.start, delay);
+                // A late or slow send moves the session's end (the delay after its last post
+                // included); a flood wait does not: the slots it covers are skipped instead.
+                s.span.end = s.span.end.max(floor).max(Instant::now());
+                s.not_before = floor;
                 match schedule::next_after(f.outcome.kind()) {
                     Next::Continue => {}
                     Next::AccountWaits(wait) => {
                         let until = Instant::now() + wait;
                         s.flood_until = Some(until);
                         s.not_before = s.not_before.max(until);
+                        shared
+                            .flood_waits
+                            .lock()
+                            .expect("engine lock")
+                            .insert(s.account_id, until);
                     }
                     Next::EndSession => s.ended = Some(f.outcome.name()),
                 }
-                // A slow last send can end the session later than planned.
-                s.span.end = s.span.end.max(s.not_before).max(Instant::now());
                 let account_id = s.account_id;
                 record(shared, &ctx, f.session, account_id, f.slot, f.random_id, target, Ok((f.sent_at, f.outcome))).await;
             }

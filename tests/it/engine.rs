@@ -312,6 +312,34 @@ async fn a_flood_wait_skips_the_slots_it_covers_and_resumes_after_it() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_flood_wait_longer_than_the_session_skips_the_rest_without_stretching_the_cycle() {
+    let c = customer(1, Plan::Enterprise, 2, 4, settings(3.0, 5.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.sim
+        .inject(Target::Account(2), Outcome::FloodWait(s(600)));
+    let origin = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    let first = rig.next_cycle().await;
+    let second = rig.next_cycle().await;
+    rig.finish().await;
+    assert_eq!(
+        (first.tally.sent, first.tally.failed, first.tally.skipped),
+        (4, 1, 3)
+    );
+    assert_eq!(
+        first.ended - origin,
+        s(12),
+        "the other account's cycle is not held up"
+    );
+    assert_eq!(second.start - origin, s(17));
+    // Within the cycle the wait is obeyed: account 2 posted once, at 0 s, in cycle 1.
+    let acc2: Vec<_> = sends(&rig, origin)
+        .into_iter()
+        .filter(|x| x.1 == 2 && x.0 < s(17))
+        .collect();
+    assert_eq!(acc2, vec![(s(0), 2, 1)]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_lost_account_ends_its_session_and_a_refusing_group_only_its_slot() {
     let c = customer(1, Plan::Enterprise, 2, 3, settings(3.0, 5.0, None));
     let mut rig = Rig::new(&[c], Duration::ZERO).await;
