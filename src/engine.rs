@@ -146,10 +146,6 @@ impl Engine {
         (Engine { shared }, EngineTasks { postlog: task })
     }
 
-    pub fn store(&self) -> &Store {
-        &self.shared.store
-    }
-
     pub fn clock(&self) -> &Clock {
         &self.shared.clock
     }

@@ -570,20 +570,6 @@ impl Store {
         }))
     }
 
-    /// Records the start of a cycle (see [`postlog::PostLog::cycle_started`] for the batched way).
-    pub async fn begin_cycle(&self, start: &CycleStart) -> Result<(), StoreError> {
-        let _hold = hold_clock();
-        self.write_log(&[LogEntry::CycleStarted(start.clone())])
-            .await
-    }
-
-    /// Records how a cycle ended (see [`postlog::PostLog::cycle_finished`]).
-    pub async fn finish_cycle(&self, end: &CycleEnd) -> Result<(), StoreError> {
-        let _hold = hold_clock();
-        self.write_log(&[LogEntry::CycleFinished(end.clone())])
-            .await
-    }
-
     /// The customer's cycles, oldest first.
     pub async fn cycles(&self, customer_id: i64) -> Result<Vec<CycleRow>, StoreError> {
         let _hold = hold_clock();

@@ -65,11 +65,6 @@ impl Clock {
         }
     }
 
-    /// The monotonic origin.
-    pub fn origin(&self) -> Instant {
-        self.origin
-    }
-
     /// Unix milliseconds of a monotonic instant (earlier instants count back from the origin).
     pub fn wall_ms(&self, at: Instant) -> i64 {
         match at.checked_duration_since(self.origin) {

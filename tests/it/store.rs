@@ -202,7 +202,10 @@ async fn cycles_are_recorded_in_order_with_their_posts_and_tallies(store: &Store
         ])
         .await
         .unwrap();
-    store.begin_cycle(&start(1, 2, 2_000)).await.unwrap();
+    store
+        .write_log(&[LogEntry::CycleStarted(start(1, 2, 2_000))])
+        .await
+        .unwrap();
     // The same cycle number twice is refused, and the refused batch leaves nothing behind.
     let again = store
         .write_log(&[
@@ -231,13 +234,13 @@ async fn cycles_are_recorded_in_order_with_their_posts_and_tallies(store: &Store
         ("running", None)
     );
     store
-        .finish_cycle(&CycleEnd {
+        .write_log(&[LogEntry::CycleFinished(CycleEnd {
             customer_id: 1,
             seq: 2,
             ended_at: 2_600,
             completed: false,
             tally: CycleTally::default(),
-        })
+        })])
         .await
         .unwrap();
     assert_eq!(store.cycles(1).await.unwrap()[1].status, "stopped");
