@@ -667,8 +667,8 @@ impl Store {
                     .bind(row.target_at)
                     .bind(row.sent_at)
                     .bind(row.lateness_us)
-                    .bind(row.outcome.clone())
-                    .bind(row.error.clone());
+                    .bind(row.outcome.as_str())
+                    .bind(row.error.as_deref());
             }
             query.execute(&mut **tx).await?;
             rest = tail;
