@@ -338,20 +338,12 @@ async fn customer_loop(
             _ = tokio::time::sleep_until(due) => {}
         }
         seq += 1;
-        let cycle = match CycleGuard::enter(&engine.shared, customer_id) {
-            Ok(_guard) => {
-                worker::run_cycle(
-                    &engine.shared,
-                    customer_id,
-                    requested,
-                    seq,
-                    &stop,
-                    preloaded.take(),
-                )
-                .await
-            }
-            Err(e) => Err(e),
-        };
+        let cycle = async {
+            let _guard = CycleGuard::enter(&engine.shared, customer_id)?;
+            let snapshot = preloaded.take();
+            worker::run_cycle(&engine.shared, customer_id, requested, seq, &stop, snapshot).await
+        }
+        .await;
         match cycle {
             Ok(report) if report.completed => due = report.ended + report.delay_between_cycles,
             Ok(_) => break,
