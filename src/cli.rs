@@ -1,10 +1,11 @@
-//! The command line: `autoposter demo` and `autoposter bench fleet`, their flags and defaults,
+//! The command line: `autoposter demo`, `autoposter run` and `autoposter bench fleet`, their flags and defaults,
 //! the runtime each runs on, and exit codes (0 ok, 1 refused by the engine, 2 bad flags).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::{RunConfig, Secret};
 use crate::demo::{self, DemoArgs};
 use crate::engine::fleet::{self, FleetArgs};
 use crate::schedule::{Mode, Plan};
@@ -22,6 +23,8 @@ pub enum Command {
     /// Runs the engine on simulated accounts and groups with an in-memory database and prints
     /// every post as it happens. No credentials needed.
     Demo(DemoFlags),
+    /// The control bot and the engine in one process (stops on ctrl-c).
+    Run(RunFlags),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -98,6 +101,26 @@ pub struct DemoFlags {
 }
 
 #[derive(Debug, Args)]
+pub struct RunFlags {
+    /// The database: `sqlite:PATH` (created if missing) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:autoposter.db", hide_env_values = true)]
+    pub database_url: Secret,
+    /// The control bot's token from @BotFather.
+    #[arg(long, env = "TELOXIDE_TOKEN", hide_env_values = true)]
+    pub bot_token: Secret,
+    /// Another Bot API server (a local one); Telegram's by default.
+    #[arg(long, env = "TELOXIDE_API_URL")]
+    pub bot_api_url: Option<String>,
+    /// Simulated accounts: Telegram's test numbers (99966XYYYY, code X×5) log in, and posts
+    /// go to the simulated transport instead of Telegram.
+    #[arg(long, env = "AUTOPOSTER_SIMULATED_ACCOUNTS")]
+    pub simulated_accounts: bool,
+    /// How long a simulated post takes, in milliseconds.
+    #[arg(long, env = "AUTOPOSTER_SIM_LATENCY_MS", default_value_t = 200)]
+    pub sim_latency_ms: u64,
+}
+
+#[derive(Debug, Args)]
 pub struct FleetFlags {
     #[arg(long, default_value_t = 1000)]
     pub users: usize,
@@ -137,6 +160,7 @@ pub struct FleetFlags {
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Demo(flags) => run_demo(flags),
+        Command::Run(flags) => run_bot(flags),
         Command::Bench {
             which: Bench::Fleet(flags),
         } => run_fleet(flags),
@@ -153,6 +177,23 @@ fn runtime(virtual_clock: bool) -> tokio::runtime::Runtime {
         builder.start_paused(true);
     }
     builder.build().expect("the tokio runtime starts")
+}
+
+fn run_bot(f: RunFlags) -> i32 {
+    let config = RunConfig {
+        database_url: f.database_url,
+        bot_token: f.bot_token,
+        bot_api_url: f.bot_api_url,
+        simulated_accounts: f.simulated_accounts,
+        sim_latency: std::time::Duration::from_millis(f.sim_latency_ms),
+    };
+    match runtime(false).block_on(crate::bot::dispatch::run(config)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{e}");
+            1
+        }
+    }
 }
 
 fn run_demo(f: DemoFlags) -> i32 {

@@ -104,6 +104,40 @@ pub(crate) struct Shared {
     /// Accounts in a flood wait, until when: honoured by every later cycle of this engine.
     /// (Kept in memory; surviving restarts is the store's job once real accounts arrive.)
     flood_waits: Mutex<HashMap<i64, Instant>>,
+    /// Where each running customer stands, for status screens.
+    live: Mutex<HashMap<i64, Live>>,
+}
+
+/// Where a running customer stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Live {
+    cycle_seq: i64,
+    next_post: Option<Instant>,
+}
+
+/// Where a running customer stands, as a status screen shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiveStatus {
+    /// The cycle in progress, or the last one while waiting for the next.
+    pub cycle_seq: i64,
+    /// Unix ms of the next post, if one is planned.
+    pub next_post_ms: Option<i64>,
+}
+
+impl Shared {
+    pub(crate) fn set_live(&self, customer_id: i64, cycle_seq: i64, next_post: Option<Instant>) {
+        self.live.lock().expect("engine lock").insert(
+            customer_id,
+            Live {
+                cycle_seq,
+                next_post,
+            },
+        );
+    }
+
+    fn clear_live(&self, customer_id: i64) {
+        self.live.lock().expect("engine lock").remove(&customer_id);
+    }
 }
 
 /// The engine. Cheap to clone; all clones drive the same customers.
@@ -142,6 +176,7 @@ impl Engine {
             generation: AtomicU64::new(0),
             in_cycle: Mutex::new(HashSet::new()),
             flood_waits: Mutex::new(HashMap::new()),
+            live: Mutex::new(HashMap::new()),
         });
         (Engine { shared }, EngineTasks { postlog: task })
     }
@@ -264,6 +299,26 @@ impl Engine {
             .contains_key(&customer_id)
     }
 
+    /// The running customer's cycle and next post; `None` when not running here.
+    pub fn live(&self, customer_id: i64) -> Option<LiveStatus> {
+        let live = *self.shared.live.lock().expect("engine lock").get(&customer_id)?;
+        Some(LiveStatus {
+            cycle_seq: live.cycle_seq,
+            next_post_ms: live.next_post.map(|at| self.shared.clock.wall_ms(at)),
+        })
+    }
+
+    /// Until when (unix ms) the account is in a flood wait, if it is.
+    pub fn waiting_until_ms(&self, account_id: i64) -> Option<i64> {
+        let until = *self
+            .shared
+            .flood_waits
+            .lock()
+            .expect("engine lock")
+            .get(&account_id)?;
+        (until > Instant::now()).then(|| self.shared.clock.wall_ms(until))
+    }
+
     /// How many customers are running.
     pub fn running_count(&self) -> usize {
         self.shared.running.lock().expect("engine lock").len()
@@ -345,7 +400,10 @@ async fn customer_loop(
         }
         .await;
         match cycle {
-            Ok(report) if report.completed => due = report.ended + report.delay_between_cycles,
+            Ok(report) if report.completed => {
+                due = report.ended + report.delay_between_cycles;
+                engine.shared.set_live(customer_id, seq, Some(due));
+            }
             Ok(_) => break,
             Err(e) => {
                 tracing::warn!(customer_id, error = %e, "customer stopped by the engine");
@@ -355,11 +413,14 @@ async fn customer_loop(
                 if let Some(observer) = &engine.shared.observer {
                     observer.customer_stopped(customer_id, &e);
                 }
+                engine.shared.clear_live(customer_id);
                 engine.forget(customer_id, generation);
-                break;
+                return;
             }
         }
     }
+    // Stopped: `Engine::stop` is awaiting this task, so no newer start can be running yet.
+    engine.shared.clear_live(customer_id);
 }
 
 /// The start check's inputs from a snapshot.

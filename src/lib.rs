@@ -10,12 +10,19 @@
 //! - [`telegram`] — the seam to Telegram: a small trait, typed outcomes, and the simulated
 //!   transport.
 //! - [`store`] — all SQL (SQLite or PostgreSQL through sqlx Any) and the batched post log.
+//! - [`bot`] — the control bot: the conversation (screens, questions, refusals) independent
+//!   of teloxide, and the thin teloxide layer that runs it.
+//! - [`i18n`] — the locale files (English, Russian) and lookups.
+//! - [`config`] — configuration for `autoposter run`; secrets hidden from `Debug`.
 //! - [`demo`] — `autoposter demo`: the engine on simulated accounts, printed as it runs.
 //! - [`cli`] — the command line: flags, runtimes and exit codes.
 
+pub mod bot;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod engine;
+pub mod i18n;
 pub mod schedule;
 pub mod store;
 pub mod telegram;

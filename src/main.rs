@@ -3,6 +3,10 @@
 use clap::Parser;
 
 fn main() {
+    if let Err(e) = autoposter::config::load_dotenv() {
+        eprintln!("{e}");
+        std::process::exit(2);
+    }
     let cli = autoposter::cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -5,7 +5,10 @@
 //! The post log is written by [`postlog::PostLog`], a background writer that batches rows so
 //! that recording a post never waits for the database.
 
+mod customer;
 pub mod postlog;
+
+pub use customer::{AccountStatus, CustomerRow, GroupStatus, LastCycle, Timing};
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +42,8 @@ pub enum StoreError {
     Invalid(String),
     #[error("no such customer: {0}")]
     NoCustomer(i64),
+    #[error("already there")]
+    Duplicate,
 }
 
 impl From<InputError> for StoreError {
@@ -87,6 +92,8 @@ pub struct Account {
     pub id: i64,
     pub label: String,
     pub status: String,
+    /// Why it is paused or quarantined.
+    pub reason: Option<String>,
 }
 
 /// A group as the engine sees it, in posting order.
@@ -96,6 +103,8 @@ pub struct Group {
     pub reference: String,
     pub position: i64,
     pub status: String,
+    /// Why it is paused.
+    pub reason: Option<String>,
 }
 
 /// Everything one cycle needs, read in one go at the cycle's start.
@@ -162,6 +171,17 @@ pub struct CycleStart {
     pub planned: i64,
 }
 
+/// How one group fared in one cycle, across all of the customer's accounts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GroupTally {
+    pub group_id: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub skipped: i64,
+    /// The last failure or skip reason (an outcome name such as `flood_wait`).
+    pub last_error: Option<String>,
+}
+
 /// How a cycle ended: `done` when every session finished, `stopped` otherwise.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CycleEnd {
@@ -171,6 +191,8 @@ pub struct CycleEnd {
     pub ended_at: i64,
     pub completed: bool,
     pub tally: CycleTally,
+    /// Per group, in posting order.
+    pub groups: Vec<GroupTally>,
 }
 
 /// One thing the post-log writer records.
@@ -312,10 +334,10 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Creates the customer if new; keeps an existing customer's data.
-    pub async fn ensure_customer(&self, id: i64, language: Option<&str>) -> Result<(), StoreError> {
+    /// Creates the customer if new and says whether it was; keeps an existing customer's data.
+    pub async fn ensure_customer(&self, id: i64, language: Option<&str>) -> Result<bool, StoreError> {
         let _hold = hold_clock();
-        sqlx::query(
+        let done = sqlx::query(
             "INSERT INTO customers (id, language, running, created_at) VALUES ($1, $2, 0, $3) \
              ON CONFLICT (id) DO NOTHING",
         )
@@ -324,7 +346,7 @@ impl Store {
         .bind(unix_ms_now())
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Grants or replaces the customer's plan.
@@ -361,11 +383,12 @@ impl Store {
         Ok(id)
     }
 
-    /// Adds a group at the end of the customer's posting order and returns its id.
+    /// Adds a group at the end of the customer's posting order and returns its id;
+    /// [`StoreError::Duplicate`] if the customer has that reference already.
     pub async fn add_group(&self, customer_id: i64, reference: &str) -> Result<i64, StoreError> {
         let _hold = hold_clock();
         self.require_customer(customer_id).await?;
-        let id: i64 = sqlx::query_scalar(
+        let inserted = sqlx::query_scalar(
             "INSERT INTO chat_groups (customer_id, reference, position, status, created_at) \
              VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM chat_groups \
              WHERE customer_id = $3), 'active', $4) RETURNING id",
@@ -375,8 +398,12 @@ impl Store {
         .bind(customer_id)
         .bind(unix_ms_now())
         .fetch_one(&self.pool)
-        .await?;
-        Ok(id)
+        .await;
+        match inserted {
+            Ok(id) => Ok(id),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Duplicate),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Saves the customer's timing settings; the engine applies them from the next cycle.
@@ -555,7 +582,12 @@ impl Store {
             message_html: head.message_html,
             accounts: accounts
                 .into_iter()
-                .map(|(id, label, status)| Account { id, label, status })
+                .map(|(id, label, status)| Account {
+                    id,
+                    label,
+                    status,
+                    reason: None,
+                })
                 .collect(),
             groups: groups
                 .into_iter()
@@ -564,6 +596,7 @@ impl Store {
                     reference,
                     position,
                     status,
+                    reason: None,
                 })
                 .collect(),
             last_seq: head.last_seq,
@@ -623,13 +656,14 @@ impl Store {
                 LogEntry::CycleFinished(c) => {
                     sqlx::query(
                         "UPDATE cycles SET ended_at = $1, status = $2, sent = $3, failed = $4, \
-                         skipped = $5 WHERE customer_id = $6 AND seq = $7",
+                         skipped = $5, report = $6 WHERE customer_id = $7 AND seq = $8",
                     )
                     .bind(c.ended_at)
                     .bind(if c.completed { "done" } else { "stopped" })
                     .bind(c.tally.sent)
                     .bind(c.tally.failed)
                     .bind(c.tally.skipped)
+                    .bind(serde_json::to_string(&c.groups).ok())
                     .bind(c.customer_id)
                     .bind(c.seq)
                     .execute(&mut *tx)

@@ -1,8 +1,10 @@
 //! The Telegram seam: the few calls the engine needs from a Telegram user account, and the
-//! typed outcome of a post. Implementations: [`sim::SimTransport`] (configurable latency,
-//! injectable outcomes; used by the demo, the fleet benchmark and the tests). The grammers
-//! implementation for real accounts plugs in behind the same trait.
+//! typed outcome of a post, and the login of an account ([`login::Login`]). Implementations:
+//! [`sim::SimTransport`] (configurable latency, injectable outcomes; used by the demo, the
+//! fleet benchmark and the tests) and [`login::SimLogin`] (Telegram's test numbers). The
+//! grammers implementation for real accounts plugs in behind the same traits.
 
+pub mod login;
 pub mod sim;
 
 use std::future::Future;

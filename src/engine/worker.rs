@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{readiness, EngineError, PostEvent, Shared};
 use crate::schedule::{self, CyclePlan, Mode, Next};
-use crate::store::{CycleEnd, CycleStart, CycleTally, Group, PostRow, Snapshot};
+use crate::store::{CycleEnd, CycleStart, CycleTally, Group, GroupTally, PostRow, Snapshot};
 use crate::telegram::{Outcome, Post};
 
 /// When one session ran.
@@ -42,6 +42,8 @@ pub struct CycleReport {
     /// False when a stop cut the cycle short.
     pub completed: bool,
     pub tally: CycleTally,
+    /// Per group, in posting order.
+    pub groups: Vec<GroupTally>,
     /// The settings' delay between cycles, as read at this cycle's start.
     pub delay_between_cycles: Duration,
     pub max_lateness: Duration,
@@ -163,6 +165,14 @@ pub(super) async fn run_cycle(
         ended: cycle_start,
         completed: true,
         tally: CycleTally::default(),
+        groups: ctx
+            .groups
+            .iter()
+            .map(|g| GroupTally {
+                group_id: g.id,
+                ..GroupTally::default()
+            })
+            .collect(),
         delay_between_cycles: ctx.plan.delay_between_cycles,
         max_lateness: Duration::ZERO,
         sessions: Vec::new(),
@@ -173,11 +183,14 @@ pub(super) async fn run_cycle(
     let mut timer = pin!(tokio::time::sleep_until(cycle_start));
     let mut stopped = pin!(stop.cancelled());
     let mut stopping = false;
+    shared.set_live(customer_id, seq, None);
+    let mut published_next: Option<Instant> = None;
     loop {
         // Start every send that is due, skip what must be skipped, and find the next instant
         // anything is due.
         let now = Instant::now();
         let mut next_due: Option<Instant> = None;
+        let mut next_post: Option<Instant> = None;
         for (i, s) in sessions.iter_mut().enumerate() {
             if s.done || s.sending || stopping {
                 continue;
@@ -191,6 +204,9 @@ pub(super) async fn run_cycle(
                 };
                 let Some(reason) = skip else { break };
                 report.tally.skipped += 1;
+                let g = &mut report.groups[s.next];
+                g.skipped += 1;
+                g.last_error = Some(reason.to_string());
                 let slot = s.next;
                 s.next += 1;
                 record(shared, &ctx, i, s.account_id, slot, 0, target, Err(reason)).await;
@@ -211,6 +227,7 @@ pub(super) async fn run_cycle(
             let due = target.max(s.not_before);
             if due > now {
                 next_due = Some(next_due.map_or(due, |d| d.min(due)));
+                next_post = Some(next_post.map_or(due, |d| d.min(due)));
                 continue;
             }
             s.sending = true;
@@ -236,6 +253,10 @@ pub(super) async fn run_cycle(
         if in_flight.is_empty() && (stopping || next_due.is_none()) {
             break;
         }
+        if next_post != published_next {
+            published_next = next_post;
+            shared.set_live(customer_id, seq, next_post);
+        }
         if let Some(due) = next_due {
             if timer.deadline() != due {
                 timer.as_mut().reset(due);
@@ -253,9 +274,17 @@ pub(super) async fn run_cycle(
                 s.next = f.slot + 1;
                 let target = ctx.start + ctx.plan.post_offset(f.session, f.slot);
                 report.max_lateness = report.max_lateness.max(f.sent_at.saturating_duration_since(target));
+                let g = &mut report.groups[f.slot];
                 match f.outcome {
-                    Outcome::Sent => report.tally.sent += 1,
-                    _ => report.tally.failed += 1,
+                    Outcome::Sent => {
+                        report.tally.sent += 1;
+                        g.sent += 1;
+                    }
+                    _ => {
+                        report.tally.failed += 1;
+                        g.failed += 1;
+                        g.last_error = Some(f.outcome.name().to_string());
+                    }
                 }
                 let delay = ctx.plan.delay.applied;
                 let floor = ctx.start
@@ -305,6 +334,7 @@ pub(super) async fn run_cycle(
             ended_at: shared.clock.wall_ms(report.ended),
             completed: report.completed,
             tally: report.tally,
+            groups: report.groups.clone(),
         })
         .await;
     if let Some(observer) = &shared.observer {

@@ -6,7 +6,7 @@ use autoposter::schedule::Mode;
 use autoposter::schedule::Plan;
 use autoposter::store::postlog::PostLog;
 use autoposter::store::{
-    CycleEnd, CycleStart, CycleTally, LogEntry, PlanGrant, PostRow, Store, StoreError,
+    CycleEnd, CycleStart, CycleTally, GroupTally, LogEntry, PlanGrant, PostRow, Store, StoreError,
 };
 
 use crate::helpers::{customer, settings};
@@ -150,7 +150,7 @@ async fn groups_keep_their_order_and_refuse_a_duplicate_reference(store: &Store)
     store.add_group(2, "@a").await.unwrap();
     assert!(matches!(
         store.add_group(1, "@a").await,
-        Err(StoreError::Sql(_))
+        Err(StoreError::Duplicate)
     ));
     let acc = store.add_account(1, "Анна \"quoted\" \\ 🚀").await.unwrap();
     let snap = store.snapshot(1).await.unwrap().unwrap();
@@ -198,6 +198,13 @@ async fn cycles_are_recorded_in_order_with_their_posts_and_tallies(store: &Store
                 ended_at: 1_500,
                 completed: true,
                 tally,
+                groups: vec![GroupTally {
+                    group_id: 1,
+                    sent: 4,
+                    failed: 1,
+                    skipped: 1,
+                    last_error: Some("slow_mode".into()),
+                }],
             }),
         ])
         .await
@@ -233,6 +240,19 @@ async fn cycles_are_recorded_in_order_with_their_posts_and_tallies(store: &Store
         (cycles[1].status.as_str(), cycles[1].ended_at),
         ("running", None)
     );
+    let last = store.last_cycles(1).await.unwrap();
+    assert_eq!(last.current.map(|c| c.seq), Some(2));
+    assert_eq!(last.finished.map(|c| c.seq), Some(1));
+    assert_eq!(
+        last.groups,
+        vec![GroupTally {
+            group_id: 1,
+            sent: 4,
+            failed: 1,
+            skipped: 1,
+            last_error: Some("slow_mode".into()),
+        }]
+    );
     store
         .write_log(&[LogEntry::CycleFinished(CycleEnd {
             customer_id: 1,
@@ -240,10 +260,19 @@ async fn cycles_are_recorded_in_order_with_their_posts_and_tallies(store: &Store
             ended_at: 2_600,
             completed: false,
             tally: CycleTally::default(),
+            groups: Vec::new(),
         })])
         .await
         .unwrap();
     assert_eq!(store.cycles(1).await.unwrap()[1].status, "stopped");
+    // The status screen reads the newest cycle and the newest finished one with its report.
+    let last = store.last_cycles(1).await.unwrap();
+    assert_eq!(last.current.as_ref().map(|c| c.seq), Some(2));
+    assert_eq!(last.finished.as_ref().map(|c| c.seq), Some(2));
+    assert!(last.groups.is_empty());
+    let last = store.last_cycles(2).await.unwrap();
+    assert_eq!(last.current.map(|c| c.status), Some("running".to_string()));
+    assert_eq!(last.finished, None);
     assert_eq!(store.cycles(2).await.unwrap()[0].started_at, 1_100);
     assert_eq!(store.snapshot(1).await.unwrap().unwrap().last_seq, 2);
     assert_eq!(store.snapshot(2).await.unwrap().unwrap().last_seq, 1);

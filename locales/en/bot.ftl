@@ -1,0 +1,194 @@
+# The control bot, in English. Texts are Telegram HTML: keep <b>, <i> and escape & < > in prose.
+
+## Commands (set_my_commands)
+cmd-start = Start posting, or show the menu
+cmd-stop = Stop posting now
+cmd-status = What is happening
+cmd-menu = The main menu
+cmd-help = How this bot works
+cmd-language = Change the language
+
+welcome = 👋 Welcome to <b>autoposter</b>. It posts your announcement into the Telegram groups you belong to, from your own accounts, on an exact schedule. Set up the message, groups, accounts and timing below, then press Start.
+help = <b>autoposter</b> posts your message into your groups from your accounts, on a schedule.
+    /menu — the main menu: Message, Groups, Accounts, Timing, Schedule preview, Start/Stop, Status, Plan, Language
+    /start — start posting (or show the menu)
+    /stop — stop posting at once
+    /status — running or not, the current cycle, the last cycle's report
+    /language — English or Russian
+    /cancel — abandon the question being asked
+unknown-command = I don't know that command. /help lists what I can do.
+use-the-menu = Use the buttons below, or /help.
+text-expected = Please answer with text, or press Cancel.
+cancelled = Cancelled. Nothing was changed.
+menu-out-of-date = This menu is out of date. Open /menu for a fresh one.
+error-unexpected = Something went wrong: { $reason }. Please try again.
+error-unexpected-short = Something went wrong on our side. Nothing was changed; please try again in a minute.
+
+## Main menu
+main-menu = <b>autoposter</b>
+    Plan: { $plan }
+    Posting: { $state }
+state-running = ▶️ running
+state-stopped = ⏸ stopped
+button-message = ✉️ Message
+button-groups = 👥 Groups
+button-accounts = 👤 Accounts
+button-timing = ⏱ Timing
+button-preview = 🗓 Schedule preview
+button-start = ▶️ Start
+button-stop = ⏹ Stop
+button-status = 📊 Status
+button-plan = 💳 Plan
+button-language = 🌐 Language
+button-back = « Back
+button-cancel = ✖️ Cancel
+button-refresh = 🔄 Refresh
+button-pause = ⏸
+button-resume = ▶️
+button-remove = 🗑 Remove
+button-confirm-remove = 🗑 Yes, remove
+button-add-group = ➕ Add a group
+button-add-account = ➕ Add an account
+
+## Plans
+plan-starter = STARTER
+plan-enterprise = ENTERPRISE
+plan-none = none yet
+plan-line = { $plan }, until { $date }
+plan-line-forever = { $plan }, no expiry
+plan-line-expired = { $plan }, expired on { $date }
+plan-starter-explained = STARTER runs in starter mode: your accounts take turns, evenly spread over the cycle length.
+plan-enterprise-explained = ENTERPRISE runs in enterprise mode: all your accounts post at the same time.
+plan-how-to-get = You have no plan yet. An admin can grant one; buying with Telegram Stars comes soon.
+plan-starter-only = STARTER plan requires starter execution mode. Cannot use enterprise mode with STARTER plan.
+plan-enterprise-only = ENTERPRISE plan requires enterprise execution mode. Cannot use starter mode with ENTERPRISE plan.
+mode-is-plan-mode = This is your plan's mode.
+
+## Message
+message-screen = <b>Your message</b> (what the accounts will post):
+
+    { $message }
+
+    To replace it, send me the new post as an ordinary message; formatting (bold, links, …) is kept. Text only, 1–{ $max } characters.
+message-screen-empty = <b>Your message</b>: not set yet.
+    Send me the post as an ordinary message; formatting (bold, links, …) is kept. Text only, 1–{ $max } characters.
+message-saved = ✅ Message saved.
+message-empty = The message is empty. Send text of 1–{ $max } characters.
+message-too-long = The message is { $len } characters long; Telegram allows at most { $max }. Shorten it and send it again.
+message-media = Only text messages can be posted (1–{ $max } characters). Photos, stickers and files are not supported.
+
+## Groups
+groups-title = <b>Groups</b> ({ $count }), posted to in this order:
+groups-empty = No groups yet.
+group-ask = Send the group: @username, a t.me link or its numeric id. Your accounts must already be members and allowed to write there.
+group-added = ✅ { $group } added.
+group-duplicate = { $group } is already in your list.
+group-bad-reference = That is not a group reference. Send @username (5–32 letters, digits or _), a t.me/username link or a numeric id such as -1001234567890.
+group-private-invite = Invite links are not accepted: autoposter never joins groups. Add your account to the group yourself, then send the group's numeric id.
+group-remove-confirm = Remove { $group } from your groups?
+group-removed = 🗑 Group removed.
+group-removed-name = (removed group)
+groups-limit = You have reached the limit of { $max } groups.
+
+## Accounts
+accounts-title = <b>Accounts</b> ({ $count }):
+accounts-empty = No accounts yet.
+account-ask-phone = Send the account's phone number in international form, e.g. +44 7700 900123. A login code will be sent to that account's Telegram app.
+account-bad-phone = That is not a phone number. Send it in international form: + and 7–15 digits, e.g. +44 7700 900123.
+account-duplicate = { $phone } is already one of your accounts.
+account-added = ✅ Account { $account } added.
+account-remove-confirm = Remove the account { $account }? It will stop posting.
+account-removed = 🗑 Account removed.
+account-quarantined-cannot-resume = Telegram stopped this account. Remove it and add it again after fixing it.
+accounts-limit = You have reached the limit of { $max } accounts.
+n-accounts = { $count ->
+    [one] { $count } account
+   *[other] { $count } accounts
+}
+health-ok = ✅ ok
+health-paused = ⏸ paused
+health-waiting = ⏳ waiting until { $time } (Telegram's flood wait)
+health-quarantined = ⛔ quarantined ({ $reason })
+
+## Login
+login-unavailable = Adding accounts is not available on this server yet.
+login-in-progress = A login is already in progress. Finish it or press Cancel first.
+login-keypad = Login code for { $phone }: <b>{ $code }</b>
+    Telegram sent the code to that account's app. Type it with the buttons below — never paste it into a chat: Telegram then voids it.
+login-use-keypad = Please type the code with the keypad buttons, not as a message: Telegram voids codes sent in chats.
+login-code-empty = Type the code first.
+login-not-test-number = This server runs simulated accounts: use a Telegram test number 99966XYYYY (X is a digit from 1 to 9); its code is X five times.
+login-phone-invalid = Telegram does not know this phone number.
+login-invalid-code = ❌ Wrong code. Type it again.
+login-code-expired = The code expired. Add the account again to get a new one.
+login-flood-wait = Telegram asks to wait { $secs } s before the next login attempt.
+login-telegram-unavailable = Telegram could not be reached. Try again in a minute.
+
+## Timing
+timing-title = <b>Timing</b>
+timing-mode = Mode: { $plan } (set by your plan)
+timing-mode-none = Mode: set by your plan (none yet)
+timing-delay-posts = Delay between posts: { $secs } s
+timing-delay-cycles = Delay between cycles: { $secs } s
+timing-cycle-minutes = Cycle length: { $minutes } min
+timing-cycle-minutes-unset = Cycle length: not set
+floor-warning = ⚠️ Delay between posts ({ $requested } s) is below the minimum ({ $applied } s); { $applied } s is used.
+button-delay-posts = Delay between posts
+button-delay-cycles = Delay between cycles
+button-cycle-minutes = Cycle length
+button-mode-starter = Starter mode
+button-mode-enterprise = Enterprise mode
+field-delay-posts = delay between posts
+field-delay-cycles = delay between cycles
+field-cycle-minutes = cycle length
+unit-seconds = seconds
+unit-minutes = minutes
+timing-ask = Send the { $field } in { $unit } (a number up to { $max }; 2.5 and 2,5 both work).
+timing-saved = ✅ Saved. It applies from the next cycle.
+timing-not-a-number = That is not a number.
+timing-not-a-number-range = That is not a number. Send the { $field } in { $unit }, from { $min } to { $max }.
+timing-not-positive = The { $field } must be greater than zero.
+timing-negative = The { $field } must not be negative.
+timing-too-large = The { $field } may be at most { $max } { $unit }.
+feasibility-no-plan = Feasibility: shown once you have a plan.
+feasibility-need-counts = Feasibility: add at least one active account and one group to check it.
+feasible-starter = ✅ Feasible: each account posts for { $runtime } s; { $accounts } accounts start { $offset } s apart.
+feasible-enterprise = ✅ Feasible: all { $accounts } accounts post together; each session takes { $runtime } s.
+infeasible = Starter mode infeasible: session runtime ({ $runtime }s) must be less than per-session offset ({ $offset }s). Increase total_cycle_minutes or reduce groups/delay.
+
+## Schedule preview
+preview-title = <b>Next cycle</b> ({ $plan }), times from the cycle's start:
+preview-session = { $account }: starts { $start }, ends { $end }
+preview-overlap =    ⚠️ overlaps { $next } by { $secs } s
+preview-next-cycle = Then { $secs } s pause, and the next cycle starts.
+
+## Start / stop
+started = ✅ Started. First post at { $time }.
+start-already-running = Already running. /stop stops it.
+start-no-plan = ❌ Cannot start: you have no plan. Ask an admin for one, or see the Plan screen.
+start-plan-expired = ❌ Cannot start: your plan expired on { $date }. Renew it on the Plan screen.
+start-no-message = ❌ Cannot start: there is no message. Open Message and send your post.
+start-no-settings = ❌ Cannot start: the timing is not set. Open Timing.
+start-no-accounts = ❌ Cannot start: no healthy account. Add an account, or resume a paused one, under Accounts.
+start-no-groups = ❌ Cannot start: no active group. Add one under Groups.
+start-no-cycle-length = ❌ Cannot start: STARTER needs a cycle length. Set it under Timing.
+start-unknown-argument = /start takes no argument, or the mode of your plan: starter or enterprise.
+stopped = ⏹ Stopped. No more posts will be sent.
+stop-not-running = Not running; nothing to stop.
+
+## Status
+status-running = <b>Status</b>: ▶️ running
+status-stopped = <b>Status</b>: ⏸ stopped
+status-cycle = Cycle { $seq }
+status-next-post = Next post: { $time }
+status-no-cycle = No cycle has finished yet.
+status-last-cycle = Last cycle ({ $seq }): { $sent } posted, { $failed } failed, { $skipped } skipped
+status-group-line = • { $group }: { $sent } posted, { $failed } failed, { $skipped } skipped
+status-group-reason = ; last problem: { $reason }
+status-accounts = <b>Accounts</b>
+status-groups = <b>Groups</b>
+
+## Language
+language-choose = Choose your language:
+language-set = ✅ Language: English.
+language-unknown = I speak English (en) and Russian (ru).

@@ -1,0 +1,196 @@
+# Бот управления, по-русски. Тексты — Telegram HTML: <b>, <i>; & < > в тексте экранировать.
+
+## Команды (set_my_commands)
+cmd-start = Запустить постинг или открыть меню
+cmd-stop = Остановить постинг сейчас
+cmd-status = Что происходит
+cmd-menu = Главное меню
+cmd-help = Как работает бот
+cmd-language = Сменить язык
+
+welcome = 👋 Добро пожаловать в <b>autoposter</b>. Он публикует ваше объявление в группы Telegram, где вы состоите, с ваших собственных аккаунтов, точно по расписанию. Настройте ниже сообщение, группы, аккаунты и тайминг, затем нажмите «Старт».
+help = <b>autoposter</b> публикует ваше сообщение в ваши группы с ваших аккаунтов по расписанию.
+    /menu — главное меню: Сообщение, Группы, Аккаунты, Тайминг, Расписание, Старт/Стоп, Статус, Тариф, Язык
+    /start — запустить постинг (или показать меню)
+    /stop — сразу остановить постинг
+    /status — идёт ли постинг, текущий цикл, отчёт о прошлом цикле
+    /language — английский или русский
+    /cancel — отменить текущий вопрос
+unknown-command = Я не знаю такой команды. /help — список того, что я умею.
+use-the-menu = Пользуйтесь кнопками ниже или /help.
+text-expected = Ответьте, пожалуйста, текстом или нажмите «Отмена».
+cancelled = Отменено. Ничего не изменилось.
+menu-out-of-date = Это меню устарело. Откройте /menu, чтобы получить свежее.
+error-unexpected = Что-то пошло не так: { $reason }. Попробуйте ещё раз.
+error-unexpected-short = У нас что-то пошло не так. Ничего не изменилось; попробуйте через минуту.
+
+## Главное меню
+main-menu = <b>autoposter</b>
+    Тариф: { $plan }
+    Постинг: { $state }
+state-running = ▶️ идёт
+state-stopped = ⏸ остановлен
+button-message = ✉️ Сообщение
+button-groups = 👥 Группы
+button-accounts = 👤 Аккаунты
+button-timing = ⏱ Тайминг
+button-preview = 🗓 Расписание
+button-start = ▶️ Старт
+button-stop = ⏹ Стоп
+button-status = 📊 Статус
+button-plan = 💳 Тариф
+button-language = 🌐 Язык
+button-back = « Назад
+button-cancel = ✖️ Отмена
+button-refresh = 🔄 Обновить
+button-pause = ⏸
+button-resume = ▶️
+button-remove = 🗑 Удалить
+button-confirm-remove = 🗑 Да, удалить
+button-add-group = ➕ Добавить группу
+button-add-account = ➕ Добавить аккаунт
+
+## Тарифы
+plan-starter = STARTER
+plan-enterprise = ENTERPRISE
+plan-none = пока нет
+plan-line = { $plan }, до { $date }
+plan-line-forever = { $plan }, бессрочно
+plan-line-expired = { $plan }, истёк { $date }
+plan-starter-explained = STARTER работает в режиме starter: аккаунты публикуют по очереди, равномерно распределённые по длине цикла.
+plan-enterprise-explained = ENTERPRISE работает в режиме enterprise: все аккаунты публикуют одновременно.
+plan-how-to-get = У вас пока нет тарифа. Его может выдать администратор; покупка за Telegram Stars скоро появится.
+plan-starter-only = Тариф STARTER требует режима выполнения starter. Режим enterprise с тарифом STARTER использовать нельзя.
+plan-enterprise-only = Тариф ENTERPRISE требует режима выполнения enterprise. Режим starter с тарифом ENTERPRISE использовать нельзя.
+mode-is-plan-mode = Это режим вашего тарифа.
+
+## Сообщение
+message-screen = <b>Ваше сообщение</b> (его будут публиковать аккаунты):
+
+    { $message }
+
+    Чтобы заменить его, пришлите мне новый пост обычным сообщением; форматирование (жирный, ссылки, …) сохраняется. Только текст, 1–{ $max } символов.
+message-screen-empty = <b>Ваше сообщение</b>: пока не задано.
+    Пришлите мне пост обычным сообщением; форматирование (жирный, ссылки, …) сохраняется. Только текст, 1–{ $max } символов.
+message-saved = ✅ Сообщение сохранено.
+message-empty = Сообщение пустое. Пришлите текст длиной 1–{ $max } символов.
+message-too-long = В сообщении { $len } символов; Telegram допускает не более { $max }. Сократите его и пришлите снова.
+message-media = Публиковать можно только текст (1–{ $max } символов). Фото, стикеры и файлы не поддерживаются.
+
+## Группы
+groups-title = <b>Группы</b> ({ $count }), публикация в этом порядке:
+groups-empty = Групп пока нет.
+group-ask = Пришлите группу: @username, ссылку t.me или числовой id. Ваши аккаунты уже должны состоять в ней и иметь право писать.
+group-added = ✅ { $group } добавлена.
+group-duplicate = { $group } уже есть в вашем списке.
+group-bad-reference = Это не ссылка на группу. Пришлите @username (5–32 латинские буквы, цифры или _), ссылку t.me/username или числовой id, например -1001234567890.
+group-private-invite = Пригласительные ссылки не принимаются: autoposter никогда не вступает в группы. Добавьте свой аккаунт в группу сами и пришлите числовой id группы.
+group-remove-confirm = Удалить { $group } из ваших групп?
+group-removed = 🗑 Группа удалена.
+group-removed-name = (удалённая группа)
+groups-limit = Достигнут предел: { $max } групп.
+
+## Аккаунты
+accounts-title = <b>Аккаунты</b> ({ $count }):
+accounts-empty = Аккаунтов пока нет.
+account-ask-phone = Пришлите номер телефона аккаунта в международном формате, например +7 916 123-45-67. Код входа придёт в приложение Telegram этого аккаунта.
+account-bad-phone = Это не номер телефона. Пришлите его в международном формате: + и 7–15 цифр, например +7 916 123-45-67.
+account-duplicate = { $phone } уже есть среди ваших аккаунтов.
+account-added = ✅ Аккаунт { $account } добавлен.
+account-remove-confirm = Удалить аккаунт { $account }? Он перестанет публиковать.
+account-removed = 🗑 Аккаунт удалён.
+account-quarantined-cannot-resume = Telegram остановил этот аккаунт. Удалите его и добавьте снова, когда проблема будет решена.
+accounts-limit = Достигнут предел: { $max } аккаунтов.
+n-accounts = { $count ->
+    [one] { $count } аккаунт
+    [few] { $count } аккаунта
+    [many] { $count } аккаунтов
+   *[other] { $count } аккаунта
+}
+health-ok = ✅ в порядке
+health-paused = ⏸ на паузе
+health-waiting = ⏳ ждёт до { $time } (flood wait от Telegram)
+health-quarantined = ⛔ на карантине ({ $reason })
+
+## Вход
+login-unavailable = Добавление аккаунтов на этом сервере пока недоступно.
+login-in-progress = Вход уже выполняется. Завершите его или сначала нажмите «Отмена».
+login-keypad = Код входа для { $phone }: <b>{ $code }</b>
+    Telegram отправил код в приложение этого аккаунта. Наберите его кнопками ниже — никогда не вставляйте его в чат: тогда Telegram его аннулирует.
+login-use-keypad = Наберите код кнопками клавиатуры, а не сообщением: Telegram аннулирует коды, отправленные в чат.
+login-code-empty = Сначала наберите код.
+login-not-test-number = На этом сервере аккаунты симулируются: используйте тестовый номер Telegram 99966XYYYY (X — цифра от 1 до 9); его код — X пять раз.
+login-phone-invalid = Telegram не знает этот номер.
+login-invalid-code = ❌ Неверный код. Наберите его снова.
+login-code-expired = Срок действия кода истёк. Добавьте аккаунт снова, чтобы получить новый.
+login-flood-wait = Telegram просит подождать { $secs } с перед следующей попыткой входа.
+login-telegram-unavailable = Не удалось связаться с Telegram. Попробуйте через минуту.
+
+## Тайминг
+timing-title = <b>Тайминг</b>
+timing-mode = Режим: { $plan } (задаётся тарифом)
+timing-mode-none = Режим: задаётся тарифом (тарифа пока нет)
+timing-delay-posts = Пауза между постами: { $secs } с
+timing-delay-cycles = Пауза между циклами: { $secs } с
+timing-cycle-minutes = Длина цикла: { $minutes } мин
+timing-cycle-minutes-unset = Длина цикла: не задана
+floor-warning = ⚠️ Пауза между постами ({ $requested } с) меньше минимума ({ $applied } с); используется { $applied } с.
+button-delay-posts = Пауза между постами
+button-delay-cycles = Пауза между циклами
+button-cycle-minutes = Длина цикла
+button-mode-starter = Режим starter
+button-mode-enterprise = Режим enterprise
+field-delay-posts = паузу между постами
+field-delay-cycles = паузу между циклами
+field-cycle-minutes = длину цикла
+unit-seconds = секундах
+unit-minutes = минутах
+timing-ask = Пришлите { $field } в { $unit } (число до { $max }; подходят и 2.5, и 2,5).
+timing-saved = ✅ Сохранено. Применится со следующего цикла.
+timing-not-a-number = Это не число.
+timing-not-a-number-range = Это не число. Пришлите { $field } в { $unit }, от { $min } до { $max }.
+timing-not-positive = Значение должно быть больше нуля.
+timing-negative = Значение не может быть отрицательным.
+timing-too-large = Значение может быть не больше { $max } (в { $unit }).
+feasibility-no-plan = Выполнимость: будет показана, когда у вас появится тариф.
+feasibility-need-counts = Выполнимость: добавьте хотя бы один активный аккаунт и одну группу, чтобы её проверить.
+feasible-starter = ✅ Выполнимо: каждый аккаунт публикует { $runtime } с; аккаунты ({ $accounts }) стартуют с интервалом { $offset } с.
+feasible-enterprise = ✅ Выполнимо: все аккаунты ({ $accounts }) публикуют одновременно; сессия длится { $runtime } с.
+infeasible = Режим starter невыполним: длительность сессии ({ $runtime } с) должна быть меньше смещения между сессиями ({ $offset } с). Увеличьте длину цикла или уменьшите число групп/паузу.
+
+## Расписание
+preview-title = <b>Следующий цикл</b> ({ $plan }), время от начала цикла:
+preview-session = { $account }: начало { $start }, конец { $end }
+preview-overlap =    ⚠️ пересекается с { $next } на { $secs } с
+preview-next-cycle = Затем пауза { $secs } с, и начинается следующий цикл.
+
+## Старт / стоп
+started = ✅ Запущено. Первый пост в { $time }.
+start-already-running = Уже запущено. /stop — остановить.
+start-no-plan = ❌ Запуск невозможен: у вас нет тарифа. Попросите его у администратора или откройте экран «Тариф».
+start-plan-expired = ❌ Запуск невозможен: ваш тариф истёк { $date }. Продлите его на экране «Тариф».
+start-no-message = ❌ Запуск невозможен: нет сообщения. Откройте «Сообщение» и пришлите пост.
+start-no-settings = ❌ Запуск невозможен: тайминг не задан. Откройте «Тайминг».
+start-no-accounts = ❌ Запуск невозможен: нет исправного аккаунта. Добавьте аккаунт или снимите с паузы в разделе «Аккаунты».
+start-no-groups = ❌ Запуск невозможен: нет активной группы. Добавьте её в разделе «Группы».
+start-no-cycle-length = ❌ Запуск невозможен: для STARTER нужна длина цикла. Задайте её в разделе «Тайминг».
+start-unknown-argument = /start принимает либо ничего, либо режим вашего тарифа: starter или enterprise.
+stopped = ⏹ Остановлено. Больше ни одного поста не будет.
+stop-not-running = Постинг не запущен; останавливать нечего.
+
+## Статус
+status-running = <b>Статус</b>: ▶️ идёт
+status-stopped = <b>Статус</b>: ⏸ остановлен
+status-cycle = Цикл { $seq }
+status-next-post = Следующий пост: { $time }
+status-no-cycle = Ни один цикл ещё не завершён.
+status-last-cycle = Прошлый цикл ({ $seq }): опубликовано { $sent }, ошибок { $failed }, пропущено { $skipped }
+status-group-line = • { $group }: опубликовано { $sent }, ошибок { $failed }, пропущено { $skipped }
+status-group-reason = ; последняя проблема: { $reason }
+status-accounts = <b>Аккаунты</b>
+status-groups = <b>Группы</b>
+
+## Язык
+language-choose = Выберите язык:
+language-set = ✅ Язык: русский.
+language-unknown = Я говорю по-английски (en) и по-русски (ru).

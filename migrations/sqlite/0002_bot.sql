@@ -1,0 +1,8 @@
+-- The control bot's columns.
+-- customers.language: the language the customer chose with /language (NULL: follow Telegram's).
+-- customers.awaiting: what the customer's next typed message answers (JSON; NULL: nothing).
+ALTER TABLE customers ADD COLUMN awaiting TEXT;
+-- cycles.report: how each group fared in the cycle (JSON), written when the cycle ends.
+ALTER TABLE cycles ADD COLUMN report TEXT;
+-- chat_groups.status_reason: why a group is paused (the customer's choice, or Telegram's refusal).
+ALTER TABLE chat_groups ADD COLUMN status_reason TEXT;

@@ -1,0 +1,805 @@
+//! The control bot's conversation, independent of teloxide: [`Control::handle`] takes what a
+//! customer did ([`Input`]: a command, a typed message, a button press) and returns what the
+//! bot does ([`Action`]: send, edit in place, answer the button, delete a message). It calls
+//! the pure schedule core for every check, the store for every change and the engine for
+//! start, stop and status. [`dispatch`] is the thin teloxide layer that turns updates into
+//! inputs and actions into Bot API calls.
+//!
+//! Rules every step keeps: each text comes from the locale files; bad input changes nothing
+//! and says why; a button names things by id and the store only touches rows of the customer
+//! who pressed it, so forged or stale data gets "this menu is out of date"; what the next
+//! typed message answers is kept in the store (one question at a time, a login included).
+
+pub mod callback;
+pub mod dispatch;
+pub mod input;
+mod view;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Engine, EngineError};
+use crate::i18n::{t, t_args, Args, Lang};
+use crate::schedule::{
+    self, DelayBetweenCycles, DelayBetweenPosts, CycleLength, Field, Mode, Plan, Settings,
+};
+use crate::store::{AccountStatus, CustomerRow, GroupStatus, Store, StoreError};
+use crate::telegram::login::{Login, LoginError};
+use callback::{Cb, Screen};
+use input::{GroupRef, MessageText, Phone, Refusal};
+
+/// Who did something.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    /// The Telegram user id, which is also the customer id and (in a private chat) the chat.
+    pub user_id: i64,
+    /// The language of the user's Telegram app.
+    pub language_code: Option<String>,
+}
+
+/// What the customer did.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// `/name args` (the bot's @username already removed).
+    Command { name: String, args: String },
+    /// A text message: as Telegram shows it, and with its formatting rendered to HTML.
+    Text {
+        plain: String,
+        html: String,
+        message_id: i32,
+    },
+    /// A message without text (a photo, a sticker, …).
+    Media { message_id: i32 },
+    /// A button press on the message `message_id` (absent when Telegram no longer has it).
+    Callback {
+        data: String,
+        message_id: Option<i32>,
+    },
+}
+
+/// An inline button.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Button {
+    pub text: String,
+    pub data: String,
+}
+
+impl Button {
+    fn new(text: impl Into<String>, cb: Cb) -> Button {
+        Button {
+            text: text.into(),
+            data: cb.encode(),
+        }
+    }
+}
+
+/// A message the bot shows: Telegram HTML and an inline keyboard.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Screenful {
+    pub text: String,
+    pub keyboard: Vec<Vec<Button>>,
+}
+
+/// What the bot does in answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// A new message in the customer's chat.
+    Send(Screenful),
+    /// The menu message edited in place.
+    Edit {
+        message_id: i32,
+        screen: Screenful,
+    },
+    /// The answer to a button press: a toast, or an alert the customer must dismiss.
+    Answer { text: Option<String>, alert: bool },
+    /// Removes one of the customer's messages (a password, a pasted session).
+    Delete { message_id: i32 },
+}
+
+/// What the customer's next typed message answers; kept in the store as JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Awaiting {
+    Message,
+    Timing { field: String },
+    Group,
+    Phone,
+    Code { phone: String, digits: String },
+}
+
+impl Awaiting {
+    fn load(json: Option<&str>) -> Option<Awaiting> {
+        // A value written by another version reads as "nothing asked", never as a lost update.
+        json.and_then(|j| serde_json::from_str(j).ok())
+    }
+}
+
+/// The longest login code the keypad takes (Telegram's are 5 or 6 digits).
+const MAX_CODE_DIGITS: usize = 8;
+
+/// Timing a new customer starts with: within the floor and feasible for a few accounts.
+pub fn default_settings() -> Settings {
+    Settings {
+        delay_between_posts: DelayBetweenPosts::from_millis(10_000).expect("valid default"),
+        delay_between_cycles: DelayBetweenCycles::from_millis(60_000).expect("valid default"),
+        cycle_length: Some(CycleLength::from_millis(60 * 60_000).expect("valid default")),
+    }
+}
+
+/// The bot's brain. Cheap to share behind an `Arc`.
+pub struct Control {
+    store: Store,
+    engine: Engine,
+    /// `None` when no way to log accounts in is configured.
+    login: Option<Arc<dyn Login>>,
+}
+
+/// One request's customer.
+struct Ctx {
+    id: i64,
+    lang: Lang,
+    row: CustomerRow,
+    /// Telegram's language, for when the stored choice is cleared.
+    created: bool,
+}
+
+/// The outcome of one step: the actions, built up as the step goes.
+type Step = Result<Vec<Action>, StoreError>;
+
+impl Control {
+    pub fn new(store: Store, engine: Engine, login: Option<Arc<dyn Login>>) -> Control {
+        Control {
+            store,
+            engine,
+            login,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Handles one input. Never fails: a store error becomes a polite message (and a log line
+    /// without the customer's data).
+    pub async fn handle(&self, from: &Sender, input: Input) -> Vec<Action> {
+        let is_callback = matches!(input, Input::Callback { .. });
+        let lang_hint = Lang::pick(None, from.language_code.as_deref());
+        match self.step(from, input).await {
+            Ok(actions) => actions,
+            Err(e) => {
+                tracing::error!(customer_id = from.user_id, error = %e, "bot step failed");
+                let text = t(lang_hint, "error-unexpected-short");
+                if is_callback {
+                    vec![Action::Answer {
+                        text: Some(text),
+                        alert: true,
+                    }]
+                } else {
+                    vec![Action::Send(Screenful {
+                        text,
+                        keyboard: Vec::new(),
+                    })]
+                }
+            }
+        }
+    }
+
+    async fn step(&self, from: &Sender, input: Input) -> Step {
+        let created = self.store.ensure_customer(from.user_id, None).await?;
+        let Some(row) = self.store.customer(from.user_id).await? else {
+            return Err(StoreError::NoCustomer(from.user_id));
+        };
+        if created {
+            self.store
+                .ensure_settings(from.user_id, &default_settings())
+                .await?;
+        }
+        let ctx = Ctx {
+            id: from.user_id,
+            lang: Lang::pick(row.language.as_deref(), from.language_code.as_deref()),
+            row,
+            created,
+        };
+        match input {
+            Input::Command { name, args } => self.command(&ctx, &name, args.trim()).await,
+            Input::Text { plain, html, .. } => self.typed(&ctx, &plain, html).await,
+            Input::Media { .. } => self.media(&ctx).await,
+            Input::Callback { data, message_id } => self.callback(&ctx, &data, message_id).await,
+        }
+    }
+
+    // ---- commands -------------------------------------------------------------------------
+
+    async fn command(&self, ctx: &Ctx, name: &str, args: &str) -> Step {
+        match name {
+            "start" => self.cmd_start(ctx, args).await,
+            "stop" => {
+                let notice = self.stop(ctx).await?;
+                self.send_screen(ctx, Screen::Main, Some(notice)).await
+            }
+            "status" => self.send_screen(ctx, Screen::Status, None).await,
+            "menu" => {
+                self.clear_awaiting(ctx).await?;
+                self.send_screen(ctx, Screen::Main, None).await
+            }
+            "language" => match args {
+                "" => self.send_screen(ctx, Screen::Language, None).await,
+                code => match Lang::parse(code) {
+                    Some(lang) => self.choose_language(ctx, lang, None).await,
+                    None => Ok(vec![send_text(t(ctx.lang, "language-unknown"))]),
+                },
+            },
+            "help" => Ok(vec![send_text(t(ctx.lang, "help"))]),
+            "cancel" => {
+                self.clear_awaiting(ctx).await?;
+                self.send_screen(ctx, Screen::Main, Some(t(ctx.lang, "cancelled")))
+                    .await
+            }
+            _ => Ok(vec![send_text(t(ctx.lang, "unknown-command"))]),
+        }
+    }
+
+    /// `/start`: welcome on the first visit; the status while running; otherwise start
+    /// posting when everything is configured, or show the menu. `/start starter|enterprise`
+    /// asks for a mode, which only the plan's passes.
+    async fn cmd_start(&self, ctx: &Ctx, args: &str) -> Step {
+        let requested = match args.to_ascii_lowercase().as_str() {
+            "" => None,
+            "starter" => Some(Mode::Starter),
+            "enterprise" => Some(Mode::Enterprise),
+            _ => return Ok(vec![send_text(t(ctx.lang, "start-unknown-argument"))]),
+        };
+        if let (Some(mode), Some(grant)) = (requested, ctx.row.plan) {
+            if let Err(e) = schedule::mode_for(grant.plan, Some(mode)) {
+                return Ok(vec![send_text(view::plan_error(ctx.lang, &e))]);
+            }
+        }
+        if ctx.created {
+            let welcome = t(ctx.lang, "welcome");
+            return self.send_screen(ctx, Screen::Main, Some(welcome)).await;
+        }
+        if self.engine.is_running(ctx.id) {
+            return self.send_screen(ctx, Screen::Status, None).await;
+        }
+        let configured = {
+            let timing = self.store.timing(ctx.id).await?;
+            let has_message = timing.and_then(|t| t.message_html).is_some();
+            has_message
+                && !self.store.accounts(ctx.id).await?.is_empty()
+                && !self.store.groups(ctx.id).await?.is_empty()
+        };
+        if !configured {
+            return self.send_screen(ctx, Screen::Main, None).await;
+        }
+        let notice = self.start(ctx, requested).await?;
+        self.send_screen(ctx, Screen::Main, Some(notice)).await
+    }
+
+    // ---- typed messages -------------------------------------------------------------------
+
+    async fn typed(&self, ctx: &Ctx, plain: &str, html: String) -> Step {
+        let lang = ctx.lang;
+        match Awaiting::load(ctx.row.awaiting.as_deref()) {
+            None => self.send_screen(ctx, Screen::Main, Some(t(lang, "use-the-menu"))).await,
+            Some(Awaiting::Message) => match MessageText::parse(plain, html) {
+                Ok(text) => {
+                    self.store.set_message(ctx.id, text.html()).await?;
+                    self.clear_awaiting(ctx).await?;
+                    self.send_screen(ctx, Screen::Message, Some(t(lang, "message-saved")))
+                        .await
+                }
+                Err(r) => Ok(vec![self.ask_again(ctx, r)]),
+            },
+            Some(Awaiting::Timing { field }) => {
+                let Some(field) = callback::parse_field(&field) else {
+                    self.clear_awaiting(ctx).await?;
+                    return self.send_screen(ctx, Screen::Timing, None).await;
+                };
+                match input::parse_timing(field, plain) {
+                    Ok(ms) => {
+                        self.store.set_timing_field(ctx.id, field, ms).await?;
+                        self.clear_awaiting(ctx).await?;
+                        let mut notice = t(lang, "timing-saved");
+                        if field == Field::DelayBetweenPosts {
+                            let floored = DelayBetweenPosts::from_millis(ms)
+                                .map(|d| d.floored())
+                                .ok()
+                                .filter(|f| f.raised());
+                            if let Some(f) = floored {
+                                notice = view::floor_warning(lang, &f);
+                            }
+                        }
+                        self.send_screen(ctx, Screen::Timing, Some(notice)).await
+                    }
+                    Err(r) => Ok(vec![self.ask_again_field(ctx, field, r)]),
+                }
+            }
+            Some(Awaiting::Group) => match GroupRef::parse(plain) {
+                Ok(group) => {
+                    if self.store.groups(ctx.id).await?.len() >= schedule::MAX_GROUPS {
+                        let text = t_args(lang, "groups-limit", &Args::new().num("max", schedule::MAX_GROUPS as f64));
+                        return Ok(vec![self.ask_again_text(ctx, text)]);
+                    }
+                    match self.store.add_group(ctx.id, group.as_str()).await {
+                        Ok(_) => {
+                            self.clear_awaiting(ctx).await?;
+                            let notice = t_args(lang, "group-added", &Args::new().text("group", group.as_str()));
+                            self.send_screen(ctx, Screen::Groups, Some(notice)).await
+                        }
+                        Err(StoreError::Duplicate) => {
+                            let text = t_args(lang, "group-duplicate", &Args::new().text("group", group.as_str()));
+                            Ok(vec![self.ask_again_text(ctx, text)])
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                Err(r) => Ok(vec![self.ask_again(ctx, r)]),
+            },
+            Some(Awaiting::Phone) => self.typed_phone(ctx, plain).await,
+            Some(Awaiting::Code { .. }) => {
+                // A code typed into the chat is void (Telegram kills codes pasted in chats).
+                Ok(vec![send_text(t(lang, "login-use-keypad"))])
+            }
+        }
+    }
+
+    async fn media(&self, ctx: &Ctx) -> Step {
+        match Awaiting::load(ctx.row.awaiting.as_deref()) {
+            Some(Awaiting::Message) => Ok(vec![self.ask_again(ctx, Refusal::MediaMessage)]),
+            Some(_) => Ok(vec![send_text(t(ctx.lang, "text-expected"))]),
+            None => self.send_screen(ctx, Screen::Main, Some(t(ctx.lang, "use-the-menu"))).await,
+        }
+    }
+
+    async fn typed_phone(&self, ctx: &Ctx, plain: &str) -> Step {
+        let lang = ctx.lang;
+        let phone = match Phone::parse(plain) {
+            Ok(phone) => phone,
+            Err(r) => return Ok(vec![self.ask_again(ctx, r)]),
+        };
+        let Some(login) = &self.login else {
+            self.clear_awaiting(ctx).await?;
+            return self.send_screen(ctx, Screen::Accounts, Some(t(lang, "login-unavailable"))).await;
+        };
+        let label = format!("+{}", phone.digits());
+        let accounts = self.store.accounts(ctx.id).await?;
+        if accounts.iter().any(|a| a.label == label) {
+            let text = t_args(lang, "account-duplicate", &Args::new().text("phone", &label));
+            return Ok(vec![self.ask_again_text(ctx, text)]);
+        }
+        if accounts.len() >= schedule::MAX_ACCOUNTS {
+            let text = t_args(lang, "accounts-limit", &Args::new().num("max", schedule::MAX_ACCOUNTS as f64));
+            return Ok(vec![self.ask_again_text(ctx, text)]);
+        }
+        match login.request_code(phone.digits()).await {
+            Ok(()) => {
+                let awaiting = Awaiting::Code {
+                    phone: phone.digits().to_string(),
+                    digits: String::new(),
+                };
+                self.set_awaiting(ctx, &awaiting).await?;
+                Ok(vec![Action::Send(view::keypad(lang, phone.digits(), "", None))])
+            }
+            Err(e) => Ok(vec![self.ask_again_text(ctx, view::login_error(lang, &e))]),
+        }
+    }
+
+    /// Refuses typed input and repeats the question (it stays open; Cancel abandons it).
+    fn ask_again(&self, ctx: &Ctx, refusal: Refusal) -> Action {
+        self.ask_again_text(ctx, view::refusal(ctx.lang, &refusal))
+    }
+
+    fn ask_again_field(&self, ctx: &Ctx, field: Field, refusal: Refusal) -> Action {
+        self.ask_again_text(ctx, view::timing_refusal(ctx.lang, field, &refusal))
+    }
+
+    fn ask_again_text(&self, ctx: &Ctx, text: String) -> Action {
+        Action::Send(Screenful {
+            text,
+            keyboard: vec![vec![Button::new(t(ctx.lang, "button-cancel"), Cb::Cancel)]],
+        })
+    }
+
+    // ---- buttons --------------------------------------------------------------------------
+
+    async fn callback(&self, ctx: &Ctx, data: &str, message_id: Option<i32>) -> Step {
+        let lang = ctx.lang;
+        let Some(cb) = Cb::parse(data) else {
+            return Ok(vec![out_of_date(lang)]);
+        };
+        let awaiting = Awaiting::load(ctx.row.awaiting.as_deref());
+        // Keypad keys only mean something during a login.
+        if matches!(cb, Cb::Digit(_) | Cb::Backspace | Cb::SubmitCode)
+            && !matches!(awaiting, Some(Awaiting::Code { .. }))
+        {
+            return Ok(vec![out_of_date(lang)]);
+        }
+        let screen_reply = |screen: Screenful| -> Vec<Action> {
+            vec![answer(None), show(message_id, screen)]
+        };
+        match cb {
+            Cb::Open(screen) => {
+                // Leaving for another screen abandons a question, but not a login in progress.
+                if !matches!(awaiting, Some(Awaiting::Code { .. }) | None) {
+                    self.clear_awaiting(ctx).await?;
+                }
+                let asks = match screen {
+                    Screen::Message => Some(Awaiting::Message),
+                    _ => None,
+                };
+                if let Some(a) = &asks {
+                    self.set_awaiting(ctx, a).await?;
+                }
+                Ok(screen_reply(self.render(ctx, screen, None).await?))
+            }
+            Cb::Start => {
+                let notice = self.start(ctx, None).await?;
+                Ok(screen_reply(self.render(ctx, Screen::Main, Some(notice)).await?))
+            }
+            Cb::Stop => {
+                let notice = self.stop(ctx).await?;
+                Ok(screen_reply(self.render(ctx, Screen::Main, Some(notice)).await?))
+            }
+            Cb::Language(choice) => self.choose_language(ctx, choice, message_id).await,
+            Cb::Mode(mode) => {
+                let Some(grant) = ctx.row.plan else {
+                    return Ok(vec![alert(t(lang, "start-no-plan"))]);
+                };
+                match schedule::mode_for(grant.plan, Some(mode)) {
+                    Ok(_) => Ok(vec![answer(Some(t(lang, "mode-is-plan-mode")))]),
+                    Err(e) => Ok(vec![alert(view::plan_error(lang, &e))]),
+                }
+            }
+            Cb::AskTiming(field) => {
+                if field == Field::CycleMinutes
+                    && ctx.row.plan.is_some_and(|g| g.plan == Plan::Enterprise)
+                {
+                    return Ok(vec![alert(view::plan_error(lang, &schedule::PlanError::EnterpriseRequiresEnterpriseMode))]);
+                }
+                let awaiting = Awaiting::Timing {
+                    field: callback::field_code(field).to_string(),
+                };
+                self.set_awaiting(ctx, &awaiting).await?;
+                Ok(screen_reply(view::ask_timing(lang, field)))
+            }
+            Cb::AddGroup => {
+                self.set_awaiting(ctx, &Awaiting::Group).await?;
+                Ok(screen_reply(view::ask(lang, "group-ask")))
+            }
+            Cb::ToggleGroup(id) => {
+                let Some(group) = self.store.groups(ctx.id).await?.into_iter().find(|g| g.id == id) else {
+                    return Ok(vec![out_of_date(lang)]);
+                };
+                let (status, reason) = match GroupStatus::parse(&group.status) {
+                    Some(GroupStatus::Active) => (GroupStatus::Paused, Some("customer")),
+                    _ => (GroupStatus::Active, None),
+                };
+                if !self.store.set_group_status(ctx.id, id, status, reason).await? {
+                    return Ok(vec![out_of_date(lang)]);
+                }
+                Ok(screen_reply(self.render(ctx, Screen::Groups, None).await?))
+            }
+            Cb::RemoveGroup(id) => {
+                let Some(group) = self.store.groups(ctx.id).await?.into_iter().find(|g| g.id == id) else {
+                    return Ok(vec![out_of_date(lang)]);
+                };
+                Ok(screen_reply(view::confirm_remove(
+                    lang,
+                    t_args(lang, "group-remove-confirm", &Args::new().text("group", &group.reference)),
+                    Cb::ConfirmRemoveGroup(id),
+                    Screen::Groups,
+                )))
+            }
+            Cb::ConfirmRemoveGroup(id) => {
+                if !self.store.remove_group(ctx.id, id).await? {
+                    return Ok(vec![out_of_date(lang)]);
+                }
+                let notice = t(lang, "group-removed");
+                Ok(screen_reply(self.render(ctx, Screen::Groups, Some(notice)).await?))
+            }
+            Cb::AddAccount => {
+                if self.login.is_none() {
+                    return Ok(vec![alert(t(lang, "login-unavailable"))]);
+                }
+                if matches!(awaiting, Some(Awaiting::Code { .. })) {
+                    return Ok(vec![alert(t(lang, "login-in-progress"))]);
+                }
+                self.set_awaiting(ctx, &Awaiting::Phone).await?;
+                Ok(screen_reply(view::ask(lang, "account-ask-phone")))
+            }
+            Cb::ToggleAccount(id) => {
+                let Some(account) = self.store.accounts(ctx.id).await?.into_iter().find(|a| a.id == id) else {
+                    return Ok(vec![out_of_date(lang)]);
+                };
+                let (status, reason) = match AccountStatus::parse(&account.status) {
+                    Some(AccountStatus::Active) => (AccountStatus::Paused, Some("customer")),
+                    Some(AccountStatus::Paused) => (AccountStatus::Active, None),
+                    // Telegram stopped it: resuming needs a fresh login, not a button.
+                    _ => return Ok(vec![alert(t(lang, "account-quarantined-cannot-resume"))]),
+                };
+                if !self.store.set_account_status(ctx.id, id, status, reason).await? {
+                    return Ok(vec![out_of_date(lang)]);
+                }
+                Ok(screen_reply(self.render(ctx, Screen::Accounts, None).await?))
+            }
+            Cb::RemoveAccount(id) => {
+                let Some(account) = self.store.accounts(ctx.id).await?.into_iter().find(|a| a.id == id) else {
+                    return Ok(vec![out_of_date(lang)]);
+                };
+                Ok(screen_reply(view::confirm_remove(
+                    lang,
+                    t_args(lang, "account-remove-confirm", &Args::new().text("account", &account.label)),
+                    Cb::ConfirmRemoveAccount(id),
+                    Screen::Accounts,
+                )))
+            }
+            Cb::ConfirmRemoveAccount(id) => {
+                if !self.store.remove_account(ctx.id, id).await? {
+                    return Ok(vec![out_of_date(lang)]);
+                }
+                let notice = t(lang, "account-removed");
+                Ok(screen_reply(self.render(ctx, Screen::Accounts, Some(notice)).await?))
+            }
+            Cb::Digit(_) | Cb::Backspace | Cb::SubmitCode => {
+                let Some(Awaiting::Code { phone, digits }) = awaiting else {
+                    return Ok(vec![out_of_date(lang)]);
+                };
+                self.keypad(ctx, cb, phone, digits, message_id).await
+            }
+            Cb::Cancel => {
+                self.clear_awaiting(ctx).await?;
+                let back = match awaiting {
+                    Some(Awaiting::Phone | Awaiting::Code { .. }) => Screen::Accounts,
+                    Some(Awaiting::Group) => Screen::Groups,
+                    Some(Awaiting::Timing { .. }) => Screen::Timing,
+                    _ => Screen::Main,
+                };
+                let notice = t(lang, "cancelled");
+                Ok(screen_reply(self.render(ctx, back, Some(notice)).await?))
+            }
+        }
+    }
+
+    async fn keypad(
+        &self,
+        ctx: &Ctx,
+        key: Cb,
+        phone: String,
+        mut digits: String,
+        message_id: Option<i32>,
+    ) -> Step {
+        let lang = ctx.lang;
+        match key {
+            Cb::Digit(d) if digits.len() < MAX_CODE_DIGITS => {
+                digits.push(char::from(b'0' + d));
+            }
+            Cb::Digit(_) => return Ok(vec![answer(None)]),
+            Cb::Backspace => {
+                digits.pop();
+            }
+            _ => {
+                if digits.is_empty() {
+                    return Ok(vec![alert(t(lang, "login-code-empty"))]);
+                }
+                let Some(login) = &self.login else {
+                    self.clear_awaiting(ctx).await?;
+                    return Ok(vec![alert(t(lang, "login-unavailable"))]);
+                };
+                return match login.sign_in(&phone, &digits).await {
+                    Ok(signed_in) => {
+                        self.clear_awaiting(ctx).await?;
+                        self.store.add_account(ctx.id, &signed_in.label).await?;
+                        let notice = t_args(lang, "account-added", &Args::new().text("account", &signed_in.label));
+                        Ok(vec![answer(None), show(message_id, self.render(ctx, Screen::Accounts, Some(notice)).await?)])
+                    }
+                    Err(LoginError::InvalidCode) => {
+                        let awaiting = Awaiting::Code { phone: phone.clone(), digits: String::new() };
+                        self.set_awaiting(ctx, &awaiting).await?;
+                        let error = view::login_error(lang, &LoginError::InvalidCode);
+                        Ok(vec![answer(None), show(message_id, view::keypad(lang, &phone, "", Some(error)))])
+                    }
+                    Err(e) => {
+                        self.clear_awaiting(ctx).await?;
+                        let notice = view::login_error(lang, &e);
+                        Ok(vec![answer(None), show(message_id, self.render(ctx, Screen::Accounts, Some(notice)).await?)])
+                    }
+                };
+            }
+        }
+        let awaiting = Awaiting::Code {
+            phone: phone.clone(),
+            digits: digits.clone(),
+        };
+        self.set_awaiting(ctx, &awaiting).await?;
+        Ok(vec![answer(None), show(message_id, view::keypad(lang, &phone, &digits, None))])
+    }
+
+    async fn choose_language(&self, ctx: &Ctx, lang: Lang, message_id: Option<i32>) -> Step {
+        self.store.set_language(ctx.id, Some(lang.code())).await?;
+        let ctx = Ctx {
+            id: ctx.id,
+            lang,
+            row: CustomerRow {
+                language: Some(lang.code().to_string()),
+                ..ctx.row.clone()
+            },
+            created: false,
+        };
+        let screen = self
+            .render(&ctx, Screen::Main, Some(t(lang, "language-set")))
+            .await?;
+        Ok(match message_id {
+            Some(_) => vec![answer(None), show(message_id, screen)],
+            None => vec![Action::Send(screen)],
+        })
+    }
+
+    // ---- start and stop -------------------------------------------------------------------
+
+    /// Starts the customer's posting; the notice says when the first post is, or precisely
+    /// what is missing and how to fix it.
+    async fn start(&self, ctx: &Ctx, requested: Option<Mode>) -> Result<String, StoreError> {
+        let lang = ctx.lang;
+        match self.engine.start(ctx.id, requested).await {
+            Ok(started) => {
+                let mut text = t_args(
+                    lang,
+                    "started",
+                    &Args::new().text("time", view::clock_time(started.first_post_at_ms)),
+                );
+                let warning = self.store.timing(ctx.id).await?.map(|t| t.settings.delay_between_posts.floored());
+                if let Some(f) = warning.filter(|f| f.raised()) {
+                    text = format!("{text}\n{}", view::floor_warning(lang, &f));
+                }
+                Ok(text)
+            }
+            Err(EngineError::AlreadyRunning(_)) => Ok(t(lang, "start-already-running")),
+            Err(EngineError::NotReady(reason)) => Ok(view::not_ready(lang, &reason)),
+            Err(EngineError::Store(e)) => Err(e),
+            Err(e) => {
+                tracing::error!(customer_id = ctx.id, error = %e, "start failed");
+                Ok(t(lang, "error-unexpected-short"))
+            }
+        }
+    }
+
+    /// Stops the customer; returns once the engine has stopped them.
+    async fn stop(&self, ctx: &Ctx) -> Result<String, StoreError> {
+        match self.engine.stop(ctx.id).await {
+            Ok(()) => Ok(t(ctx.lang, "stopped")),
+            Err(EngineError::NotRunning(_)) => Ok(t(ctx.lang, "stop-not-running")),
+            Err(EngineError::Store(e)) => Err(e),
+            Err(e) => {
+                tracing::error!(customer_id = ctx.id, error = %e, "stop failed");
+                Ok(t(ctx.lang, "error-unexpected-short"))
+            }
+        }
+    }
+
+    // ---- screens --------------------------------------------------------------------------
+
+    async fn send_screen(&self, ctx: &Ctx, screen: Screen, notice: Option<String>) -> Step {
+        Ok(vec![Action::Send(self.render(ctx, screen, notice).await?)])
+    }
+
+    /// Renders a screen from the customer's current data.
+    async fn render(
+        &self,
+        ctx: &Ctx,
+        screen: Screen,
+        notice: Option<String>,
+    ) -> Result<Screenful, StoreError> {
+        let lang = ctx.lang;
+        let running = self.engine.is_running(ctx.id);
+        let plan = ctx.row.plan;
+        let now_ms = self.engine.clock().wall_ms(tokio::time::Instant::now());
+        let body = match screen {
+            Screen::Main => view::main(lang, plan, running, now_ms),
+            Screen::Message => {
+                let timing = self.store.timing(ctx.id).await?;
+                view::message(lang, timing.and_then(|t| t.message_html).as_deref())
+            }
+            Screen::Groups => view::groups(lang, &self.store.groups(ctx.id).await?),
+            Screen::Accounts => {
+                let accounts = self.store.accounts(ctx.id).await?;
+                let waits: Vec<Option<i64>> =
+                    accounts.iter().map(|a| self.engine.waiting_until_ms(a.id)).collect();
+                view::accounts(lang, &accounts, &waits, self.login.is_some())
+            }
+            Screen::Timing | Screen::Preview => {
+                let timing = self.store.timing(ctx.id).await?;
+                let accounts = self.store.accounts(ctx.id).await?;
+                let groups = self.store.groups(ctx.id).await?;
+                let counts = view::Counts {
+                    accounts: accounts.iter().filter(|a| a.status == "active").count(),
+                    groups: groups.iter().filter(|g| g.status == "active").count(),
+                };
+                let settings = timing.map(|t| t.settings).unwrap_or_else(default_settings);
+                if screen == Screen::Timing {
+                    view::timing(lang, plan.map(|g| g.plan), &settings, counts)
+                } else {
+                    let labels: Vec<String> = accounts
+                        .into_iter()
+                        .filter(|a| a.status == "active")
+                        .map(|a| a.label)
+                        .collect();
+                    view::preview(lang, plan.map(|g| g.plan), &settings, &labels, counts.groups)
+                }
+            }
+            Screen::Status => {
+                let accounts = self.store.accounts(ctx.id).await?;
+                let waits: Vec<Option<i64>> =
+                    accounts.iter().map(|a| self.engine.waiting_until_ms(a.id)).collect();
+                view::status(
+                    lang,
+                    &view::StatusData {
+                        running,
+                        live: self.engine.live(ctx.id),
+                        last: self.store.last_cycles(ctx.id).await?,
+                        accounts,
+                        waits,
+                        groups: self.store.groups(ctx.id).await?,
+                    },
+                )
+            }
+            Screen::Plan => view::plan(lang, plan, now_ms),
+            Screen::Language => view::language(lang),
+        };
+        Ok(match notice {
+            Some(notice) => Screenful {
+                text: format!("{notice}\n\n{}", body.text),
+                keyboard: body.keyboard,
+            },
+            None => body,
+        })
+    }
+
+    // ---- the pending question -------------------------------------------------------------
+
+    async fn set_awaiting(&self, ctx: &Ctx, awaiting: &Awaiting) -> Result<(), StoreError> {
+        let json = serde_json::to_string(awaiting).expect("serialisable");
+        self.store.set_awaiting(ctx.id, Some(&json)).await
+    }
+
+    async fn clear_awaiting(&self, ctx: &Ctx) -> Result<(), StoreError> {
+        if ctx.row.awaiting.is_none() {
+            return Ok(());
+        }
+        self.store.set_awaiting(ctx.id, None).await
+    }
+}
+
+fn send_text(text: String) -> Action {
+    Action::Send(Screenful {
+        text,
+        keyboard: Vec::new(),
+    })
+}
+
+fn answer(text: Option<String>) -> Action {
+    Action::Answer { text, alert: false }
+}
+
+fn alert(text: String) -> Action {
+    Action::Answer {
+        text: Some(text),
+        alert: true,
+    }
+}
+
+fn out_of_date(lang: Lang) -> Action {
+    alert(t(lang, "menu-out-of-date"))
+}
+
+/// Edits the menu message in place, or sends a new one when there is none to edit.
+fn show(message_id: Option<i32>, screen: Screenful) -> Action {
+    match message_id {
+        Some(message_id) => Action::Edit { message_id, screen },
+        None => Action::Send(screen),
+    }
+}

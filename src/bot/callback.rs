@@ -1,0 +1,200 @@
+//! Callback data: what each inline button means, encoded in Telegram's 64 bytes and parsed
+//! strictly. Anything that does not parse is stale or forged and gets "this menu is out of
+//! date"; ids inside are checked against the pressing customer by the store.
+
+use crate::schedule::{Field, Mode};
+
+/// A screen of the menu.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Main,
+    Message,
+    Groups,
+    Accounts,
+    Timing,
+    Preview,
+    Status,
+    Plan,
+    Language,
+}
+
+impl Screen {
+    const ALL: [(Screen, &'static str); 9] = [
+        (Screen::Main, "main"),
+        (Screen::Message, "msg"),
+        (Screen::Groups, "grp"),
+        (Screen::Accounts, "acc"),
+        (Screen::Timing, "tim"),
+        (Screen::Preview, "prev"),
+        (Screen::Status, "stat"),
+        (Screen::Plan, "plan"),
+        (Screen::Language, "lang"),
+    ];
+
+    fn code(self) -> &'static str {
+        Screen::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map(|(_, c)| *c)
+            .unwrap_or("main")
+    }
+
+    fn parse(code: &str) -> Option<Screen> {
+        Screen::ALL.iter().find(|(_, c)| *c == code).map(|(s, _)| *s)
+    }
+}
+
+/// What a button does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cb {
+    Open(Screen),
+    Start,
+    Stop,
+    /// Choose a language (its code).
+    Language(crate::i18n::Lang),
+    /// Ask for a new value of a timing field.
+    AskTiming(Field),
+    /// The customer picked a mode (only the plan's is accepted).
+    Mode(Mode),
+    AddGroup,
+    /// Pause or resume a group.
+    ToggleGroup(i64),
+    /// Ask to remove a group, then confirm.
+    RemoveGroup(i64),
+    ConfirmRemoveGroup(i64),
+    AddAccount,
+    ToggleAccount(i64),
+    RemoveAccount(i64),
+    ConfirmRemoveAccount(i64),
+    /// A login-code keypad key.
+    Digit(u8),
+    Backspace,
+    SubmitCode,
+    /// Abandon the question being asked (a login included).
+    Cancel,
+}
+
+impl Cb {
+    /// The callback data for the button.
+    pub fn encode(self) -> String {
+        match self {
+            Cb::Open(screen) => format!("m:{}", screen.code()),
+            Cb::Start => "start".into(),
+            Cb::Stop => "stop".into(),
+            Cb::Language(lang) => format!("l:{}", lang.code()),
+            Cb::AskTiming(field) => format!("t:{}", field_code(field)),
+            Cb::Mode(mode) => format!("mode:{}", mode.as_str().to_ascii_lowercase()),
+            Cb::AddGroup => "g:add".into(),
+            Cb::ToggleGroup(id) => format!("g:p:{id}"),
+            Cb::RemoveGroup(id) => format!("g:rm:{id}"),
+            Cb::ConfirmRemoveGroup(id) => format!("g:rmy:{id}"),
+            Cb::AddAccount => "a:add".into(),
+            Cb::ToggleAccount(id) => format!("a:p:{id}"),
+            Cb::RemoveAccount(id) => format!("a:rm:{id}"),
+            Cb::ConfirmRemoveAccount(id) => format!("a:rmy:{id}"),
+            Cb::Digit(d) => format!("k:{d}"),
+            Cb::Backspace => "k:del".into(),
+            Cb::SubmitCode => "k:ok".into(),
+            Cb::Cancel => "cancel".into(),
+        }
+    }
+
+    /// Parses callback data; `None` for anything this version never produced.
+    pub fn parse(data: &str) -> Option<Cb> {
+        let id = |s: &str| -> Option<i64> {
+            (!s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        let parts: Vec<&str> = data.split(':').collect();
+        Some(match parts.as_slice() {
+            ["m", screen] => Cb::Open(Screen::parse(screen)?),
+            ["start"] => Cb::Start,
+            ["stop"] => Cb::Stop,
+            ["l", code] => Cb::Language(match *code {
+                "en" => crate::i18n::Lang::En,
+                "ru" => crate::i18n::Lang::Ru,
+                _ => return None,
+            }),
+            ["t", field] => Cb::AskTiming(parse_field(field)?),
+            ["mode", "starter"] => Cb::Mode(Mode::Starter),
+            ["mode", "enterprise"] => Cb::Mode(Mode::Enterprise),
+            ["g", "add"] => Cb::AddGroup,
+            ["g", "p", n] => Cb::ToggleGroup(id(n)?),
+            ["g", "rm", n] => Cb::RemoveGroup(id(n)?),
+            ["g", "rmy", n] => Cb::ConfirmRemoveGroup(id(n)?),
+            ["a", "add"] => Cb::AddAccount,
+            ["a", "p", n] => Cb::ToggleAccount(id(n)?),
+            ["a", "rm", n] => Cb::RemoveAccount(id(n)?),
+            ["a", "rmy", n] => Cb::ConfirmRemoveAccount(id(n)?),
+            ["k", "del"] => Cb::Backspace,
+            ["k", "ok"] => Cb::SubmitCode,
+            ["k", d] if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() => {
+                Cb::Digit(d.as_bytes()[0] - b'0')
+            }
+            ["cancel"] => Cb::Cancel,
+            _ => return None,
+        })
+    }
+}
+
+pub(crate) fn field_code(field: Field) -> &'static str {
+    match field {
+        Field::DelayBetweenPosts => "posts",
+        Field::DelayBetweenCycles => "cycles",
+        Field::CycleMinutes => "minutes",
+    }
+}
+
+pub(crate) fn parse_field(code: &str) -> Option<Field> {
+    match code {
+        "posts" => Some(Field::DelayBetweenPosts),
+        "cycles" => Some(Field::DelayBetweenCycles),
+        "minutes" => Some(Field::CycleMinutes),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn every_button_round_trips_and_fits_telegram_64_bytes() {
+        let all = [
+            Cb::Open(Screen::Main),
+            Cb::Open(Screen::Language),
+            Cb::Start,
+            Cb::Stop,
+            Cb::Language(Lang::Ru),
+            Cb::AskTiming(Field::CycleMinutes),
+            Cb::Mode(Mode::Enterprise),
+            Cb::AddGroup,
+            Cb::ToggleGroup(i64::MAX),
+            Cb::RemoveGroup(7),
+            Cb::ConfirmRemoveGroup(7),
+            Cb::AddAccount,
+            Cb::ToggleAccount(1),
+            Cb::RemoveAccount(2),
+            Cb::ConfirmRemoveAccount(3),
+            Cb::Digit(9),
+            Cb::Backspace,
+            Cb::SubmitCode,
+            Cb::Cancel,
+        ];
+        for cb in all {
+            let data = cb.encode();
+            assert!(data.len() <= 64, "{data}");
+            assert_eq!(Cb::parse(&data), Some(cb), "{data}");
+        }
+    }
+
+    #[test]
+    fn forged_or_stale_data_does_not_parse() {
+        for data in ["", "m:admin", "g:p:", "g:p:-1", "g:p:1:2", "a:rm:x", "k:10", "l:de",
+            "mode:turbo", "t:speed", "start:1", "g:p:99999999999999999999"] {
+            assert_eq!(Cb::parse(data), None, "{data}");
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The teloxide layer, kept thin: private-chat updates become [`Input`]s for
+//! [`Control::handle`], and its [`Action`]s become Bot API calls (HTML parse mode, inline
+//! keyboards, edits in place, callback answers). Also registers the command list per language
+//! and runs the bot with the engine (`autoposter run`).
+
+use std::sync::Arc;
+
+use teloxide::dispatching::UpdateHandler;
+use teloxide::prelude::*;
+use teloxide::types::{
+    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode,
+};
+use teloxide::utils::render::Renderer;
+use teloxide::RequestError;
+
+use super::{Action, Control, Input, Screenful, Sender};
+use crate::config::RunConfig;
+use crate::engine::Engine;
+use crate::i18n::{t, Lang};
+use crate::store::{Store, StoreError};
+use crate::telegram::login::SimLogin;
+use crate::telegram::sim::SimTransport;
+
+/// What a handler may fail with (teloxide's dispatcher logs it).
+pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The update handlers. Needs an `Arc<Control>` among the dispatcher's dependencies.
+pub fn handler_tree() -> UpdateHandler<HandlerError> {
+    dptree::entry()
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_callback_query().endpoint(on_callback))
+}
+
+/// A message in a private chat: a command, text (its formatting rendered to HTML) or media.
+async fn on_message(bot: Bot, msg: Message, control: Arc<Control>) -> Result<(), HandlerError> {
+    if !msg.chat.is_private() {
+        return Ok(());
+    }
+    let Some(user) = msg.from.as_ref() else {
+        return Ok(());
+    };
+    let sender = Sender {
+        user_id: user.id.0 as i64,
+        language_code: user.language_code.clone(),
+    };
+    let input = match msg.text() {
+        Some(text) if text.starts_with('/') => {
+            let (head, args) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+            let name = head[1..].split('@').next().unwrap_or_default();
+            Input::Command {
+                name: name.to_ascii_lowercase(),
+                args: args.trim().to_string(),
+            }
+        }
+        Some(text) => Input::Text {
+            plain: text.to_string(),
+            html: Renderer::new(text, msg.entities().unwrap_or(&[])).as_html(),
+            message_id: msg.id.0,
+        },
+        None => Input::Media {
+            message_id: msg.id.0,
+        },
+    };
+    let actions = control.handle(&sender, input).await;
+    perform(&bot, msg.chat.id, None, actions).await
+}
+
+/// A button press. Every press is answered, so the button stops spinning.
+async fn on_callback(
+    bot: Bot,
+    query: CallbackQuery,
+    control: Arc<Control>,
+) -> Result<(), HandlerError> {
+    let sender = Sender {
+        user_id: query.from.id.0 as i64,
+        language_code: query.from.language_code.clone(),
+    };
+    let chat = query
+        .message
+        .as_ref()
+        .map(|m| m.chat().id)
+        .unwrap_or(ChatId(query.from.id.0 as i64));
+    let input = Input::Callback {
+        data: query.data.clone().unwrap_or_default(),
+        message_id: query.message.as_ref().map(|m| m.id().0),
+    };
+    let actions = control.handle(&sender, input).await;
+    perform(&bot, chat, Some(&query), actions).await
+}
+
+fn keyboard(screen: &Screenful) -> Option<InlineKeyboardMarkup> {
+    if screen.keyboard.is_empty() {
+        return None;
+    }
+    Some(InlineKeyboardMarkup::new(screen.keyboard.iter().map(|row| {
+        row.iter()
+            .map(|b| InlineKeyboardButton::callback(b.text.clone(), b.data.clone()))
+            .collect::<Vec<_>>()
+    })))
+}
+
+async fn send(bot: &Bot, chat: ChatId, screen: &Screenful) -> Result<(), RequestError> {
+    let mut request = bot
+        .send_message(chat, screen.text.clone())
+        .parse_mode(ParseMode::Html);
+    if let Some(markup) = keyboard(screen) {
+        request = request.reply_markup(markup);
+    }
+    request.await.map(|_| ())
+}
+
+/// Carries out the actions in order. A button press always gets exactly one answer.
+async fn perform(
+    bot: &Bot,
+    chat: ChatId,
+    query: Option<&CallbackQuery>,
+    actions: Vec<Action>,
+) -> Result<(), HandlerError> {
+    let mut answered = false;
+    for action in actions {
+        match action {
+            Action::Send(screen) => send(bot, chat, &screen).await?,
+            Action::Edit { message_id, screen } => {
+                let mut request = bot
+                    .edit_message_text(chat, MessageId(message_id), screen.text.clone())
+                    .parse_mode(ParseMode::Html);
+                if let Some(markup) = keyboard(&screen) {
+                    request = request.reply_markup(markup);
+                }
+                match request.await {
+                    Ok(_) => {}
+                    // Pressing a button that leads to the same screen.
+                    Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => {}
+                    // The menu message is too old to edit, or gone: show it anew.
+                    Err(RequestError::Api(_)) => send(bot, chat, &screen).await?,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Action::Answer { text, alert } => {
+                let Some(query) = query else { continue };
+                if answered {
+                    continue;
+                }
+                answered = true;
+                let mut request = bot.answer_callback_query(query.id.clone());
+                if let Some(text) = text {
+                    request = request.text(text).show_alert(alert);
+                }
+                request.await?;
+            }
+            Action::Delete { message_id } => {
+                // Best effort: a message older than 48 h cannot be deleted by a bot.
+                if let Err(e) = bot.delete_message(chat, MessageId(message_id)).await {
+                    tracing::warn!(error = %e, "could not delete a message");
+                }
+            }
+        }
+    }
+    if let (Some(query), false) = (query, answered) {
+        bot.answer_callback_query(query.id.clone()).await?;
+    }
+    Ok(())
+}
+
+/// The command list in the menu of Telegram's apps, in every language the bot speaks
+/// (English also as the default for everyone else).
+pub fn commands(lang: Lang) -> Vec<BotCommand> {
+    ["start", "stop", "status", "menu", "help", "language"]
+        .into_iter()
+        .map(|name| BotCommand::new(name, t(lang, &format!("cmd-{name}"))))
+        .collect()
+}
+
+/// Registers [`commands`] with Telegram.
+pub async fn register_commands(bot: &Bot) -> Result<(), RequestError> {
+    bot.set_my_commands(commands(Lang::En)).await?;
+    for lang in Lang::ALL {
+        bot.set_my_commands(commands(lang))
+            .language_code(lang.code())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Why `autoposter run` could not start or stopped with an error. Never carries a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("real Telegram accounts are not supported by this build yet: run with --simulated-accounts (AUTOPOSTER_SIMULATED_ACCOUNTS=true)")]
+    RealAccountsUnsupported,
+    #[error("the bot API URL is not a valid URL")]
+    BadApiUrl,
+    #[error("the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("Telegram refused the bot: {0}")]
+    Telegram(String),
+}
+
+/// `autoposter run`: the control bot and the engine in one process, until ctrl-c.
+pub async fn run(config: RunConfig) -> Result<(), RunError> {
+    if !config.simulated_accounts {
+        return Err(RunError::RealAccountsUnsupported);
+    }
+    let store = Store::connect(config.database_url.expose()).await?;
+    let transport = Arc::new(SimTransport::new(config.sim_latency, false));
+    let (engine, tasks) = Engine::new(store.clone(), transport, None);
+    let mut bot = Bot::new(config.bot_token.expose());
+    if let Some(url) = &config.bot_api_url {
+        bot = bot.set_api_url(url.parse().map_err(|_| RunError::BadApiUrl)?);
+    }
+    // teloxide's errors may quote the request URL, which holds the token: say only what failed.
+    register_commands(&bot)
+        .await
+        .map_err(|e| RunError::Telegram(redact(&e.to_string(), config.bot_token.expose())))?;
+    let resumed = engine.resume().await.map_err(|e| match e {
+        crate::engine::EngineError::Store(e) => RunError::Store(e),
+        other => RunError::Telegram(other.to_string()),
+    })?;
+    tracing::info!(resumed, "engine running; control bot listening");
+    let control = Arc::new(Control::new(
+        store.clone(),
+        engine.clone(),
+        Some(Arc::new(SimLogin)),
+    ));
+    Dispatcher::builder(bot, handler_tree())
+        .dependencies(dptree::deps![control])
+        .enable_ctrlc_handler()
+        .build()
+        .dispatch()
+        .await;
+    engine.shutdown().await;
+    tasks.finish().await;
+    store.close().await;
+    Ok(())
+}
+
+/// `text` with every occurrence of `secret` replaced.
+pub fn redact(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return text.to_string();
+    }
+    text.replace(secret, "«hidden»")
+}

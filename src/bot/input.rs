@@ -1,0 +1,253 @@
+//! What a customer types, parsed into values that are valid by construction ("parse, don't
+//! validate"): the post's text, a group reference, a phone number, a number of seconds or
+//! minutes. Each refusal is a [`Refusal`] that the bot renders from the locale files.
+
+use crate::schedule::{
+    CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, InputError,
+};
+
+/// Telegram's limit on a message's text, in UTF-16 code units after entity parsing.
+pub const MAX_MESSAGE_LEN: usize = 4096;
+
+/// Why typed input was refused.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    EmptyMessage,
+    MessageTooLong { len: usize },
+    MediaMessage,
+    BadGroupRef,
+    PrivateInvite,
+    BadPhone,
+    NotANumber,
+    Timing(InputError),
+}
+
+/// The post as the accounts will send it: Telegram HTML, 1–4096 characters of text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageText {
+    html: String,
+}
+
+impl MessageText {
+    /// `plain` is the text as Telegram shows it (its length is what the limit counts);
+    /// `html` is the same text with its formatting rendered to HTML.
+    pub fn parse(plain: &str, html: String) -> Result<MessageText, Refusal> {
+        if plain.trim().is_empty() {
+            return Err(Refusal::EmptyMessage);
+        }
+        let len = plain.encode_utf16().count();
+        if len > MAX_MESSAGE_LEN {
+            return Err(Refusal::MessageTooLong { len });
+        }
+        Ok(MessageText { html })
+    }
+
+    pub fn html(&self) -> &str {
+        &self.html
+    }
+}
+
+/// A group as the customer names it, normalised: `@username` (lower case) or a numeric id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupRef(String);
+
+impl GroupRef {
+    /// Accepts `@username`, `username`, `t.me/username` (with or without `https://`, also
+    /// `telegram.me`), and numeric ids (`-1001234567890`). Private invite links are refused:
+    /// the account must already be a member, and the group is then named by its id.
+    pub fn parse(input: &str) -> Result<GroupRef, Refusal> {
+        let s = input.trim();
+        if s.is_empty() || s.len() > 200 {
+            return Err(Refusal::BadGroupRef);
+        }
+        if let Some(id) = numeric_id(s) {
+            return Ok(GroupRef(id.to_string()));
+        }
+        let lower = s.to_ascii_lowercase();
+        let path = ["https://", "http://", ""]
+            .iter()
+            .flat_map(|scheme| {
+                ["t.me/", "telegram.me/", "www.t.me/"]
+                    .iter()
+                    .map(move |host| format!("{scheme}{host}"))
+            })
+            .find_map(|prefix| lower.strip_prefix(prefix.as_str()).map(str::to_string));
+        let name = match path {
+            Some(path) => {
+                let path = path.trim_end_matches('/');
+                if path.starts_with('+') || path.starts_with("joinchat") {
+                    return Err(Refusal::PrivateInvite);
+                }
+                // t.me/name/123 (a message link) names the group too.
+                path.split(['/', '?']).next().unwrap_or_default().to_string()
+            }
+            None => lower.strip_prefix('@').unwrap_or(&lower).to_string(),
+        };
+        if !is_username(&name) {
+            return Err(Refusal::BadGroupRef);
+        }
+        Ok(GroupRef(format!("@{name}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A non-zero integer id no longer than Telegram's (13 digits for -100… ids).
+fn numeric_id(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<i64>().ok().filter(|id| *id != 0)
+}
+
+/// Telegram usernames: 5–32 of a–z, 0–9 and `_`, starting with a letter, not ending in `_`.
+fn is_username(name: &str) -> bool {
+    (5..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A phone number in international form: 7–15 digits (spaces, dashes, brackets and a
+/// leading `+` are dropped).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(input: &str) -> Result<Phone, Refusal> {
+        let s = input.trim();
+        let s = s.strip_prefix('+').unwrap_or(s);
+        let mut digits = String::new();
+        for c in s.chars() {
+            match c {
+                '0'..='9' => digits.push(c),
+                ' ' | '-' | '(' | ')' => {}
+                _ => return Err(Refusal::BadPhone),
+            }
+        }
+        if !(7..=15).contains(&digits.len()) || digits.starts_with('0') {
+            return Err(Refusal::BadPhone);
+        }
+        Ok(Phone(digits))
+    }
+
+    /// Digits only, no `+`.
+    pub fn digits(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A timing value typed by the customer: digits with an optional decimal point or comma
+/// (`5`, `2.5`, `2,5`). Signs, exponents, `inf` and `NaN` are not numbers here.
+pub fn parse_number(input: &str) -> Result<f64, Refusal> {
+    let s = input.trim().replace(',', ".");
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let ok = !int.is_empty()
+        && int.len() <= 12
+        && frac.len() <= 6
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !(s.ends_with('.'));
+    if !ok {
+        return Err(Refusal::NotANumber);
+    }
+    s.parse().map_err(|_| Refusal::NotANumber)
+}
+
+/// A typed timing field validated by the schedule's rules, as milliseconds to store.
+pub fn parse_timing(field: Field, input: &str) -> Result<i64, Refusal> {
+    let value = parse_number(input)?;
+    let ms = match field {
+        Field::DelayBetweenPosts => DelayBetweenPosts::from_secs(value)
+            .map(|d| d.requested())
+            .map_err(Refusal::Timing)?,
+        Field::DelayBetweenCycles => DelayBetweenCycles::from_secs(value)
+            .map(|d| d.get())
+            .map_err(Refusal::Timing)?,
+        Field::CycleMinutes => CycleLength::from_minutes(value)
+            .map(|d| d.get())
+            .map_err(Refusal::Timing)?,
+    };
+    Ok(ms.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_references_in_every_accepted_form_normalise() {
+        for (input, want) in [
+            ("@MyGroup", "@mygroup"),
+            ("mygroup", "@mygroup"),
+            ("t.me/mygroup", "@mygroup"),
+            ("https://t.me/MyGroup/", "@mygroup"),
+            ("http://telegram.me/mygroup", "@mygroup"),
+            ("https://t.me/mygroup/123", "@mygroup"),
+            ("-1001234567890", "-1001234567890"),
+            (" 777000 ", "777000"),
+        ] {
+            assert_eq!(GroupRef::parse(input).map(|g| g.0), Ok(want.to_string()), "{input}");
+        }
+    }
+
+    #[test]
+    fn malformed_group_references_are_refused() {
+        for input in ["", "@", "@abc", "@1abcdef", "@abc def", "t.me/", "0", "-", "@name_",
+            "https://example.com/group", "12345678901234567890", "@имягруппы"] {
+            assert_eq!(GroupRef::parse(input), Err(Refusal::BadGroupRef), "{input}");
+        }
+        assert_eq!(GroupRef::parse("https://t.me/+AbCdEf"), Err(Refusal::PrivateInvite));
+        assert_eq!(GroupRef::parse("t.me/joinchat/AbCdEf"), Err(Refusal::PrivateInvite));
+    }
+
+    #[test]
+    fn phones_keep_digits_only() {
+        assert_eq!(Phone::parse("+999 66 1-2345").map(|p| p.0), Ok("9996612345".into()));
+        for bad in ["", "12345", "+0123456789", "phone", "+1 (555) 12a4567", "1234567890123456"] {
+            assert_eq!(Phone::parse(bad), Err(Refusal::BadPhone), "{bad}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_plain_decimals() {
+        assert_eq!(parse_number("5"), Ok(5.0));
+        assert_eq!(parse_number(" 2,5 "), Ok(2.5));
+        for bad in ["", "-1", "+1", "1e3", "inf", "NaN", "1.", ".5", "1.2.3", "five", "99999999999999"] {
+            assert_eq!(parse_number(bad), Err(Refusal::NotANumber), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timing_values_follow_the_schedule_rules() {
+        assert_eq!(parse_timing(Field::DelayBetweenPosts, "1"), Ok(1000));
+        assert_eq!(parse_timing(Field::CycleMinutes, "0,5"), Ok(30_000));
+        assert_eq!(parse_timing(Field::DelayBetweenCycles, "0"), Ok(0));
+        assert!(matches!(
+            parse_timing(Field::DelayBetweenPosts, "0"),
+            Err(Refusal::Timing(InputError::NotPositive(_)))
+        ));
+        assert!(matches!(
+            parse_timing(Field::DelayBetweenPosts, "999999999"),
+            Err(Refusal::Timing(InputError::TooLarge { .. }))
+        ));
+    }
+
+    #[test]
+    fn message_length_counts_what_telegram_counts() {
+        assert_eq!(MessageText::parse("  \n", String::new()), Err(Refusal::EmptyMessage));
+        let ok = "a".repeat(MAX_MESSAGE_LEN);
+        assert!(MessageText::parse(&ok, ok.clone()).is_ok());
+        // An emoji outside the BMP is two UTF-16 units.
+        let long = "😀".repeat(MAX_MESSAGE_LEN / 2 + 1);
+        assert_eq!(
+            MessageText::parse(&long, long.clone()),
+            Err(Refusal::MessageTooLong { len: MAX_MESSAGE_LEN + 2 })
+        );
+    }
+}

@@ -1,0 +1,676 @@
+//! Every screen and message of the bot, rendered from data into Telegram HTML and inline
+//! keyboards. All words come from the locale files; customer-supplied strings are escaped.
+
+use std::time::Duration;
+
+use super::callback::{Cb, Screen};
+use super::input::{Refusal, MAX_MESSAGE_LEN};
+use super::{Button, Screenful};
+use crate::engine::LiveStatus;
+use crate::i18n::{t, t_args, Args, Lang};
+use crate::schedule::{
+    self, secs_text, Field, Floored, InputError, Infeasible, Mode, NotReady, Plan, PlanError,
+    ScheduleError, Settings, MAX_CYCLE_LENGTH, MAX_DELAY_BETWEEN_CYCLES,
+    MAX_DELAY_BETWEEN_POSTS,
+};
+use crate::store::{Account, Group, LastCycle, PlanGrant};
+use crate::telegram::login::LoginError;
+
+/// Active accounts and groups, for the feasibility check.
+#[derive(Clone, Copy, Debug)]
+pub struct Counts {
+    pub accounts: usize,
+    pub groups: usize,
+}
+
+/// What the Status screen shows.
+pub struct StatusData {
+    pub running: bool,
+    pub live: Option<LiveStatus>,
+    pub last: LastCycle,
+    pub accounts: Vec<Account>,
+    pub waits: Vec<Option<i64>>,
+    pub groups: Vec<Group>,
+}
+
+fn back(lang: Lang) -> Vec<Button> {
+    vec![Button::new(t(lang, "button-back"), Cb::Open(Screen::Main))]
+}
+
+/// `2026-11-29 20:31:05 UTC`.
+pub fn clock_time(unix_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(unix_ms)
+        .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| "?".to_string())
+}
+
+/// `1h 05m 03s` style, for offsets in a preview.
+fn span(d: Duration) -> String {
+    let ms = d.as_millis();
+    let (h, m, s, frac) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    let secs = if frac == 0 {
+        format!("{s:02}")
+    } else {
+        format!("{s:02}.{:03}", frac).trim_end_matches('0').to_string()
+    };
+    format!("+{h}:{m:02}:{secs}")
+}
+
+fn minutes_text(d: Duration) -> String {
+    format!("{}", d.as_millis() as f64 / 60_000.0)
+}
+
+fn plan_name(lang: Lang, plan: Plan) -> String {
+    t(
+        lang,
+        match plan {
+            Plan::Starter => "plan-starter",
+            Plan::Enterprise => "plan-enterprise",
+        },
+    )
+}
+
+// ---- texts shared by several screens --------------------------------------------------------
+
+/// The seed's refusal of the other mode, localized.
+pub fn plan_error(lang: Lang, e: &PlanError) -> String {
+    t(
+        lang,
+        match e {
+            PlanError::StarterRequiresStarterMode => "plan-starter-only",
+            PlanError::EnterpriseRequiresEnterpriseMode => "plan-enterprise-only",
+        },
+    )
+}
+
+/// The seed's feasibility message, localized, with the seed's number formatting.
+pub fn infeasible(lang: Lang, e: &Infeasible) -> String {
+    t_args(
+        lang,
+        "infeasible",
+        &Args::new()
+            .text("runtime", secs_text(e.session_runtime))
+            .text("offset", format!("{:.1}", e.per_session_offset.as_secs_f64())),
+    )
+}
+
+/// The floor warning, localized.
+pub fn floor_warning(lang: Lang, f: &Floored) -> String {
+    t_args(
+        lang,
+        "floor-warning",
+        &Args::new()
+            .text("requested", secs_text(f.requested))
+            .text("applied", secs_text(f.applied)),
+    )
+}
+
+/// Why Start refused, and what to do.
+pub fn not_ready(lang: Lang, reason: &NotReady) -> String {
+    match reason {
+        NotReady::NoPlan => t(lang, "start-no-plan"),
+        NotReady::PlanExpired { expired_at } => t_args(
+            lang,
+            "start-plan-expired",
+            &Args::new().text("date", clock_time(*expired_at)),
+        ),
+        NotReady::NoMessage => t(lang, "start-no-message"),
+        NotReady::NoSettings => t(lang, "start-no-settings"),
+        NotReady::Schedule(ScheduleError::Plan(e)) => plan_error(lang, e),
+        NotReady::Schedule(ScheduleError::Infeasible(e)) => infeasible(lang, e),
+        NotReady::Schedule(ScheduleError::Input(e)) => match e {
+            InputError::NoAccounts => t(lang, "start-no-accounts"),
+            InputError::NoGroups => t(lang, "start-no-groups"),
+            InputError::MissingCycleLength => t(lang, "start-no-cycle-length"),
+            InputError::TooManyAccounts { max, .. } => {
+                t_args(lang, "accounts-limit", &Args::new().num("max", *max as f64))
+            }
+            InputError::TooManyGroups { max, .. } => {
+                t_args(lang, "groups-limit", &Args::new().num("max", *max as f64))
+            }
+            other => t_args(lang, "error-unexpected", &Args::new().text("reason", other.to_string())),
+        },
+    }
+}
+
+/// A refused typed answer.
+pub fn refusal(lang: Lang, r: &Refusal) -> String {
+    match r {
+        Refusal::EmptyMessage => t_args(lang, "message-empty", &Args::new().num("max", MAX_MESSAGE_LEN as f64)),
+        Refusal::MessageTooLong { len } => t_args(
+            lang,
+            "message-too-long",
+            &Args::new().num("len", *len as f64).num("max", MAX_MESSAGE_LEN as f64),
+        ),
+        Refusal::MediaMessage => t_args(lang, "message-media", &Args::new().num("max", MAX_MESSAGE_LEN as f64)),
+        Refusal::BadGroupRef => t(lang, "group-bad-reference"),
+        Refusal::PrivateInvite => t(lang, "group-private-invite"),
+        Refusal::BadPhone => t(lang, "account-bad-phone"),
+        Refusal::NotANumber => t(lang, "timing-not-a-number"),
+        Refusal::Timing(_) => t(lang, "timing-not-a-number"),
+    }
+}
+
+/// A refused timing value, naming the field's range.
+pub fn timing_refusal(lang: Lang, field: Field, r: &Refusal) -> String {
+    let (unit, max) = match field {
+        Field::DelayBetweenPosts => ("s", MAX_DELAY_BETWEEN_POSTS.as_secs()),
+        Field::DelayBetweenCycles => ("s", MAX_DELAY_BETWEEN_CYCLES.as_secs()),
+        Field::CycleMinutes => ("min", MAX_CYCLE_LENGTH.as_secs() / 60),
+    };
+    let min = if field == Field::DelayBetweenCycles { "0" } else { "0.001" };
+    let args = Args::new()
+        .text("field", t(lang, field_key(field)))
+        .num("max", max as f64)
+        .text("min", min)
+        .text("unit", t(lang, if unit == "s" { "unit-seconds" } else { "unit-minutes" }));
+    match r {
+        Refusal::NotANumber => t_args(lang, "timing-not-a-number-range", &args),
+        Refusal::Timing(InputError::TooLarge { .. }) => t_args(lang, "timing-too-large", &args),
+        Refusal::Timing(InputError::NotPositive(_)) => t_args(lang, "timing-not-positive", &args),
+        Refusal::Timing(InputError::Negative(_)) => t_args(lang, "timing-negative", &args),
+        other => refusal(lang, other),
+    }
+}
+
+fn field_key(field: Field) -> &'static str {
+    match field {
+        Field::DelayBetweenPosts => "field-delay-posts",
+        Field::DelayBetweenCycles => "field-delay-cycles",
+        Field::CycleMinutes => "field-cycle-minutes",
+    }
+}
+
+/// A login step's failure.
+pub fn login_error(lang: Lang, e: &LoginError) -> String {
+    match e {
+        LoginError::NotTestNumber => t(lang, "login-not-test-number"),
+        LoginError::PhoneInvalid => t(lang, "login-phone-invalid"),
+        LoginError::InvalidCode => t(lang, "login-invalid-code"),
+        LoginError::CodeExpired => t(lang, "login-code-expired"),
+        LoginError::FloodWait(secs) => {
+            t_args(lang, "login-flood-wait", &Args::new().num("secs", *secs as f64))
+        }
+        LoginError::Unavailable => t(lang, "login-telegram-unavailable"),
+    }
+}
+
+// ---- screens -------------------------------------------------------------------------------
+
+pub fn main(lang: Lang, plan: Option<PlanGrant>, running: bool, now_ms: i64) -> Screenful {
+    let plan_line = plan_line(lang, plan, now_ms);
+    let state = t(lang, if running { "state-running" } else { "state-stopped" });
+    let text = t_args(
+        lang,
+        "main-menu",
+        &Args::new().html("plan", plan_line).html("state", state),
+    );
+    let b = |key: &str, screen: Screen| Button::new(t(lang, key), Cb::Open(screen));
+    let start_stop = if running {
+        Button::new(t(lang, "button-stop"), Cb::Stop)
+    } else {
+        Button::new(t(lang, "button-start"), Cb::Start)
+    };
+    Screenful {
+        text,
+        keyboard: vec![
+            vec![b("button-message", Screen::Message), b("button-groups", Screen::Groups)],
+            vec![b("button-accounts", Screen::Accounts), b("button-timing", Screen::Timing)],
+            vec![b("button-preview", Screen::Preview), start_stop],
+            vec![b("button-status", Screen::Status), b("button-plan", Screen::Plan)],
+            vec![b("button-language", Screen::Language)],
+        ],
+    }
+}
+
+fn plan_line(lang: Lang, plan: Option<PlanGrant>, now_ms: i64) -> String {
+    match plan {
+        None => t(lang, "plan-none"),
+        Some(g) => match g.expires_at {
+            None => t_args(lang, "plan-line-forever", &Args::new().html("plan", plan_name(lang, g.plan))),
+            Some(at) if at <= now_ms => t_args(
+                lang,
+                "plan-line-expired",
+                &Args::new().html("plan", plan_name(lang, g.plan)).text("date", clock_time(at)),
+            ),
+            Some(at) => t_args(
+                lang,
+                "plan-line",
+                &Args::new().html("plan", plan_name(lang, g.plan)).text("date", clock_time(at)),
+            ),
+        },
+    }
+}
+
+pub fn message(lang: Lang, html: Option<&str>) -> Screenful {
+    let text = match html {
+        Some(html) => t_args(
+            lang,
+            "message-screen",
+            &Args::new().html("message", html).num("max", MAX_MESSAGE_LEN as f64),
+        ),
+        None => t_args(lang, "message-screen-empty", &Args::new().num("max", MAX_MESSAGE_LEN as f64)),
+    };
+    Screenful {
+        text,
+        keyboard: vec![back(lang)],
+    }
+}
+
+pub fn groups(lang: Lang, groups: &[Group]) -> Screenful {
+    let mut lines = vec![t_args(lang, "groups-title", &Args::new().num("count", groups.len() as f64))];
+    let mut keyboard = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        let state = match g.status.as_str() {
+            "active" => t(lang, "health-ok"),
+            _ => t(lang, "health-paused"),
+        };
+        lines.push(format!("{}. {} — {}", i + 1, crate::i18n::escape(&g.reference), state));
+        let toggle = if g.status == "active" { "button-pause" } else { "button-resume" };
+        keyboard.push(vec![
+            Button::new(format!("{} {}", t(lang, toggle), g.reference), Cb::ToggleGroup(g.id)),
+            Button::new(t(lang, "button-remove"), Cb::RemoveGroup(g.id)),
+        ]);
+    }
+    if groups.is_empty() {
+        lines.push(t(lang, "groups-empty"));
+    }
+    keyboard.push(vec![Button::new(t(lang, "button-add-group"), Cb::AddGroup)]);
+    keyboard.push(back(lang));
+    Screenful {
+        text: lines.join("\n"),
+        keyboard,
+    }
+}
+
+fn account_health(lang: Lang, a: &Account, wait: Option<i64>) -> String {
+    match (a.status.as_str(), wait) {
+        ("active", Some(until)) => {
+            t_args(lang, "health-waiting", &Args::new().text("time", clock_time(until)))
+        }
+        ("active", None) => t(lang, "health-ok"),
+        ("paused", _) => t(lang, "health-paused"),
+        (_, _) => t_args(
+            lang,
+            "health-quarantined",
+            &Args::new().text("reason", a.reason.as_deref().unwrap_or("?")),
+        ),
+    }
+}
+
+pub fn accounts(
+    lang: Lang,
+    accounts: &[Account],
+    waits: &[Option<i64>],
+    login_available: bool,
+) -> Screenful {
+    let mut lines = vec![t_args(lang, "accounts-title", &Args::new().num("count", accounts.len() as f64))];
+    let mut keyboard = Vec::new();
+    for (i, a) in accounts.iter().enumerate() {
+        let health = account_health(lang, a, waits.get(i).copied().flatten());
+        lines.push(format!("{}. {} — {}", i + 1, crate::i18n::escape(&a.label), health));
+        let toggle = if a.status == "active" { "button-pause" } else { "button-resume" };
+        keyboard.push(vec![
+            Button::new(format!("{} {}", t(lang, toggle), a.label), Cb::ToggleAccount(a.id)),
+            Button::new(t(lang, "button-remove"), Cb::RemoveAccount(a.id)),
+        ]);
+    }
+    if accounts.is_empty() {
+        lines.push(t(lang, "accounts-empty"));
+    }
+    if !login_available {
+        lines.push(t(lang, "login-unavailable"));
+    }
+    keyboard.push(vec![Button::new(t(lang, "button-add-account"), Cb::AddAccount)]);
+    keyboard.push(back(lang));
+    Screenful {
+        text: lines.join("\n"),
+        keyboard,
+    }
+}
+
+/// The feasibility line for the Timing screen.
+fn feasibility(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Counts) -> String {
+    let Some(plan) = plan else {
+        return t(lang, "feasibility-no-plan");
+    };
+    if counts.accounts == 0 || counts.groups == 0 {
+        return t(lang, "feasibility-need-counts");
+    }
+    match schedule::plan_cycle(plan.mode(), settings, counts.accounts, counts.groups) {
+        Ok(layout) => {
+            let runtime = layout.delay.applied * counts.groups as u32;
+            match plan.mode() {
+                Mode::Starter => t_args(
+                    lang,
+                    "feasible-starter",
+                    &Args::new()
+                        .text("runtime", secs_text(runtime))
+                        .text("offset", format!("{:.1}", layout.offsets.get(1).copied().unwrap_or(layout.span()).as_secs_f64()))
+                        .num("accounts", counts.accounts as f64),
+                ),
+                Mode::Enterprise => t_args(
+                    lang,
+                    "feasible-enterprise",
+                    &Args::new()
+                        .text("runtime", secs_text(runtime))
+                        .num("accounts", counts.accounts as f64),
+                ),
+            }
+        }
+        Err(ScheduleError::Infeasible(e)) => infeasible(lang, &e),
+        Err(ScheduleError::Plan(e)) => plan_error(lang, &e),
+        Err(ScheduleError::Input(e)) => not_ready(lang, &NotReady::Schedule(ScheduleError::Input(e))),
+    }
+}
+
+pub fn timing(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Counts) -> Screenful {
+    let floored = settings.delay_between_posts.floored();
+    let mut lines = vec![t(lang, "timing-title")];
+    lines.push(match plan {
+        Some(p) => t_args(lang, "timing-mode", &Args::new().html("plan", plan_name(lang, p))),
+        None => t(lang, "timing-mode-none"),
+    });
+    lines.push(t_args(
+        lang,
+        "timing-delay-posts",
+        &Args::new().text("secs", secs_text(floored.requested)),
+    ));
+    if floored.raised() {
+        lines.push(floor_warning(lang, &floored));
+    }
+    lines.push(t_args(
+        lang,
+        "timing-delay-cycles",
+        &Args::new().text("secs", secs_text(settings.delay_between_cycles.get())),
+    ));
+    let starter_fields = plan != Some(Plan::Enterprise);
+    if starter_fields {
+        lines.push(match settings.cycle_length {
+            Some(c) => t_args(lang, "timing-cycle-minutes", &Args::new().text("minutes", minutes_text(c.get()))),
+            None => t(lang, "timing-cycle-minutes-unset"),
+        });
+    }
+    lines.push(String::new());
+    lines.push(feasibility(lang, plan, settings, counts));
+    let mut keyboard = vec![
+        vec![Button::new(t(lang, "button-delay-posts"), Cb::AskTiming(Field::DelayBetweenPosts))],
+        vec![Button::new(t(lang, "button-delay-cycles"), Cb::AskTiming(Field::DelayBetweenCycles))],
+    ];
+    if starter_fields {
+        keyboard.push(vec![Button::new(t(lang, "button-cycle-minutes"), Cb::AskTiming(Field::CycleMinutes))]);
+    }
+    let mark = |mode: Mode| {
+        let key = match mode {
+            Mode::Starter => "button-mode-starter",
+            Mode::Enterprise => "button-mode-enterprise",
+        };
+        let chosen = plan.is_some_and(|p| p.mode() == mode);
+        let label = t(lang, key);
+        Button::new(if chosen { format!("✓ {label}") } else { label }, Cb::Mode(mode))
+    };
+    keyboard.push(vec![mark(Mode::Starter), mark(Mode::Enterprise)]);
+    keyboard.push(back(lang));
+    Screenful {
+        text: lines.join("\n"),
+        keyboard,
+    }
+}
+
+pub fn preview(
+    lang: Lang,
+    plan: Option<Plan>,
+    settings: &Settings,
+    labels: &[String],
+    groups: usize,
+) -> Screenful {
+    let keyboard = vec![back(lang)];
+    let Some(plan) = plan else {
+        return Screenful { text: t(lang, "feasibility-no-plan"), keyboard };
+    };
+    if labels.is_empty() || groups == 0 {
+        return Screenful { text: t(lang, "feasibility-need-counts"), keyboard };
+    }
+    let mut lines = vec![t_args(lang, "preview-title", &Args::new().html("plan", plan_name(lang, plan)))];
+    match schedule::plan_cycle(plan.mode(), settings, labels.len(), groups) {
+        Ok(layout) => {
+            for (i, label) in labels.iter().enumerate() {
+                lines.push(t_args(
+                    lang,
+                    "preview-session",
+                    &Args::new()
+                        .text("account", label)
+                        .text("start", span(layout.offsets[i]))
+                        .text("end", span(layout.session_end(i))),
+                ));
+            }
+            lines.push(t_args(
+                lang,
+                "preview-next-cycle",
+                &Args::new().text("secs", secs_text(layout.delay_between_cycles)),
+            ));
+        }
+        Err(ScheduleError::Infeasible(e)) => {
+            // Lay the sessions out anyway, to show where they overlap.
+            let runtime = e.session_runtime;
+            let step = e.per_session_offset;
+            for (i, label) in labels.iter().enumerate() {
+                let start = step * i as u32;
+                lines.push(t_args(
+                    lang,
+                    "preview-session",
+                    &Args::new()
+                        .text("account", label)
+                        .text("start", span(start))
+                        .text("end", span(start + runtime)),
+                ));
+                if i + 1 < labels.len() {
+                    lines.push(t_args(
+                        lang,
+                        "preview-overlap",
+                        &Args::new()
+                            .text("secs", secs_text(runtime.saturating_sub(step)))
+                            .text("next", &labels[i + 1]),
+                    ));
+                }
+            }
+            lines.push(String::new());
+            lines.push(infeasible(lang, &e));
+        }
+        Err(e) => lines.push(not_ready(lang, &NotReady::Schedule(e))),
+    }
+    Screenful {
+        text: lines.join("\n"),
+        keyboard,
+    }
+}
+
+pub fn status(lang: Lang, d: &StatusData) -> Screenful {
+    let mut lines = vec![t(lang, if d.running { "status-running" } else { "status-stopped" })];
+    if let Some(live) = d.live {
+        lines.push(t_args(lang, "status-cycle", &Args::new().num("seq", live.cycle_seq as f64)));
+        if let Some(at) = live.next_post_ms {
+            lines.push(t_args(lang, "status-next-post", &Args::new().text("time", clock_time(at))));
+        }
+    }
+    match &d.last.finished {
+        None => lines.push(t(lang, "status-no-cycle")),
+        Some(c) => {
+            lines.push(t_args(
+                lang,
+                "status-last-cycle",
+                &Args::new()
+                    .num("seq", c.seq as f64)
+                    .num("sent", c.sent as f64)
+                    .num("failed", c.failed as f64)
+                    .num("skipped", c.skipped as f64),
+            ));
+            for g in &d.last.groups {
+                let name = d
+                    .groups
+                    .iter()
+                    .find(|x| x.id == g.group_id)
+                    .map(|x| x.reference.clone())
+                    .unwrap_or_else(|| t(lang, "group-removed-name"));
+                let mut line = t_args(
+                    lang,
+                    "status-group-line",
+                    &Args::new()
+                        .text("group", name)
+                        .num("sent", g.sent as f64)
+                        .num("failed", g.failed as f64)
+                        .num("skipped", g.skipped as f64),
+                );
+                if let Some(e) = &g.last_error {
+                    line.push_str(&t_args(lang, "status-group-reason", &Args::new().text("reason", e)));
+                }
+                lines.push(line);
+            }
+        }
+    }
+    lines.push(String::new());
+    lines.push(t(lang, "status-accounts"));
+    for (i, a) in d.accounts.iter().enumerate() {
+        let health = account_health(lang, a, d.waits.get(i).copied().flatten());
+        lines.push(format!("• {} — {}", crate::i18n::escape(&a.label), health));
+    }
+    lines.push(t(lang, "status-groups"));
+    for g in &d.groups {
+        let state = t(lang, if g.status == "active" { "health-ok" } else { "health-paused" });
+        lines.push(format!("• {} — {}", crate::i18n::escape(&g.reference), state));
+    }
+    Screenful {
+        text: lines.join("\n"),
+        keyboard: vec![
+            vec![Button::new(t(lang, "button-refresh"), Cb::Open(Screen::Status))],
+            back(lang),
+        ],
+    }
+}
+
+pub fn plan(lang: Lang, plan: Option<PlanGrant>, now_ms: i64) -> Screenful {
+    let mut lines = vec![plan_line(lang, plan, now_ms)];
+    lines.push(match plan {
+        Some(g) => t(
+            lang,
+            match g.plan {
+                Plan::Starter => "plan-starter-explained",
+                Plan::Enterprise => "plan-enterprise-explained",
+            },
+        ),
+        None => t(lang, "plan-how-to-get"),
+    });
+    Screenful {
+        text: lines.join("\n\n"),
+        keyboard: vec![back(lang)],
+    }
+}
+
+pub fn language(lang: Lang) -> Screenful {
+    Screenful {
+        text: t(lang, "language-choose"),
+        keyboard: vec![
+            vec![
+                Button::new("English", Cb::Language(Lang::En)),
+                Button::new("Русский", Cb::Language(Lang::Ru)),
+            ],
+            back(lang),
+        ],
+    }
+}
+
+/// A question with only Cancel under it.
+pub fn ask(lang: Lang, key: &str) -> Screenful {
+    Screenful {
+        text: t(lang, key),
+        keyboard: vec![vec![Button::new(t(lang, "button-cancel"), Cb::Cancel)]],
+    }
+}
+
+pub fn ask_timing(lang: Lang, field: Field) -> Screenful {
+    let (unit, max) = match field {
+        Field::DelayBetweenPosts => ("unit-seconds", MAX_DELAY_BETWEEN_POSTS.as_secs()),
+        Field::DelayBetweenCycles => ("unit-seconds", MAX_DELAY_BETWEEN_CYCLES.as_secs()),
+        Field::CycleMinutes => ("unit-minutes", MAX_CYCLE_LENGTH.as_secs() / 60),
+    };
+    Screenful {
+        text: t_args(
+            lang,
+            "timing-ask",
+            &Args::new()
+                .text("field", t(lang, field_key(field)))
+                .text("unit", t(lang, unit))
+                .num("max", max as f64),
+        ),
+        keyboard: vec![vec![Button::new(t(lang, "button-cancel"), Cb::Cancel)]],
+    }
+}
+
+pub fn confirm_remove(lang: Lang, text: String, confirm: Cb, back_to: Screen) -> Screenful {
+    Screenful {
+        text,
+        keyboard: vec![vec![
+            Button::new(t(lang, "button-confirm-remove"), confirm),
+            Button::new(t(lang, "button-cancel"), Cb::Open(back_to)),
+        ]],
+    }
+}
+
+/// The login-code keypad: digits typed so far shown as they are entered.
+pub fn keypad(lang: Lang, phone: &str, digits: &str, error: Option<String>) -> Screenful {
+    let shown: String = if digits.is_empty() {
+        "—".to_string()
+    } else {
+        digits.chars().map(|c| format!("{c} ")).collect::<String>().trim_end().to_string()
+    };
+    let mut text = t_args(
+        lang,
+        "login-keypad",
+        &Args::new().text("phone", format!("+{phone}")).text("code", shown),
+    );
+    if let Some(error) = error {
+        text = format!("{error}\n\n{text}");
+    }
+    let key = |d: u8| Button::new(d.to_string(), Cb::Digit(d));
+    Screenful {
+        text,
+        keyboard: vec![
+            vec![key(1), key(2), key(3)],
+            vec![key(4), key(5), key(6)],
+            vec![key(7), key(8), key(9)],
+            vec![Button::new("⌫", Cb::Backspace), key(0), Button::new("✓", Cb::SubmitCode)],
+            vec![Button::new(t(lang, "button-cancel"), Cb::Cancel)],
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_read_as_hours_minutes_seconds() {
+        assert_eq!(span(Duration::ZERO), "+0:00:00");
+        assert_eq!(span(Duration::from_secs(1800)), "+0:30:00");
+        assert_eq!(span(Duration::from_millis(3_661_500)), "+1:01:01.5");
+    }
+
+    #[test]
+    fn the_seed_feasibility_message_keeps_its_numbers_in_both_languages() {
+        let e = Infeasible {
+            session_runtime: Duration::from_secs(50),
+            per_session_offset: Duration::from_secs(30),
+        };
+        assert_eq!(infeasible(Lang::En, &e), e.to_string());
+        let ru = infeasible(Lang::Ru, &e);
+        assert!(ru.contains("(50 с)") && ru.contains("(30.0 с)"), "{ru}");
+    }
+
+    #[test]
+    fn the_seed_plan_texts_are_kept_word_for_word_in_english() {
+        for e in [PlanError::StarterRequiresStarterMode, PlanError::EnterpriseRequiresEnterpriseMode] {
+            assert_eq!(plan_error(Lang::En, &e), e.to_string());
+            assert_ne!(plan_error(Lang::Ru, &e), e.to_string());
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Typed configuration for `autoposter run`, from flags, the environment and `.env` (flags win,
+//! then the environment, then `.env`). Secrets are wrapped in [`Secret`], whose `Debug` and
+//! `Display` never show the value.
+
+use std::fmt;
+
+/// A value that must never reach a log, an error or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(«hidden»)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("«hidden»")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
+}
+
+/// Loads `.env` from the working directory into the environment, without overriding what is
+/// already set. A missing file is fine; a malformed one is reported (without its contents).
+pub fn load_dotenv() -> Result<(), String> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(dotenvy::Error::LineParse(_, index)) => Err(format!(".env: cannot parse line at byte {index}")),
+        Err(_) => Err(".env could not be read".to_string()),
+    }
+}
+
+/// Admin user ids from `AUTOPOSTER_ADMINS` / `--admins`: `123,456`.
+pub fn parse_admins(s: &str) -> Result<Vec<i64>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<i64>().map_err(|_| format!("not a Telegram user id: {p:?}")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_or_display() {
+        let token = Secret::new("123456:ABC-secret-token");
+        assert!(!format!("{token:?}").contains("ABC"));
+        assert!(!format!("{token}").contains("ABC"));
+        assert_eq!(token.expose(), "123456:ABC-secret-token");
+    }
+
+    #[test]
+    fn admins_are_a_comma_list_of_ids() {
+        assert_eq!(parse_admins("1, 2,,3"), Ok(vec![1, 2, 3]));
+        assert_eq!(parse_admins(""), Ok(vec![]));
+        assert!(parse_admins("1,bob").is_err());
+    }
+}
+
+/// What `autoposter run` needs.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// `sqlite:PATH` or `postgres://…` (may carry a password, so it is a secret).
+    pub database_url: Secret,
+    /// The control bot's token from @BotFather.
+    pub bot_token: Secret,
+    /// Another Bot API server (a local one, or a fake in tests); Telegram's by default.
+    pub bot_api_url: Option<String>,
+    /// Accounts and groups are simulated (Telegram's test numbers log in, posts are not sent).
+    pub simulated_accounts: bool,
+    /// How long a simulated post takes.
+    pub sim_latency: std::time::Duration,
+}

@@ -1,0 +1,406 @@
+//! The SQL behind the control bot's screens: a customer's language and pending question, the
+//! accounts and groups lists (every status, not only the active ones a cycle reads), pausing
+//! and removing them, one timing field at a time, and the latest cycles with their per-group
+//! report. Every change names the customer in its WHERE clause, so an id that belongs to
+//! someone else changes nothing and reports `false`.
+
+use sqlx::FromRow;
+
+use super::{
+    hold_clock, unix_ms_now, Account, CycleRow, Group, GroupTally, PlanGrant, Store, StoreError,
+};
+use crate::schedule::{
+    CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Plan, Settings,
+};
+
+/// A customer as the bot sees them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerRow {
+    pub id: i64,
+    /// The language chosen with /language; `None`: follow Telegram's.
+    pub language: Option<String>,
+    /// The customer asked the engine to post.
+    pub running: bool,
+    /// What the customer's next typed message answers (the bot's JSON); `None`: nothing.
+    pub awaiting: Option<String>,
+    pub plan: Option<PlanGrant>,
+}
+
+/// An account's state as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountStatus {
+    Active,
+    /// The customer paused it.
+    Paused,
+    /// Telegram said stop (peer flood, revoked, deactivated): no posts until it is fixed.
+    Quarantined,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Paused => "paused",
+            AccountStatus::Quarantined => "quarantined",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AccountStatus> {
+        match s {
+            "active" => Some(AccountStatus::Active),
+            "paused" => Some(AccountStatus::Paused),
+            "quarantined" => Some(AccountStatus::Quarantined),
+            _ => None,
+        }
+    }
+}
+
+/// A group's state as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupStatus {
+    Active,
+    Paused,
+}
+
+impl GroupStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupStatus::Active => "active",
+            GroupStatus::Paused => "paused",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GroupStatus> {
+        match s {
+            "active" => Some(GroupStatus::Active),
+            "paused" => Some(GroupStatus::Paused),
+            _ => None,
+        }
+    }
+}
+
+/// The customer's timing settings and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timing {
+    pub settings: Settings,
+    pub message_html: Option<String>,
+}
+
+/// The latest cycle and the latest finished one, with its per-group report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LastCycle {
+    /// The newest cycle, finished or not.
+    pub current: Option<CycleRow>,
+    /// The newest finished (done or stopped) cycle.
+    pub finished: Option<CycleRow>,
+    /// `finished`'s report per group, in posting order.
+    pub groups: Vec<GroupTally>,
+}
+
+#[derive(FromRow)]
+struct CustomerSql {
+    id: i64,
+    language: Option<String>,
+    running: i64,
+    awaiting: Option<String>,
+    plan: Option<String>,
+    expires_at: Option<i64>,
+}
+
+#[derive(FromRow)]
+struct AccountSql {
+    id: i64,
+    label: String,
+    status: String,
+    status_reason: Option<String>,
+}
+
+#[derive(FromRow)]
+struct GroupSql {
+    id: i64,
+    reference: String,
+    position: i64,
+    status: String,
+    status_reason: Option<String>,
+}
+
+#[derive(FromRow)]
+struct TimingSql {
+    delay_between_posts_ms: i64,
+    delay_between_cycles_ms: i64,
+    cycle_length_ms: Option<i64>,
+    message_html: Option<String>,
+}
+
+#[derive(FromRow)]
+struct CycleSql {
+    #[sqlx(flatten)]
+    row: CycleRow,
+    report: Option<String>,
+}
+
+const CYCLE_COLUMNS: &str =
+    "id, customer_id, seq, mode, started_at, ended_at, status, planned, sent, failed, skipped";
+
+impl Store {
+    /// The customer, or `None` if they never started the bot.
+    pub async fn customer(&self, id: i64) -> Result<Option<CustomerRow>, StoreError> {
+        let _hold = hold_clock();
+        let row: Option<CustomerSql> = sqlx::query_as(
+            "SELECT c.id, c.language, c.running, c.awaiting, p.plan, p.expires_at \
+             FROM customers c LEFT JOIN plans p ON p.customer_id = c.id WHERE c.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let plan = match row.plan {
+            None => None,
+            Some(name) => Some(PlanGrant {
+                plan: Plan::parse(&name)
+                    .ok_or_else(|| StoreError::Invalid(format!("plan {name:?}")))?,
+                expires_at: row.expires_at,
+            }),
+        };
+        Ok(Some(CustomerRow {
+            id: row.id,
+            language: row.language,
+            running: row.running != 0,
+            awaiting: row.awaiting,
+            plan,
+        }))
+    }
+
+    /// Stores the language chosen with /language (`None`: follow Telegram's again).
+    pub async fn set_language(&self, id: i64, language: Option<&str>) -> Result<(), StoreError> {
+        self.update_customer("UPDATE customers SET language = $1 WHERE id = $2", id, language)
+            .await
+    }
+
+    /// Stores what the customer's next typed message answers (`None`: nothing).
+    pub async fn set_awaiting(&self, id: i64, awaiting: Option<&str>) -> Result<(), StoreError> {
+        self.update_customer("UPDATE customers SET awaiting = $1 WHERE id = $2", id, awaiting)
+            .await
+    }
+
+    async fn update_customer(
+        &self,
+        sql: &'static str,
+        id: i64,
+        value: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        let done = sqlx::query(sql)
+            .bind(value.map(str::to_string))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoCustomer(id));
+        }
+        Ok(())
+    }
+
+    /// Saves `defaults` as the customer's timing unless they have settings already.
+    pub async fn ensure_settings(&self, id: i64, defaults: &Settings) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        self.require_customer(id).await?;
+        sqlx::query(
+            "INSERT INTO settings (customer_id, delay_between_posts_ms, delay_between_cycles_ms, \
+             cycle_length_ms, message_html, updated_at) VALUES ($1, $2, $3, $4, NULL, $5) \
+             ON CONFLICT (customer_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(defaults.delay_between_posts.requested().as_millis() as i64)
+        .bind(defaults.delay_between_cycles.get().as_millis() as i64)
+        .bind(defaults.cycle_length.map(|c| c.get().as_millis() as i64))
+        .bind(unix_ms_now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The customer's timing settings and message; `None` before [`Store::ensure_settings`].
+    pub async fn timing(&self, id: i64) -> Result<Option<Timing>, StoreError> {
+        let _hold = hold_clock();
+        let row: Option<TimingSql> = sqlx::query_as(
+            "SELECT delay_between_posts_ms, delay_between_cycles_ms, cycle_length_ms, \
+             message_html FROM settings WHERE customer_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Timing {
+            settings: Settings {
+                delay_between_posts: DelayBetweenPosts::from_millis(row.delay_between_posts_ms)?,
+                delay_between_cycles: DelayBetweenCycles::from_millis(
+                    row.delay_between_cycles_ms,
+                )?,
+                cycle_length: row
+                    .cycle_length_ms
+                    .map(CycleLength::from_millis)
+                    .transpose()?,
+            },
+            message_html: row.message_html,
+        }))
+    }
+
+    /// Sets one timing field (a value already validated by [`crate::schedule`]), in ms.
+    pub async fn set_timing_field(&self, id: i64, field: Field, ms: i64) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        let sql = match field {
+            Field::DelayBetweenPosts => {
+                "UPDATE settings SET delay_between_posts_ms = $1, updated_at = $2 WHERE customer_id = $3"
+            }
+            Field::DelayBetweenCycles => {
+                "UPDATE settings SET delay_between_cycles_ms = $1, updated_at = $2 WHERE customer_id = $3"
+            }
+            Field::CycleMinutes => {
+                "UPDATE settings SET cycle_length_ms = $1, updated_at = $2 WHERE customer_id = $3"
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(ms)
+            .bind(unix_ms_now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoCustomer(id));
+        }
+        Ok(())
+    }
+
+    /// Every account of the customer, whatever its status, oldest first.
+    pub async fn accounts(&self, customer_id: i64) -> Result<Vec<Account>, StoreError> {
+        let _hold = hold_clock();
+        let rows: Vec<AccountSql> = sqlx::query_as(
+            "SELECT id, label, status, status_reason FROM accounts WHERE customer_id = $1 \
+             ORDER BY id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Account {
+                id: r.id,
+                label: r.label,
+                status: r.status,
+                reason: r.status_reason,
+            })
+            .collect())
+    }
+
+    /// Every group of the customer, whatever its status, in posting order.
+    pub async fn groups(&self, customer_id: i64) -> Result<Vec<Group>, StoreError> {
+        let _hold = hold_clock();
+        let rows: Vec<GroupSql> = sqlx::query_as(
+            "SELECT id, reference, position, status, status_reason FROM chat_groups \
+             WHERE customer_id = $1 ORDER BY position, id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Group {
+                id: r.id,
+                reference: r.reference,
+                position: r.position,
+                status: r.status,
+                reason: r.status_reason,
+            })
+            .collect())
+    }
+
+    /// Sets the account's status if it belongs to the customer; `false` if it does not.
+    pub async fn set_account_status(
+        &self,
+        customer_id: i64,
+        account_id: i64,
+        status: AccountStatus,
+        reason: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let _hold = hold_clock();
+        let done = sqlx::query(
+            "UPDATE accounts SET status = $1, status_reason = $2 WHERE id = $3 AND customer_id = $4",
+        )
+        .bind(status.as_str())
+        .bind(reason.map(str::to_string))
+        .bind(account_id)
+        .bind(customer_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Removes the account if it belongs to the customer; `false` if it does not.
+    pub async fn remove_account(&self, customer_id: i64, account_id: i64) -> Result<bool, StoreError> {
+        let _hold = hold_clock();
+        let done = sqlx::query("DELETE FROM accounts WHERE id = $1 AND customer_id = $2")
+            .bind(account_id)
+            .bind(customer_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets the group's status if it belongs to the customer; `false` if it does not.
+    pub async fn set_group_status(
+        &self,
+        customer_id: i64,
+        group_id: i64,
+        status: GroupStatus,
+        reason: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let _hold = hold_clock();
+        let done = sqlx::query(
+            "UPDATE chat_groups SET status = $1, status_reason = $2 WHERE id = $3 AND customer_id = $4",
+        )
+        .bind(status.as_str())
+        .bind(reason.map(str::to_string))
+        .bind(group_id)
+        .bind(customer_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Removes the group if it belongs to the customer; `false` if it does not.
+    pub async fn remove_group(&self, customer_id: i64, group_id: i64) -> Result<bool, StoreError> {
+        let _hold = hold_clock();
+        let done = sqlx::query("DELETE FROM chat_groups WHERE id = $1 AND customer_id = $2")
+            .bind(group_id)
+            .bind(customer_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The customer's newest cycle and newest finished cycle with its per-group report.
+    pub async fn last_cycles(&self, customer_id: i64) -> Result<LastCycle, StoreError> {
+        let _hold = hold_clock();
+        let rows: Vec<CycleSql> = sqlx::query_as(&format!(
+            "SELECT {CYCLE_COLUMNS}, report FROM cycles WHERE customer_id = $1 \
+             ORDER BY seq DESC LIMIT 2"
+        ))
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut last = LastCycle {
+            current: rows.first().map(|r| r.row.clone()),
+            ..LastCycle::default()
+        };
+        if let Some(done) = rows.into_iter().find(|r| r.row.status != "running") {
+            last.groups = match &done.report {
+                Some(json) => serde_json::from_str(json)
+                    .map_err(|e| StoreError::Invalid(format!("cycle report: {e}")))?,
+                None => Vec::new(),
+            };
+            last.finished = Some(done.row);
+        }
+        Ok(last)
+    }
+}

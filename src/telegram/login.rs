@@ -1,0 +1,105 @@
+//! Logging an account in: the part of the Telegram seam the bot's Accounts screen drives.
+//! [`SimLogin`] follows Telegram's test-number convention (phone `99966XYYYY`, login code the
+//! digit X five times, no 2FA) and is what the bot uses when simulated accounts are switched
+//! on. The real login (grammers) plugs in behind the same trait.
+
+use super::BoxFuture;
+
+/// Why a login step failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LoginError {
+    /// Simulated accounts accept only Telegram's test numbers.
+    #[error("not a test number (99966XYYYY)")]
+    NotTestNumber,
+    #[error("Telegram does not know this number")]
+    PhoneInvalid,
+    #[error("the code is wrong")]
+    InvalidCode,
+    #[error("the code expired")]
+    CodeExpired,
+    #[error("too many attempts: wait {0} s")]
+    FloodWait(u32),
+    #[error("Telegram could not be reached")]
+    Unavailable,
+}
+
+/// A logged-in account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedIn {
+    /// How the account is shown to its owner (its phone number in international form).
+    pub label: String,
+}
+
+/// The login steps the bot needs. One login at a time per customer is the bot's rule.
+pub trait Login: Send + Sync + 'static {
+    /// Asks Telegram to send a login code to the phone (digits only).
+    fn request_code<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, Result<(), LoginError>>;
+    /// Completes the login with the code the customer typed on the keypad.
+    fn sign_in<'a>(
+        &'a self,
+        phone: &'a str,
+        code: &'a str,
+    ) -> BoxFuture<'a, Result<SignedIn, LoginError>>;
+}
+
+/// Telegram's test numbers: `99966XYYYY` logs in with the code `XXXXX`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SimLogin;
+
+impl SimLogin {
+    /// The code for a test number, or `None` if the phone is not one.
+    pub fn code_for(phone: &str) -> Option<String> {
+        let rest = phone.strip_prefix("99966")?;
+        let dc = rest.chars().next()?;
+        let valid = rest.len() == 5 && rest.bytes().all(|b| b.is_ascii_digit()) && dc != '0';
+        valid.then(|| dc.to_string().repeat(5))
+    }
+}
+
+impl Login for SimLogin {
+    fn request_code<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, Result<(), LoginError>> {
+        Box::pin(async move {
+            SimLogin::code_for(phone)
+                .map(|_| ())
+                .ok_or(LoginError::NotTestNumber)
+        })
+    }
+
+    fn sign_in<'a>(
+        &'a self,
+        phone: &'a str,
+        code: &'a str,
+    ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
+        Box::pin(async move {
+            let expected = SimLogin::code_for(phone).ok_or(LoginError::NotTestNumber)?;
+            if code != expected {
+                return Err(LoginError::InvalidCode);
+            }
+            Ok(SignedIn {
+                label: format!("+{phone}"),
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_numbers_log_in_with_their_digit_five_times() {
+        assert_eq!(SimLogin::code_for("9996621234").as_deref(), Some("22222"));
+        assert_eq!(SimLogin::code_for("9996601234"), None);
+        assert_eq!(SimLogin::code_for("999662123"), None);
+        assert_eq!(SimLogin::code_for("79161234567"), None);
+    }
+
+    #[tokio::test]
+    async fn sign_in_checks_the_code() {
+        let login = SimLogin;
+        assert_eq!(login.request_code("79161234567").await, Err(LoginError::NotTestNumber));
+        login.request_code("9996631234").await.expect("test number");
+        assert_eq!(login.sign_in("9996631234", "33333").await.map(|s| s.label).as_deref(), Ok("+9996631234"));
+        assert_eq!(login.sign_in("9996631234", "33334").await, Err(LoginError::InvalidCode));
+    }
+}
