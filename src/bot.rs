@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{Engine, EngineError};
 use crate::i18n::{t, t_args, Args, Lang};
 use crate::schedule::{
-    self, DelayBetweenCycles, DelayBetweenPosts, CycleLength, Field, Mode, Plan, Settings,
+    self, CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Mode, Plan, Settings,
 };
 use crate::store::{AccountStatus, CustomerRow, GroupStatus, Store, StoreError};
 use crate::telegram::login::{Login, LoginError};
@@ -87,10 +87,7 @@ pub enum Action {
     /// A new message in the customer's chat.
     Send(Screenful),
     /// The menu message edited in place.
-    Edit {
-        message_id: i32,
-        screen: Screenful,
-    },
+    Edit { message_id: i32, screen: Screenful },
     /// The answer to a button press: a toast, or an alert the customer must dismiss.
     Answer { text: Option<String>, alert: bool },
     /// Removes one of the customer's messages (a password, a pasted session).
@@ -140,7 +137,7 @@ struct Ctx {
     id: i64,
     lang: Lang,
     row: CustomerRow,
-    /// Telegram's language, for when the stored choice is cleared.
+    /// This input is the customer's first.
     created: bool,
 }
 
@@ -191,13 +188,15 @@ impl Control {
 
     async fn step(&self, from: &Sender, input: Input) -> Step {
         let created = self.store.ensure_customer(from.user_id, None).await?;
-        let Some(row) = self.store.customer(from.user_id).await? else {
+        let Some(mut row) = self.store.customer(from.user_id).await? else {
             return Err(StoreError::NoCustomer(from.user_id));
         };
-        if created {
+        // New customers, and customers an admin created, start from the default timing.
+        if !row.has_settings {
             self.store
                 .ensure_settings(from.user_id, &default_settings())
                 .await?;
+            row.has_settings = true;
         }
         let ctx = Ctx {
             id: from.user_id,
@@ -285,7 +284,10 @@ impl Control {
     async fn typed(&self, ctx: &Ctx, plain: &str, html: String) -> Step {
         let lang = ctx.lang;
         match Awaiting::load(ctx.row.awaiting.as_deref()) {
-            None => self.send_screen(ctx, Screen::Main, Some(t(lang, "use-the-menu"))).await,
+            None => {
+                self.send_screen(ctx, Screen::Main, Some(t(lang, "use-the-menu")))
+                    .await
+            }
             Some(Awaiting::Message) => match MessageText::parse(plain, html) {
                 Ok(text) => {
                     self.store.set_message(ctx.id, text.html()).await?;
@@ -322,17 +324,29 @@ impl Control {
             Some(Awaiting::Group) => match GroupRef::parse(plain) {
                 Ok(group) => {
                     if self.store.groups(ctx.id).await?.len() >= schedule::MAX_GROUPS {
-                        let text = t_args(lang, "groups-limit", &Args::new().num("max", schedule::MAX_GROUPS as f64));
+                        let text = t_args(
+                            lang,
+                            "groups-limit",
+                            &Args::new().num("max", schedule::MAX_GROUPS as f64),
+                        );
                         return Ok(vec![self.ask_again_text(ctx, text)]);
                     }
                     match self.store.add_group(ctx.id, group.as_str()).await {
                         Ok(_) => {
                             self.clear_awaiting(ctx).await?;
-                            let notice = t_args(lang, "group-added", &Args::new().text("group", group.as_str()));
+                            let notice = t_args(
+                                lang,
+                                "group-added",
+                                &Args::new().text("group", group.as_str()),
+                            );
                             self.send_screen(ctx, Screen::Groups, Some(notice)).await
                         }
                         Err(StoreError::Duplicate) => {
-                            let text = t_args(lang, "group-duplicate", &Args::new().text("group", group.as_str()));
+                            let text = t_args(
+                                lang,
+                                "group-duplicate",
+                                &Args::new().text("group", group.as_str()),
+                            );
                             Ok(vec![self.ask_again_text(ctx, text)])
                         }
                         Err(e) => Err(e),
@@ -352,7 +366,10 @@ impl Control {
         match Awaiting::load(ctx.row.awaiting.as_deref()) {
             Some(Awaiting::Message) => Ok(vec![self.ask_again(ctx, Refusal::MediaMessage)]),
             Some(_) => Ok(vec![send_text(t(ctx.lang, "text-expected"))]),
-            None => self.send_screen(ctx, Screen::Main, Some(t(ctx.lang, "use-the-menu"))).await,
+            None => {
+                self.send_screen(ctx, Screen::Main, Some(t(ctx.lang, "use-the-menu")))
+                    .await
+            }
         }
     }
 
@@ -364,16 +381,26 @@ impl Control {
         };
         let Some(login) = &self.login else {
             self.clear_awaiting(ctx).await?;
-            return self.send_screen(ctx, Screen::Accounts, Some(t(lang, "login-unavailable"))).await;
+            return self
+                .send_screen(ctx, Screen::Accounts, Some(t(lang, "login-unavailable")))
+                .await;
         };
         let label = format!("+{}", phone.digits());
         let accounts = self.store.accounts(ctx.id).await?;
         if accounts.iter().any(|a| a.label == label) {
-            let text = t_args(lang, "account-duplicate", &Args::new().text("phone", &label));
+            let text = t_args(
+                lang,
+                "account-duplicate",
+                &Args::new().text("phone", &label),
+            );
             return Ok(vec![self.ask_again_text(ctx, text)]);
         }
         if accounts.len() >= schedule::MAX_ACCOUNTS {
-            let text = t_args(lang, "accounts-limit", &Args::new().num("max", schedule::MAX_ACCOUNTS as f64));
+            let text = t_args(
+                lang,
+                "accounts-limit",
+                &Args::new().num("max", schedule::MAX_ACCOUNTS as f64),
+            );
             return Ok(vec![self.ask_again_text(ctx, text)]);
         }
         match login.request_code(phone.digits()).await {
@@ -383,7 +410,12 @@ impl Control {
                     digits: String::new(),
                 };
                 self.set_awaiting(ctx, &awaiting).await?;
-                Ok(vec![Action::Send(view::keypad(lang, phone.digits(), "", None))])
+                Ok(vec![Action::Send(view::keypad(
+                    lang,
+                    phone.digits(),
+                    "",
+                    None,
+                ))])
             }
             Err(e) => Ok(vec![self.ask_again_text(ctx, view::login_error(lang, &e))]),
         }
@@ -419,9 +451,8 @@ impl Control {
         {
             return Ok(vec![out_of_date(lang)]);
         }
-        let screen_reply = |screen: Screenful| -> Vec<Action> {
-            vec![answer(None), show(message_id, screen)]
-        };
+        let screen_reply =
+            |screen: Screenful| -> Vec<Action> { vec![answer(None), show(message_id, screen)] };
         match cb {
             Cb::Open(screen) => {
                 // Leaving for another screen abandons a question, but not a login in progress.
@@ -439,11 +470,15 @@ impl Control {
             }
             Cb::Start => {
                 let notice = self.start(ctx, None).await?;
-                Ok(screen_reply(self.render(ctx, Screen::Main, Some(notice)).await?))
+                Ok(screen_reply(
+                    self.render(ctx, Screen::Main, Some(notice)).await?,
+                ))
             }
             Cb::Stop => {
                 let notice = self.stop(ctx).await?;
-                Ok(screen_reply(self.render(ctx, Screen::Main, Some(notice)).await?))
+                Ok(screen_reply(
+                    self.render(ctx, Screen::Main, Some(notice)).await?,
+                ))
             }
             Cb::Language(choice) => self.choose_language(ctx, choice, message_id).await,
             Cb::Mode(mode) => {
@@ -459,7 +494,10 @@ impl Control {
                 if field == Field::CycleMinutes
                     && ctx.row.plan.is_some_and(|g| g.plan == Plan::Enterprise)
                 {
-                    return Ok(vec![alert(view::plan_error(lang, &schedule::PlanError::EnterpriseRequiresEnterpriseMode))]);
+                    return Ok(vec![alert(view::plan_error(
+                        lang,
+                        &schedule::PlanError::EnterpriseRequiresEnterpriseMode,
+                    ))]);
                 }
                 let awaiting = Awaiting::Timing {
                     field: callback::field_code(field).to_string(),
@@ -472,25 +510,45 @@ impl Control {
                 Ok(screen_reply(view::ask(lang, "group-ask")))
             }
             Cb::ToggleGroup(id) => {
-                let Some(group) = self.store.groups(ctx.id).await?.into_iter().find(|g| g.id == id) else {
+                let Some(group) = self
+                    .store
+                    .groups(ctx.id)
+                    .await?
+                    .into_iter()
+                    .find(|g| g.id == id)
+                else {
                     return Ok(vec![out_of_date(lang)]);
                 };
                 let (status, reason) = match GroupStatus::parse(&group.status) {
                     Some(GroupStatus::Active) => (GroupStatus::Paused, Some("customer")),
                     _ => (GroupStatus::Active, None),
                 };
-                if !self.store.set_group_status(ctx.id, id, status, reason).await? {
+                if !self
+                    .store
+                    .set_group_status(ctx.id, id, status, reason)
+                    .await?
+                {
                     return Ok(vec![out_of_date(lang)]);
                 }
                 Ok(screen_reply(self.render(ctx, Screen::Groups, None).await?))
             }
             Cb::RemoveGroup(id) => {
-                let Some(group) = self.store.groups(ctx.id).await?.into_iter().find(|g| g.id == id) else {
+                let Some(group) = self
+                    .store
+                    .groups(ctx.id)
+                    .await?
+                    .into_iter()
+                    .find(|g| g.id == id)
+                else {
                     return Ok(vec![out_of_date(lang)]);
                 };
                 Ok(screen_reply(view::confirm_remove(
                     lang,
-                    t_args(lang, "group-remove-confirm", &Args::new().text("group", &group.reference)),
+                    t_args(
+                        lang,
+                        "group-remove-confirm",
+                        &Args::new().text("group", &group.reference),
+                    ),
                     Cb::ConfirmRemoveGroup(id),
                     Screen::Groups,
                 )))
@@ -500,7 +558,9 @@ impl Control {
                     return Ok(vec![out_of_date(lang)]);
                 }
                 let notice = t(lang, "group-removed");
-                Ok(screen_reply(self.render(ctx, Screen::Groups, Some(notice)).await?))
+                Ok(screen_reply(
+                    self.render(ctx, Screen::Groups, Some(notice)).await?,
+                ))
             }
             Cb::AddAccount => {
                 if self.login.is_none() {
@@ -513,7 +573,13 @@ impl Control {
                 Ok(screen_reply(view::ask(lang, "account-ask-phone")))
             }
             Cb::ToggleAccount(id) => {
-                let Some(account) = self.store.accounts(ctx.id).await?.into_iter().find(|a| a.id == id) else {
+                let Some(account) = self
+                    .store
+                    .accounts(ctx.id)
+                    .await?
+                    .into_iter()
+                    .find(|a| a.id == id)
+                else {
                     return Ok(vec![out_of_date(lang)]);
                 };
                 let (status, reason) = match AccountStatus::parse(&account.status) {
@@ -522,18 +588,34 @@ impl Control {
                     // Telegram stopped it: resuming needs a fresh login, not a button.
                     _ => return Ok(vec![alert(t(lang, "account-quarantined-cannot-resume"))]),
                 };
-                if !self.store.set_account_status(ctx.id, id, status, reason).await? {
+                if !self
+                    .store
+                    .set_account_status(ctx.id, id, status, reason)
+                    .await?
+                {
                     return Ok(vec![out_of_date(lang)]);
                 }
-                Ok(screen_reply(self.render(ctx, Screen::Accounts, None).await?))
+                Ok(screen_reply(
+                    self.render(ctx, Screen::Accounts, None).await?,
+                ))
             }
             Cb::RemoveAccount(id) => {
-                let Some(account) = self.store.accounts(ctx.id).await?.into_iter().find(|a| a.id == id) else {
+                let Some(account) = self
+                    .store
+                    .accounts(ctx.id)
+                    .await?
+                    .into_iter()
+                    .find(|a| a.id == id)
+                else {
                     return Ok(vec![out_of_date(lang)]);
                 };
                 Ok(screen_reply(view::confirm_remove(
                     lang,
-                    t_args(lang, "account-remove-confirm", &Args::new().text("account", &account.label)),
+                    t_args(
+                        lang,
+                        "account-remove-confirm",
+                        &Args::new().text("account", &account.label),
+                    ),
                     Cb::ConfirmRemoveAccount(id),
                     Screen::Accounts,
                 )))
@@ -543,7 +625,9 @@ impl Control {
                     return Ok(vec![out_of_date(lang)]);
                 }
                 let notice = t(lang, "account-removed");
-                Ok(screen_reply(self.render(ctx, Screen::Accounts, Some(notice)).await?))
+                Ok(screen_reply(
+                    self.render(ctx, Screen::Accounts, Some(notice)).await?,
+                ))
             }
             Cb::Digit(_) | Cb::Backspace | Cb::SubmitCode => {
                 let Some(Awaiting::Code { phone, digits }) = awaiting else {
@@ -594,19 +678,41 @@ impl Control {
                     Ok(signed_in) => {
                         self.clear_awaiting(ctx).await?;
                         self.store.add_account(ctx.id, &signed_in.label).await?;
-                        let notice = t_args(lang, "account-added", &Args::new().text("account", &signed_in.label));
-                        Ok(vec![answer(None), show(message_id, self.render(ctx, Screen::Accounts, Some(notice)).await?)])
+                        let notice = t_args(
+                            lang,
+                            "account-added",
+                            &Args::new().text("account", &signed_in.label),
+                        );
+                        Ok(vec![
+                            answer(None),
+                            show(
+                                message_id,
+                                self.render(ctx, Screen::Accounts, Some(notice)).await?,
+                            ),
+                        ])
                     }
                     Err(LoginError::InvalidCode) => {
-                        let awaiting = Awaiting::Code { phone: phone.clone(), digits: String::new() };
+                        let awaiting = Awaiting::Code {
+                            phone: phone.clone(),
+                            digits: String::new(),
+                        };
                         self.set_awaiting(ctx, &awaiting).await?;
                         let error = view::login_error(lang, &LoginError::InvalidCode);
-                        Ok(vec![answer(None), show(message_id, view::keypad(lang, &phone, "", Some(error)))])
+                        Ok(vec![
+                            answer(None),
+                            show(message_id, view::keypad(lang, &phone, "", Some(error))),
+                        ])
                     }
                     Err(e) => {
                         self.clear_awaiting(ctx).await?;
                         let notice = view::login_error(lang, &e);
-                        Ok(vec![answer(None), show(message_id, self.render(ctx, Screen::Accounts, Some(notice)).await?)])
+                        Ok(vec![
+                            answer(None),
+                            show(
+                                message_id,
+                                self.render(ctx, Screen::Accounts, Some(notice)).await?,
+                            ),
+                        ])
                     }
                 };
             }
@@ -616,7 +722,10 @@ impl Control {
             digits: digits.clone(),
         };
         self.set_awaiting(ctx, &awaiting).await?;
-        Ok(vec![answer(None), show(message_id, view::keypad(lang, &phone, &digits, None))])
+        Ok(vec![
+            answer(None),
+            show(message_id, view::keypad(lang, &phone, &digits, None)),
+        ])
     }
 
     async fn choose_language(&self, ctx: &Ctx, lang: Lang, message_id: Option<i32>) -> Step {
@@ -652,7 +761,11 @@ impl Control {
                     "started",
                     &Args::new().text("time", view::clock_time(started.first_post_at_ms)),
                 );
-                let warning = self.store.timing(ctx.id).await?.map(|t| t.settings.delay_between_posts.floored());
+                let warning = self
+                    .store
+                    .timing(ctx.id)
+                    .await?
+                    .map(|t| t.settings.delay_between_posts.floored());
                 if let Some(f) = warning.filter(|f| f.raised()) {
                     text = format!("{text}\n{}", view::floor_warning(lang, &f));
                 }
@@ -707,8 +820,10 @@ impl Control {
             Screen::Groups => view::groups(lang, &self.store.groups(ctx.id).await?),
             Screen::Accounts => {
                 let accounts = self.store.accounts(ctx.id).await?;
-                let waits: Vec<Option<i64>> =
-                    accounts.iter().map(|a| self.engine.waiting_until_ms(a.id)).collect();
+                let waits: Vec<Option<i64>> = accounts
+                    .iter()
+                    .map(|a| self.engine.waiting_until_ms(a.id))
+                    .collect();
                 view::accounts(lang, &accounts, &waits, self.login.is_some())
             }
             Screen::Timing | Screen::Preview => {
@@ -728,13 +843,21 @@ impl Control {
                         .filter(|a| a.status == "active")
                         .map(|a| a.label)
                         .collect();
-                    view::preview(lang, plan.map(|g| g.plan), &settings, &labels, counts.groups)
+                    view::preview(
+                        lang,
+                        plan.map(|g| g.plan),
+                        &settings,
+                        &labels,
+                        counts.groups,
+                    )
                 }
             }
             Screen::Status => {
                 let accounts = self.store.accounts(ctx.id).await?;
-                let waits: Vec<Option<i64>> =
-                    accounts.iter().map(|a| self.engine.waiting_until_ms(a.id)).collect();
+                let waits: Vec<Option<i64>> = accounts
+                    .iter()
+                    .map(|a| self.engine.waiting_until_ms(a.id))
+                    .collect();
                 view::status(
                     lang,
                     &view::StatusData {

@@ -103,7 +103,12 @@ pub struct DemoFlags {
 #[derive(Debug, Args)]
 pub struct RunFlags {
     /// The database: `sqlite:PATH` (created if missing) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:autoposter.db", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite:autoposter.db",
+        hide_env_values = true
+    )]
     pub database_url: Secret,
     /// The control bot's token from @BotFather.
     #[arg(long, env = "TELOXIDE_TOKEN", hide_env_values = true)]

@@ -45,7 +45,9 @@ pub fn load_dotenv() -> Result<(), String> {
     match dotenvy::dotenv() {
         Ok(_) => Ok(()),
         Err(e) if e.not_found() => Ok(()),
-        Err(dotenvy::Error::LineParse(_, index)) => Err(format!(".env: cannot parse line at byte {index}")),
+        Err(dotenvy::Error::LineParse(_, index)) => {
+            Err(format!(".env: cannot parse line at byte {index}"))
+        }
         Err(_) => Err(".env could not be read".to_string()),
     }
 }
@@ -55,7 +57,10 @@ pub fn parse_admins(s: &str) -> Result<Vec<i64>, String> {
     s.split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(|p| p.parse::<i64>().map_err(|_| format!("not a Telegram user id: {p:?}")))
+        .map(|p| {
+            p.parse::<i64>()
+                .map_err(|_| format!("not a Telegram user id: {p:?}"))
+        })
         .collect()
 }
 

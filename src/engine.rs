@@ -301,7 +301,12 @@ impl Engine {
 
     /// The running customer's cycle and next post; `None` when not running here.
     pub fn live(&self, customer_id: i64) -> Option<LiveStatus> {
-        let live = *self.shared.live.lock().expect("engine lock").get(&customer_id)?;
+        let live = *self
+            .shared
+            .live
+            .lock()
+            .expect("engine lock")
+            .get(&customer_id)?;
         Some(LiveStatus {
             cycle_seq: live.cycle_seq,
             next_post_ms: live.next_post.map(|at| self.shared.clock.wall_ms(at)),

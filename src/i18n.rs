@@ -160,7 +160,10 @@ mod tests {
         assert!(en.len() > 50, "{} keys", en.len());
         let only_en: Vec<_> = en.difference(&ru).collect();
         let only_ru: Vec<_> = ru.difference(&en).collect();
-        assert!(only_en.is_empty() && only_ru.is_empty(), "en only {only_en:?}, ru only {only_ru:?}");
+        assert!(
+            only_en.is_empty() && only_ru.is_empty(),
+            "en only {only_en:?}, ru only {only_ru:?}"
+        );
     }
 
     #[test]
@@ -171,7 +174,10 @@ mod tests {
         for entry in std::fs::read_dir(dir).expect("locale folder") {
             let text = std::fs::read_to_string(entry.expect("entry").path()).expect("ftl");
             for part in text.split("{ $").skip(1) {
-                let name: String = part.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                let name: String = part
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
                 args.insert(Cow::Owned(name), FluentValue::from("1"));
             }
         }

@@ -335,7 +335,11 @@ impl Store {
     }
 
     /// Creates the customer if new and says whether it was; keeps an existing customer's data.
-    pub async fn ensure_customer(&self, id: i64, language: Option<&str>) -> Result<bool, StoreError> {
+    pub async fn ensure_customer(
+        &self,
+        id: i64,
+        language: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let _hold = hold_clock();
         let done = sqlx::query(
             "INSERT INTO customers (id, language, running, created_at) VALUES ($1, $2, 0, $3) \

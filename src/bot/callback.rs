@@ -40,7 +40,10 @@ impl Screen {
     }
 
     fn parse(code: &str) -> Option<Screen> {
-        Screen::ALL.iter().find(|(_, c)| *c == code).map(|(s, _)| *s)
+        Screen::ALL
+            .iter()
+            .find(|(_, c)| *c == code)
+            .map(|(s, _)| *s)
     }
 }
 
@@ -192,8 +195,20 @@ mod tests {
 
     #[test]
     fn forged_or_stale_data_does_not_parse() {
-        for data in ["", "m:admin", "g:p:", "g:p:-1", "g:p:1:2", "a:rm:x", "k:10", "l:de",
-            "mode:turbo", "t:speed", "start:1", "g:p:99999999999999999999"] {
+        for data in [
+            "",
+            "m:admin",
+            "g:p:",
+            "g:p:-1",
+            "g:p:1:2",
+            "a:rm:x",
+            "k:10",
+            "l:de",
+            "mode:turbo",
+            "t:speed",
+            "start:1",
+            "g:p:99999999999999999999",
+        ] {
             assert_eq!(Cb::parse(data), None, "{data}");
         }
     }

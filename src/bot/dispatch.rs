@@ -92,11 +92,13 @@ fn keyboard(screen: &Screenful) -> Option<InlineKeyboardMarkup> {
     if screen.keyboard.is_empty() {
         return None;
     }
-    Some(InlineKeyboardMarkup::new(screen.keyboard.iter().map(|row| {
-        row.iter()
-            .map(|b| InlineKeyboardButton::callback(b.text.clone(), b.data.clone()))
-            .collect::<Vec<_>>()
-    })))
+    Some(InlineKeyboardMarkup::new(screen.keyboard.iter().map(
+        |row| {
+            row.iter()
+                .map(|b| InlineKeyboardButton::callback(b.text.clone(), b.data.clone()))
+                .collect::<Vec<_>>()
+        },
+    )))
 }
 
 async fn send(bot: &Bot, chat: ChatId, screen: &Screenful) -> Result<(), RequestError> {

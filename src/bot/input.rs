@@ -2,9 +2,7 @@
 //! validate"): the post's text, a group reference, a phone number, a number of seconds or
 //! minutes. Each refusal is a [`Refusal`] that the bot renders from the locale files.
 
-use crate::schedule::{
-    CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, InputError,
-};
+use crate::schedule::{CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, InputError};
 
 /// Telegram's limit on a message's text, in UTF-16 code units after entity parsing.
 pub const MAX_MESSAGE_LEN: usize = 4096;
@@ -79,7 +77,10 @@ impl GroupRef {
                     return Err(Refusal::PrivateInvite);
                 }
                 // t.me/name/123 (a message link) names the group too.
-                path.split(['/', '?']).next().unwrap_or_default().to_string()
+                path.split(['/', '?'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
             }
             None => lower.strip_prefix('@').unwrap_or(&lower).to_string(),
         };
@@ -192,24 +193,56 @@ mod tests {
             ("-1001234567890", "-1001234567890"),
             (" 777000 ", "777000"),
         ] {
-            assert_eq!(GroupRef::parse(input).map(|g| g.0), Ok(want.to_string()), "{input}");
+            assert_eq!(
+                GroupRef::parse(input).map(|g| g.0),
+                Ok(want.to_string()),
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn malformed_group_references_are_refused() {
-        for input in ["", "@", "@abc", "@1abcdef", "@abc def", "t.me/", "0", "-", "@name_",
-            "https://example.com/group", "12345678901234567890", "@имягруппы"] {
+        for input in [
+            "",
+            "@",
+            "@abc",
+            "@1abcdef",
+            "@abc def",
+            "t.me/",
+            "0",
+            "-",
+            "@name_",
+            "https://example.com/group",
+            "12345678901234567890",
+            "@имягруппы",
+        ] {
             assert_eq!(GroupRef::parse(input), Err(Refusal::BadGroupRef), "{input}");
         }
-        assert_eq!(GroupRef::parse("https://t.me/+AbCdEf"), Err(Refusal::PrivateInvite));
-        assert_eq!(GroupRef::parse("t.me/joinchat/AbCdEf"), Err(Refusal::PrivateInvite));
+        assert_eq!(
+            GroupRef::parse("https://t.me/+AbCdEf"),
+            Err(Refusal::PrivateInvite)
+        );
+        assert_eq!(
+            GroupRef::parse("t.me/joinchat/AbCdEf"),
+            Err(Refusal::PrivateInvite)
+        );
     }
 
     #[test]
     fn phones_keep_digits_only() {
-        assert_eq!(Phone::parse("+999 66 1-2345").map(|p| p.0), Ok("9996612345".into()));
-        for bad in ["", "12345", "+0123456789", "phone", "+1 (555) 12a4567", "1234567890123456"] {
+        assert_eq!(
+            Phone::parse("+999 66 1-2345").map(|p| p.0),
+            Ok("9996612345".into())
+        );
+        for bad in [
+            "",
+            "12345",
+            "+0123456789",
+            "phone",
+            "+1 (555) 12a4567",
+            "1234567890123456",
+        ] {
             assert_eq!(Phone::parse(bad), Err(Refusal::BadPhone), "{bad}");
         }
     }
@@ -218,7 +251,19 @@ mod tests {
     fn numbers_are_plain_decimals() {
         assert_eq!(parse_number("5"), Ok(5.0));
         assert_eq!(parse_number(" 2,5 "), Ok(2.5));
-        for bad in ["", "-1", "+1", "1e3", "inf", "NaN", "1.", ".5", "1.2.3", "five", "99999999999999"] {
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1e3",
+            "inf",
+            "NaN",
+            "1.",
+            ".5",
+            "1.2.3",
+            "five",
+            "99999999999999",
+        ] {
             assert_eq!(parse_number(bad), Err(Refusal::NotANumber), "{bad}");
         }
     }
@@ -240,14 +285,19 @@ mod tests {
 
     #[test]
     fn message_length_counts_what_telegram_counts() {
-        assert_eq!(MessageText::parse("  \n", String::new()), Err(Refusal::EmptyMessage));
+        assert_eq!(
+            MessageText::parse("  \n", String::new()),
+            Err(Refusal::EmptyMessage)
+        );
         let ok = "a".repeat(MAX_MESSAGE_LEN);
         assert!(MessageText::parse(&ok, ok.clone()).is_ok());
         // An emoji outside the BMP is two UTF-16 units.
         let long = "😀".repeat(MAX_MESSAGE_LEN / 2 + 1);
         assert_eq!(
             MessageText::parse(&long, long.clone()),
-            Err(Refusal::MessageTooLong { len: MAX_MESSAGE_LEN + 2 })
+            Err(Refusal::MessageTooLong {
+                len: MAX_MESSAGE_LEN + 2
+            })
         );
     }
 }

@@ -9,9 +9,8 @@ use super::{Button, Screenful};
 use crate::engine::LiveStatus;
 use crate::i18n::{t, t_args, Args, Lang};
 use crate::schedule::{
-    self, secs_text, Field, Floored, InputError, Infeasible, Mode, NotReady, Plan, PlanError,
-    ScheduleError, Settings, MAX_CYCLE_LENGTH, MAX_DELAY_BETWEEN_CYCLES,
-    MAX_DELAY_BETWEEN_POSTS,
+    self, secs_text, Field, Floored, Infeasible, InputError, Mode, NotReady, Plan, PlanError,
+    ScheduleError, Settings, MAX_CYCLE_LENGTH, MAX_DELAY_BETWEEN_CYCLES, MAX_DELAY_BETWEEN_POSTS,
 };
 use crate::store::{Account, Group, LastCycle, PlanGrant};
 use crate::telegram::login::LoginError;
@@ -51,7 +50,9 @@ fn span(d: Duration) -> String {
     let secs = if frac == 0 {
         format!("{s:02}")
     } else {
-        format!("{s:02}.{:03}", frac).trim_end_matches('0').to_string()
+        format!("{s:02}.{:03}", frac)
+            .trim_end_matches('0')
+            .to_string()
     };
     format!("+{h}:{m:02}:{secs}")
 }
@@ -90,7 +91,10 @@ pub fn infeasible(lang: Lang, e: &Infeasible) -> String {
         "infeasible",
         &Args::new()
             .text("runtime", secs_text(e.session_runtime))
-            .text("offset", format!("{:.1}", e.per_session_offset.as_secs_f64())),
+            .text(
+                "offset",
+                format!("{:.1}", e.per_session_offset.as_secs_f64()),
+            ),
     )
 }
 
@@ -128,7 +132,11 @@ pub fn not_ready(lang: Lang, reason: &NotReady) -> String {
             InputError::TooManyGroups { max, .. } => {
                 t_args(lang, "groups-limit", &Args::new().num("max", *max as f64))
             }
-            other => t_args(lang, "error-unexpected", &Args::new().text("reason", other.to_string())),
+            other => t_args(
+                lang,
+                "error-unexpected",
+                &Args::new().text("reason", other.to_string()),
+            ),
         },
     }
 }
@@ -136,13 +144,23 @@ pub fn not_ready(lang: Lang, reason: &NotReady) -> String {
 /// A refused typed answer.
 pub fn refusal(lang: Lang, r: &Refusal) -> String {
     match r {
-        Refusal::EmptyMessage => t_args(lang, "message-empty", &Args::new().num("max", MAX_MESSAGE_LEN as f64)),
+        Refusal::EmptyMessage => t_args(
+            lang,
+            "message-empty",
+            &Args::new().num("max", MAX_MESSAGE_LEN as f64),
+        ),
         Refusal::MessageTooLong { len } => t_args(
             lang,
             "message-too-long",
-            &Args::new().num("len", *len as f64).num("max", MAX_MESSAGE_LEN as f64),
+            &Args::new()
+                .num("len", *len as f64)
+                .num("max", MAX_MESSAGE_LEN as f64),
         ),
-        Refusal::MediaMessage => t_args(lang, "message-media", &Args::new().num("max", MAX_MESSAGE_LEN as f64)),
+        Refusal::MediaMessage => t_args(
+            lang,
+            "message-media",
+            &Args::new().num("max", MAX_MESSAGE_LEN as f64),
+        ),
         Refusal::BadGroupRef => t(lang, "group-bad-reference"),
         Refusal::PrivateInvite => t(lang, "group-private-invite"),
         Refusal::BadPhone => t(lang, "account-bad-phone"),
@@ -158,12 +176,26 @@ pub fn timing_refusal(lang: Lang, field: Field, r: &Refusal) -> String {
         Field::DelayBetweenCycles => ("s", MAX_DELAY_BETWEEN_CYCLES.as_secs()),
         Field::CycleMinutes => ("min", MAX_CYCLE_LENGTH.as_secs() / 60),
     };
-    let min = if field == Field::DelayBetweenCycles { "0" } else { "0.001" };
+    let min = if field == Field::DelayBetweenCycles {
+        "0"
+    } else {
+        "0.001"
+    };
     let args = Args::new()
         .text("field", t(lang, field_key(field)))
         .num("max", max as f64)
         .text("min", min)
-        .text("unit", t(lang, if unit == "s" { "unit-seconds" } else { "unit-minutes" }));
+        .text(
+            "unit",
+            t(
+                lang,
+                if unit == "s" {
+                    "unit-seconds"
+                } else {
+                    "unit-minutes"
+                },
+            ),
+        );
     match r {
         Refusal::NotANumber => t_args(lang, "timing-not-a-number-range", &args),
         Refusal::Timing(InputError::TooLarge { .. }) => t_args(lang, "timing-too-large", &args),
@@ -188,9 +220,11 @@ pub fn login_error(lang: Lang, e: &LoginError) -> String {
         LoginError::PhoneInvalid => t(lang, "login-phone-invalid"),
         LoginError::InvalidCode => t(lang, "login-invalid-code"),
         LoginError::CodeExpired => t(lang, "login-code-expired"),
-        LoginError::FloodWait(secs) => {
-            t_args(lang, "login-flood-wait", &Args::new().num("secs", *secs as f64))
-        }
+        LoginError::FloodWait(secs) => t_args(
+            lang,
+            "login-flood-wait",
+            &Args::new().num("secs", *secs as f64),
+        ),
         LoginError::Unavailable => t(lang, "login-telegram-unavailable"),
     }
 }
@@ -199,7 +233,14 @@ pub fn login_error(lang: Lang, e: &LoginError) -> String {
 
 pub fn main(lang: Lang, plan: Option<PlanGrant>, running: bool, now_ms: i64) -> Screenful {
     let plan_line = plan_line(lang, plan, now_ms);
-    let state = t(lang, if running { "state-running" } else { "state-stopped" });
+    let state = t(
+        lang,
+        if running {
+            "state-running"
+        } else {
+            "state-stopped"
+        },
+    );
     let text = t_args(
         lang,
         "main-menu",
@@ -214,10 +255,19 @@ pub fn main(lang: Lang, plan: Option<PlanGrant>, running: bool, now_ms: i64) -> 
     Screenful {
         text,
         keyboard: vec![
-            vec![b("button-message", Screen::Message), b("button-groups", Screen::Groups)],
-            vec![b("button-accounts", Screen::Accounts), b("button-timing", Screen::Timing)],
+            vec![
+                b("button-message", Screen::Message),
+                b("button-groups", Screen::Groups),
+            ],
+            vec![
+                b("button-accounts", Screen::Accounts),
+                b("button-timing", Screen::Timing),
+            ],
             vec![b("button-preview", Screen::Preview), start_stop],
-            vec![b("button-status", Screen::Status), b("button-plan", Screen::Plan)],
+            vec![
+                b("button-status", Screen::Status),
+                b("button-plan", Screen::Plan),
+            ],
             vec![b("button-language", Screen::Language)],
         ],
     }
@@ -227,16 +277,24 @@ fn plan_line(lang: Lang, plan: Option<PlanGrant>, now_ms: i64) -> String {
     match plan {
         None => t(lang, "plan-none"),
         Some(g) => match g.expires_at {
-            None => t_args(lang, "plan-line-forever", &Args::new().html("plan", plan_name(lang, g.plan))),
+            None => t_args(
+                lang,
+                "plan-line-forever",
+                &Args::new().html("plan", plan_name(lang, g.plan)),
+            ),
             Some(at) if at <= now_ms => t_args(
                 lang,
                 "plan-line-expired",
-                &Args::new().html("plan", plan_name(lang, g.plan)).text("date", clock_time(at)),
+                &Args::new()
+                    .html("plan", plan_name(lang, g.plan))
+                    .text("date", clock_time(at)),
             ),
             Some(at) => t_args(
                 lang,
                 "plan-line",
-                &Args::new().html("plan", plan_name(lang, g.plan)).text("date", clock_time(at)),
+                &Args::new()
+                    .html("plan", plan_name(lang, g.plan))
+                    .text("date", clock_time(at)),
             ),
         },
     }
@@ -247,9 +305,15 @@ pub fn message(lang: Lang, html: Option<&str>) -> Screenful {
         Some(html) => t_args(
             lang,
             "message-screen",
-            &Args::new().html("message", html).num("max", MAX_MESSAGE_LEN as f64),
+            &Args::new()
+                .html("message", html)
+                .num("max", MAX_MESSAGE_LEN as f64),
         ),
-        None => t_args(lang, "message-screen-empty", &Args::new().num("max", MAX_MESSAGE_LEN as f64)),
+        None => t_args(
+            lang,
+            "message-screen-empty",
+            &Args::new().num("max", MAX_MESSAGE_LEN as f64),
+        ),
     };
     Screenful {
         text,
@@ -258,17 +322,33 @@ pub fn message(lang: Lang, html: Option<&str>) -> Screenful {
 }
 
 pub fn groups(lang: Lang, groups: &[Group]) -> Screenful {
-    let mut lines = vec![t_args(lang, "groups-title", &Args::new().num("count", groups.len() as f64))];
+    let mut lines = vec![t_args(
+        lang,
+        "groups-title",
+        &Args::new().num("count", groups.len() as f64),
+    )];
     let mut keyboard = Vec::new();
     for (i, g) in groups.iter().enumerate() {
         let state = match g.status.as_str() {
             "active" => t(lang, "health-ok"),
             _ => t(lang, "health-paused"),
         };
-        lines.push(format!("{}. {} — {}", i + 1, crate::i18n::escape(&g.reference), state));
-        let toggle = if g.status == "active" { "button-pause" } else { "button-resume" };
+        lines.push(format!(
+            "{}. {} — {}",
+            i + 1,
+            crate::i18n::escape(&g.reference),
+            state
+        ));
+        let toggle = if g.status == "active" {
+            "button-pause"
+        } else {
+            "button-resume"
+        };
         keyboard.push(vec![
-            Button::new(format!("{} {}", t(lang, toggle), g.reference), Cb::ToggleGroup(g.id)),
+            Button::new(
+                format!("{} {}", t(lang, toggle), g.reference),
+                Cb::ToggleGroup(g.id),
+            ),
             Button::new(t(lang, "button-remove"), Cb::RemoveGroup(g.id)),
         ]);
     }
@@ -285,9 +365,11 @@ pub fn groups(lang: Lang, groups: &[Group]) -> Screenful {
 
 fn account_health(lang: Lang, a: &Account, wait: Option<i64>) -> String {
     match (a.status.as_str(), wait) {
-        ("active", Some(until)) => {
-            t_args(lang, "health-waiting", &Args::new().text("time", clock_time(until)))
-        }
+        ("active", Some(until)) => t_args(
+            lang,
+            "health-waiting",
+            &Args::new().text("time", clock_time(until)),
+        ),
         ("active", None) => t(lang, "health-ok"),
         ("paused", _) => t(lang, "health-paused"),
         (_, _) => t_args(
@@ -304,14 +386,30 @@ pub fn accounts(
     waits: &[Option<i64>],
     login_available: bool,
 ) -> Screenful {
-    let mut lines = vec![t_args(lang, "accounts-title", &Args::new().num("count", accounts.len() as f64))];
+    let mut lines = vec![t_args(
+        lang,
+        "accounts-title",
+        &Args::new().num("count", accounts.len() as f64),
+    )];
     let mut keyboard = Vec::new();
     for (i, a) in accounts.iter().enumerate() {
         let health = account_health(lang, a, waits.get(i).copied().flatten());
-        lines.push(format!("{}. {} — {}", i + 1, crate::i18n::escape(&a.label), health));
-        let toggle = if a.status == "active" { "button-pause" } else { "button-resume" };
+        lines.push(format!(
+            "{}. {} — {}",
+            i + 1,
+            crate::i18n::escape(&a.label),
+            health
+        ));
+        let toggle = if a.status == "active" {
+            "button-pause"
+        } else {
+            "button-resume"
+        };
         keyboard.push(vec![
-            Button::new(format!("{} {}", t(lang, toggle), a.label), Cb::ToggleAccount(a.id)),
+            Button::new(
+                format!("{} {}", t(lang, toggle), a.label),
+                Cb::ToggleAccount(a.id),
+            ),
             Button::new(t(lang, "button-remove"), Cb::RemoveAccount(a.id)),
         ]);
     }
@@ -321,7 +419,10 @@ pub fn accounts(
     if !login_available {
         lines.push(t(lang, "login-unavailable"));
     }
-    keyboard.push(vec![Button::new(t(lang, "button-add-account"), Cb::AddAccount)]);
+    keyboard.push(vec![Button::new(
+        t(lang, "button-add-account"),
+        Cb::AddAccount,
+    )]);
     keyboard.push(back(lang));
     Screenful {
         text: lines.join("\n"),
@@ -346,7 +447,18 @@ fn feasibility(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Coun
                     "feasible-starter",
                     &Args::new()
                         .text("runtime", secs_text(runtime))
-                        .text("offset", format!("{:.1}", layout.offsets.get(1).copied().unwrap_or(layout.span()).as_secs_f64()))
+                        .text(
+                            "offset",
+                            format!(
+                                "{:.1}",
+                                layout
+                                    .offsets
+                                    .get(1)
+                                    .copied()
+                                    .unwrap_or(layout.span())
+                                    .as_secs_f64()
+                            ),
+                        )
                         .num("accounts", counts.accounts as f64),
                 ),
                 Mode::Enterprise => t_args(
@@ -360,7 +472,9 @@ fn feasibility(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Coun
         }
         Err(ScheduleError::Infeasible(e)) => infeasible(lang, &e),
         Err(ScheduleError::Plan(e)) => plan_error(lang, &e),
-        Err(ScheduleError::Input(e)) => not_ready(lang, &NotReady::Schedule(ScheduleError::Input(e))),
+        Err(ScheduleError::Input(e)) => {
+            not_ready(lang, &NotReady::Schedule(ScheduleError::Input(e)))
+        }
     }
 }
 
@@ -368,7 +482,11 @@ pub fn timing(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Count
     let floored = settings.delay_between_posts.floored();
     let mut lines = vec![t(lang, "timing-title")];
     lines.push(match plan {
-        Some(p) => t_args(lang, "timing-mode", &Args::new().html("plan", plan_name(lang, p))),
+        Some(p) => t_args(
+            lang,
+            "timing-mode",
+            &Args::new().html("plan", plan_name(lang, p)),
+        ),
         None => t(lang, "timing-mode-none"),
     });
     lines.push(t_args(
@@ -387,18 +505,31 @@ pub fn timing(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Count
     let starter_fields = plan != Some(Plan::Enterprise);
     if starter_fields {
         lines.push(match settings.cycle_length {
-            Some(c) => t_args(lang, "timing-cycle-minutes", &Args::new().text("minutes", minutes_text(c.get()))),
+            Some(c) => t_args(
+                lang,
+                "timing-cycle-minutes",
+                &Args::new().text("minutes", minutes_text(c.get())),
+            ),
             None => t(lang, "timing-cycle-minutes-unset"),
         });
     }
     lines.push(String::new());
     lines.push(feasibility(lang, plan, settings, counts));
     let mut keyboard = vec![
-        vec![Button::new(t(lang, "button-delay-posts"), Cb::AskTiming(Field::DelayBetweenPosts))],
-        vec![Button::new(t(lang, "button-delay-cycles"), Cb::AskTiming(Field::DelayBetweenCycles))],
+        vec![Button::new(
+            t(lang, "button-delay-posts"),
+            Cb::AskTiming(Field::DelayBetweenPosts),
+        )],
+        vec![Button::new(
+            t(lang, "button-delay-cycles"),
+            Cb::AskTiming(Field::DelayBetweenCycles),
+        )],
     ];
     if starter_fields {
-        keyboard.push(vec![Button::new(t(lang, "button-cycle-minutes"), Cb::AskTiming(Field::CycleMinutes))]);
+        keyboard.push(vec![Button::new(
+            t(lang, "button-cycle-minutes"),
+            Cb::AskTiming(Field::CycleMinutes),
+        )]);
     }
     let mark = |mode: Mode| {
         let key = match mode {
@@ -407,7 +538,14 @@ pub fn timing(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Count
         };
         let chosen = plan.is_some_and(|p| p.mode() == mode);
         let label = t(lang, key);
-        Button::new(if chosen { format!("✓ {label}") } else { label }, Cb::Mode(mode))
+        Button::new(
+            if chosen {
+                format!("✓ {label}")
+            } else {
+                label
+            },
+            Cb::Mode(mode),
+        )
     };
     keyboard.push(vec![mark(Mode::Starter), mark(Mode::Enterprise)]);
     keyboard.push(back(lang));
@@ -426,12 +564,22 @@ pub fn preview(
 ) -> Screenful {
     let keyboard = vec![back(lang)];
     let Some(plan) = plan else {
-        return Screenful { text: t(lang, "feasibility-no-plan"), keyboard };
+        return Screenful {
+            text: t(lang, "feasibility-no-plan"),
+            keyboard,
+        };
     };
     if labels.is_empty() || groups == 0 {
-        return Screenful { text: t(lang, "feasibility-need-counts"), keyboard };
+        return Screenful {
+            text: t(lang, "feasibility-need-counts"),
+            keyboard,
+        };
     }
-    let mut lines = vec![t_args(lang, "preview-title", &Args::new().html("plan", plan_name(lang, plan)))];
+    let mut lines = vec![t_args(
+        lang,
+        "preview-title",
+        &Args::new().html("plan", plan_name(lang, plan)),
+    )];
     match schedule::plan_cycle(plan.mode(), settings, labels.len(), groups) {
         Ok(layout) => {
             for (i, label) in labels.iter().enumerate() {
@@ -486,11 +634,26 @@ pub fn preview(
 }
 
 pub fn status(lang: Lang, d: &StatusData) -> Screenful {
-    let mut lines = vec![t(lang, if d.running { "status-running" } else { "status-stopped" })];
+    let mut lines = vec![t(
+        lang,
+        if d.running {
+            "status-running"
+        } else {
+            "status-stopped"
+        },
+    )];
     if let Some(live) = d.live {
-        lines.push(t_args(lang, "status-cycle", &Args::new().num("seq", live.cycle_seq as f64)));
+        lines.push(t_args(
+            lang,
+            "status-cycle",
+            &Args::new().num("seq", live.cycle_seq as f64),
+        ));
         if let Some(at) = live.next_post_ms {
-            lines.push(t_args(lang, "status-next-post", &Args::new().text("time", clock_time(at))));
+            lines.push(t_args(
+                lang,
+                "status-next-post",
+                &Args::new().text("time", clock_time(at)),
+            ));
         }
     }
     match &d.last.finished {
@@ -522,7 +685,11 @@ pub fn status(lang: Lang, d: &StatusData) -> Screenful {
                         .num("skipped", g.skipped as f64),
                 );
                 if let Some(e) = &g.last_error {
-                    line.push_str(&t_args(lang, "status-group-reason", &Args::new().text("reason", e)));
+                    line.push_str(&t_args(
+                        lang,
+                        "status-group-reason",
+                        &Args::new().text("reason", e),
+                    ));
                 }
                 lines.push(line);
             }
@@ -536,13 +703,27 @@ pub fn status(lang: Lang, d: &StatusData) -> Screenful {
     }
     lines.push(t(lang, "status-groups"));
     for g in &d.groups {
-        let state = t(lang, if g.status == "active" { "health-ok" } else { "health-paused" });
-        lines.push(format!("• {} — {}", crate::i18n::escape(&g.reference), state));
+        let state = t(
+            lang,
+            if g.status == "active" {
+                "health-ok"
+            } else {
+                "health-paused"
+            },
+        );
+        lines.push(format!(
+            "• {} — {}",
+            crate::i18n::escape(&g.reference),
+            state
+        ));
     }
     Screenful {
         text: lines.join("\n"),
         keyboard: vec![
-            vec![Button::new(t(lang, "button-refresh"), Cb::Open(Screen::Status))],
+            vec![Button::new(
+                t(lang, "button-refresh"),
+                Cb::Open(Screen::Status),
+            )],
             back(lang),
         ],
     }
@@ -621,12 +802,19 @@ pub fn keypad(lang: Lang, phone: &str, digits: &str, error: Option<String>) -> S
     let shown: String = if digits.is_empty() {
         "—".to_string()
     } else {
-        digits.chars().map(|c| format!("{c} ")).collect::<String>().trim_end().to_string()
+        digits
+            .chars()
+            .map(|c| format!("{c} "))
+            .collect::<String>()
+            .trim_end()
+            .to_string()
     };
     let mut text = t_args(
         lang,
         "login-keypad",
-        &Args::new().text("phone", format!("+{phone}")).text("code", shown),
+        &Args::new()
+            .text("phone", format!("+{phone}"))
+            .text("code", shown),
     );
     if let Some(error) = error {
         text = format!("{error}\n\n{text}");
@@ -638,7 +826,11 @@ pub fn keypad(lang: Lang, phone: &str, digits: &str, error: Option<String>) -> S
             vec![key(1), key(2), key(3)],
             vec![key(4), key(5), key(6)],
             vec![key(7), key(8), key(9)],
-            vec![Button::new("⌫", Cb::Backspace), key(0), Button::new("✓", Cb::SubmitCode)],
+            vec![
+                Button::new("⌫", Cb::Backspace),
+                key(0),
+                Button::new("✓", Cb::SubmitCode),
+            ],
             vec![Button::new(t(lang, "button-cancel"), Cb::Cancel)],
         ],
     }
@@ -668,7 +860,10 @@ mod tests {
 
     #[test]
     fn the_seed_plan_texts_are_kept_word_for_word_in_english() {
-        for e in [PlanError::StarterRequiresStarterMode, PlanError::EnterpriseRequiresEnterpriseMode] {
+        for e in [
+            PlanError::StarterRequiresStarterMode,
+            PlanError::EnterpriseRequiresEnterpriseMode,
+        ] {
             assert_eq!(plan_error(Lang::En, &e), e.to_string());
             assert_ne!(plan_error(Lang::Ru, &e), e.to_string());
         }

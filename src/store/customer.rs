@@ -9,9 +9,7 @@ use sqlx::FromRow;
 use super::{
     hold_clock, unix_ms_now, Account, CycleRow, Group, GroupTally, PlanGrant, Store, StoreError,
 };
-use crate::schedule::{
-    CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Plan, Settings,
-};
+use crate::schedule::{CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Plan, Settings};
 
 /// A customer as the bot sees them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +22,8 @@ pub struct CustomerRow {
     /// What the customer's next typed message answers (the bot's JSON); `None`: nothing.
     pub awaiting: Option<String>,
     pub plan: Option<PlanGrant>,
+    /// The customer has a settings row (timing and message).
+    pub has_settings: bool,
 }
 
 /// An account's state as stored.
@@ -105,6 +105,7 @@ struct CustomerSql {
     awaiting: Option<String>,
     plan: Option<String>,
     expires_at: Option<i64>,
+    has_settings: i64,
 }
 
 #[derive(FromRow)]
@@ -147,8 +148,10 @@ impl Store {
     pub async fn customer(&self, id: i64) -> Result<Option<CustomerRow>, StoreError> {
         let _hold = hold_clock();
         let row: Option<CustomerSql> = sqlx::query_as(
-            "SELECT c.id, c.language, c.running, c.awaiting, p.plan, p.expires_at \
-             FROM customers c LEFT JOIN plans p ON p.customer_id = c.id WHERE c.id = $1",
+            "SELECT c.id, c.language, c.running, c.awaiting, p.plan, p.expires_at, \
+             CASE WHEN s.customer_id IS NULL THEN 0 ELSE 1 END AS has_settings \
+             FROM customers c LEFT JOIN plans p ON p.customer_id = c.id \
+             LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -168,19 +171,28 @@ impl Store {
             running: row.running != 0,
             awaiting: row.awaiting,
             plan,
+            has_settings: row.has_settings != 0,
         }))
     }
 
     /// Stores the language chosen with /language (`None`: follow Telegram's again).
     pub async fn set_language(&self, id: i64, language: Option<&str>) -> Result<(), StoreError> {
-        self.update_customer("UPDATE customers SET language = $1 WHERE id = $2", id, language)
-            .await
+        self.update_customer(
+            "UPDATE customers SET language = $1 WHERE id = $2",
+            id,
+            language,
+        )
+        .await
     }
 
     /// Stores what the customer's next typed message answers (`None`: nothing).
     pub async fn set_awaiting(&self, id: i64, awaiting: Option<&str>) -> Result<(), StoreError> {
-        self.update_customer("UPDATE customers SET awaiting = $1 WHERE id = $2", id, awaiting)
-            .await
+        self.update_customer(
+            "UPDATE customers SET awaiting = $1 WHERE id = $2",
+            id,
+            awaiting,
+        )
+        .await
     }
 
     async fn update_customer(
@@ -234,9 +246,7 @@ impl Store {
         Ok(Some(Timing {
             settings: Settings {
                 delay_between_posts: DelayBetweenPosts::from_millis(row.delay_between_posts_ms)?,
-                delay_between_cycles: DelayBetweenCycles::from_millis(
-                    row.delay_between_cycles_ms,
-                )?,
+                delay_between_cycles: DelayBetweenCycles::from_millis(row.delay_between_cycles_ms)?,
                 cycle_length: row
                     .cycle_length_ms
                     .map(CycleLength::from_millis)
@@ -337,7 +347,11 @@ impl Store {
     }
 
     /// Removes the account if it belongs to the customer; `false` if it does not.
-    pub async fn remove_account(&self, customer_id: i64, account_id: i64) -> Result<bool, StoreError> {
+    pub async fn remove_account(
+        &self,
+        customer_id: i64,
+        account_id: i64,
+    ) -> Result<bool, StoreError> {
         let _hold = hold_clock();
         let done = sqlx::query("DELETE FROM accounts WHERE id = $1 AND customer_id = $2")
             .bind(account_id)

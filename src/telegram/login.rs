@@ -97,9 +97,22 @@ mod tests {
     #[tokio::test]
     async fn sign_in_checks_the_code() {
         let login = SimLogin;
-        assert_eq!(login.request_code("79161234567").await, Err(LoginError::NotTestNumber));
+        assert_eq!(
+            login.request_code("79161234567").await,
+            Err(LoginError::NotTestNumber)
+        );
         login.request_code("9996631234").await.expect("test number");
-        assert_eq!(login.sign_in("9996631234", "33333").await.map(|s| s.label).as_deref(), Ok("+9996631234"));
-        assert_eq!(login.sign_in("9996631234", "33334").await, Err(LoginError::InvalidCode));
+        assert_eq!(
+            login
+                .sign_in("9996631234", "33333")
+                .await
+                .map(|s| s.label)
+                .as_deref(),
+            Ok("+9996631234")
+        );
+        assert_eq!(
+            login.sign_in("9996631234", "33334").await,
+            Err(LoginError::InvalidCode)
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests, one binary: the engine on tokio's paused clock, the store against
 //! SQLite and PostgreSQL, and the command line.
 
+mod bot;
 mod demo_cli;
 mod engine;
 mod helpers;

@@ -1,0 +1,928 @@
+//! The control bot's conversation, driven as a customer would: commands, typed answers and
+//! button presses go into `Control::handle`, and each test reads what the bot showed and what
+//! the store holds. Every refusal is checked for its text and for changing nothing. The end to
+//! end test runs the engine on the paused clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use autoposter::bot::callback::{Cb, Screen};
+use autoposter::bot::{Action, Control, Input, Screenful, Sender};
+use autoposter::engine::{Engine, EngineTasks};
+use autoposter::schedule::{Field, Mode, Plan};
+use autoposter::store::{PlanGrant, Store};
+use autoposter::telegram::login::SimLogin;
+use autoposter::telegram::sim::SimTransport;
+use tokio::time::Instant;
+
+const ME: i64 = 1001;
+const OTHER: i64 = 2002;
+const MENU: i32 = 500;
+
+struct BotRig {
+    control: Control,
+    store: Store,
+    sim: Arc<SimTransport>,
+    lang: Option<&'static str>,
+    user: i64,
+    /// The post-log writer, alive as long as the rig.
+    _tasks: EngineTasks,
+}
+
+impl BotRig {
+    async fn new(lang: Option<&'static str>) -> BotRig {
+        autoposter::engine::clock::use_virtual_time();
+        let store = Store::memory().await.unwrap();
+        let sim = Arc::new(SimTransport::new(Duration::ZERO, true));
+        let (engine, tasks) = Engine::new(store.clone(), sim.clone(), None);
+        let control = Control::new(store.clone(), engine, Some(Arc::new(SimLogin)));
+        BotRig {
+            control,
+            store,
+            sim,
+            lang,
+            user: ME,
+            _tasks: tasks,
+        }
+    }
+
+    fn sender(&self) -> Sender {
+        Sender {
+            user_id: self.user,
+            language_code: self.lang.map(str::to_string),
+        }
+    }
+
+    async fn cmd(&self, line: &str) -> Vec<Action> {
+        let (name, args) = line.split_once(' ').unwrap_or((line, ""));
+        let input = Input::Command {
+            name: name.trim_start_matches('/').to_string(),
+            args: args.to_string(),
+        };
+        self.control.handle(&self.sender(), input).await
+    }
+
+    async fn text(&self, text: &str) -> Vec<Action> {
+        self.html(text, &autoposter::i18n::escape(text)).await
+    }
+
+    async fn html(&self, plain: &str, html: &str) -> Vec<Action> {
+        let input = Input::Text {
+            plain: plain.to_string(),
+            html: html.to_string(),
+            message_id: 1,
+        };
+        self.control.handle(&self.sender(), input).await
+    }
+
+    async fn press(&self, cb: Cb) -> Vec<Action> {
+        self.data(&cb.encode()).await
+    }
+
+    async fn data(&self, data: &str) -> Vec<Action> {
+        let input = Input::Callback {
+            data: data.to_string(),
+            message_id: Some(MENU),
+        };
+        self.control.handle(&self.sender(), input).await
+    }
+
+    async fn grant(&self, plan: Plan, expires_at: Option<i64>) {
+        self.store.ensure_customer(self.user, None).await.unwrap();
+        self.store
+            .set_plan(self.user, PlanGrant { plan, expires_at })
+            .await
+            .unwrap();
+    }
+
+    /// Message, `accounts` test accounts and `groups` groups, through the bot.
+    async fn configure(&self, accounts: usize, groups: usize) {
+        self.cmd("/start").await;
+        self.press(Cb::Open(Screen::Message)).await;
+        self.html("Sale today", "<b>Sale</b> today").await;
+        for i in 0..accounts {
+            self.press(Cb::AddAccount).await;
+            let dc = i + 1;
+            self.text(&format!("+99966{dc}{dc}000")).await;
+            for _ in 0..5 {
+                self.press(Cb::Digit(dc as u8)).await;
+            }
+            self.press(Cb::SubmitCode).await;
+            assert_eq!(self.store.accounts(self.user).await.unwrap().len(), i + 1);
+        }
+        for i in 0..groups {
+            self.press(Cb::AddGroup).await;
+            self.text(&format!("@group_number_{i}")).await;
+        }
+    }
+
+    async fn set_timing(&self, field: Field, value: &str) -> Vec<Action> {
+        self.press(Cb::AskTiming(field)).await;
+        self.text(value).await
+    }
+}
+
+/// The screen the bot showed last (sent or edited).
+fn shown(actions: &[Action]) -> Screenful {
+    actions
+        .iter()
+        .rev()
+        .find_map(|a| match a {
+            Action::Send(s) => Some(s.clone()),
+            Action::Edit { screen, .. } => Some(screen.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no screen in {actions:?}"))
+}
+
+/// The alert or toast text of a button answer.
+fn answered(actions: &[Action]) -> Option<String> {
+    actions.iter().find_map(|a| match a {
+        Action::Answer { text, .. } => text.clone(),
+        _ => None,
+    })
+}
+
+fn alert(actions: &[Action]) -> String {
+    match actions
+        .iter()
+        .find(|a| matches!(a, Action::Answer { alert: true, .. }))
+    {
+        Some(Action::Answer { text: Some(t), .. }) => t.clone(),
+        _ => panic!("no alert in {actions:?}"),
+    }
+}
+
+fn buttons(screen: &Screenful) -> Vec<String> {
+    screen
+        .keyboard
+        .iter()
+        .flatten()
+        .map(|b| b.data.clone())
+        .collect()
+}
+
+const STARTER_ONLY: &str =
+    "STARTER plan requires starter execution mode. Cannot use enterprise mode with STARTER plan.";
+const ENTERPRISE_ONLY: &str = "ENTERPRISE plan requires enterprise execution mode. Cannot use starter mode with ENTERPRISE plan.";
+const STARTER_ONLY_RU: &str = "Тариф STARTER требует режима выполнения starter. Режим enterprise с тарифом STARTER использовать нельзя.";
+const ENTERPRISE_ONLY_RU: &str = "Тариф ENTERPRISE требует режима выполнения enterprise. Режим starter с тарифом ENTERPRISE использовать нельзя.";
+
+#[tokio::test]
+async fn first_start_welcomes_in_the_apps_language_with_the_whole_menu() {
+    for (lang, welcome, plan) in [
+        (Some("en"), "Welcome to <b>autoposter</b>", "Plan: none yet"),
+        (Some("ru-RU"), "Добро пожаловать", "Тариф: пока нет"),
+        (Some("de"), "Welcome to", "Plan: none yet"),
+    ] {
+        let rig = BotRig::new(lang).await;
+        let screen = shown(&rig.cmd("/start").await);
+        assert!(screen.text.contains(welcome), "{}", screen.text);
+        assert!(screen.text.contains(plan), "{}", screen.text);
+        let data = buttons(&screen);
+        for screen in [
+            "m:msg", "m:grp", "m:acc", "m:tim", "m:prev", "start", "m:stat", "m:plan", "m:lang",
+        ] {
+            assert!(
+                data.contains(&screen.to_string()),
+                "{screen} missing from {data:?}"
+            );
+        }
+        // A second /start is not a welcome any more.
+        let again = shown(&rig.cmd("/start").await);
+        assert!(!again.text.contains(welcome));
+    }
+}
+
+#[tokio::test]
+async fn menu_buttons_edit_the_menu_message_in_place_and_every_screen_has_back() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.cmd("/start").await;
+    for screen in [
+        Screen::Message,
+        Screen::Groups,
+        Screen::Accounts,
+        Screen::Timing,
+        Screen::Preview,
+        Screen::Status,
+        Screen::Plan,
+        Screen::Language,
+    ] {
+        let actions = rig.press(Cb::Open(screen)).await;
+        assert!(
+            matches!(
+                actions.as_slice(),
+                [
+                    Action::Answer { .. },
+                    Action::Edit {
+                        message_id: MENU,
+                        ..
+                    }
+                ]
+            ),
+            "{screen:?}: {actions:?}"
+        );
+        assert!(
+            buttons(&shown(&actions)).contains(&"m:main".to_string()),
+            "{screen:?} has no Back"
+        );
+    }
+    let main = rig.press(Cb::Open(Screen::Main)).await;
+    assert!(shown(&main).text.contains("<b>autoposter</b>"));
+}
+
+#[tokio::test]
+async fn the_message_keeps_its_formatting_as_html() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.cmd("/start").await;
+    let screen = shown(&rig.press(Cb::Open(Screen::Message)).await);
+    assert!(screen.text.contains("not set yet"), "{}", screen.text);
+    let saved = shown(
+        &rig.html(
+            "Big sale, link",
+            "<b>Big sale</b>, <a href=\"https://x.example\">link</a>",
+        )
+        .await,
+    );
+    assert!(saved.text.starts_with("✅ Message saved."));
+    assert!(saved
+        .text
+        .contains("<b>Big sale</b>, <a href=\"https://x.example\">link</a>"));
+    let timing = rig.store.timing(ME).await.unwrap().unwrap();
+    assert_eq!(
+        timing.message_html.as_deref(),
+        Some("<b>Big sale</b>, <a href=\"https://x.example\">link</a>")
+    );
+}
+
+#[tokio::test]
+async fn empty_overlong_and_media_messages_are_refused_and_change_nothing() {
+    for (lang, too_long, media) in [
+        (
+            Some("en"),
+            "The message is 4097 characters long; Telegram allows at most 4096.",
+            "Only text messages can be posted",
+        ),
+        (
+            Some("ru"),
+            "В сообщении 4097 символов; Telegram допускает не более 4096.",
+            "Публиковать можно только текст",
+        ),
+    ] {
+        let rig = BotRig::new(lang).await;
+        rig.cmd("/start").await;
+        rig.press(Cb::Open(Screen::Message)).await;
+        rig.html("kept", "<i>kept</i>").await;
+        rig.press(Cb::Open(Screen::Message)).await;
+        let long = "x".repeat(4097);
+        let refused = shown(&rig.text(&long).await);
+        assert!(refused.text.contains(too_long), "{}", refused.text);
+        let refused = rig
+            .control
+            .handle(&rig.sender(), Input::Media { message_id: 9 })
+            .await;
+        assert!(
+            shown(&refused).text.contains(media),
+            "{}",
+            shown(&refused).text
+        );
+        let refused = shown(&rig.text("   ").await);
+        assert!(refused.text.contains("4096"), "{}", refused.text);
+        let timing = rig.store.timing(ME).await.unwrap().unwrap();
+        assert_eq!(timing.message_html.as_deref(), Some("<i>kept</i>"));
+        // The question stays open: a good message is still taken.
+        rig.text("fine").await;
+        assert_eq!(
+            rig.store
+                .timing(ME)
+                .await
+                .unwrap()
+                .unwrap()
+                .message_html
+                .as_deref(),
+            Some("fine")
+        );
+    }
+}
+
+#[tokio::test]
+async fn groups_take_usernames_links_and_ids_and_refuse_the_rest() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.cmd("/start").await;
+    for good in ["@Group_One", "https://t.me/group_two", "-1001234567890"] {
+        rig.press(Cb::AddGroup).await;
+        let added = shown(&rig.text(good).await);
+        assert!(added.text.contains("added"), "{good}: {}", added.text);
+    }
+    let refs: Vec<String> = rig
+        .store
+        .groups(ME)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.reference)
+        .collect();
+    assert_eq!(refs, ["@group_one", "@group_two", "-1001234567890"]);
+
+    rig.press(Cb::AddGroup).await;
+    for (bad, says) in [
+        ("hello world", "That is not a group reference."),
+        ("@abc", "That is not a group reference."),
+        ("https://t.me/+AbCdEfGh", "Invite links are not accepted"),
+        ("t.me/GROUP_ONE", "@group_one is already in your list."),
+    ] {
+        let refused = shown(&rig.text(bad).await);
+        assert!(refused.text.contains(says), "{bad}: {}", refused.text);
+        assert_eq!(buttons(&refused), vec!["cancel"]);
+    }
+    assert_eq!(
+        rig.store.groups(ME).await.unwrap().len(),
+        3,
+        "nothing added"
+    );
+    let cancelled = shown(&rig.press(Cb::Cancel).await);
+    assert!(
+        cancelled.text.starts_with("Cancelled."),
+        "{}",
+        cancelled.text
+    );
+    // After cancel, text is no longer taken as a group.
+    rig.text("@group_four").await;
+    assert_eq!(rig.store.groups(ME).await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn groups_and_accounts_pause_resume_and_remove_after_confirmation() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.configure(1, 2).await;
+    let group = rig.store.groups(ME).await.unwrap()[0].id;
+    let account = rig.store.accounts(ME).await.unwrap()[0].id;
+
+    let paused = shown(&rig.press(Cb::ToggleGroup(group)).await);
+    assert!(
+        paused.text.contains("@group_number_0 — ⏸ paused"),
+        "{}",
+        paused.text
+    );
+    rig.press(Cb::ToggleGroup(group)).await;
+    assert_eq!(rig.store.groups(ME).await.unwrap()[0].status, "active");
+
+    let confirm = shown(&rig.press(Cb::RemoveGroup(group)).await);
+    assert!(
+        confirm.text.contains("Remove @group_number_0"),
+        "{}",
+        confirm.text
+    );
+    assert_eq!(
+        rig.store.groups(ME).await.unwrap().len(),
+        2,
+        "asking removes nothing"
+    );
+    rig.press(Cb::ConfirmRemoveGroup(group)).await;
+    assert_eq!(rig.store.groups(ME).await.unwrap().len(), 1);
+
+    let paused = shown(&rig.press(Cb::ToggleAccount(account)).await);
+    assert!(
+        paused.text.contains("+9996611000 — ⏸ paused"),
+        "{}",
+        paused.text
+    );
+    rig.press(Cb::ToggleAccount(account)).await;
+    rig.press(Cb::RemoveAccount(account)).await;
+    rig.press(Cb::ConfirmRemoveAccount(account)).await;
+    assert!(rig.store.accounts(ME).await.unwrap().is_empty());
+    // Pressing the same confirmation again: the menu is out of date.
+    let stale = rig.press(Cb::ConfirmRemoveAccount(account)).await;
+    assert_eq!(
+        alert(&stale),
+        "This menu is out of date. Open /menu for a fresh one."
+    );
+}
+
+#[tokio::test]
+async fn accounts_log_in_with_test_numbers_through_the_keypad() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.cmd("/start").await;
+    let ask = shown(&rig.press(Cb::AddAccount).await);
+    assert!(ask.text.contains("phone number"), "{}", ask.text);
+    let keypad = shown(&rig.text("+999 66 2 1234").await);
+    assert!(
+        keypad.text.contains("Login code for +9996621234: <b>—</b>"),
+        "{}",
+        keypad.text
+    );
+    assert!(buttons(&keypad).contains(&"k:ok".to_string()));
+    // A code typed as a message is refused (Telegram voids codes sent in chats).
+    let typed = shown(&rig.text("22222").await);
+    assert!(typed.text.contains("keypad"), "{}", typed.text);
+    // Adding another account while this login is open is refused.
+    assert!(alert(&rig.press(Cb::AddAccount).await).contains("already in progress"));
+    // Wrong code: said, digits cleared, login still open.
+    for d in [2, 2, 2, 2, 3] {
+        rig.press(Cb::Digit(d)).await;
+    }
+    let shown_code = shown(&rig.press(Cb::Backspace).await);
+    assert!(
+        shown_code.text.contains("<b>2 2 2 2</b>"),
+        "{}",
+        shown_code.text
+    );
+    rig.press(Cb::Digit(3)).await;
+    let wrong = shown(&rig.press(Cb::SubmitCode).await);
+    assert!(wrong.text.starts_with("❌ Wrong code."), "{}", wrong.text);
+    assert!(wrong.text.contains("<b>—</b>"));
+    assert!(rig.store.accounts(ME).await.unwrap().is_empty());
+    // Submitting nothing is refused.
+    assert_eq!(
+        alert(&rig.press(Cb::SubmitCode).await),
+        "Type the code first."
+    );
+    for _ in 0..5 {
+        rig.press(Cb::Digit(2)).await;
+    }
+    let added = shown(&rig.press(Cb::SubmitCode).await);
+    assert!(
+        added.text.contains("✅ Account +9996621234 added."),
+        "{}",
+        added.text
+    );
+    assert!(added.text.contains("+9996621234 — ✅ ok"), "{}", added.text);
+    // The keypad is dead once the login is over.
+    assert_eq!(
+        alert(&rig.press(Cb::Digit(1)).await),
+        "This menu is out of date. Open /menu for a fresh one."
+    );
+}
+
+#[tokio::test]
+async fn bad_phones_other_numbers_and_duplicates_are_refused() {
+    for (lang, bad_phone, not_test, dup) in [
+        (
+            Some("en"),
+            "That is not a phone number.",
+            "Telegram test number 99966XYYYY",
+            "+9996611111 is already one of your accounts.",
+        ),
+        (
+            Some("ru"),
+            "Это не номер телефона.",
+            "тестовый номер Telegram 99966XYYYY",
+            "+9996611111 уже есть среди ваших аккаунтов.",
+        ),
+    ] {
+        let rig = BotRig::new(lang).await;
+        rig.cmd("/start").await;
+        rig.press(Cb::AddAccount).await;
+        assert!(shown(&rig.text("call me").await).text.contains(bad_phone));
+        assert!(shown(&rig.text("+44 7700 900123").await)
+            .text
+            .contains(not_test));
+        rig.text("+9996611111").await;
+        for _ in 0..5 {
+            rig.press(Cb::Digit(1)).await;
+        }
+        rig.press(Cb::SubmitCode).await;
+        rig.press(Cb::AddAccount).await;
+        assert!(shown(&rig.text("9996611111").await).text.contains(dup));
+        assert_eq!(rig.store.accounts(ME).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn timing_answers_are_parsed_floored_and_checked_for_feasibility_at_once() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.grant(Plan::Starter, None).await;
+    rig.configure(2, 5).await;
+    let saved = shown(&rig.set_timing(Field::DelayBetweenPosts, "1").await);
+    assert!(
+        saved
+            .text
+            .starts_with("⚠️ Delay between posts (1 s) is below the minimum (3 s); 3 s is used."),
+        "{}",
+        saved.text
+    );
+    assert!(saved.text.contains("Delay between posts: 1 s"));
+    // 5 groups × 10 s = 50 s against 1 minute / 2 = 30.0 s: the seed's example.
+    rig.set_timing(Field::DelayBetweenPosts, "10").await;
+    let infeasible = shown(&rig.set_timing(Field::CycleMinutes, "1").await);
+    assert!(
+        infeasible.text.contains("Starter mode infeasible: session runtime (50s) must be less than per-session offset (30.0s). Increase total_cycle_minutes or reduce groups/delay."),
+        "{}",
+        infeasible.text
+    );
+    let feasible = shown(&rig.set_timing(Field::CycleMinutes, "2,5").await);
+    assert!(
+        feasible.text.contains("Cycle length: 2.5 min"),
+        "{}",
+        feasible.text
+    );
+    assert!(
+        feasible
+            .text
+            .contains("✅ Feasible: each account posts for 50 s; 2 accounts start 75.0 s apart."),
+        "{}",
+        feasible.text
+    );
+    let settings = rig.store.timing(ME).await.unwrap().unwrap().settings;
+
+    // Bad values: each refused with the field's range, nothing stored.
+    rig.press(Cb::AskTiming(Field::DelayBetweenPosts)).await;
+    for (bad, says) in [
+        (
+            "ten",
+            "That is not a number. Send the delay between posts in seconds, from 0.001 to 86400.",
+        ),
+        ("-5", "That is not a number."),
+        ("1e3", "That is not a number."),
+        ("NaN", "That is not a number."),
+        ("0", "The delay between posts must be greater than zero."),
+        (
+            "99999999",
+            "The delay between posts may be at most 86400 seconds.",
+        ),
+    ] {
+        let refused = shown(&rig.text(bad).await);
+        assert!(refused.text.contains(says), "{bad}: {}", refused.text);
+    }
+    assert_eq!(
+        rig.store.timing(ME).await.unwrap().unwrap().settings,
+        settings
+    );
+}
+
+#[tokio::test]
+async fn russian_customers_get_the_feasibility_message_in_russian() {
+    let rig = BotRig::new(Some("ru")).await;
+    rig.grant(Plan::Starter, None).await;
+    rig.configure(2, 5).await;
+    rig.set_timing(Field::DelayBetweenPosts, "10").await;
+    let text = shown(&rig.set_timing(Field::CycleMinutes, "1").await).text;
+    assert!(text.contains("Режим starter невыполним: длительность сессии (50 с) должна быть меньше смещения между сессиями (30.0 с)."), "{text}");
+}
+
+#[tokio::test]
+async fn enterprise_is_not_offered_a_cycle_length_and_a_forged_request_is_refused() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.cmd("/start").await;
+    let timing = shown(&rig.press(Cb::Open(Screen::Timing)).await);
+    assert!(!buttons(&timing).contains(&"t:minutes".to_string()));
+    assert!(!timing.text.contains("Cycle length"));
+    assert_eq!(alert(&rig.data("t:minutes").await), ENTERPRISE_ONLY);
+}
+
+#[tokio::test]
+async fn the_other_mode_is_refused_by_button_by_forged_data_and_by_command_argument() {
+    for (lang, plan, other, refusal) in [
+        (Some("en"), Plan::Starter, Mode::Enterprise, STARTER_ONLY),
+        (Some("en"), Plan::Enterprise, Mode::Starter, ENTERPRISE_ONLY),
+        (Some("ru"), Plan::Starter, Mode::Enterprise, STARTER_ONLY_RU),
+        (
+            Some("ru"),
+            Plan::Enterprise,
+            Mode::Starter,
+            ENTERPRISE_ONLY_RU,
+        ),
+    ] {
+        let rig = BotRig::new(lang).await;
+        rig.grant(plan, None).await;
+        rig.configure(1, 1).await;
+        let timing = shown(&rig.press(Cb::Open(Screen::Timing)).await);
+        assert!(
+            buttons(&timing).contains(&Cb::Mode(other).encode()),
+            "the button is there"
+        );
+        assert_eq!(alert(&rig.press(Cb::Mode(other)).await), refusal);
+        let forged = format!("mode:{}", other.as_str().to_ascii_lowercase());
+        assert_eq!(alert(&rig.data(&forged).await), refusal);
+        let arg = shown(&rig.cmd(&format!("/start {}", other.as_str())).await);
+        assert_eq!(arg.text, refusal);
+        assert!(!rig.control.engine().is_running(ME), "nothing started");
+        // The plan's own mode is accepted.
+        let own = rig.press(Cb::Mode(plan.mode())).await;
+        assert!(answered(&own).is_some());
+        assert!(!own
+            .iter()
+            .any(|a| matches!(a, Action::Answer { alert: true, .. })));
+    }
+}
+
+#[tokio::test]
+async fn start_refuses_with_a_precise_reason_and_starts_nothing() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.cmd("/start").await;
+    let says = |actions: Vec<Action>| shown(&actions).text;
+    assert!(says(rig.press(Cb::Start).await).starts_with("❌ Cannot start: you have no plan."));
+    rig.grant(Plan::Starter, Some(1_000)).await;
+    assert!(says(rig.press(Cb::Start).await)
+        .starts_with("❌ Cannot start: your plan expired on 1970-01-01 00:00:01 UTC."));
+    rig.grant(Plan::Starter, None).await;
+    assert!(says(rig.press(Cb::Start).await).starts_with("❌ Cannot start: there is no message."));
+    rig.press(Cb::Open(Screen::Message)).await;
+    rig.text("hello").await;
+    assert!(says(rig.press(Cb::Start).await).starts_with("❌ Cannot start: no healthy account."));
+    rig.press(Cb::AddAccount).await;
+    rig.text("9996631234").await;
+    for _ in 0..5 {
+        rig.press(Cb::Digit(3)).await;
+    }
+    rig.press(Cb::SubmitCode).await;
+    let account = rig.store.accounts(ME).await.unwrap()[0].id;
+    rig.press(Cb::ToggleAccount(account)).await;
+    assert!(
+        says(rig.press(Cb::Start).await).starts_with("❌ Cannot start: no healthy account."),
+        "a paused account is not healthy"
+    );
+    rig.press(Cb::ToggleAccount(account)).await;
+    assert!(says(rig.press(Cb::Start).await).starts_with("❌ Cannot start: no active group."));
+    rig.press(Cb::AddGroup).await;
+    rig.text("@only_group").await;
+    rig.set_timing(Field::DelayBetweenPosts, "10").await;
+    rig.set_timing(Field::CycleMinutes, "0.1").await;
+    assert!(says(rig.press(Cb::Start).await).starts_with("Starter mode infeasible: session runtime (10s) must be less than per-session offset (6.0s)."));
+    assert!(!rig.control.engine().is_running(ME));
+    assert!(!rig.store.customer(ME).await.unwrap().unwrap().running);
+}
+
+#[tokio::test]
+async fn forged_and_stale_buttons_never_touch_another_customers_data() {
+    let mut rig = BotRig::new(Some("en")).await;
+    rig.user = OTHER;
+    rig.configure(1, 1).await;
+    let their_group = rig.store.groups(OTHER).await.unwrap()[0].id;
+    let their_account = rig.store.accounts(OTHER).await.unwrap()[0].id;
+    rig.user = ME;
+    rig.cmd("/start").await;
+    for cb in [
+        Cb::ToggleGroup(their_group),
+        Cb::RemoveGroup(their_group),
+        Cb::ConfirmRemoveGroup(their_group),
+        Cb::ToggleAccount(their_account),
+        Cb::RemoveAccount(their_account),
+        Cb::ConfirmRemoveAccount(their_account),
+        Cb::Digit(1),
+        Cb::SubmitCode,
+    ] {
+        let refused = rig.press(cb).await;
+        assert_eq!(
+            alert(&refused),
+            "This menu is out of date. Open /menu for a fresh one.",
+            "{cb:?}"
+        );
+        assert!(
+            !refused
+                .iter()
+                .any(|a| matches!(a, Action::Edit { .. } | Action::Send(_))),
+            "{cb:?} showed a screen"
+        );
+    }
+    for junk in ["", "zzz", "g:p:abc", "m:admin", "g:rmy:1:2"] {
+        assert_eq!(
+            alert(&rig.data(junk).await),
+            "This menu is out of date. Open /menu for a fresh one."
+        );
+    }
+    let groups = rig.store.groups(OTHER).await.unwrap();
+    assert_eq!((groups.len(), groups[0].status.as_str()), (1, "active"));
+    let accounts = rig.store.accounts(OTHER).await.unwrap();
+    assert_eq!((accounts.len(), accounts[0].status.as_str()), (1, "active"));
+    // In Russian too.
+    rig.lang = Some("ru");
+    rig.user = 3003;
+    assert_eq!(
+        alert(&rig.data("zzz").await),
+        "Это меню устарело. Откройте /menu, чтобы получить свежее."
+    );
+}
+
+#[tokio::test]
+async fn the_language_follows_telegram_until_chosen_and_the_choice_is_kept() {
+    let rig = BotRig::new(Some("en")).await;
+    let screen = shown(&rig.cmd("/language").await);
+    assert_eq!(buttons(&screen), vec!["l:en", "l:ru", "m:main"]);
+    let switched = shown(&rig.press(Cb::Language(autoposter::i18n::Lang::Ru)).await);
+    assert!(
+        switched.text.starts_with("✅ Язык: русский."),
+        "{}",
+        switched.text
+    );
+    // The app still says English; the stored choice wins.
+    assert!(shown(&rig.cmd("/menu").await)
+        .text
+        .contains("Тариф: пока нет"));
+    assert_eq!(
+        rig.store
+            .customer(ME)
+            .await
+            .unwrap()
+            .unwrap()
+            .language
+            .as_deref(),
+        Some("ru")
+    );
+    let back = shown(&rig.cmd("/language en").await);
+    assert!(back.text.starts_with("✅ Language: English."));
+    assert_eq!(
+        shown(&rig.cmd("/language de").await).text,
+        "I speak English (en) and Russian (ru)."
+    );
+    assert_eq!(
+        rig.store
+            .customer(ME)
+            .await
+            .unwrap()
+            .unwrap()
+            .language
+            .as_deref(),
+        Some("en")
+    );
+}
+
+#[tokio::test]
+async fn unknown_commands_and_stray_text_get_guidance() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.cmd("/start").await;
+    for cmd in ["/frobnicate", "/broadcast hello", "/setplan 1 ENTERPRISE"] {
+        assert_eq!(
+            shown(&rig.cmd(cmd).await).text,
+            "I don't know that command. /help lists what I can do."
+        );
+    }
+    assert!(shown(&rig.text("hi").await)
+        .text
+        .starts_with("Use the buttons below, or /help."));
+    assert!(shown(&rig.cmd("/help").await)
+        .text
+        .contains("/stop — stop posting at once"));
+    assert_eq!(
+        shown(&rig.cmd("/start now").await).text,
+        "/start takes no argument, or the mode of your plan: starter or enterprise."
+    );
+}
+
+#[tokio::test]
+async fn the_plan_screen_shows_the_plan_its_mode_and_expiry() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.cmd("/start").await;
+    let none = shown(&rig.press(Cb::Open(Screen::Plan)).await);
+    assert!(none.text.contains("You have no plan yet."), "{}", none.text);
+    rig.grant(Plan::Enterprise, Some(4_102_444_800_000)).await;
+    let plan = shown(&rig.press(Cb::Open(Screen::Plan)).await);
+    assert!(
+        plan.text
+            .contains("ENTERPRISE, until 2100-01-01 00:00:00 UTC"),
+        "{}",
+        plan.text
+    );
+    assert!(plan
+        .text
+        .contains("all your accounts post at the same time"));
+}
+
+#[tokio::test]
+async fn the_schedule_preview_lays_out_the_next_cycle_and_shows_an_overlap() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.grant(Plan::Starter, None).await;
+    rig.configure(2, 3).await;
+    rig.set_timing(Field::DelayBetweenPosts, "3").await;
+    rig.set_timing(Field::CycleMinutes, "60").await;
+    let preview = shown(&rig.press(Cb::Open(Screen::Preview)).await);
+    assert!(
+        preview
+            .text
+            .contains("+9996611000: starts +0:00:00, ends +0:00:09"),
+        "{}",
+        preview.text
+    );
+    assert!(
+        preview
+            .text
+            .contains("+9996622000: starts +0:30:00, ends +0:30:09"),
+        "{}",
+        preview.text
+    );
+    rig.set_timing(Field::CycleMinutes, "0.1").await;
+    let overlap = shown(&rig.press(Cb::Open(Screen::Preview)).await);
+    // 3 groups × 3 s = 9 s per session, sessions 3 s apart: 6 s of overlap.
+    assert!(
+        overlap.text.contains("⚠️ overlaps +9996622000 by 6 s"),
+        "{}",
+        overlap.text
+    );
+    assert!(
+        overlap
+            .text
+            .contains("Starter mode infeasible: session runtime (9s)"),
+        "{}",
+        overlap.text
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_customer_configures_everything_starts_posts_on_schedule_checks_status_and_stops() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.grant(Plan::Starter, None).await;
+    rig.configure(2, 3).await;
+    rig.set_timing(Field::DelayBetweenPosts, "3").await;
+    rig.set_timing(Field::DelayBetweenCycles, "5").await;
+    rig.set_timing(Field::CycleMinutes, "1").await;
+    let status = shown(&rig.cmd("/status").await);
+    assert!(
+        status.text.contains("No cycle has finished yet."),
+        "{}",
+        status.text
+    );
+
+    let t0 = Instant::now();
+    let started = shown(&rig.press(Cb::Start).await);
+    assert!(
+        started.text.starts_with("✅ Started. First post at "),
+        "{}",
+        started.text
+    );
+    assert!(
+        buttons(&started).contains(&"stop".to_string()),
+        "the menu offers Stop now"
+    );
+    // /start while running shows the status instead of starting twice.
+    assert!(shown(&rig.cmd("/start").await)
+        .text
+        .contains("<b>Status</b>: ▶️ running"));
+
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    let mut at: Vec<(Duration, i64, i64)> = rig
+        .sim
+        .sent()
+        .iter()
+        .map(|s| (s.at - t0, s.account_id, s.group_id))
+        .collect();
+    at.sort();
+    let accounts: Vec<i64> = rig
+        .store
+        .accounts(ME)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    let groups: Vec<i64> = rig
+        .store
+        .groups(ME)
+        .await
+        .unwrap()
+        .iter()
+        .map(|g| g.id)
+        .collect();
+    let secs = Duration::from_secs;
+    let expected: Vec<(Duration, i64, i64)> = [(0, 0), (30, 1)]
+        .iter()
+        .flat_map(|&(offset, a)| {
+            let groups = groups.clone();
+            let accounts = accounts.clone();
+            (0..3).map(move |g| (secs(offset + 3 * g as u64), accounts[a], groups[g]))
+        })
+        .collect();
+    assert_eq!(at, expected, "every post exactly on its target");
+
+    // Cycle 1 ended at 39 s; cycle 2 is due at 44 s.
+    let status = shown(&rig.cmd("/status").await);
+    assert!(status.text.contains("Cycle 1"), "{}", status.text);
+    assert!(
+        status
+            .text
+            .contains("Last cycle (1): 6 posted, 0 failed, 0 skipped"),
+        "{}",
+        status.text
+    );
+    assert!(
+        status
+            .text
+            .contains("• @group_number_0: 2 posted, 0 failed, 0 skipped"),
+        "{}",
+        status.text
+    );
+    assert!(
+        status.text.contains("+9996611000 — ✅ ok"),
+        "{}",
+        status.text
+    );
+    assert!(status.text.contains("Next post: "), "{}", status.text);
+
+    let stopped = shown(&rig.cmd("/stop").await);
+    assert!(
+        stopped
+            .text
+            .starts_with("⏹ Stopped. No more posts will be sent."),
+        "{}",
+        stopped.text
+    );
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    assert_eq!(rig.sim.sent().len(), 6, "no post after the stop");
+    assert!(shown(&rig.cmd("/status").await)
+        .text
+        .contains("<b>Status</b>: ⏸ stopped"));
+    assert_eq!(
+        shown(&rig.cmd("/stop").await).text.lines().next(),
+        Some("Not running; nothing to stop.")
+    );
+}
