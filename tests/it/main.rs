@@ -2,6 +2,7 @@
 //! SQLite and PostgreSQL, and the command line.
 
 mod bot;
+mod bot_api;
 mod demo_cli;
 mod engine;
 mod helpers;

@@ -1,0 +1,225 @@
+//! The teloxide layer against teloxide_tests' fake Bot API server: real updates through the
+//! real handler tree, real Bot API requests recorded by the fake. The conversation itself is
+//! tested in `bot.rs`; here we check that it reaches Telegram as it should: HTML parse mode,
+//! inline keyboards with our callback data, edits in place, answered button presses, text
+//! formatting rendered to HTML, group chats ignored, and the command list per language.
+
+use std::sync::Arc;
+
+use autoposter::bot::callback::{Cb, Screen};
+use autoposter::bot::dispatch::{handler_tree, register_commands, HandlerError};
+use autoposter::bot::Control;
+use autoposter::engine::Engine;
+use autoposter::store::Store;
+use autoposter::telegram::login::SimLogin;
+use autoposter::telegram::sim::SimTransport;
+use teloxide::dptree;
+use teloxide::prelude::*;
+use teloxide::types::{MessageEntity, ParseMode, ReplyMarkup};
+use teloxide_tests::{
+    MockBot, MockCallbackQuery, MockGroupChat, MockMessagePhoto, MockMessageText, MockUser,
+};
+
+async fn control() -> (Arc<Control>, Store) {
+    let store = Store::memory().await.unwrap();
+    let (engine, _tasks) = Engine::new(
+        store.clone(),
+        Arc::new(SimTransport::new(std::time::Duration::ZERO, false)),
+        None,
+    );
+    (
+        Arc::new(Control::new(
+            store.clone(),
+            engine,
+            Some(Arc::new(SimLogin)),
+        )),
+        store,
+    )
+}
+
+fn user(lang: &str) -> teloxide::types::User {
+    MockUser::new().language_code(lang.to_string()).build()
+}
+
+fn callback_data(markup: &Option<ReplyMarkup>) -> Vec<String> {
+    match markup {
+        Some(ReplyMarkup::InlineKeyboard(k)) => k
+            .inline_keyboard
+            .iter()
+            .flatten()
+            .filter_map(|b| match &b.kind {
+                teloxide::types::InlineKeyboardButtonKind::CallbackData(d) => Some(d.clone()),
+                _ => None,
+            })
+            .collect(),
+        other => panic!("no inline keyboard: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn start_sends_the_menu_as_html_with_our_inline_keyboard() {
+    let (control, _store) = control().await;
+    let mut bot = MockBot::new(
+        MockMessageText::new().text("/start").from(user("ru")),
+        handler_tree(),
+    );
+    bot.dependencies(dptree::deps![control]);
+    bot.dispatch().await;
+    let responses = bot.get_responses();
+    let sent = &responses
+        .sent_messages_text
+        .last()
+        .expect("a message")
+        .bot_request;
+    assert_eq!(sent.parse_mode, Some(ParseMode::Html));
+    assert!(
+        sent.text.contains("Добро пожаловать в <b>autoposter</b>"),
+        "{}",
+        sent.text
+    );
+    let data = callback_data(&sent.reply_markup);
+    assert!(
+        data.contains(&Cb::Open(Screen::Groups).encode()) && data.contains(&Cb::Start.encode()),
+        "{data:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_button_press_edits_the_menu_in_place_and_is_answered() {
+    let (control, _store) = control().await;
+    let menu = MockMessageText::new().text("menu").id(77).build();
+    let press = MockCallbackQuery::new()
+        .data(Cb::Open(Screen::Timing).encode())
+        .message(menu)
+        .from(user("en"));
+    let mut bot = MockBot::new(press, handler_tree());
+    bot.dependencies(dptree::deps![control]);
+    bot.dispatch().await;
+    let responses = bot.get_responses();
+    assert!(
+        responses.sent_messages_text.is_empty(),
+        "no new message for a tap"
+    );
+    let edit = &responses
+        .edited_messages_text
+        .last()
+        .expect("an edit")
+        .bot_request;
+    assert_eq!(edit.message_id, Some(77));
+    assert_eq!(edit.parse_mode, Some(ParseMode::Html));
+    assert!(edit.text.starts_with("<b>Timing</b>"), "{}", edit.text);
+    assert!(callback_data(&edit.reply_markup).contains(&"t:posts".to_string()));
+    assert_eq!(responses.answered_callback_queries.len(), 1);
+}
+
+#[tokio::test]
+async fn forged_callback_data_gets_an_alert_and_no_edit() {
+    let (control, _store) = control().await;
+    let press = MockCallbackQuery::new()
+        .data("g:rmy:424242")
+        .from(user("en"));
+    let mut bot = MockBot::new(press, handler_tree());
+    bot.dependencies(dptree::deps![control]);
+    bot.dispatch().await;
+    let responses = bot.get_responses();
+    assert!(responses.edited_messages_text.is_empty());
+    let answer = responses
+        .answered_callback_queries
+        .last()
+        .expect("answered");
+    assert_eq!(answer.show_alert, Some(true));
+    assert_eq!(
+        answer.text.as_deref(),
+        Some("This menu is out of date. Open /menu for a fresh one.")
+    );
+}
+
+#[tokio::test]
+async fn the_posts_formatting_reaches_the_store_as_html() {
+    let (control, store) = control().await;
+    // Open the Message screen first: the next message is the post.
+    let mut bot = MockBot::new(
+        MockCallbackQuery::new()
+            .data(Cb::Open(Screen::Message).encode())
+            .from(user("en")),
+        handler_tree(),
+    );
+    bot.dependencies(dptree::deps![control.clone()]);
+    bot.dispatch().await;
+    let post = MockMessageText::new()
+        .text("Big sale today")
+        .entities(vec![MessageEntity::bold(0, 8), MessageEntity::italic(9, 5)])
+        .from(user("en"));
+    bot.update(post);
+    bot.dispatch().await;
+    let saved = store.timing(MockUser::ID as i64).await.unwrap().unwrap();
+    assert_eq!(
+        saved.message_html.as_deref(),
+        Some("<b>Big sale</b> <i>today</i>")
+    );
+    let responses = bot.get_responses();
+    let reply = &responses
+        .sent_messages_text
+        .last()
+        .expect("a reply")
+        .bot_request;
+    assert!(
+        reply.text.contains("<b>Big sale</b> <i>today</i>"),
+        "{}",
+        reply.text
+    );
+}
+
+#[tokio::test]
+async fn media_is_refused_and_group_chats_are_ignored() {
+    let (control, store) = control().await;
+    let mut bot = MockBot::new(MockMessagePhoto::new().from(user("en")), handler_tree());
+    bot.dependencies(dptree::deps![control.clone()]);
+    bot.dispatch().await;
+    let responses = bot.get_responses();
+    let reply = &responses
+        .sent_messages_text
+        .last()
+        .expect("a reply")
+        .bot_request;
+    assert!(
+        reply.text.starts_with("Use the buttons below"),
+        "{}",
+        reply.text
+    );
+
+    let in_group = MockMessageText::new()
+        .text("/start")
+        .chat(MockGroupChat::new().build())
+        .from(MockUser::new().id(555).build());
+    bot.update(in_group);
+    bot.dispatch().await;
+    assert!(
+        bot.get_responses().sent_messages.is_empty(),
+        "nothing said in a group"
+    );
+    assert!(
+        store.customer(555).await.unwrap().is_none(),
+        "nobody registered from a group"
+    );
+}
+
+#[tokio::test]
+async fn the_command_list_is_registered_in_english_and_russian() {
+    let tree = dptree::entry().endpoint(|bot: Bot| async move {
+        register_commands(&bot).await?;
+        Ok::<(), HandlerError>(())
+    });
+    let mut bot = MockBot::new(MockMessageText::new().text("x"), tree);
+    bot.dispatch().await;
+    let set = bot.get_responses().set_my_commands;
+    let langs: Vec<Option<String>> = set.iter().map(|s| s.language_code.clone()).collect();
+    assert_eq!(langs, [None, Some("en".into()), Some("ru".into())]);
+    let names: Vec<&str> = set[2].commands.iter().map(|c| c.command.as_str()).collect();
+    assert_eq!(
+        names,
+        ["start", "stop", "status", "menu", "help", "language"]
+    );
+    assert_eq!(set[2].commands[1].description, "Остановить постинг сейчас");
+    assert_eq!(set[0].commands[1].description, "Stop posting now");
+}
