@@ -19,8 +19,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, Observer};
 use crate::i18n::{t, t_args, Args, Lang};
+use crate::schedule::NotReady;
 use crate::schedule::{
     self, CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Mode, Plan, Settings,
 };
@@ -112,6 +113,29 @@ impl Awaiting {
     }
 }
 
+/// Why the engine stopped a customer by itself, as the bot tells them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StopReason {
+    /// A check before a cycle failed (the plan expired, the last account went away, …).
+    NotReady(NotReady),
+    /// Anything else (a database failure); the details stay in the log.
+    Other,
+}
+
+/// The engine's observer for the bot: forwards the engine's own stops, so that the bot can
+/// tell the customer (see [`Control::stop_notice`]).
+pub struct Notifier(pub tokio::sync::mpsc::UnboundedSender<(i64, StopReason)>);
+
+impl Observer for Notifier {
+    fn customer_stopped(&self, customer_id: i64, reason: &EngineError) {
+        let reason = match reason {
+            EngineError::NotReady(r) => StopReason::NotReady(r.clone()),
+            _ => StopReason::Other,
+        };
+        let _ = self.0.send((customer_id, reason));
+    }
+}
+
 /// The longest login code the keypad takes (Telegram's are 5 or 6 digits).
 const MAX_CODE_DIGITS: usize = 8;
 
@@ -191,6 +215,12 @@ impl Control {
         let Some(mut row) = self.store.customer(from.user_id).await? else {
             return Err(StoreError::NoCustomer(from.user_id));
         };
+        if row.telegram_language.as_deref() != from.language_code.as_deref() {
+            self.store
+                .set_telegram_language(from.user_id, from.language_code.as_deref())
+                .await?;
+            row.telegram_language = from.language_code.clone();
+        }
         // New customers, and customers an admin created, start from the default timing.
         if !row.has_settings {
             self.store
@@ -746,6 +776,42 @@ impl Control {
             Some(_) => vec![answer(None), show(message_id, screen)],
             None => vec![Action::Send(screen)],
         })
+    }
+
+    /// The message telling a customer the engine stopped their posting, and why, in their
+    /// language, with the menu under it.
+    pub async fn stop_notice(
+        &self,
+        customer_id: i64,
+        reason: &StopReason,
+    ) -> Result<Screenful, StoreError> {
+        let Some(row) = self.store.customer(customer_id).await? else {
+            return Err(StoreError::NoCustomer(customer_id));
+        };
+        let ctx = Ctx {
+            id: customer_id,
+            lang: Lang::pick(row.language.as_deref(), row.telegram_language.as_deref()),
+            row,
+            created: false,
+        };
+        let notice = match reason {
+            StopReason::NotReady(NotReady::PlanExpired { expired_at }) => t_args(
+                ctx.lang,
+                "stopped-plan-expired",
+                &Args::new().text("date", view::clock_time(*expired_at)),
+            ),
+            StopReason::NotReady(r) => t_args(
+                ctx.lang,
+                "stopped-by-engine",
+                &Args::new().html("reason", view::not_ready(ctx.lang, r)),
+            ),
+            StopReason::Other => t_args(
+                ctx.lang,
+                "stopped-by-engine",
+                &Args::new().html("reason", t(ctx.lang, "error-unexpected-short")),
+            ),
+        };
+        self.render(&ctx, Screen::Main, Some(notice)).await
     }
 
     // ---- start and stop -------------------------------------------------------------------

@@ -192,3 +192,6 @@ status-groups = <b>Groups</b>
 language-choose = Choose your language:
 language-set = ✅ Language: English.
 language-unknown = I speak English (en) and Russian (ru).
+stopped-by-engine = ⏹ Posting stopped: the next cycle could not run.
+    { $reason }
+stopped-plan-expired = ⏹ Posting stopped: your plan expired on { $date }. Renew it on the Plan screen, then press Start.

@@ -194,3 +194,6 @@ status-groups = <b>Группы</b>
 language-choose = Выберите язык:
 language-set = ✅ Язык: русский.
 language-unknown = Я говорю по-английски (en) и по-русски (ru).
+stopped-by-engine = ⏹ Постинг остановлен: следующий цикл не смог начаться.
+    { $reason }
+stopped-plan-expired = ⏹ Постинг остановлен: ваш тариф истёк { $date }. Продлите его на экране «Тариф» и нажмите «Старт».

@@ -13,7 +13,7 @@ use teloxide::types::{
 use teloxide::utils::render::Renderer;
 use teloxide::RequestError;
 
-use super::{Action, Control, Input, Screenful, Sender};
+use super::{Action, Control, Input, Notifier, Screenful, Sender};
 use crate::config::RunConfig;
 use crate::engine::Engine;
 use crate::i18n::{t, Lang};
@@ -204,7 +204,8 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     }
     let store = Store::connect(config.database_url.expose()).await?;
     let transport = Arc::new(SimTransport::new(config.sim_latency, false));
-    let (engine, tasks) = Engine::new(store.clone(), transport, None);
+    let (stops_tx, mut stops) = tokio::sync::mpsc::unbounded_channel();
+    let (engine, tasks) = Engine::new(store.clone(), transport, Some(Arc::new(Notifier(stops_tx))));
     let mut bot = Bot::new(config.bot_token.expose());
     if let Some(url) = &config.bot_api_url {
         bot = bot.set_api_url(url.parse().map_err(|_| RunError::BadApiUrl)?);
@@ -223,6 +224,23 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         engine.clone(),
         Some(Arc::new(SimLogin)),
     ));
+    // Tell customers whom the engine stopped by itself (plan expired, …).
+    let notifier = {
+        let (bot, control) = (bot.clone(), control.clone());
+        tokio::spawn(async move {
+            while let Some((customer_id, reason)) = stops.recv().await {
+                let sent = match control.stop_notice(customer_id, &reason).await {
+                    Ok(screen) => send(&bot, ChatId(customer_id), &screen)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(e) = sent {
+                    tracing::warn!(customer_id, error = %e, "could not tell the customer about a stop");
+                }
+            }
+        })
+    };
     Dispatcher::builder(bot, handler_tree())
         .dependencies(dptree::deps![control])
         .enable_ctrlc_handler()
@@ -230,6 +248,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         .dispatch()
         .await;
     engine.shutdown().await;
+    notifier.abort();
     tasks.finish().await;
     store.close().await;
     Ok(())

@@ -17,6 +17,8 @@ pub struct CustomerRow {
     pub id: i64,
     /// The language chosen with /language; `None`: follow Telegram's.
     pub language: Option<String>,
+    /// The language of the customer's Telegram app, as last seen.
+    pub telegram_language: Option<String>,
     /// The customer asked the engine to post.
     pub running: bool,
     /// What the customer's next typed message answers (the bot's JSON); `None`: nothing.
@@ -101,6 +103,7 @@ pub struct LastCycle {
 struct CustomerSql {
     id: i64,
     language: Option<String>,
+    telegram_language: Option<String>,
     running: i64,
     awaiting: Option<String>,
     plan: Option<String>,
@@ -148,7 +151,7 @@ impl Store {
     pub async fn customer(&self, id: i64) -> Result<Option<CustomerRow>, StoreError> {
         let _hold = hold_clock();
         let row: Option<CustomerSql> = sqlx::query_as(
-            "SELECT c.id, c.language, c.running, c.awaiting, p.plan, p.expires_at, \
+            "SELECT c.id, c.language, c.telegram_language, c.running, c.awaiting, p.plan, p.expires_at, \
              CASE WHEN s.customer_id IS NULL THEN 0 ELSE 1 END AS has_settings \
              FROM customers c LEFT JOIN plans p ON p.customer_id = c.id \
              LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1",
@@ -168,6 +171,7 @@ impl Store {
         Ok(Some(CustomerRow {
             id: row.id,
             language: row.language,
+            telegram_language: row.telegram_language,
             running: row.running != 0,
             awaiting: row.awaiting,
             plan,
@@ -179,6 +183,20 @@ impl Store {
     pub async fn set_language(&self, id: i64, language: Option<&str>) -> Result<(), StoreError> {
         self.update_customer(
             "UPDATE customers SET language = $1 WHERE id = $2",
+            id,
+            language,
+        )
+        .await
+    }
+
+    /// Stores the language of the customer's Telegram app.
+    pub async fn set_telegram_language(
+        &self,
+        id: i64,
+        language: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.update_customer(
+            "UPDATE customers SET telegram_language = $1 WHERE id = $2",
             id,
             language,
         )

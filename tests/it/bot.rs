@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use autoposter::bot::callback::{Cb, Screen};
-use autoposter::bot::{Action, Control, Input, Screenful, Sender};
-use autoposter::engine::{Engine, EngineTasks};
+use autoposter::bot::{Action, Control, Input, Notifier, Screenful, Sender, StopReason};
+use autoposter::engine::{Engine, EngineTasks, Observer};
+use autoposter::schedule::NotReady;
 use autoposter::schedule::{Field, Mode, Plan};
 use autoposter::store::{PlanGrant, Store};
 use autoposter::telegram::login::SimLogin;
@@ -31,10 +32,14 @@ struct BotRig {
 
 impl BotRig {
     async fn new(lang: Option<&'static str>) -> BotRig {
+        BotRig::observed(lang, None).await
+    }
+
+    async fn observed(lang: Option<&'static str>, observer: Option<Arc<dyn Observer>>) -> BotRig {
         autoposter::engine::clock::use_virtual_time();
         let store = Store::memory().await.unwrap();
         let sim = Arc::new(SimTransport::new(Duration::ZERO, true));
-        let (engine, tasks) = Engine::new(store.clone(), sim.clone(), None);
+        let (engine, tasks) = Engine::new(store.clone(), sim.clone(), observer);
         let control = Control::new(store.clone(), engine, Some(Arc::new(SimLogin)));
         BotRig {
             control,
@@ -925,4 +930,39 @@ async fn a_customer_configures_everything_starts_posts_on_schedule_checks_status
         shown(&rig.cmd("/stop").await).text.lines().next(),
         Some("Not running; nothing to stop.")
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_customer_whose_plan_expires_mid_run_is_stopped_and_told_in_their_language() {
+    let (tx, mut stops) = tokio::sync::mpsc::unbounded_channel();
+    let rig = BotRig::observed(Some("ru"), Some(Arc::new(Notifier(tx)))).await;
+    let now_ms = rig.control.engine().clock().wall_ms(Instant::now());
+    // Cycle 1 posts at once; cycle 2 would start 30 s after it, past the expiry at 20 s.
+    rig.grant(Plan::Starter, Some(now_ms + 20_000)).await;
+    rig.configure(1, 1).await;
+    rig.set_timing(Field::DelayBetweenCycles, "30").await;
+    rig.press(Cb::Start).await;
+    let (customer, reason) = stops.recv().await.expect("the engine stops the customer");
+    assert_eq!(customer, ME);
+    assert_eq!(
+        reason,
+        StopReason::NotReady(NotReady::PlanExpired {
+            expired_at: now_ms + 20_000
+        })
+    );
+    assert_eq!(rig.sim.sent().len(), 1, "cycle 1 only");
+    let notice = rig.control.stop_notice(ME, &reason).await.unwrap();
+    assert!(
+        notice
+            .text
+            .starts_with("⏹ Постинг остановлен: ваш тариф истёк "),
+        "{}",
+        notice.text
+    );
+    assert!(
+        buttons(&notice).contains(&"start".to_string()),
+        "the menu offers Start again"
+    );
+    assert!(!rig.control.engine().is_running(ME));
+    assert!(!rig.store.customer(ME).await.unwrap().unwrap().running);
 }

@@ -180,3 +180,55 @@ fn bad_numbers_are_refused_before_anything_runs() {
         assert!(stdout.is_empty(), "{args:?}: {stdout}");
     }
 }
+
+#[test]
+fn run_never_prints_the_bot_token_and_refuses_real_accounts_for_now() {
+    let token = "123456:SECRET-token-value";
+    // No Bot API server listens on port 9: registering the commands fails.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_autoposter"))
+        .args([
+            "run",
+            "--simulated-accounts",
+            "--bot-api-url",
+            "http://127.0.0.1:9/",
+        ])
+        .env("TELOXIDE_TOKEN", token)
+        .env("DATABASE_URL", "sqlite::memory:")
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Telegram refused the bot"), "{stderr}");
+    assert!(
+        !stderr.contains("SECRET") && !stdout.contains("SECRET"),
+        "{stderr}"
+    );
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_autoposter"))
+        .args(["run"])
+        .env("TELOXIDE_TOKEN", token)
+        .env("DATABASE_URL", "sqlite::memory:")
+        .env_remove("AUTOPOSTER_SIMULATED_ACCOUNTS")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("--simulated-accounts"), "{stderr}");
+    assert!(!stderr.contains("SECRET"));
+
+    // --help shows where the token comes from, never its value.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_autoposter"))
+        .args(["run", "--help"])
+        .env("TELOXIDE_TOKEN", token)
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("TELOXIDE_TOKEN") && !help.contains("SECRET"),
+        "{help}"
+    );
+}
