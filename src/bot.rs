@@ -42,9 +42,9 @@ pub struct Sender {
 /// What the customer did.
 #[derive(Clone, Debug)]
 pub enum Input {
-    /// `/name args` (the bot's @username already removed).
-    Command { name: String, args: String },
-    /// A text message: as Telegram shows it, and with its formatting rendered to HTML.
+    /// A text message: as Telegram shows it, and with its formatting rendered to HTML. A text
+    /// that starts with `/` is a command (`/name@bot args`), except that an unknown one is
+    /// taken as the post while the bot waits for the post.
     Text {
         plain: String,
         html: String,
@@ -136,6 +136,22 @@ impl Observer for Notifier {
     }
 }
 
+/// The commands the bot answers.
+const COMMANDS: [&str; 7] = [
+    "start", "stop", "status", "menu", "help", "language", "cancel",
+];
+
+/// `/name@bot args` → (`name`, `args`); `None` when the text is not command-shaped.
+fn command_of(text: &str) -> Option<(String, &str)> {
+    let rest = text.strip_prefix('/')?;
+    let (head, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let name = head.split('@').next().unwrap_or_default();
+    let valid = !name.is_empty()
+        && name.len() <= 32
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    valid.then(|| (name.to_ascii_lowercase(), args.trim()))
+}
+
 /// The longest login code the keypad takes (Telegram's are 5 or 6 digits).
 const MAX_CODE_DIGITS: usize = 8;
 
@@ -161,8 +177,6 @@ struct Ctx {
     id: i64,
     lang: Lang,
     row: CustomerRow,
-    /// This input is the customer's first.
-    created: bool,
 }
 
 /// The outcome of one step: the actions, built up as the step goes.
@@ -189,12 +203,17 @@ impl Control {
     /// without the customer's data).
     pub async fn handle(&self, from: &Sender, input: Input) -> Vec<Action> {
         let is_callback = matches!(input, Input::Callback { .. });
-        let lang_hint = Lang::pick(None, from.language_code.as_deref());
         match self.step(from, input).await {
             Ok(actions) => actions,
             Err(e) => {
                 tracing::error!(customer_id = from.user_id, error = %e, "bot step failed");
-                let text = t(lang_hint, "error-unexpected-short");
+                // The customer's chosen language, if the store can still tell it.
+                let stored = match self.store.customer(from.user_id).await {
+                    Ok(Some(row)) => row.language,
+                    _ => None,
+                };
+                let lang = Lang::pick(stored.as_deref(), from.language_code.as_deref());
+                let text = t(lang, "error-unexpected-short");
                 if is_callback {
                     vec![Action::Answer {
                         text: Some(text),
@@ -211,7 +230,7 @@ impl Control {
     }
 
     async fn step(&self, from: &Sender, input: Input) -> Step {
-        let created = self.store.ensure_customer(from.user_id, None).await?;
+        self.store.ensure_customer(from.user_id, None).await?;
         let Some(mut row) = self.store.customer(from.user_id).await? else {
             return Err(StoreError::NoCustomer(from.user_id));
         };
@@ -232,11 +251,22 @@ impl Control {
             id: from.user_id,
             lang: Lang::pick(row.language.as_deref(), from.language_code.as_deref()),
             row,
-            created,
         };
         match input {
-            Input::Command { name, args } => self.command(&ctx, &name, args.trim()).await,
-            Input::Text { plain, html, .. } => self.typed(&ctx, &plain, html).await,
+            Input::Text { plain, html, .. } => match command_of(&plain) {
+                Some((name, args)) => {
+                    let awaiting_post = matches!(
+                        Awaiting::load(ctx.row.awaiting.as_deref()),
+                        Some(Awaiting::Message)
+                    );
+                    if awaiting_post && !COMMANDS.contains(&name.as_str()) {
+                        self.typed(&ctx, &plain, html).await
+                    } else {
+                        self.command(&ctx, &name, args).await
+                    }
+                }
+                None => self.typed(&ctx, &plain, html).await,
+            },
             Input::Media { .. } => self.media(&ctx).await,
             Input::Callback { data, message_id } => self.callback(&ctx, &data, message_id).await,
         }
@@ -288,7 +318,8 @@ impl Control {
                 return Ok(vec![send_text(view::plan_error(ctx.lang, &e))]);
             }
         }
-        if ctx.created {
+        if !ctx.row.welcomed {
+            self.store.set_welcomed(ctx.id).await?;
             let welcome = t(ctx.lang, "welcome");
             return self.send_screen(ctx, Screen::Main, Some(welcome)).await;
         }
@@ -336,16 +367,8 @@ impl Control {
                     Ok(ms) => {
                         self.store.set_timing_field(ctx.id, field, ms).await?;
                         self.clear_awaiting(ctx).await?;
-                        let mut notice = t(lang, "timing-saved");
-                        if field == Field::DelayBetweenPosts {
-                            let floored = DelayBetweenPosts::from_millis(ms)
-                                .map(|d| d.floored())
-                                .ok()
-                                .filter(|f| f.raised());
-                            if let Some(f) = floored {
-                                notice = view::floor_warning(lang, &f);
-                            }
-                        }
+                        // The Timing screen says it when the floor raises the value.
+                        let notice = t(lang, "timing-saved");
                         self.send_screen(ctx, Screen::Timing, Some(notice)).await
                     }
                     Err(r) => Ok(vec![self.ask_again_field(ctx, field, r)]),
@@ -483,9 +506,18 @@ impl Control {
         }
         let screen_reply =
             |screen: Screenful| -> Vec<Action> { vec![answer(None), show(message_id, screen)] };
+        // One question at a time: a login in progress is finished or cancelled first.
+        let login_open = matches!(awaiting, Some(Awaiting::Code { .. }));
+        let asks_a_question = matches!(
+            cb,
+            Cb::Open(Screen::Message) | Cb::AskTiming(_) | Cb::AddGroup | Cb::AddAccount
+        );
+        if login_open && asks_a_question {
+            return Ok(vec![alert(t(lang, "login-in-progress"))]);
+        }
         match cb {
             Cb::Open(screen) => {
-                // Leaving for another screen abandons a question, but not a login in progress.
+                // Leaving for another screen abandons a typed question, but not a login.
                 if !matches!(awaiting, Some(Awaiting::Code { .. }) | None) {
                     self.clear_awaiting(ctx).await?;
                 }
@@ -540,15 +572,11 @@ impl Control {
                 Ok(screen_reply(view::ask(lang, "group-ask")))
             }
             Cb::ToggleGroup(id) => {
-                let Some(group) = self
-                    .store
-                    .groups(ctx.id)
-                    .await?
-                    .into_iter()
-                    .find(|g| g.id == id)
-                else {
+                let groups = self.store.groups(ctx.id).await?;
+                let Some(index) = groups.iter().position(|g| g.id == id) else {
                     return Ok(vec![out_of_date(lang)]);
                 };
+                let group = &groups[index];
                 let (status, reason) = match GroupStatus::parse(&group.status) {
                     Some(GroupStatus::Active) => (GroupStatus::Paused, Some("customer")),
                     _ => (GroupStatus::Active, None),
@@ -560,7 +588,10 @@ impl Control {
                 {
                     return Ok(vec![out_of_date(lang)]);
                 }
-                Ok(screen_reply(self.render(ctx, Screen::Groups, None).await?))
+                let page = index / view::PAGE;
+                Ok(screen_reply(
+                    self.render_page(ctx, Screen::Groups, page, None).await?,
+                ))
             }
             Cb::RemoveGroup(id) => {
                 let Some(group) = self
@@ -596,22 +627,15 @@ impl Control {
                 if self.login.is_none() {
                     return Ok(vec![alert(t(lang, "login-unavailable"))]);
                 }
-                if matches!(awaiting, Some(Awaiting::Code { .. })) {
-                    return Ok(vec![alert(t(lang, "login-in-progress"))]);
-                }
                 self.set_awaiting(ctx, &Awaiting::Phone).await?;
                 Ok(screen_reply(view::ask(lang, "account-ask-phone")))
             }
             Cb::ToggleAccount(id) => {
-                let Some(account) = self
-                    .store
-                    .accounts(ctx.id)
-                    .await?
-                    .into_iter()
-                    .find(|a| a.id == id)
-                else {
+                let accounts = self.store.accounts(ctx.id).await?;
+                let Some(index) = accounts.iter().position(|a| a.id == id) else {
                     return Ok(vec![out_of_date(lang)]);
                 };
+                let account = &accounts[index];
                 let (status, reason) = match AccountStatus::parse(&account.status) {
                     Some(AccountStatus::Active) => (AccountStatus::Paused, Some("customer")),
                     Some(AccountStatus::Paused) => (AccountStatus::Active, None),
@@ -625,8 +649,9 @@ impl Control {
                 {
                     return Ok(vec![out_of_date(lang)]);
                 }
+                let page = index / view::PAGE;
                 Ok(screen_reply(
-                    self.render(ctx, Screen::Accounts, None).await?,
+                    self.render_page(ctx, Screen::Accounts, page, None).await?,
                 ))
             }
             Cb::RemoveAccount(id) => {
@@ -664,6 +689,27 @@ impl Control {
                     return Ok(vec![out_of_date(lang)]);
                 };
                 self.keypad(ctx, cb, phone, digits, message_id).await
+            }
+            Cb::Page(screen, page) => Ok(screen_reply(
+                self.render_page(ctx, screen, page as usize, None).await?,
+            )),
+            Cb::ShowPost => {
+                let post = self
+                    .store
+                    .timing(ctx.id)
+                    .await?
+                    .and_then(|t| t.message_html);
+                match post {
+                    // Exactly what the accounts post, as its own message.
+                    Some(html) => Ok(vec![
+                        answer(None),
+                        Action::Send(Screenful {
+                            text: html,
+                            keyboard: Vec::new(),
+                        }),
+                    ]),
+                    None => Ok(vec![out_of_date(lang)]),
+                }
             }
             Cb::Cancel => {
                 self.clear_awaiting(ctx).await?;
@@ -767,7 +813,6 @@ impl Control {
                 language: Some(lang.code().to_string()),
                 ..ctx.row.clone()
             },
-            created: false,
         };
         let screen = self
             .render(&ctx, Screen::Main, Some(t(lang, "language-set")))
@@ -792,7 +837,6 @@ impl Control {
             id: customer_id,
             lang: Lang::pick(row.language.as_deref(), row.telegram_language.as_deref()),
             row,
-            created: false,
         };
         let notice = match reason {
             StopReason::NotReady(NotReady::PlanExpired { expired_at }) => t_args(
@@ -873,6 +917,17 @@ impl Control {
         screen: Screen,
         notice: Option<String>,
     ) -> Result<Screenful, StoreError> {
+        self.render_page(ctx, screen, 0, notice).await
+    }
+
+    /// Renders a screen; long lists (Groups, Accounts) show page `page`.
+    async fn render_page(
+        &self,
+        ctx: &Ctx,
+        screen: Screen,
+        page: usize,
+        notice: Option<String>,
+    ) -> Result<Screenful, StoreError> {
         let lang = ctx.lang;
         let running = self.engine.is_running(ctx.id);
         let plan = ctx.row.plan;
@@ -883,14 +938,14 @@ impl Control {
                 let timing = self.store.timing(ctx.id).await?;
                 view::message(lang, timing.and_then(|t| t.message_html).as_deref())
             }
-            Screen::Groups => view::groups(lang, &self.store.groups(ctx.id).await?),
+            Screen::Groups => view::groups(lang, &self.store.groups(ctx.id).await?, page),
             Screen::Accounts => {
                 let accounts = self.store.accounts(ctx.id).await?;
                 let waits: Vec<Option<i64>> = accounts
                     .iter()
                     .map(|a| self.engine.waiting_until_ms(a.id))
                     .collect();
-                view::accounts(lang, &accounts, &waits, self.login.is_some())
+                view::accounts(lang, &accounts, &waits, self.login.is_some(), page)
             }
             Screen::Timing | Screen::Preview => {
                 let timing = self.store.timing(ctx.id).await?;
@@ -909,12 +964,21 @@ impl Control {
                         .filter(|a| a.status == "active")
                         .map(|a| a.label)
                         .collect();
+                    let anchor = match (running, self.engine.live(ctx.id)) {
+                        (false, _) => view::Anchor::IfStartedAt(now_ms),
+                        (true, Some(live)) => match live.next_cycle_ms {
+                            Some(at) => view::Anchor::NextCycleAt(at),
+                            None => view::Anchor::AfterCurrent,
+                        },
+                        (true, None) => view::Anchor::AfterCurrent,
+                    };
                     view::preview(
                         lang,
                         plan.map(|g| g.plan),
                         &settings,
                         &labels,
                         counts.groups,
+                        anchor,
                     )
                 }
             }

@@ -23,7 +23,9 @@ pub enum Command {
     /// Runs the engine on simulated accounts and groups with an in-memory database and prints
     /// every post as it happens. No credentials needed.
     Demo(DemoFlags),
-    /// The control bot and the engine in one process (stops on ctrl-c).
+    /// The control bot and the engine in one process (stops on ctrl-c). The bot's token is
+    /// read from TELOXIDE_TOKEN (environment or .env), never from a flag, so that it does not
+    /// show in the process list.
     Run(RunFlags),
     /// Benchmarks.
     Bench {
@@ -110,9 +112,6 @@ pub struct RunFlags {
         hide_env_values = true
     )]
     pub database_url: Secret,
-    /// The control bot's token from @BotFather.
-    #[arg(long, env = "TELOXIDE_TOKEN", hide_env_values = true)]
-    pub bot_token: Secret,
     /// Another Bot API server (a local one); Telegram's by default.
     #[arg(long, env = "TELOXIDE_API_URL")]
     pub bot_api_url: Option<String>,
@@ -185,9 +184,16 @@ fn runtime(virtual_clock: bool) -> tokio::runtime::Runtime {
 }
 
 fn run_bot(f: RunFlags) -> i32 {
+    let bot_token = match std::env::var("TELOXIDE_TOKEN") {
+        Ok(token) if !token.trim().is_empty() => Secret::new(token.trim()),
+        _ => {
+            eprintln!("TELOXIDE_TOKEN is not set: put the bot's token from @BotFather in the environment or in .env");
+            return 2;
+        }
+    };
     let config = RunConfig {
         database_url: f.database_url,
-        bot_token: f.bot_token,
+        bot_token,
         bot_api_url: f.bot_api_url,
         simulated_accounts: f.simulated_accounts,
         sim_latency: std::time::Duration::from_millis(f.sim_latency_ms),

@@ -113,6 +113,8 @@ pub(crate) struct Shared {
 struct Live {
     cycle_seq: i64,
     next_post: Option<Instant>,
+    /// Between cycles: `next_post` is the next cycle's start.
+    between_cycles: bool,
 }
 
 /// Where a running customer stands, as a status screen shows it.
@@ -122,15 +124,31 @@ pub struct LiveStatus {
     pub cycle_seq: i64,
     /// Unix ms of the next post, if one is planned.
     pub next_post_ms: Option<i64>,
+    /// Unix ms of the next cycle's start, when waiting between cycles.
+    pub next_cycle_ms: Option<i64>,
 }
 
 impl Shared {
+    /// Mid-cycle: the cycle and its next post.
     pub(crate) fn set_live(&self, customer_id: i64, cycle_seq: i64, next_post: Option<Instant>) {
         self.live.lock().expect("engine lock").insert(
             customer_id,
             Live {
                 cycle_seq,
                 next_post,
+                between_cycles: false,
+            },
+        );
+    }
+
+    /// Between cycles: the finished cycle and the next one's start.
+    fn set_between_cycles(&self, customer_id: i64, cycle_seq: i64, next_cycle: Instant) {
+        self.live.lock().expect("engine lock").insert(
+            customer_id,
+            Live {
+                cycle_seq,
+                next_post: Some(next_cycle),
+                between_cycles: true,
             },
         );
     }
@@ -307,9 +325,11 @@ impl Engine {
             .lock()
             .expect("engine lock")
             .get(&customer_id)?;
+        let next_post_ms = live.next_post.map(|at| self.shared.clock.wall_ms(at));
         Some(LiveStatus {
             cycle_seq: live.cycle_seq,
-            next_post_ms: live.next_post.map(|at| self.shared.clock.wall_ms(at)),
+            next_post_ms,
+            next_cycle_ms: next_post_ms.filter(|_| live.between_cycles),
         })
     }
 
@@ -407,7 +427,7 @@ async fn customer_loop(
         match cycle {
             Ok(report) if report.completed => {
                 due = report.ended + report.delay_between_cycles;
-                engine.shared.set_live(customer_id, seq, Some(due));
+                engine.shared.set_between_cycles(customer_id, seq, due);
             }
             Ok(_) => break,
             Err(e) => {

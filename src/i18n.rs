@@ -98,6 +98,12 @@ pub fn t(lang: Lang, key: &str) -> String {
     lookup(lang, key, None)
 }
 
+/// The message `key` in `lang`, or `None` when the locale files have no such key (for keys
+/// built from data, such as `reason-<code>`).
+pub fn try_t(lang: Lang, key: &str) -> Option<String> {
+    LOCALES.try_lookup(&lang.id(), key)
+}
+
 /// The message `key` in `lang` with arguments.
 pub fn t_args(lang: Lang, key: &str, args: &Args) -> String {
     lookup(lang, key, Some(&args.0))

@@ -59,7 +59,7 @@ plan-line-forever = { $plan }, no expiry
 plan-line-expired = { $plan }, expired on { $date }
 plan-starter-explained = STARTER runs in starter mode: your accounts take turns, evenly spread over the cycle length.
 plan-enterprise-explained = ENTERPRISE runs in enterprise mode: all your accounts post at the same time.
-plan-how-to-get = You have no plan yet. An admin can grant one; buying with Telegram Stars comes soon.
+plan-how-to-get = You have no plan yet. An admin can grant one.
 plan-starter-only = STARTER plan requires starter execution mode. Cannot use enterprise mode with STARTER plan.
 plan-enterprise-only = ENTERPRISE plan requires enterprise execution mode. Cannot use starter mode with ENTERPRISE plan.
 mode-is-plan-mode = This is your plan's mode.
@@ -147,17 +147,23 @@ timing-ask = Send the { $field } in { $unit } (a number up to { $max }; 2.5 and 
 timing-saved = ✅ Saved. It applies from the next cycle.
 timing-not-a-number = That is not a number.
 timing-not-a-number-range = That is not a number. Send the { $field } in { $unit }, from { $min } to { $max }.
-timing-not-positive = The { $field } must be greater than zero.
+timing-not-positive = The { $field } must be at least { $min } { $unit }.
 timing-negative = The { $field } must not be negative.
 timing-too-large = The { $field } may be at most { $max } { $unit }.
 feasibility-no-plan = Feasibility: shown once you have a plan.
 feasibility-need-counts = Feasibility: add at least one active account and one group to check it.
-feasible-starter = ✅ Feasible: each account posts for { $runtime } s; { $accounts } accounts start { $offset } s apart.
-feasible-enterprise = ✅ Feasible: all { $accounts } accounts post together; each session takes { $runtime } s.
+feasible-starter = ✅ Feasible: each account posts for { $runtime } s; the { $accounts } accounts start { $offset } s apart.
+feasible-starter-one = ✅ Feasible: the account posts for { $runtime } s in each { $minutes }-minute cycle.
+feasible-enterprise = { $accounts ->
+    [one] ✅ Feasible: the account posts for { $runtime } s per cycle.
+   *[other] ✅ Feasible: all { $accounts } accounts post together; each session takes { $runtime } s.
+}
 infeasible = Starter mode infeasible: session runtime ({ $runtime }s) must be less than per-session offset ({ $offset }s). Increase total_cycle_minutes or reduce groups/delay.
 
 ## Schedule preview
-preview-title = <b>Next cycle</b> ({ $plan }), times from the cycle's start:
+preview-title-if-started = <b>The first cycle if you start now</b> ({ $plan }, from { $time }):
+preview-title-next = <b>Next cycle</b> ({ $plan }, starts { $time }):
+preview-title-after-current = <b>Next cycle</b> ({ $plan }), after the current one ends; times from its start:
 preview-session = { $account }: starts { $start }, ends { $end }
 preview-overlap =    ⚠️ overlaps { $next } by { $secs } s
 preview-next-cycle = Then { $secs } s pause, and the next cycle starts.
@@ -165,8 +171,8 @@ preview-next-cycle = Then { $secs } s pause, and the next cycle starts.
 ## Start / stop
 started = ✅ Started. First post at { $time }.
 start-already-running = Already running. /stop stops it.
-start-no-plan = ❌ Cannot start: you have no plan. Ask an admin for one, or see the Plan screen.
-start-plan-expired = ❌ Cannot start: your plan expired on { $date }. Renew it on the Plan screen.
+start-no-plan = ❌ Cannot start: you have no plan. Ask an admin for one.
+start-plan-expired = ❌ Cannot start: your plan expired on { $date }. Ask an admin to renew it.
 start-no-message = ❌ Cannot start: there is no message. Open Message and send your post.
 start-no-settings = ❌ Cannot start: the timing is not set. Open Timing.
 start-no-accounts = ❌ Cannot start: no healthy account. Add an account, or resume a paused one, under Accounts.
@@ -185,8 +191,8 @@ status-no-cycle = No cycle has finished yet.
 status-last-cycle = Last cycle ({ $seq }): { $sent } posted, { $failed } failed, { $skipped } skipped
 status-group-line = • { $group }: { $sent } posted, { $failed } failed, { $skipped } skipped
 status-group-reason = ; last problem: { $reason }
-status-accounts = <b>Accounts</b>
-status-groups = <b>Groups</b>
+status-accounts = <b>Accounts</b>: { $ok } of { $count } ok
+status-groups = <b>Groups</b>: { $ok } of { $count } active
 
 ## Language
 language-choose = Choose your language:
@@ -194,4 +200,31 @@ language-set = ✅ Language: English.
 language-unknown = I speak English (en) and Russian (ru).
 stopped-by-engine = ⏹ Posting stopped: the next cycle could not run.
     { $reason }
-stopped-plan-expired = ⏹ Posting stopped: your plan expired on { $date }. Renew it on the Plan screen, then press Start.
+stopped-plan-expired = ⏹ Posting stopped: your plan expired on { $date }. Ask an admin to renew it, then press Start.
+cmd-cancel = Abandon the current question
+message-screen-long = <b>Your message</b>: { $len } characters, too long to show inside this menu. "Show the post" sends it exactly as the accounts will post it.
+    To replace it, send me the new post as an ordinary message; formatting is kept. Text only, 1–{ $max } characters.
+button-show-post = 👁 Show the post
+list-more = …and { $count } more
+health-paused-why = ⏸ paused ({ $reason })
+reason-customer = by you
+reason-flood_wait = Telegram's flood wait
+reason-slow_mode = the group's slow mode
+reason-write_forbidden = the account may not write there
+reason-banned = the account is banned there
+reason-channel_private = the account is no longer a member
+reason-account_revoked = the account's session was revoked
+reason-account_deactivated = the account was deleted or banned by Telegram
+reason-peer_flood = Telegram limits this account (PEER_FLOOD)
+reason-network_error = a network error
+reason-unknown = unknown
+start-invalid-settings = ❌ Cannot start: a timing value is out of range. Open Timing and set it again.
+field-delay-posts-nom = Delay between posts
+field-delay-cycles-nom = Delay between cycles
+field-cycle-minutes-nom = Cycle length
+unit-s = s
+unit-min = min
+status-groups-fine = { $count ->
+    [one] • the other group: everything posted
+   *[other] • the other { $count } groups: everything posted
+}

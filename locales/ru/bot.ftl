@@ -59,7 +59,7 @@ plan-line-forever = { $plan }, бессрочно
 plan-line-expired = { $plan }, истёк { $date }
 plan-starter-explained = STARTER работает в режиме starter: аккаунты публикуют по очереди, равномерно распределённые по длине цикла.
 plan-enterprise-explained = ENTERPRISE работает в режиме enterprise: все аккаунты публикуют одновременно.
-plan-how-to-get = У вас пока нет тарифа. Его может выдать администратор; покупка за Telegram Stars скоро появится.
+plan-how-to-get = У вас пока нет тарифа. Его может выдать администратор.
 plan-starter-only = Тариф STARTER требует режима выполнения starter. Режим enterprise с тарифом STARTER использовать нельзя.
 plan-enterprise-only = Тариф ENTERPRISE требует режима выполнения enterprise. Режим starter с тарифом ENTERPRISE использовать нельзя.
 mode-is-plan-mode = Это режим вашего тарифа.
@@ -74,7 +74,11 @@ message-screen-empty = <b>Ваше сообщение</b>: пока не зад�
     Пришлите мне пост обычным сообщением; форматирование (жирный, ссылки, …) сохраняется. Только текст, 1–{ $max } символов.
 message-saved = ✅ Сообщение сохранено.
 message-empty = Сообщение пустое. Пришлите текст длиной 1–{ $max } символов.
-message-too-long = В сообщении { $len } символов; Telegram допускает не более { $max }. Сократите его и пришлите снова.
+message-too-long = { $len ->
+    [one] В сообщении { $len } символ; Telegram допускает не более { $max }. Сократите его и пришлите снова.
+    [few] В сообщении { $len } символа; Telegram допускает не более { $max }. Сократите его и пришлите снова.
+   *[other] В сообщении { $len } символов; Telegram допускает не более { $max }. Сократите его и пришлите снова.
+}
 message-media = Публиковать можно только текст (1–{ $max } символов). Фото, стикеры и файлы не поддерживаются.
 
 ## Группы
@@ -149,17 +153,23 @@ timing-ask = Пришлите { $field } в { $unit } (число до { $max };
 timing-saved = ✅ Сохранено. Применится со следующего цикла.
 timing-not-a-number = Это не число.
 timing-not-a-number-range = Это не число. Пришлите { $field } в { $unit }, от { $min } до { $max }.
-timing-not-positive = Значение должно быть больше нуля.
-timing-negative = Значение не может быть отрицательным.
-timing-too-large = Значение может быть не больше { $max } (в { $unit }).
+timing-not-positive = { $field_nom }: не меньше { $min } { $unit_short }.
+timing-negative = { $field_nom }: значение не может быть отрицательным.
+timing-too-large = { $field_nom }: не больше { $max } { $unit_short }.
 feasibility-no-plan = Выполнимость: будет показана, когда у вас появится тариф.
 feasibility-need-counts = Выполнимость: добавьте хотя бы один активный аккаунт и одну группу, чтобы её проверить.
-feasible-starter = ✅ Выполнимо: каждый аккаунт публикует { $runtime } с; аккаунты ({ $accounts }) стартуют с интервалом { $offset } с.
-feasible-enterprise = ✅ Выполнимо: все аккаунты ({ $accounts }) публикуют одновременно; сессия длится { $runtime } с.
+feasible-starter = ✅ Выполнимо: каждый аккаунт публикует в течение { $runtime } с; аккаунты ({ $accounts }) стартуют с интервалом { $offset } с.
+feasible-starter-one = ✅ Выполнимо: аккаунт публикует в течение { $runtime } с в каждом цикле длиной { $minutes } мин.
+feasible-enterprise = { $accounts ->
+    [one] ✅ Выполнимо: аккаунт публикует в течение { $runtime } с за цикл.
+   *[other] ✅ Выполнимо: все аккаунты ({ $accounts }) публикуют одновременно; сессия длится { $runtime } с.
+}
 infeasible = Режим starter невыполним: длительность сессии ({ $runtime } с) должна быть меньше смещения между сессиями ({ $offset } с). Увеличьте длину цикла или уменьшите число групп/паузу.
 
 ## Расписание
-preview-title = <b>Следующий цикл</b> ({ $plan }), время от начала цикла:
+preview-title-if-started = <b>Первый цикл, если запустить сейчас</b> ({ $plan }, с { $time }):
+preview-title-next = <b>Следующий цикл</b> ({ $plan }, начало в { $time }):
+preview-title-after-current = <b>Следующий цикл</b> ({ $plan }), после окончания текущего; время от его начала:
 preview-session = { $account }: начало { $start }, конец { $end }
 preview-overlap =    ⚠️ пересекается с { $next } на { $secs } с
 preview-next-cycle = Затем пауза { $secs } с, и начинается следующий цикл.
@@ -167,11 +177,11 @@ preview-next-cycle = Затем пауза { $secs } с, и начинается
 ## Старт / стоп
 started = ✅ Запущено. Первый пост в { $time }.
 start-already-running = Уже запущено. /stop — остановить.
-start-no-plan = ❌ Запуск невозможен: у вас нет тарифа. Попросите его у администратора или откройте экран «Тариф».
-start-plan-expired = ❌ Запуск невозможен: ваш тариф истёк { $date }. Продлите его на экране «Тариф».
+start-no-plan = ❌ Запуск невозможен: у вас нет тарифа. Попросите его у администратора.
+start-plan-expired = ❌ Запуск невозможен: ваш тариф истёк { $date }. Попросите администратора продлить его.
 start-no-message = ❌ Запуск невозможен: нет сообщения. Откройте «Сообщение» и пришлите пост.
 start-no-settings = ❌ Запуск невозможен: тайминг не задан. Откройте «Тайминг».
-start-no-accounts = ❌ Запуск невозможен: нет исправного аккаунта. Добавьте аккаунт или снимите с паузы в разделе «Аккаунты».
+start-no-accounts = ❌ Запуск невозможен: нет исправного аккаунта. Добавьте аккаунт или снимите приостановленный с паузы в разделе «Аккаунты».
 start-no-groups = ❌ Запуск невозможен: нет активной группы. Добавьте её в разделе «Группы».
 start-no-cycle-length = ❌ Запуск невозможен: для STARTER нужна длина цикла. Задайте её в разделе «Тайминг».
 start-unknown-argument = /start принимает либо ничего, либо режим вашего тарифа: starter или enterprise.
@@ -187,8 +197,8 @@ status-no-cycle = Ни один цикл ещё не завершён.
 status-last-cycle = Прошлый цикл ({ $seq }): опубликовано { $sent }, ошибок { $failed }, пропущено { $skipped }
 status-group-line = • { $group }: опубликовано { $sent }, ошибок { $failed }, пропущено { $skipped }
 status-group-reason = ; последняя проблема: { $reason }
-status-accounts = <b>Аккаунты</b>
-status-groups = <b>Группы</b>
+status-accounts = <b>Аккаунты</b>: в порядке { $ok } из { $count }
+status-groups = <b>Группы</b>: активны { $ok } из { $count }
 
 ## Язык
 language-choose = Выберите язык:
@@ -196,4 +206,32 @@ language-set = ✅ Язык: русский.
 language-unknown = Я говорю по-английски (en) и по-русски (ru).
 stopped-by-engine = ⏹ Постинг остановлен: следующий цикл не смог начаться.
     { $reason }
-stopped-plan-expired = ⏹ Постинг остановлен: ваш тариф истёк { $date }. Продлите его на экране «Тариф» и нажмите «Старт».
+stopped-plan-expired = ⏹ Постинг остановлен: ваш тариф истёк { $date }. Попросите администратора продлить его, затем нажмите «Старт».
+cmd-cancel = Отменить текущий вопрос
+message-screen-long = <b>Ваше сообщение</b>: { $len } симв., слишком длинное, чтобы показать его в этом меню. «Показать пост» пришлёт его точно в том виде, в каком его опубликуют аккаунты.
+    Чтобы заменить его, пришлите мне новый пост обычным сообщением; форматирование сохраняется. Только текст, 1–{ $max } символов.
+button-show-post = 👁 Показать пост
+list-more = …и ещё { $count }
+health-paused-why = ⏸ на паузе ({ $reason })
+reason-customer = вами
+reason-flood_wait = flood wait от Telegram
+reason-slow_mode = медленный режим группы
+reason-write_forbidden = аккаунту нельзя писать в группу
+reason-banned = аккаунт заблокирован в группе
+reason-channel_private = аккаунт больше не состоит в группе
+reason-account_revoked = сессия аккаунта отозвана
+reason-account_deactivated = аккаунт удалён или заблокирован Telegram
+reason-peer_flood = Telegram ограничил аккаунт (PEER_FLOOD)
+reason-network_error = ошибка сети
+reason-unknown = неизвестно
+start-invalid-settings = ❌ Запуск невозможен: одно из значений тайминга вне допустимых пределов. Откройте «Тайминг» и задайте его снова.
+field-delay-posts-nom = Пауза между постами
+field-delay-cycles-nom = Пауза между циклами
+field-cycle-minutes-nom = Длина цикла
+unit-s = с
+unit-min = мин
+status-groups-fine = { $count ->
+    [one] • остальная { $count } группа: всё опубликовано
+    [few] • остальные { $count } группы: всё опубликовано
+   *[other] • остальные { $count } групп: всё опубликовано
+}

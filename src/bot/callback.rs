@@ -75,6 +75,10 @@ pub enum Cb {
     SubmitCode,
     /// Abandon the question being asked (a login included).
     Cancel,
+    /// Another page of a long list (Groups, Accounts).
+    Page(Screen, u32),
+    /// Send the post as the accounts will post it.
+    ShowPost,
 }
 
 impl Cb {
@@ -99,6 +103,8 @@ impl Cb {
             Cb::Backspace => "k:del".into(),
             Cb::SubmitCode => "k:ok".into(),
             Cb::Cancel => "cancel".into(),
+            Cb::Page(screen, page) => format!("pg:{}:{page}", screen.code()),
+            Cb::ShowPost => "post".into(),
         }
     }
 
@@ -136,6 +142,15 @@ impl Cb {
                 Cb::Digit(d.as_bytes()[0] - b'0')
             }
             ["cancel"] => Cb::Cancel,
+            ["pg", screen, n] => {
+                let screen = Screen::parse(screen)?;
+                let page = id(n).and_then(|n| u32::try_from(n).ok())?;
+                match screen {
+                    Screen::Groups | Screen::Accounts => Cb::Page(screen, page),
+                    _ => return None,
+                }
+            }
+            ["post"] => Cb::ShowPost,
             _ => return None,
         })
     }
@@ -185,6 +200,8 @@ mod tests {
             Cb::Backspace,
             Cb::SubmitCode,
             Cb::Cancel,
+            Cb::Page(Screen::Groups, 99),
+            Cb::ShowPost,
         ];
         for cb in all {
             let data = cb.encode();

@@ -31,7 +31,8 @@ pub fn handler_tree() -> UpdateHandler<HandlerError> {
         .branch(Update::filter_callback_query().endpoint(on_callback))
 }
 
-/// A message in a private chat: a command, text (its formatting rendered to HTML) or media.
+/// A message in a private chat: text (its formatting rendered to HTML; commands are text the
+/// conversation recognises) or media.
 async fn on_message(bot: Bot, msg: Message, control: Arc<Control>) -> Result<(), HandlerError> {
     if !msg.chat.is_private() {
         return Ok(());
@@ -44,14 +45,6 @@ async fn on_message(bot: Bot, msg: Message, control: Arc<Control>) -> Result<(),
         language_code: user.language_code.clone(),
     };
     let input = match msg.text() {
-        Some(text) if text.starts_with('/') => {
-            let (head, args) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
-            let name = head[1..].split('@').next().unwrap_or_default();
-            Input::Command {
-                name: name.to_ascii_lowercase(),
-                args: args.trim().to_string(),
-            }
-        }
         Some(text) => Input::Text {
             plain: text.to_string(),
             html: Renderer::new(text, msg.entities().unwrap_or(&[])).as_html(),
@@ -167,10 +160,12 @@ async fn perform(
 /// The command list in the menu of Telegram's apps, in every language the bot speaks
 /// (English also as the default for everyone else).
 pub fn commands(lang: Lang) -> Vec<BotCommand> {
-    ["start", "stop", "status", "menu", "help", "language"]
-        .into_iter()
-        .map(|name| BotCommand::new(name, t(lang, &format!("cmd-{name}"))))
-        .collect()
+    [
+        "start", "stop", "status", "menu", "help", "language", "cancel",
+    ]
+    .into_iter()
+    .map(|name| BotCommand::new(name, t(lang, &format!("cmd-{name}"))))
+    .collect()
 }
 
 /// Registers [`commands`] with Telegram.

@@ -50,7 +50,7 @@ impl MessageText {
 pub struct GroupRef(String);
 
 impl GroupRef {
-    /// Accepts `@username`, `username`, `t.me/username` (with or without `https://`, also
+    /// Accepts `@username`, `t.me/username` (with or without `https://`, also
     /// `telegram.me`), and numeric ids (`-1001234567890`). Private invite links are refused:
     /// the account must already be a member, and the group is then named by its id.
     pub fn parse(input: &str) -> Result<GroupRef, Refusal> {
@@ -82,7 +82,11 @@ impl GroupRef {
                     .unwrap_or_default()
                     .to_string()
             }
-            None => lower.strip_prefix('@').unwrap_or(&lower).to_string(),
+            // A bare word is not taken as a group: "cancel" must not become @cancel.
+            None => match lower.strip_prefix('@') {
+                Some(name) => name.to_string(),
+                None => return Err(Refusal::BadGroupRef),
+            },
         };
         if !is_username(&name) {
             return Err(Refusal::BadGroupRef);
@@ -185,7 +189,6 @@ mod tests {
     fn group_references_in_every_accepted_form_normalise() {
         for (input, want) in [
             ("@MyGroup", "@mygroup"),
-            ("mygroup", "@mygroup"),
             ("t.me/mygroup", "@mygroup"),
             ("https://t.me/MyGroup/", "@mygroup"),
             ("http://telegram.me/mygroup", "@mygroup"),
@@ -213,6 +216,8 @@ mod tests {
             "0",
             "-",
             "@name_",
+            "mygroup",
+            "cancel",
             "https://example.com/group",
             "12345678901234567890",
             "@имягруппы",

@@ -132,11 +132,9 @@ pub fn not_ready(lang: Lang, reason: &NotReady) -> String {
             InputError::TooManyGroups { max, .. } => {
                 t_args(lang, "groups-limit", &Args::new().num("max", *max as f64))
             }
-            other => t_args(
-                lang,
-                "error-unexpected",
-                &Args::new().text("reason", other.to_string()),
-            ),
+            // Stored values are validated when typed; this means a value changed behind the
+            // bot's back. The Timing screen shows and fixes them.
+            _ => t(lang, "start-invalid-settings"),
         },
     }
 }
@@ -169,12 +167,12 @@ pub fn refusal(lang: Lang, r: &Refusal) -> String {
     }
 }
 
-/// A refused timing value, naming the field's range.
+/// A refused timing value, naming the field and its range.
 pub fn timing_refusal(lang: Lang, field: Field, r: &Refusal) -> String {
-    let (unit, max) = match field {
-        Field::DelayBetweenPosts => ("s", MAX_DELAY_BETWEEN_POSTS.as_secs()),
-        Field::DelayBetweenCycles => ("s", MAX_DELAY_BETWEEN_CYCLES.as_secs()),
-        Field::CycleMinutes => ("min", MAX_CYCLE_LENGTH.as_secs() / 60),
+    let (unit, short, max) = match field {
+        Field::DelayBetweenPosts => ("unit-seconds", "unit-s", MAX_DELAY_BETWEEN_POSTS.as_secs()),
+        Field::DelayBetweenCycles => ("unit-seconds", "unit-s", MAX_DELAY_BETWEEN_CYCLES.as_secs()),
+        Field::CycleMinutes => ("unit-minutes", "unit-min", MAX_CYCLE_LENGTH.as_secs() / 60),
     };
     let min = if field == Field::DelayBetweenCycles {
         "0"
@@ -183,19 +181,11 @@ pub fn timing_refusal(lang: Lang, field: Field, r: &Refusal) -> String {
     };
     let args = Args::new()
         .text("field", t(lang, field_key(field)))
+        .text("field_nom", t(lang, &format!("{}-nom", field_key(field))))
         .num("max", max as f64)
         .text("min", min)
-        .text(
-            "unit",
-            t(
-                lang,
-                if unit == "s" {
-                    "unit-seconds"
-                } else {
-                    "unit-minutes"
-                },
-            ),
-        );
+        .text("unit", t(lang, unit))
+        .text("unit_short", t(lang, short));
     match r {
         Refusal::NotANumber => t_args(lang, "timing-not-a-number-range", &args),
         Refusal::Timing(InputError::TooLarge { .. }) => t_args(lang, "timing-too-large", &args),
@@ -203,6 +193,11 @@ pub fn timing_refusal(lang: Lang, field: Field, r: &Refusal) -> String {
         Refusal::Timing(InputError::Negative(_)) => t_args(lang, "timing-negative", &args),
         other => refusal(lang, other),
     }
+}
+
+/// An outcome or status reason code (`flood_wait`, `write_forbidden`, …) in words.
+pub fn reason(lang: Lang, code: &str) -> String {
+    crate::i18n::try_t(lang, &format!("reason-{code}")).unwrap_or_else(|| crate::i18n::escape(code))
 }
 
 fn field_key(field: Field) -> &'static str {
@@ -300,44 +295,113 @@ fn plan_line(lang: Lang, plan: Option<PlanGrant>, now_ms: i64) -> String {
     }
 }
 
+/// Posts up to this many characters are shown inside the Message screen; longer ones would
+/// push the screen past Telegram's 4 096 and are shown on their own with "Show the post".
+const PREVIEW_MAX: usize = 3_000;
+
+/// The length Telegram counts for a post given as HTML: tags dropped, entities one character.
+pub fn html_text_len(html: &str) -> usize {
+    let mut len = 0;
+    let mut in_tag = false;
+    let mut in_entity = false;
+    for c in html.chars() {
+        match (in_tag, in_entity, c) {
+            (false, false, '<') => in_tag = true,
+            (true, _, '>') => in_tag = false,
+            (true, _, _) => {}
+            (false, false, '&') => {
+                in_entity = true;
+                len += 1;
+            }
+            (false, true, ';') => in_entity = false,
+            (false, true, _) => {}
+            (false, false, c) => len += c.len_utf16(),
+        }
+    }
+    len
+}
+
 pub fn message(lang: Lang, html: Option<&str>) -> Screenful {
+    let max = MAX_MESSAGE_LEN as f64;
     let text = match html {
-        Some(html) => t_args(
+        Some(html) if html_text_len(html) <= PREVIEW_MAX => t_args(
             lang,
             "message-screen",
-            &Args::new()
-                .html("message", html)
-                .num("max", MAX_MESSAGE_LEN as f64),
+            &Args::new().html("message", html).num("max", max),
         ),
-        None => t_args(
+        Some(html) => t_args(
             lang,
-            "message-screen-empty",
-            &Args::new().num("max", MAX_MESSAGE_LEN as f64),
+            "message-screen-long",
+            &Args::new()
+                .num("len", html_text_len(html) as f64)
+                .num("max", max),
         ),
+        None => t_args(lang, "message-screen-empty", &Args::new().num("max", max)),
     };
-    Screenful {
-        text,
-        keyboard: vec![back(lang)],
+    let mut keyboard = Vec::new();
+    if html.is_some() {
+        keyboard.push(vec![Button::new(t(lang, "button-show-post"), Cb::ShowPost)]);
+    }
+    keyboard.push(back(lang));
+    Screenful { text, keyboard }
+}
+
+/// Rows shown per page of a list.
+pub const PAGE: usize = 10;
+
+/// The slice of `items` on `page` (clamped to the last page), the page, and the page count.
+fn paged<T>(items: &[T], page: usize) -> (&[T], usize, usize) {
+    let pages = items.len().div_ceil(PAGE).max(1);
+    let page = page.min(pages - 1);
+    let start = page * PAGE;
+    (&items[start..(start + PAGE).min(items.len())], page, pages)
+}
+
+/// ◀ / ▶ buttons for a list with more than one page.
+fn page_row(screen: Screen, page: usize, pages: usize) -> Option<Vec<Button>> {
+    if pages <= 1 {
+        return None;
+    }
+    let mut row = Vec::new();
+    if page > 0 {
+        row.push(Button::new("◀", Cb::Page(screen, page as u32 - 1)));
+    }
+    row.push(Button::new(
+        format!("{}/{}", page + 1, pages),
+        Cb::Page(screen, page as u32),
+    ));
+    if page + 1 < pages {
+        row.push(Button::new("▶", Cb::Page(screen, page as u32 + 1)));
+    }
+    Some(row)
+}
+
+fn group_health(lang: Lang, g: &Group) -> String {
+    match (g.status.as_str(), g.reason.as_deref()) {
+        ("active", _) => t(lang, "health-ok"),
+        (_, Some(why)) => t_args(
+            lang,
+            "health-paused-why",
+            &Args::new().html("reason", reason(lang, why)),
+        ),
+        (_, None) => t(lang, "health-paused"),
     }
 }
 
-pub fn groups(lang: Lang, groups: &[Group]) -> Screenful {
+pub fn groups(lang: Lang, groups: &[Group], page: usize) -> Screenful {
+    let (shown, page, pages) = paged(groups, page);
     let mut lines = vec![t_args(
         lang,
         "groups-title",
         &Args::new().num("count", groups.len() as f64),
     )];
     let mut keyboard = Vec::new();
-    for (i, g) in groups.iter().enumerate() {
-        let state = match g.status.as_str() {
-            "active" => t(lang, "health-ok"),
-            _ => t(lang, "health-paused"),
-        };
+    for (i, g) in shown.iter().enumerate() {
+        let n = page * PAGE + i + 1;
         lines.push(format!(
-            "{}. {} — {}",
-            i + 1,
+            "{n}. {} — {}",
             crate::i18n::escape(&g.reference),
-            state
+            group_health(lang, g)
         ));
         let toggle = if g.status == "active" {
             "button-pause"
@@ -355,6 +419,7 @@ pub fn groups(lang: Lang, groups: &[Group]) -> Screenful {
     if groups.is_empty() {
         lines.push(t(lang, "groups-empty"));
     }
+    keyboard.extend(page_row(Screen::Groups, page, pages));
     keyboard.push(vec![Button::new(t(lang, "button-add-group"), Cb::AddGroup)]);
     keyboard.push(back(lang));
     Screenful {
@@ -375,7 +440,10 @@ fn account_health(lang: Lang, a: &Account, wait: Option<i64>) -> String {
         (_, _) => t_args(
             lang,
             "health-quarantined",
-            &Args::new().text("reason", a.reason.as_deref().unwrap_or("?")),
+            &Args::new().html(
+                "reason",
+                reason(lang, a.reason.as_deref().unwrap_or("unknown")),
+            ),
         ),
     }
 }
@@ -385,18 +453,21 @@ pub fn accounts(
     accounts: &[Account],
     waits: &[Option<i64>],
     login_available: bool,
+    page: usize,
 ) -> Screenful {
+    let (shown, page, pages) = paged(accounts, page);
     let mut lines = vec![t_args(
         lang,
         "accounts-title",
         &Args::new().num("count", accounts.len() as f64),
     )];
     let mut keyboard = Vec::new();
-    for (i, a) in accounts.iter().enumerate() {
-        let health = account_health(lang, a, waits.get(i).copied().flatten());
+    for (i, a) in shown.iter().enumerate() {
+        let n = page * PAGE + i;
+        let health = account_health(lang, a, waits.get(n).copied().flatten());
         lines.push(format!(
             "{}. {} — {}",
-            i + 1,
+            n + 1,
             crate::i18n::escape(&a.label),
             health
         ));
@@ -419,6 +490,7 @@ pub fn accounts(
     if !login_available {
         lines.push(t(lang, "login-unavailable"));
     }
+    keyboard.extend(page_row(Screen::Accounts, page, pages));
     keyboard.push(vec![Button::new(
         t(lang, "button-add-account"),
         Cb::AddAccount,
@@ -440,34 +512,28 @@ fn feasibility(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Coun
     }
     match schedule::plan_cycle(plan.mode(), settings, counts.accounts, counts.groups) {
         Ok(layout) => {
-            let runtime = layout.delay.applied * counts.groups as u32;
-            match plan.mode() {
-                Mode::Starter => t_args(
+            let runtime = secs_text(layout.delay.applied * counts.groups as u32);
+            let args = Args::new()
+                .text("runtime", runtime)
+                .num("accounts", counts.accounts as f64);
+            match (plan.mode(), layout.offsets.get(1)) {
+                (Mode::Starter, Some(step)) => t_args(
                     lang,
                     "feasible-starter",
-                    &Args::new()
-                        .text("runtime", secs_text(runtime))
-                        .text(
-                            "offset",
-                            format!(
-                                "{:.1}",
-                                layout
-                                    .offsets
-                                    .get(1)
-                                    .copied()
-                                    .unwrap_or(layout.span())
-                                    .as_secs_f64()
-                            ),
-                        )
-                        .num("accounts", counts.accounts as f64),
+                    &args.text("offset", format!("{:.1}", step.as_secs_f64())),
                 ),
-                Mode::Enterprise => t_args(
+                (Mode::Starter, None) => t_args(
                     lang,
-                    "feasible-enterprise",
-                    &Args::new()
-                        .text("runtime", secs_text(runtime))
-                        .num("accounts", counts.accounts as f64),
+                    "feasible-starter-one",
+                    &args.text(
+                        "minutes",
+                        settings
+                            .cycle_length
+                            .map(|c| minutes_text(c.get()))
+                            .unwrap_or_default(),
+                    ),
                 ),
+                (Mode::Enterprise, _) => t_args(lang, "feasible-enterprise", &args),
             }
         }
         Err(ScheduleError::Infeasible(e)) => infeasible(lang, &e),
@@ -555,12 +621,24 @@ pub fn timing(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Count
     }
 }
 
+/// Where the previewed cycle starts.
+#[derive(Clone, Copy, Debug)]
+pub enum Anchor {
+    /// Not running: the cycle a Start now would begin (unix ms of now).
+    IfStartedAt(i64),
+    /// Running, between cycles: the next cycle's start (unix ms).
+    NextCycleAt(i64),
+    /// Running, mid-cycle: the next cycle starts after this one; only offsets are known.
+    AfterCurrent,
+}
+
 pub fn preview(
     lang: Lang,
     plan: Option<Plan>,
     settings: &Settings,
     labels: &[String],
     groups: usize,
+    anchor: Anchor,
 ) -> Screenful {
     let keyboard = vec![back(lang)];
     let Some(plan) = plan else {
@@ -575,21 +653,59 @@ pub fn preview(
             keyboard,
         };
     }
-    let mut lines = vec![t_args(
-        lang,
-        "preview-title",
-        &Args::new().html("plan", plan_name(lang, plan)),
-    )];
+    let title = match anchor {
+        Anchor::IfStartedAt(at) => t_args(
+            lang,
+            "preview-title-if-started",
+            &Args::new()
+                .html("plan", plan_name(lang, plan))
+                .text("time", clock_time(at)),
+        ),
+        Anchor::NextCycleAt(at) => t_args(
+            lang,
+            "preview-title-next",
+            &Args::new()
+                .html("plan", plan_name(lang, plan))
+                .text("time", clock_time(at)),
+        ),
+        Anchor::AfterCurrent => t_args(
+            lang,
+            "preview-title-after-current",
+            &Args::new().html("plan", plan_name(lang, plan)),
+        ),
+    };
+    // An offset from the cycle's start, with the clock time when the start is known.
+    let when = |offset: Duration| -> String {
+        match anchor {
+            Anchor::IfStartedAt(at) | Anchor::NextCycleAt(at) => {
+                format!(
+                    "{} ({})",
+                    clock_time(at + offset.as_millis() as i64),
+                    span(offset)
+                )
+            }
+            Anchor::AfterCurrent => span(offset),
+        }
+    };
+    let mut lines = vec![title];
+    let shown = labels.len().min(PAGE * 2);
     match schedule::plan_cycle(plan.mode(), settings, labels.len(), groups) {
         Ok(layout) => {
-            for (i, label) in labels.iter().enumerate() {
+            for (i, label) in labels.iter().take(shown).enumerate() {
                 lines.push(t_args(
                     lang,
                     "preview-session",
                     &Args::new()
                         .text("account", label)
-                        .text("start", span(layout.offsets[i]))
-                        .text("end", span(layout.session_end(i))),
+                        .text("start", when(layout.offsets[i]))
+                        .text("end", when(layout.session_end(i))),
+                ));
+            }
+            if shown < labels.len() {
+                lines.push(t_args(
+                    lang,
+                    "list-more",
+                    &Args::new().num("count", (labels.len() - shown) as f64),
                 ));
             }
             lines.push(t_args(
@@ -602,15 +718,15 @@ pub fn preview(
             // Lay the sessions out anyway, to show where they overlap.
             let runtime = e.session_runtime;
             let step = e.per_session_offset;
-            for (i, label) in labels.iter().enumerate() {
+            for (i, label) in labels.iter().take(shown).enumerate() {
                 let start = step * i as u32;
                 lines.push(t_args(
                     lang,
                     "preview-session",
                     &Args::new()
                         .text("account", label)
-                        .text("start", span(start))
-                        .text("end", span(start + runtime)),
+                        .text("start", when(start))
+                        .text("end", when(start + runtime)),
                 ));
                 if i + 1 < labels.len() {
                     lines.push(t_args(
@@ -621,6 +737,13 @@ pub fn preview(
                             .text("next", &labels[i + 1]),
                     ));
                 }
+            }
+            if shown < labels.len() {
+                lines.push(t_args(
+                    lang,
+                    "list-more",
+                    &Args::new().num("count", (labels.len() - shown) as f64),
+                ));
             }
             lines.push(String::new());
             lines.push(infeasible(lang, &e));
@@ -668,7 +791,14 @@ pub fn status(lang: Lang, d: &StatusData) -> Screenful {
                     .num("failed", c.failed as f64)
                     .num("skipped", c.skipped as f64),
             ));
-            for g in &d.last.groups {
+            // Per group: the ones with a problem (all posted is said once for the rest).
+            let troubled: Vec<_> = d
+                .last
+                .groups
+                .iter()
+                .filter(|g| g.failed + g.skipped > 0)
+                .collect();
+            for g in troubled.iter().take(PAGE) {
                 let name = d
                     .groups
                     .iter()
@@ -688,33 +818,94 @@ pub fn status(lang: Lang, d: &StatusData) -> Screenful {
                     line.push_str(&t_args(
                         lang,
                         "status-group-reason",
-                        &Args::new().text("reason", e),
+                        &Args::new().html("reason", reason(lang, e)),
                     ));
                 }
                 lines.push(line);
             }
+            if troubled.len() > PAGE {
+                lines.push(t_args(
+                    lang,
+                    "list-more",
+                    &Args::new().num("count", (troubled.len() - PAGE) as f64),
+                ));
+            }
+            let fine = d.last.groups.len() - troubled.len();
+            if fine > 0 {
+                lines.push(t_args(
+                    lang,
+                    "status-groups-fine",
+                    &Args::new().num("count", fine as f64),
+                ));
+            }
         }
     }
     lines.push(String::new());
-    lines.push(t(lang, "status-accounts"));
-    for (i, a) in d.accounts.iter().enumerate() {
-        let health = account_health(lang, a, d.waits.get(i).copied().flatten());
-        lines.push(format!("• {} — {}", crate::i18n::escape(&a.label), health));
-    }
-    lines.push(t(lang, "status-groups"));
-    for g in &d.groups {
-        let state = t(
+    // Health: counts, then the accounts and groups that are not ok (a long list is cut).
+    let healths: Vec<(String, bool)> = d
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let wait = d.waits.get(i).copied().flatten();
+            let ok = a.status == "active" && wait.is_none();
+            (
+                format!(
+                    "• {} — {}",
+                    crate::i18n::escape(&a.label),
+                    account_health(lang, a, wait)
+                ),
+                ok,
+            )
+        })
+        .collect();
+    let ok = healths.iter().filter(|(_, ok)| *ok).count();
+    lines.push(t_args(
+        lang,
+        "status-accounts",
+        &Args::new()
+            .num("ok", ok as f64)
+            .num("count", healths.len() as f64),
+    ));
+    let problems: Vec<&String> = healths
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(l, _)| l)
+        .collect();
+    lines.extend(problems.iter().take(PAGE).map(|l| l.to_string()));
+    if problems.len() > PAGE {
+        lines.push(t_args(
             lang,
-            if g.status == "active" {
-                "health-ok"
-            } else {
-                "health-paused"
-            },
-        );
-        lines.push(format!(
-            "• {} — {}",
-            crate::i18n::escape(&g.reference),
-            state
+            "list-more",
+            &Args::new().num("count", (problems.len() - PAGE) as f64),
+        ));
+    }
+    let active = d.groups.iter().filter(|g| g.status == "active").count();
+    lines.push(t_args(
+        lang,
+        "status-groups",
+        &Args::new()
+            .num("ok", active as f64)
+            .num("count", d.groups.len() as f64),
+    ));
+    let paused: Vec<String> = d
+        .groups
+        .iter()
+        .filter(|g| g.status != "active")
+        .map(|g| {
+            format!(
+                "• {} — {}",
+                crate::i18n::escape(&g.reference),
+                group_health(lang, g)
+            )
+        })
+        .collect();
+    lines.extend(paused.iter().take(PAGE).cloned());
+    if paused.len() > PAGE {
+        lines.push(t_args(
+            lang,
+            "list-more",
+            &Args::new().num("count", (paused.len() - PAGE) as f64),
         ));
     }
     Screenful {

@@ -26,6 +26,8 @@ pub struct CustomerRow {
     pub plan: Option<PlanGrant>,
     /// The customer has a settings row (timing and message).
     pub has_settings: bool,
+    /// The customer has seen the welcome.
+    pub welcomed: bool,
 }
 
 /// An account's state as stored.
@@ -109,6 +111,7 @@ struct CustomerSql {
     plan: Option<String>,
     expires_at: Option<i64>,
     has_settings: i64,
+    welcomed: i64,
 }
 
 #[derive(FromRow)]
@@ -151,7 +154,8 @@ impl Store {
     pub async fn customer(&self, id: i64) -> Result<Option<CustomerRow>, StoreError> {
         let _hold = hold_clock();
         let row: Option<CustomerSql> = sqlx::query_as(
-            "SELECT c.id, c.language, c.telegram_language, c.running, c.awaiting, p.plan, p.expires_at, \
+            "SELECT c.id, c.language, c.telegram_language, c.running, c.awaiting, c.welcomed, \
+             p.plan, p.expires_at, \
              CASE WHEN s.customer_id IS NULL THEN 0 ELSE 1 END AS has_settings \
              FROM customers c LEFT JOIN plans p ON p.customer_id = c.id \
              LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1",
@@ -176,6 +180,7 @@ impl Store {
             awaiting: row.awaiting,
             plan,
             has_settings: row.has_settings != 0,
+            welcomed: row.welcomed != 0,
         }))
     }
 
@@ -187,6 +192,19 @@ impl Store {
             language,
         )
         .await
+    }
+
+    /// Records that the customer has seen the welcome.
+    pub async fn set_welcomed(&self, id: i64) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        let done = sqlx::query("UPDATE customers SET welcomed = 1 WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoCustomer(id));
+        }
+        Ok(())
     }
 
     /// Stores the language of the customer's Telegram app.

@@ -13,7 +13,8 @@ use autoposter::schedule::NotReady;
 use autoposter::schedule::{Field, Mode, Plan};
 use autoposter::store::{PlanGrant, Store};
 use autoposter::telegram::login::SimLogin;
-use autoposter::telegram::sim::SimTransport;
+use autoposter::telegram::sim::{SimTransport, Target};
+use autoposter::telegram::{GroupRefusal, Outcome};
 use tokio::time::Instant;
 
 const ME: i64 = 1001;
@@ -59,12 +60,7 @@ impl BotRig {
     }
 
     async fn cmd(&self, line: &str) -> Vec<Action> {
-        let (name, args) = line.split_once(' ').unwrap_or((line, ""));
-        let input = Input::Command {
-            name: name.trim_start_matches('/').to_string(),
-            args: args.to_string(),
-        };
-        self.control.handle(&self.sender(), input).await
+        self.text(line).await
     }
 
     async fn text(&self, text: &str) -> Vec<Action> {
@@ -502,11 +498,18 @@ async fn timing_answers_are_parsed_floored_and_checked_for_feasibility_at_once()
     assert!(
         saved
             .text
-            .starts_with("⚠️ Delay between posts (1 s) is below the minimum (3 s); 3 s is used."),
+            .starts_with("✅ Saved. It applies from the next cycle."),
         "{}",
         saved.text
     );
-    assert!(saved.text.contains("Delay between posts: 1 s"));
+    assert!(
+        saved.text.contains(
+            "Delay between posts: 1 s\n⚠️ Delay between posts (1 s) is below the minimum (3 s); 3 s is used."
+        ),
+        "{}",
+        saved.text
+    );
+    assert_eq!(saved.text.matches("⚠️").count(), 1, "said once");
     // 5 groups × 10 s = 50 s against 1 minute / 2 = 30.0 s: the seed's example.
     rig.set_timing(Field::DelayBetweenPosts, "10").await;
     let infeasible = shown(&rig.set_timing(Field::CycleMinutes, "1").await);
@@ -522,9 +525,9 @@ async fn timing_answers_are_parsed_floored_and_checked_for_feasibility_at_once()
         feasible.text
     );
     assert!(
-        feasible
-            .text
-            .contains("✅ Feasible: each account posts for 50 s; 2 accounts start 75.0 s apart."),
+        feasible.text.contains(
+            "✅ Feasible: each account posts for 50 s; the 2 accounts start 75.0 s apart."
+        ),
         "{}",
         feasible.text
     );
@@ -540,7 +543,14 @@ async fn timing_answers_are_parsed_floored_and_checked_for_feasibility_at_once()
         ("-5", "That is not a number."),
         ("1e3", "That is not a number."),
         ("NaN", "That is not a number."),
-        ("0", "The delay between posts must be greater than zero."),
+        (
+            "0",
+            "The delay between posts must be at least 0.001 seconds.",
+        ),
+        (
+            "0.0004",
+            "The delay between posts must be at least 0.001 seconds.",
+        ),
         (
             "99999999",
             "The delay between posts may be at most 86400 seconds.",
@@ -795,17 +805,23 @@ async fn the_schedule_preview_lays_out_the_next_cycle_and_shows_an_overlap() {
     assert!(
         preview
             .text
-            .contains("+9996611000: starts +0:00:00, ends +0:00:09"),
+            .starts_with("<b>The first cycle if you start now</b> (STARTER, from "),
         "{}",
         preview.text
     );
     assert!(
-        preview
-            .text
-            .contains("+9996622000: starts +0:30:00, ends +0:30:09"),
+        preview.text.contains("+9996611000: starts "),
         "{}",
         preview.text
     );
+    for offset in [
+        "(+0:00:00), ends",
+        "(+0:00:09)\n",
+        "(+0:30:00), ends",
+        "(+0:30:09)\n",
+    ] {
+        assert!(preview.text.contains(offset), "{offset}: {}", preview.text);
+    }
     rig.set_timing(Field::CycleMinutes, "0.1").await;
     let overlap = shown(&rig.press(Cb::Open(Screen::Preview)).await);
     // 3 groups × 3 s = 9 s per session, sessions 3 s apart: 6 s of overlap.
@@ -899,17 +915,21 @@ async fn a_customer_configures_everything_starts_posts_on_schedule_checks_status
         "{}",
         status.text
     );
+    for line in [
+        "• the other 3 groups: everything posted",
+        "<b>Accounts</b>: 2 of 2 ok",
+        "<b>Groups</b>: 3 of 3 active",
+    ] {
+        assert!(status.text.contains(line), "{line}: {}", status.text);
+    }
+    // Between cycles the preview is anchored on the next cycle's start.
+    let preview = shown(&rig.press(Cb::Open(Screen::Preview)).await);
     assert!(
-        status
+        preview
             .text
-            .contains("• @group_number_0: 2 posted, 0 failed, 0 skipped"),
+            .starts_with("<b>Next cycle</b> (STARTER, starts "),
         "{}",
-        status.text
-    );
-    assert!(
-        status.text.contains("+9996611000 — ✅ ok"),
-        "{}",
-        status.text
+        preview.text
     );
     assert!(status.text.contains("Next post: "), "{}", status.text);
 
@@ -965,4 +985,237 @@ async fn a_customer_whose_plan_expires_mid_run_is_stopped_and_told_in_their_lang
     );
     assert!(!rig.control.engine().is_running(ME));
     assert!(!rig.store.customer(ME).await.unwrap().unwrap().running);
+}
+
+#[tokio::test]
+async fn russian_refusals_for_start_groups_timing_and_login() {
+    let rig = BotRig::new(Some("ru")).await;
+    rig.cmd("/start").await;
+    let says = |actions: Vec<Action>| shown(&actions).text;
+    assert!(says(rig.press(Cb::Start).await).starts_with("❌ Запуск невозможен: у вас нет тарифа."));
+    rig.grant(Plan::Starter, Some(1_000)).await;
+    assert!(says(rig.press(Cb::Start).await)
+        .starts_with("❌ Запуск невозможен: ваш тариф истёк 1970-01-01 00:00:01 UTC."));
+    rig.grant(Plan::Starter, None).await;
+    assert!(says(rig.press(Cb::Start).await).starts_with("❌ Запуск невозможен: нет сообщения."));
+    rig.press(Cb::Open(Screen::Message)).await;
+    rig.text("привет").await;
+    assert!(says(rig.press(Cb::Start).await)
+        .starts_with("❌ Запуск невозможен: нет исправного аккаунта."));
+    rig.press(Cb::AddAccount).await;
+    rig.text("+9996641234").await;
+    rig.press(Cb::Digit(1)).await;
+    assert!(says(rig.press(Cb::SubmitCode).await).starts_with("❌ Неверный код."));
+    rig.press(Cb::Cancel).await;
+    rig.configure(1, 0).await;
+    assert!(
+        says(rig.press(Cb::Start).await).starts_with("❌ Запуск невозможен: нет активной группы.")
+    );
+
+    rig.press(Cb::AddGroup).await;
+    assert!(says(rig.text("просто слово").await).starts_with("Это не ссылка на группу."));
+    assert!(says(rig.text("https://t.me/+abc").await)
+        .starts_with("Пригласительные ссылки не принимаются"));
+    rig.text("@group_ru_one").await;
+    rig.press(Cb::AddGroup).await;
+    assert_eq!(
+        says(rig.text("t.me/group_ru_one").await),
+        "@group_ru_one уже есть в вашем списке."
+    );
+    rig.press(Cb::Cancel).await;
+
+    let floor = says(rig.set_timing(Field::DelayBetweenPosts, "2").await);
+    assert!(
+        floor.contains("⚠️ Пауза между постами (2 с) меньше минимума (3 с); используется 3 с."),
+        "{floor}"
+    );
+    rig.press(Cb::AskTiming(Field::DelayBetweenPosts)).await;
+    for (bad, want) in [
+        (
+            "два",
+            "Это не число. Пришлите паузу между постами в секундах, от 0.001 до 86400.",
+        ),
+        ("0", "Пауза между постами: не меньше 0.001 с."),
+        ("100000", "Пауза между постами: не больше 86400 с."),
+    ] {
+        assert_eq!(says(rig.text(bad).await), want, "{bad}");
+    }
+    assert_eq!(
+        rig.store
+            .timing(ME)
+            .await
+            .unwrap()
+            .unwrap()
+            .settings
+            .delay_between_posts
+            .requested(),
+        Duration::from_secs(2),
+        "the refused values changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_login_in_progress_is_not_dropped_by_another_question() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.cmd("/start").await;
+    rig.press(Cb::AddAccount).await;
+    rig.text("+9996651234").await;
+    rig.press(Cb::Digit(5)).await;
+    for cb in [
+        Cb::Open(Screen::Message),
+        Cb::AddGroup,
+        Cb::AskTiming(Field::DelayBetweenPosts),
+        Cb::AddAccount,
+    ] {
+        assert_eq!(
+            alert(&rig.press(cb).await),
+            "A login is already in progress. Finish it or press Cancel first.",
+            "{cb:?}"
+        );
+    }
+    // Other screens can be looked at; the login goes on where it was.
+    rig.press(Cb::Open(Screen::Status)).await;
+    for _ in 0..4 {
+        rig.press(Cb::Digit(5)).await;
+    }
+    let added = shown(&rig.press(Cb::SubmitCode).await);
+    assert!(
+        added.text.contains("✅ Account +9996651234 added."),
+        "{}",
+        added.text
+    );
+}
+
+#[tokio::test]
+async fn long_lists_are_paged_and_a_change_keeps_its_page() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.cmd("/start").await;
+    for i in 0..25 {
+        rig.press(Cb::AddGroup).await;
+        rig.text(&format!("@paged_group_{i:02}")).await;
+    }
+    let first = shown(&rig.press(Cb::Open(Screen::Groups)).await);
+    assert!(
+        first.text.starts_with("<b>Groups</b> (25)"),
+        "{}",
+        first.text
+    );
+    assert!(
+        first.text.contains("10. @paged_group_09") && !first.text.contains("11. "),
+        "{}",
+        first.text
+    );
+    assert!(buttons(&first).contains(&"pg:grp:1".to_string()));
+    let last = shown(&rig.press(Cb::Page(Screen::Groups, 2)).await);
+    assert!(
+        last.text.contains("21. @paged_group_20") && last.text.contains("25. @paged_group_24"),
+        "{}",
+        last.text
+    );
+    assert!(
+        !buttons(&last).contains(&"pg:grp:3".to_string()),
+        "no page after the last"
+    );
+    // A page past the end shows the last page.
+    let clamped = shown(&rig.press(Cb::Page(Screen::Groups, 40)).await);
+    assert!(clamped.text.contains("25. @paged_group_24"));
+    let id = rig.store.groups(ME).await.unwrap()[22].id;
+    let toggled = shown(&rig.press(Cb::ToggleGroup(id)).await);
+    assert!(
+        toggled
+            .text
+            .contains("23. @paged_group_22 — ⏸ paused (by you)"),
+        "{}",
+        toggled.text
+    );
+    assert!(toggled.text.len() < 4096);
+}
+
+#[tokio::test]
+async fn the_post_is_shown_exactly_and_a_long_one_does_not_break_the_menu() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.cmd("/start").await;
+    rig.press(Cb::Open(Screen::Message)).await;
+    // A post that starts with "/" is a post, not an unknown command.
+    let saved = shown(&rig.html("/promo Big sale", "/promo <b>Big sale</b>").await);
+    assert!(
+        saved.text.starts_with("✅ Message saved."),
+        "{}",
+        saved.text
+    );
+    let post = rig.press(Cb::ShowPost).await;
+    assert_eq!(shown(&post).text, "/promo <b>Big sale</b>");
+    assert!(shown(&post).keyboard.is_empty());
+
+    rig.press(Cb::Open(Screen::Message)).await;
+    let long = "word ".repeat(800);
+    let screen = shown(
+        &rig.html(long.trim_end(), &format!("<i>{}</i>", long.trim_end()))
+            .await,
+    );
+    assert!(
+        screen
+            .text
+            .contains("3999 characters, too long to show inside this menu"),
+        "{}",
+        &screen.text[..200]
+    );
+    assert!(screen.text.chars().count() < 1000);
+    assert_eq!(
+        shown(&rig.press(Cb::ShowPost).await).text,
+        format!("<i>{}</i>", long.trim_end())
+    );
+    // Known commands still work while the bot waits for the post.
+    rig.press(Cb::Open(Screen::Message)).await;
+    assert!(shown(&rig.cmd("/cancel").await)
+        .text
+        .starts_with("Cancelled."));
+}
+
+#[tokio::test]
+async fn a_customer_an_admin_created_first_still_gets_the_welcome_once() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.grant(Plan::Enterprise, None).await;
+    let first = shown(&rig.cmd("/start").await);
+    assert!(
+        first.text.contains("Welcome to <b>autoposter</b>"),
+        "{}",
+        first.text
+    );
+    assert!(
+        first.text.contains("Plan: ENTERPRISE, no expiry"),
+        "{}",
+        first.text
+    );
+    assert!(!shown(&rig.cmd("/start").await).text.contains("Welcome"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_status_names_failures_in_words() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(1, 2).await;
+    let group = rig.store.groups(ME).await.unwrap()[1].clone();
+    let account = rig.store.accounts(ME).await.unwrap()[0].id;
+    rig.sim.inject(
+        Target::Slot {
+            account_id: account,
+            group_id: group.id,
+        },
+        Outcome::GroupRefused(GroupRefusal::WriteForbidden),
+    );
+    rig.press(Cb::Start).await;
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    let status = shown(&rig.cmd("/status").await);
+    assert!(
+        status.text.contains("• @group_number_1: 0 posted, 1 failed, 0 skipped; last problem: the account may not write there"),
+        "{}",
+        status.text
+    );
+    assert!(
+        status.text.contains("• the other group: everything posted"),
+        "{}",
+        status.text
+    );
+    rig.cmd("/stop").await;
 }

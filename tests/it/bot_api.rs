@@ -218,7 +218,7 @@ async fn the_command_list_is_registered_in_english_and_russian() {
     let names: Vec<&str> = set[2].commands.iter().map(|c| c.command.as_str()).collect();
     assert_eq!(
         names,
-        ["start", "stop", "status", "menu", "help", "language"]
+        ["start", "stop", "status", "menu", "help", "language", "cancel"]
     );
     assert_eq!(set[2].commands[1].description, "Остановить постинг сейчас");
     assert_eq!(set[0].commands[1].description, "Stop posting now");
