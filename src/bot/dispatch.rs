@@ -10,9 +10,10 @@ use teloxide::prelude::*;
 use teloxide::types::{
     BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode,
 };
-use teloxide::utils::render::Renderer;
+use teloxide::types::{MessageEntity, MessageEntityKind};
 use teloxide::RequestError;
 
+use super::input::{self, Entity, EntityKind};
 use super::{Action, Control, Input, Notifier, Screenful, Sender};
 use crate::config::RunConfig;
 use crate::engine::Engine;
@@ -47,7 +48,7 @@ async fn on_message(bot: Bot, msg: Message, control: Arc<Control>) -> Result<(),
     let input = match msg.text() {
         Some(text) => Input::Text {
             plain: text.to_string(),
-            html: Renderer::new(text, msg.entities().unwrap_or(&[])).as_html(),
+            html: input::entities_to_html(text, &entities(msg.entities().unwrap_or(&[]))),
             message_id: msg.id.0,
         },
         None => Input::Media {
@@ -56,6 +57,44 @@ async fn on_message(bot: Bot, msg: Message, control: Arc<Control>) -> Result<(),
     };
     let actions = control.handle(&sender, input).await;
     perform(&bot, msg.chat.id, None, actions).await
+}
+
+/// The formatting entities our HTML keeps (teloxide's own renderer leaves plain text and link
+/// addresses unescaped, which Telegram then refuses to parse).
+fn entities(from: &[MessageEntity]) -> Vec<Entity> {
+    from.iter()
+        .filter_map(|e| {
+            let kind = match &e.kind {
+                MessageEntityKind::Bold => EntityKind::Bold,
+                MessageEntityKind::Italic => EntityKind::Italic,
+                MessageEntityKind::Underline => EntityKind::Underline,
+                MessageEntityKind::Strikethrough => EntityKind::Strikethrough,
+                MessageEntityKind::Spoiler => EntityKind::Spoiler,
+                MessageEntityKind::Code => EntityKind::Code,
+                MessageEntityKind::Pre { language } => EntityKind::Pre {
+                    language: language.clone(),
+                },
+                MessageEntityKind::TextLink { url } => EntityKind::TextLink {
+                    url: url.to_string(),
+                },
+                MessageEntityKind::TextMention { user } => {
+                    EntityKind::TextMention { user_id: user.id.0 }
+                }
+                MessageEntityKind::CustomEmoji { custom_emoji_id } => EntityKind::CustomEmoji {
+                    id: custom_emoji_id.to_string(),
+                },
+                MessageEntityKind::Blockquote => EntityKind::Blockquote,
+                MessageEntityKind::ExpandableBlockquote => EntityKind::ExpandableBlockquote,
+                // Telegram finds mentions, hashtags, URLs, … in plain text by itself.
+                _ => return None,
+            };
+            Some(Entity {
+                offset: e.offset,
+                length: e.length,
+                kind,
+            })
+        })
+        .collect()
 }
 
 /// A button press. Every press is answered, so the button stops spinning.

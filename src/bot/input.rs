@@ -306,3 +306,204 @@ mod tests {
         );
     }
 }
+
+/// A formatting entity of a Telegram message, as far as the post's HTML needs it. Entities
+/// Telegram finds by itself (links typed as text, @mentions, hashtags) need no markup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entity {
+    /// In UTF-16 code units, as Telegram counts.
+    pub offset: usize,
+    pub length: usize,
+    pub kind: EntityKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EntityKind {
+    Bold,
+    Italic,
+    Underline,
+    Strikethrough,
+    Spoiler,
+    Code,
+    Pre { language: Option<String> },
+    TextLink { url: String },
+    TextMention { user_id: u64 },
+    CustomEmoji { id: String },
+    Blockquote,
+    ExpandableBlockquote,
+}
+
+impl EntityKind {
+    fn open(&self) -> String {
+        use crate::i18n::escape;
+        match self {
+            EntityKind::Bold => "<b>".into(),
+            EntityKind::Italic => "<i>".into(),
+            EntityKind::Underline => "<u>".into(),
+            EntityKind::Strikethrough => "<s>".into(),
+            EntityKind::Spoiler => "<tg-spoiler>".into(),
+            EntityKind::Code => "<code>".into(),
+            EntityKind::Pre { language: None } => "<pre>".into(),
+            EntityKind::Pre {
+                language: Some(lang),
+            } => format!("<pre><code class=\"language-{}\">", escape(lang)),
+            EntityKind::TextLink { url } => format!("<a href=\"{}\">", escape(url)),
+            EntityKind::TextMention { user_id } => format!("<a href=\"tg://user?id={user_id}\">"),
+            EntityKind::CustomEmoji { id } => format!("<tg-emoji emoji-id=\"{}\">", escape(id)),
+            EntityKind::Blockquote => "<blockquote>".into(),
+            EntityKind::ExpandableBlockquote => "<blockquote expandable>".into(),
+        }
+    }
+
+    fn close(&self) -> &'static str {
+        match self {
+            EntityKind::Bold => "</b>",
+            EntityKind::Italic => "</i>",
+            EntityKind::Underline => "</u>",
+            EntityKind::Strikethrough => "</s>",
+            EntityKind::Spoiler => "</tg-spoiler>",
+            EntityKind::Code => "</code>",
+            EntityKind::Pre { language: None } => "</pre>",
+            EntityKind::Pre { language: Some(_) } => "</code></pre>",
+            EntityKind::TextLink { .. } | EntityKind::TextMention { .. } => "</a>",
+            EntityKind::CustomEmoji { .. } => "</tg-emoji>",
+            EntityKind::Blockquote | EntityKind::ExpandableBlockquote => "</blockquote>",
+        }
+    }
+}
+
+/// A message's text and entities as Telegram HTML: every character escaped, every tag closed
+/// in order (entities that overlap without nesting are closed and reopened), entities outside
+/// the text ignored. What the accounts post is exactly this.
+pub fn entities_to_html(text: &str, entities: &[Entity]) -> String {
+    let units: Vec<u16> = text.encode_utf16().collect();
+    // Outer entities first: earlier start, then longer.
+    let mut order: Vec<&Entity> = entities
+        .iter()
+        .filter(|e| e.length > 0 && e.offset.saturating_add(e.length) <= units.len())
+        .collect();
+    order.sort_by_key(|e| (e.offset, std::cmp::Reverse(e.length)));
+    let mut out = String::with_capacity(text.len() + 16 * order.len());
+    let mut open: Vec<&Entity> = Vec::new();
+    let mut next = 0;
+    let mut pos = 0;
+    for ch in char::decode_utf16(units.iter().copied()) {
+        // Close what ends here (innermost first), reopening anything cut through.
+        close_until(&mut out, &mut open, pos);
+        while next < order.len() && order[next].offset == pos {
+            out.push_str(&order[next].kind.open());
+            open.push(order[next]);
+            next += 1;
+        }
+        let ch = ch.unwrap_or(char::REPLACEMENT_CHARACTER);
+        match ch {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+        pos += ch.len_utf16();
+    }
+    close_until(&mut out, &mut open, usize::MAX);
+    out
+}
+
+/// Closes every open entity that ends at or before `pos` (all of them for `usize::MAX`).
+fn close_until(out: &mut String, open: &mut Vec<&Entity>, pos: usize) {
+    let ends = |e: &Entity| pos == usize::MAX || e.offset + e.length <= pos;
+    while open.iter().any(|e| ends(e)) {
+        // Unwind to the deepest entity that ends, then reopen the ones above it that go on.
+        let deepest = open.iter().rposition(|e| ends(e)).expect("one ends");
+        let above: Vec<&Entity> = open.drain(deepest..).collect();
+        for e in above.iter().rev() {
+            out.push_str(e.kind.close());
+        }
+        for e in above.into_iter().skip(1) {
+            if !ends(e) {
+                out.push_str(&e.kind.open());
+                open.push(e);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+
+    fn e(offset: usize, length: usize, kind: EntityKind) -> Entity {
+        Entity {
+            offset,
+            length,
+            kind,
+        }
+    }
+
+    #[test]
+    fn plain_text_is_escaped() {
+        assert_eq!(
+            entities_to_html("a < b & c > d", &[]),
+            "a &lt; b &amp; c &gt; d"
+        );
+    }
+
+    #[test]
+    fn nested_entities_nest_and_links_are_escaped() {
+        let text = "Big sale here";
+        let html = entities_to_html(
+            text,
+            &[
+                e(0, 13, EntityKind::Bold),
+                e(4, 4, EntityKind::Italic),
+                e(
+                    9,
+                    4,
+                    EntityKind::TextLink {
+                        url: "https://x.example/?a=1&b=\"2\"".into(),
+                    },
+                ),
+            ],
+        );
+        assert_eq!(
+            html,
+            "<b>Big <i>sale</i> <a href=\"https://x.example/?a=1&amp;b=&quot;2&quot;\">here</a></b>"
+        );
+    }
+
+    #[test]
+    fn offsets_count_utf16_units_like_telegram() {
+        // The emoji is two UTF-16 units: bold starts after it.
+        let html = entities_to_html("😀 hot", &[e(3, 3, EntityKind::Bold)]);
+        assert_eq!(html, "😀 <b>hot</b>");
+    }
+
+    #[test]
+    fn overlapping_entities_still_give_balanced_tags() {
+        let html = entities_to_html(
+            "abcdef",
+            &[e(0, 4, EntityKind::Bold), e(2, 4, EntityKind::Italic)],
+        );
+        assert_eq!(html, "<b>ab<i>cd</i></b><i>ef</i>");
+    }
+
+    #[test]
+    fn code_blocks_keep_their_language_escaped_and_bad_entities_are_ignored() {
+        let html = entities_to_html(
+            "fn x",
+            &[
+                e(
+                    0,
+                    4,
+                    EntityKind::Pre {
+                        language: Some("r\"s<".into()),
+                    },
+                ),
+                e(2, 99, EntityKind::Bold),
+            ],
+        );
+        assert_eq!(
+            html,
+            "<pre><code class=\"language-r&quot;s&lt;\">fn x</code></pre>"
+        );
+    }
+}

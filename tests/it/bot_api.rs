@@ -146,28 +146,30 @@ async fn the_posts_formatting_reaches_the_store_as_html() {
     );
     bot.dependencies(dptree::deps![control.clone()]);
     bot.dispatch().await;
+    let link: MessageEntity = serde_json::from_value(serde_json::json!({
+        "type": "text_link", "offset": 24, "length": 4, "url": "https://shop.example/?utm=a&ref=b"
+    }))
+    .unwrap();
     let post = MockMessageText::new()
-        .text("Big sale today")
-        .entities(vec![MessageEntity::bold(0, 8), MessageEntity::italic(9, 5)])
+        .text("Big sale today: 5 < 7 & more")
+        .entities(vec![
+            MessageEntity::bold(0, 8),
+            MessageEntity::italic(9, 5),
+            link,
+        ])
         .from(user("en"));
     bot.update(post);
     bot.dispatch().await;
+    let want = "<b>Big sale</b> <i>today</i>: 5 &lt; 7 &amp; <a href=\"https://shop.example/?utm=a&amp;ref=b\">more</a>";
     let saved = store.timing(MockUser::ID as i64).await.unwrap().unwrap();
-    assert_eq!(
-        saved.message_html.as_deref(),
-        Some("<b>Big sale</b> <i>today</i>")
-    );
+    assert_eq!(saved.message_html.as_deref(), Some(want));
     let responses = bot.get_responses();
     let reply = &responses
         .sent_messages_text
         .last()
         .expect("a reply")
         .bot_request;
-    assert!(
-        reply.text.contains("<b>Big sale</b> <i>today</i>"),
-        "{}",
-        reply.text
-    );
+    assert!(reply.text.contains(want), "{}", reply.text);
 }
 
 #[tokio::test]
