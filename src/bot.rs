@@ -19,13 +19,13 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Engine, EngineError, Observer};
+use crate::engine::{Engine, EngineError, Observer, Restricted};
 use crate::i18n::{t, t_args, Args, Lang};
 use crate::schedule::NotReady;
 use crate::schedule::{
     self, CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Mode, Plan, Settings,
 };
-use crate::store::{AccountStatus, CustomerRow, GroupStatus, Store, StoreError};
+use crate::store::{AccountStatus, CustomerRow, GroupStatus, Restriction, Store, StoreError};
 use crate::telegram::login::{Login, LoginError};
 use callback::{Cb, Screen};
 use input::{GroupRef, MessageText, Phone, Refusal};
@@ -122,9 +122,19 @@ pub enum StopReason {
     Other,
 }
 
-/// The engine's observer for the bot: forwards the engine's own stops, so that the bot can
-/// tell the customer (see [`Control::stop_notice`]).
-pub struct Notifier(pub tokio::sync::mpsc::UnboundedSender<(i64, StopReason)>);
+/// Something the engine did on its own that the customer is told about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BotEvent {
+    /// The engine stopped the customer's posting.
+    Stopped(StopReason),
+    /// A group refused an account, or Telegram stopped an account. (Waits are not messages:
+    /// the Accounts, Groups and Status screens show them.)
+    Restricted(Restriction),
+}
+
+/// The engine's observer for the bot: forwards the engine's own stops and Telegram's
+/// refusals, so that the bot can tell the customer (see [`Control::event_notice`]).
+pub struct Notifier(pub tokio::sync::mpsc::UnboundedSender<(i64, BotEvent)>);
 
 impl Observer for Notifier {
     fn customer_stopped(&self, customer_id: i64, reason: &EngineError) {
@@ -132,7 +142,16 @@ impl Observer for Notifier {
             EngineError::NotReady(r) => StopReason::NotReady(r.clone()),
             _ => StopReason::Other,
         };
-        let _ = self.0.send((customer_id, reason));
+        let _ = self.0.send((customer_id, BotEvent::Stopped(reason)));
+    }
+
+    fn restricted(&self, event: &Restricted) {
+        if let Restriction::PairBlock { .. } | Restriction::Quarantine { .. } = event.restriction {
+            let _ = self.0.send((
+                event.customer_id,
+                BotEvent::Restricted(event.restriction.clone()),
+            ));
+        }
     }
 }
 
@@ -577,10 +596,22 @@ impl Control {
                     return Ok(vec![out_of_date(lang)]);
                 };
                 let group = &groups[index];
+                let refused = self
+                    .store
+                    .pair_blocks(ctx.id)
+                    .await?
+                    .iter()
+                    .any(|b| b.group_id == id);
+                // ▶ on a group Telegram refused lifts the refusal (the customer fixed it);
+                // otherwise the button pauses or resumes.
                 let (status, reason) = match GroupStatus::parse(&group.status) {
+                    Some(GroupStatus::Active) if refused => (GroupStatus::Active, None),
                     Some(GroupStatus::Active) => (GroupStatus::Paused, Some("customer")),
                     _ => (GroupStatus::Active, None),
                 };
+                if status == GroupStatus::Active {
+                    self.store.clear_pair_blocks(ctx.id, id).await?;
+                }
                 if !self
                     .store
                     .set_group_status(ctx.id, id, status, reason)
@@ -823,20 +854,75 @@ impl Control {
         })
     }
 
-    /// The message telling a customer the engine stopped their posting, and why, in their
-    /// language, with the menu under it.
-    pub async fn stop_notice(
+    /// The message telling a customer what the engine did on its own, in their language:
+    /// `None` when there is nothing to say (the account or group is gone meanwhile).
+    pub async fn event_notice(
         &self,
         customer_id: i64,
-        reason: &StopReason,
-    ) -> Result<Screenful, StoreError> {
+        event: &BotEvent,
+    ) -> Result<Option<Screenful>, StoreError> {
         let Some(row) = self.store.customer(customer_id).await? else {
-            return Err(StoreError::NoCustomer(customer_id));
+            return Ok(None);
         };
         let ctx = Ctx {
             id: customer_id,
             lang: Lang::pick(row.language.as_deref(), row.telegram_language.as_deref()),
             row,
+        };
+        let lang = ctx.lang;
+        let reason = match event {
+            BotEvent::Stopped(reason) => reason,
+            BotEvent::Restricted(r) => {
+                let accounts = self.store.accounts(customer_id).await?;
+                let label = |id: i64| {
+                    accounts
+                        .iter()
+                        .find(|a| a.id == id)
+                        .map(|a| a.label.clone())
+                };
+                let text = match r {
+                    Restriction::Quarantine { account_id, reason } => {
+                        let Some(account) = label(*account_id) else {
+                            return Ok(None);
+                        };
+                        t_args(
+                            lang,
+                            "notice-quarantined",
+                            &Args::new()
+                                .text("account", account)
+                                .html("reason", view::reason(lang, reason)),
+                        )
+                    }
+                    Restriction::PairBlock {
+                        account_id,
+                        group_id,
+                        reason,
+                        ..
+                    } => {
+                        let groups = self.store.groups(customer_id).await?;
+                        let group = groups.iter().find(|g| g.id == *group_id);
+                        let (Some(account), Some(group)) = (label(*account_id), group) else {
+                            return Ok(None);
+                        };
+                        t_args(
+                            lang,
+                            "notice-group-refused",
+                            &Args::new()
+                                .text("account", account)
+                                .text("group", &group.reference)
+                                .html("reason", view::reason(lang, reason)),
+                        )
+                    }
+                    _ => return Ok(None),
+                };
+                return Ok(Some(Screenful {
+                    text,
+                    keyboard: vec![vec![Button::new(
+                        t(lang, "button-status"),
+                        Cb::Open(Screen::Status),
+                    )]],
+                }));
+            }
         };
         let notice = match reason {
             StopReason::NotReady(NotReady::PlanExpired { expired_at }) => t_args(
@@ -855,7 +941,7 @@ impl Control {
                 &Args::new().html("reason", t(ctx.lang, "error-unexpected-short")),
             ),
         };
-        self.render(&ctx, Screen::Main, Some(notice)).await
+        Ok(Some(self.render(&ctx, Screen::Main, Some(notice)).await?))
     }
 
     // ---- start and stop -------------------------------------------------------------------
@@ -938,15 +1024,13 @@ impl Control {
                 let timing = self.store.timing(ctx.id).await?;
                 view::message(lang, timing.and_then(|t| t.message_html).as_deref())
             }
-            Screen::Groups => view::groups(lang, &self.store.groups(ctx.id).await?, page),
-            Screen::Accounts => {
-                let accounts = self.store.accounts(ctx.id).await?;
-                let waits: Vec<Option<i64>> = accounts
-                    .iter()
-                    .map(|a| self.engine.waiting_until_ms(a.id))
-                    .collect();
-                view::accounts(lang, &accounts, &waits, self.login.is_some(), page)
-            }
+            Screen::Groups => view::groups(lang, &self.health(ctx.id, now_ms).await?, page),
+            Screen::Accounts => view::accounts(
+                lang,
+                &self.health(ctx.id, now_ms).await?,
+                self.login.is_some(),
+                page,
+            ),
             Screen::Timing | Screen::Preview => {
                 let timing = self.store.timing(ctx.id).await?;
                 let accounts = self.store.accounts(ctx.id).await?;
@@ -982,24 +1066,15 @@ impl Control {
                     )
                 }
             }
-            Screen::Status => {
-                let accounts = self.store.accounts(ctx.id).await?;
-                let waits: Vec<Option<i64>> = accounts
-                    .iter()
-                    .map(|a| self.engine.waiting_until_ms(a.id))
-                    .collect();
-                view::status(
-                    lang,
-                    &view::StatusData {
-                        running,
-                        live: self.engine.live(ctx.id),
-                        last: self.store.last_cycles(ctx.id).await?,
-                        accounts,
-                        waits,
-                        groups: self.store.groups(ctx.id).await?,
-                    },
-                )
-            }
+            Screen::Status => view::status(
+                lang,
+                &view::StatusData {
+                    running,
+                    live: self.engine.live(ctx.id),
+                    last: self.store.last_cycles(ctx.id).await?,
+                    health: self.health(ctx.id, now_ms).await?,
+                },
+            ),
             Screen::Plan => view::plan(lang, plan, now_ms),
             Screen::Language => view::language(lang),
         };
@@ -1009,6 +1084,51 @@ impl Control {
                 keyboard: body.keyboard,
             },
             None => body,
+        })
+    }
+
+    /// The customer's accounts and groups with the waits and refusals in force (from the
+    /// store, so whichever engine recorded them).
+    async fn health(&self, customer_id: i64, now_ms: i64) -> Result<view::Health, StoreError> {
+        let accounts = self.store.accounts(customer_id).await?;
+        let groups = self.store.groups(customer_id).await?;
+        let account_waits = self.store.account_waits(customer_id).await?;
+        let waits = accounts
+            .iter()
+            .map(|a| {
+                account_waits
+                    .iter()
+                    .find(|(id, until)| *id == a.id && *until > now_ms)
+                    .map(|(_, until)| *until)
+            })
+            .collect();
+        let label = |id: i64| {
+            accounts
+                .iter()
+                .find(|a| a.id == id)
+                .map(|a| a.label.clone())
+                .unwrap_or_default()
+        };
+        let mut notes = vec![Vec::new(); groups.len()];
+        let index = |group_id: i64| groups.iter().position(|g| g.id == group_id);
+        for block in self.store.pair_blocks(customer_id).await? {
+            if let Some(i) = index(block.group_id) {
+                notes[i].push((
+                    label(block.account_id),
+                    view::GroupNote::Refused(block.reason),
+                ));
+            }
+        }
+        for (account, group, until) in self.store.pair_waits(customer_id).await? {
+            if let (Some(i), true) = (index(group), until > now_ms) {
+                notes[i].push((label(account), view::GroupNote::SlowMode(until)));
+            }
+        }
+        Ok(view::Health {
+            accounts,
+            waits,
+            groups,
+            notes,
         })
     }
 

@@ -72,6 +72,15 @@ pub trait Observer: Send + Sync + 'static {
     fn cycle_finished(&self, _customer_id: i64, _report: &CycleReport) {}
     /// The engine stopped the customer by itself (plan expired, settings became invalid, …).
     fn customer_stopped(&self, _customer_id: i64, _reason: &EngineError) {}
+    /// Telegram restricted one of the customer's accounts (a wait, a refusal, a quarantine).
+    fn restricted(&self, _event: &Restricted) {}
+}
+
+/// A lasting consequence of an outcome, as the observer hears of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Restricted {
+    pub customer_id: i64,
+    pub restriction: crate::store::Restriction,
 }
 
 /// What a successful start tells the caller.
@@ -183,12 +192,23 @@ impl Engine {
         transport: Arc<dyn Transport>,
         observer: Option<Arc<dyn Observer>>,
     ) -> (Engine, EngineTasks) {
+        Engine::with_clock(store, transport, observer, Clock::start())
+    }
+
+    /// An engine on a given clock: a restarted engine in a test keeps the first one's mapping
+    /// between its paused clock and wall time.
+    pub fn with_clock(
+        store: Store,
+        transport: Arc<dyn Transport>,
+        observer: Option<Arc<dyn Observer>>,
+        clock: Clock,
+    ) -> (Engine, EngineTasks) {
         let (postlog, task) = PostLog::start(store.clone());
         let shared = Arc::new(Shared {
             store,
             transport,
             postlog,
-            clock: Clock::start(),
+            clock,
             observer,
             running: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),

@@ -600,16 +600,48 @@ pub enum OutcomeKind {
     Transient,
 }
 
-/// Decides, once and for every caller, how an outcome changes the running session.
-pub fn next_after(outcome: OutcomeKind) -> Next {
-    match outcome {
-        OutcomeKind::Sent
-        | OutcomeKind::SlowMode(_)
-        | OutcomeKind::GroupRefused
-        | OutcomeKind::Transient => Next::Continue,
-        OutcomeKind::FloodWait(wait) => Next::AccountWaits(wait),
-        OutcomeKind::AccountStopped => Next::EndSession,
-    }
+/// What an outcome leaves behind beyond the running session: recorded, obeyed by every later
+/// cycle (and by any engine after a restart), shown to the customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lasting {
+    Nothing,
+    /// FLOOD_WAIT: the account posts nowhere before `now + wait`.
+    AccountWait(Duration),
+    /// SLOWMODE_WAIT: the account posts in this group not before `now + wait`.
+    PairWait(Duration),
+    /// The group refused the account: this group is paused for this account until the
+    /// customer resumes it.
+    PairBlock,
+    /// Telegram stopped the account: it is quarantined until the customer logs it in again.
+    Quarantine,
+}
+
+/// How one outcome changes the running session, and what it leaves behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub session: Next,
+    pub lasting: Lasting,
+}
+
+/// Decides, once and for every caller, what an outcome means:
+///
+/// | outcome | the running session | afterwards |
+/// | --- | --- | --- |
+/// | sent | next group on schedule | — |
+/// | network error (after the transport's own retries) | next group on schedule | — |
+/// | SLOWMODE_WAIT N | next group on schedule (a session posts once per group) | this account skips this group until N s from now |
+/// | write forbidden, banned, private | next group on schedule | this group is paused for this account |
+/// | FLOOD_WAIT N | its slots due within N s are skipped, later ones go ahead | the account skips every slot until N s from now |
+/// | PEER_FLOOD, revoked, deactivated | the rest is skipped | the account is quarantined |
+pub fn next_after(outcome: OutcomeKind) -> Decision {
+    let (session, lasting) = match outcome {
+        OutcomeKind::Sent | OutcomeKind::Transient => (Next::Continue, Lasting::Nothing),
+        OutcomeKind::SlowMode(wait) => (Next::Continue, Lasting::PairWait(wait)),
+        OutcomeKind::GroupRefused => (Next::Continue, Lasting::PairBlock),
+        OutcomeKind::FloodWait(wait) => (Next::AccountWaits(wait), Lasting::AccountWait(wait)),
+        OutcomeKind::AccountStopped => (Next::EndSession, Lasting::Quarantine),
+    };
+    Decision { session, lasting }
 }
 
 #[cfg(test)]
@@ -1106,18 +1138,35 @@ mod tests {
     #[test]
     fn outcomes_decide_the_rest_of_the_session() {
         let cases = [
-            (OutcomeKind::Sent, Next::Continue),
-            (OutcomeKind::Transient, Next::Continue),
-            (OutcomeKind::SlowMode(secs(30)), Next::Continue),
-            (OutcomeKind::GroupRefused, Next::Continue),
+            (OutcomeKind::Sent, Next::Continue, Lasting::Nothing),
+            (OutcomeKind::Transient, Next::Continue, Lasting::Nothing),
+            (
+                OutcomeKind::SlowMode(secs(30)),
+                Next::Continue,
+                Lasting::PairWait(secs(30)),
+            ),
+            (
+                OutcomeKind::GroupRefused,
+                Next::Continue,
+                Lasting::PairBlock,
+            ),
             (
                 OutcomeKind::FloodWait(secs(31)),
                 Next::AccountWaits(secs(31)),
+                Lasting::AccountWait(secs(31)),
             ),
-            (OutcomeKind::AccountStopped, Next::EndSession),
+            (
+                OutcomeKind::AccountStopped,
+                Next::EndSession,
+                Lasting::Quarantine,
+            ),
         ];
-        for (outcome, want) in cases {
-            assert_eq!(next_after(outcome), want, "{outcome:?}");
+        for (outcome, session, lasting) in cases {
+            assert_eq!(
+                next_after(outcome),
+                Decision { session, lasting },
+                "{outcome:?}"
+            );
         }
     }
 }

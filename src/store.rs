@@ -8,7 +8,7 @@
 mod customer;
 pub mod postlog;
 
-pub use customer::{AccountStatus, CustomerRow, GroupStatus, LastCycle, Timing};
+pub use customer::{AccountStatus, CustomerRow, GroupStatus, LastCycle, PairBlock, Timing};
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -121,6 +121,46 @@ pub struct Snapshot {
     pub groups: Vec<Group>,
     /// The number of the customer's latest recorded cycle (0 before the first).
     pub last_seq: i64,
+    /// Telegram's waits and refusals in force for the customer's accounts.
+    pub restrictions: Restrictions,
+}
+
+/// What Telegram told the customer's accounts that still holds: flood waits per account, slow
+/// mode waits per (account, group), and groups that refused an account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Restrictions {
+    /// (account, until unix ms).
+    pub account_waits: Vec<(i64, i64)>,
+    /// (account, group, until unix ms).
+    pub pair_waits: Vec<(i64, i64, i64)>,
+    /// (account, group).
+    pub pair_blocks: Vec<(i64, i64)>,
+}
+
+/// A lasting consequence of an outcome, recorded by the post-log writer in order with the post.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Restriction {
+    /// FLOOD_WAIT: the account posts nowhere before `until_at` (unix ms).
+    AccountWait {
+        account_id: i64,
+        until_at: i64,
+        reason: String,
+    },
+    /// SLOWMODE_WAIT: the account posts in the group not before `until_at`.
+    PairWait {
+        account_id: i64,
+        group_id: i64,
+        until_at: i64,
+    },
+    /// The group refused the account: paused for it until the customer resumes the group.
+    PairBlock {
+        account_id: i64,
+        group_id: i64,
+        reason: String,
+        at: i64,
+    },
+    /// Telegram stopped the account (PEER_FLOOD, revoked, deactivated): quarantined.
+    Quarantine { account_id: i64, reason: String },
 }
 
 /// A customer ready to post, for [`Store::create_customers`].
@@ -201,6 +241,7 @@ pub enum LogEntry {
     CycleStarted(CycleStart),
     Post(PostRow),
     CycleFinished(CycleEnd),
+    Restrict(Restriction),
 }
 
 /// One row of the post log.
@@ -236,6 +277,12 @@ struct HeadRow {
     accounts: String,
     /// `[[id, reference, position, status], …]`, active groups in posting order.
     groups: String,
+    /// `[[account, until], …]`.
+    account_waits: String,
+    /// `[[account, group, until], …]`.
+    pair_waits: String,
+    /// `[[account, group], …]`.
+    pair_blocks: String,
 }
 
 /// The snapshot in one statement, SQLite dialect (aggregate ORDER BY needs SQLite 3.44).
@@ -246,7 +293,16 @@ const SNAPSHOT_SQLITE: &str = "SELECT p.plan, p.expires_at, s.delay_between_post
       FROM accounts a WHERE a.customer_id = c.id AND a.status = 'active') AS accounts, \
      (SELECT COALESCE(json_group_array(json_array(g.id, g.reference, g.position, g.status) \
       ORDER BY g.position, g.id), '[]') \
-      FROM chat_groups g WHERE g.customer_id = c.id AND g.status = 'active') AS groups \
+      FROM chat_groups g WHERE g.customer_id = c.id AND g.status = 'active') AS groups, \
+     (SELECT COALESCE(json_group_array(json_array(w.account_id, w.until_at)), '[]') \
+      FROM account_waits w JOIN accounts a ON a.id = w.account_id WHERE a.customer_id = c.id) \
+      AS account_waits, \
+     (SELECT COALESCE(json_group_array(json_array(w.account_id, w.group_id, w.until_at)), '[]') \
+      FROM pair_waits w JOIN accounts a ON a.id = w.account_id WHERE a.customer_id = c.id) \
+      AS pair_waits, \
+     (SELECT COALESCE(json_group_array(json_array(b.account_id, b.group_id)), '[]') \
+      FROM pair_blocks b JOIN accounts a ON a.id = b.account_id WHERE a.customer_id = c.id) \
+      AS pair_blocks \
      FROM customers c LEFT JOIN plans p ON p.customer_id = c.id \
      LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1";
 
@@ -258,7 +314,16 @@ const SNAPSHOT_POSTGRES: &str = "SELECT p.plan, p.expires_at, s.delay_between_po
       FROM accounts a WHERE a.customer_id = c.id AND a.status = 'active') AS accounts, \
      (SELECT COALESCE(json_agg(json_build_array(g.id, g.reference, g.position, g.status) \
       ORDER BY g.position, g.id), '[]')::text \
-      FROM chat_groups g WHERE g.customer_id = c.id AND g.status = 'active') AS groups \
+      FROM chat_groups g WHERE g.customer_id = c.id AND g.status = 'active') AS groups, \
+     (SELECT COALESCE(json_agg(json_build_array(w.account_id, w.until_at)), '[]')::text \
+      FROM account_waits w JOIN accounts a ON a.id = w.account_id WHERE a.customer_id = c.id) \
+      AS account_waits, \
+     (SELECT COALESCE(json_agg(json_build_array(w.account_id, w.group_id, w.until_at)), '[]')::text \
+      FROM pair_waits w JOIN accounts a ON a.id = w.account_id WHERE a.customer_id = c.id) \
+      AS pair_waits, \
+     (SELECT COALESCE(json_agg(json_build_array(b.account_id, b.group_id)), '[]')::text \
+      FROM pair_blocks b JOIN accounts a ON a.id = b.account_id WHERE a.customer_id = c.id) \
+      AS pair_blocks \
      FROM customers c LEFT JOIN plans p ON p.customer_id = c.id \
      LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1";
 
@@ -604,6 +669,14 @@ impl Store {
                 })
                 .collect(),
             last_seq: head.last_seq,
+            restrictions: Restrictions {
+                account_waits: serde_json::from_str(&head.account_waits)
+                    .map_err(|e| invalid("account waits", e))?,
+                pair_waits: serde_json::from_str(&head.pair_waits)
+                    .map_err(|e| invalid("pair waits", e))?,
+                pair_blocks: serde_json::from_str(&head.pair_blocks)
+                    .map_err(|e| invalid("pair blocks", e))?,
+            },
         }))
     }
 
@@ -657,6 +730,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                LogEntry::Restrict(r) => self.restrict(&mut tx, r).await?,
                 LogEntry::CycleFinished(c) => {
                     sqlx::query(
                         "UPDATE cycles SET ended_at = $1, status = $2, sent = $3, failed = $4, \
@@ -677,6 +751,70 @@ impl Store {
         }
         self.insert_post_rows(&mut tx, &posts).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    async fn restrict(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        r: &Restriction,
+    ) -> Result<(), StoreError> {
+        let query = match r {
+            Restriction::AccountWait {
+                account_id,
+                until_at,
+                reason,
+            } => sqlx::query(
+                "INSERT INTO account_waits (account_id, until_at, reason) \
+                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $4) \
+                 ON CONFLICT (account_id) DO UPDATE SET until_at = excluded.until_at, \
+                 reason = excluded.reason",
+            )
+            .bind(*account_id)
+            .bind(*until_at)
+            .bind(reason.clone())
+            .bind(*account_id),
+            Restriction::PairWait {
+                account_id,
+                group_id,
+                until_at,
+            } => sqlx::query(
+                "INSERT INTO pair_waits (account_id, group_id, until_at) \
+                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $4) \
+                 AND EXISTS (SELECT 1 FROM chat_groups WHERE id = $5) \
+                 ON CONFLICT (account_id, group_id) DO UPDATE SET until_at = excluded.until_at",
+            )
+            .bind(*account_id)
+            .bind(*group_id)
+            .bind(*until_at)
+            .bind(*account_id)
+            .bind(*group_id),
+            Restriction::PairBlock {
+                account_id,
+                group_id,
+                reason,
+                at,
+            } => sqlx::query(
+                "INSERT INTO pair_blocks (account_id, group_id, reason, at) \
+                 SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $5) \
+                 AND EXISTS (SELECT 1 FROM chat_groups WHERE id = $6) \
+                 ON CONFLICT (account_id, group_id) DO UPDATE SET reason = excluded.reason, \
+                 at = excluded.at",
+            )
+            .bind(*account_id)
+            .bind(*group_id)
+            .bind(reason.clone())
+            .bind(*at)
+            .bind(*account_id)
+            .bind(*group_id),
+            Restriction::Quarantine { account_id, reason } => sqlx::query(
+                "UPDATE accounts SET status = 'quarantined', status_reason = $1 WHERE id = $2",
+            )
+            .bind(reason.clone())
+            .bind(*account_id),
+        };
+        // An account or group removed meanwhile leaves nothing to restrict (the WHERE EXISTS).
+        query.execute(&mut **tx).await?;
         Ok(())
     }
 

@@ -228,3 +228,8 @@ status-groups-fine = { $count ->
     [one] • the other group: everything posted
    *[other] • the other { $count } groups: everything posted
 }
+notice-quarantined = ⛔ Telegram stopped the account { $account }: { $reason }. It posts no more. Remove it and add it again once it is fixed.
+notice-group-refused = ⏸ { $group } refused the account { $account }: { $reason }. The group is paused for that account; once it is fixed, press ▶ on the group under Groups.
+health-refused-for = ⏸ paused for { $account } ({ $reason })
+health-slow-mode-for = ⏳ slow mode for { $account } until { $time }
+reason-group_paused = the group is paused for this account

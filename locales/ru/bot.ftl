@@ -235,3 +235,8 @@ status-groups-fine = { $count ->
     [few] • остальные { $count } группы: всё опубликовано
    *[other] • остальные { $count } групп: всё опубликовано
 }
+notice-quarantined = ⛔ Telegram остановил аккаунт { $account }: { $reason }. Он больше не публикует. Удалите его и добавьте снова, когда проблема будет решена.
+notice-group-refused = ⏸ { $group } не принимает посты от аккаунта { $account }: { $reason }. Для этого аккаунта группа поставлена на паузу; когда проблема будет решена, нажмите ▶ у группы в разделе «Группы».
+health-refused-for = ⏸ на паузе для { $account } ({ $reason })
+health-slow-mode-for = ⏳ медленный режим для { $account } до { $time }
+reason-group_paused = группа на паузе для этого аккаунта

@@ -258,19 +258,20 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         engine.clone(),
         Some(Arc::new(SimLogin)),
     ));
-    // Tell customers whom the engine stopped by itself (plan expired, …).
+    // Tell customers what the engine did on its own (stopped them, Telegram refused, …).
     let notifier = {
         let (bot, control) = (bot.clone(), control.clone());
         tokio::spawn(async move {
-            while let Some((customer_id, reason)) = stops.recv().await {
-                let sent = match control.stop_notice(customer_id, &reason).await {
-                    Ok(screen) => send(&bot, ChatId(customer_id), &screen)
+            while let Some((customer_id, event)) = stops.recv().await {
+                let sent = match control.event_notice(customer_id, &event).await {
+                    Ok(Some(screen)) => send(&bot, ChatId(customer_id), &screen)
                         .await
                         .map_err(|e| e.to_string()),
+                    Ok(None) => Ok(()),
                     Err(e) => Err(e.to_string()),
                 };
                 if let Err(e) = sent {
-                    tracing::warn!(customer_id, error = %e, "could not tell the customer about a stop");
+                    tracing::warn!(customer_id, error = %e, "could not tell the customer");
                 }
             }
         })

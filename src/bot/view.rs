@@ -27,9 +27,37 @@ pub struct StatusData {
     pub running: bool,
     pub live: Option<LiveStatus>,
     pub last: LastCycle,
+    pub health: Health,
+}
+
+/// The customer's accounts and groups with what Telegram said about them.
+pub struct Health {
     pub accounts: Vec<Account>,
+    /// The end of each account's flood wait (unix ms), when in the future; aligned with
+    /// `accounts`.
     pub waits: Vec<Option<i64>>,
     pub groups: Vec<Group>,
+    /// Per group (aligned with `groups`): which account it refused, or slows down, and how.
+    pub notes: Vec<Vec<(String, GroupNote)>>,
+}
+
+/// What Telegram said about one account in one group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupNote {
+    /// The group refused the account (a reason code); paused for it.
+    Refused(String),
+    /// Slow mode: the account may post there again at this time (unix ms).
+    SlowMode(i64),
+}
+
+impl Health {
+    /// A group is healthy when neither the customer nor Telegram paused it for anyone.
+    pub fn group_ok(&self, i: usize) -> bool {
+        self.groups[i].status == "active"
+            && !self.notes[i]
+                .iter()
+                .any(|(_, n)| matches!(n, GroupNote::Refused(_)))
+    }
 }
 
 fn back(lang: Lang) -> Vec<Button> {
@@ -376,34 +404,59 @@ fn page_row(screen: Screen, page: usize, pages: usize) -> Option<Vec<Button>> {
     Some(row)
 }
 
-fn group_health(lang: Lang, g: &Group) -> String {
-    match (g.status.as_str(), g.reason.as_deref()) {
-        ("active", _) => t(lang, "health-ok"),
+fn group_health(lang: Lang, g: &Group, notes: &[(String, GroupNote)]) -> String {
+    let mut text = match (g.status.as_str(), g.reason.as_deref()) {
+        ("active", _) if notes.is_empty() => t(lang, "health-ok"),
+        ("active", _) => String::new(),
         (_, Some(why)) => t_args(
             lang,
             "health-paused-why",
             &Args::new().html("reason", reason(lang, why)),
         ),
         (_, None) => t(lang, "health-paused"),
+    };
+    for (account, note) in notes {
+        if !text.is_empty() {
+            text.push_str("; ");
+        }
+        text.push_str(&match note {
+            GroupNote::Refused(why) => t_args(
+                lang,
+                "health-refused-for",
+                &Args::new()
+                    .text("account", account)
+                    .html("reason", reason(lang, why)),
+            ),
+            GroupNote::SlowMode(until) => t_args(
+                lang,
+                "health-slow-mode-for",
+                &Args::new()
+                    .text("account", account)
+                    .text("time", clock_time(*until)),
+            ),
+        });
     }
+    text
 }
 
-pub fn groups(lang: Lang, groups: &[Group], page: usize) -> Screenful {
-    let (shown, page, pages) = paged(groups, page);
+pub fn groups(lang: Lang, h: &Health, page: usize) -> Screenful {
+    let (shown, page, pages) = paged(&h.groups, page);
     let mut lines = vec![t_args(
         lang,
         "groups-title",
-        &Args::new().num("count", groups.len() as f64),
+        &Args::new().num("count", h.groups.len() as f64),
     )];
     let mut keyboard = Vec::new();
     for (i, g) in shown.iter().enumerate() {
-        let n = page * PAGE + i + 1;
+        let n = page * PAGE + i;
         lines.push(format!(
-            "{n}. {} — {}",
+            "{}. {} — {}",
+            n + 1,
             crate::i18n::escape(&g.reference),
-            group_health(lang, g)
+            group_health(lang, g, &h.notes[n])
         ));
-        let toggle = if g.status == "active" {
+        // ▶ resumes a group paused by the customer or refused by Telegram (once fixed).
+        let toggle = if h.group_ok(n) {
             "button-pause"
         } else {
             "button-resume"
@@ -416,7 +469,7 @@ pub fn groups(lang: Lang, groups: &[Group], page: usize) -> Screenful {
             Button::new(t(lang, "button-remove"), Cb::RemoveGroup(g.id)),
         ]);
     }
-    if groups.is_empty() {
+    if h.groups.is_empty() {
         lines.push(t(lang, "groups-empty"));
     }
     keyboard.extend(page_row(Screen::Groups, page, pages));
@@ -448,23 +501,17 @@ fn account_health(lang: Lang, a: &Account, wait: Option<i64>) -> String {
     }
 }
 
-pub fn accounts(
-    lang: Lang,
-    accounts: &[Account],
-    waits: &[Option<i64>],
-    login_available: bool,
-    page: usize,
-) -> Screenful {
-    let (shown, page, pages) = paged(accounts, page);
+pub fn accounts(lang: Lang, h: &Health, login_available: bool, page: usize) -> Screenful {
+    let (shown, page, pages) = paged(&h.accounts, page);
     let mut lines = vec![t_args(
         lang,
         "accounts-title",
-        &Args::new().num("count", accounts.len() as f64),
+        &Args::new().num("count", h.accounts.len() as f64),
     )];
     let mut keyboard = Vec::new();
     for (i, a) in shown.iter().enumerate() {
         let n = page * PAGE + i;
-        let health = account_health(lang, a, waits.get(n).copied().flatten());
+        let health = account_health(lang, a, h.waits.get(n).copied().flatten());
         lines.push(format!(
             "{}. {} — {}",
             n + 1,
@@ -484,7 +531,7 @@ pub fn accounts(
             Button::new(t(lang, "button-remove"), Cb::RemoveAccount(a.id)),
         ]);
     }
-    if accounts.is_empty() {
+    if h.accounts.is_empty() {
         lines.push(t(lang, "accounts-empty"));
     }
     if !login_available {
@@ -800,6 +847,7 @@ pub fn status(lang: Lang, d: &StatusData) -> Screenful {
                 .collect();
             for g in troubled.iter().take(PAGE) {
                 let name = d
+                    .health
                     .groups
                     .iter()
                     .find(|x| x.id == g.group_id)
@@ -842,12 +890,13 @@ pub fn status(lang: Lang, d: &StatusData) -> Screenful {
     }
     lines.push(String::new());
     // Health: counts, then the accounts and groups that are not ok (a long list is cut).
-    let healths: Vec<(String, bool)> = d
+    let h = &d.health;
+    let healths: Vec<(String, bool)> = h
         .accounts
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let wait = d.waits.get(i).copied().flatten();
+            let wait = h.waits.get(i).copied().flatten();
             let ok = a.status == "active" && wait.is_none();
             (
                 format!(
@@ -880,32 +929,33 @@ pub fn status(lang: Lang, d: &StatusData) -> Screenful {
             &Args::new().num("count", (problems.len() - PAGE) as f64),
         ));
     }
-    let active = d.groups.iter().filter(|g| g.status == "active").count();
+    let active = (0..h.groups.len()).filter(|i| h.group_ok(*i)).count();
     lines.push(t_args(
         lang,
         "status-groups",
         &Args::new()
             .num("ok", active as f64)
-            .num("count", d.groups.len() as f64),
+            .num("count", h.groups.len() as f64),
     ));
-    let paused: Vec<String> = d
+    let noted: Vec<String> = h
         .groups
         .iter()
-        .filter(|g| g.status != "active")
-        .map(|g| {
+        .enumerate()
+        .filter(|(i, g)| g.status != "active" || !h.notes[*i].is_empty())
+        .map(|(i, g)| {
             format!(
                 "• {} — {}",
                 crate::i18n::escape(&g.reference),
-                group_health(lang, g)
+                group_health(lang, g, &h.notes[i])
             )
         })
         .collect();
-    lines.extend(paused.iter().take(PAGE).cloned());
-    if paused.len() > PAGE {
+    lines.extend(noted.iter().take(PAGE).cloned());
+    if noted.len() > PAGE {
         lines.push(t_args(
             lang,
             "list-more",
-            &Args::new().num("count", (paused.len() - PAGE) as f64),
+            &Args::new().num("count", (noted.len() - PAGE) as f64),
         ));
     }
     Screenful {

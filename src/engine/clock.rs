@@ -76,6 +76,20 @@ impl Clock {
     }
 }
 
+impl Clock {
+    /// The monotonic instant of a unix-milliseconds time (the inverse of [`Clock::wall_ms`]);
+    /// times before the origin map to the origin or earlier, as far as the platform allows.
+    pub fn instant_at(&self, wall_ms: i64) -> Instant {
+        let delta = wall_ms.saturating_sub(self.origin_wall_ms);
+        let d = Duration::from_millis(delta.unsigned_abs());
+        if delta >= 0 {
+            self.origin + d
+        } else {
+            self.origin.checked_sub(d).unwrap_or(self.origin)
+        }
+    }
+}
+
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -96,5 +110,10 @@ mod tests {
         tokio::time::advance(Duration::from_secs(10)).await;
         let later = Clock::pinned(Instant::now(), 0);
         assert_eq!(later.wall_ms(origin), -10_000);
+        assert_eq!(
+            clock.instant_at(1_700_000_001_500),
+            origin + Duration::from_millis(1_500)
+        );
+        assert_eq!(later.instant_at(later.wall_ms(origin)), origin);
     }
 }

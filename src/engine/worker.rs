@@ -10,6 +10,7 @@
 //! timer is armed for the earliest due session. A customer costs one task and one timer,
 //! however many accounts it has.
 
+use std::collections::{HashMap, HashSet};
 use std::pin::pin;
 use std::time::Duration;
 
@@ -17,9 +18,11 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{readiness, EngineError, PostEvent, Shared};
-use crate::schedule::{self, CyclePlan, Mode, Next};
-use crate::store::{CycleEnd, CycleStart, CycleTally, Group, GroupTally, PostRow, Snapshot};
+use super::{readiness, EngineError, PostEvent, Restricted, Shared};
+use crate::schedule::{self, CyclePlan, Lasting, Mode, Next};
+use crate::store::{
+    CycleEnd, CycleStart, CycleTally, Group, GroupTally, PostRow, Restriction, Snapshot,
+};
 use crate::telegram::{Outcome, Post};
 
 /// When one session ran.
@@ -72,6 +75,10 @@ struct Session {
     not_before: Instant,
     /// Slots due before this instant are skipped: the account is in a flood wait.
     flood_until: Option<Instant>,
+    /// Groups that refused this account: skipped.
+    blocked: HashSet<i64>,
+    /// Slow mode: this account's slot in the group is skipped when due before the instant.
+    pair_until: HashMap<i64, Instant>,
     /// Set when the account can't post any more this cycle: why.
     ended: Option<&'static str>,
     sending: bool,
@@ -132,7 +139,15 @@ pub(super) async fn run_cycle(
         groups: snapshot.groups,
         plan,
     };
-    let flood_waits = shared.flood_waits.lock().expect("engine lock").clone();
+    // Waits and refusals in force: this engine's own (not yet written, perhaps) and the
+    // store's (written by any engine, before any restart).
+    let mut flood_waits = shared.flood_waits.lock().expect("engine lock").clone();
+    let r = &snapshot.restrictions;
+    for &(account, until_ms) in &r.account_waits {
+        let until = shared.clock.instant_at(until_ms);
+        let entry = flood_waits.entry(account).or_insert(until);
+        *entry = (*entry).max(until);
+    }
     let mut sessions: Vec<Session> = snapshot
         .accounts
         .iter()
@@ -147,6 +162,18 @@ pub(super) async fn run_cycle(
                     .get(&account.id)
                     .copied()
                     .filter(|until| *until > cycle_start),
+                blocked: r
+                    .pair_blocks
+                    .iter()
+                    .filter(|(a, _)| *a == account.id)
+                    .map(|(_, g)| *g)
+                    .collect(),
+                pair_until: r
+                    .pair_waits
+                    .iter()
+                    .filter(|(a, _, _)| *a == account.id)
+                    .map(|(_, g, until)| (*g, shared.clock.instant_at(*until)))
+                    .collect(),
                 ended: None,
                 sending: false,
                 span: SessionSpan {
@@ -197,9 +224,14 @@ pub(super) async fn run_cycle(
             }
             while s.next < ctx.groups.len() {
                 let target = ctx.start + ctx.plan.post_offset(i, s.next);
+                let group_id = ctx.groups[s.next].id;
                 let skip = match (s.ended, s.flood_until) {
                     (Some(reason), _) => Some(reason),
                     (None, Some(until)) if target < until => Some("flood_wait"),
+                    _ if s.blocked.contains(&group_id) => Some("group_paused"),
+                    _ if s.pair_until.get(&group_id).is_some_and(|u| target < *u) => {
+                        Some("slow_mode")
+                    }
                     _ => None,
                 };
                 let Some(reason) = skip else { break };
@@ -293,7 +325,8 @@ pub(super) async fn run_cycle(
                 // included); a flood wait does not: the slots it covers are skipped instead.
                 s.span.end = s.span.end.max(floor).max(Instant::now());
                 s.not_before = floor;
-                match schedule::next_after(f.outcome.kind()) {
+                let decision = schedule::next_after(f.outcome.kind());
+                match decision.session {
                     Next::Continue => {}
                     Next::AccountWaits(wait) => {
                         let until = Instant::now() + wait;
@@ -308,6 +341,20 @@ pub(super) async fn run_cycle(
                     Next::EndSession => s.ended = Some(f.outcome.name()),
                 }
                 let account_id = s.account_id;
+                let group_id = ctx.groups[f.slot].id;
+                match decision.lasting {
+                    Lasting::Nothing => {}
+                    Lasting::PairWait(wait) => {
+                        s.pair_until.insert(group_id, Instant::now() + wait);
+                    }
+                    Lasting::PairBlock => {
+                        s.blocked.insert(group_id);
+                    }
+                    Lasting::AccountWait(_) | Lasting::Quarantine => {}
+                }
+                if decision.lasting != Lasting::Nothing {
+                    restrict(shared, customer_id, account_id, group_id, decision.lasting, &f.outcome).await;
+                }
                 record(shared, &ctx, f.session, account_id, f.slot, f.random_id, target, Ok((f.sent_at, f.outcome))).await;
             }
             _ = &mut timer, if next_due.is_some() => {}
@@ -341,6 +388,48 @@ pub(super) async fn run_cycle(
         observer.cycle_finished(customer_id, &report);
     }
     Ok(report)
+}
+
+/// Records what an outcome leaves behind (through the post-log writer, in order with the
+/// post) and tells the observer.
+async fn restrict(
+    shared: &Shared,
+    customer_id: i64,
+    account_id: i64,
+    group_id: i64,
+    lasting: Lasting,
+    outcome: &Outcome,
+) {
+    let now = Instant::now();
+    let reason = outcome.name().to_string();
+    let until_ms = |wait: Duration| shared.clock.wall_ms(now + wait);
+    let restriction = match lasting {
+        Lasting::Nothing => return,
+        Lasting::AccountWait(wait) => Restriction::AccountWait {
+            account_id,
+            until_at: until_ms(wait),
+            reason,
+        },
+        Lasting::PairWait(wait) => Restriction::PairWait {
+            account_id,
+            group_id,
+            until_at: until_ms(wait),
+        },
+        Lasting::PairBlock => Restriction::PairBlock {
+            account_id,
+            group_id,
+            reason,
+            at: shared.clock.wall_ms(now),
+        },
+        Lasting::Quarantine => Restriction::Quarantine { account_id, reason },
+    };
+    if let Some(observer) = &shared.observer {
+        observer.restricted(&Restricted {
+            customer_id,
+            restriction: restriction.clone(),
+        });
+    }
+    shared.postlog.restrict(restriction).await;
 }
 
 /// Logs one slot, sent (when and with what outcome) or skipped (why): to the batched post log

@@ -90,6 +90,16 @@ pub struct Timing {
     pub message_html: Option<String>,
 }
 
+/// A group that refused one of the customer's accounts.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct PairBlock {
+    pub account_id: i64,
+    pub group_id: i64,
+    /// An outcome name: `write_forbidden`, `banned`, `channel_private`.
+    pub reason: String,
+    pub at: i64,
+}
+
 /// The latest cycle and the latest finished one, with its per-group report.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LastCycle {
@@ -427,6 +437,63 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Flood waits of the customer's accounts: (account, until unix ms), soonest first.
+    pub async fn account_waits(&self, customer_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let _hold = hold_clock();
+        Ok(sqlx::query_as(
+            "SELECT w.account_id, w.until_at FROM account_waits w \
+             JOIN accounts a ON a.id = w.account_id WHERE a.customer_id = $1 ORDER BY w.until_at",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Slow-mode waits of the customer's accounts: (account, group, until unix ms).
+    pub async fn pair_waits(&self, customer_id: i64) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+        let _hold = hold_clock();
+        Ok(sqlx::query_as(
+            "SELECT w.account_id, w.group_id, w.until_at FROM pair_waits w \
+             JOIN accounts a ON a.id = w.account_id WHERE a.customer_id = $1 \
+             ORDER BY w.group_id, w.account_id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Groups that refused one of the customer's accounts.
+    pub async fn pair_blocks(&self, customer_id: i64) -> Result<Vec<PairBlock>, StoreError> {
+        let _hold = hold_clock();
+        Ok(sqlx::query_as(
+            "SELECT b.account_id, b.group_id, b.reason, b.at FROM pair_blocks b \
+             JOIN accounts a ON a.id = b.account_id WHERE a.customer_id = $1 \
+             ORDER BY b.group_id, b.account_id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Lifts the refusals recorded for the customer's group (the customer fixed them and
+    /// resumed the group); returns how many were lifted.
+    pub async fn clear_pair_blocks(
+        &self,
+        customer_id: i64,
+        group_id: i64,
+    ) -> Result<u64, StoreError> {
+        let _hold = hold_clock();
+        let done = sqlx::query(
+            "DELETE FROM pair_blocks WHERE group_id = $1 AND group_id IN \
+             (SELECT id FROM chat_groups WHERE customer_id = $2)",
+        )
+        .bind(group_id)
+        .bind(customer_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// The customer's newest cycle and newest finished cycle with its per-group report.

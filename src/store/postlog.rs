@@ -75,6 +75,11 @@ impl PostLog {
         self.queue(LogEntry::CycleStarted(start)).await;
     }
 
+    /// Queues a lasting consequence of an outcome; it is written in order with the posts.
+    pub async fn restrict(&self, restriction: crate::store::Restriction) {
+        self.queue(LogEntry::Restrict(restriction)).await;
+    }
+
     /// Queues a cycle's end; it is written after the cycle's posts.
     pub async fn cycle_finished(&self, end: CycleEnd) {
         self.queue(LogEntry::CycleFinished(end)).await;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use autoposter::bot::callback::{Cb, Screen};
-use autoposter::bot::{Action, Control, Input, Notifier, Screenful, Sender, StopReason};
+use autoposter::bot::{Action, BotEvent, Control, Input, Notifier, Screenful, Sender, StopReason};
 use autoposter::engine::{Engine, EngineTasks, Observer};
 use autoposter::schedule::NotReady;
 use autoposter::schedule::{Field, Mode, Plan};
@@ -966,12 +966,17 @@ async fn a_customer_whose_plan_expires_mid_run_is_stopped_and_told_in_their_lang
     assert_eq!(customer, ME);
     assert_eq!(
         reason,
-        StopReason::NotReady(NotReady::PlanExpired {
+        BotEvent::Stopped(StopReason::NotReady(NotReady::PlanExpired {
             expired_at: now_ms + 20_000
-        })
+        }))
     );
     assert_eq!(rig.sim.sent().len(), 1, "cycle 1 only");
-    let notice = rig.control.stop_notice(ME, &reason).await.unwrap();
+    let notice = rig
+        .control
+        .event_notice(ME, &reason)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
         notice
             .text

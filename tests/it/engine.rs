@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use autoposter::engine::EngineError;
 use autoposter::schedule::{Mode, NotReady, Plan, PlanError, ScheduleError};
-use autoposter::store::PlanGrant;
+use autoposter::store::{PlanGrant, Restriction};
 use autoposter::telegram::sim::Target;
 use autoposter::telegram::{GroupRefusal, Outcome};
 use tokio::time::Instant;
@@ -548,4 +548,202 @@ async fn a_restarted_engine_resumes_the_customers_that_were_running() {
     let report = again.next_cycle().await;
     assert_eq!(report.seq, 2, "cycle numbers continue from the stored ones");
     again.finish().await;
+}
+
+/// (cycle, account, group, outcome, error) of the customer's post log, in order.
+async fn log(rig: &Rig, customer: i64) -> Vec<(i64, i64, i64, String, Option<String>)> {
+    rig.store
+        .posts(customer)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.cycle_seq, r.account_id, r.group_id, r.outcome, r.error))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_flood_wait_is_recorded_and_obeyed_by_a_restarted_engine() {
+    // 1 account × 3 groups, 3 s apart, 5 s between cycles: a cycle every 14 s.
+    let c = customer(1, Plan::Enterprise, 1, 3, settings(3.0, 5.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.sim.inject(
+        Target::Slot {
+            account_id: 1,
+            group_id: 1,
+        },
+        Outcome::FloodWait(s(100)),
+    );
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    let first = rig.next_cycle().await;
+    assert_eq!((first.tally.failed, first.tally.skipped), (1, 2));
+    // The wait is in the store once the engine is gone.
+    rig.restart().await;
+    let waits = rig.store.account_waits(1).await.unwrap();
+    assert_eq!(waits, vec![(1, rig.engine.clock().wall_ms(t0 + s(100)))]);
+
+    // The new engine knows nothing in memory, yet skips every slot until 100 s.
+    assert_eq!(rig.engine.resume().await.unwrap(), 1);
+    loop {
+        let cycle = rig.next_cycle().await;
+        if cycle.tally.sent > 0 {
+            assert!(
+                cycle.start >= t0 + s(100) - s(6),
+                "posting resumed at {:?}",
+                cycle.start - t0
+            );
+            let sends: Vec<_> = rig.sim.sent().iter().map(|x| x.at - t0).collect();
+            assert!(sends[1..].iter().all(|at| *at >= s(100)), "{sends:?}");
+            break;
+        }
+        assert_eq!(cycle.tally.skipped, 3, "every slot in the wait is skipped");
+    }
+    rig.finish().await;
+    let log = log(&rig, 1).await;
+    assert!(
+        log.iter()
+            .filter(|r| r.4.as_deref() == Some("flood_wait"))
+            .count()
+            >= 5
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_mode_skips_that_group_for_that_account_until_it_ends() {
+    // 2 accounts × 2 groups, 3 s apart, no pause between cycles: a cycle every 6 s.
+    let c = customer(1, Plan::Enterprise, 2, 2, settings(3.0, 0.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.sim.inject(
+        Target::Slot {
+            account_id: 1,
+            group_id: 1,
+        },
+        Outcome::SlowMode(s(20)),
+    );
+    rig.engine.start(1, None).await.unwrap();
+    for _ in 0..5 {
+        rig.next_cycle().await;
+    }
+    rig.finish().await;
+    let pair: Vec<(i64, String, Option<String>)> = log(&rig, 1)
+        .await
+        .into_iter()
+        .filter(|r| (r.1, r.2) == (1, 1))
+        .map(|r| (r.0, r.3, r.4))
+        .collect();
+    let skipped = || ("skipped".to_string(), Some("slow_mode".to_string()));
+    // (Cycle 6 may have begun before the engine stopped.)
+    assert_eq!(
+        pair[..5],
+        vec![
+            (1, "slow_mode".into(), Some("slow_mode: wait 20 s".into())),
+            (2, skipped().0, skipped().1), // due at 6 s
+            (3, skipped().0, skipped().1), // 12 s
+            (4, skipped().0, skipped().1), // 18 s
+            (5, "sent".into(), None),      // 24 s
+        ]
+    );
+    // Only that pair: account 1 still posts to group 2, account 2 to both, every cycle.
+    let others = log(&rig, 1)
+        .await
+        .into_iter()
+        .filter(|r| (r.1, r.2) != (1, 1));
+    assert!(others.into_iter().all(|r| r.3 == "sent"));
+    assert_eq!(rig.store.pair_waits(1).await.unwrap().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refusing_group_is_paused_for_that_account_until_the_customer_resumes_it() {
+    let c = customer(1, Plan::Enterprise, 2, 2, settings(3.0, 0.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.sim.inject(
+        Target::Slot {
+            account_id: 2,
+            group_id: 2,
+        },
+        Outcome::GroupRefused(GroupRefusal::Banned),
+    );
+    rig.engine.start(1, None).await.unwrap();
+    rig.next_cycle().await;
+    let second = rig.next_cycle().await;
+    assert_eq!((second.tally.sent, second.tally.skipped), (3, 1));
+    assert_eq!(
+        rig.restricted,
+        vec![Restriction::PairBlock {
+            account_id: 2,
+            group_id: 2,
+            reason: "banned".into(),
+            at: rig.store.pair_blocks(1).await.unwrap()[0].at,
+        }]
+    );
+    // The customer fixed it and resumes the group: the next cycles post there again.
+    assert_eq!(rig.store.clear_pair_blocks(1, 2).await.unwrap(), 1);
+    rig.next_cycle().await;
+    let later = rig.next_cycle().await;
+    rig.finish().await;
+    assert_eq!((later.tally.sent, later.tally.skipped), (4, 0));
+    let pair: Vec<String> = log(&rig, 1)
+        .await
+        .into_iter()
+        .filter(|r| (r.1, r.2) == (2, 2))
+        .map(|r| r.4.unwrap_or(r.3))
+        .collect();
+    assert_eq!(
+        pair[..2],
+        ["banned".to_string(), "group_paused".to_string()]
+    );
+    assert_eq!(pair.last().map(String::as_str), Some("sent"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn peer_flood_quarantines_the_account_for_good_and_the_others_go_on() {
+    let c = customer(1, Plan::Enterprise, 2, 2, settings(3.0, 0.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.sim.inject(Target::Account(1), Outcome::PeerFlood);
+    rig.engine.start(1, None).await.unwrap();
+    let first = rig.next_cycle().await;
+    assert_eq!(
+        (first.tally.sent, first.tally.failed, first.tally.skipped),
+        (2, 1, 1)
+    );
+    let second = rig.next_cycle().await;
+    assert_eq!(
+        second.sessions.len(),
+        1,
+        "the quarantined account is left out"
+    );
+    assert_eq!(second.tally.sent, 2);
+    rig.finish().await;
+    let accounts = rig.store.accounts(1).await.unwrap();
+    assert_eq!(
+        (accounts[0].status.as_str(), accounts[0].reason.as_deref()),
+        ("quarantined", Some("peer_flood"))
+    );
+    assert_eq!(
+        rig.restricted,
+        vec![Restriction::Quarantine {
+            account_id: 1,
+            reason: "peer_flood".into()
+        }]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_network_error_fails_only_its_slot_and_restricts_nothing() {
+    let c = customer(1, Plan::Enterprise, 1, 3, settings(3.0, 0.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.sim.inject(
+        Target::Slot {
+            account_id: 1,
+            group_id: 2,
+        },
+        Outcome::Network("connection reset".into()),
+    );
+    rig.engine.start(1, None).await.unwrap();
+    let first = rig.next_cycle().await;
+    let second = rig.next_cycle().await;
+    rig.finish().await;
+    assert_eq!((first.tally.sent, first.tally.failed), (2, 1));
+    assert_eq!((second.tally.sent, second.tally.failed), (3, 0));
+    assert!(rig.restricted.is_empty());
+    assert!(rig.store.account_waits(1).await.unwrap().is_empty());
 }

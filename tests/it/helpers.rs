@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use autoposter::engine::{CycleReport, Engine, EngineError, EngineTasks, Observer};
+use autoposter::engine::{CycleReport, Engine, EngineError, EngineTasks, Observer, Restricted};
 use autoposter::schedule::{CycleLength, DelayBetweenCycles, DelayBetweenPosts, Plan, Settings};
+use autoposter::store::Restriction;
 use autoposter::store::{NewCustomer, PlanGrant, Store};
 use autoposter::telegram::sim::SimTransport;
 use tokio::sync::mpsc;
@@ -37,6 +38,7 @@ pub fn customer(id: i64, plan: Plan, accounts: usize, groups: usize, s: Settings
 pub enum Heard {
     Cycle(CycleReport),
     Stopped(i64, String),
+    Restricted(Restriction),
 }
 
 pub struct Listener(pub mpsc::UnboundedSender<Heard>);
@@ -48,6 +50,9 @@ impl Observer for Listener {
     fn customer_stopped(&self, customer_id: i64, reason: &EngineError) {
         let _ = self.0.send(Heard::Stopped(customer_id, reason.to_string()));
     }
+    fn restricted(&self, event: &Restricted) {
+        let _ = self.0.send(Heard::Restricted(event.restriction.clone()));
+    }
 }
 
 /// An engine on an in-memory store and a recording simulated transport.
@@ -57,6 +62,9 @@ pub struct Rig {
     pub sim: Arc<SimTransport>,
     pub store: Store,
     pub heard: mpsc::UnboundedReceiver<Heard>,
+    heard_tx: mpsc::UnboundedSender<Heard>,
+    /// What the engine restricted so far, in order.
+    pub restricted: Vec<Restriction>,
 }
 
 impl Rig {
@@ -73,7 +81,7 @@ impl Rig {
         let (engine, tasks) = Engine::new(
             store.clone(),
             sim.clone(),
-            Some(Arc::new(Listener(heard_tx))),
+            Some(Arc::new(Listener(heard_tx.clone()))),
         );
         Rig {
             engine,
@@ -81,14 +89,35 @@ impl Rig {
             sim,
             store,
             heard,
+            heard_tx,
+            restricted: Vec::new(),
         }
+    }
+
+    /// Stops this engine as a process exit would (customers stay marked running, the post log
+    /// is written) and starts a fresh one on the same store, clock and simulated Telegram:
+    /// nothing the old engine kept in memory survives.
+    pub async fn restart(&mut self) {
+        self.finish().await;
+        let clock = *self.engine.clock();
+        let (engine, tasks) = Engine::with_clock(
+            self.store.clone(),
+            self.sim.clone(),
+            Some(Arc::new(Listener(self.heard_tx.clone()))),
+            clock,
+        );
+        self.engine = engine;
+        self.tasks = Some(tasks);
     }
 
     /// Waits for the next finished cycle (any customer).
     pub async fn next_cycle(&mut self) -> CycleReport {
-        match self.heard.recv().await.expect("engine alive") {
-            Heard::Cycle(r) => r,
-            Heard::Stopped(id, why) => panic!("customer {id} stopped: {why}"),
+        loop {
+            match self.heard.recv().await.expect("engine alive") {
+                Heard::Cycle(r) => return r,
+                Heard::Stopped(id, why) => panic!("customer {id} stopped: {why}"),
+                Heard::Restricted(r) => self.restricted.push(r),
+            }
         }
     }
 
