@@ -1224,3 +1224,129 @@ async fn the_status_names_failures_in_words() {
     );
     rig.cmd("/stop").await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn telegrams_refusals_and_waits_are_shown_and_told_and_a_fixed_group_can_be_resumed() {
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let rig = BotRig::observed(Some("en"), Some(Arc::new(Notifier(tx)))).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(3, 2).await;
+    let accounts: Vec<i64> = rig
+        .store
+        .accounts(ME)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    let groups: Vec<i64> = rig
+        .store
+        .groups(ME)
+        .await
+        .unwrap()
+        .iter()
+        .map(|g| g.id)
+        .collect();
+    rig.sim
+        .inject(Target::Account(accounts[0]), Outcome::PeerFlood);
+    rig.sim.inject(
+        Target::Slot {
+            account_id: accounts[1],
+            group_id: groups[1],
+        },
+        Outcome::GroupRefused(GroupRefusal::WriteForbidden),
+    );
+    rig.sim.inject(
+        Target::Account(accounts[2]),
+        Outcome::FloodWait(Duration::from_secs(3600)),
+    );
+    rig.press(Cb::Start).await;
+    // Two messages: the quarantine and the refusal (waits are shown, not sent).
+    let mut told = Vec::new();
+    for _ in 0..2 {
+        let (customer, event) = events.recv().await.expect("an event");
+        assert_eq!(customer, ME);
+        told.push(
+            rig.control
+                .event_notice(ME, &event)
+                .await
+                .unwrap()
+                .unwrap()
+                .text,
+        );
+    }
+    told.sort();
+    assert_eq!(
+        told,
+        vec![
+            "⏸ @group_number_1 refused the account +9996622000: the account may not write there. The group is paused for that account; once it is fixed, press ▶ on the group under Groups.".to_string(),
+            "⛔ Telegram stopped the account +9996611000: Telegram limits this account (PEER_FLOOD). It posts no more. Remove it and add it again once it is fixed.".to_string(),
+        ]
+    );
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    rig.control.engine().flush().await;
+
+    let screen = shown(&rig.press(Cb::Open(Screen::Accounts)).await);
+    assert!(
+        screen.text.contains(
+            "1. +9996611000 — ⛔ quarantined (Telegram limits this account (PEER_FLOOD))"
+        ),
+        "{}",
+        screen.text
+    );
+    assert!(
+        screen.text.contains("3. +9996633000 — ⏳ waiting until "),
+        "{}",
+        screen.text
+    );
+    let screen = shown(&rig.press(Cb::Open(Screen::Groups)).await);
+    assert!(
+        screen.text.contains(
+            "2. @group_number_1 — ⏸ paused for +9996622000 (the account may not write there)"
+        ),
+        "{}",
+        screen.text
+    );
+    assert!(buttons(&screen).contains(&Cb::ToggleGroup(groups[1]).encode()));
+    assert!(
+        screen.keyboard[1][0].text.starts_with("▶️"),
+        "{:?}",
+        screen.keyboard[1]
+    );
+    let status = shown(&rig.cmd("/status").await);
+    assert!(
+        status.text.contains("<b>Accounts</b>: 1 of 3 ok"),
+        "{}",
+        status.text
+    );
+    assert!(
+        status.text.contains("<b>Groups</b>: 1 of 2 active"),
+        "{}",
+        status.text
+    );
+    // The customer fixed the group's permissions: ▶ lifts the refusal, pausing nothing.
+    let resumed = shown(&rig.press(Cb::ToggleGroup(groups[1])).await);
+    assert!(
+        resumed.text.contains("2. @group_number_1 — ✅ ok"),
+        "{}",
+        resumed.text
+    );
+    assert!(rig.store.pair_blocks(ME).await.unwrap().is_empty());
+    assert_eq!(rig.store.groups(ME).await.unwrap()[1].status, "active");
+    rig.cmd("/stop").await;
+
+    // In Russian too.
+    rig.cmd("/language ru").await;
+    let event = BotEvent::Restricted(autoposter::store::Restriction::Quarantine {
+        account_id: accounts[0],
+        reason: "account_revoked".into(),
+    });
+    let text = rig
+        .control
+        .event_notice(ME, &event)
+        .await
+        .unwrap()
+        .unwrap()
+        .text;
+    assert_eq!(text, "⛔ Telegram остановил аккаунт +9996611000: сессия аккаунта отозвана. Он больше не публикует. Удалите его и добавьте снова, когда проблема будет решена.");
+}
