@@ -14,6 +14,7 @@
 //!   of teloxide, and the thin teloxide layer that runs it.
 //! - [`i18n`] — the locale files (English, Russian) and lookups.
 //! - [`config`] — configuration for `autoposter run`; secrets hidden from `Debug`.
+//! - [`vault`] — account secrets sealed with XChaCha20-Poly1305 under the master key.
 //! - [`demo`] — `autoposter demo`: the engine on simulated accounts, printed as it runs.
 //! - [`cli`] — the command line: flags, runtimes and exit codes.
 
@@ -26,3 +27,4 @@ pub mod i18n;
 pub mod schedule;
 pub mod store;
 pub mod telegram;
+pub mod vault;

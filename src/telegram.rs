@@ -5,6 +5,7 @@
 //! grammers implementation for real accounts plugs in behind the same traits.
 
 pub mod login;
+pub mod mtproto;
 pub mod sim;
 
 use std::future::Future;
@@ -61,8 +62,11 @@ pub enum Outcome {
     AccountLost(AccountLoss),
     /// PEER_FLOOD: Telegram limits this account for spam reports.
     PeerFlood,
-    /// The request may not have reached Telegram.
+    /// The request may not have reached Telegram (after the transport's own retries).
     Network(String),
+    /// Telegram refused this post for its content or form (MESSAGE_TOO_LONG, …): the slot
+    /// fails; nothing about the account or the group changes.
+    Rejected(String),
 }
 
 impl Outcome {
@@ -79,6 +83,7 @@ impl Outcome {
             Outcome::AccountLost(AccountLoss::Deactivated) => "account_deactivated",
             Outcome::PeerFlood => "peer_flood",
             Outcome::Network(_) => "network_error",
+            Outcome::Rejected(_) => "rejected",
         }
     }
 
@@ -90,6 +95,7 @@ impl Outcome {
                 Some(format!("{}: wait {} s", self.name(), d.as_secs()))
             }
             Outcome::Network(detail) => Some(format!("network_error: {detail}")),
+            Outcome::Rejected(detail) => Some(format!("rejected: {detail}")),
             other => Some(other.name().to_string()),
         }
     }
@@ -102,7 +108,7 @@ impl Outcome {
             Outcome::SlowMode(d) => OutcomeKind::SlowMode(*d),
             Outcome::GroupRefused(_) => OutcomeKind::GroupRefused,
             Outcome::AccountLost(_) | Outcome::PeerFlood => OutcomeKind::AccountStopped,
-            Outcome::Network(_) => OutcomeKind::Transient,
+            Outcome::Network(_) | Outcome::Rejected(_) => OutcomeKind::Transient,
         }
     }
 }

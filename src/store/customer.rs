@@ -496,6 +496,50 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Stores an account's sealed session (replacing the previous one).
+    pub async fn save_session(
+        &self,
+        account_id: i64,
+        sealed: &crate::vault::Sealed,
+    ) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        sqlx::query(
+            "INSERT INTO account_sessions (account_id, key_version, nonce, ciphertext, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id) DO UPDATE SET \
+             key_version = excluded.key_version, nonce = excluded.nonce, \
+             ciphertext = excluded.ciphertext, updated_at = excluded.updated_at",
+        )
+        .bind(account_id)
+        .bind(sealed.key_version)
+        .bind(sealed.nonce.clone())
+        .bind(sealed.ciphertext.clone())
+        .bind(unix_ms_now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// An account's sealed session, if it has one.
+    pub async fn load_session(
+        &self,
+        account_id: i64,
+    ) -> Result<Option<crate::vault::Sealed>, StoreError> {
+        let _hold = hold_clock();
+        let row: Option<(i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT key_version, nonce, ciphertext FROM account_sessions WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(
+            row.map(|(key_version, nonce, ciphertext)| crate::vault::Sealed {
+                key_version,
+                nonce,
+                ciphertext,
+            }),
+        )
+    }
+
     /// The customer's newest cycle and newest finished cycle with its per-group report.
     pub async fn last_cycles(&self, customer_id: i64) -> Result<LastCycle, StoreError> {
         let _hold = hold_clock();

@@ -7,3 +7,4 @@ mod demo_cli;
 mod engine;
 mod helpers;
 mod store;
+mod vault;

@@ -1,0 +1,409 @@
+//! The MTProto side of the seam (grammers 0.11): what Telegram's errors mean for a post, and
+//! the account session kept in our database, sealed by the [`crate::vault`].
+//!
+//! Error mapping is a pure function of grammers' `RpcError` / `InvocationError`, so every
+//! case is unit-tested without a network. The session implements grammers' `Session` trait:
+//! the home data centre and the data-centre options (which hold the 256-byte auth key) are
+//! persisted, sealed, on every change; peers and update state live in memory (the engine
+//! addresses groups by the ids and access hashes stored with them, and reads no updates).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use grammers_mtsender::{InvocationError, RpcError};
+use grammers_session::types::{DcOption, PeerId, PeerInfo, UpdateState, UpdatesState};
+use grammers_session::{BoxFuture, Session, SessionData};
+use serde::{Deserialize, Serialize};
+
+use super::{AccountLoss, GroupRefusal, Outcome};
+use crate::store::{Store, StoreError};
+use crate::vault::{MasterKey, Sealed, VaultError};
+
+/// What an RPC error means for the post that caused it.
+pub fn outcome_of_rpc(e: &RpcError) -> Outcome {
+    let secs = || std::time::Duration::from_secs(u64::from(e.value.unwrap_or(0)));
+    let refused = |r| Outcome::GroupRefused(r);
+    match e.name.as_str() {
+        // The post exists already: a retry of a send that went through.
+        "RANDOM_ID_DUPLICATE" => Outcome::Sent,
+        "FLOOD_WAIT" | "FLOOD_PREMIUM_WAIT" => Outcome::FloodWait(secs()),
+        "SLOWMODE_WAIT" => Outcome::SlowMode(secs()),
+        "CHAT_WRITE_FORBIDDEN"
+        | "CHAT_RESTRICTED"
+        | "CHAT_SEND_PLAIN_FORBIDDEN"
+        | "CHAT_GUEST_SEND_FORBIDDEN"
+        | "CHAT_ADMIN_REQUIRED" => refused(GroupRefusal::WriteForbidden),
+        "USER_BANNED_IN_CHANNEL" => refused(GroupRefusal::Banned),
+        "CHANNEL_PRIVATE"
+        | "CHANNEL_INVALID"
+        | "CHAT_ID_INVALID"
+        | "PEER_ID_INVALID"
+        | "USER_NOT_PARTICIPANT" => refused(GroupRefusal::Private),
+        "PEER_FLOOD" => Outcome::PeerFlood,
+        "USER_DEACTIVATED" | "USER_DEACTIVATED_BAN" => {
+            Outcome::AccountLost(AccountLoss::Deactivated)
+        }
+        "AUTH_KEY_UNREGISTERED"
+        | "SESSION_REVOKED"
+        | "AUTH_KEY_DUPLICATED"
+        | "SESSION_EXPIRED"
+        | "AUTH_KEY_INVALID"
+        | "AUTH_KEY_PERM_EMPTY" => Outcome::AccountLost(AccountLoss::Revoked),
+        // Any other 401 means the session no longer authorises the account.
+        _ if e.code == 401 => Outcome::AccountLost(AccountLoss::Revoked),
+        // Telegram's own trouble: worth another try.
+        _ if e.code >= 500 || e.code == -503 => {
+            Outcome::Network(format!("rpc {}: {}", e.code, e.name))
+        }
+        // MESSAGE_TOO_LONG, ENTITY_BOUNDS_INVALID, …: this post, not the account or group.
+        name => Outcome::Rejected(name.to_string()),
+    }
+}
+
+/// What a failed request means for the post: RPC errors as above, everything else (I/O, the
+/// transport, a dropped connection) is a network error, retried by the transport with the
+/// same random id, so a retry never posts twice.
+pub fn outcome_of(e: &InvocationError) -> Outcome {
+    match e {
+        InvocationError::Rpc(rpc) => outcome_of_rpc(rpc),
+        InvocationError::Io(_) => Outcome::Network("i/o error".into()),
+        InvocationError::Transport(_) => Outcome::Network("transport error".into()),
+        InvocationError::Dropped(_) => Outcome::Network("connection dropped".into()),
+        InvocationError::Deserialize(_) => Outcome::Network("malformed response".into()),
+        InvocationError::InvalidDc => Outcome::Network("unknown data centre".into()),
+        InvocationError::Authentication(_) => Outcome::Network("key exchange failed".into()),
+        // Our own session store failed: the request never left.
+        InvocationError::Session(_) => Outcome::Network("session storage".into()),
+    }
+}
+
+/// Why the stored session could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored session is not readable")]
+    Corrupt,
+    #[error("session cache poisoned")]
+    Poisoned,
+}
+
+/// What is persisted of a session (sealed): enough to reconnect as the account.
+#[derive(Serialize, Deserialize)]
+struct Persisted {
+    home_dc: i32,
+    dc_options: Vec<DcOption>,
+    /// The account's own user, so that "am I signed in?" needs no request.
+    self_user: Option<PeerInfo>,
+}
+
+struct Cache {
+    home_dc: i32,
+    dc_options: HashMap<i32, DcOption>,
+    self_user: Option<PeerInfo>,
+    peers: HashMap<PeerId, PeerInfo>,
+    updates: UpdatesState,
+}
+
+/// An account's MTProto session over our store, sealed with the master key.
+pub struct VaultSession {
+    account_id: i64,
+    store: Store,
+    key: Arc<MasterKey>,
+    cache: Mutex<Cache>,
+}
+
+impl std::fmt::Debug for VaultSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultSession")
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VaultSession {
+    /// A fresh session (Telegram's default data centres, no auth key) for an account being
+    /// logged in; it is stored as soon as grammers sets anything.
+    pub fn fresh(account_id: i64, store: Store, key: Arc<MasterKey>) -> VaultSession {
+        let defaults = SessionData::default();
+        VaultSession {
+            account_id,
+            store,
+            key,
+            cache: Mutex::new(Cache {
+                home_dc: defaults.home_dc,
+                dc_options: defaults.dc_options,
+                self_user: None,
+                peers: HashMap::new(),
+                updates: UpdatesState::default(),
+            }),
+        }
+    }
+
+    /// The account's stored session; `Ok(None)` if there is none. A session sealed with
+    /// another key, altered, or belonging to another account fails closed.
+    pub async fn load(
+        account_id: i64,
+        store: Store,
+        key: Arc<MasterKey>,
+    ) -> Result<Option<VaultSession>, SessionError> {
+        let Some(sealed) = store.load_session(account_id).await? else {
+            return Ok(None);
+        };
+        let plain = key.open(account_id, &sealed)?;
+        let p: Persisted = serde_json::from_slice(&plain).map_err(|_| SessionError::Corrupt)?;
+        let session = VaultSession::fresh(account_id, store, key);
+        {
+            let mut c = session.cache.lock().map_err(|_| SessionError::Poisoned)?;
+            c.home_dc = p.home_dc;
+            for option in p.dc_options {
+                c.dc_options.insert(option.id, option);
+            }
+            c.self_user = p.self_user;
+        }
+        Ok(Some(session))
+    }
+
+    /// Seals and stores what must survive a restart.
+    async fn persist(&self) -> Result<(), SessionError> {
+        let plain = {
+            let c = self.cache.lock().map_err(|_| SessionError::Poisoned)?;
+            let mut dc_options: Vec<DcOption> = c.dc_options.values().cloned().collect();
+            dc_options.sort_by_key(|o| o.id);
+            serde_json::to_vec(&Persisted {
+                home_dc: c.home_dc,
+                dc_options,
+                self_user: c.self_user.clone(),
+            })
+            .map_err(|_| SessionError::Corrupt)?
+        };
+        let sealed: Sealed = self.key.seal(self.account_id, &plain);
+        self.store.save_session(self.account_id, &sealed).await?;
+        Ok(())
+    }
+
+    fn cache(&self) -> Result<std::sync::MutexGuard<'_, Cache>, SessionError> {
+        self.cache.lock().map_err(|_| SessionError::Poisoned)
+    }
+}
+
+impl Session for VaultSession {
+    type Error = SessionError;
+
+    fn home_dc_id(&self) -> Result<i32, SessionError> {
+        Ok(self.cache()?.home_dc)
+    }
+
+    fn set_home_dc_id(&self, dc_id: i32) -> BoxFuture<'_, Result<(), SessionError>> {
+        let updated = self.cache().map(|mut c| c.home_dc = dc_id);
+        Box::pin(async move {
+            updated?;
+            self.persist().await
+        })
+    }
+
+    fn dc_option(&self, dc_id: i32) -> Result<Option<DcOption>, SessionError> {
+        Ok(self.cache()?.dc_options.get(&dc_id).cloned())
+    }
+
+    fn set_dc_option(&self, dc_option: &DcOption) -> BoxFuture<'_, Result<(), SessionError>> {
+        let option = dc_option.clone();
+        let updated = self.cache().map(|mut c| {
+            c.dc_options.insert(option.id, option);
+        });
+        Box::pin(async move {
+            updated?;
+            self.persist().await
+        })
+    }
+
+    fn peer(&self, peer: PeerId) -> BoxFuture<'_, Result<Option<PeerInfo>, SessionError>> {
+        let found = self.cache().map(|c| {
+            if peer == PeerId::self_user() {
+                c.self_user.clone()
+            } else {
+                c.peers.get(&peer).cloned()
+            }
+        });
+        Box::pin(async move { found })
+    }
+
+    fn cache_peer(&self, peer: PeerInfo) -> BoxFuture<'_, Result<(), SessionError>> {
+        let is_self = matches!(
+            peer,
+            PeerInfo::User {
+                is_self: Some(true),
+                ..
+            }
+        );
+        let updated = self.cache().map(|mut c| {
+            if is_self {
+                c.self_user = Some(peer.clone());
+            }
+            c.peers
+                .entry(peer.id())
+                .or_insert_with(|| peer.clone())
+                .extend_info(&peer);
+        });
+        Box::pin(async move {
+            updated?;
+            // Only the account's own user is worth a write: it marks the session signed in.
+            if is_self {
+                self.persist().await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn updates_state(&self) -> BoxFuture<'_, Result<UpdatesState, SessionError>> {
+        let state = self.cache().map(|c| c.updates.clone());
+        Box::pin(async move { state })
+    }
+
+    fn set_update_state(&self, update: UpdateState) -> BoxFuture<'_, Result<(), SessionError>> {
+        let updated = self.cache().map(|mut c| match update {
+            UpdateState::All(all) => c.updates = all,
+            UpdateState::Primary { pts, date, seq } => {
+                c.updates.pts = pts;
+                c.updates.date = date;
+                c.updates.seq = seq;
+            }
+            UpdateState::Secondary { qts } => c.updates.qts = qts,
+            UpdateState::Channel { id, pts } => {
+                c.updates.channels.retain(|ch| ch.id != id);
+                c.updates
+                    .channels
+                    .push(grammers_session::types::ChannelState { id, pts });
+            }
+        });
+        Box::pin(async move { updated })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn rpc(code: i32, name: &str, value: Option<u32>) -> RpcError {
+        RpcError {
+            code,
+            name: name.to_string(),
+            value,
+            caused_by: None,
+        }
+    }
+
+    #[test]
+    fn every_telegram_error_the_engine_must_obey_is_mapped() {
+        let s = Duration::from_secs;
+        let cases = [
+            (rpc(420, "FLOOD_WAIT", Some(31)), Outcome::FloodWait(s(31))),
+            (
+                rpc(420, "FLOOD_PREMIUM_WAIT", Some(7)),
+                Outcome::FloodWait(s(7)),
+            ),
+            (
+                rpc(420, "SLOWMODE_WAIT", Some(300)),
+                Outcome::SlowMode(s(300)),
+            ),
+            (
+                rpc(403, "CHAT_WRITE_FORBIDDEN", None),
+                Outcome::GroupRefused(GroupRefusal::WriteForbidden),
+            ),
+            (
+                rpc(400, "CHAT_RESTRICTED", None),
+                Outcome::GroupRefused(GroupRefusal::WriteForbidden),
+            ),
+            (
+                rpc(400, "USER_BANNED_IN_CHANNEL", None),
+                Outcome::GroupRefused(GroupRefusal::Banned),
+            ),
+            (
+                rpc(400, "CHANNEL_PRIVATE", None),
+                Outcome::GroupRefused(GroupRefusal::Private),
+            ),
+            (rpc(400, "PEER_FLOOD", None), Outcome::PeerFlood),
+            (
+                rpc(401, "AUTH_KEY_UNREGISTERED", None),
+                Outcome::AccountLost(AccountLoss::Revoked),
+            ),
+            (
+                rpc(401, "SESSION_REVOKED", None),
+                Outcome::AccountLost(AccountLoss::Revoked),
+            ),
+            (
+                rpc(406, "AUTH_KEY_DUPLICATED", None),
+                Outcome::AccountLost(AccountLoss::Revoked),
+            ),
+            (
+                rpc(401, "USER_DEACTIVATED", None),
+                Outcome::AccountLost(AccountLoss::Deactivated),
+            ),
+            (
+                rpc(401, "USER_DEACTIVATED_BAN", None),
+                Outcome::AccountLost(AccountLoss::Deactivated),
+            ),
+            (
+                rpc(401, "SOMETHING_NEW", None),
+                Outcome::AccountLost(AccountLoss::Revoked),
+            ),
+            (rpc(400, "RANDOM_ID_DUPLICATE", None), Outcome::Sent),
+            (
+                rpc(400, "MESSAGE_TOO_LONG", None),
+                Outcome::Rejected("MESSAGE_TOO_LONG".into()),
+            ),
+            (
+                rpc(500, "INTERNAL", None),
+                Outcome::Network("rpc 500: INTERNAL".into()),
+            ),
+            (
+                rpc(-503, "TIMEOUT", None),
+                Outcome::Network("rpc -503: TIMEOUT".into()),
+            ),
+        ];
+        for (error, want) in cases {
+            assert_eq!(outcome_of_rpc(&error), want, "{error:?}");
+            assert_eq!(outcome_of(&InvocationError::Rpc(error.clone())), want);
+        }
+    }
+
+    #[test]
+    fn failures_outside_telegram_are_network_errors() {
+        let io = InvocationError::Io(std::io::Error::other("reset"));
+        assert_eq!(outcome_of(&io), Outcome::Network("i/o error".into()));
+        assert_eq!(
+            outcome_of(&InvocationError::Dropped("gone")),
+            Outcome::Network("connection dropped".into())
+        );
+        assert_eq!(
+            outcome_of(&InvocationError::InvalidDc),
+            Outcome::Network("unknown data centre".into())
+        );
+    }
+
+    #[test]
+    fn each_outcome_decides_the_session_in_the_pure_core() {
+        use crate::schedule::{next_after, Lasting, Next};
+        let d = |e: RpcError| next_after(outcome_of_rpc(&e).kind());
+        assert_eq!(
+            d(rpc(420, "FLOOD_WAIT", Some(5))).session,
+            Next::AccountWaits(Duration::from_secs(5))
+        );
+        assert_eq!(
+            d(rpc(420, "SLOWMODE_WAIT", Some(5))).lasting,
+            Lasting::PairWait(Duration::from_secs(5))
+        );
+        assert_eq!(
+            d(rpc(403, "CHAT_WRITE_FORBIDDEN", None)).lasting,
+            Lasting::PairBlock
+        );
+        assert_eq!(d(rpc(400, "PEER_FLOOD", None)).lasting, Lasting::Quarantine);
+        assert_eq!(
+            d(rpc(400, "MESSAGE_TOO_LONG", None)).lasting,
+            Lasting::Nothing
+        );
+    }
+}
