@@ -26,7 +26,7 @@ use crate::schedule::{
     self, CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Mode, Plan, Settings,
 };
 use crate::store::{AccountStatus, CustomerRow, GroupStatus, Restriction, Store, StoreError};
-use crate::telegram::login::{Login, LoginError};
+use crate::telegram::login::{Login, LoginError, SignInStep};
 use callback::{Cb, Screen};
 use input::{GroupRef, MessageText, Phone, Refusal};
 
@@ -100,10 +100,30 @@ pub enum Action {
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Awaiting {
     Message,
-    Timing { field: String },
+    Timing {
+        field: String,
+    },
     Group,
     Phone,
-    Code { phone: String, digits: String },
+    Code {
+        phone: String,
+        digits: String,
+    },
+    /// Two-step verification: the next typed message is the password (deleted at once).
+    Password {
+        phone: String,
+        hint: Option<String>,
+    },
+}
+
+impl Awaiting {
+    /// The phone of a login in progress.
+    fn login_phone(&self) -> Option<&str> {
+        match self {
+            Awaiting::Code { phone, .. } | Awaiting::Password { phone, .. } => Some(phone),
+            _ => None,
+        }
+    }
 }
 
 impl Awaiting {
@@ -272,19 +292,23 @@ impl Control {
             row,
         };
         match input {
-            Input::Text { plain, html, .. } => match command_of(&plain) {
+            Input::Text {
+                plain,
+                html,
+                message_id,
+            } => match command_of(&plain) {
                 Some((name, args)) => {
                     let awaiting_post = matches!(
                         Awaiting::load(ctx.row.awaiting.as_deref()),
                         Some(Awaiting::Message)
                     );
                     if awaiting_post && !COMMANDS.contains(&name.as_str()) {
-                        self.typed(&ctx, &plain, html).await
+                        self.typed(&ctx, &plain, html, message_id).await
                     } else {
                         self.command(&ctx, &name, args).await
                     }
                 }
-                None => self.typed(&ctx, &plain, html).await,
+                None => self.typed(&ctx, &plain, html, message_id).await,
             },
             Input::Media { .. } => self.media(&ctx).await,
             Input::Callback { data, message_id } => self.callback(&ctx, &data, message_id).await,
@@ -361,7 +385,7 @@ impl Control {
 
     // ---- typed messages -------------------------------------------------------------------
 
-    async fn typed(&self, ctx: &Ctx, plain: &str, html: String) -> Step {
+    async fn typed(&self, ctx: &Ctx, plain: &str, html: String, message_id: i32) -> Step {
         let lang = ctx.lang;
         match Awaiting::load(ctx.row.awaiting.as_deref()) {
             None => {
@@ -431,6 +455,9 @@ impl Control {
                 // A code typed into the chat is void (Telegram kills codes pasted in chats).
                 Ok(vec![send_text(t(lang, "login-use-keypad"))])
             }
+            Some(Awaiting::Password { phone, .. }) => {
+                self.typed_password(ctx, &phone, plain, message_id).await
+            }
         }
     }
 
@@ -443,6 +470,59 @@ impl Control {
                     .await
             }
         }
+    }
+
+    /// The two-step-verification password: the message is deleted first, whatever follows.
+    async fn typed_password(
+        &self,
+        ctx: &Ctx,
+        phone: &str,
+        password: &str,
+        message_id: i32,
+    ) -> Step {
+        let lang = ctx.lang;
+        let mut actions = vec![Action::Delete { message_id }];
+        let Some(login) = &self.login else {
+            self.clear_awaiting(ctx).await?;
+            actions.push(send_text(t(lang, "login-unavailable")));
+            return Ok(actions);
+        };
+        match login.check_password(phone, password).await {
+            Ok(signed_in) => {
+                let screen = self.finish_login(ctx, &signed_in.label).await?;
+                actions.push(Action::Send(screen));
+            }
+            Err(LoginError::InvalidPassword { hint }) => {
+                let awaiting = Awaiting::Password {
+                    phone: phone.to_string(),
+                    hint: hint.clone(),
+                };
+                self.set_awaiting(ctx, &awaiting).await?;
+                let error = view::login_error(lang, &LoginError::InvalidPassword { hint });
+                actions.push(self.ask_again_text(ctx, error));
+            }
+            Err(e) => {
+                self.clear_awaiting(ctx).await?;
+                login.cancel(phone).await;
+                let notice = view::login_error(lang, &e);
+                actions.push(Action::Send(
+                    self.render(ctx, Screen::Accounts, Some(notice)).await?,
+                ));
+            }
+        }
+        Ok(actions)
+    }
+
+    /// Stores the account a login produced and shows the Accounts screen saying so.
+    async fn finish_login(&self, ctx: &Ctx, label: &str) -> Result<Screenful, StoreError> {
+        self.clear_awaiting(ctx).await?;
+        self.store.add_account(ctx.id, label).await?;
+        let notice = t_args(
+            ctx.lang,
+            "account-added",
+            &Args::new().text("account", label),
+        );
+        self.render(ctx, Screen::Accounts, Some(notice)).await
     }
 
     async fn typed_phone(&self, ctx: &Ctx, plain: &str) -> Step {
@@ -744,8 +824,16 @@ impl Control {
             }
             Cb::Cancel => {
                 self.clear_awaiting(ctx).await?;
+                if let (Some(phone), Some(login)) = (
+                    awaiting.as_ref().and_then(Awaiting::login_phone),
+                    &self.login,
+                ) {
+                    login.cancel(phone).await;
+                }
                 let back = match awaiting {
-                    Some(Awaiting::Phone | Awaiting::Code { .. }) => Screen::Accounts,
+                    Some(Awaiting::Phone | Awaiting::Code { .. } | Awaiting::Password { .. }) => {
+                        Screen::Accounts
+                    }
                     Some(Awaiting::Group) => Screen::Groups,
                     Some(Awaiting::Timing { .. }) => Screen::Timing,
                     _ => Screen::Main,
@@ -782,21 +870,15 @@ impl Control {
                     return Ok(vec![alert(t(lang, "login-unavailable"))]);
                 };
                 return match login.sign_in(&phone, &digits).await {
-                    Ok(signed_in) => {
-                        self.clear_awaiting(ctx).await?;
-                        self.store.add_account(ctx.id, &signed_in.label).await?;
-                        let notice = t_args(
-                            lang,
-                            "account-added",
-                            &Args::new().text("account", &signed_in.label),
-                        );
-                        Ok(vec![
-                            answer(None),
-                            show(
-                                message_id,
-                                self.render(ctx, Screen::Accounts, Some(notice)).await?,
-                            ),
-                        ])
+                    Ok(SignInStep::Done(signed_in)) => Ok(vec![
+                        answer(None),
+                        show(message_id, self.finish_login(ctx, &signed_in.label).await?),
+                    ]),
+                    Ok(SignInStep::PasswordRequired { hint }) => {
+                        let screen = view::ask_password(lang, &phone, hint.as_deref());
+                        self.set_awaiting(ctx, &Awaiting::Password { phone, hint })
+                            .await?;
+                        Ok(vec![answer(None), show(message_id, screen)])
                     }
                     Err(LoginError::InvalidCode) => {
                         let awaiting = Awaiting::Code {
@@ -811,7 +893,9 @@ impl Control {
                         ])
                     }
                     Err(e) => {
+                        // Expired code, flood wait, Telegram unreachable: this login is over.
                         self.clear_awaiting(ctx).await?;
+                        login.cancel(&phone).await;
                         let notice = view::login_error(lang, &e);
                         Ok(vec![
                             answer(None),

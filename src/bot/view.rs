@@ -249,6 +249,14 @@ pub fn login_error(lang: Lang, e: &LoginError) -> String {
             &Args::new().num("secs", *secs as f64),
         ),
         LoginError::Unavailable => t(lang, "login-telegram-unavailable"),
+        LoginError::InvalidPassword { hint: Some(hint) } => t_args(
+            lang,
+            "login-invalid-password-hint",
+            &Args::new().text("hint", hint),
+        ),
+        LoginError::InvalidPassword { hint: None } => t(lang, "login-invalid-password"),
+        LoginError::PhoneBanned => t(lang, "login-phone-banned"),
+        LoginError::NoLogin => t(lang, "login-none"),
     }
 }
 
@@ -1035,6 +1043,28 @@ pub fn confirm_remove(lang: Lang, text: String, confirm: Cb, back_to: Screen) ->
             Button::new(t(lang, "button-confirm-remove"), confirm),
             Button::new(t(lang, "button-cancel"), Cb::Open(back_to)),
         ]],
+    }
+}
+
+/// Asks for the two-step-verification password.
+pub fn ask_password(lang: Lang, phone: &str, hint: Option<&str>) -> Screenful {
+    let text = match hint {
+        Some(hint) => t_args(
+            lang,
+            "login-password-ask-hint",
+            &Args::new()
+                .text("phone", format!("+{phone}"))
+                .text("hint", hint),
+        ),
+        None => t_args(
+            lang,
+            "login-password-ask",
+            &Args::new().text("phone", format!("+{phone}")),
+        ),
+    };
+    Screenful {
+        text,
+        keyboard: vec![vec![Button::new(t(lang, "button-cancel"), Cb::Cancel)]],
     }
 }
 

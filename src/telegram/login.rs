@@ -17,6 +17,15 @@ pub enum LoginError {
     InvalidCode,
     #[error("the code expired")]
     CodeExpired,
+    #[error("the password is wrong")]
+    InvalidPassword {
+        /// The hint the account's owner set for the password.
+        hint: Option<String>,
+    },
+    #[error("Telegram banned this phone number")]
+    PhoneBanned,
+    #[error("no login is in progress for this phone")]
+    NoLogin,
     #[error("too many attempts: wait {0} s")]
     FloodWait(u32),
     #[error("Telegram could not be reached")]
@@ -30,16 +39,36 @@ pub struct SignedIn {
     pub label: String,
 }
 
-/// The login steps the bot needs. One login at a time per customer is the bot's rule.
+/// Where a login stands after the code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignInStep {
+    Done(SignedIn),
+    /// The account has two-step verification: its password is needed.
+    PasswordRequired {
+        hint: Option<String>,
+    },
+}
+
+/// The login steps the bot needs. One login at a time per customer is the bot's rule; the
+/// implementation keeps whatever a login in progress needs (grammers' login token) between
+/// the steps, keyed by phone.
 pub trait Login: Send + Sync + 'static {
     /// Asks Telegram to send a login code to the phone (digits only).
     fn request_code<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, Result<(), LoginError>>;
-    /// Completes the login with the code the customer typed on the keypad.
+    /// Goes on with the code the customer typed on the keypad.
     fn sign_in<'a>(
         &'a self,
         phone: &'a str,
         code: &'a str,
+    ) -> BoxFuture<'a, Result<SignInStep, LoginError>>;
+    /// Completes a login that needs the two-step-verification password.
+    fn check_password<'a>(
+        &'a self,
+        phone: &'a str,
+        password: &'a str,
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>>;
+    /// Abandons the login in progress for the phone (the customer pressed Cancel).
+    fn cancel<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, ()>;
 }
 
 /// Telegram's test numbers: `99966XYYYY` logs in with the code `XXXXX`.
@@ -69,16 +98,29 @@ impl Login for SimLogin {
         &'a self,
         phone: &'a str,
         code: &'a str,
-    ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
+    ) -> BoxFuture<'a, Result<SignInStep, LoginError>> {
         Box::pin(async move {
             let expected = SimLogin::code_for(phone).ok_or(LoginError::NotTestNumber)?;
             if code != expected {
                 return Err(LoginError::InvalidCode);
             }
-            Ok(SignedIn {
+            // Test numbers have no two-step verification.
+            Ok(SignInStep::Done(SignedIn {
                 label: format!("+{phone}"),
-            })
+            }))
         })
+    }
+
+    fn check_password<'a>(
+        &'a self,
+        _phone: &'a str,
+        _password: &'a str,
+    ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
+        Box::pin(async move { Err(LoginError::NoLogin) })
+    }
+
+    fn cancel<'a>(&'a self, _phone: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
     }
 }
 
@@ -103,12 +145,10 @@ mod tests {
         );
         login.request_code("9996631234").await.expect("test number");
         assert_eq!(
-            login
-                .sign_in("9996631234", "33333")
-                .await
-                .map(|s| s.label)
-                .as_deref(),
-            Ok("+9996631234")
+            login.sign_in("9996631234", "33333").await,
+            Ok(SignInStep::Done(SignedIn {
+                label: "+9996631234".into()
+            }))
         );
         assert_eq!(
             login.sign_in("9996631234", "33334").await,

@@ -12,9 +12,12 @@ use autoposter::engine::{Engine, EngineTasks, Observer};
 use autoposter::schedule::NotReady;
 use autoposter::schedule::{Field, Mode, Plan};
 use autoposter::store::{PlanGrant, Store};
-use autoposter::telegram::login::SimLogin;
+use autoposter::telegram::login::{Login, LoginError, SignInStep, SignedIn, SimLogin};
 use autoposter::telegram::sim::{SimTransport, Target};
+use autoposter::telegram::BoxFuture;
 use autoposter::telegram::{GroupRefusal, Outcome};
+use std::collections::VecDeque;
+use std::sync::Mutex;
 use tokio::time::Instant;
 
 const ME: i64 = 1001;
@@ -37,11 +40,19 @@ impl BotRig {
     }
 
     async fn observed(lang: Option<&'static str>, observer: Option<Arc<dyn Observer>>) -> BotRig {
+        BotRig::built(lang, observer, Arc::new(SimLogin)).await
+    }
+
+    async fn built(
+        lang: Option<&'static str>,
+        observer: Option<Arc<dyn Observer>>,
+        login: Arc<dyn Login>,
+    ) -> BotRig {
         autoposter::engine::clock::use_virtual_time();
         let store = Store::memory().await.unwrap();
         let sim = Arc::new(SimTransport::new(Duration::ZERO, true));
         let (engine, tasks) = Engine::new(store.clone(), sim.clone(), observer);
-        let control = Control::new(store.clone(), engine, Some(Arc::new(SimLogin)));
+        let control = Control::new(store.clone(), engine, Some(login));
         BotRig {
             control,
             store,
@@ -1349,4 +1360,244 @@ async fn telegrams_refusals_and_waits_are_shown_and_told_and_a_fixed_group_can_b
         .unwrap()
         .text;
     assert_eq!(text, "⛔ Telegram остановил аккаунт +9996611000: сессия аккаунта отозвана. Он больше не публикует. Удалите его и добавьте снова, когда проблема будет решена.");
+}
+
+/// A scripted login: each step answers with the next scripted result, and every call is
+/// recorded.
+#[derive(Default)]
+struct FakeLogin {
+    codes: Mutex<VecDeque<Result<(), LoginError>>>,
+    sign_ins: Mutex<VecDeque<Result<SignInStep, LoginError>>>,
+    passwords: Mutex<VecDeque<Result<SignedIn, LoginError>>>,
+    calls: Mutex<Vec<String>>,
+}
+
+impl FakeLogin {
+    fn next<T>(queue: &Mutex<VecDeque<T>>, what: &str) -> T {
+        queue
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or_else(|| panic!("unexpected {what}"))
+    }
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+impl Login for FakeLogin {
+    fn request_code<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, Result<(), LoginError>> {
+        self.calls.lock().unwrap().push(format!("code {phone}"));
+        let r = FakeLogin::next(&self.codes, "code request");
+        Box::pin(async move { r })
+    }
+    fn sign_in<'a>(
+        &'a self,
+        phone: &'a str,
+        code: &'a str,
+    ) -> BoxFuture<'a, Result<SignInStep, LoginError>> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("sign_in {phone} {code}"));
+        let r = FakeLogin::next(&self.sign_ins, "sign in");
+        Box::pin(async move { r })
+    }
+    fn check_password<'a>(
+        &'a self,
+        phone: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("password {phone} {password}"));
+        let r = FakeLogin::next(&self.passwords, "password");
+        Box::pin(async move { r })
+    }
+    fn cancel<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, ()> {
+        self.calls.lock().unwrap().push(format!("cancel {phone}"));
+        Box::pin(async {})
+    }
+}
+
+async fn fake_rig(lang: &'static str, login: &Arc<FakeLogin>) -> BotRig {
+    let rig = BotRig::built(Some(lang), None, login.clone()).await;
+    rig.cmd("/start").await;
+    rig
+}
+
+/// Presses the digits of `code` and ✓.
+async fn key_in(rig: &BotRig, code: &str) -> Vec<Action> {
+    for d in code.bytes() {
+        rig.press(Cb::Digit(d - b'0')).await;
+    }
+    rig.press(Cb::SubmitCode).await
+}
+
+async fn type_as(rig: &BotRig, text: &str, message_id: i32) -> Vec<Action> {
+    let input = Input::Text {
+        plain: text.to_string(),
+        html: text.to_string(),
+        message_id,
+    };
+    rig.control.handle(&rig.sender(), input).await
+}
+
+#[tokio::test]
+async fn two_step_verification_asks_the_password_deletes_it_and_gives_the_hint_when_wrong() {
+    let login = Arc::new(FakeLogin::default());
+    login.codes.lock().unwrap().push_back(Ok(()));
+    login
+        .sign_ins
+        .lock()
+        .unwrap()
+        .push_back(Ok(SignInStep::PasswordRequired {
+            hint: Some("my cat".into()),
+        }));
+    login.passwords.lock().unwrap().extend([
+        Err(LoginError::InvalidPassword {
+            hint: Some("my cat".into()),
+        }),
+        Ok(SignedIn {
+            label: "+447700900123".into(),
+        }),
+    ]);
+    let rig = fake_rig("en", &login).await;
+    rig.press(Cb::AddAccount).await;
+    rig.text("+44 7700 900123").await;
+    let ask = shown(&key_in(&rig, "12345").await);
+    assert_eq!(
+        ask.text,
+        "🔐 +447700900123 has two-step verification. Send its password (hint: my cat); the message is deleted at once."
+    );
+    let wrong = type_as(&rig, "hunter1", 91).await;
+    assert_eq!(
+        wrong[0],
+        Action::Delete { message_id: 91 },
+        "deleted before anything else"
+    );
+    assert_eq!(
+        shown(&wrong).text,
+        "❌ Wrong password (hint: my cat). Send it again, or press Cancel."
+    );
+    assert!(rig.store.accounts(ME).await.unwrap().is_empty());
+    let right = type_as(&rig, "hunter2", 92).await;
+    assert_eq!(right[0], Action::Delete { message_id: 92 });
+    assert!(
+        shown(&right)
+            .text
+            .starts_with("✅ Account +447700900123 added."),
+        "{}",
+        shown(&right).text
+    );
+    assert_eq!(rig.store.accounts(ME).await.unwrap().len(), 1);
+    assert_eq!(
+        login.calls(),
+        [
+            "code 447700900123",
+            "sign_in 447700900123 12345",
+            "password 447700900123 hunter1",
+            "password 447700900123 hunter2"
+        ]
+    );
+    // The login is over: text is text again.
+    assert!(!type_as(&rig, "hello", 93)
+        .await
+        .contains(&Action::Delete { message_id: 93 }));
+}
+
+#[tokio::test]
+async fn an_expired_code_a_flood_wait_and_an_unreachable_telegram_end_the_login_cleanly() {
+    let login = Arc::new(FakeLogin::default());
+    login
+        .codes
+        .lock()
+        .unwrap()
+        .extend([Err(LoginError::FloodWait(120)), Ok(()), Ok(())]);
+    login
+        .sign_ins
+        .lock()
+        .unwrap()
+        .extend([Err(LoginError::CodeExpired), Err(LoginError::Unavailable)]);
+    let rig = fake_rig("en", &login).await;
+    rig.press(Cb::AddAccount).await;
+    let flood = shown(&rig.text("+44 7700 900123").await);
+    assert!(
+        flood
+            .text
+            .starts_with("Telegram asks to wait 120 s before the next login attempt."),
+        "{}",
+        flood.text
+    );
+    // The question stays open: the customer may try again later.
+    rig.text("+44 7700 900123").await;
+    let expired = shown(&key_in(&rig, "11111").await);
+    assert!(
+        expired
+            .text
+            .starts_with("The code expired. Add the account again to get a new one."),
+        "{}",
+        expired.text
+    );
+    assert_eq!(
+        alert(&rig.press(Cb::Digit(1)).await),
+        "This menu is out of date. Open /menu for a fresh one."
+    );
+    rig.press(Cb::AddAccount).await;
+    rig.text("+44 7700 900123").await;
+    let down = shown(&key_in(&rig, "22222").await);
+    assert!(
+        down.text.starts_with("Telegram could not be reached."),
+        "{}",
+        down.text
+    );
+    assert!(rig.store.accounts(ME).await.unwrap().is_empty());
+    let calls = login.calls();
+    assert_eq!(
+        calls.iter().filter(|c| c.starts_with("cancel")).count(),
+        2,
+        "{calls:?}"
+    );
+}
+
+#[tokio::test]
+async fn cancel_at_every_login_step_abandons_the_login_and_stores_nothing() {
+    let login = Arc::new(FakeLogin::default());
+    login.codes.lock().unwrap().extend([Ok(()), Ok(())]);
+    login
+        .sign_ins
+        .lock()
+        .unwrap()
+        .push_back(Ok(SignInStep::PasswordRequired { hint: None }));
+    let rig = fake_rig("ru", &login).await;
+    // At the phone question.
+    rig.press(Cb::AddAccount).await;
+    assert!(shown(&rig.press(Cb::Cancel).await)
+        .text
+        .starts_with("Отменено."));
+    // At the keypad.
+    rig.press(Cb::AddAccount).await;
+    rig.text("+44 7700 900123").await;
+    rig.press(Cb::Digit(4)).await;
+    rig.press(Cb::Cancel).await;
+    // At the password.
+    rig.press(Cb::AddAccount).await;
+    rig.text("+44 7700 900123").await;
+    let ask = shown(&key_in(&rig, "54321").await);
+    assert_eq!(ask.text, "🔐 У +447700900123 включена двухэтапная проверка. Пришлите пароль; сообщение будет сразу удалено.");
+    rig.press(Cb::Cancel).await;
+    assert!(!type_as(&rig, "secret", 50)
+        .await
+        .contains(&Action::Delete { message_id: 50 }));
+    assert!(rig.store.accounts(ME).await.unwrap().is_empty());
+    assert_eq!(
+        login
+            .calls()
+            .iter()
+            .filter(|c| c.starts_with("cancel"))
+            .cloned()
+            .collect::<Vec<_>>(),
+        ["cancel 447700900123", "cancel 447700900123"]
+    );
 }
