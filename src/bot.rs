@@ -114,6 +114,8 @@ enum Awaiting {
         phone: String,
         hint: Option<String>,
     },
+    /// The next typed message is a session string to import (deleted at once).
+    SessionString,
 }
 
 impl Awaiting {
@@ -458,6 +460,7 @@ impl Control {
             Some(Awaiting::Password { phone, .. }) => {
                 self.typed_password(ctx, &phone, plain, message_id).await
             }
+            Some(Awaiting::SessionString) => self.typed_session(ctx, plain, message_id).await,
         }
     }
 
@@ -513,15 +516,55 @@ impl Control {
         Ok(actions)
     }
 
-    /// Stores the account a login produced and shows the Accounts screen saying so.
+    /// A session string: the message is deleted first; the string is decoded, then the
+    /// login seam checks it with Telegram before the account is stored.
+    async fn typed_session(&self, ctx: &Ctx, text: &str, message_id: i32) -> Step {
+        let lang = ctx.lang;
+        let mut actions = vec![Action::Delete { message_id }];
+        let imported = match crate::telegram::import::parse(text) {
+            Ok(imported) => imported,
+            Err(e) => {
+                actions.push(self.ask_again(ctx, Refusal::BadSession(e)));
+                return Ok(actions);
+            }
+        };
+        let Some(login) = &self.login else {
+            self.clear_awaiting(ctx).await?;
+            actions.push(send_text(t(lang, "login-unavailable")));
+            return Ok(actions);
+        };
+        match login.import_session(&imported).await {
+            Ok(signed_in) => actions.push(Action::Send(
+                self.finish_login(ctx, &signed_in.label).await?,
+            )),
+            Err(e) => {
+                self.clear_awaiting(ctx).await?;
+                let notice = view::login_error(lang, &e);
+                actions.push(Action::Send(
+                    self.render(ctx, Screen::Accounts, Some(notice)).await?,
+                ));
+            }
+        }
+        Ok(actions)
+    }
+
+    /// Stores the account a login produced and shows the Accounts screen saying so; an
+    /// account the customer has already is not added twice.
     async fn finish_login(&self, ctx: &Ctx, label: &str) -> Result<Screenful, StoreError> {
         self.clear_awaiting(ctx).await?;
-        self.store.add_account(ctx.id, label).await?;
-        let notice = t_args(
-            ctx.lang,
-            "account-added",
-            &Args::new().text("account", label),
-        );
+        let lang = ctx.lang;
+        let known = self
+            .store
+            .accounts(ctx.id)
+            .await?
+            .iter()
+            .any(|a| a.label == label);
+        let notice = if known {
+            t_args(lang, "account-duplicate", &Args::new().text("phone", label))
+        } else {
+            self.store.add_account(ctx.id, label).await?;
+            t_args(lang, "account-added", &Args::new().text("account", label))
+        };
         self.render(ctx, Screen::Accounts, Some(notice)).await
     }
 
@@ -609,7 +652,11 @@ impl Control {
         let login_open = matches!(awaiting, Some(Awaiting::Code { .. }));
         let asks_a_question = matches!(
             cb,
-            Cb::Open(Screen::Message) | Cb::AskTiming(_) | Cb::AddGroup | Cb::AddAccount
+            Cb::Open(Screen::Message)
+                | Cb::AskTiming(_)
+                | Cb::AddGroup
+                | Cb::AddAccount
+                | Cb::ImportSession
         );
         if login_open && asks_a_question {
             return Ok(vec![alert(t(lang, "login-in-progress"))]);
@@ -741,6 +788,13 @@ impl Control {
                 self.set_awaiting(ctx, &Awaiting::Phone).await?;
                 Ok(screen_reply(view::ask(lang, "account-ask-phone")))
             }
+            Cb::ImportSession => {
+                if self.login.is_none() {
+                    return Ok(vec![alert(t(lang, "login-unavailable"))]);
+                }
+                self.set_awaiting(ctx, &Awaiting::SessionString).await?;
+                Ok(screen_reply(view::ask(lang, "import-ask")))
+            }
             Cb::ToggleAccount(id) => {
                 let accounts = self.store.accounts(ctx.id).await?;
                 let Some(index) = accounts.iter().position(|a| a.id == id) else {
@@ -831,9 +885,12 @@ impl Control {
                     login.cancel(phone).await;
                 }
                 let back = match awaiting {
-                    Some(Awaiting::Phone | Awaiting::Code { .. } | Awaiting::Password { .. }) => {
-                        Screen::Accounts
-                    }
+                    Some(
+                        Awaiting::Phone
+                        | Awaiting::Code { .. }
+                        | Awaiting::Password { .. }
+                        | Awaiting::SessionString,
+                    ) => Screen::Accounts,
                     Some(Awaiting::Group) => Screen::Groups,
                     Some(Awaiting::Timing { .. }) => Screen::Timing,
                     _ => Screen::Main,

@@ -4,6 +4,7 @@
 //! fleet benchmark and the tests) and [`login::SimLogin`] (Telegram's test numbers). The
 //! grammers implementation for real accounts plugs in behind the same traits.
 
+pub mod import;
 pub mod login;
 pub mod mtproto;
 pub mod sim;

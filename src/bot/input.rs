@@ -18,6 +18,7 @@ pub enum Refusal {
     BadPhone,
     NotANumber,
     Timing(InputError),
+    BadSession(crate::telegram::import::ImportError),
 }
 
 /// The post as the accounts will send it: Telegram HTML, 1–4096 characters of text.

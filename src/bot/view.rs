@@ -192,6 +192,14 @@ pub fn refusal(lang: Lang, r: &Refusal) -> String {
         Refusal::BadPhone => t(lang, "account-bad-phone"),
         Refusal::NotANumber => t(lang, "timing-not-a-number"),
         Refusal::Timing(_) => t(lang, "timing-not-a-number"),
+        Refusal::BadSession(e) => t(
+            lang,
+            match e {
+                crate::telegram::import::ImportError::Bot => "import-bot",
+                crate::telegram::import::ImportError::TestServers => "import-test-servers",
+                _ => "import-unrecognised",
+            },
+        ),
     }
 }
 
@@ -257,6 +265,8 @@ pub fn login_error(lang: Lang, e: &LoginError) -> String {
         LoginError::InvalidPassword { hint: None } => t(lang, "login-invalid-password"),
         LoginError::PhoneBanned => t(lang, "login-phone-banned"),
         LoginError::NoLogin => t(lang, "login-none"),
+        LoginError::ImportUnavailable => t(lang, "import-unavailable"),
+        LoginError::SessionNotAuthorized => t(lang, "import-not-authorized"),
     }
 }
 

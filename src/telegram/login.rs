@@ -26,6 +26,10 @@ pub enum LoginError {
     PhoneBanned,
     #[error("no login is in progress for this phone")]
     NoLogin,
+    #[error("session strings cannot be imported here")]
+    ImportUnavailable,
+    #[error("the session string is not logged in (any more)")]
+    SessionNotAuthorized,
     #[error("too many attempts: wait {0} s")]
     FloodWait(u32),
     #[error("Telegram could not be reached")]
@@ -69,6 +73,12 @@ pub trait Login: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>>;
     /// Abandons the login in progress for the phone (the customer pressed Cancel).
     fn cancel<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, ()>;
+    /// Takes over a Telethon or Pyrogram session, after checking with a real request that it
+    /// is logged in.
+    fn import_session<'a>(
+        &'a self,
+        session: &'a super::import::Imported,
+    ) -> BoxFuture<'a, Result<SignedIn, LoginError>>;
 }
 
 /// Telegram's test numbers: `99966XYYYY` logs in with the code `XXXXX`.
@@ -121,6 +131,14 @@ impl Login for SimLogin {
 
     fn cancel<'a>(&'a self, _phone: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async {})
+    }
+
+    fn import_session<'a>(
+        &'a self,
+        _session: &'a super::import::Imported,
+    ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
+        // Simulated accounts have no real sessions to take over.
+        Box::pin(async { Err(LoginError::ImportUnavailable) })
     }
 }
 

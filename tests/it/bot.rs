@@ -1369,6 +1369,7 @@ struct FakeLogin {
     codes: Mutex<VecDeque<Result<(), LoginError>>>,
     sign_ins: Mutex<VecDeque<Result<SignInStep, LoginError>>>,
     passwords: Mutex<VecDeque<Result<SignedIn, LoginError>>>,
+    imports: Mutex<VecDeque<Result<SignedIn, LoginError>>>,
     calls: Mutex<Vec<String>>,
 }
 
@@ -1418,6 +1419,17 @@ impl Login for FakeLogin {
     fn cancel<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, ()> {
         self.calls.lock().unwrap().push(format!("cancel {phone}"));
         Box::pin(async {})
+    }
+    fn import_session<'a>(
+        &'a self,
+        session: &'a autoposter::telegram::import::Imported,
+    ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("import dc{}", session.dc_id));
+        let r = FakeLogin::next(&self.imports, "import");
+        Box::pin(async move { r })
     }
 }
 
@@ -1600,4 +1612,88 @@ async fn cancel_at_every_login_step_abandons_the_login_and_stores_nothing() {
             .collect::<Vec<_>>(),
         ["cancel 447700900123", "cancel 447700900123"]
     );
+}
+
+/// A Telethon session string for data centre 2.
+fn telethon_string() -> String {
+    use base64::Engine as _;
+    let mut b = vec![2u8, 149, 154, 167, 51];
+    b.extend_from_slice(&443u16.to_be_bytes());
+    b.extend((0..256).map(|i| i as u8));
+    format!("1{}", base64::engine::general_purpose::URL_SAFE.encode(b))
+}
+
+#[tokio::test]
+async fn a_session_string_is_deleted_checked_and_imported_once() {
+    let login = Arc::new(FakeLogin::default());
+    login.imports.lock().unwrap().extend([
+        Ok(SignedIn {
+            label: "+447700900555".into(),
+        }),
+        Ok(SignedIn {
+            label: "+447700900555".into(),
+        }),
+        Err(LoginError::SessionNotAuthorized),
+    ]);
+    let rig = fake_rig("en", &login).await;
+    let ask = shown(&rig.press(Cb::ImportSession).await);
+    assert!(
+        ask.text
+            .starts_with("Send the account's Telethon or Pyrogram session string."),
+        "{}",
+        ask.text
+    );
+    let junk = type_as(&rig, "not a session", 60).await;
+    assert_eq!(junk[0], Action::Delete { message_id: 60 });
+    assert!(shown(&junk)
+        .text
+        .starts_with("That is not a Telethon or Pyrogram session string."));
+    // The question stays open after a bad string.
+    let done = type_as(&rig, &telethon_string(), 61).await;
+    assert_eq!(done[0], Action::Delete { message_id: 61 });
+    assert!(
+        shown(&done)
+            .text
+            .starts_with("✅ Account +447700900555 added."),
+        "{}",
+        shown(&done).text
+    );
+    // The same account again is not added twice.
+    rig.press(Cb::ImportSession).await;
+    let again = type_as(&rig, &telethon_string(), 62).await;
+    assert!(
+        shown(&again)
+            .text
+            .starts_with("+447700900555 is already one of your accounts."),
+        "{}",
+        shown(&again).text
+    );
+    rig.press(Cb::ImportSession).await;
+    let dead = type_as(&rig, &telethon_string(), 63).await;
+    assert!(
+        shown(&dead)
+            .text
+            .starts_with("Telegram says this session is not logged in"),
+        "{}",
+        shown(&dead).text
+    );
+    assert_eq!(rig.store.accounts(ME).await.unwrap().len(), 1);
+    assert_eq!(login.calls(), ["import dc2", "import dc2", "import dc2"]);
+}
+
+#[tokio::test]
+async fn simulated_accounts_do_not_import_session_strings() {
+    let rig = BotRig::new(Some("ru")).await;
+    rig.cmd("/start").await;
+    rig.press(Cb::ImportSession).await;
+    let refused = type_as(&rig, &telethon_string(), 70).await;
+    assert_eq!(refused[0], Action::Delete { message_id: 70 });
+    assert!(
+        shown(&refused)
+            .text
+            .starts_with("На этом сервере аккаунты симулируются: импорт строк сессий недоступен"),
+        "{}",
+        shown(&refused).text
+    );
+    assert!(rig.store.accounts(ME).await.unwrap().is_empty());
 }
