@@ -91,7 +91,8 @@ fn telethon(body: &str) -> Result<Option<Imported>, ImportError> {
     let Some(b) = decode(body) else {
         return Ok(None);
     };
-    let (ip_len, addr): (usize, fn(&[u8], u16) -> SocketAddr) = match b.len() {
+    type ToAddr = fn(&[u8], u16) -> SocketAddr;
+    let (ip_len, addr): (usize, ToAddr) = match b.len() {
         263 => (4, |ip, port| {
             let ip = Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]);
             SocketAddr::V4(SocketAddrV4::new(ip, port))
