@@ -1697,3 +1697,98 @@ async fn simulated_accounts_do_not_import_session_strings() {
     );
     assert!(rig.store.accounts(ME).await.unwrap().is_empty());
 }
+
+/// Everything logged anywhere in this test binary while it runs.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logs_never_carry_a_password_a_session_string_or_an_auth_key() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .try_init()
+        .expect("the only test that installs a global subscriber");
+    let password = "pw-Secr3t-9d41";
+    let session = telethon_string();
+    let login = Arc::new(FakeLogin::default());
+    login.codes.lock().unwrap().push_back(Ok(()));
+    login
+        .sign_ins
+        .lock()
+        .unwrap()
+        .push_back(Ok(SignInStep::PasswordRequired { hint: None }));
+    login.passwords.lock().unwrap().extend([
+        Err(LoginError::InvalidPassword { hint: None }),
+        Ok(SignedIn {
+            label: "+447700900777".into(),
+        }),
+    ]);
+    login
+        .imports
+        .lock()
+        .unwrap()
+        .push_back(Err(LoginError::SessionNotAuthorized));
+    let rig = fake_rig("en", &login).await;
+    rig.press(Cb::AddAccount).await;
+    rig.text("+44 7700 900777").await;
+    key_in(&rig, "12345").await;
+    type_as(&rig, password, 80).await;
+    type_as(&rig, password, 81).await;
+    rig.press(Cb::ImportSession).await;
+    type_as(&rig, &session, 82).await;
+    // A sealed session with a known auth key, saved and opened.
+    let key = Arc::new(
+        autoposter::vault::MasterKey::from_base64(
+            &autoposter::vault::MasterKey::generate_base64(),
+            1,
+        )
+        .unwrap(),
+    );
+    let account = rig.store.accounts(ME).await.unwrap()[0].id;
+    let auth_key = [0x5au8; 256];
+    let vault =
+        autoposter::telegram::mtproto::VaultSession::fresh(account, rig.store.clone(), key.clone());
+    use grammers_session::Session as _;
+    let ipv4 = std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(149, 154, 167, 51), 443);
+    vault
+        .set_dc_option(&grammers_session::types::DcOption {
+            id: 2,
+            ipv4,
+            ipv6: std::net::SocketAddrV6::new(ipv4.ip().to_ipv6_mapped(), 443, 0, 0),
+            auth_key: Some(auth_key),
+        })
+        .await
+        .unwrap();
+    autoposter::telegram::mtproto::VaultSession::load(account, rig.store.clone(), key)
+        .await
+        .unwrap();
+    tracing::info!(?vault, "a debug print of the session");
+
+    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).to_string();
+    assert!(logs.len() > 100, "the logs were captured: {logs}");
+    assert!(!logs.contains(password), "password in the logs");
+    assert!(!logs.contains(&session[..40]), "session string in the logs");
+    let hex: String = auth_key
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(!logs.to_lowercase().contains(&hex), "auth key in the logs");
+    assert!(
+        !logs.contains("90, 90, 90, 90"),
+        "auth key bytes in the logs"
+    );
+}
