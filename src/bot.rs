@@ -752,34 +752,24 @@ impl Control {
                 ))
             }
             Cb::RemoveGroup(id) => {
-                let Some(group) = self
-                    .store
-                    .groups(ctx.id)
-                    .await?
-                    .into_iter()
+                let groups = self.store.groups(ctx.id).await?;
+                let name = groups
+                    .iter()
                     .find(|g| g.id == id)
-                else {
-                    return Ok(vec![out_of_date(lang)]);
-                };
-                Ok(screen_reply(view::confirm_remove(
+                    .map(|g| g.reference.as_str());
+                Ok(confirm_removal(
                     lang,
-                    t_args(
-                        lang,
-                        "group-remove-confirm",
-                        &Args::new().text("group", &group.reference),
-                    ),
+                    name,
+                    "group-remove-confirm",
                     Cb::ConfirmRemoveGroup(id),
                     Screen::Groups,
-                )))
+                    message_id,
+                ))
             }
             Cb::ConfirmRemoveGroup(id) => {
-                if !self.store.remove_group(ctx.id, id).await? {
-                    return Ok(vec![out_of_date(lang)]);
-                }
-                let notice = t(lang, "group-removed");
-                Ok(screen_reply(
-                    self.render(ctx, Screen::Groups, Some(notice)).await?,
-                ))
+                let removed = self.store.remove_group(ctx.id, id).await?;
+                self.after_removal(ctx, removed, Screen::Groups, "group-removed", message_id)
+                    .await
             }
             Cb::AddAccount => {
                 if self.login.is_none() {
@@ -820,34 +810,30 @@ impl Control {
                 ))
             }
             Cb::RemoveAccount(id) => {
-                let Some(account) = self
-                    .store
-                    .accounts(ctx.id)
-                    .await?
-                    .into_iter()
+                let accounts = self.store.accounts(ctx.id).await?;
+                let name = accounts
+                    .iter()
                     .find(|a| a.id == id)
-                else {
-                    return Ok(vec![out_of_date(lang)]);
-                };
-                Ok(screen_reply(view::confirm_remove(
+                    .map(|a| a.label.as_str());
+                Ok(confirm_removal(
                     lang,
-                    t_args(
-                        lang,
-                        "account-remove-confirm",
-                        &Args::new().text("account", &account.label),
-                    ),
+                    name,
+                    "account-remove-confirm",
                     Cb::ConfirmRemoveAccount(id),
                     Screen::Accounts,
-                )))
+                    message_id,
+                ))
             }
             Cb::ConfirmRemoveAccount(id) => {
-                if !self.store.remove_account(ctx.id, id).await? {
-                    return Ok(vec![out_of_date(lang)]);
-                }
-                let notice = t(lang, "account-removed");
-                Ok(screen_reply(
-                    self.render(ctx, Screen::Accounts, Some(notice)).await?,
-                ))
+                let removed = self.store.remove_account(ctx.id, id).await?;
+                self.after_removal(
+                    ctx,
+                    removed,
+                    Screen::Accounts,
+                    "account-removed",
+                    message_id,
+                )
+                .await
             }
             Cb::Digit(_) | Cb::Backspace | Cb::SubmitCode => {
                 let Some(Awaiting::Code { phone, digits }) = awaiting else {
@@ -899,6 +885,24 @@ impl Control {
                 Ok(screen_reply(self.render(ctx, back, Some(notice)).await?))
             }
         }
+    }
+
+    /// After a confirmed removal: the list again, or "out of date" when nothing of the
+    /// customer's was removed (pressed twice, or someone else's id).
+    async fn after_removal(
+        &self,
+        ctx: &Ctx,
+        removed: bool,
+        screen: Screen,
+        notice: &str,
+        message_id: Option<i32>,
+    ) -> Step {
+        if !removed {
+            return Ok(vec![out_of_date(ctx.lang)]);
+        }
+        let notice = t(ctx.lang, notice);
+        let screen = self.render(ctx, screen, Some(notice)).await?;
+        Ok(vec![answer(None), show(message_id, screen)])
     }
 
     async fn keypad(
@@ -1286,6 +1290,26 @@ impl Control {
         }
         self.store.set_awaiting(ctx.id, None).await
     }
+}
+
+/// Asks to confirm removing `name` (an account or group of the customer's); "out of date"
+/// when the id named nothing of theirs.
+fn confirm_removal(
+    lang: Lang,
+    name: Option<&str>,
+    key: &str,
+    confirm: Cb,
+    back: Screen,
+    message_id: Option<i32>,
+) -> Vec<Action> {
+    let Some(name) = name else {
+        return vec![out_of_date(lang)];
+    };
+    let text = t_args(lang, key, &Args::new().text("name", name));
+    vec![
+        answer(None),
+        show(message_id, view::confirm_remove(lang, text, confirm, back)),
+    ]
 }
 
 fn send_text(text: String) -> Action {
