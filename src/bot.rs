@@ -562,8 +562,19 @@ impl Control {
         let notice = if known {
             t_args(lang, "account-duplicate", &Args::new().text("phone", label))
         } else {
-            self.store.add_account(ctx.id, label).await?;
-            t_args(lang, "account-added", &Args::new().text("account", label))
+            let account_id = self.store.add_account(ctx.id, label).await?;
+            let adopted = match &self.login {
+                Some(login) => login.adopt(label, account_id).await,
+                None => Ok(()),
+            };
+            match adopted {
+                Ok(()) => t_args(lang, "account-added", &Args::new().text("account", label)),
+                // Without its session the account could never post: take it back out.
+                Err(e) => {
+                    self.store.remove_account(ctx.id, account_id).await?;
+                    view::login_error(lang, &e)
+                }
+            }
         };
         self.render(ctx, Screen::Accounts, Some(notice)).await
     }

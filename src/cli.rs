@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{RunConfig, Secret};
+use crate::config::{KeySource, RunConfig, Secret, TelegramApp};
 use crate::demo::{self, DemoArgs};
 use crate::engine::fleet::{self, FleetArgs};
 use crate::schedule::{Mode, Plan};
@@ -122,6 +122,17 @@ pub struct RunFlags {
     /// How long a simulated post takes, in milliseconds.
     #[arg(long, env = "AUTOPOSTER_SIM_LATENCY_MS", default_value_t = 200)]
     pub sim_latency_ms: u64,
+    /// The api_id of the Telegram application real accounts log in through (my.telegram.org);
+    /// its api_hash is read from TELEGRAM_API_HASH.
+    #[arg(long, env = "TELEGRAM_API_ID")]
+    pub api_id: Option<i32>,
+    /// The file holding the master key that seals account sessions, created (0600) on first
+    /// run; AUTOPOSTER_MASTER_KEY (base64 of 32 bytes) in the environment takes its place.
+    #[arg(long, env = "AUTOPOSTER_KEY_FILE", default_value = "autoposter.key")]
+    pub key_file: PathBuf,
+    /// The master key's version, stored with every sealed session.
+    #[arg(long, env = "AUTOPOSTER_MASTER_KEY_VERSION", default_value_t = 1)]
+    pub key_version: i64,
 }
 
 #[derive(Debug, Args)]
@@ -197,6 +208,23 @@ fn run_bot(f: RunFlags) -> i32 {
         bot_api_url: f.bot_api_url,
         simulated_accounts: f.simulated_accounts,
         sim_latency: std::time::Duration::from_millis(f.sim_latency_ms),
+        telegram_app: match (f.api_id, std::env::var("TELEGRAM_API_HASH")) {
+            (Some(api_id), Ok(hash)) if !hash.trim().is_empty() => Some(TelegramApp {
+                api_id,
+                api_hash: Secret::new(hash.trim()),
+            }),
+            _ => None,
+        },
+        master_key: match std::env::var("AUTOPOSTER_MASTER_KEY") {
+            Ok(key) if !key.trim().is_empty() => KeySource::Given {
+                key: Secret::new(key.trim()),
+                version: f.key_version,
+            },
+            _ => KeySource::File {
+                path: f.key_file,
+                version: f.key_version,
+            },
+        },
     };
     match runtime(false).block_on(crate::bot::dispatch::run(config)) {
         Ok(()) => 0,

@@ -97,4 +97,28 @@ pub struct RunConfig {
     pub simulated_accounts: bool,
     /// How long a simulated post takes.
     pub sim_latency: std::time::Duration,
+    /// Real accounts: the app's credentials from my.telegram.org (`None` with simulated
+    /// accounts).
+    pub telegram_app: Option<TelegramApp>,
+    /// Where the master key that seals account sessions comes from.
+    pub master_key: KeySource,
+}
+
+/// The Telegram application real accounts log in through.
+#[derive(Clone, Debug)]
+pub struct TelegramApp {
+    pub api_id: i32,
+    pub api_hash: Secret,
+}
+
+/// The master key: given in the environment, or kept in a file created on first run.
+#[derive(Clone, Debug)]
+pub enum KeySource {
+    /// `AUTOPOSTER_MASTER_KEY` (base64 of 32 bytes).
+    Given { key: Secret, version: i64 },
+    /// A key file (0600), created with a fresh key when missing.
+    File {
+        path: std::path::PathBuf,
+        version: i64,
+    },
 }

@@ -429,6 +429,8 @@ async fn customer_loop(
 ) {
     let mut due = first;
     let mut seq = snapshot.last_seq;
+    // The accounts this customer drives here, released when the loop ends.
+    let mut accounts: Vec<i64> = snapshot.accounts.iter().map(|a| a.id).collect();
     // The first cycle uses what the start check just read.
     let mut preloaded = Some(snapshot);
     loop {
@@ -446,6 +448,11 @@ async fn customer_loop(
         .await;
         match cycle {
             Ok(report) if report.completed => {
+                for session in &report.sessions {
+                    if !accounts.contains(&session.account_id) {
+                        accounts.push(session.account_id);
+                    }
+                }
                 due = report.ended + report.delay_between_cycles;
                 engine.shared.set_between_cycles(customer_id, seq, due);
             }
@@ -459,6 +466,7 @@ async fn customer_loop(
                     observer.customer_stopped(customer_id, &e);
                 }
                 engine.shared.clear_live(customer_id);
+                engine.shared.transport.release(&accounts).await;
                 engine.forget(customer_id, generation);
                 return;
             }
@@ -466,6 +474,7 @@ async fn customer_loop(
     }
     // Stopped: `Engine::stop` is awaiting this task, so no newer start can be running yet.
     engine.shared.clear_live(customer_id);
+    engine.shared.transport.release(&accounts).await;
 }
 
 /// The start check's inputs from a snapshot.

@@ -5,6 +5,7 @@
 //! grammers implementation for real accounts plugs in behind the same traits.
 
 pub mod import;
+pub mod live;
 pub mod login;
 pub mod mtproto;
 pub mod sim;
@@ -122,4 +123,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait Transport: Send + Sync + 'static {
     /// Posts `post.html` to the group from the account and reports what happened.
     fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Outcome>;
+
+    /// The accounts have no more work in this process (their customer stopped): let go of
+    /// whatever connects them.
+    fn release<'a>(&'a self, _accounts: &'a [i64]) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
 }

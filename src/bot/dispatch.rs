@@ -15,12 +15,15 @@ use teloxide::RequestError;
 
 use super::input::{self, Entity, EntityKind};
 use super::{Action, Control, Input, Notifier, Screenful, Sender};
-use crate::config::RunConfig;
+use crate::config::{KeySource, RunConfig};
 use crate::engine::Engine;
 use crate::i18n::{t, Lang};
 use crate::store::{Store, StoreError};
+use crate::telegram::live::{MtprotoConfig, MtprotoLogin, MtprotoTransport};
+use crate::telegram::login::Login;
 use crate::telegram::login::SimLogin;
 use crate::telegram::sim::SimTransport;
+use crate::vault::MasterKey;
 
 /// What a handler may fail with (teloxide's dispatcher logs it).
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
@@ -221,8 +224,10 @@ pub async fn register_commands(bot: &Bot) -> Result<(), RequestError> {
 /// Why `autoposter run` could not start or stopped with an error. Never carries a secret.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("real Telegram accounts are not supported by this build yet: run with --simulated-accounts (AUTOPOSTER_SIMULATED_ACCOUNTS=true)")]
-    RealAccountsUnsupported,
+    #[error("real accounts need TELEGRAM_API_ID and TELEGRAM_API_HASH (from my.telegram.org), or run with --simulated-accounts")]
+    NoTelegramApp,
+    #[error("the master key: {0}")]
+    MasterKey(#[from] crate::vault::VaultError),
     #[error("the bot API URL is not a valid URL")]
     BadApiUrl,
     #[error("the database: {0}")]
@@ -233,11 +238,26 @@ pub enum RunError {
 
 /// `autoposter run`: the control bot and the engine in one process, until ctrl-c.
 pub async fn run(config: RunConfig) -> Result<(), RunError> {
-    if !config.simulated_accounts {
-        return Err(RunError::RealAccountsUnsupported);
-    }
     let store = Store::connect(config.database_url.expose()).await?;
-    let transport = Arc::new(SimTransport::new(config.sim_latency, false));
+    let (transport, login): (Arc<dyn crate::telegram::Transport>, Arc<dyn Login>) =
+        if config.simulated_accounts {
+            (
+                Arc::new(SimTransport::new(config.sim_latency, false)),
+                Arc::new(SimLogin),
+            )
+        } else {
+            let app = config.telegram_app.clone().ok_or(RunError::NoTelegramApp)?;
+            let mtproto = MtprotoConfig {
+                api_id: app.api_id,
+                api_hash: app.api_hash,
+                key: Arc::new(master_key(&config.master_key)?),
+                store: store.clone(),
+            };
+            (
+                Arc::new(MtprotoTransport::new(mtproto.clone())),
+                Arc::new(MtprotoLogin::new(mtproto)),
+            )
+        };
     let (stops_tx, mut stops) = tokio::sync::mpsc::unbounded_channel();
     let (engine, tasks) = Engine::new(store.clone(), transport, Some(Arc::new(Notifier(stops_tx))));
     let mut bot = Bot::new(config.bot_token.expose());
@@ -253,11 +273,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         other => RunError::Telegram(other.to_string()),
     })?;
     tracing::info!(resumed, "engine running; control bot listening");
-    let control = Arc::new(Control::new(
-        store.clone(),
-        engine.clone(),
-        Some(Arc::new(SimLogin)),
-    ));
+    let control = Arc::new(Control::new(store.clone(), engine.clone(), Some(login)));
     // Tell customers what the engine did on its own (stopped them, Telegram refused, …).
     let notifier = {
         let (bot, control) = (bot.clone(), control.clone());
@@ -287,6 +303,24 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     tasks.finish().await;
     store.close().await;
     Ok(())
+}
+
+/// The master key from where the configuration says; a newly created key file is announced,
+/// because without it no stored session opens.
+fn master_key(source: &KeySource) -> Result<MasterKey, RunError> {
+    match source {
+        KeySource::Given { key, version } => Ok(MasterKey::from_base64(key.expose(), *version)?),
+        KeySource::File { path, version } => {
+            let (key, created) = MasterKey::load_or_create(path, *version)?;
+            if created {
+                tracing::warn!(
+                    path = %path.display(),
+                    "created a new master key file: back it up; without it no stored session opens"
+                );
+            }
+            Ok(key)
+        }
+    }
 }
 
 /// `text` with every occurrence of `secret` replaced.

@@ -79,6 +79,13 @@ pub trait Login: Send + Sync + 'static {
         &'a self,
         session: &'a super::import::Imported,
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>>;
+    /// The bot stored the account a login produced (`label` as in [`SignedIn`]): the
+    /// implementation keeps the session for it (sealed) and lets the login go.
+    fn adopt<'a>(
+        &'a self,
+        label: &'a str,
+        account_id: i64,
+    ) -> BoxFuture<'a, Result<(), LoginError>>;
 }
 
 /// Telegram's test numbers: `99966XYYYY` logs in with the code `XXXXX`.
@@ -139,6 +146,15 @@ impl Login for SimLogin {
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
         // Simulated accounts have no real sessions to take over.
         Box::pin(async { Err(LoginError::ImportUnavailable) })
+    }
+
+    fn adopt<'a>(
+        &'a self,
+        _label: &'a str,
+        _account_id: i64,
+    ) -> BoxFuture<'a, Result<(), LoginError>> {
+        // Simulated accounts have no session to keep.
+        Box::pin(async { Ok(()) })
     }
 }
 

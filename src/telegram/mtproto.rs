@@ -109,7 +109,8 @@ struct Cache {
 
 /// An account's MTProto session over our store, sealed with the master key.
 pub struct VaultSession {
-    account_id: i64,
+    /// `None` while a login is in progress: nothing is stored until the account exists.
+    account_id: Mutex<Option<i64>>,
     store: Store,
     key: Arc<MasterKey>,
     cache: Mutex<Cache>,
@@ -118,7 +119,7 @@ pub struct VaultSession {
 impl std::fmt::Debug for VaultSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VaultSession")
-            .field("account_id", &self.account_id)
+            .field("account_id", &self.account_id.lock().ok().and_then(|a| *a))
             .finish_non_exhaustive()
     }
 }
@@ -127,9 +128,16 @@ impl VaultSession {
     /// A fresh session (Telegram's default data centres, no auth key) for an account being
     /// logged in; it is stored as soon as grammers sets anything.
     pub fn fresh(account_id: i64, store: Store, key: Arc<MasterKey>) -> VaultSession {
+        let session = VaultSession::unbound(store, key);
+        *session.account_id.lock().expect("fresh lock") = Some(account_id);
+        session
+    }
+
+    /// A session for a login in progress: kept in memory only until [`VaultSession::bind`].
+    pub fn unbound(store: Store, key: Arc<MasterKey>) -> VaultSession {
         let defaults = SessionData::default();
         VaultSession {
-            account_id,
+            account_id: Mutex::new(None),
             store,
             key,
             cache: Mutex::new(Cache {
@@ -166,8 +174,45 @@ impl VaultSession {
         Ok(Some(session))
     }
 
-    /// Seals and stores what must survive a restart.
+    /// Gives a logged-in session its account and stores it, sealed for that account.
+    pub async fn bind(&self, account_id: i64) -> Result<(), SessionError> {
+        *self.account_id.lock().map_err(|_| SessionError::Poisoned)? = Some(account_id);
+        self.persist().await
+    }
+
+    /// Sets an imported auth key as the home data centre's (no request is made).
+    pub fn import_key(
+        &self,
+        dc_id: i32,
+        addr: Option<std::net::SocketAddr>,
+        auth_key: [u8; 256],
+    ) -> Result<(), SessionError> {
+        let mut c = self.cache()?;
+        let mut option = c
+            .dc_options
+            .get(&dc_id)
+            .cloned()
+            .ok_or(SessionError::Corrupt)?;
+        match addr {
+            Some(std::net::SocketAddr::V4(v4)) => {
+                option.ipv4 = v4;
+                option.ipv6 =
+                    std::net::SocketAddrV6::new(v4.ip().to_ipv6_mapped(), v4.port(), 0, 0);
+            }
+            Some(std::net::SocketAddr::V6(v6)) => option.ipv6 = v6,
+            None => {}
+        }
+        option.auth_key = Some(auth_key);
+        c.dc_options.insert(dc_id, option);
+        c.home_dc = dc_id;
+        Ok(())
+    }
+
+    /// Seals and stores what must survive a restart (nothing before the account exists).
     async fn persist(&self) -> Result<(), SessionError> {
+        let Some(account_id) = *self.account_id.lock().map_err(|_| SessionError::Poisoned)? else {
+            return Ok(());
+        };
         let plain = {
             let c = self.cache.lock().map_err(|_| SessionError::Poisoned)?;
             let mut dc_options: Vec<DcOption> = c.dc_options.values().cloned().collect();
@@ -179,8 +224,8 @@ impl VaultSession {
             })
             .map_err(|_| SessionError::Corrupt)?
         };
-        let sealed: Sealed = self.key.seal(self.account_id, &plain);
-        self.store.save_session(self.account_id, &sealed).await?;
+        let sealed: Sealed = self.key.seal(account_id, &plain);
+        self.store.save_session(account_id, &sealed).await?;
         Ok(())
     }
 

@@ -37,6 +37,7 @@ pub struct SimTransport {
     record: bool,
     injected: Mutex<HashMap<Target, VecDeque<Outcome>>>,
     sent: Mutex<Vec<Sent>>,
+    released: Mutex<Vec<i64>>,
 }
 
 impl SimTransport {
@@ -47,6 +48,7 @@ impl SimTransport {
             record,
             injected: Mutex::new(HashMap::new()),
             sent: Mutex::new(Vec::new()),
+            released: Mutex::new(Vec::new()),
         }
     }
 
@@ -59,6 +61,11 @@ impl SimTransport {
             .entry(target)
             .or_default()
             .push_back(outcome);
+    }
+
+    /// Every account released so far (its customer stopped), in order.
+    pub fn released(&self) -> Vec<i64> {
+        self.released.lock().expect("sim lock").clone()
     }
 
     /// Every send so far, in the order they started.
@@ -104,6 +111,14 @@ impl Transport for SimTransport {
             }
             outcome
         })
+    }
+
+    fn release<'a>(&'a self, accounts: &'a [i64]) -> BoxFuture<'a, ()> {
+        self.released
+            .lock()
+            .expect("sim lock")
+            .extend_from_slice(accounts);
+        Box::pin(async {})
     }
 }
 

@@ -1431,6 +1431,14 @@ impl Login for FakeLogin {
         let r = FakeLogin::next(&self.imports, "import");
         Box::pin(async move { r })
     }
+    fn adopt<'a>(
+        &'a self,
+        label: &'a str,
+        _account_id: i64,
+    ) -> BoxFuture<'a, Result<(), LoginError>> {
+        self.calls.lock().unwrap().push(format!("adopt {label}"));
+        Box::pin(async { Ok(()) })
+    }
 }
 
 async fn fake_rig(lang: &'static str, login: &Arc<FakeLogin>) -> BotRig {
@@ -1510,7 +1518,8 @@ async fn two_step_verification_asks_the_password_deletes_it_and_gives_the_hint_w
             "code 447700900123",
             "sign_in 447700900123 12345",
             "password 447700900123 hunter1",
-            "password 447700900123 hunter2"
+            "password 447700900123 hunter2",
+            "adopt +447700900123"
         ]
     );
     // The login is over: text is text again.
@@ -1678,7 +1687,16 @@ async fn a_session_string_is_deleted_checked_and_imported_once() {
         shown(&dead).text
     );
     assert_eq!(rig.store.accounts(ME).await.unwrap().len(), 1);
-    assert_eq!(login.calls(), ["import dc2", "import dc2", "import dc2"]);
+    assert_eq!(
+        login.calls(),
+        [
+            "import dc2",
+            "adopt +447700900555",
+            "import dc2",
+            "import dc2"
+        ],
+        "only a new account's session is adopted"
+    );
 }
 
 #[tokio::test]

@@ -747,3 +747,20 @@ async fn a_network_error_fails_only_its_slot_and_restricts_nothing() {
     assert!(rig.restricted.is_empty());
     assert!(rig.store.account_waits(1).await.unwrap().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_stopped_customers_accounts_are_released_by_the_transport() {
+    let c = customer(1, Plan::Enterprise, 2, 2, settings(3.0, 5.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.engine.start(1, None).await.unwrap();
+    rig.next_cycle().await;
+    assert!(
+        rig.sim.released().is_empty(),
+        "still running: still connected"
+    );
+    rig.engine.stop(1).await.unwrap();
+    let mut released = rig.sim.released();
+    released.sort();
+    assert_eq!(released, vec![1, 2]);
+    rig.finish().await;
+}

@@ -1,0 +1,545 @@
+//! Real Telegram user accounts through grammers 0.11: the login seam ([`MtprotoLogin`]) and
+//! the send seam ([`MtprotoTransport`]).
+//!
+//! Every connection uses grammers' `NoRetries` policy: the engine owns every wait. A client
+//! exists per account only while the account has work in this process, and is disconnected
+//! when its customer stops. Posts go out as raw `messages.SendMessage` with the random id the
+//! engine chose (and logged) before the send, so a retry after a network error, or after a
+//! crash, can never post twice: Telegram answers RANDOM_ID_DUPLICATE, which counts as sent.
+//!
+//! Not exercised against Telegram in CI (nothing in CI reaches the network): the pieces that
+//! can be, are unit-tested without it (error mapping, sessions, HTML to entities).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use grammers_client::client::{LoginToken, PasswordToken};
+use grammers_client::{Client, SignInError};
+use grammers_mtsender::{ConnectionParams, InvocationError, NoRetries, SenderPool};
+use grammers_session::types::{PeerAuth, PeerId, PeerRef};
+use grammers_tl_types as tl;
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+use super::import::Imported;
+use super::login::{Login, LoginError, SignInStep, SignedIn};
+use super::mtproto::{outcome_of, VaultSession};
+use super::{BoxFuture, Outcome, Post, Transport};
+use crate::config::Secret;
+use crate::store::Store;
+use crate::vault::MasterKey;
+
+/// What a real account connection needs: the app's credentials from my.telegram.org and the
+/// master key that seals sessions.
+#[derive(Clone)]
+pub struct MtprotoConfig {
+    pub api_id: i32,
+    pub api_hash: Secret,
+    pub key: Arc<MasterKey>,
+    pub store: Store,
+}
+
+/// One connected client and the task that drives its connections.
+struct Connection {
+    client: Client,
+    runner: JoinHandle<()>,
+}
+
+impl Connection {
+    fn open(session: Arc<VaultSession>, api_id: i32) -> Connection {
+        let params = ConnectionParams {
+            retry_policy: Box::new(NoRetries),
+            ..Default::default()
+        };
+        let SenderPool {
+            runner,
+            handle,
+            updates,
+        } = SenderPool::with_configuration(session, api_id, params);
+        // We read no updates: closing the channel stops their forwarding.
+        drop(updates);
+        Connection {
+            client: Client::new(handle),
+            runner: tokio::spawn(runner.run()),
+        }
+    }
+
+    async fn close(self) {
+        self.client.disconnect();
+        let _ = self.runner.await;
+    }
+}
+
+/// A login between its steps (grammers' login token lives only in memory).
+struct Pending {
+    connection: Connection,
+    session: Arc<VaultSession>,
+    token: Option<LoginToken>,
+    password: Option<PasswordToken>,
+}
+
+/// Logs real accounts in: phone → code → password, or a session string; the session is
+/// sealed and stored when the bot adopts the account.
+pub struct MtprotoLogin {
+    config: MtprotoConfig,
+    /// Logins in progress by phone (digits), and finished ones waiting to be adopted by label.
+    pending: Mutex<HashMap<String, Pending>>,
+}
+
+impl MtprotoLogin {
+    pub fn new(config: MtprotoConfig) -> MtprotoLogin {
+        MtprotoLogin {
+            config,
+            pending: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Moves a finished login from its phone to its label, for [`Login::adopt`].
+    async fn finished(&self, phone: &str, user: &grammers_client::peer::User) -> SignedIn {
+        let label = label_of(user, phone);
+        let mut pending = self.pending.lock().await;
+        if let Some(p) = pending.remove(phone) {
+            pending.insert(label.clone(), p);
+        }
+        SignedIn { label }
+    }
+}
+
+/// An account is shown by its phone number, as its owner knows it.
+fn label_of(user: &grammers_client::peer::User, fallback_phone: &str) -> String {
+    match user.phone() {
+        Some(phone) => format!("+{}", phone.trim_start_matches('+')),
+        None => format!("+{}", fallback_phone.trim_start_matches('+')),
+    }
+}
+
+/// What a failed login request means for the customer.
+fn login_error(e: &InvocationError) -> LoginError {
+    match e {
+        InvocationError::Rpc(rpc) => match rpc.name.as_str() {
+            "FLOOD_WAIT" | "FLOOD_PREMIUM_WAIT" => LoginError::FloodWait(rpc.value.unwrap_or(0)),
+            "PHONE_NUMBER_INVALID" | "PHONE_NUMBER_UNOCCUPIED" => LoginError::PhoneInvalid,
+            "PHONE_NUMBER_BANNED" => LoginError::PhoneBanned,
+            "PHONE_CODE_EXPIRED" => LoginError::CodeExpired,
+            "PHONE_CODE_INVALID" | "PHONE_CODE_EMPTY" => LoginError::InvalidCode,
+            _ if rpc.code == 401 => LoginError::SessionNotAuthorized,
+            _ => LoginError::Unavailable,
+        },
+        _ => LoginError::Unavailable,
+    }
+}
+
+impl Login for MtprotoLogin {
+    fn request_code<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, Result<(), LoginError>> {
+        Box::pin(async move {
+            let session = Arc::new(VaultSession::unbound(
+                self.config.store.clone(),
+                self.config.key.clone(),
+            ));
+            let connection = Connection::open(session.clone(), self.config.api_id);
+            let client = connection.client.clone();
+            let (phone_owned, hash) =
+                (phone.to_string(), self.config.api_hash.expose().to_string());
+            // grammers panics on the rare "already logged in" answer: contain it.
+            let sent =
+                tokio::spawn(async move { client.request_login_code(&phone_owned, &hash).await })
+                    .await;
+            match sent {
+                Ok(Ok(token)) => {
+                    let old = self.pending.lock().await.insert(
+                        phone.to_string(),
+                        Pending {
+                            connection,
+                            session,
+                            token: Some(token),
+                            password: None,
+                        },
+                    );
+                    if let Some(old) = old {
+                        old.connection.close().await;
+                    }
+                    Ok(())
+                }
+                Ok(Err(e)) => {
+                    connection.close().await;
+                    Err(login_error(&e))
+                }
+                Err(_) => {
+                    connection.close().await;
+                    Err(LoginError::Unavailable)
+                }
+            }
+        })
+    }
+
+    fn sign_in<'a>(
+        &'a self,
+        phone: &'a str,
+        code: &'a str,
+    ) -> BoxFuture<'a, Result<SignInStep, LoginError>> {
+        Box::pin(async move {
+            let (client, token) = {
+                let mut pending = self.pending.lock().await;
+                let p = pending.get_mut(phone).ok_or(LoginError::NoLogin)?;
+                (
+                    p.connection.client.clone(),
+                    p.token.take().ok_or(LoginError::NoLogin)?,
+                )
+            };
+            match client.sign_in(&token, code).await {
+                Ok(user) => Ok(SignInStep::Done(self.finished(phone, &user).await)),
+                Err(SignInError::PasswordRequired(password)) => {
+                    let hint = password.hint().map(str::to_string);
+                    if let Some(p) = self.pending.lock().await.get_mut(phone) {
+                        p.password = Some(password);
+                    }
+                    Ok(SignInStep::PasswordRequired { hint })
+                }
+                Err(SignInError::InvalidCode) => {
+                    // The same token takes another try.
+                    if let Some(p) = self.pending.lock().await.get_mut(phone) {
+                        p.token = Some(token);
+                    }
+                    Err(LoginError::InvalidCode)
+                }
+                Err(SignInError::SignUpRequired) => Err(LoginError::PhoneInvalid),
+                Err(SignInError::InvalidPassword(_)) => Err(LoginError::Unavailable),
+                Err(SignInError::Other(e)) => Err(login_error(&e)),
+            }
+        })
+    }
+
+    fn check_password<'a>(
+        &'a self,
+        phone: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
+        Box::pin(async move {
+            let (client, token) = {
+                let mut pending = self.pending.lock().await;
+                let p = pending.get_mut(phone).ok_or(LoginError::NoLogin)?;
+                (
+                    p.connection.client.clone(),
+                    p.password.take().ok_or(LoginError::NoLogin)?,
+                )
+            };
+            let password = password.to_string();
+            // grammers panics on incomplete password parameters from Telegram: contain it.
+            let checked =
+                tokio::spawn(async move { client.check_password(token, password).await }).await;
+            match checked {
+                Ok(Ok(user)) => Ok(self.finished(phone, &user).await),
+                Ok(Err(SignInError::InvalidPassword(token))) => {
+                    let hint = token.hint().map(str::to_string);
+                    if let Some(p) = self.pending.lock().await.get_mut(phone) {
+                        p.password = Some(token);
+                    }
+                    Err(LoginError::InvalidPassword { hint })
+                }
+                Ok(Err(SignInError::Other(e))) => Err(login_error(&e)),
+                Ok(Err(_)) | Err(_) => Err(LoginError::Unavailable),
+            }
+        })
+    }
+
+    fn cancel<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let pending = self.pending.lock().await.remove(phone);
+            if let Some(p) = pending {
+                p.connection.close().await;
+            }
+        })
+    }
+
+    fn import_session<'a>(
+        &'a self,
+        imported: &'a Imported,
+    ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
+        Box::pin(async move {
+            let session = Arc::new(VaultSession::unbound(
+                self.config.store.clone(),
+                self.config.key.clone(),
+            ));
+            session
+                .import_key(imported.dc_id, imported.addr, imported.auth_key)
+                .map_err(|_| LoginError::Unavailable)?;
+            let connection = Connection::open(session.clone(), self.config.api_id);
+            // A real request proves the session is logged in before anything is stored.
+            match connection.client.get_me().await {
+                Ok(user) => {
+                    let label = label_of(&user, "");
+                    let pending = Pending {
+                        connection,
+                        session,
+                        token: None,
+                        password: None,
+                    };
+                    if let Some(old) = self.pending.lock().await.insert(label.clone(), pending) {
+                        old.connection.close().await;
+                    }
+                    Ok(SignedIn { label })
+                }
+                Err(e) => {
+                    connection.close().await;
+                    Err(login_error(&e))
+                }
+            }
+        })
+    }
+
+    fn adopt<'a>(
+        &'a self,
+        label: &'a str,
+        account_id: i64,
+    ) -> BoxFuture<'a, Result<(), LoginError>> {
+        Box::pin(async move {
+            let pending = self
+                .pending
+                .lock()
+                .await
+                .remove(label)
+                .ok_or(LoginError::NoLogin)?;
+            let stored = pending.session.bind(account_id).await;
+            pending.connection.close().await;
+            stored.map_err(|e| {
+                tracing::error!(account_id, error = %e, "could not store the session");
+                LoginError::Unavailable
+            })
+        })
+    }
+}
+
+/// Posts from real accounts.
+pub struct MtprotoTransport {
+    config: MtprotoConfig,
+    connections: Mutex<HashMap<i64, Connection>>,
+    /// Resolved groups per (account, group id): the peer to address.
+    peers: Mutex<HashMap<(i64, i64), PeerRef>>,
+}
+
+/// How many times a send is tried on network errors, and the pause before each retry.
+const RETRIES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
+
+impl MtprotoTransport {
+    pub fn new(config: MtprotoConfig) -> MtprotoTransport {
+        MtprotoTransport {
+            config,
+            connections: Mutex::new(HashMap::new()),
+            peers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The account's client, connected from its sealed session on first use.
+    async fn client(&self, account_id: i64) -> Result<Client, Outcome> {
+        let mut connections = self.connections.lock().await;
+        if let Some(c) = connections.get(&account_id) {
+            return Ok(c.client.clone());
+        }
+        let session = VaultSession::load(
+            account_id,
+            self.config.store.clone(),
+            self.config.key.clone(),
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(account_id, error = %e, "the account's session does not open");
+            Outcome::AccountLost(super::AccountLoss::Revoked)
+        })?
+        .ok_or(Outcome::AccountLost(super::AccountLoss::Revoked))?;
+        let connection = Connection::open(Arc::new(session), self.config.api_id);
+        let client = connection.client.clone();
+        connections.insert(account_id, connection);
+        Ok(client)
+    }
+
+    /// The group as this account addresses it: @username resolved once, numeric ids as the
+    /// Bot API spells them.
+    async fn peer(&self, client: &Client, post: &Post<'_>) -> Result<PeerRef, Outcome> {
+        let key = (post.account_id, post.group_id);
+        if let Some(peer) = self.peers.lock().await.get(&key) {
+            return Ok(*peer);
+        }
+        let refused = Outcome::GroupRefused(super::GroupRefusal::Private);
+        let peer = match post.group_ref.strip_prefix('@') {
+            Some(username) => {
+                let found = client
+                    .resolve_username(username)
+                    .await
+                    .map_err(|e| outcome_of(&e))?;
+                let found = found.ok_or_else(|| refused.clone())?;
+                found.to_ref().await.ok().flatten().ok_or(refused)?
+            }
+            None => {
+                let id: i64 = post.group_ref.parse().map_err(|_| refused.clone())?;
+                let id = PeerId::from_bot_api_dialog_id(id).ok_or(refused)?;
+                PeerRef {
+                    id,
+                    auth: PeerAuth::default(),
+                }
+            }
+        };
+        self.peers.lock().await.insert(key, peer);
+        Ok(peer)
+    }
+
+    async fn send_once(
+        &self,
+        post: &Post<'_>,
+        request: &tl::functions::messages::SendMessage,
+    ) -> Outcome {
+        let client = match self.client(post.account_id).await {
+            Ok(client) => client,
+            Err(outcome) => return outcome,
+        };
+        match client.invoke(request).await {
+            Ok(_) => Outcome::Sent,
+            Err(e) => outcome_of(&e),
+        }
+    }
+
+    /// Disconnects the accounts (their customer stopped, or the process is stopping).
+    async fn disconnect(&self, accounts: &[i64]) {
+        let mut closing = Vec::new();
+        {
+            let mut connections = self.connections.lock().await;
+            for account in accounts {
+                if let Some(c) = connections.remove(account) {
+                    closing.push(c);
+                }
+            }
+        }
+        for c in closing {
+            c.close().await;
+        }
+    }
+}
+
+/// Our stored post HTML as Telegram text and entities. Our renderer writes `<tg-spoiler>`;
+/// grammers' parser reads spoilers as `<details>`.
+pub fn text_and_entities(html: &str) -> (String, Option<Vec<tl::enums::MessageEntity>>) {
+    let html = html
+        .replace("<tg-spoiler>", "<details>")
+        .replace("</tg-spoiler>", "</details>");
+    let (text, entities) = grammers_client::parsers::parse_html_message(&html);
+    // Mentions by id need the user's access hash to be sent; they stay as plain text.
+    let entities: Vec<_> = entities
+        .into_iter()
+        .filter(|e| !matches!(e, tl::enums::MessageEntity::MentionName(_)))
+        .collect();
+    (text, (!entities.is_empty()).then_some(entities))
+}
+
+impl Transport for MtprotoTransport {
+    fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let client = match self.client(post.account_id).await {
+                Ok(client) => client,
+                Err(outcome) => return outcome,
+            };
+            let peer = match self.peer(&client, &post).await {
+                Ok(peer) => peer,
+                Err(outcome) => return outcome,
+            };
+            let (message, entities) = text_and_entities(post.html);
+            let request = tl::functions::messages::SendMessage {
+                no_webpage: false,
+                silent: false,
+                background: false,
+                clear_draft: false,
+                noforwards: false,
+                update_stickersets_order: false,
+                invert_media: false,
+                allow_paid_floodskip: false,
+                peer: peer.into(),
+                reply_to: None,
+                message,
+                random_id: post.random_id,
+                reply_markup: None,
+                entities,
+                schedule_date: None,
+                schedule_repeat_period: None,
+                send_as: None,
+                quick_reply_shortcut: None,
+                effect: None,
+                allow_paid_stars: None,
+                suggested_post: None,
+                rich_message: None,
+            };
+            let mut outcome = self.send_once(&post, &request).await;
+            for pause in RETRIES {
+                if !matches!(outcome, Outcome::Network(_)) {
+                    break;
+                }
+                // The same random id: if the first try went through, Telegram says so.
+                tokio::time::sleep(pause).await;
+                outcome = self.send_once(&post, &request).await;
+            }
+            outcome
+        })
+    }
+
+    fn release<'a>(&'a self, accounts: &'a [i64]) -> BoxFuture<'a, ()> {
+        Box::pin(self.disconnect(accounts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_post_html_becomes_telegram_text_and_entities() {
+        let (text, entities) = text_and_entities(
+            "<b>Big sale</b> today: 5 &lt; 7 &amp; <tg-spoiler>more</tg-spoiler> <a href=\"https://x.example/?a=1&amp;b=2\">here</a>",
+        );
+        assert_eq!(text, "Big sale today: 5 < 7 & more here");
+        let entities = entities.expect("formatting kept");
+        assert!(
+            matches!(&entities[0], tl::enums::MessageEntity::Bold(b) if b.offset == 0 && b.length == 8)
+        );
+        assert!(entities
+            .iter()
+            .any(|e| matches!(e, tl::enums::MessageEntity::Spoiler(_))));
+        assert!(entities.iter().any(
+            |e| matches!(e, tl::enums::MessageEntity::TextUrl(u) if u.url == "https://x.example/?a=1&b=2")
+        ));
+        assert_eq!(text_and_entities("plain").1, None);
+    }
+
+    #[test]
+    fn login_errors_say_what_the_customer_can_do() {
+        let rpc = |code, name: &str, value| {
+            InvocationError::Rpc(grammers_mtsender::RpcError {
+                code,
+                name: name.into(),
+                value,
+                caused_by: None,
+            })
+        };
+        assert_eq!(
+            login_error(&rpc(420, "FLOOD_WAIT", Some(90))),
+            LoginError::FloodWait(90)
+        );
+        assert_eq!(
+            login_error(&rpc(400, "PHONE_NUMBER_INVALID", None)),
+            LoginError::PhoneInvalid
+        );
+        assert_eq!(
+            login_error(&rpc(400, "PHONE_NUMBER_BANNED", None)),
+            LoginError::PhoneBanned
+        );
+        assert_eq!(
+            login_error(&rpc(400, "PHONE_CODE_EXPIRED", None)),
+            LoginError::CodeExpired
+        );
+        assert_eq!(
+            login_error(&rpc(401, "AUTH_KEY_UNREGISTERED", None)),
+            LoginError::SessionNotAuthorized
+        );
+        assert_eq!(
+            login_error(&InvocationError::Dropped("x")),
+            LoginError::Unavailable
+        );
+    }
+}
