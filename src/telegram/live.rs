@@ -318,6 +318,9 @@ pub struct MtprotoTransport {
     peers: Mutex<HashMap<(i64, i64), PeerRef>>,
 }
 
+/// How many of an account's dialogs are searched for a group given by its numeric id.
+const MAX_DIALOGS: usize = 2_000;
+
 /// How many times a send is tried on network errors, and the pause before each retry.
 const RETRIES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
 
@@ -372,11 +375,21 @@ impl MtprotoTransport {
             }
             None => {
                 let id: i64 = post.group_ref.parse().map_err(|_| refused.clone())?;
-                let id = PeerId::from_bot_api_dialog_id(id).ok_or(refused)?;
-                PeerRef {
+                let id = PeerId::from_bot_api_dialog_id(id).ok_or_else(|| refused.clone())?;
+                // A supergroup or channel needs this account's access hash: it is in the
+                // account's own dialogs (the account must be a member anyway).
+                let mut dialogs = client.iter_dialogs().limit(MAX_DIALOGS);
+                let mut found = None;
+                while let Some(dialog) = dialogs.next().await.map_err(|e| outcome_of(&e))? {
+                    if dialog.peer_id() == id {
+                        found = dialog.peer().to_ref().await.ok().flatten();
+                        break;
+                    }
+                }
+                found.unwrap_or(PeerRef {
                     id,
                     auth: PeerAuth::default(),
-                }
+                })
             }
         };
         self.peers.lock().await.insert(key, peer);
