@@ -560,6 +560,10 @@ impl Control {
             .iter()
             .any(|a| a.label == label);
         let notice = if known {
+            // Not adopted: the login lets its session go.
+            if let Some(login) = &self.login {
+                login.cancel(label).await;
+            }
             t_args(lang, "account-duplicate", &Args::new().text("phone", label))
         } else {
             let account_id = self.store.add_account(ctx.id, label).await?;
@@ -660,7 +664,7 @@ impl Control {
         let screen_reply =
             |screen: Screenful| -> Vec<Action> { vec![answer(None), show(message_id, screen)] };
         // One question at a time: a login in progress is finished or cancelled first.
-        let login_open = matches!(awaiting, Some(Awaiting::Code { .. }));
+        let login_open = awaiting.as_ref().and_then(Awaiting::login_phone).is_some();
         let asks_a_question = matches!(
             cb,
             Cb::Open(Screen::Message)
@@ -675,7 +679,7 @@ impl Control {
         match cb {
             Cb::Open(screen) => {
                 // Leaving for another screen abandons a typed question, but not a login.
-                if !matches!(awaiting, Some(Awaiting::Code { .. }) | None) {
+                if awaiting.is_some() && !login_open {
                     self.clear_awaiting(ctx).await?;
                 }
                 let asks = match screen {

@@ -598,6 +598,9 @@ pub enum OutcomeKind {
     AccountStopped,
     /// A network error: this slot failed; the next one goes ahead on schedule.
     Transient,
+    /// Our side cannot use the account right now (its stored session does not open): its
+    /// session ends for this cycle, nothing about the account is recorded against it.
+    Unavailable,
 }
 
 /// What an outcome leaves behind beyond the running session: recorded, obeyed by every later
@@ -633,6 +636,7 @@ pub struct Decision {
 /// | write forbidden, banned, private | next group on schedule | this group is paused for this account |
 /// | FLOOD_WAIT N | its slots due within N s are skipped, later ones go ahead | the account skips every slot until N s from now |
 /// | PEER_FLOOD, revoked, deactivated | the rest is skipped | the account is quarantined |
+/// | our side can't use the account (its session doesn't open) | the rest is skipped | — (the operator fixes the key; the account is not blamed) |
 pub fn next_after(outcome: OutcomeKind) -> Decision {
     let (session, lasting) = match outcome {
         OutcomeKind::Sent | OutcomeKind::Transient => (Next::Continue, Lasting::Nothing),
@@ -640,6 +644,7 @@ pub fn next_after(outcome: OutcomeKind) -> Decision {
         OutcomeKind::GroupRefused => (Next::Continue, Lasting::PairBlock),
         OutcomeKind::FloodWait(wait) => (Next::AccountWaits(wait), Lasting::AccountWait(wait)),
         OutcomeKind::AccountStopped => (Next::EndSession, Lasting::Quarantine),
+        OutcomeKind::Unavailable => (Next::EndSession, Lasting::Nothing),
     };
     Decision { session, lasting }
 }
@@ -1160,6 +1165,7 @@ mod tests {
                 Next::EndSession,
                 Lasting::Quarantine,
             ),
+            (OutcomeKind::Unavailable, Next::EndSession, Lasting::Nothing),
         ];
         for (outcome, session, lasting) in cases {
             assert_eq!(

@@ -69,6 +69,9 @@ pub enum Outcome {
     /// Telegram refused this post for its content or form (MESSAGE_TOO_LONG, …): the slot
     /// fails; nothing about the account or the group changes.
     Rejected(String),
+    /// We cannot use the account (its stored session does not open with this server's key):
+    /// its session ends for this cycle; the account itself is not blamed.
+    Unavailable(String),
 }
 
 impl Outcome {
@@ -86,6 +89,7 @@ impl Outcome {
             Outcome::PeerFlood => "peer_flood",
             Outcome::Network(_) => "network_error",
             Outcome::Rejected(_) => "rejected",
+            Outcome::Unavailable(_) => "account_unavailable",
         }
     }
 
@@ -98,6 +102,7 @@ impl Outcome {
             }
             Outcome::Network(detail) => Some(format!("network_error: {detail}")),
             Outcome::Rejected(detail) => Some(format!("rejected: {detail}")),
+            Outcome::Unavailable(detail) => Some(format!("account_unavailable: {detail}")),
             other => Some(other.name().to_string()),
         }
     }
@@ -111,6 +116,7 @@ impl Outcome {
             Outcome::GroupRefused(_) => OutcomeKind::GroupRefused,
             Outcome::AccountLost(_) | Outcome::PeerFlood => OutcomeKind::AccountStopped,
             Outcome::Network(_) | Outcome::Rejected(_) => OutcomeKind::Transient,
+            Outcome::Unavailable(_) => OutcomeKind::Unavailable,
         }
     }
 }

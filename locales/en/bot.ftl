@@ -246,3 +246,4 @@ import-bot = That session belongs to a bot; only user accounts can post here.
 import-test-servers = That session is for Telegram's test servers; it cannot post to real groups.
 import-unavailable = This server runs simulated accounts: session strings cannot be imported; log in with a test number instead.
 import-not-authorized = Telegram says this session is not logged in (any more). Log the account in with its phone number instead.
+login-busy = A login for this number is already in progress. Finish or cancel it first, or wait a few minutes.

@@ -250,7 +250,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
             let mtproto = MtprotoConfig {
                 api_id: app.api_id,
                 api_hash: app.api_hash,
-                key: Arc::new(master_key(&config.master_key)?),
+                key: Arc::new(checked_master_key(&store, &config.master_key).await?),
                 store: store.clone(),
             };
             (
@@ -321,6 +321,16 @@ fn master_key(source: &KeySource) -> Result<MasterKey, RunError> {
             Ok(key)
         }
     }
+}
+
+/// The master key, refused at start (fail closed, with the reason) when it does not open the
+/// sessions already stored: every account would otherwise fail one by one.
+pub async fn checked_master_key(store: &Store, source: &KeySource) -> Result<MasterKey, RunError> {
+    let key = master_key(source)?;
+    if let Some((account_id, sealed)) = store.any_session().await? {
+        key.open(account_id, &sealed)?;
+    }
+    Ok(key)
 }
 
 /// `text` with every occurrence of `secret` replaced.

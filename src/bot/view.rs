@@ -265,6 +265,7 @@ pub fn login_error(lang: Lang, e: &LoginError) -> String {
         LoginError::InvalidPassword { hint: None } => t(lang, "login-invalid-password"),
         LoginError::PhoneBanned => t(lang, "login-phone-banned"),
         LoginError::NoLogin => t(lang, "login-none"),
+        LoginError::Busy => t(lang, "login-busy"),
         LoginError::ImportUnavailable => t(lang, "import-unavailable"),
         LoginError::SessionNotAuthorized => t(lang, "import-not-authorized"),
     }

@@ -519,6 +519,27 @@ impl Store {
         Ok(())
     }
 
+    /// Some stored session, to check at start that the master key opens what is stored.
+    pub async fn any_session(&self) -> Result<Option<(i64, crate::vault::Sealed)>, StoreError> {
+        let _hold = hold_clock();
+        let row: Option<(i64, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT account_id, key_version, nonce, ciphertext FROM account_sessions \
+             ORDER BY updated_at DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(account_id, key_version, nonce, ciphertext)| {
+            (
+                account_id,
+                crate::vault::Sealed {
+                    key_version,
+                    nonce,
+                    ciphertext,
+                },
+            )
+        }))
+    }
+
     /// An account's sealed session, if it has one.
     pub async fn load_session(
         &self,

@@ -77,7 +77,43 @@ struct Pending {
     session: Arc<VaultSession>,
     token: Option<LoginToken>,
     password: Option<PasswordToken>,
+    /// When the code was sent (or the session imported).
+    started: tokio::time::Instant,
+    /// Wrong codes so far.
+    attempts: u32,
+    /// Telegram has authorised the session (waiting to be adopted).
+    signed_in: bool,
 }
+
+impl Pending {
+    fn new(connection: Connection, session: Arc<VaultSession>) -> Pending {
+        Pending {
+            connection,
+            session,
+            token: None,
+            password: None,
+            started: tokio::time::Instant::now(),
+            attempts: 0,
+            signed_in: false,
+        }
+    }
+
+    /// Ends the login; an authorised session that is not adopted is logged out, so that it
+    /// does not linger among the account's active sessions.
+    async fn close(self) {
+        if self.signed_in {
+            let _ = self.connection.client.sign_out().await;
+        }
+        self.connection.close().await;
+    }
+}
+
+/// How long a login may wait between its steps before it is dropped.
+const LOGIN_TTL: Duration = Duration::from_secs(15 * 60);
+/// grammers reports an expired code as an invalid one: after this long, or this many wrong
+/// codes, the customer is told to ask for a new code.
+const CODE_TTL: Duration = Duration::from_secs(5 * 60);
+const CODE_ATTEMPTS: u32 = 3;
 
 /// Logs real accounts in: phone → code → password, or a session string; the session is
 /// sealed and stored when the bot adopts the account.
@@ -99,10 +135,36 @@ impl MtprotoLogin {
     async fn finished(&self, phone: &str, user: &grammers_client::peer::User) -> SignedIn {
         let label = label_of(user, phone);
         let mut pending = self.pending.lock().await;
-        if let Some(p) = pending.remove(phone) {
-            pending.insert(label.clone(), p);
+        if let Some(mut p) = pending.remove(phone) {
+            p.signed_in = true;
+            if let Some(old) = pending.insert(label.clone(), p) {
+                drop(pending);
+                old.close().await;
+            }
         }
         SignedIn { label }
+    }
+
+    /// Takes a slot for a new login under `key`: refused while another login holds it (one
+    /// login per number across all customers); logins left waiting too long are dropped.
+    async fn claim(&self, key: &str) -> Result<(), LoginError> {
+        let stale: Vec<Pending> = {
+            let mut pending = self.pending.lock().await;
+            let expired: Vec<String> = pending
+                .iter()
+                .filter(|(_, p)| p.started.elapsed() > LOGIN_TTL)
+                .map(|(k, _)| k.clone())
+                .collect();
+            let stale = expired.iter().filter_map(|k| pending.remove(k)).collect();
+            if pending.contains_key(key) {
+                return Err(LoginError::Busy);
+            }
+            stale
+        };
+        for p in stale {
+            p.close().await;
+        }
+        Ok(())
     }
 }
 
@@ -133,6 +195,7 @@ fn login_error(e: &InvocationError) -> LoginError {
 impl Login for MtprotoLogin {
     fn request_code<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, Result<(), LoginError>> {
         Box::pin(async move {
+            self.claim(phone).await?;
             let session = Arc::new(VaultSession::unbound(
                 self.config.store.clone(),
                 self.config.key.clone(),
@@ -147,18 +210,15 @@ impl Login for MtprotoLogin {
                     .await;
             match sent {
                 Ok(Ok(token)) => {
-                    let old = self.pending.lock().await.insert(
-                        phone.to_string(),
-                        Pending {
-                            connection,
-                            session,
-                            token: Some(token),
-                            password: None,
-                        },
-                    );
-                    if let Some(old) = old {
-                        old.connection.close().await;
+                    let mut p = Pending::new(connection, session);
+                    p.token = Some(token);
+                    let mut pending = self.pending.lock().await;
+                    if pending.contains_key(phone) {
+                        drop(pending);
+                        p.close().await;
+                        return Err(LoginError::Busy);
                     }
+                    pending.insert(phone.to_string(), p);
                     Ok(())
                 }
                 Ok(Err(e)) => {
@@ -182,6 +242,12 @@ impl Login for MtprotoLogin {
             let (client, token) = {
                 let mut pending = self.pending.lock().await;
                 let p = pending.get_mut(phone).ok_or(LoginError::NoLogin)?;
+                if p.started.elapsed() > CODE_TTL || p.attempts >= CODE_ATTEMPTS {
+                    let p = pending.remove(phone).expect("present");
+                    drop(pending);
+                    p.close().await;
+                    return Err(LoginError::CodeExpired);
+                }
                 (
                     p.connection.client.clone(),
                     p.token.take().ok_or(LoginError::NoLogin)?,
@@ -197,9 +263,11 @@ impl Login for MtprotoLogin {
                     Ok(SignInStep::PasswordRequired { hint })
                 }
                 Err(SignInError::InvalidCode) => {
-                    // The same token takes another try.
+                    // The same token takes another try (grammers says "invalid" for an
+                    // expired code too: the attempt count and CODE_TTL catch that).
                     if let Some(p) = self.pending.lock().await.get_mut(phone) {
                         p.token = Some(token);
+                        p.attempts += 1;
                     }
                     Err(LoginError::InvalidCode)
                 }
@@ -247,7 +315,7 @@ impl Login for MtprotoLogin {
         Box::pin(async move {
             let pending = self.pending.lock().await.remove(phone);
             if let Some(p) = pending {
-                p.connection.close().await;
+                p.close().await;
             }
         })
     }
@@ -268,16 +336,23 @@ impl Login for MtprotoLogin {
             // A real request proves the session is logged in before anything is stored.
             match connection.client.get_me().await {
                 Ok(user) => {
-                    let label = label_of(&user, "");
-                    let pending = Pending {
-                        connection,
-                        session,
-                        token: None,
-                        password: None,
+                    // A Pyrogram string names its user: it must be the one Telegram sees.
+                    let same_user = match (imported.user_id, user.id().bare_id()) {
+                        (Some(expected), Some(actual)) => expected == actual,
+                        _ => true,
                     };
-                    if let Some(old) = self.pending.lock().await.insert(label.clone(), pending) {
-                        old.connection.close().await;
+                    let label = label_of(&user, "");
+                    if !same_user || self.claim(&label).await.is_err() {
+                        connection.close().await;
+                        return Err(if same_user {
+                            LoginError::Busy
+                        } else {
+                            LoginError::SessionNotAuthorized
+                        });
                     }
+                    // Imported sessions belong to their owner: never logged out here.
+                    let p = Pending::new(connection, session);
+                    self.pending.lock().await.insert(label.clone(), p);
                     Ok(SignedIn { label })
                 }
                 Err(e) => {
@@ -301,6 +376,7 @@ impl Login for MtprotoLogin {
                 .remove(label)
                 .ok_or(LoginError::NoLogin)?;
             let stored = pending.session.bind(account_id).await;
+            // Adopted: the session now belongs to the account; only the connection closes.
             pending.connection.close().await;
             stored.map_err(|e| {
                 tracing::error!(account_id, error = %e, "could not store the session");
@@ -345,11 +421,13 @@ impl MtprotoTransport {
             self.config.key.clone(),
         )
         .await
+        // A session that does not open is our problem (wrong master key, missing row),
+        // not the account's: it is not quarantined for it.
         .map_err(|e| {
             tracing::error!(account_id, error = %e, "the account's session does not open");
-            Outcome::AccountLost(super::AccountLoss::Revoked)
+            Outcome::Unavailable(e.to_string())
         })?
-        .ok_or(Outcome::AccountLost(super::AccountLoss::Revoked))?;
+        .ok_or_else(|| Outcome::Unavailable("no stored session".into()))?;
         let connection = Connection::open(Arc::new(session), self.config.api_id);
         let client = connection.client.clone();
         connections.insert(account_id, connection);
@@ -386,10 +464,17 @@ impl MtprotoTransport {
                         break;
                     }
                 }
-                found.unwrap_or(PeerRef {
-                    id,
-                    auth: PeerAuth::default(),
-                })
+                match (found, id.kind()) {
+                    (Some(peer), _) => peer,
+                    // Basic groups need no access hash.
+                    (None, grammers_session::types::PeerKind::Chat) => PeerRef {
+                        id,
+                        auth: PeerAuth::default(),
+                    },
+                    // Not among the account's dialogs: no member. Nothing is cached, so a
+                    // later try (after the customer fixes it) looks again.
+                    (None, _) => return Err(refused),
+                }
             }
         };
         self.peers.lock().await.insert(key, peer);
@@ -487,6 +572,13 @@ impl Transport for MtprotoTransport {
                 // The same random id: if the first try went through, Telegram says so.
                 tokio::time::sleep(pause).await;
                 outcome = self.send_once(&post, &request).await;
+            }
+            if matches!(outcome, Outcome::GroupRefused(_)) {
+                // Look the group up afresh next time (membership or access hash may change).
+                self.peers
+                    .lock()
+                    .await
+                    .remove(&(post.account_id, post.group_id));
             }
             outcome
         })

@@ -26,6 +26,8 @@ pub enum LoginError {
     PhoneBanned,
     #[error("no login is in progress for this phone")]
     NoLogin,
+    #[error("a login for this number is already in progress")]
+    Busy,
     #[error("session strings cannot be imported here")]
     ImportUnavailable,
     #[error("the session string is not logged in (any more)")]

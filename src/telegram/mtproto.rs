@@ -39,7 +39,11 @@ pub fn outcome_of_rpc(e: &RpcError) -> Outcome {
         | "CHAT_ID_INVALID"
         | "PEER_ID_INVALID"
         | "USER_NOT_PARTICIPANT" => refused(GroupRefusal::Private),
-        "PEER_FLOOD" => Outcome::PeerFlood,
+        "PEER_FLOOD" | "USER_RESTRICTED" => Outcome::PeerFlood,
+        // A frozen account may only appeal: it posts nowhere.
+        "FROZEN_METHOD_INVALID" | "FROZEN_PARTICIPANT_MISSING" => {
+            Outcome::AccountLost(AccountLoss::Deactivated)
+        }
         "USER_DEACTIVATED" | "USER_DEACTIVATED_BAN" => {
             Outcome::AccountLost(AccountLoss::Deactivated)
         }
@@ -114,6 +118,8 @@ pub struct VaultSession {
     store: Store,
     key: Arc<MasterKey>,
     cache: Mutex<Cache>,
+    /// Serialises snapshot-and-write, so an older state is never written after a newer one.
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for VaultSession {
@@ -138,6 +144,7 @@ impl VaultSession {
         let defaults = SessionData::default();
         VaultSession {
             account_id: Mutex::new(None),
+            writing: tokio::sync::Mutex::new(()),
             store,
             key,
             cache: Mutex::new(Cache {
@@ -210,6 +217,7 @@ impl VaultSession {
 
     /// Seals and stores what must survive a restart (nothing before the account exists).
     async fn persist(&self) -> Result<(), SessionError> {
+        let _writing = self.writing.lock().await;
         let Some(account_id) = *self.account_id.lock().map_err(|_| SessionError::Poisoned)? else {
             return Ok(());
         };
@@ -371,6 +379,11 @@ mod tests {
                 Outcome::GroupRefused(GroupRefusal::Private),
             ),
             (rpc(400, "PEER_FLOOD", None), Outcome::PeerFlood),
+            (rpc(400, "USER_RESTRICTED", None), Outcome::PeerFlood),
+            (
+                rpc(420, "FROZEN_METHOD_INVALID", None),
+                Outcome::AccountLost(AccountLoss::Deactivated),
+            ),
             (
                 rpc(401, "AUTH_KEY_UNREGISTERED", None),
                 Outcome::AccountLost(AccountLoss::Revoked),

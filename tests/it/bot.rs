@@ -1491,6 +1491,13 @@ async fn two_step_verification_asks_the_password_deletes_it_and_gives_the_hint_w
         ask.text,
         "🔐 +447700900123 has two-step verification. Send its password (hint: my cat); the message is deleted at once."
     );
+    // The password step is a login in progress too: no other question meanwhile, and
+    // looking at another screen keeps it.
+    assert_eq!(
+        alert(&rig.press(Cb::AddGroup).await),
+        "A login is already in progress. Finish it or press Cancel first."
+    );
+    rig.press(Cb::Open(Screen::Status)).await;
     let wrong = type_as(&rig, "hunter1", 91).await;
     assert_eq!(
         wrong[0],
@@ -1693,9 +1700,10 @@ async fn a_session_string_is_deleted_checked_and_imported_once() {
             "import dc2",
             "adopt +447700900555",
             "import dc2",
+            "cancel +447700900555",
             "import dc2"
         ],
-        "only a new account's session is adopted"
+        "only a new account's session is adopted; a duplicate's is let go"
     );
 }
 

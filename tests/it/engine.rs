@@ -764,3 +764,24 @@ async fn a_stopped_customers_accounts_are_released_by_the_transport() {
     assert_eq!(released, vec![1, 2]);
     rig.finish().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_account_our_side_cannot_use_skips_its_cycle_without_being_quarantined() {
+    let c = customer(1, Plan::Enterprise, 2, 2, settings(3.0, 0.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.sim.inject(
+        Target::Account(1),
+        Outcome::Unavailable("session does not open".into()),
+    );
+    rig.engine.start(1, None).await.unwrap();
+    let first = rig.next_cycle().await;
+    let second = rig.next_cycle().await;
+    rig.finish().await;
+    assert_eq!(
+        (first.tally.sent, first.tally.failed, first.tally.skipped),
+        (2, 1, 1)
+    );
+    assert_eq!(second.tally.sent, 4, "the account posts again once usable");
+    assert_eq!(rig.store.accounts(1).await.unwrap()[0].status, "active");
+    assert!(rig.restricted.is_empty());
+}

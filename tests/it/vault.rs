@@ -153,3 +153,41 @@ async fn the_database_file_holds_no_plaintext_auth_key() {
     assert!(scanned > 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_server_refuses_to_start_with_a_key_that_does_not_open_the_stored_sessions() {
+    use autoposter::bot::dispatch::{checked_master_key, RunError};
+    use autoposter::config::{KeySource, Secret};
+    let store = Store::memory().await.unwrap();
+    let (a, _) = two_accounts(&store).await;
+    let right = MasterKey::generate_base64();
+    let key = Arc::new(MasterKey::from_base64(&right, 1).unwrap());
+    VaultSession::fresh(a, store.clone(), key)
+        .set_dc_option(&dc(2, auth_key()))
+        .await
+        .unwrap();
+    let given = |text: &str| KeySource::Given {
+        key: Secret::new(text),
+        version: 1,
+    };
+    assert!(checked_master_key(&store, &given(&right)).await.is_ok());
+    let wrong = checked_master_key(&store, &given(&MasterKey::generate_base64()))
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(wrong, RunError::MasterKey(VaultError::DoesNotOpen)),
+        "{wrong}"
+    );
+    assert!(wrong
+        .to_string()
+        .contains("does not open with the configured master key"));
+    // A fresh key file next to existing sessions is refused the same way.
+    let path = std::env::temp_dir().join(format!("autoposter-new-{}.key", fastrand::u64(..)));
+    let fresh = KeySource::File {
+        path: path.clone(),
+        version: 1,
+    };
+    assert!(checked_master_key(&store, &fresh).await.is_err());
+    let _ = std::fs::remove_file(path);
+}
