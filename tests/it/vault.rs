@@ -173,8 +173,7 @@ async fn the_server_refuses_to_start_with_a_key_that_does_not_open_the_stored_se
     assert!(checked_master_key(&store, &given(&right)).await.is_ok());
     let wrong = checked_master_key(&store, &given(&MasterKey::generate_base64()))
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(
         matches!(wrong, RunError::MasterKey(VaultError::DoesNotOpen)),
         "{wrong}"
