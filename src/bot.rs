@@ -26,6 +26,7 @@ use crate::schedule::{
     self, CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Mode, Plan, Settings,
 };
 use crate::store::{AccountStatus, CustomerRow, GroupStatus, Restriction, Store, StoreError};
+use crate::telegram::groups::{GroupInfo, Groups};
 use crate::telegram::login::{Login, LoginError, SignInStep};
 use callback::{Cb, Screen};
 use input::{GroupRef, MessageText, Phone, Refusal};
@@ -211,6 +212,8 @@ pub struct Control {
     engine: Engine,
     /// `None` when no way to log accounts in is configured.
     login: Option<Arc<dyn Login>>,
+    /// Checks groups through the customer's accounts, and lists theirs.
+    groups: Arc<dyn Groups>,
 }
 
 /// One request's customer.
@@ -224,11 +227,17 @@ struct Ctx {
 type Step = Result<Vec<Action>, StoreError>;
 
 impl Control {
-    pub fn new(store: Store, engine: Engine, login: Option<Arc<dyn Login>>) -> Control {
+    pub fn new(
+        store: Store,
+        engine: Engine,
+        login: Option<Arc<dyn Login>>,
+        groups: Arc<dyn Groups>,
+    ) -> Control {
         Control {
             store,
             engine,
             login,
+            groups,
         }
     }
 
@@ -420,36 +429,10 @@ impl Control {
                 }
             }
             Some(Awaiting::Group) => match GroupRef::parse(plain) {
-                Ok(group) => {
-                    if self.store.groups(ctx.id).await?.len() >= schedule::MAX_GROUPS {
-                        let text = t_args(
-                            lang,
-                            "groups-limit",
-                            &Args::new().num("max", schedule::MAX_GROUPS as f64),
-                        );
-                        return Ok(vec![self.ask_again_text(ctx, text)]);
-                    }
-                    match self.store.add_group(ctx.id, group.as_str()).await {
-                        Ok(_) => {
-                            self.clear_awaiting(ctx).await?;
-                            let notice = t_args(
-                                lang,
-                                "group-added",
-                                &Args::new().text("group", group.as_str()),
-                            );
-                            self.send_screen(ctx, Screen::Groups, Some(notice)).await
-                        }
-                        Err(StoreError::Duplicate) => {
-                            let text = t_args(
-                                lang,
-                                "group-duplicate",
-                                &Args::new().text("group", group.as_str()),
-                            );
-                            Ok(vec![self.ask_again_text(ctx, text)])
-                        }
-                        Err(e) => Err(e),
-                    }
-                }
+                Ok(group) => match self.add_checked_group(ctx, group.as_str()).await? {
+                    Ok(notice) => self.send_screen(ctx, Screen::Groups, Some(notice)).await,
+                    Err(refusal) => Ok(vec![self.ask_again_text(ctx, refusal)]),
+                },
                 Err(r) => Ok(vec![self.ask_again(ctx, r)]),
             },
             Some(Awaiting::Phone) => self.typed_phone(ctx, plain).await,
@@ -514,6 +497,108 @@ impl Control {
             }
         }
         Ok(actions)
+    }
+
+    /// Adds the group after checking it through every active account of the customer (each
+    /// must be a member allowed to write), recording how each account reaches it. `Err` is
+    /// the refusal to show; nothing is stored then.
+    async fn add_checked_group(
+        &self,
+        ctx: &Ctx,
+        reference: &str,
+    ) -> Result<Result<String, String>, StoreError> {
+        let lang = ctx.lang;
+        let group = Args::new().text("group", reference);
+        let existing = self.store.groups(ctx.id).await?;
+        if existing.iter().any(|g| g.reference == reference) {
+            return Ok(Err(t_args(lang, "group-duplicate", &group)));
+        }
+        if existing.len() >= schedule::MAX_GROUPS {
+            let max = Args::new().num("max", schedule::MAX_GROUPS as f64);
+            return Ok(Err(t_args(lang, "groups-limit", &max)));
+        }
+        let accounts: Vec<_> = self
+            .store
+            .accounts(ctx.id)
+            .await?
+            .into_iter()
+            .filter(|a| a.status == "active")
+            .collect();
+        if accounts.is_empty() {
+            return Ok(Err(t(lang, "group-needs-account")));
+        }
+        let mut reached = Vec::new();
+        let mut problems = Vec::new();
+        for account in &accounts {
+            match self.groups.check(account.id, reference).await {
+                Ok(info) => reached.push((account.id, info)),
+                Err(problem) => problems.push(format!(
+                    "• {} — {}",
+                    crate::i18n::escape(&account.label),
+                    view::group_problem(lang, &problem)
+                )),
+            }
+        }
+        if !problems.is_empty() {
+            let text = t_args(
+                lang,
+                "group-check-failed",
+                &Args::new()
+                    .text("group", reference)
+                    .html("problems", problems.join("\n")),
+            );
+            return Ok(Err(text));
+        }
+        let group_id = match self.store.add_group(ctx.id, reference).await {
+            Ok(id) => id,
+            Err(StoreError::Duplicate) => return Ok(Err(t_args(lang, "group-duplicate", &group))),
+            Err(e) => return Err(e),
+        };
+        for (account_id, info) in &reached {
+            self.store
+                .save_group_peer(
+                    *account_id,
+                    group_id,
+                    info.dialog_id,
+                    info.access_hash,
+                    info.slow_mode_secs,
+                )
+                .await?;
+        }
+        self.clear_awaiting(ctx).await?;
+        let mut notice = t_args(lang, "group-added", &group);
+        if let Some(secs) = reached.iter().filter_map(|(_, i)| i.slow_mode_secs).max() {
+            notice.push(' ');
+            notice.push_str(&t_args(
+                lang,
+                "group-slow-mode",
+                &Args::new().num("secs", secs as f64),
+            ));
+        }
+        Ok(Ok(notice))
+    }
+
+    /// The groups the customer's first active account belongs to, to pick from.
+    async fn pickable(&self, ctx: &Ctx) -> Result<Result<Vec<GroupInfo>, String>, StoreError> {
+        let lang = ctx.lang;
+        let accounts = self.store.accounts(ctx.id).await?;
+        let Some(account) = accounts.iter().find(|a| a.status == "active") else {
+            return Ok(Err(t(lang, "group-needs-account")));
+        };
+        let known: Vec<String> = self
+            .store
+            .groups(ctx.id)
+            .await?
+            .into_iter()
+            .map(|g| g.reference)
+            .collect();
+        match self.groups.list(account.id).await {
+            Ok(list) => Ok(Ok(list
+                .into_iter()
+                .filter(|g| !known.contains(&g.reference))
+                .collect())),
+            Err(problem) => Ok(Err(view::group_problem(lang, &problem))),
+        }
     }
 
     /// A session string: the message is deleted first; the string is decoded, then the
@@ -727,6 +812,26 @@ impl Control {
                 };
                 self.set_awaiting(ctx, &awaiting).await?;
                 Ok(screen_reply(view::ask_timing(lang, field)))
+            }
+            Cb::PickGroups => match self.pickable(ctx).await? {
+                Ok(list) => Ok(screen_reply(view::pick_groups(lang, &list))),
+                Err(text) => Ok(vec![alert(text)]),
+            },
+            Cb::PickGroup(dialog_id) => {
+                // The list is fetched again: only a group the account really has is added.
+                let picked = match self.pickable(ctx).await? {
+                    Ok(list) => list.into_iter().find(|g| g.dialog_id == dialog_id),
+                    Err(text) => return Ok(vec![alert(text)]),
+                };
+                let Some(picked) = picked else {
+                    return Ok(vec![out_of_date(lang)]);
+                };
+                match self.add_checked_group(ctx, &picked.reference).await? {
+                    Ok(notice) => Ok(screen_reply(
+                        self.render(ctx, Screen::Groups, Some(notice)).await?,
+                    )),
+                    Err(refusal) => Ok(vec![alert(refusal)]),
+                }
             }
             Cb::AddGroup => {
                 self.set_awaiting(ctx, &Awaiting::Group).await?;

@@ -4,6 +4,7 @@
 //! fleet benchmark and the tests) and [`login::SimLogin`] (Telegram's test numbers). The
 //! grammers implementation for real accounts plugs in behind the same traits.
 
+pub mod groups;
 pub mod import;
 pub mod live;
 pub mod login;

@@ -247,3 +247,16 @@ import-test-servers = That session is for Telegram's test servers; it cannot pos
 import-unavailable = This server runs simulated accounts: session strings cannot be imported; log in with a test number instead.
 import-not-authorized = Telegram says this session is not logged in (any more). Log the account in with its phone number instead.
 login-busy = A login for this number is already in progress. Finish or cancel it first, or wait a few minutes.
+button-pick-groups = 📋 Pick from my groups
+pick-groups-title = Your account's groups not yet in your list; tap one to add it:
+pick-groups-none = Your account has no other group it can write in.
+group-needs-account = Add an account first: every group is checked through your accounts (they must be members and allowed to write).
+group-check-failed = { $group } can't be added:
+    { $problems }
+    Your accounts must already be members and allowed to write there.
+group-slow-mode = Slow mode there: one post every { $secs } s per account.
+group-problem-not-found = no such group
+group-problem-not-a-group = not a group or channel
+group-problem-not-member = not a member
+group-problem-cannot-write = may not write there
+group-problem-account = the account can't be used right now

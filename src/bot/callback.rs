@@ -60,6 +60,10 @@ pub enum Cb {
     /// The customer picked a mode (only the plan's is accepted).
     Mode(Mode),
     AddGroup,
+    /// List the account's own groups to pick from.
+    PickGroups,
+    /// Add this group of the account's (its Bot-API dialog id).
+    PickGroup(i64),
     /// Pause or resume a group.
     ToggleGroup(i64),
     /// Ask to remove a group, then confirm.
@@ -94,6 +98,8 @@ impl Cb {
             Cb::AskTiming(field) => format!("t:{}", field_code(field)),
             Cb::Mode(mode) => format!("mode:{}", mode.as_str().to_ascii_lowercase()),
             Cb::AddGroup => "g:add".into(),
+            Cb::PickGroups => "g:pick".into(),
+            Cb::PickGroup(dialog_id) => format!("g:pk:{dialog_id}"),
             Cb::ToggleGroup(id) => format!("g:p:{id}"),
             Cb::RemoveGroup(id) => format!("g:rm:{id}"),
             Cb::ConfirmRemoveGroup(id) => format!("g:rmy:{id}"),
@@ -132,6 +138,15 @@ impl Cb {
             ["mode", "starter"] => Cb::Mode(Mode::Starter),
             ["mode", "enterprise"] => Cb::Mode(Mode::Enterprise),
             ["g", "add"] => Cb::AddGroup,
+            ["g", "pick"] => Cb::PickGroups,
+            ["g", "pk", n] => {
+                let (negative, digits) = match n.strip_prefix('-') {
+                    Some(digits) => (true, digits),
+                    None => (false, *n),
+                };
+                let magnitude = id(digits)?;
+                Cb::PickGroup(if negative { -magnitude } else { magnitude })
+            }
             ["g", "p", n] => Cb::ToggleGroup(id(n)?),
             ["g", "rm", n] => Cb::RemoveGroup(id(n)?),
             ["g", "rmy", n] => Cb::ConfirmRemoveGroup(id(n)?),
@@ -193,6 +208,8 @@ mod tests {
             Cb::AskTiming(Field::CycleMinutes),
             Cb::Mode(Mode::Enterprise),
             Cb::AddGroup,
+            Cb::PickGroups,
+            Cb::PickGroup(-1_001_234_567_890),
             Cb::ToggleGroup(i64::MAX),
             Cb::RemoveGroup(7),
             Cb::ConfirmRemoveGroup(7),

@@ -239,25 +239,32 @@ pub enum RunError {
 /// `autoposter run`: the control bot and the engine in one process, until ctrl-c.
 pub async fn run(config: RunConfig) -> Result<(), RunError> {
     let store = Store::connect(config.database_url.expose()).await?;
-    let (transport, login): (Arc<dyn crate::telegram::Transport>, Arc<dyn Login>) =
-        if config.simulated_accounts {
-            (
-                Arc::new(SimTransport::new(config.sim_latency, false)),
-                Arc::new(SimLogin),
-            )
-        } else {
-            let app = config.telegram_app.clone().ok_or(RunError::NoTelegramApp)?;
-            let mtproto = MtprotoConfig {
-                api_id: app.api_id,
-                api_hash: app.api_hash,
-                key: Arc::new(checked_master_key(&store, &config.master_key).await?),
-                store: store.clone(),
-            };
-            (
-                Arc::new(MtprotoTransport::new(mtproto.clone())),
-                Arc::new(MtprotoLogin::new(mtproto)),
-            )
+    type Seams = (
+        Arc<dyn crate::telegram::Transport>,
+        Arc<dyn Login>,
+        Arc<dyn crate::telegram::groups::Groups>,
+    );
+    let (transport, login, groups): Seams = if config.simulated_accounts {
+        (
+            Arc::new(SimTransport::new(config.sim_latency, false)),
+            Arc::new(SimLogin),
+            Arc::new(crate::telegram::groups::SimGroups),
+        )
+    } else {
+        let app = config.telegram_app.clone().ok_or(RunError::NoTelegramApp)?;
+        let mtproto = MtprotoConfig {
+            api_id: app.api_id,
+            api_hash: app.api_hash,
+            key: Arc::new(checked_master_key(&store, &config.master_key).await?),
+            store: store.clone(),
         };
+        let transport = Arc::new(MtprotoTransport::new(mtproto.clone()));
+        (
+            transport.clone(),
+            Arc::new(MtprotoLogin::new(mtproto)),
+            transport,
+        )
+    };
     let (stops_tx, mut stops) = tokio::sync::mpsc::unbounded_channel();
     let (engine, tasks) = Engine::new(store.clone(), transport, Some(Arc::new(Notifier(stops_tx))));
     let mut bot = Bot::new(config.bot_token.expose());
@@ -273,7 +280,12 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         other => RunError::Telegram(other.to_string()),
     })?;
     tracing::info!(resumed, "engine running; control bot listening");
-    let control = Arc::new(Control::new(store.clone(), engine.clone(), Some(login)));
+    let control = Arc::new(Control::new(
+        store.clone(),
+        engine.clone(),
+        Some(login),
+        groups,
+    ));
     // Tell customers what the engine did on its own (stopped them, Telegram refused, …).
     let notifier = {
         let (bot, control) = (bot.clone(), control.clone());

@@ -492,11 +492,56 @@ pub fn groups(lang: Lang, h: &Health, page: usize) -> Screenful {
         lines.push(t(lang, "groups-empty"));
     }
     keyboard.extend(page_row(Screen::Groups, page, pages));
-    keyboard.push(vec![Button::new(t(lang, "button-add-group"), Cb::AddGroup)]);
+    keyboard.push(vec![
+        Button::new(t(lang, "button-add-group"), Cb::AddGroup),
+        Button::new(t(lang, "button-pick-groups"), Cb::PickGroups),
+    ]);
     keyboard.push(back(lang));
     Screenful {
         text: lines.join("\n"),
         keyboard,
+    }
+}
+
+/// The account's own groups not yet in the list, one button each (the first 20).
+pub fn pick_groups(lang: Lang, list: &[crate::telegram::groups::GroupInfo]) -> Screenful {
+    let text = if list.is_empty() {
+        t(lang, "pick-groups-none")
+    } else {
+        t(lang, "pick-groups-title")
+    };
+    let mut keyboard: Vec<Vec<Button>> = list
+        .iter()
+        .take(2 * PAGE)
+        .map(|g| {
+            vec![Button::new(
+                format!("➕ {}", g.title),
+                Cb::PickGroup(g.dialog_id),
+            )]
+        })
+        .collect();
+    keyboard.push(vec![Button::new(
+        t(lang, "button-back"),
+        Cb::Open(Screen::Groups),
+    )]);
+    Screenful { text, keyboard }
+}
+
+/// Why a group can't be posted to from an account, in words.
+pub fn group_problem(lang: Lang, p: &crate::telegram::groups::GroupProblem) -> String {
+    use crate::telegram::groups::GroupProblem as P;
+    match p {
+        P::NotFound => t(lang, "group-problem-not-found"),
+        P::NotAGroup => t(lang, "group-problem-not-a-group"),
+        P::NotMember => t(lang, "group-problem-not-member"),
+        P::CannotWrite => t(lang, "group-problem-cannot-write"),
+        P::AccountUnavailable => t(lang, "group-problem-account"),
+        P::FloodWait(secs) => t_args(
+            lang,
+            "login-flood-wait",
+            &Args::new().num("secs", *secs as f64),
+        ),
+        P::Unavailable => t(lang, "login-telegram-unavailable"),
     }
 }
 

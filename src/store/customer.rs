@@ -519,6 +519,51 @@ impl Store {
         Ok(())
     }
 
+    /// Records how an account reaches a group (after checking it through the account).
+    pub async fn save_group_peer(
+        &self,
+        account_id: i64,
+        group_id: i64,
+        dialog_id: i64,
+        access_hash: i64,
+        slow_mode_secs: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        sqlx::query(
+            "INSERT INTO account_group_peers (account_id, group_id, dialog_id, access_hash, \
+             slow_mode_secs, checked_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (account_id, group_id) DO UPDATE SET dialog_id = excluded.dialog_id, \
+             access_hash = excluded.access_hash, slow_mode_secs = excluded.slow_mode_secs, \
+             checked_at = excluded.checked_at",
+        )
+        .bind(account_id)
+        .bind(group_id)
+        .bind(dialog_id)
+        .bind(access_hash)
+        .bind(slow_mode_secs.map(i64::from))
+        .bind(unix_ms_now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// How the account reaches the group: (dialog id, access hash), if it was checked.
+    pub async fn group_peer(
+        &self,
+        account_id: i64,
+        group_id: i64,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        let _hold = hold_clock();
+        Ok(sqlx::query_as(
+            "SELECT dialog_id, access_hash FROM account_group_peers \
+             WHERE account_id = $1 AND group_id = $2",
+        )
+        .bind(account_id)
+        .bind(group_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Some stored session, to check at start that the master key opens what is stored.
     pub async fn any_session(&self) -> Result<Option<(i64, crate::vault::Sealed)>, StoreError> {
         let _hold = hold_clock();

@@ -22,6 +22,7 @@ use grammers_tl_types as tl;
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
+use super::groups::{GroupInfo, GroupProblem, Groups};
 use super::import::Imported;
 use super::login::{Login, LoginError, SignInStep, SignedIn};
 use super::mtproto::{outcome_of, VaultSession};
@@ -441,6 +442,22 @@ impl MtprotoTransport {
         if let Some(peer) = self.peers.lock().await.get(&key) {
             return Ok(*peer);
         }
+        // Checked when the group was added: the account's own access hash is stored.
+        if let Ok(Some((dialog_id, hash))) = self
+            .config
+            .store
+            .group_peer(post.account_id, post.group_id)
+            .await
+        {
+            if let Some(id) = PeerId::from_bot_api_dialog_id(dialog_id) {
+                let peer = PeerRef {
+                    id,
+                    auth: PeerAuth::from_hash(hash),
+                };
+                self.peers.lock().await.insert(key, peer);
+                return Ok(peer);
+            }
+        }
         let refused = Outcome::GroupRefused(super::GroupRefusal::Private);
         let peer = match post.group_ref.strip_prefix('@') {
             Some(username) => {
@@ -586,6 +603,202 @@ impl Transport for MtprotoTransport {
 
     fn release<'a>(&'a self, accounts: &'a [i64]) -> BoxFuture<'a, ()> {
         Box::pin(self.disconnect(accounts))
+    }
+}
+
+/// Whether an account may write in a chat as Telegram describes it: `Ok(slow mode enabled)`.
+fn writable(chat: &tl::enums::Chat) -> Result<bool, GroupProblem> {
+    let banned = |rights: &Option<tl::enums::ChatBannedRights>| match rights {
+        Some(tl::enums::ChatBannedRights::Rights(r)) => r.send_messages || r.send_plain,
+        None => false,
+    };
+    let admin = |rights: &Option<tl::enums::ChatAdminRights>| rights.is_some();
+    match chat {
+        tl::enums::Chat::Empty(_) => Err(GroupProblem::NotFound),
+        tl::enums::Chat::Forbidden(_) | tl::enums::Chat::ChannelForbidden(_) => {
+            Err(GroupProblem::NotMember)
+        }
+        tl::enums::Chat::Community(_) | tl::enums::Chat::CommunityForbidden(_) => {
+            Err(GroupProblem::NotAGroup)
+        }
+        tl::enums::Chat::Chat(c) => {
+            if c.deactivated {
+                return Err(GroupProblem::NotFound);
+            }
+            if c.left {
+                return Err(GroupProblem::NotMember);
+            }
+            if banned(&c.default_banned_rights) && !admin(&c.admin_rights) {
+                return Err(GroupProblem::CannotWrite);
+            }
+            Ok(false)
+        }
+        tl::enums::Chat::Channel(c) => {
+            if c.left {
+                return Err(GroupProblem::NotMember);
+            }
+            let is_admin = c.creator || admin(&c.admin_rights);
+            if c.broadcast {
+                // Only admins who may post write in a broadcast channel.
+                let posts = c.creator
+                    || matches!(&c.admin_rights, Some(tl::enums::ChatAdminRights::Rights(r)) if r.post_messages);
+                return if posts {
+                    Ok(false)
+                } else {
+                    Err(GroupProblem::CannotWrite)
+                };
+            }
+            if banned(&c.banned_rights) || (banned(&c.default_banned_rights) && !is_admin) {
+                return Err(GroupProblem::CannotWrite);
+            }
+            Ok(c.slowmode_enabled && !is_admin)
+        }
+    }
+}
+
+/// The raw chat behind a resolved peer; users are not groups.
+fn raw_chat(peer: &grammers_client::peer::Peer) -> Result<tl::enums::Chat, GroupProblem> {
+    use grammers_client::peer::Peer;
+    match peer {
+        Peer::Group(g) => Ok(g.raw.clone()),
+        Peer::Channel(c) => Ok(tl::enums::Chat::Channel(c.raw.clone())),
+        Peer::User(_) | Peer::Community(_) => Err(GroupProblem::NotAGroup),
+    }
+}
+
+fn problem_of(e: &InvocationError) -> GroupProblem {
+    match outcome_of(e) {
+        Outcome::FloodWait(d) => GroupProblem::FloodWait(d.as_secs() as u32),
+        Outcome::GroupRefused(super::GroupRefusal::Private) => GroupProblem::NotMember,
+        Outcome::GroupRefused(_) => GroupProblem::CannotWrite,
+        Outcome::AccountLost(_) | Outcome::PeerFlood | Outcome::Unavailable(_) => {
+            GroupProblem::AccountUnavailable
+        }
+        _ => GroupProblem::Unavailable,
+    }
+}
+
+impl MtprotoTransport {
+    /// A group as this account reaches it, checked: member, may write, slow mode.
+    async fn inspect(
+        &self,
+        client: &Client,
+        peer: &grammers_client::peer::Peer,
+        reference: String,
+    ) -> Result<GroupInfo, GroupProblem> {
+        let slow = writable(&raw_chat(peer)?)?;
+        let peer_ref = peer
+            .to_ref()
+            .await
+            .ok()
+            .flatten()
+            .ok_or(GroupProblem::NotMember)?;
+        let slow_mode_secs = match (slow, peer_ref.id.bare_id()) {
+            (true, Some(channel_id)) => {
+                let full = client
+                    .invoke(&tl::functions::channels::GetFullChannel {
+                        channel: tl::enums::InputChannel::Channel(tl::types::InputChannel {
+                            channel_id,
+                            access_hash: peer_ref.auth.hash(),
+                        }),
+                    })
+                    .await
+                    .map_err(|e| problem_of(&e))?;
+                let tl::enums::messages::ChatFull::Full(full) = full;
+                match full.full_chat {
+                    tl::enums::ChatFull::ChannelFull(c) => {
+                        c.slowmode_seconds.and_then(|s| u32::try_from(s).ok())
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        Ok(GroupInfo {
+            reference,
+            title: peer.name().unwrap_or_default().to_string(),
+            dialog_id: peer_ref
+                .id
+                .bot_api_dialog_id()
+                .ok_or(GroupProblem::NotAGroup)?,
+            access_hash: peer_ref.auth.hash(),
+            slow_mode_secs,
+        })
+    }
+}
+
+impl Groups for MtprotoTransport {
+    fn check<'a>(
+        &'a self,
+        account_id: i64,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<GroupInfo, GroupProblem>> {
+        Box::pin(async move {
+            let client = self
+                .client(account_id)
+                .await
+                .map_err(|_| GroupProblem::AccountUnavailable)?;
+            match reference.strip_prefix('@') {
+                Some(username) => {
+                    let peer = client
+                        .resolve_username(username)
+                        .await
+                        .map_err(|e| problem_of(&e))?
+                        .ok_or(GroupProblem::NotFound)?;
+                    self.inspect(&client, &peer, reference.to_string()).await
+                }
+                None => {
+                    let id: i64 = reference.parse().map_err(|_| GroupProblem::NotFound)?;
+                    let id = PeerId::from_bot_api_dialog_id(id).ok_or(GroupProblem::NotFound)?;
+                    let mut dialogs = client.iter_dialogs().limit(MAX_DIALOGS);
+                    while let Some(dialog) = dialogs.next().await.map_err(|e| problem_of(&e))? {
+                        if dialog.peer_id() == id {
+                            return self
+                                .inspect(&client, dialog.peer(), reference.to_string())
+                                .await;
+                        }
+                    }
+                    // A group the account is in is among its dialogs.
+                    Err(GroupProblem::NotMember)
+                }
+            }
+        })
+    }
+
+    fn list<'a>(&'a self, account_id: i64) -> BoxFuture<'a, Result<Vec<GroupInfo>, GroupProblem>> {
+        Box::pin(async move {
+            let client = self
+                .client(account_id)
+                .await
+                .map_err(|_| GroupProblem::AccountUnavailable)?;
+            let mut found = Vec::new();
+            let mut dialogs = client.iter_dialogs().limit(MAX_DIALOGS);
+            while let Some(dialog) = dialogs.next().await.map_err(|e| problem_of(&e))? {
+                let peer = dialog.peer();
+                let Ok(chat) = raw_chat(peer) else { continue };
+                if writable(&chat).is_err() {
+                    continue;
+                }
+                let Some(peer_ref) = peer.to_ref().await.ok().flatten() else {
+                    continue;
+                };
+                let Some(dialog_id) = peer_ref.id.bot_api_dialog_id() else {
+                    continue;
+                };
+                found.push(GroupInfo {
+                    reference: match peer.username() {
+                        Some(username) => format!("@{}", username.to_ascii_lowercase()),
+                        None => dialog_id.to_string(),
+                    },
+                    title: peer.name().unwrap_or_default().to_string(),
+                    dialog_id,
+                    access_hash: peer_ref.auth.hash(),
+                    // Noted when the group is added (one request per group, not per listing).
+                    slow_mode_secs: None,
+                });
+            }
+            Ok(found)
+        })
     }
 }
 

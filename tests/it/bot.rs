@@ -12,6 +12,7 @@ use autoposter::engine::{Engine, EngineTasks, Observer};
 use autoposter::schedule::NotReady;
 use autoposter::schedule::{Field, Mode, Plan};
 use autoposter::store::{PlanGrant, Store};
+use autoposter::telegram::groups::{GroupInfo, GroupProblem, Groups, SimGroups};
 use autoposter::telegram::login::{Login, LoginError, SignInStep, SignedIn, SimLogin};
 use autoposter::telegram::sim::{SimTransport, Target};
 use autoposter::telegram::BoxFuture;
@@ -48,11 +49,20 @@ impl BotRig {
         observer: Option<Arc<dyn Observer>>,
         login: Arc<dyn Login>,
     ) -> BotRig {
+        BotRig::with_seams(lang, observer, login, Arc::new(SimGroups)).await
+    }
+
+    async fn with_seams(
+        lang: Option<&'static str>,
+        observer: Option<Arc<dyn Observer>>,
+        login: Arc<dyn Login>,
+        groups: Arc<dyn Groups>,
+    ) -> BotRig {
         autoposter::engine::clock::use_virtual_time();
         let store = Store::memory().await.unwrap();
         let sim = Arc::new(SimTransport::new(Duration::ZERO, true));
         let (engine, tasks) = Engine::new(store.clone(), sim.clone(), observer);
-        let control = Control::new(store.clone(), engine, Some(login));
+        let control = Control::new(store.clone(), engine, Some(login), groups);
         BotRig {
             control,
             store,
@@ -321,6 +331,17 @@ async fn empty_overlong_and_media_messages_are_refused_and_change_nothing() {
 async fn groups_take_usernames_links_and_ids_and_refuse_the_rest() {
     let rig = BotRig::new(Some("en")).await;
     rig.cmd("/start").await;
+    // Groups are checked through the customer's accounts: none yet, nothing added.
+    rig.press(Cb::AddGroup).await;
+    let refused = shown(&rig.text("@group_one").await);
+    assert!(
+        refused.text.starts_with("Add an account first"),
+        "{}",
+        refused.text
+    );
+    assert!(rig.store.groups(ME).await.unwrap().is_empty());
+    rig.press(Cb::Cancel).await;
+    rig.configure(1, 0).await;
     for good in ["@Group_One", "https://t.me/group_two", "-1001234567890"] {
         rig.press(Cb::AddGroup).await;
         let added = shown(&rig.text(good).await);
@@ -1105,7 +1126,7 @@ async fn a_login_in_progress_is_not_dropped_by_another_question() {
 #[tokio::test]
 async fn long_lists_are_paged_and_a_change_keeps_its_page() {
     let rig = BotRig::new(Some("en")).await;
-    rig.cmd("/start").await;
+    rig.configure(1, 0).await;
     for i in 0..25 {
         rig.press(Cb::AddGroup).await;
         rig.text(&format!("@paged_group_{i:02}")).await;
@@ -1817,4 +1838,144 @@ async fn logs_never_carry_a_password_a_session_string_or_an_auth_key() {
         !logs.contains("90, 90, 90, 90"),
         "auth key bytes in the logs"
     );
+}
+
+/// Groups as scripted per (account label, reference); anything not scripted checks out.
+#[derive(Default)]
+struct FakeGroups {
+    problems: Mutex<Vec<(i64, String, GroupProblem)>>,
+}
+
+impl Groups for FakeGroups {
+    fn check<'a>(
+        &'a self,
+        account_id: i64,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<GroupInfo, GroupProblem>> {
+        let problem = self
+            .problems
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(a, r, _)| *a == account_id && r == reference)
+            .map(|(_, _, p)| p.clone());
+        Box::pin(async move {
+            match problem {
+                Some(p) => Err(p),
+                None => Ok(GroupInfo {
+                    reference: reference.to_string(),
+                    title: "A group".into(),
+                    dialog_id: -1_000_000_000_000 - account_id,
+                    access_hash: 4242 + account_id,
+                    slow_mode_secs: Some(30),
+                }),
+            }
+        })
+    }
+    fn list<'a>(&'a self, _account_id: i64) -> BoxFuture<'a, Result<Vec<GroupInfo>, GroupProblem>> {
+        Box::pin(async { Err(GroupProblem::Unavailable) })
+    }
+}
+
+#[tokio::test]
+async fn a_group_is_checked_through_every_account_and_refused_with_each_reason() {
+    let groups = Arc::new(FakeGroups::default());
+    let rig = BotRig::with_seams(Some("en"), None, Arc::new(SimLogin), groups.clone()).await;
+    rig.configure(2, 0).await;
+    let accounts: Vec<i64> = rig
+        .store
+        .accounts(ME)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    groups.problems.lock().unwrap().extend([
+        (
+            accounts[0],
+            "@closed_group".to_string(),
+            GroupProblem::NotMember,
+        ),
+        (
+            accounts[1],
+            "@closed_group".to_string(),
+            GroupProblem::CannotWrite,
+        ),
+    ]);
+    rig.press(Cb::AddGroup).await;
+    let refused = shown(&rig.text("@closed_group").await);
+    assert_eq!(
+        refused.text,
+        "@closed_group can't be added:\n• +9996611000 — not a member\n• +9996622000 — may not write there\nYour accounts must already be members and allowed to write there."
+    );
+    assert!(
+        rig.store.groups(ME).await.unwrap().is_empty(),
+        "nothing added"
+    );
+    let added = shown(&rig.text("@open_group").await);
+    assert!(
+        added
+            .text
+            .starts_with("✅ @open_group added. Slow mode there: one post every 30 s per account."),
+        "{}",
+        added.text
+    );
+    let group = rig.store.groups(ME).await.unwrap()[0].id;
+    for account in accounts {
+        assert_eq!(
+            rig.store.group_peer(account, group).await.unwrap(),
+            Some((-1_000_000_000_000 - account, 4242 + account)),
+            "how each account reaches the group is stored"
+        );
+    }
+    // Picking needs the account's list; Telegram unreachable says so.
+    assert_eq!(
+        alert(&rig.press(Cb::PickGroups).await),
+        "Telegram could not be reached. Try again in a minute."
+    );
+}
+
+#[tokio::test]
+async fn groups_can_be_picked_from_the_accounts_own_and_forged_picks_are_stale() {
+    let rig = BotRig::new(Some("ru")).await;
+    rig.configure(1, 0).await;
+    let list = shown(&rig.press(Cb::PickGroups).await);
+    assert!(
+        list.text.starts_with("Группы вашего аккаунта"),
+        "{}",
+        list.text
+    );
+    let picks: Vec<String> = buttons(&list)
+        .into_iter()
+        .filter(|d| d.starts_with("g:pk:"))
+        .collect();
+    assert_eq!(picks.len(), 5);
+    let added = shown(&rig.data(&picks[2]).await);
+    assert!(
+        added.text.starts_with("✅ @sim_group_3 добавлена."),
+        "{}",
+        added.text
+    );
+    assert_eq!(
+        rig.store.groups(ME).await.unwrap()[0].reference,
+        "@sim_group_3"
+    );
+    // The picked group leaves the list; picking it again, or a made-up id, is stale.
+    let again = shown(&rig.press(Cb::PickGroups).await);
+    assert_eq!(
+        buttons(&again)
+            .iter()
+            .filter(|d| d.starts_with("g:pk:"))
+            .count(),
+        4
+    );
+    assert_eq!(
+        alert(&rig.data(&picks[2]).await),
+        "Это меню устарело. Откройте /menu, чтобы получить свежее."
+    );
+    assert_eq!(
+        alert(&rig.press(Cb::PickGroup(-5)).await),
+        "Это меню устарело. Откройте /menu, чтобы получить свежее."
+    );
+    assert_eq!(rig.store.groups(ME).await.unwrap().len(), 1);
 }

@@ -32,6 +32,7 @@ async fn control() -> (Arc<Control>, Store) {
             store.clone(),
             engine,
             Some(Arc::new(SimLogin)),
+            Arc::new(autoposter::telegram::groups::SimGroups),
         )),
         store,
     )
