@@ -6,7 +6,8 @@ use autoposter::schedule::Mode;
 use autoposter::schedule::Plan;
 use autoposter::store::postlog::PostLog;
 use autoposter::store::{
-    CycleEnd, CycleStart, CycleTally, GroupTally, LogEntry, PlanGrant, PostRow, Store, StoreError,
+    AccountStatus, CycleEnd, CycleStart, CycleTally, GroupStatus, GroupTally, LogEntry, PlanGrant,
+    PostRow, Restriction, Store, StoreError,
 };
 
 use crate::helpers::{customer, settings};
@@ -56,6 +57,8 @@ suite!(
     each_customer_reads_only_its_own_posts_in_due_order,
     the_batched_writer_writes_everything_it_is_given,
     running_flags_survive_and_unknown_customers_are_errors,
+    restrictions_are_recorded_read_back_and_lifted,
+    the_bots_customer_queries_touch_only_the_customers_rows,
 );
 
 fn row(cycle_seq: i64, account_id: i64, group_id: i64, n: i64) -> PostRow {
@@ -366,5 +369,130 @@ async fn running_flags_survive_and_unknown_customers_are_errors(store: &Store) {
     assert!(matches!(
         store.save_settings(5, &settings(3.0, 1.0, None)).await,
         Err(StoreError::NoCustomer(5))
+    ));
+}
+
+async fn restrictions_are_recorded_read_back_and_lifted(store: &Store) {
+    store.ensure_customer(1, None).await.unwrap();
+    let a = store.add_account(1, "+1").await.unwrap();
+    let b = store.add_account(1, "+2").await.unwrap();
+    let g = store.add_group(1, "@g").await.unwrap();
+    let wait = |until_at| {
+        LogEntry::Restrict(Restriction::AccountWait {
+            account_id: a,
+            until_at,
+            reason: "flood_wait".into(),
+        })
+    };
+    store
+        .write_log(&[
+            wait(5_000),
+            wait(9_000),
+            LogEntry::Restrict(Restriction::PairWait {
+                account_id: b,
+                group_id: g,
+                until_at: 7_000,
+            }),
+            LogEntry::Restrict(Restriction::PairBlock {
+                account_id: a,
+                group_id: g,
+                reason: "banned".into(),
+                at: 1_000,
+            }),
+            LogEntry::Restrict(Restriction::Quarantine {
+                account_id: b,
+                reason: "peer_flood".into(),
+            }),
+            // An account removed meanwhile leaves nothing behind, and no error.
+            LogEntry::Restrict(Restriction::PairBlock {
+                account_id: 999,
+                group_id: g,
+                reason: "banned".into(),
+                at: 1_000,
+            }),
+        ])
+        .await
+        .unwrap();
+    let snap = store.snapshot(1).await.unwrap().unwrap();
+    assert_eq!(
+        snap.restrictions.account_waits,
+        vec![(a, 9_000)],
+        "the later wait replaces"
+    );
+    assert_eq!(snap.restrictions.pair_waits, vec![(b, g, 7_000)]);
+    assert_eq!(snap.restrictions.pair_blocks, vec![(a, g)]);
+    assert_eq!(
+        snap.accounts.len(),
+        1,
+        "the quarantined account is out of the cycle"
+    );
+    assert_eq!(store.account_waits(1).await.unwrap(), vec![(a, 9_000)]);
+    assert_eq!(store.pair_waits(1).await.unwrap(), vec![(b, g, 7_000)]);
+    assert_eq!(store.pair_blocks(1).await.unwrap()[0].reason, "banned");
+    let accounts = store.accounts(1).await.unwrap();
+    assert_eq!(
+        (accounts[1].status.as_str(), accounts[1].reason.as_deref()),
+        ("quarantined", Some("peer_flood"))
+    );
+    // Another customer can't lift this customer's refusals.
+    store.ensure_customer(2, None).await.unwrap();
+    assert_eq!(store.clear_pair_blocks(2, g).await.unwrap(), 0);
+    assert_eq!(store.clear_pair_blocks(1, g).await.unwrap(), 1);
+    assert!(store
+        .snapshot(1)
+        .await
+        .unwrap()
+        .unwrap()
+        .restrictions
+        .pair_blocks
+        .is_empty());
+}
+
+async fn the_bots_customer_queries_touch_only_the_customers_rows(store: &Store) {
+    store.ensure_customer(1, None).await.unwrap();
+    store.ensure_customer(2, None).await.unwrap();
+    let mine = store.add_account(1, "+1").await.unwrap();
+    let group = store.add_group(1, "@mine").await.unwrap();
+    // Someone else's ids change nothing.
+    assert!(!store
+        .set_account_status(2, mine, AccountStatus::Paused, None)
+        .await
+        .unwrap());
+    assert!(!store.remove_account(2, mine).await.unwrap());
+    assert!(!store
+        .set_group_status(2, group, GroupStatus::Paused, None)
+        .await
+        .unwrap());
+    assert!(!store.remove_group(2, group).await.unwrap());
+    assert_eq!(store.accounts(1).await.unwrap()[0].status, "active");
+    assert_eq!(store.groups(1).await.unwrap()[0].status, "active");
+    // Language, pending question, welcome.
+    store.set_language(1, Some("ru")).await.unwrap();
+    store
+        .set_awaiting(1, Some("{\"kind\":\"group\"}"))
+        .await
+        .unwrap();
+    store.set_welcomed(1).await.unwrap();
+    let row = store.customer(1).await.unwrap().unwrap();
+    assert_eq!(row.language.as_deref(), Some("ru"));
+    assert_eq!(row.awaiting.as_deref(), Some("{\"kind\":\"group\"}"));
+    assert!(row.welcomed && !row.has_settings);
+    assert!(!store.customer(2).await.unwrap().unwrap().welcomed);
+    // How an account reaches a group.
+    store
+        .save_group_peer(mine, group, -1001, 77, Some(30))
+        .await
+        .unwrap();
+    store
+        .save_group_peer(mine, group, -1001, 78, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.group_peer(mine, group).await.unwrap(),
+        Some((-1001, 78))
+    );
+    assert!(matches!(
+        store.set_language(3, Some("en")).await,
+        Err(StoreError::NoCustomer(3))
     ));
 }
