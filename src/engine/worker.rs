@@ -45,8 +45,6 @@ pub struct CycleReport {
     /// False when a stop cut the cycle short.
     pub completed: bool,
     pub tally: CycleTally,
-    /// Per group, in posting order.
-    pub groups: Vec<GroupTally>,
     /// The settings' delay between cycles, as read at this cycle's start.
     pub delay_between_cycles: Duration,
     pub max_lateness: Duration,
@@ -185,6 +183,15 @@ pub(super) async fn run_cycle(
             }
         })
         .collect();
+    // How each group fares, for the cycle's row (the Status screen reads it).
+    let mut group_tallies: Vec<GroupTally> = ctx
+        .groups
+        .iter()
+        .map(|g| GroupTally {
+            group_id: g.id,
+            ..GroupTally::default()
+        })
+        .collect();
     let mut report = CycleReport {
         seq,
         mode: ctx.plan.mode,
@@ -192,14 +199,7 @@ pub(super) async fn run_cycle(
         ended: cycle_start,
         completed: true,
         tally: CycleTally::default(),
-        groups: ctx
-            .groups
-            .iter()
-            .map(|g| GroupTally {
-                group_id: g.id,
-                ..GroupTally::default()
-            })
-            .collect(),
+
         delay_between_cycles: ctx.plan.delay_between_cycles,
         max_lateness: Duration::ZERO,
         sessions: Vec::new(),
@@ -236,7 +236,7 @@ pub(super) async fn run_cycle(
                 };
                 let Some(reason) = skip else { break };
                 report.tally.skipped += 1;
-                let g = &mut report.groups[s.next];
+                let g = &mut group_tallies[s.next];
                 g.skipped += 1;
                 g.last_error = Some(reason.to_string());
                 let slot = s.next;
@@ -306,7 +306,7 @@ pub(super) async fn run_cycle(
                 s.next = f.slot + 1;
                 let target = ctx.start + ctx.plan.post_offset(f.session, f.slot);
                 report.max_lateness = report.max_lateness.max(f.sent_at.saturating_duration_since(target));
-                let g = &mut report.groups[f.slot];
+                let g = &mut group_tallies[f.slot];
                 match f.outcome {
                     Outcome::Sent => {
                         report.tally.sent += 1;
@@ -381,7 +381,7 @@ pub(super) async fn run_cycle(
             ended_at: shared.clock.wall_ms(report.ended),
             completed: report.completed,
             tally: report.tally,
-            groups: report.groups.clone(),
+            groups: group_tallies,
         })
         .await;
     if let Some(observer) = &shared.observer {
