@@ -358,9 +358,13 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(3600))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
+                            // A 512 KiB page cache per connection (SQLite's default is
+                            // 2 MiB): the post log is appended to, and the rows read at a
+                            // cycle start are few, so a larger cache only holds memory.
                             conn.execute(
                                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                                 PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+                                 PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; \
+                                 PRAGMA cache_size=-512;",
                             )
                             .await?;
                             Ok(())
