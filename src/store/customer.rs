@@ -379,17 +379,13 @@ impl Store {
         status: AccountStatus,
         reason: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
-        let done = sqlx::query(
+        self.set_owned_status(
             "UPDATE accounts SET status = $1, status_reason = $2 WHERE id = $3 AND customer_id = $4",
+            (status.as_str(), reason),
+            account_id,
+            customer_id,
         )
-        .bind(status.as_str())
-        .bind(reason.map(str::to_string))
-        .bind(account_id)
-        .bind(customer_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .await
     }
 
     /// Removes the account if it belongs to the customer; `false` if it does not.
@@ -398,13 +394,12 @@ impl Store {
         customer_id: i64,
         account_id: i64,
     ) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
-        let done = sqlx::query("DELETE FROM accounts WHERE id = $1 AND customer_id = $2")
-            .bind(account_id)
-            .bind(customer_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        self.remove_owned(
+            "DELETE FROM accounts WHERE id = $1 AND customer_id = $2",
+            account_id,
+            customer_id,
+        )
+        .await
     }
 
     /// Sets the group's status if it belongs to the customer; `false` if it does not.
@@ -415,24 +410,54 @@ impl Store {
         status: GroupStatus,
         reason: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
-        let done = sqlx::query(
+        self.set_owned_status(
             "UPDATE chat_groups SET status = $1, status_reason = $2 WHERE id = $3 AND customer_id = $4",
+            (status.as_str(), reason),
+            group_id,
+            customer_id,
         )
-        .bind(status.as_str())
-        .bind(reason.map(str::to_string))
-        .bind(group_id)
-        .bind(customer_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .await
     }
 
     /// Removes the group if it belongs to the customer; `false` if it does not.
     pub async fn remove_group(&self, customer_id: i64, group_id: i64) -> Result<bool, StoreError> {
+        self.remove_owned(
+            "DELETE FROM chat_groups WHERE id = $1 AND customer_id = $2",
+            group_id,
+            customer_id,
+        )
+        .await
+    }
+
+    /// Runs a status UPDATE whose WHERE names both the row and its customer.
+    async fn set_owned_status(
+        &self,
+        sql: &'static str,
+        (status, reason): (&str, Option<&str>),
+        id: i64,
+        customer_id: i64,
+    ) -> Result<bool, StoreError> {
         let _hold = hold_clock();
-        let done = sqlx::query("DELETE FROM chat_groups WHERE id = $1 AND customer_id = $2")
-            .bind(group_id)
+        let done = sqlx::query(sql)
+            .bind(status.to_string())
+            .bind(reason.map(str::to_string))
+            .bind(id)
+            .bind(customer_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Runs a DELETE whose WHERE names both the row and its customer.
+    async fn remove_owned(
+        &self,
+        sql: &'static str,
+        id: i64,
+        customer_id: i64,
+    ) -> Result<bool, StoreError> {
+        let _hold = hold_clock();
+        let done = sqlx::query(sql)
+            .bind(id)
             .bind(customer_id)
             .execute(&self.pool)
             .await?;

@@ -144,6 +144,28 @@ impl BotRig {
     }
 }
 
+/// The customer's account ids, oldest first.
+async fn account_ids(rig: &BotRig) -> Vec<i64> {
+    rig.store
+        .accounts(ME)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect()
+}
+
+/// The customer's group ids, in posting order.
+async fn group_ids(rig: &BotRig) -> Vec<i64> {
+    rig.store
+        .groups(ME)
+        .await
+        .unwrap()
+        .iter()
+        .map(|g| g.id)
+        .collect()
+}
+
 /// The screen the bot showed last (sent or edited).
 fn shown(actions: &[Action]) -> Screenful {
     actions
@@ -910,22 +932,8 @@ async fn a_customer_configures_everything_starts_posts_on_schedule_checks_status
         .map(|s| (s.at - t0, s.account_id, s.group_id))
         .collect();
     at.sort();
-    let accounts: Vec<i64> = rig
-        .store
-        .accounts(ME)
-        .await
-        .unwrap()
-        .iter()
-        .map(|a| a.id)
-        .collect();
-    let groups: Vec<i64> = rig
-        .store
-        .groups(ME)
-        .await
-        .unwrap()
-        .iter()
-        .map(|g| g.id)
-        .collect();
+    let accounts = account_ids(&rig).await;
+    let groups = group_ids(&rig).await;
     let secs = Duration::from_secs;
     let expected: Vec<(Duration, i64, i64)> = [(0, 0), (30, 1)]
         .iter()
@@ -1263,22 +1271,8 @@ async fn telegrams_refusals_and_waits_are_shown_and_told_and_a_fixed_group_can_b
     let rig = BotRig::observed(Some("en"), Some(Arc::new(Notifier(tx)))).await;
     rig.grant(Plan::Enterprise, None).await;
     rig.configure(3, 2).await;
-    let accounts: Vec<i64> = rig
-        .store
-        .accounts(ME)
-        .await
-        .unwrap()
-        .iter()
-        .map(|a| a.id)
-        .collect();
-    let groups: Vec<i64> = rig
-        .store
-        .groups(ME)
-        .await
-        .unwrap()
-        .iter()
-        .map(|g| g.id)
-        .collect();
+    let accounts = account_ids(&rig).await;
+    let groups = group_ids(&rig).await;
     rig.sim
         .inject(Target::Account(accounts[0]), Outcome::PeerFlood);
     rig.sim.inject(
@@ -1882,14 +1876,7 @@ async fn a_group_is_checked_through_every_account_and_refused_with_each_reason()
     let groups = Arc::new(FakeGroups::default());
     let rig = BotRig::with_seams(Some("en"), None, Arc::new(SimLogin), groups.clone()).await;
     rig.configure(2, 0).await;
-    let accounts: Vec<i64> = rig
-        .store
-        .accounts(ME)
-        .await
-        .unwrap()
-        .iter()
-        .map(|a| a.id)
-        .collect();
+    let accounts = account_ids(&rig).await;
     groups.problems.lock().unwrap().extend([
         (
             accounts[0],
