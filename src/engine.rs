@@ -448,11 +448,18 @@ async fn customer_loop(
         .await;
         match cycle {
             Ok(report) if report.completed => {
-                for session in &report.sessions {
-                    if !accounts.contains(&session.account_id) {
-                        accounts.push(session.account_id);
-                    }
+                // Accounts this cycle no longer used (paused, removed, quarantined) have no
+                // more work here: let the transport disconnect them now.
+                let used: Vec<i64> = report.sessions.iter().map(|s| s.account_id).collect();
+                let idle: Vec<i64> = accounts
+                    .iter()
+                    .copied()
+                    .filter(|a| !used.contains(a))
+                    .collect();
+                if !idle.is_empty() {
+                    engine.shared.transport.release(&idle).await;
                 }
+                accounts = used;
                 due = report.ended + report.delay_between_cycles;
                 engine.shared.set_between_cycles(customer_id, seq, due);
             }

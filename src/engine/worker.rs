@@ -429,7 +429,12 @@ async fn restrict(
             restriction: restriction.clone(),
         });
     }
+    let quarantined = matches!(restriction, Restriction::Quarantine { .. });
     shared.postlog.restrict(restriction).await;
+    if quarantined {
+        // Telegram stopped the account: no reason to stay connected.
+        shared.transport.release(&[account_id]).await;
+    }
 }
 
 /// Logs one slot, sent (when and with what outcome) or skipped (why): to the batched post log

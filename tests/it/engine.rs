@@ -705,6 +705,11 @@ async fn peer_flood_quarantines_the_account_for_good_and_the_others_go_on() {
         (first.tally.sent, first.tally.failed, first.tally.skipped),
         (2, 1, 1)
     );
+    assert_eq!(
+        rig.sim.released(),
+        vec![1],
+        "released as soon as it is quarantined"
+    );
     let second = rig.next_cycle().await;
     assert_eq!(
         second.sessions.len(),
@@ -784,4 +789,26 @@ async fn an_account_our_side_cannot_use_skips_its_cycle_without_being_quarantine
     assert_eq!(second.tally.sent, 4, "the account posts again once usable");
     assert_eq!(rig.store.accounts(1).await.unwrap()[0].status, "active");
     assert!(rig.restricted.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_account_paused_between_cycles_is_released_after_the_cycle_that_leaves_it_out() {
+    let c = customer(1, Plan::Enterprise, 2, 2, settings(3.0, 5.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.engine.start(1, None).await.unwrap();
+    rig.next_cycle().await;
+    assert!(rig.sim.released().is_empty());
+    rig.store
+        .set_account_status(
+            1,
+            2,
+            autoposter::store::AccountStatus::Paused,
+            Some("customer"),
+        )
+        .await
+        .unwrap();
+    let without = rig.next_cycle().await;
+    assert_eq!(without.sessions.len(), 1);
+    assert_eq!(rig.sim.released(), vec![2]);
+    rig.finish().await;
 }
