@@ -111,7 +111,8 @@ pub(crate) struct Shared {
     generation: AtomicU64,
     in_cycle: Mutex<HashSet<i64>>,
     /// Accounts in a flood wait, until when: honoured by every later cycle of this engine.
-    /// (Kept in memory; surviving restarts is the store's job once real accounts arrive.)
+    /// The store has them too (account_waits, written with the post log, read by any engine
+    /// after a restart); this copy covers the moments before that write lands.
     flood_waits: Mutex<HashMap<i64, Instant>>,
     /// Where each running customer stands, for status screens.
     live: Mutex<HashMap<i64, Live>>,
@@ -351,17 +352,6 @@ impl Engine {
             next_post_ms,
             next_cycle_ms: next_post_ms.filter(|_| live.between_cycles),
         })
-    }
-
-    /// Until when (unix ms) the account is in a flood wait, if it is.
-    pub fn waiting_until_ms(&self, account_id: i64) -> Option<i64> {
-        let until = *self
-            .shared
-            .flood_waits
-            .lock()
-            .expect("engine lock")
-            .get(&account_id)?;
-        (until > Instant::now()).then(|| self.shared.clock.wall_ms(until))
     }
 
     /// How many customers are running.
