@@ -1222,13 +1222,8 @@ impl Control {
                     "started",
                     &Args::new().text("time", view::clock_time(started.first_post_at_ms)),
                 );
-                let warning = self
-                    .store
-                    .timing(ctx.id)
-                    .await?
-                    .map(|t| t.settings.delay_between_posts.floored());
-                if let Some(f) = warning.filter(|f| f.raised()) {
-                    text = format!("{text}\n{}", view::floor_warning(lang, &f));
+                if started.delay.raised() {
+                    text = format!("{text}\n{}", view::floor_warning(lang, &started.delay));
                 }
                 Ok(text)
             }

@@ -114,7 +114,7 @@ pub async fn run(args: &DemoArgs) -> Result<(), DemoError> {
         println!("{}", banner(args, plan, &settings));
     }
     let started = engine.start(CUSTOMER, Some(args.mode)).await?;
-    if let Some(warning) = &started.warning {
+    if let Some(warning) = started.delay.warning() {
         eprintln!("warning: {warning}");
     }
     let stopped_by_engine = done_rx.recv().await.flatten();

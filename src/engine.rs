@@ -90,8 +90,9 @@ pub struct Started {
     pub first_cycle_at: Instant,
     /// Unix ms of the first post.
     pub first_post_at_ms: i64,
-    /// The floor warning, when the delay between posts was raised.
-    pub warning: Option<String>,
+    /// The delay between posts after the floor, with what was asked for: a UI says when it
+    /// was raised ([`Floored::warning`]).
+    pub delay: schedule::Floored,
 }
 
 struct Running {
@@ -266,7 +267,7 @@ impl Engine {
         Ok(Started {
             first_cycle_at: now,
             first_post_at_ms: self.shared.clock.wall_ms(now + plan.offsets[0]),
-            warning: plan.warning(),
+            delay: plan.delay,
         })
     }
 

@@ -203,13 +203,18 @@ pub fn refusal(lang: Lang, r: &Refusal) -> String {
     }
 }
 
-/// A refused timing value, naming the field and its range.
-pub fn timing_refusal(lang: Lang, field: Field, r: &Refusal) -> String {
-    let (unit, short, max) = match field {
+/// A timing field's unit (the locale keys of its long and short name) and its largest value.
+fn field_range(field: Field) -> (&'static str, &'static str, u64) {
+    match field {
         Field::DelayBetweenPosts => ("unit-seconds", "unit-s", MAX_DELAY_BETWEEN_POSTS.as_secs()),
         Field::DelayBetweenCycles => ("unit-seconds", "unit-s", MAX_DELAY_BETWEEN_CYCLES.as_secs()),
         Field::CycleMinutes => ("unit-minutes", "unit-min", MAX_CYCLE_LENGTH.as_secs() / 60),
-    };
+    }
+}
+
+/// A refused timing value, naming the field and its range.
+pub fn timing_refusal(lang: Lang, field: Field, r: &Refusal) -> String {
+    let (unit, short, max) = field_range(field);
     let min = if field == Field::DelayBetweenCycles {
         "0"
     } else {
@@ -1074,11 +1079,7 @@ pub fn ask(lang: Lang, key: &str) -> Screenful {
 }
 
 pub fn ask_timing(lang: Lang, field: Field) -> Screenful {
-    let (unit, max) = match field {
-        Field::DelayBetweenPosts => ("unit-seconds", MAX_DELAY_BETWEEN_POSTS.as_secs()),
-        Field::DelayBetweenCycles => ("unit-seconds", MAX_DELAY_BETWEEN_CYCLES.as_secs()),
-        Field::CycleMinutes => ("unit-minutes", MAX_CYCLE_LENGTH.as_secs() / 60),
-    };
+    let (unit, _, max) = field_range(field);
     Screenful {
         text: t_args(
             lang,

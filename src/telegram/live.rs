@@ -473,14 +473,10 @@ impl MtprotoTransport {
                 let id = PeerId::from_bot_api_dialog_id(id).ok_or_else(|| refused.clone())?;
                 // A supergroup or channel needs this account's access hash: it is in the
                 // account's own dialogs (the account must be a member anyway).
-                let mut dialogs = client.iter_dialogs().limit(MAX_DIALOGS);
-                let mut found = None;
-                while let Some(dialog) = dialogs.next().await.map_err(|e| outcome_of(&e))? {
-                    if dialog.peer_id() == id {
-                        found = dialog.peer().to_ref().await.ok().flatten();
-                        break;
-                    }
-                }
+                let found = match find_dialog(client, id).await.map_err(|e| outcome_of(&e))? {
+                    Some(dialog) => dialog.peer().to_ref().await.ok().flatten(),
+                    None => None,
+                };
                 match (found, id.kind()) {
                     (Some(peer), _) => peer,
                     // Basic groups need no access hash.
@@ -604,6 +600,20 @@ impl Transport for MtprotoTransport {
     fn release<'a>(&'a self, accounts: &'a [i64]) -> BoxFuture<'a, ()> {
         Box::pin(self.disconnect(accounts))
     }
+}
+
+/// The account's dialog with this peer, searched among its first [`MAX_DIALOGS`].
+async fn find_dialog(
+    client: &Client,
+    id: PeerId,
+) -> Result<Option<grammers_client::peer::Dialog>, InvocationError> {
+    let mut dialogs = client.iter_dialogs().limit(MAX_DIALOGS);
+    while let Some(dialog) = dialogs.next().await? {
+        if dialog.peer_id() == id {
+            return Ok(Some(dialog));
+        }
+    }
+    Ok(None)
 }
 
 /// Whether an account may write in a chat as Telegram describes it: `Ok(slow mode enabled)`.
@@ -750,16 +760,13 @@ impl Groups for MtprotoTransport {
                 None => {
                     let id: i64 = reference.parse().map_err(|_| GroupProblem::NotFound)?;
                     let id = PeerId::from_bot_api_dialog_id(id).ok_or(GroupProblem::NotFound)?;
-                    let mut dialogs = client.iter_dialogs().limit(MAX_DIALOGS);
-                    while let Some(dialog) = dialogs.next().await.map_err(|e| problem_of(&e))? {
-                        if dialog.peer_id() == id {
-                            return self
-                                .inspect(&client, dialog.peer(), reference.to_string())
-                                .await;
-                        }
-                    }
                     // A group the account is in is among its dialogs.
-                    Err(GroupProblem::NotMember)
+                    let dialog = find_dialog(&client, id)
+                        .await
+                        .map_err(|e| problem_of(&e))?
+                        .ok_or(GroupProblem::NotMember)?;
+                    self.inspect(&client, dialog.peer(), reference.to_string())
+                        .await
                 }
             }
         })

@@ -1791,26 +1791,14 @@ async fn logs_never_carry_a_password_a_session_string_or_an_auth_key() {
     rig.press(Cb::ImportSession).await;
     type_as(&rig, &session, 82).await;
     // A sealed session with a known auth key, saved and opened.
-    let key = Arc::new(
-        autoposter::vault::MasterKey::from_base64(
-            &autoposter::vault::MasterKey::generate_base64(),
-            1,
-        )
-        .unwrap(),
-    );
+    let key = crate::vault::key(1);
     let account = rig.store.accounts(ME).await.unwrap()[0].id;
     let auth_key = [0x5au8; 256];
     let vault =
         autoposter::telegram::mtproto::VaultSession::fresh(account, rig.store.clone(), key.clone());
     use grammers_session::Session as _;
-    let ipv4 = std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(149, 154, 167, 51), 443);
     vault
-        .set_dc_option(&grammers_session::types::DcOption {
-            id: 2,
-            ipv4,
-            ipv6: std::net::SocketAddrV6::new(ipv4.ip().to_ipv6_mapped(), 443, 0, 0),
-            auth_key: Some(auth_key),
-        })
+        .set_dc_option(&crate::vault::dc(2, auth_key))
         .await
         .unwrap();
     autoposter::telegram::mtproto::VaultSession::load(account, rig.store.clone(), key)

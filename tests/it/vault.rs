@@ -10,7 +10,8 @@ use autoposter::vault::{MasterKey, VaultError};
 use grammers_session::types::{DcOption, PeerId, PeerInfo};
 use grammers_session::Session;
 
-fn key(version: i64) -> Arc<MasterKey> {
+/// A fresh random master key of this version.
+pub fn key(version: i64) -> Arc<MasterKey> {
     Arc::new(MasterKey::from_base64(&MasterKey::generate_base64(), version).unwrap())
 }
 
@@ -22,7 +23,8 @@ fn auth_key() -> [u8; 256] {
     k
 }
 
-fn dc(id: i32, auth_key: [u8; 256]) -> DcOption {
+/// A data-centre option holding `auth_key`.
+pub fn dc(id: i32, auth_key: [u8; 256]) -> DcOption {
     let ipv4 = SocketAddrV4::new(Ipv4Addr::new(149, 154, 167, 51), 443);
     DcOption {
         id,
