@@ -280,8 +280,15 @@ impl Control {
     }
 
     async fn step(&self, from: &Sender, input: Input) -> Step {
-        self.store.ensure_customer(from.user_id, None).await?;
-        let Some(mut row) = self.store.customer(from.user_id).await? else {
+        // Read first: only a customer's very first input writes the customer row.
+        let row = match self.store.customer(from.user_id).await? {
+            Some(row) => Some(row),
+            None => {
+                self.store.ensure_customer(from.user_id, None).await?;
+                self.store.customer(from.user_id).await?
+            }
+        };
+        let Some(mut row) = row else {
             return Err(StoreError::NoCustomer(from.user_id));
         };
         if row.telegram_language.as_deref() != from.language_code.as_deref() {
