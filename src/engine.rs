@@ -235,13 +235,18 @@ impl Engine {
         if self.is_running(customer_id) {
             return Err(EngineError::AlreadyRunning(customer_id));
         }
-        let snapshot = self.load(customer_id).await?;
+        let mut snapshot = self.load(customer_id).await?;
         let plan = schedule::check_ready(&readiness(
             &snapshot,
             self.shared.clock.wall_ms(Instant::now()),
             requested,
         ))?;
-        self.shared.store.set_running(customer_id, true).await?;
+        let post_key = self
+            .shared
+            .store
+            .mark_running(customer_id, nonzero_random())
+            .await?;
+        snapshot.post_key = Some(post_key);
         let now = Instant::now();
         let stop = CancellationToken::new();
         let mut running = self.shared.running.lock().expect("engine lock");
@@ -409,6 +414,12 @@ impl Engine {
     }
 }
 
+/// A pause between cycles at least this long releases the customer's accounts (real accounts
+/// disconnect) until [`WARM_UP`] before the next cycle.
+pub const IDLE_RELEASE: Duration = Duration::from_secs(10 * 60);
+/// How long before a cycle its released accounts are connected again.
+pub const WARM_UP: Duration = Duration::from_secs(30);
+
 /// The between-cycle loop of one customer: it only triggers cycles. The worker reports when
 /// the cycle's last session ended; the next cycle is due `delay_between_cycles` after that.
 async fn customer_loop(
@@ -453,6 +464,19 @@ async fn customer_loop(
                 accounts = used;
                 due = report.ended + report.delay_between_cycles;
                 engine.shared.set_between_cycles(customer_id, seq, due);
+                if due.saturating_duration_since(Instant::now()) >= IDLE_RELEASE {
+                    // A long pause: no connection is held open for it. The accounts are
+                    // connected again shortly before the next cycle.
+                    engine.shared.transport.release(&accounts).await;
+                    tokio::select! {
+                        biased;
+                        _ = stop.cancelled() => break,
+                        _ = tokio::time::sleep_until(due - WARM_UP) => {}
+                    }
+                    // Bounded: a slow network must not make the cycle late.
+                    let prepare = engine.shared.transport.prepare(&accounts);
+                    let _ = tokio::time::timeout(WARM_UP / 2, prepare).await;
+                }
             }
             Ok(_) => break,
             Err(e) => {
@@ -521,5 +545,15 @@ impl Drop for CycleGuard<'_> {
             .lock()
             .expect("engine lock")
             .remove(&self.customer_id);
+    }
+}
+
+/// A random non-zero 64-bit number (a new customer's post key).
+fn nonzero_random() -> i64 {
+    loop {
+        let n = fastrand::i64(..);
+        if n != 0 {
+            return n;
+        }
     }
 }

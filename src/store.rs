@@ -121,6 +121,9 @@ pub struct Snapshot {
     pub groups: Vec<Group>,
     /// The number of the customer's latest recorded cycle (0 before the first).
     pub last_seq: i64,
+    /// The key of the customer's random ids (schedule::slot_random_id); `None` before the
+    /// customer was first started.
+    pub post_key: Option<i64>,
     /// Telegram's waits and refusals in force for the customer's accounts.
     pub restrictions: Restrictions,
 }
@@ -272,6 +275,7 @@ struct HeadRow {
     delay_between_cycles_ms: Option<i64>,
     cycle_length_ms: Option<i64>,
     message_html: Option<String>,
+    post_key: Option<i64>,
     last_seq: i64,
     /// `[[id, label, status], …]`, active accounts by id.
     accounts: String,
@@ -287,7 +291,7 @@ struct HeadRow {
 
 /// The snapshot in one statement, SQLite dialect (aggregate ORDER BY needs SQLite 3.44).
 const SNAPSHOT_SQLITE: &str = "SELECT p.plan, p.expires_at, s.delay_between_posts_ms, \
-     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, \
+     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, c.post_key, \
      (SELECT COALESCE(MAX(seq), 0) FROM cycles WHERE customer_id = c.id) AS last_seq, \
      (SELECT COALESCE(json_group_array(json_array(a.id, a.label, a.status) ORDER BY a.id), '[]') \
       FROM accounts a WHERE a.customer_id = c.id AND a.status = 'active') AS accounts, \
@@ -308,7 +312,7 @@ const SNAPSHOT_SQLITE: &str = "SELECT p.plan, p.expires_at, s.delay_between_post
 
 /// The snapshot in one statement, PostgreSQL dialect.
 const SNAPSHOT_POSTGRES: &str = "SELECT p.plan, p.expires_at, s.delay_between_posts_ms, \
-     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, \
+     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, c.post_key, \
      (SELECT COALESCE(MAX(seq), 0) FROM cycles WHERE customer_id = c.id) AS last_seq, \
      (SELECT COALESCE(json_agg(json_build_array(a.id, a.label, a.status) ORDER BY a.id), '[]')::text \
       FROM accounts a WHERE a.customer_id = c.id AND a.status = 'active') AS accounts, \
@@ -596,6 +600,22 @@ impl Store {
         Ok(())
     }
 
+    /// Marks the customer running and returns its post key, setting it to `candidate` the
+    /// first time (a key once stored never changes). Awaited before the customer's first
+    /// send, so every slot's random id is fixed in the database before it is sent.
+    pub async fn mark_running(&self, customer_id: i64, candidate: i64) -> Result<i64, StoreError> {
+        let _hold = hold_clock();
+        sqlx::query_scalar(
+            "UPDATE customers SET running = 1, post_key = COALESCE(post_key, $1) WHERE id = $2 \
+             RETURNING post_key",
+        )
+        .bind(candidate)
+        .bind(customer_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NoCustomer(customer_id))
+    }
+
     /// Customers marked running, in id order.
     pub async fn running_customers(&self) -> Result<Vec<i64>, StoreError> {
         let _hold = hold_clock();
@@ -653,6 +673,7 @@ impl Store {
             plan,
             settings,
             message_html: head.message_html,
+            post_key: head.post_key,
             accounts: accounts
                 .into_iter()
                 .map(|(id, label, status)| Account {

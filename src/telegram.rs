@@ -131,9 +131,15 @@ pub trait Transport: Send + Sync + 'static {
     /// Posts `post.html` to the group from the account and reports what happened.
     fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Outcome>;
 
-    /// The accounts have no more work in this process (their customer stopped): let go of
-    /// whatever connects them.
+    /// The accounts have no more work in this process for a while (their customer stopped,
+    /// they left the cycle, or the next cycle is far off): let go of whatever connects them.
     fn release<'a>(&'a self, _accounts: &'a [i64]) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+
+    /// The accounts post again soon: connect them now, so that the first post of the cycle
+    /// doesn't wait for a connection. Best effort; a failure here is the send's to report.
+    fn prepare<'a>(&'a self, _accounts: &'a [i64]) -> BoxFuture<'a, ()> {
         Box::pin(async {})
     }
 }

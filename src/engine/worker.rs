@@ -58,6 +58,8 @@ pub struct CycleReport {
 struct CycleCtx {
     customer_id: i64,
     seq: i64,
+    /// The customer's stored post key: every slot's random id derives from it.
+    post_key: i64,
     start: Instant,
     plan: CyclePlan,
     html: String,
@@ -112,6 +114,13 @@ pub(super) async fn run_cycle(
             .await?
             .ok_or(EngineError::NoCustomer(customer_id))?,
     };
+    // Stored by `Engine::start` before the customer's first send; a snapshot without it is
+    // not from a started customer, and no send may go out with an id the store doesn't fix.
+    let post_key = snapshot.post_key.ok_or_else(|| {
+        EngineError::Store(crate::store::StoreError::Invalid(format!(
+            "customer {customer_id} has no post key"
+        )))
+    })?;
     let cycle_start = Instant::now();
     let started_at = shared.clock.wall_ms(cycle_start);
     let plan = schedule::check_ready(&readiness(&snapshot, started_at, requested))?;
@@ -132,6 +141,7 @@ pub(super) async fn run_cycle(
     let ctx = CycleCtx {
         customer_id,
         seq,
+        post_key,
         start: cycle_start,
         html: snapshot.message_html.unwrap_or_default(),
         groups: snapshot.groups,
@@ -263,7 +273,8 @@ pub(super) async fn run_cycle(
                 continue;
             }
             s.sending = true;
-            let (slot, group, random_id) = (s.next, &ctx.groups[s.next], random_id());
+            let (slot, group) = (s.next, &ctx.groups[s.next]);
+            let random_id = schedule::slot_random_id(ctx.post_key, ctx.seq, s.account_id, group.id);
             let send = shared.transport.send(Post {
                 account_id: s.account_id,
                 group_id: group.id,
@@ -489,15 +500,5 @@ async fn record(
             outcome,
             skipped,
         });
-    }
-}
-
-/// A random, non-zero message id for Telegram's deduplication.
-fn random_id() -> i64 {
-    loop {
-        let id = fastrand::i64(..);
-        if id != 0 {
-            return id;
-        }
     }
 }

@@ -2,10 +2,12 @@
 //! the send seam ([`MtprotoTransport`]).
 //!
 //! Every connection uses grammers' `NoRetries` policy: the engine owns every wait. A client
-//! exists per account only while the account has work in this process, and is disconnected
-//! when its customer stops. Posts go out as raw `messages.SendMessage` with the random id the
-//! engine chose (and logged) before the send, so a retry after a network error, or after a
-//! crash, can never post twice: Telegram answers RANDOM_ID_DUPLICATE, which counts as sent.
+//! exists per account only while the account has work in this process: the engine releases
+//! it when its customer stops, when it leaves the cycle, and over a pause of 10 minutes or
+//! more (`prepare` connects it again 30 s before the next cycle). Posts go out as raw
+//! `messages.SendMessage` with the slot's random id, which the store fixes before the send
+//! (`schedule::slot_random_id`), so a retry after a network error, or after a crash, can
+//! never post twice: Telegram answers RANDOM_ID_DUPLICATE, which counts as sent.
 //!
 //! Not exercised against Telegram in CI (nothing in CI reaches the network): the pieces that
 //! can be, are unit-tested without it (error mapping, sessions, HTML to entities).
@@ -599,6 +601,20 @@ impl Transport for MtprotoTransport {
 
     fn release<'a>(&'a self, accounts: &'a [i64]) -> BoxFuture<'a, ()> {
         Box::pin(self.disconnect(accounts))
+    }
+
+    fn prepare<'a>(&'a self, accounts: &'a [i64]) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            for &account_id in accounts {
+                // Opening the client is lazy: one cheap request makes the connection (and
+                // the key exchange, on a fresh data center) happen now, not at the post.
+                if let Ok(client) = self.client(account_id).await {
+                    if let Err(e) = client.is_authorized().await {
+                        tracing::debug!(account_id, error = %e, "warm-up request failed");
+                    }
+                }
+            }
+        })
     }
 }
 

@@ -1,8 +1,10 @@
 //! The simulated transport: every post "succeeds" after a configurable latency unless an
 //! outcome was injected for it. It can record every send (instant, account, group, random id)
-//! so tests can compare what was posted, and when, with what the schedule says.
+//! so tests can compare what was posted, and when, with what the schedule says. While
+//! recording it also behaves like Telegram with a `random_id` it has already posted from that
+//! account: nothing is posted again and the send counts as sent (RANDOM_ID_DUPLICATE).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -37,7 +39,13 @@ pub struct SimTransport {
     record: bool,
     injected: Mutex<HashMap<Target, VecDeque<Outcome>>>,
     sent: Mutex<Vec<Sent>>,
+    /// (account, random id) of every post made, while recording.
+    posted: Mutex<HashSet<(i64, i64)>>,
+    /// Sends that repeated a posted random id: nothing was posted for them.
+    duplicates: Mutex<Vec<Sent>>,
     released: Mutex<Vec<i64>>,
+    /// (when, account) of every connection prepared ahead of a cycle.
+    prepared: Mutex<Vec<(Instant, i64)>>,
 }
 
 impl SimTransport {
@@ -48,7 +56,10 @@ impl SimTransport {
             record,
             injected: Mutex::new(HashMap::new()),
             sent: Mutex::new(Vec::new()),
+            posted: Mutex::new(HashSet::new()),
+            duplicates: Mutex::new(Vec::new()),
             released: Mutex::new(Vec::new()),
+            prepared: Mutex::new(Vec::new()),
         }
     }
 
@@ -68,9 +79,21 @@ impl SimTransport {
         self.released.lock().expect("sim lock").clone()
     }
 
-    /// Every send so far, in the order they started.
+    /// (when, account) of every account connected ahead of a cycle, in order.
+    pub fn prepared(&self) -> Vec<(Instant, i64)> {
+        self.prepared.lock().expect("sim lock").clone()
+    }
+
+    /// Every send that posted, in the order they started (a failed send is listed too: it
+    /// reached Telegram; a repeated random id is not: see `duplicates`).
     pub fn sent(&self) -> Vec<Sent> {
         self.sent.lock().expect("sim lock").clone()
+    }
+
+    /// Sends that carried a random id already posted from their account: Telegram answered
+    /// RANDOM_ID_DUPLICATE and posted nothing.
+    pub fn duplicates(&self) -> Vec<Sent> {
+        self.duplicates.lock().expect("sim lock").clone()
     }
 
     fn outcome_for(&self, account_id: i64, group_id: i64) -> Outcome {
@@ -97,15 +120,30 @@ impl Transport for SimTransport {
     fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
             if self.record {
-                self.sent.lock().expect("sim lock").push(Sent {
+                let sent = Sent {
                     at: Instant::now(),
                     account_id: post.account_id,
                     group_id: post.group_id,
                     random_id: post.random_id,
                     html: post.html.to_string(),
-                });
+                };
+                let key = (post.account_id, post.random_id);
+                if self.posted.lock().expect("sim lock").contains(&key) {
+                    self.duplicates.lock().expect("sim lock").push(sent);
+                    if !self.latency.is_zero() {
+                        tokio::time::sleep(self.latency).await;
+                    }
+                    return Outcome::Sent;
+                }
+                self.sent.lock().expect("sim lock").push(sent);
             }
             let outcome = self.outcome_for(post.account_id, post.group_id);
+            if self.record && outcome == Outcome::Sent {
+                self.posted
+                    .lock()
+                    .expect("sim lock")
+                    .insert((post.account_id, post.random_id));
+            }
             if !self.latency.is_zero() {
                 tokio::time::sleep(self.latency).await;
             }
@@ -118,6 +156,15 @@ impl Transport for SimTransport {
             .lock()
             .expect("sim lock")
             .extend_from_slice(accounts);
+        Box::pin(async {})
+    }
+
+    fn prepare<'a>(&'a self, accounts: &'a [i64]) -> BoxFuture<'a, ()> {
+        let now = Instant::now();
+        self.prepared
+            .lock()
+            .expect("sim lock")
+            .extend(accounts.iter().map(|a| (now, *a)));
         Box::pin(async {})
     }
 }
@@ -170,5 +217,22 @@ mod tests {
         assert_eq!(sim.send(post(1, 2)).await, Outcome::Sent);
         assert_eq!(sim.send(post(2, 2)).await, Outcome::Sent);
         assert!(sim.sent().is_empty(), "recording was off");
+    }
+
+    #[tokio::test]
+    async fn a_posted_random_id_is_not_posted_again() {
+        let sim = SimTransport::new(Duration::ZERO, true);
+        sim.inject(Target::Account(1), Outcome::Network("reset".into()));
+        // A failed send posts nothing, so its retry with the same id posts.
+        assert_eq!(sim.send(post(1, 2)).await, Outcome::Network("reset".into()));
+        assert_eq!(sim.send(post(1, 2)).await, Outcome::Sent);
+        assert!(sim.duplicates().is_empty());
+        // The same id again from the same account: counted as sent, nothing posted.
+        assert_eq!(sim.send(post(1, 2)).await, Outcome::Sent);
+        assert_eq!(sim.duplicates().len(), 1);
+        // Another account may use the same number.
+        assert_eq!(sim.send(post(2, 2)).await, Outcome::Sent);
+        assert_eq!(sim.sent().len(), 3);
+        assert_eq!(sim.duplicates().len(), 1);
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use autoposter::engine::EngineError;
-use autoposter::schedule::{Mode, NotReady, Plan, PlanError, ScheduleError};
+use autoposter::schedule::{slot_random_id, Mode, NotReady, Plan, PlanError, ScheduleError};
 use autoposter::store::{PlanGrant, Restriction};
 use autoposter::telegram::sim::Target;
 use autoposter::telegram::{GroupRefusal, Outcome};
@@ -548,6 +548,143 @@ async fn a_restarted_engine_resumes_the_customers_that_were_running() {
     let report = again.next_cycle().await;
     assert_eq!(report.seq, 2, "cycle numbers continue from the stored ones");
     again.finish().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_random_id_is_fixed_by_the_store_before_the_send() {
+    let c = customer(1, Plan::Enterprise, 2, 3, settings(3.0, 5.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    assert_eq!(rig.store.snapshot(1).await.unwrap().unwrap().post_key, None);
+    rig.engine.start(1, None).await.unwrap();
+    // `start` has returned (the key is stored by then) and the cycle hasn't run yet.
+    assert!(rig.sim.sent().is_empty());
+    let key = rig
+        .store
+        .snapshot(1)
+        .await
+        .unwrap()
+        .unwrap()
+        .post_key
+        .unwrap();
+    rig.next_cycle().await;
+    rig.next_cycle().await;
+    rig.engine.stop(1).await.unwrap();
+    // A second start keeps the key: ids stay derivable for every cycle ever planned.
+    rig.engine.start(1, None).await.unwrap();
+    rig.next_cycle().await;
+    rig.engine.stop(1).await.unwrap();
+    assert_eq!(
+        rig.store.snapshot(1).await.unwrap().unwrap().post_key,
+        Some(key)
+    );
+    rig.finish().await;
+    let sent = rig.sim.sent();
+    assert_eq!(sent.len(), 3 * 6);
+    let rows = rig.store.posts(1).await.unwrap();
+    assert_eq!(rows.len(), sent.len());
+    for row in &rows {
+        let id = slot_random_id(key, row.cycle_seq, row.account_id, row.group_id);
+        assert_eq!(row.random_id, id, "{row:?}");
+        assert!(sent
+            .iter()
+            .any(|x| x.random_id == id
+                && (x.account_id, x.group_id) == (row.account_id, row.group_id)));
+    }
+    assert!(rig.sim.duplicates().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cycle_lost_in_a_crash_is_sent_again_with_the_same_random_ids_and_posts_nothing_twice() {
+    use sqlx::Connection;
+    autoposter::engine::clock::use_virtual_time();
+    let dir = std::env::temp_dir().join(format!("autoposter-lost-{}", fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("e.db").display());
+    let store = autoposter::store::Store::connect(&url).await.unwrap();
+    // 2 accounts × 2 groups, 3 s apart, 60 s between cycles.
+    let c = customer(1, Plan::Enterprise, 2, 2, settings(3.0, 60.0, None));
+    let mut rig = Rig::on(store, &[c], Duration::ZERO).await;
+    rig.engine.start(1, None).await.unwrap();
+    let first = rig.next_cycle().await;
+    assert_eq!((first.seq, first.tally.sent), (1, 4));
+    // The process dies (customer still marked running) and the post-log batch that carried
+    // cycle 1 never reached the disk: Telegram has the posts, the database doesn't.
+    rig.finish().await;
+    let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
+    for sql in [
+        "DELETE FROM posts WHERE cycle_seq = 1",
+        "DELETE FROM cycles WHERE seq = 1",
+    ] {
+        sqlx::query(sql).execute(&mut db).await.unwrap();
+    }
+    db.close().await.unwrap();
+    rig.restart().await;
+    assert_eq!(rig.engine.resume().await.unwrap(), 1);
+    let again = rig.next_cycle().await;
+    assert_eq!(
+        again.seq, 1,
+        "the lost cycle is planned again under its number"
+    );
+    assert_eq!(again.tally.sent, 4, "Telegram's answer counts as sent");
+    rig.finish().await;
+    // Telegram saw each slot twice, with the same id, and posted it once.
+    let sent = rig.sim.sent();
+    let dups = rig.sim.duplicates();
+    assert_eq!((sent.len(), dups.len()), (4, 4));
+    let key = |x: &autoposter::telegram::sim::Sent| (x.account_id, x.group_id, x.random_id);
+    let mut a: Vec<_> = sent.iter().map(key).collect();
+    let mut b: Vec<_> = dups.iter().map(key).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(start_paused = true)]
+async fn accounts_are_released_over_a_long_pause_and_connected_again_before_the_next_cycle() {
+    use autoposter::engine::{IDLE_RELEASE, WARM_UP};
+    // 2 accounts × 1 group, 3 s apart; 20 minutes between cycles.
+    let c = customer(1, Plan::Enterprise, 2, 1, settings(3.0, 1200.0, None));
+    // Customer 2 pauses 60 s between cycles: its accounts (3, 4) stay connected.
+    let d = customer(2, Plan::Enterprise, 2, 1, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[c, d], Duration::ZERO).await;
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    rig.engine.start(2, None).await.unwrap();
+    let mut first = None;
+    while first.is_none() {
+        let r = rig.next_cycle().await;
+        if r.sessions[0].account_id == 1 {
+            first = Some(r);
+        }
+    }
+    let first = first.unwrap();
+    let due = first.ended + s(1200);
+    assert!(due - Instant::now() >= IDLE_RELEASE);
+    tokio::time::sleep_until(due - WARM_UP - s(1)).await;
+    assert_eq!(
+        rig.sim.released(),
+        vec![1, 2],
+        "released for the pause, not customer 2's"
+    );
+    assert!(rig.sim.prepared().is_empty());
+    tokio::time::sleep_until(due + Duration::from_millis(1)).await;
+    assert_eq!(
+        rig.sim.prepared(),
+        vec![(due - WARM_UP, 1), (due - WARM_UP, 2)],
+        "connected again 30 s before the cycle"
+    );
+    // The next cycle posts on time.
+    let sends: Vec<_> = rig
+        .sim
+        .sent()
+        .into_iter()
+        .filter(|x| x.account_id == 1 && x.at > t0)
+        .map(|x| x.at)
+        .collect();
+    assert_eq!(sends, vec![due]);
+    rig.engine.stop(1).await.unwrap();
+    rig.engine.stop(2).await.unwrap();
+    rig.finish().await;
 }
 
 /// (cycle, account, group, outcome, error) of the customer's post log, in order.

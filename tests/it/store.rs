@@ -354,6 +354,16 @@ async fn running_flags_survive_and_unknown_customers_are_errors(store: &Store) {
     store.set_running(1, false).await.unwrap();
     store.set_running(2, true).await.unwrap();
     assert_eq!(store.running_customers().await.unwrap(), vec![2, 3]);
+    // The post key is set by the first mark and never replaced.
+    assert_eq!(store.mark_running(1, 11).await.unwrap(), 11);
+    store.set_running(1, false).await.unwrap();
+    assert_eq!(store.mark_running(1, 22).await.unwrap(), 11);
+    assert_eq!(store.snapshot(1).await.unwrap().unwrap().post_key, Some(11));
+    assert_eq!(store.running_customers().await.unwrap(), vec![1, 2, 3]);
+    assert!(matches!(
+        store.mark_running(5, 1).await,
+        Err(StoreError::NoCustomer(5))
+    ));
     assert!(matches!(
         store
             .set_plan(
