@@ -64,9 +64,86 @@ pub fn parse_admins(s: &str) -> Result<Vec<i64>, String> {
         .collect()
 }
 
+/// Libraries whose verbose levels print what passes through them: teloxide traces every
+/// update (a two-step password typed into the chat included). They are held at `info` (or
+/// quieter, when `RUST_LOG` is quieter) whatever `RUST_LOG` asks for them.
+const CHATTY: [&str; 2] = ["teloxide", "teloxide_core"];
+
+/// The log filter: `RUST_LOG`'s directives (`warn` when unset or malformed), with the
+/// libraries in [`CHATTY`] capped at `info`. Libraries that log through the `log` crate
+/// (teloxide) are bridged into the same subscriber.
+pub fn log_filter(spec: Option<&str>) -> tracing_subscriber::EnvFilter {
+    use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::EnvFilter;
+    let mut filter = spec
+        .and_then(|s| EnvFilter::try_new(s).ok())
+        .unwrap_or_else(|| EnvFilter::new("warn"));
+    // Never more verbose than `info`, nor than what RUST_LOG allows anything.
+    let hint = filter.max_level_hint().unwrap_or(LevelFilter::TRACE);
+    let cap = hint.min(LevelFilter::INFO);
+    for target in CHATTY {
+        let directive = format!("{target}={cap}")
+            .parse()
+            .expect("a valid directive");
+        filter = filter.add_directive(directive);
+    }
+    filter
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Everything logged through `filter` while `f` runs.
+    fn captured(filter: tracing_subscriber::EnvFilter, f: impl FnOnce()) -> String {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let out = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(move || out.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let bytes = buf.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn teloxide_never_logs_below_info_whatever_rust_log_says() {
+        for spec in [
+            Some("trace"),
+            Some("teloxide=trace,teloxide_core=trace"),
+            None,
+        ] {
+            let out = captured(log_filter(spec), || {
+                tracing::trace!(target: "teloxide::dispatching", "update: hunter2");
+                tracing::debug!(target: "teloxide_core::requests", "request: hunter2");
+                tracing::info!(target: "teloxide::dispatching", "shutting down");
+                tracing::warn!(target: "teloxide::error_handlers", "handler failed");
+                tracing::trace!(target: "autoposter::engine", "our own trace");
+            });
+            assert!(!out.contains("hunter2"), "{spec:?}: {out}");
+            assert!(out.contains("handler failed"), "{spec:?}: {out}");
+            // Our own verbosity still follows RUST_LOG.
+            assert_eq!(
+                out.contains("our own trace"),
+                spec == Some("trace"),
+                "{spec:?}"
+            );
+            assert_eq!(out.contains("shutting down"), spec.is_some(), "{spec:?}");
+        }
+    }
 
     #[test]
     fn secrets_never_show_in_debug_or_display() {

@@ -9,10 +9,9 @@ fn main() {
     }
     let cli = autoposter::cli::Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(autoposter::config::log_filter(
+            std::env::var("RUST_LOG").ok().as_deref(),
+        ))
         .with_writer(std::io::stderr)
         .init();
     std::process::exit(autoposter::cli::run(cli));
