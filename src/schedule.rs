@@ -596,7 +596,8 @@ pub enum OutcomeKind {
     GroupRefused,
     /// Revoked, deactivated or PEER_FLOOD: the account stops.
     AccountStopped,
-    /// A network error: this slot failed; the next one goes ahead on schedule.
+    /// A network error: the slot is tried again ([`retry_after`]); when it still fails, the
+    /// next one goes ahead on schedule.
     Transient,
     /// Our side cannot use the account right now (its stored session does not open): its
     /// session ends for this cycle, nothing about the account is recorded against it.
@@ -631,7 +632,7 @@ pub struct Decision {
 /// | outcome | the running session | afterwards |
 /// | --- | --- | --- |
 /// | sent | next group on schedule | — |
-/// | network error (after the transport's own retries) | next group on schedule | — |
+/// | network error | the same slot is sent again, with the same random id, after [`RETRY_BACKOFF`] (1 s, then 3 s); after the third failure, next group on schedule | — |
 /// | SLOWMODE_WAIT N | next group on schedule (a session posts once per group) | this account skips this group until N s from now |
 /// | write forbidden, banned, private | next group on schedule | this group is paused for this account |
 /// | FLOOD_WAIT N | its slots due within N s are skipped, later ones go ahead | the account skips every slot until N s from now |
@@ -647,6 +648,20 @@ pub fn next_after(outcome: OutcomeKind) -> Decision {
         OutcomeKind::Unavailable => (Next::EndSession, Lasting::Nothing),
     };
     Decision { session, lasting }
+}
+
+/// The pauses before sending a slot again after a network error: the send may or may not
+/// have reached Telegram, and the same random id makes a second arrival harmless.
+pub const RETRY_BACKOFF: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
+
+/// Whether a slot whose send has been tried `tries` times (≥ 1) and ended with `outcome` is
+/// sent again, and after what pause (see the table at [`next_after`], which applies once no
+/// retry is left). Only network errors are retried: every other outcome is Telegram's answer.
+pub fn retry_after(outcome: OutcomeKind, tries: usize) -> Option<Duration> {
+    match outcome {
+        OutcomeKind::Transient => RETRY_BACKOFF.get(tries.checked_sub(1)?).copied(),
+        _ => None,
+    }
 }
 
 /// The Telegram `random_id` of one slot: a fixed function of the customer's post key (stored
@@ -1224,5 +1239,28 @@ mod tests {
         }
         // Another customer's key gives other ids for the same slot.
         assert_ne!(slot_random_id(1, 1, 1, 1), slot_random_id(2, 1, 1, 1));
+    }
+
+    #[test]
+    fn only_network_errors_are_retried_twice_after_1_then_3_seconds() {
+        let t = OutcomeKind::Transient;
+        assert_eq!(retry_after(t, 1), Some(Duration::from_secs(1)));
+        assert_eq!(retry_after(t, 2), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after(t, 3), None);
+        assert_eq!(
+            retry_after(t, 0),
+            None,
+            "a slot not tried yet is not a retry"
+        );
+        for other in [
+            OutcomeKind::Sent,
+            OutcomeKind::FloodWait(Duration::from_secs(5)),
+            OutcomeKind::SlowMode(Duration::from_secs(5)),
+            OutcomeKind::GroupRefused,
+            OutcomeKind::AccountStopped,
+            OutcomeKind::Unavailable,
+        ] {
+            assert_eq!(retry_after(other, 1), None, "{other:?}");
+        }
     }
 }

@@ -86,13 +86,59 @@ struct Session {
     done: bool,
 }
 
-/// A send that finished: which session, which slot, when it started, what happened.
+/// A send that finished: which session, which slot, when its last try started, what
+/// happened, and how many tries it took.
 struct Finished {
     session: usize,
     slot: usize,
     random_id: i64,
     sent_at: Instant,
     outcome: Outcome,
+    tries: usize,
+}
+
+/// One try at sending a slot, after `pause` (a retry's backoff). A stop during the pause
+/// gives up the retry: no post starts after a stop; the earlier try's outcome stands.
+#[allow(clippy::too_many_arguments)]
+async fn attempt(
+    shared: &Shared,
+    ctx: &CycleCtx,
+    stop: &CancellationToken,
+    (session, account_id, slot): (usize, i64, usize),
+    random_id: i64,
+    tries: usize,
+    pause: Duration,
+    previous: Option<(Instant, Outcome)>,
+) -> Finished {
+    if let Some((sent_at, outcome)) = previous {
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => {
+                return Finished { session, slot, random_id, sent_at, outcome, tries };
+            }
+            _ = tokio::time::sleep(pause) => {}
+        }
+    }
+    let sent_at = Instant::now();
+    let group = &ctx.groups[slot];
+    let outcome = shared
+        .transport
+        .send(Post {
+            account_id,
+            group_id: group.id,
+            group_ref: &group.reference,
+            html: &ctx.html,
+            random_id,
+        })
+        .await;
+    Finished {
+        session,
+        slot,
+        random_id,
+        sent_at,
+        outcome,
+        tries: tries + 1,
+    }
 }
 
 /// Runs cycle number `seq` of the customer. `preloaded` is a snapshot read just before (the
@@ -273,25 +319,19 @@ pub(super) async fn run_cycle(
                 continue;
             }
             s.sending = true;
-            let (slot, group) = (s.next, &ctx.groups[s.next]);
-            let random_id = schedule::slot_random_id(ctx.post_key, ctx.seq, s.account_id, group.id);
-            let send = shared.transport.send(Post {
-                account_id: s.account_id,
-                group_id: group.id,
-                group_ref: &group.reference,
-                html: &ctx.html,
+            let slot = s.next;
+            let random_id =
+                schedule::slot_random_id(ctx.post_key, ctx.seq, s.account_id, ctx.groups[slot].id);
+            in_flight.push(attempt(
+                shared,
+                &ctx,
+                stop,
+                (i, s.account_id, slot),
                 random_id,
-            });
-            in_flight.push(async move {
-                let outcome = send.await;
-                Finished {
-                    session: i,
-                    slot,
-                    random_id,
-                    sent_at: now,
-                    outcome,
-                }
-            });
+                0,
+                Duration::ZERO,
+                None,
+            ));
         }
         if in_flight.is_empty() && (stopping || next_due.is_none()) {
             break;
@@ -311,7 +351,22 @@ pub(super) async fn run_cycle(
                 stopping = true;
                 report.completed = false;
             }
-            Some(f) = in_flight.next(), if !in_flight.is_empty() => {
+                        Some(f) = in_flight.next(), if !in_flight.is_empty() => {
+                if let Some(pause) = schedule::retry_after(f.outcome.kind(), f.tries).filter(|_| !stopping) {
+                    // The same slot again, same random id: the session stays busy with it.
+                    let account_id = sessions[f.session].account_id;
+                    in_flight.push(attempt(
+                        shared,
+                        &ctx,
+                        stop,
+                        (f.session, account_id, f.slot),
+                        f.random_id,
+                        f.tries,
+                        pause,
+                        Some((f.sent_at, f.outcome)),
+                    ));
+                    continue;
+                }
                 let s = &mut sessions[f.session];
                 s.sending = false;
                 s.next = f.slot + 1;

@@ -400,9 +400,6 @@ pub struct MtprotoTransport {
 /// How many of an account's dialogs are searched for a group given by its numeric id.
 const MAX_DIALOGS: usize = 2_000;
 
-/// How many times a send is tried on network errors, and the pause before each retry.
-const RETRIES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
-
 impl MtprotoTransport {
     pub fn new(config: MtprotoConfig) -> MtprotoTransport {
         MtprotoTransport {
@@ -579,15 +576,9 @@ impl Transport for MtprotoTransport {
                 suggested_post: None,
                 rich_message: None,
             };
-            let mut outcome = self.send_once(&post, &request).await;
-            for pause in RETRIES {
-                if !matches!(outcome, Outcome::Network(_)) {
-                    break;
-                }
-                // The same random id: if the first try went through, Telegram says so.
-                tokio::time::sleep(pause).await;
-                outcome = self.send_once(&post, &request).await;
-            }
+            // A network error is retried by the engine, with the same random id
+            // (schedule::retry_after).
+            let outcome = self.send_once(&post, &request).await;
             if matches!(outcome, Outcome::GroupRefused(_)) {
                 // Look the group up afresh next time (membership or access hash may change).
                 self.peers

@@ -38,6 +38,8 @@ pub struct SimTransport {
     latency: Duration,
     record: bool,
     injected: Mutex<HashMap<Target, VecDeque<Outcome>>>,
+    /// Sends whose post is made but whose answer is lost (a network error after posting).
+    lost_answers: Mutex<HashMap<Target, usize>>,
     sent: Mutex<Vec<Sent>>,
     /// (account, random id) of every post made, while recording.
     posted: Mutex<HashSet<(i64, i64)>>,
@@ -55,6 +57,7 @@ impl SimTransport {
             latency,
             record,
             injected: Mutex::new(HashMap::new()),
+            lost_answers: Mutex::new(HashMap::new()),
             sent: Mutex::new(Vec::new()),
             posted: Mutex::new(HashSet::new()),
             duplicates: Mutex::new(Vec::new()),
@@ -72,6 +75,40 @@ impl SimTransport {
             .entry(target)
             .or_default()
             .push_back(outcome);
+    }
+
+    /// The next send matching `target` is posted, but its answer is lost: the sender sees a
+    /// network error. Only meaningful while recording (which models the posted ids).
+    pub fn lose_answer(&self, target: Target) {
+        *self
+            .lost_answers
+            .lock()
+            .expect("sim lock")
+            .entry(target)
+            .or_default() += 1;
+    }
+
+    fn answer_lost(&self, account_id: i64, group_id: i64) -> bool {
+        let mut lost = self.lost_answers.lock().expect("sim lock");
+        if lost.is_empty() {
+            return false;
+        }
+        for target in [
+            Target::Slot {
+                account_id,
+                group_id,
+            },
+            Target::Account(account_id),
+        ] {
+            if let Some(n) = lost.get_mut(&target) {
+                *n -= 1;
+                if *n == 0 {
+                    lost.remove(&target);
+                }
+                return true;
+            }
+        }
+        false
     }
 
     /// Every account released so far (its customer stopped), in order.
@@ -146,6 +183,9 @@ impl Transport for SimTransport {
             }
             if !self.latency.is_zero() {
                 tokio::time::sleep(self.latency).await;
+            }
+            if outcome == Outcome::Sent && self.answer_lost(post.account_id, post.group_id) {
+                return Outcome::Network("answer lost".into());
             }
             outcome
         })

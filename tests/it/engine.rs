@@ -687,6 +687,77 @@ async fn accounts_are_released_over_a_long_pause_and_connected_again_before_the_
     rig.finish().await;
 }
 
+#[tokio::test(start_paused = true)]
+async fn network_errors_retry_with_backoff_without_duplicates() {
+    // 1 account × 3 groups, 3 s apart.
+    let c = customer(1, Plan::Enterprise, 1, 3, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    let slot = |group_id| Target::Slot {
+        account_id: 1,
+        group_id,
+    };
+    // Group 1: posted, but the answer is lost. Group 2: the network fails twice.
+    rig.sim.lose_answer(slot(1));
+    rig.sim.inject(slot(2), Outcome::Network("reset".into()));
+    rig.sim.inject(slot(2), Outcome::Network("reset".into()));
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    let cycle = rig.next_cycle().await;
+    assert_eq!((cycle.tally.sent, cycle.tally.failed), (3, 0));
+    rig.engine.stop(1).await.unwrap();
+    rig.finish().await;
+    // Each group was posted once; the retry of group 1 was a duplicate (1 s after).
+    let posted: Vec<_> = rig
+        .sim
+        .sent()
+        .iter()
+        .map(|x| (x.at - t0, x.group_id))
+        .collect();
+    // Group 1's retry at 1 s may be the post that counted, so group 2 comes 3 s after it
+    // (less the 5 ms timer slack); group 2 is tried again 1 s and then 3 s later, and group 3
+    // keeps its distance from group 2's last try.
+    let ms = Duration::from_millis;
+    assert_eq!(
+        posted,
+        vec![
+            (s(0), 1),
+            (ms(3_995), 2),
+            (ms(4_995), 2),
+            (ms(7_995), 2),
+            (ms(10_990), 3)
+        ],
+    );
+    let dups: Vec<_> = rig
+        .sim
+        .duplicates()
+        .iter()
+        .map(|x| (x.at - t0, x.group_id))
+        .collect();
+    assert_eq!(dups, vec![(s(1), 1)]);
+    let outcomes: Vec<_> = log(&rig, 1).await.into_iter().map(|r| r.3).collect();
+    assert_eq!(outcomes, vec!["sent", "sent", "sent"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_during_a_retry_pause_sends_nothing_more() {
+    let c = customer(1, Plan::Enterprise, 1, 2, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.sim
+        .inject(Target::Account(1), Outcome::Network("reset".into()));
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    tokio::time::sleep_until(t0 + Duration::from_millis(500)).await;
+    rig.engine.stop(1).await.unwrap();
+    assert_eq!(
+        Instant::now(),
+        t0 + Duration::from_millis(500),
+        "stop did not wait out the pause"
+    );
+    tokio::time::sleep(s(10)).await;
+    rig.finish().await;
+    assert_eq!(rig.sim.sent().len(), 1, "the retry was given up");
+    let rows: Vec<_> = log(&rig, 1).await.into_iter().map(|r| (r.2, r.3)).collect();
+    assert_eq!(rows, vec![(1, "network_error".to_string())]);
+}
+
 /// (cycle, account, group, outcome, error) of the customer's post log, in order.
 async fn log(rig: &Rig, customer: i64) -> Vec<(i64, i64, i64, String, Option<String>)> {
     rig.store
@@ -870,16 +941,18 @@ async fn peer_flood_quarantines_the_account_for_good_and_the_others_go_on() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_network_error_fails_only_its_slot_and_restricts_nothing() {
+async fn a_network_error_that_outlasts_its_retries_fails_only_its_slot_and_restricts_nothing() {
     let c = customer(1, Plan::Enterprise, 1, 3, settings(3.0, 0.0, None));
     let mut rig = Rig::new(&[c], Duration::ZERO).await;
-    rig.sim.inject(
-        Target::Slot {
-            account_id: 1,
-            group_id: 2,
-        },
-        Outcome::Network("connection reset".into()),
-    );
+    for _ in 0..3 {
+        rig.sim.inject(
+            Target::Slot {
+                account_id: 1,
+                group_id: 2,
+            },
+            Outcome::Network("connection reset".into()),
+        );
+    }
     rig.engine.start(1, None).await.unwrap();
     let first = rig.next_cycle().await;
     let second = rig.next_cycle().await;
