@@ -65,7 +65,8 @@ pub enum Outcome {
     AccountLost(AccountLoss),
     /// PEER_FLOOD: Telegram limits this account for spam reports.
     PeerFlood,
-    /// The request may not have reached Telegram (after the transport's own retries).
+    /// The request may not have reached Telegram, or its answer was lost: the engine sends
+    /// the slot again with the same random id (schedule::retry_after).
     Network(String),
     /// Telegram refused this post for its content or form (MESSAGE_TOO_LONG, …): the slot
     /// fails; nothing about the account or the group changes.
