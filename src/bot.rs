@@ -23,7 +23,7 @@ use crate::engine::{Engine, EngineError, Observer, Restricted};
 use crate::i18n::{t, t_args, Args, Lang};
 use crate::schedule::NotReady;
 use crate::schedule::{
-    self, CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Mode, Plan, Settings,
+    self, CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Limited, Mode, Plan, Settings,
 };
 use crate::store::{AccountStatus, CustomerRow, GroupStatus, Restriction, Store, StoreError};
 use crate::telegram::groups::{GroupInfo, Groups};
@@ -520,9 +520,8 @@ impl Control {
         if existing.iter().any(|g| g.reference == reference) {
             return Ok(Err(t_args(lang, "group-duplicate", &group)));
         }
-        if existing.len() >= schedule::MAX_GROUPS {
-            let max = Args::new().num("max", schedule::MAX_GROUPS as f64);
-            return Ok(Err(t_args(lang, "groups-limit", &max)));
+        if let Some(refusal) = self.limit_refusal(ctx, Limited::Groups, existing.len()) {
+            return Ok(Err(refusal));
         }
         let accounts: Vec<_> = self
             .store
@@ -645,13 +644,16 @@ impl Control {
     async fn finish_login(&self, ctx: &Ctx, label: &str) -> Result<Screenful, StoreError> {
         self.clear_awaiting(ctx).await?;
         let lang = ctx.lang;
-        let known = self
-            .store
-            .accounts(ctx.id)
-            .await?
-            .iter()
-            .any(|a| a.label == label);
-        let notice = if known {
+        let accounts = self.store.accounts(ctx.id).await?;
+        let known = accounts.iter().any(|a| a.label == label);
+        let over = self.limit_refusal(ctx, Limited::Accounts, accounts.len());
+        let notice = if let (false, Some(refusal)) = (known, over) {
+            // Accounts were added meanwhile (another login): the plan has no room left.
+            if let Some(login) = &self.login {
+                login.cancel(label).await;
+            }
+            refusal
+        } else if known {
             // Not adopted: the login lets its session go.
             if let Some(login) = &self.login {
                 login.cancel(label).await;
@@ -697,13 +699,9 @@ impl Control {
             );
             return Ok(vec![self.ask_again_text(ctx, text)]);
         }
-        if accounts.len() >= schedule::MAX_ACCOUNTS {
-            let text = t_args(
-                lang,
-                "accounts-limit",
-                &Args::new().num("max", schedule::MAX_ACCOUNTS as f64),
-            );
-            return Ok(vec![self.ask_again_text(ctx, text)]);
+        if let Some(refusal) = self.limit_refusal(ctx, Limited::Accounts, accounts.len()) {
+            self.clear_awaiting(ctx).await?;
+            return self.send_screen(ctx, Screen::Accounts, Some(refusal)).await;
         }
         match login.request_code(phone.digits()).await {
             Ok(()) => {
@@ -724,6 +722,15 @@ impl Control {
     }
 
     /// Refuses typed input and repeats the question (it stays open; Cancel abandons it).
+    /// The refusal when the customer's plan has no room for one more account or group
+    /// (`have` are there already, paused ones included).
+    fn limit_refusal(&self, ctx: &Ctx, what: Limited, have: usize) -> Option<String> {
+        let plan = ctx.row.plan.map(|g| g.plan);
+        schedule::may_add(&self.engine.catalog(), plan, what, have)
+            .err()
+            .map(|o| view::over_limit(ctx.lang, &o))
+    }
+
     fn ask_again(&self, ctx: &Ctx, refusal: Refusal) -> Action {
         self.ask_again_text(ctx, view::refusal(ctx.lang, &refusal))
     }
@@ -841,6 +848,10 @@ impl Control {
                 }
             }
             Cb::AddGroup => {
+                let have = self.store.groups(ctx.id).await?.len();
+                if let Some(refusal) = self.limit_refusal(ctx, Limited::Groups, have) {
+                    return Ok(vec![alert(refusal)]);
+                }
                 self.set_awaiting(ctx, &Awaiting::Group).await?;
                 Ok(screen_reply(view::ask(lang, "group-ask")))
             }
@@ -902,12 +913,20 @@ impl Control {
                 if self.login.is_none() {
                     return Ok(vec![alert(t(lang, "login-unavailable"))]);
                 }
+                let have = self.store.accounts(ctx.id).await?.len();
+                if let Some(refusal) = self.limit_refusal(ctx, Limited::Accounts, have) {
+                    return Ok(vec![alert(refusal)]);
+                }
                 self.set_awaiting(ctx, &Awaiting::Phone).await?;
                 Ok(screen_reply(view::ask(lang, "account-ask-phone")))
             }
             Cb::ImportSession => {
                 if self.login.is_none() {
                     return Ok(vec![alert(t(lang, "login-unavailable"))]);
+                }
+                let have = self.store.accounts(ctx.id).await?.len();
+                if let Some(refusal) = self.limit_refusal(ctx, Limited::Accounts, have) {
+                    return Ok(vec![alert(refusal)]);
                 }
                 self.set_awaiting(ctx, &Awaiting::SessionString).await?;
                 Ok(screen_reply(view::ask(lang, "import-ask")))

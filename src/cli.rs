@@ -133,6 +133,17 @@ pub struct RunFlags {
     /// The master key's version, stored with every sealed session.
     #[arg(long, env = "AUTOPOSTER_MASTER_KEY_VERSION", default_value_t = 1)]
     pub key_version: i64,
+    /// Telegram user ids of the admins, comma-separated.
+    #[arg(long, env = "AUTOPOSTER_ADMINS", default_value = "")]
+    pub admins: String,
+    /// The STARTER plan's terms: `accounts=N,groups=N,price=STARS,days=N` (any subset;
+    /// defaults 3 accounts, 30 groups, 250 Stars for 30 days).
+    #[arg(long, env = "AUTOPOSTER_STARTER", default_value = "")]
+    pub starter: String,
+    /// The ENTERPRISE plan's terms, as --starter (defaults 25 accounts, 300 groups, 1500
+    /// Stars for 30 days).
+    #[arg(long, env = "AUTOPOSTER_ENTERPRISE", default_value = "")]
+    pub enterprise: String,
 }
 
 #[derive(Debug, Args)]
@@ -202,7 +213,34 @@ fn run_bot(f: RunFlags) -> i32 {
             return 2;
         }
     };
+    let admins = match crate::config::parse_admins(&f.admins) {
+        Ok(admins) => admins,
+        Err(e) => {
+            eprintln!("AUTOPOSTER_ADMINS / --admins: {e}");
+            return 2;
+        }
+    };
+    let defaults = crate::schedule::PlanCatalog::default();
+    let catalog = match (
+        crate::config::parse_terms(&f.starter, defaults.starter),
+        crate::config::parse_terms(&f.enterprise, defaults.enterprise),
+    ) {
+        (Ok(starter), Ok(enterprise)) => crate::schedule::PlanCatalog {
+            starter,
+            enterprise,
+        },
+        (Err(e), _) => {
+            eprintln!("AUTOPOSTER_STARTER / --starter: {e}");
+            return 2;
+        }
+        (_, Err(e)) => {
+            eprintln!("AUTOPOSTER_ENTERPRISE / --enterprise: {e}");
+            return 2;
+        }
+    };
     let config = RunConfig {
+        admins,
+        catalog,
         database_url: f.database_url,
         bot_token,
         bot_api_url: f.bot_api_url,

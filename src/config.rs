@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::schedule::{PlanCatalog, PlanTerms, MAX_ACCOUNTS, MAX_GROUPS};
+
 /// A value that must never reach a log, an error or `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -90,9 +92,71 @@ pub fn log_filter(spec: Option<&str>) -> tracing_subscriber::EnvFilter {
     filter
 }
 
+/// One plan's terms from `accounts=N,groups=N,price=STARS,days=N` (any subset, any order;
+/// what is left out keeps `base`'s value), as in `AUTOPOSTER_STARTER` / `--starter`.
+pub fn parse_terms(spec: &str, base: PlanTerms) -> Result<PlanTerms, String> {
+    let mut terms = base;
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("expected key=value, got {part:?}"))?;
+        let (key, value) = (key.trim(), value.trim());
+        let number = |min: u64, max: u64| -> Result<u64, String> {
+            match value.parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(format!(
+                    "{key} must be a whole number from {min} to {max}, got {value:?}"
+                )),
+            }
+        };
+        match key {
+            "accounts" => terms.max_accounts = number(1, MAX_ACCOUNTS as u64)? as usize,
+            "groups" => terms.max_groups = number(1, MAX_GROUPS as u64)? as usize,
+            "price" => terms.price_stars = number(1, MAX_PRICE_STARS as u64)? as u32,
+            "days" => terms.days = number(1, 3_650)? as u32,
+            _ => {
+                return Err(format!(
+                    "unknown key {key:?} (accounts, groups, price, days)"
+                ))
+            }
+        }
+    }
+    Ok(terms)
+}
+
+/// The highest price in Stars an invoice may ask here (Telegram's own ceiling for one
+/// payment is lower for most bots; this only rejects typing mistakes).
+pub const MAX_PRICE_STARS: u32 = 100_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plan_terms_override_only_what_they_name_and_refuse_nonsense() {
+        let base = PlanCatalog::default().starter;
+        let t = parse_terms("groups=50, price=99", base).unwrap();
+        assert_eq!(
+            (t.max_accounts, t.max_groups, t.price_stars, t.days),
+            (base.max_accounts, 50, 99, base.days)
+        );
+        assert_eq!(parse_terms("", base), Ok(base));
+        for bad in [
+            "accounts=0",
+            "accounts=1001",
+            "groups=-1",
+            "price=abc",
+            "days=0",
+            "colour=red",
+            "accounts",
+        ] {
+            assert!(parse_terms(bad, base).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_terms("days=x", base).unwrap_err(),
+            "days must be a whole number from 1 to 3650, got \"x\""
+        );
+    }
 
     /// Everything logged through `filter` while `f` runs.
     fn captured(filter: tracing_subscriber::EnvFilter, f: impl FnOnce()) -> String {
@@ -179,6 +243,10 @@ pub struct RunConfig {
     pub telegram_app: Option<TelegramApp>,
     /// Where the master key that seals account sessions comes from.
     pub master_key: KeySource,
+    /// Telegram user ids of the admins.
+    pub admins: Vec<i64>,
+    /// The plans' limits and prices.
+    pub catalog: PlanCatalog,
 }
 
 /// The Telegram application real accounts log in through.

@@ -109,6 +109,7 @@ pub async fn run(args: &DemoArgs) -> Result<(), DemoError> {
         false,
     ));
     let (engine, tasks) = Engine::new(store.clone(), transport, Some(printer.clone()));
+    engine.set_catalog(crate::schedule::PlanCatalog::unbounded());
     let _ = printer.clock.set(*engine.clock());
     if !args.json {
         println!("{}", banner(args, plan, &settings));

@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::schedule::{self, Mode, NotReady, Readiness};
+use crate::schedule::{self, Mode, NotReady, PlanCatalog, Readiness};
 use crate::store::postlog::{PostLog, PostLogTask, WriterStats};
 use crate::store::{Snapshot, Store, StoreError};
 use crate::telegram::{Outcome, Transport};
@@ -117,6 +117,8 @@ pub(crate) struct Shared {
     flood_waits: Mutex<HashMap<i64, Instant>>,
     /// Where each running customer stands, for status screens.
     live: Mutex<HashMap<i64, Live>>,
+    /// The plans' limits, checked before every cycle.
+    pub(crate) catalog: Mutex<PlanCatalog>,
 }
 
 /// Where a running customer stands.
@@ -217,12 +219,23 @@ impl Engine {
             in_cycle: Mutex::new(HashSet::new()),
             flood_waits: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
+            catalog: Mutex::new(PlanCatalog::default()),
         });
         (Engine { shared }, EngineTasks { postlog: task })
     }
 
     pub fn clock(&self) -> &Clock {
         &self.shared.clock
+    }
+
+    /// The plans' terms the engine holds customers to (the defaults until set).
+    pub fn catalog(&self) -> PlanCatalog {
+        *self.shared.catalog.lock().expect("engine lock")
+    }
+
+    /// Sets the plans' terms, from configuration; checked from the next cycle on.
+    pub fn set_catalog(&self, catalog: PlanCatalog) {
+        *self.shared.catalog.lock().expect("engine lock") = catalog;
     }
 
     /// Starts posting for the customer after the same checks every cycle runs; the first
@@ -236,10 +249,12 @@ impl Engine {
             return Err(EngineError::AlreadyRunning(customer_id));
         }
         let mut snapshot = self.load(customer_id).await?;
+        let catalog = self.catalog();
         let plan = schedule::check_ready(&readiness(
             &snapshot,
             self.shared.clock.wall_ms(Instant::now()),
             requested,
+            &catalog,
         ))?;
         let post_key = self
             .shared
@@ -500,8 +515,14 @@ async fn customer_loop(
 }
 
 /// The start check's inputs from a snapshot.
-fn readiness(snapshot: &Snapshot, now_ms: i64, requested: Option<Mode>) -> Readiness<'_> {
+fn readiness<'a>(
+    snapshot: &'a Snapshot,
+    now_ms: i64,
+    requested: Option<Mode>,
+    catalog: &'a PlanCatalog,
+) -> Readiness<'a> {
     Readiness {
+        catalog,
         plan: snapshot.plan.map(|g| (g.plan, g.expires_at)),
         now_ms,
         requested,

@@ -84,6 +84,157 @@ impl Mode {
     }
 }
 
+/// What one plan allows and what it costs: limits checked when an account or group is added
+/// and before every cycle; the price of `days` more of the plan in Telegram Stars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanTerms {
+    pub max_accounts: usize,
+    pub max_groups: usize,
+    pub price_stars: u32,
+    pub days: u32,
+}
+
+/// The terms of every plan, from configuration ([`PlanCatalog::default`] otherwise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanCatalog {
+    pub starter: PlanTerms,
+    pub enterprise: PlanTerms,
+}
+
+impl Default for PlanCatalog {
+    /// STARTER: 3 accounts, 30 groups, 250 ⭐ for 30 days. ENTERPRISE: 25 accounts, 300 groups,
+    /// 1 500 ⭐ for 30 days.
+    fn default() -> Self {
+        PlanCatalog {
+            starter: PlanTerms {
+                max_accounts: 3,
+                max_groups: 30,
+                price_stars: 250,
+                days: 30,
+            },
+            enterprise: PlanTerms {
+                max_accounts: 25,
+                max_groups: 300,
+                price_stars: 1_500,
+                days: 30,
+            },
+        }
+    }
+}
+
+impl PlanCatalog {
+    /// Room for as many accounts and groups as a cycle can hold: for the demo and the
+    /// benchmarks, which are not held to what customers buy.
+    pub fn unbounded() -> PlanCatalog {
+        let mut c = PlanCatalog::default();
+        for t in [&mut c.starter, &mut c.enterprise] {
+            t.max_accounts = MAX_ACCOUNTS;
+            t.max_groups = MAX_GROUPS;
+        }
+        c
+    }
+
+    pub fn terms(&self, plan: Plan) -> &PlanTerms {
+        match plan {
+            Plan::Starter => &self.starter,
+            Plan::Enterprise => &self.enterprise,
+        }
+    }
+
+    /// The limits adding an account or group is held to: the plan's, or without a plan the
+    /// largest any plan allows (nothing runs without a plan anyway).
+    pub fn limits_for(&self, plan: Option<Plan>) -> (usize, usize) {
+        match plan {
+            Some(plan) => {
+                let t = self.terms(plan);
+                (t.max_accounts, t.max_groups)
+            }
+            None => (
+                self.starter.max_accounts.max(self.enterprise.max_accounts),
+                self.starter.max_groups.max(self.enterprise.max_groups),
+            ),
+        }
+    }
+}
+
+/// One day in milliseconds.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The plan after buying `days` of `bought` at `now_ms`: the same plan still running is
+/// extended from its expiry (one without expiry stays so); anything else — no plan, an
+/// expired one, the other plan — starts `bought` now. Expiry is `(plan, unix ms)`.
+pub fn extend(
+    current: Option<(Plan, Option<i64>)>,
+    bought: Plan,
+    days: u32,
+    now_ms: i64,
+) -> (Plan, Option<i64>) {
+    let span = i64::from(days) * DAY_MS;
+    match current {
+        Some((plan, None)) if plan == bought => (plan, None),
+        Some((plan, Some(until))) if plan == bought && until > now_ms => {
+            (plan, Some(until.saturating_add(span)))
+        }
+        _ => (bought, Some(now_ms.saturating_add(span))),
+    }
+}
+
+/// What a plan limit is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limited {
+    Accounts,
+    Groups,
+}
+
+/// More accounts or groups than the plan allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverLimit {
+    pub plan: Option<Plan>,
+    pub what: Limited,
+    pub max: usize,
+    pub have: usize,
+}
+
+impl std::fmt::Display for OverLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.what {
+            Limited::Accounts => "accounts",
+            Limited::Groups => "groups",
+        };
+        match self.plan {
+            Some(plan) => write!(f, "the {} plan allows {} {what}", plan.as_str(), self.max)?,
+            None => write!(f, "at most {} {what} are allowed", self.max)?,
+        }
+        write!(f, "; there are {}", self.have)
+    }
+}
+
+impl std::error::Error for OverLimit {}
+
+/// Whether one more account or group may be added, given how many there are.
+pub fn may_add(
+    catalog: &PlanCatalog,
+    plan: Option<Plan>,
+    what: Limited,
+    have: usize,
+) -> Result<(), OverLimit> {
+    let (accounts, groups) = catalog.limits_for(plan);
+    let max = match what {
+        Limited::Accounts => accounts,
+        Limited::Groups => groups,
+    };
+    if have < max {
+        Ok(())
+    } else {
+        Err(OverLimit {
+            plan,
+            what,
+            max,
+            have,
+        })
+    }
+}
+
 /// A request for the mode the plan does not allow (the seed's FIX 5). `Display` gives the
 /// seed's exact texts; the bot renders the localized form from the variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -524,6 +675,8 @@ pub enum NotReady {
     #[error("the timing settings are not set")]
     NoSettings,
     #[error(transparent)]
+    OverLimit(OverLimit),
+    #[error(transparent)]
     Schedule(#[from] ScheduleError),
 }
 
@@ -540,11 +693,13 @@ pub struct Readiness<'a> {
     pub has_message: bool,
     pub accounts: usize,
     pub groups: usize,
+    /// The plans' limits.
+    pub catalog: &'a PlanCatalog,
 }
 
 /// The checks Start runs before a customer's first cycle and the engine runs before every
 /// cycle, in the order a customer fixes them: plan, its expiry, the mode, the message, the
-/// settings, then the accounts, groups and feasibility. Returns the cycle's layout.
+/// settings, the plan's limits, then the accounts, groups and feasibility. Returns the cycle's layout.
 pub fn check_ready(r: &Readiness<'_>) -> Result<CyclePlan, NotReady> {
     let (plan, expires_at) = r.plan.ok_or(NotReady::NoPlan)?;
     if let Some(expired_at) = expires_at.filter(|at| *at <= r.now_ms) {
@@ -555,6 +710,20 @@ pub fn check_ready(r: &Readiness<'_>) -> Result<CyclePlan, NotReady> {
         return Err(NotReady::NoMessage);
     }
     let settings = r.settings.ok_or(NotReady::NoSettings)?;
+    let terms = r.catalog.terms(plan);
+    for (what, have, max) in [
+        (Limited::Accounts, r.accounts, terms.max_accounts),
+        (Limited::Groups, r.groups, terms.max_groups),
+    ] {
+        if have > max {
+            return Err(NotReady::OverLimit(OverLimit {
+                plan: Some(plan),
+                what,
+                max,
+                have,
+            }));
+        }
+    }
     Ok(plan_cycle(mode, settings, r.accounts, r.groups)?)
 }
 
@@ -1081,6 +1250,8 @@ mod tests {
     #[test]
     fn start_checks_run_in_order_and_name_the_first_problem() {
         let s = settings(3.0, 5.0, Some(60.0));
+        let mut roomy = PlanCatalog::default();
+        roomy.starter.max_groups = 1_000;
         let ok = Readiness {
             plan: Some((Plan::Starter, Some(2_000))),
             now_ms: 1_000,
@@ -1089,6 +1260,7 @@ mod tests {
             has_message: true,
             accounts: 2,
             groups: 3,
+            catalog: &PlanCatalog::default(),
         };
         assert_eq!(check_ready(&ok).unwrap().offsets, vec![secs(0), secs(1800)]);
         let cases: Vec<(Readiness<'_>, NotReady)> = vec![
@@ -1141,7 +1313,33 @@ mod tests {
                 NotReady::Schedule(ScheduleError::Input(InputError::NoGroups)),
             ),
             (
-                Readiness { groups: 600, ..ok },
+                Readiness {
+                    accounts: 4,
+                    groups: 0,
+                    ..ok
+                },
+                NotReady::OverLimit(OverLimit {
+                    plan: Some(Plan::Starter),
+                    what: Limited::Accounts,
+                    max: 3,
+                    have: 4,
+                }),
+            ),
+            (
+                Readiness { groups: 31, ..ok },
+                NotReady::OverLimit(OverLimit {
+                    plan: Some(Plan::Starter),
+                    what: Limited::Groups,
+                    max: 30,
+                    have: 31,
+                }),
+            ),
+            (
+                Readiness {
+                    groups: 600,
+                    catalog: &roomy,
+                    ..ok
+                },
                 NotReady::Schedule(ScheduleError::Infeasible(Infeasible {
                     session_runtime: secs(1800),
                     per_session_offset: secs(1800),
@@ -1262,5 +1460,51 @@ mod tests {
         ] {
             assert_eq!(retry_after(other, 1), None, "{other:?}");
         }
+    }
+
+    #[test]
+    fn adding_is_held_to_the_plan_or_without_one_to_the_largest_plan() {
+        let c = PlanCatalog::default();
+        assert_eq!(
+            may_add(&c, Some(Plan::Starter), Limited::Accounts, 2),
+            Ok(())
+        );
+        let full = may_add(&c, Some(Plan::Starter), Limited::Accounts, 3).unwrap_err();
+        assert_eq!((full.max, full.have), (3, 3));
+        assert_eq!(
+            full.to_string(),
+            "the STARTER plan allows 3 accounts; there are 3"
+        );
+        assert_eq!(
+            may_add(&c, Some(Plan::Enterprise), Limited::Groups, 299),
+            Ok(())
+        );
+        assert!(may_add(&c, Some(Plan::Enterprise), Limited::Groups, 300).is_err());
+        assert_eq!(may_add(&c, None, Limited::Accounts, 24), Ok(()));
+        let none = may_add(&c, None, Limited::Accounts, 25).unwrap_err();
+        assert_eq!(
+            none.to_string(),
+            "at most 25 accounts are allowed; there are 25"
+        );
+    }
+
+    #[test]
+    fn buying_extends_the_same_running_plan_and_otherwise_starts_now() {
+        let (now, d) = (1_000_000, DAY_MS);
+        let (s, e) = (Plan::Starter, Plan::Enterprise);
+        assert_eq!(extend(None, s, 30, now), (s, Some(now + 30 * d)));
+        assert_eq!(
+            extend(Some((s, Some(now + d))), s, 30, now),
+            (s, Some(now + 31 * d))
+        );
+        assert_eq!(
+            extend(Some((s, Some(now))), s, 30, now),
+            (s, Some(now + 30 * d))
+        );
+        assert_eq!(
+            extend(Some((s, Some(now + d))), e, 30, now),
+            (e, Some(now + 30 * d))
+        );
+        assert_eq!(extend(Some((e, None)), e, 30, now), (e, None));
     }
 }

@@ -5,9 +5,11 @@
 //! The post log is written by [`postlog::PostLog`], a background writer that batches rows so
 //! that recording a post never waits for the database.
 
+mod admin;
 mod customer;
 pub mod postlog;
 
+pub use admin::{CustomerSummary, FleetStats, NewPayment, PaymentRecorded};
 pub use customer::{AccountStatus, CustomerRow, GroupStatus, LastCycle, PairBlock, Timing};
 
 use std::str::FromStr;

@@ -260,3 +260,12 @@ group-problem-not-a-group = not a group or channel
 group-problem-not-member = not a member
 group-problem-cannot-write = may not write there
 group-problem-account = the account can't be used right now
+
+## Plan limits
+limit-accounts = ❌ Your { $plan } plan allows { $max } accounts, and you have { $have }. Remove one, or move to a larger plan on the Plan screen.
+limit-groups = ❌ Your { $plan } plan allows { $max } groups, and you have { $have }. Remove one, or move to a larger plan on the Plan screen.
+limit-accounts-no-plan = ❌ At most { $max } accounts can be added, and you have { $have }.
+limit-groups-no-plan = ❌ At most { $max } groups can be added, and you have { $have }.
+start-over-limit-accounts = ❌ Cannot start: your { $plan } plan allows { $max } active accounts, and you have { $have }. Pause or remove some under Accounts, or move to a larger plan on the Plan screen.
+start-over-limit-groups = ❌ Cannot start: your { $plan } plan allows { $max } active groups, and you have { $have }. Pause or remove some under Groups, or move to a larger plan on the Plan screen.
+plan-limits = Limits: { $accounts } accounts, { $groups } groups.

@@ -9,8 +9,9 @@ use super::{Button, Screenful};
 use crate::engine::LiveStatus;
 use crate::i18n::{t, t_args, Args, Lang};
 use crate::schedule::{
-    self, secs_text, Field, Floored, Infeasible, InputError, Mode, NotReady, Plan, PlanError,
-    ScheduleError, Settings, MAX_CYCLE_LENGTH, MAX_DELAY_BETWEEN_CYCLES, MAX_DELAY_BETWEEN_POSTS,
+    self, secs_text, Field, Floored, Infeasible, InputError, Limited, Mode, NotReady, OverLimit,
+    Plan, PlanError, ScheduleError, Settings, MAX_CYCLE_LENGTH, MAX_DELAY_BETWEEN_CYCLES,
+    MAX_DELAY_BETWEEN_POSTS,
 };
 use crate::store::{Account, Group, LastCycle, PlanGrant};
 use crate::telegram::login::LoginError;
@@ -137,6 +138,27 @@ pub fn floor_warning(lang: Lang, f: &Floored) -> String {
     )
 }
 
+fn limit_args(o: &OverLimit) -> Args {
+    let args = Args::new()
+        .num("max", o.max as f64)
+        .num("have", o.have as f64);
+    match o.plan {
+        Some(plan) => args.text("plan", plan.as_str()),
+        None => args,
+    }
+}
+
+/// Why one more account or group can't be added.
+pub fn over_limit(lang: Lang, o: &OverLimit) -> String {
+    let key = match (o.what, o.plan) {
+        (Limited::Accounts, Some(_)) => "limit-accounts",
+        (Limited::Groups, Some(_)) => "limit-groups",
+        (Limited::Accounts, None) => "limit-accounts-no-plan",
+        (Limited::Groups, None) => "limit-groups-no-plan",
+    };
+    t_args(lang, key, &limit_args(o))
+}
+
 /// Why Start refused, and what to do.
 pub fn not_ready(lang: Lang, reason: &NotReady) -> String {
     match reason {
@@ -148,6 +170,13 @@ pub fn not_ready(lang: Lang, reason: &NotReady) -> String {
         ),
         NotReady::NoMessage => t(lang, "start-no-message"),
         NotReady::NoSettings => t(lang, "start-no-settings"),
+        NotReady::OverLimit(o) => {
+            let key = match o.what {
+                Limited::Accounts => "start-over-limit-accounts",
+                Limited::Groups => "start-over-limit-groups",
+            };
+            t_args(lang, key, &limit_args(o))
+        }
         NotReady::Schedule(ScheduleError::Plan(e)) => plan_error(lang, e),
         NotReady::Schedule(ScheduleError::Infeasible(e)) => infeasible(lang, e),
         NotReady::Schedule(ScheduleError::Input(e)) => match e {

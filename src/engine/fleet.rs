@@ -181,6 +181,7 @@ pub async fn run(args: &FleetArgs) -> Result<FleetReport, FleetError> {
         false,
     ));
     let (engine, tasks) = Engine::new(store.clone(), transport, Some(recorder.clone()));
+    engine.set_catalog(crate::schedule::PlanCatalog::unbounded());
     let begin = Instant::now();
     let spread_us = (args.spread * 1e6) as u64;
     let mut starters = tokio::task::JoinSet::new();

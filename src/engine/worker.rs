@@ -169,7 +169,8 @@ pub(super) async fn run_cycle(
     })?;
     let cycle_start = Instant::now();
     let started_at = shared.clock.wall_ms(cycle_start);
-    let plan = schedule::check_ready(&readiness(&snapshot, started_at, requested))?;
+    let catalog = *shared.catalog.lock().expect("engine lock");
+    let plan = schedule::check_ready(&readiness(&snapshot, started_at, requested, &catalog))?;
     let warning = plan.warning();
     if let Some(w) = &warning {
         tracing::info!(customer_id, "{w}");

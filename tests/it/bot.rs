@@ -10,7 +10,7 @@ use autoposter::bot::callback::{Cb, Screen};
 use autoposter::bot::{Action, BotEvent, Control, Input, Notifier, Screenful, Sender, StopReason};
 use autoposter::engine::{Engine, EngineTasks, Observer};
 use autoposter::schedule::NotReady;
-use autoposter::schedule::{Field, Mode, Plan};
+use autoposter::schedule::{Field, Mode, Plan, PlanCatalog};
 use autoposter::store::{PlanGrant, Store};
 use autoposter::telegram::groups::{GroupInfo, GroupProblem, Groups, SimGroups};
 use autoposter::telegram::login::{Login, LoginError, SignInStep, SignedIn, SimLogin};
@@ -1953,4 +1953,96 @@ async fn groups_can_be_picked_from_the_accounts_own_and_forged_picks_are_stale()
         "Это меню устарело. Откройте /menu, чтобы получить свежее."
     );
     assert_eq!(rig.store.groups(ME).await.unwrap().len(), 1);
+}
+
+/// A catalog with room for 2 accounts and 2 groups on STARTER, 3 and 3 on ENTERPRISE.
+fn small_catalog() -> PlanCatalog {
+    let mut c = PlanCatalog::default();
+    c.starter.max_accounts = 2;
+    c.starter.max_groups = 2;
+    c.enterprise.max_accounts = 3;
+    c.enterprise.max_groups = 3;
+    c
+}
+
+#[tokio::test(start_paused = true)]
+async fn adding_beyond_the_plans_limits_is_refused_with_the_limit_and_changes_nothing() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.control.engine().set_catalog(small_catalog());
+    rig.grant(Plan::Starter, None).await;
+    rig.configure(2, 2).await;
+    let (accounts, groups) = (account_ids(&rig).await, group_ids(&rig).await);
+    assert_eq!((accounts.len(), groups.len()), (2, 2));
+    // The buttons refuse before asking anything.
+    let text = alert(&rig.press(Cb::AddAccount).await);
+    assert!(
+        text.contains("STARTER plan allows 2 accounts, and you have 2"),
+        "{text}"
+    );
+    let text = alert(&rig.press(Cb::ImportSession).await);
+    assert!(text.contains("allows 2 accounts"), "{text}");
+    let text = alert(&rig.press(Cb::AddGroup).await);
+    assert!(
+        text.contains("STARTER plan allows 2 groups, and you have 2"),
+        "{text}"
+    );
+    // Nothing is awaited: a typed group is not taken.
+    rig.text("@one_more_group").await;
+    assert_eq!(group_ids(&rig).await, groups);
+    assert_eq!(account_ids(&rig).await, accounts);
+    // A question asked before the limit was reached is refused at the answer.
+    rig.store.remove_group(ME, groups[1]).await.unwrap();
+    rig.press(Cb::AddGroup).await;
+    rig.store.add_group(ME, "@sneaked_in").await.unwrap();
+    let shown_text = shown(&rig.text("@one_more_group").await).text;
+    assert!(shown_text.contains("allows 2 groups"), "{shown_text}");
+    assert_eq!(group_ids(&rig).await.len(), 2);
+    // In Russian too.
+    rig.cmd("/language ru").await;
+    let text = alert(&rig.press(Cb::AddAccount).await);
+    assert!(
+        text.contains("Тариф STARTER допускает аккаунтов: 2"),
+        "{text}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_plan_with_more_room_allows_more_and_no_plan_is_held_to_the_largest() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.control.engine().set_catalog(small_catalog());
+    rig.configure(3, 0).await; // no plan: ENTERPRISE's 3 accounts at most
+    let text = alert(&rig.press(Cb::AddAccount).await);
+    assert!(
+        text.contains("At most 3 accounts can be added, and you have 3"),
+        "{text}"
+    );
+    rig.grant(Plan::Enterprise, None).await;
+    for i in 0..3 {
+        rig.press(Cb::AddGroup).await;
+        rig.text(&format!("@roomy_{i}")).await;
+    }
+    assert_eq!(group_ids(&rig).await.len(), 3);
+    let text = alert(&rig.press(Cb::AddGroup).await);
+    assert!(text.contains("ENTERPRISE plan allows 3 groups"), "{text}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_is_refused_when_a_smaller_plan_leaves_too_many_accounts_or_groups() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.control.engine().set_catalog(small_catalog());
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(3, 1).await;
+    rig.grant(Plan::Starter, None).await;
+    let text = shown(&rig.press(Cb::Start).await).text;
+    assert!(
+        text.contains("Cannot start: your STARTER plan allows 2 active accounts, and you have 3"),
+        "{text}"
+    );
+    assert!(!rig.control.engine().is_running(ME));
+    // Pausing one is enough.
+    let first = account_ids(&rig).await[0];
+    rig.press(Cb::ToggleAccount(first)).await;
+    let text = shown(&rig.press(Cb::Start).await).text;
+    assert!(rig.control.engine().is_running(ME), "{text}");
+    rig.control.engine().stop(ME).await.unwrap();
 }

@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use autoposter::schedule::Mode;
 use autoposter::schedule::Plan;
+use autoposter::schedule::DAY_MS;
 use autoposter::store::postlog::PostLog;
 use autoposter::store::{
-    AccountStatus, CycleEnd, CycleStart, CycleTally, GroupStatus, GroupTally, LogEntry, PlanGrant,
-    PostRow, Restriction, Store, StoreError,
+    AccountStatus, CycleEnd, CycleStart, CycleTally, GroupStatus, GroupTally, LogEntry, NewPayment,
+    PaymentRecorded, PlanGrant, PostRow, Restriction, Store, StoreError,
 };
 
 use crate::helpers::{customer, settings};
@@ -59,6 +60,9 @@ suite!(
     running_flags_survive_and_unknown_customers_are_errors,
     restrictions_are_recorded_read_back_and_lifted,
     the_bots_customer_queries_touch_only_the_customers_rows,
+    a_payment_grants_once_and_extends_the_running_plan,
+    reminders_are_due_once_per_expiry,
+    the_admin_lists_and_statistics_count_what_is_there,
 );
 
 fn row(cycle_seq: i64, account_id: i64, group_id: i64, n: i64) -> PostRow {
@@ -505,4 +509,159 @@ async fn the_bots_customer_queries_touch_only_the_customers_rows(store: &Store) 
         store.set_language(3, Some("en")).await,
         Err(StoreError::NoCustomer(3))
     ));
+}
+
+async fn a_payment_grants_once_and_extends_the_running_plan(store: &Store) {
+    store.ensure_customer(1, None).await.unwrap();
+    let now = 1_700_000_000_000;
+    let pay = |charge: &str, grant: Option<(Plan, u32)>, at: i64| NewPayment {
+        charge_id: charge.into(),
+        provider_charge_id: None,
+        customer_id: 1,
+        stars: 250,
+        grant,
+        paid_at: at,
+    };
+    let first = store
+        .record_payment(&pay("ch-1", Some((Plan::Starter, 30)), now))
+        .await
+        .unwrap();
+    let until = now + 30 * DAY_MS;
+    let grant = PlanGrant {
+        plan: Plan::Starter,
+        expires_at: Some(until),
+    };
+    assert_eq!(first, PaymentRecorded::Granted(grant));
+    // The same payment delivered again: nothing changes.
+    let again = store
+        .record_payment(&pay("ch-1", Some((Plan::Starter, 30)), now + 5))
+        .await
+        .unwrap();
+    assert_eq!(again, PaymentRecorded::Duplicate);
+    assert_eq!(store.plan_of(1).await.unwrap(), Some(grant));
+    // A renewal while running extends from the expiry.
+    let renewed = store
+        .record_payment(&pay("ch-2", Some((Plan::Starter, 30)), now + DAY_MS))
+        .await
+        .unwrap();
+    assert_eq!(
+        renewed,
+        PaymentRecorded::Granted(PlanGrant {
+            plan: Plan::Starter,
+            expires_at: Some(until + 30 * DAY_MS)
+        })
+    );
+    // A payment that matches no invoice is kept, and grants nothing.
+    assert_eq!(
+        store.record_payment(&pay("ch-3", None, now)).await.unwrap(),
+        PaymentRecorded::Unmatched
+    );
+    let stats = store.fleet_stats(0).await.unwrap();
+    assert_eq!((stats.payments, stats.stars), (3, 750));
+    // Unknown payer: refused, nothing recorded.
+    let mut stranger = pay("ch-4", Some((Plan::Starter, 30)), now);
+    stranger.customer_id = 99;
+    assert!(matches!(
+        store.record_payment(&stranger).await,
+        Err(StoreError::NoCustomer(99))
+    ));
+    assert_eq!(store.fleet_stats(0).await.unwrap().payments, 3);
+}
+
+async fn reminders_are_due_once_per_expiry(store: &Store) {
+    let now = 1_700_000_000_000;
+    for id in [1, 2, 3] {
+        store.ensure_customer(id, None).await.unwrap();
+    }
+    let grant = |days: i64| PlanGrant {
+        plan: Plan::Enterprise,
+        expires_at: Some(now + days * DAY_MS),
+    };
+    store.set_plan(1, grant(3)).await.unwrap();
+    store.set_plan(2, grant(1)).await.unwrap();
+    store
+        .set_plan(
+            3,
+            PlanGrant {
+                plan: Plan::Starter,
+                expires_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.next_unreminded_expiry(now).await.unwrap(),
+        Some(now + DAY_MS)
+    );
+    assert_eq!(
+        store.due_reminders(now, DAY_MS).await.unwrap(),
+        vec![(2, grant(1))]
+    );
+    store.mark_reminded(2, now + DAY_MS).await.unwrap();
+    assert!(store.due_reminders(now, DAY_MS).await.unwrap().is_empty());
+    assert_eq!(
+        store.next_unreminded_expiry(now).await.unwrap(),
+        Some(now + 3 * DAY_MS)
+    );
+    // Renewed: the new expiry is due its own reminder later.
+    store.set_plan(2, grant(5)).await.unwrap();
+    assert_eq!(
+        store.due_reminders(now + 4 * DAY_MS, DAY_MS).await.unwrap(),
+        vec![(2, grant(5))]
+    );
+    // A stale mark (an expiry that moved) changes nothing.
+    store.mark_reminded(2, now + DAY_MS).await.unwrap();
+    assert_eq!(
+        store.due_reminders(now + 4 * DAY_MS, DAY_MS).await.unwrap(),
+        vec![(2, grant(5))]
+    );
+}
+
+async fn the_admin_lists_and_statistics_count_what_is_there(store: &Store) {
+    store
+        .create_customers(&[
+            customer(5, Plan::Starter, 2, 3, settings(3.0, 5.0, Some(60.0))),
+            customer(7, Plan::Enterprise, 1, 1, settings(3.0, 5.0, None)),
+        ])
+        .await
+        .unwrap();
+    store.ensure_customer(6, Some("ru")).await.unwrap();
+    store.set_running(7, true).await.unwrap();
+    assert_eq!(store.count_customers().await.unwrap(), 3);
+    let page = store.customers_page(0, 2).await.unwrap();
+    let ids: Vec<_> = page.iter().map(|c| c.id).collect();
+    assert_eq!(ids, vec![5, 6]);
+    assert_eq!((page[0].accounts, page[0].groups), (2, 3));
+    assert_eq!(page[0].plan.map(|g| g.plan), Some(Plan::Starter));
+    assert_eq!(
+        (page[1].plan, page[1].language.as_deref()),
+        (None, Some("ru"))
+    );
+    let rest = store.customers_page(2, 2).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert!(rest[0].running);
+    let account = store.accounts(5).await.unwrap()[0].id;
+    store
+        .set_account_status(5, account, AccountStatus::Quarantined, Some("peer_flood"))
+        .await
+        .unwrap();
+    let mut old = row(1, account, 1, 1);
+    old.customer_id = 5;
+    old.target_at = 1_000;
+    let mut recent = row(1, account, 1, 2);
+    recent.customer_id = 5;
+    let mut failed = row(1, account, 1, 3);
+    failed.customer_id = 5;
+    failed.outcome = "peer_flood".into();
+    store.insert_posts(&[old, recent, failed]).await.unwrap();
+    let stats = store.fleet_stats(1_600_000_000_000).await.unwrap();
+    assert_eq!((stats.customers, stats.running), (3, 1));
+    assert_eq!(
+        stats.accounts,
+        vec![("active".to_string(), 2), ("quarantined".to_string(), 1)]
+    );
+    assert_eq!(
+        stats.posts,
+        vec![("peer_flood".to_string(), 1), ("sent".to_string(), 1)]
+    );
 }
