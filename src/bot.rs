@@ -10,9 +10,11 @@
 //! who pressed it, so forged or stale data gets "this menu is out of date"; what the next
 //! typed message answers is kept in the store (one question at a time, a login included).
 
+pub mod admin;
 pub mod callback;
 pub mod dispatch;
 pub mod input;
+pub mod payment;
 mod view;
 
 use std::sync::Arc;
@@ -58,6 +60,16 @@ pub enum Input {
         data: String,
         message_id: Option<i32>,
     },
+    /// Telegram asks whether a payment may go ahead (answered with
+    /// [`Action::AnswerPreCheckout`]).
+    PreCheckout {
+        query_id: String,
+        payload: String,
+        currency: String,
+        total_amount: u32,
+    },
+    /// A payment went through.
+    Payment(payment::Paid),
 }
 
 /// An inline button.
@@ -94,6 +106,16 @@ pub enum Action {
     Answer { text: Option<String>, alert: bool },
     /// Removes one of the customer's messages (a password, a pasted session).
     Delete { message_id: i32 },
+    /// A message to another user (a customer an admin granted a plan to). Best effort: a
+    /// user who blocked the bot is not reached, and that is not an error.
+    Notify { user_id: i64, text: String },
+    /// An invoice in the customer's chat (Telegram Stars).
+    Invoice(payment::Invoice),
+    /// The answer to a pre-checkout query: `None` lets the payment go ahead.
+    AnswerPreCheckout {
+        query_id: String,
+        error: Option<String>,
+    },
 }
 
 /// What the customer's next typed message answers; kept in the store as JSON.
@@ -214,6 +236,8 @@ pub struct Control {
     login: Option<Arc<dyn Login>>,
     /// Checks groups through the customer's accounts, and lists theirs.
     groups: Arc<dyn Groups>,
+    /// Telegram user ids allowed the admin commands.
+    admins: Vec<i64>,
 }
 
 /// One request's customer.
@@ -238,7 +262,19 @@ impl Control {
             engine,
             login,
             groups,
+            admins: Vec::new(),
         }
+    }
+
+    /// The same, with these users as admins.
+    pub fn with_admins(mut self, admins: Vec<i64>) -> Control {
+        self.set_admins(admins);
+        self
+    }
+
+    /// Makes these users the admins.
+    pub fn set_admins(&mut self, admins: Vec<i64>) {
+        self.admins = admins;
     }
 
     pub fn store(&self) -> &Store {
@@ -320,7 +356,9 @@ impl Control {
                         Awaiting::load(ctx.row.awaiting.as_deref()),
                         Some(Awaiting::Message)
                     );
-                    if awaiting_post && !COMMANDS.contains(&name.as_str()) {
+                    let admin_command =
+                        self.is_admin(ctx.id) && admin::ADMIN_COMMANDS.contains(&name.as_str());
+                    if awaiting_post && !COMMANDS.contains(&name.as_str()) && !admin_command {
                         self.typed(&ctx, &plain, html, message_id).await
                     } else {
                         self.command(&ctx, &name, args).await
@@ -330,6 +368,13 @@ impl Control {
             },
             Input::Media { .. } => self.media(&ctx).await,
             Input::Callback { data, message_id } => self.callback(&ctx, &data, message_id).await,
+            Input::PreCheckout {
+                query_id,
+                payload,
+                currency,
+                total_amount,
+            } => Ok(self.pre_checkout(&ctx, query_id, &payload, &currency, total_amount)),
+            Input::Payment(paid) => self.paid(&ctx, paid).await,
         }
     }
 
@@ -360,7 +405,10 @@ impl Control {
                 self.send_screen(ctx, Screen::Main, Some(t(ctx.lang, "cancelled")))
                     .await
             }
-            _ => Ok(vec![send_text(t(ctx.lang, "unknown-command"))]),
+            _ => match self.admin_command(ctx, name, args).await {
+                Some(step) => step,
+                None => Ok(vec![send_text(t(ctx.lang, "unknown-command"))]),
+            },
         }
     }
 
@@ -753,6 +801,12 @@ impl Control {
         let Some(cb) = Cb::parse(data) else {
             return Ok(vec![out_of_date(lang)]);
         };
+        if matches!(cb, Cb::AdminUsers(_)) {
+            return match self.admin_callback(ctx, cb, message_id).await {
+                Some(step) => step,
+                None => Ok(vec![out_of_date(lang)]),
+            };
+        }
         let awaiting = Awaiting::load(ctx.row.awaiting.as_deref());
         // Keypad keys only mean something during a login.
         if matches!(cb, Cb::Digit(_) | Cb::Backspace | Cb::SubmitCode)
@@ -987,6 +1041,8 @@ impl Control {
                 };
                 self.keypad(ctx, cb, phone, digits, message_id).await
             }
+            Cb::Buy(plan) => self.buy(ctx, plan).await,
+            Cb::AdminUsers(_) => Ok(vec![out_of_date(lang)]),
             Cb::Page(screen, page) => Ok(screen_reply(
                 self.render_page(ctx, screen, page as usize, None).await?,
             )),
@@ -1361,7 +1417,7 @@ impl Control {
                     health: self.health(ctx.id, now_ms).await?,
                 },
             ),
-            Screen::Plan => view::plan(lang, plan, now_ms),
+            Screen::Plan => view::plan(lang, plan, now_ms, &self.engine.catalog()),
             Screen::Language => view::language(lang),
         };
         Ok(match notice {

@@ -59,7 +59,7 @@ plan-line-forever = { $plan }, no expiry
 plan-line-expired = { $plan }, expired on { $date }
 plan-starter-explained = STARTER runs in starter mode: your accounts take turns, evenly spread over the cycle length.
 plan-enterprise-explained = ENTERPRISE runs in enterprise mode: all your accounts post at the same time.
-plan-how-to-get = You have no plan yet. An admin can grant one.
+plan-how-to-get = You have no plan yet: buy one below with Telegram Stars, or ask an admin.
 plan-starter-only = STARTER plan requires starter execution mode. Cannot use enterprise mode with STARTER plan.
 plan-enterprise-only = ENTERPRISE plan requires enterprise execution mode. Cannot use starter mode with ENTERPRISE plan.
 mode-is-plan-mode = This is your plan's mode.
@@ -171,8 +171,8 @@ preview-next-cycle = Then { $secs } s pause, and the next cycle starts.
 ## Start / stop
 started = ✅ Started. First post at { $time }.
 start-already-running = Already running. /stop stops it.
-start-no-plan = ❌ Cannot start: you have no plan. Ask an admin for one.
-start-plan-expired = ❌ Cannot start: your plan expired on { $date }. Ask an admin to renew it.
+start-no-plan = ❌ Cannot start: you have no plan. Buy one on the Plan screen, or ask an admin.
+start-plan-expired = ❌ Cannot start: your plan expired on { $date }. Renew it on the Plan screen.
 start-no-message = ❌ Cannot start: there is no message. Open Message and send your post.
 start-no-settings = ❌ Cannot start: the timing is not set. Open Timing.
 start-no-accounts = ❌ Cannot start: no healthy account. Add an account, or resume a paused one, under Accounts.
@@ -200,7 +200,7 @@ language-set = ✅ Language: English.
 language-unknown = I speak English (en) and Russian (ru).
 stopped-by-engine = ⏹ Posting stopped: the next cycle could not run.
     { $reason }
-stopped-plan-expired = ⏹ Posting stopped: your plan expired on { $date }. Ask an admin to renew it, then press Start.
+stopped-plan-expired = ⏹ Posting stopped: your plan expired on { $date }. Renew it on the Plan screen, then press Start.
 cmd-cancel = Abandon the current question
 message-screen-long = <b>Your message</b>: { $len } characters, too long to show inside this menu. "Show the post" sends it exactly as the accounts will post it.
     To replace it, send me the new post as an ordinary message; formatting is kept. Text only, 1–{ $max } characters.
@@ -269,3 +269,46 @@ limit-groups-no-plan = ❌ At most { $max } groups can be added, and you have { 
 start-over-limit-accounts = ❌ Cannot start: your { $plan } plan allows { $max } active accounts, and you have { $have }. Pause or remove some under Accounts, or move to a larger plan on the Plan screen.
 start-over-limit-groups = ❌ Cannot start: your { $plan } plan allows { $max } active groups, and you have { $have }. Pause or remove some under Groups, or move to a larger plan on the Plan screen.
 plan-limits = Limits: { $accounts } accounts, { $groups } groups.
+plan-offer = • { $plan }: up to { $accounts } accounts and { $groups } groups — { $stars } ⭐ for { $days } days
+plan-switch-note = Renewing adds the days to your plan. Buying the other plan replaces yours from the moment of payment.
+button-buy = ⭐ Buy { $plan } — { $stars } Stars
+button-renew = ⭐ Renew { $plan } — { $stars } Stars
+invoice-title = { $plan } plan, { $days } days
+invoice-description = Autoposter { $plan }: up to { $accounts } accounts and { $groups } groups, for { $days } days.
+invoice-label = { $plan }, { $days } days
+checkout-invalid = This invoice is no longer valid. Open the Plan screen and buy again.
+checkout-stale = The plan's price or length has changed since this invoice was made. Open the Plan screen and buy again.
+payment-granted = ✅ Thank you, the payment went through. Your plan: { $plan }
+payment-unmatched = ⚠️ Your payment arrived, but it does not match any plan. The admins have been told and will sort it out.
+admin-payment-unmatched = ⚠️ Payment { $charge } ({ $stars } Stars) from user { $id } matches no plan (invoice payload: { $payload }).
+plan-granted = 🎁 Your plan is now: { $plan }
+plan-expiry-reminder = ⏰ Your plan expires soon: { $plan }. Renew it on the Plan screen to keep posting.
+
+## Admin
+cmd-setplan = Admin: grant a plan
+cmd-users = Admin: the customers
+cmd-user = Admin: one customer
+cmd-stats = Admin: fleet statistics
+cmd-broadcast = Admin: message every customer
+cmd-broadcast_cancel = Admin: stop the broadcast
+admin-setplan-usage = Usage: /setplan <user id> <STARTER|ENTERPRISE> [days]. Without days the plan has no expiry.
+admin-bad-user-id = “{ $value }” is not a Telegram user id (a positive whole number).
+admin-unknown-plan = There is no plan “{ $value }”: the plans are STARTER and ENTERPRISE.
+admin-bad-days = Days must be a whole number from 1 to { $max }; “{ $value }” is not.
+admin-no-such-user = User { $id } has not started this bot.
+admin-plan-set = ✅ User { $id }: { $plan }
+admin-users-usage = Usage: /users (the buttons turn the pages).
+admin-users-title = <b>Customers</b>: { $count } (page { $page } of { $pages })
+admin-users-empty = No customers yet.
+admin-users-line = <code>{ $id }</code> · { $plan } · { $state } · { $accounts } acc. · { $groups } groups
+admin-state-running = ▶️ running
+admin-state-stopped = ⏸ stopped
+admin-user-usage = Usage: /user <user id>
+admin-user-title = <b>Customer</b> <code>{ $id }</code> ({ $lang })
+admin-user-accounts = <b>Accounts</b> ({ $count }):
+admin-user-groups = <b>Groups</b> ({ $count }):
+admin-stats = <b>Fleet</b>
+    Customers: { $customers }, running: { $running } ({ $here } in this engine)
+    Accounts: { $accounts }
+    Posts in the last 24 h: { $posts }
+    Payments: { $payments }, { $stars } ⭐

@@ -2,7 +2,7 @@
 //! strictly. Anything that does not parse is stale or forged and gets "this menu is out of
 //! date"; ids inside are checked against the pressing customer by the store.
 
-use crate::schedule::{Field, Mode};
+use crate::schedule::{Field, Mode, Plan};
 
 /// A screen of the menu.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +85,10 @@ pub enum Cb {
     Page(Screen, u32),
     /// Send the post as the accounts will post it.
     ShowPost,
+    /// Buy (or renew) a plan with Telegram Stars.
+    Buy(Plan),
+    /// Admin: a page of the customer list.
+    AdminUsers(u32),
 }
 
 impl Cb {
@@ -114,6 +118,8 @@ impl Cb {
             Cb::Cancel => "cancel".into(),
             Cb::Page(screen, page) => format!("pg:{}:{page}", screen.code()),
             Cb::ShowPost => "post".into(),
+            Cb::Buy(plan) => format!("buy:{}", plan.as_str().to_ascii_lowercase()),
+            Cb::AdminUsers(page) => format!("adm:u:{page}"),
         }
     }
 
@@ -170,6 +176,9 @@ impl Cb {
                 }
             }
             ["post"] => Cb::ShowPost,
+            ["buy", "starter"] => Cb::Buy(Plan::Starter),
+            ["buy", "enterprise"] => Cb::Buy(Plan::Enterprise),
+            ["adm", "u", n] => Cb::AdminUsers(u32::try_from(id(n)?).ok()?),
             _ => return None,
         })
     }
@@ -224,6 +233,9 @@ mod tests {
             Cb::Cancel,
             Cb::Page(Screen::Groups, 99),
             Cb::ShowPost,
+            Cb::Buy(Plan::Starter),
+            Cb::Buy(Plan::Enterprise),
+            Cb::AdminUsers(u32::MAX),
         ];
         for cb in all {
             let data = cb.encode();
@@ -247,6 +259,9 @@ mod tests {
             "t:speed",
             "start:1",
             "g:p:99999999999999999999",
+            "buy:gold",
+            "adm:u:4294967296",
+            "adm:u:-1",
         ] {
             assert_eq!(Cb::parse(data), None, "{data}");
         }

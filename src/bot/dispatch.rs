@@ -33,6 +33,7 @@ pub fn handler_tree() -> UpdateHandler<HandlerError> {
     dptree::entry()
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_callback_query().endpoint(on_callback))
+        .branch(Update::filter_pre_checkout_query().endpoint(on_pre_checkout))
 }
 
 /// A message in a private chat: text (its formatting rendered to HTML; commands are text the
@@ -48,18 +49,48 @@ async fn on_message(bot: Bot, msg: Message, control: Arc<Control>) -> Result<(),
         user_id: user.id.0 as i64,
         language_code: user.language_code.clone(),
     };
-    let input = match msg.text() {
-        Some(text) => Input::Text {
-            plain: text.to_string(),
-            html: input::entities_to_html(text, &entities(msg.entities().unwrap_or(&[]))),
-            message_id: msg.id.0,
-        },
-        None => Input::Media {
-            message_id: msg.id.0,
-        },
+    let input = if let Some(paid) = msg.successful_payment() {
+        Input::Payment(super::payment::Paid {
+            charge_id: paid.telegram_payment_charge_id.0.clone(),
+            provider_charge_id: paid.provider_payment_charge_id.clone(),
+            payload: paid.invoice_payload.clone(),
+            currency: paid.currency.clone(),
+            total_amount: paid.total_amount,
+        })
+    } else {
+        match msg.text() {
+            Some(text) => Input::Text {
+                plain: text.to_string(),
+                html: input::entities_to_html(text, &entities(msg.entities().unwrap_or(&[]))),
+                message_id: msg.id.0,
+            },
+            None => Input::Media {
+                message_id: msg.id.0,
+            },
+        }
     };
     let actions = control.handle(&sender, input).await;
     perform(&bot, msg.chat.id, None, actions).await
+}
+
+/// Telegram asks whether a payment may go ahead: answered at once (it allows 10 s).
+async fn on_pre_checkout(
+    bot: Bot,
+    query: teloxide::types::PreCheckoutQuery,
+    control: Arc<Control>,
+) -> Result<(), HandlerError> {
+    let sender = Sender {
+        user_id: query.from.id.0 as i64,
+        language_code: query.from.language_code.clone(),
+    };
+    let input = Input::PreCheckout {
+        query_id: query.id.0.clone(),
+        payload: query.invoice_payload.clone(),
+        currency: query.currency.clone(),
+        total_amount: query.total_amount,
+    };
+    let actions = control.handle(&sender, input).await;
+    perform(&bot, ChatId(query.from.id.0 as i64), None, actions).await
 }
 
 /// The formatting entities our HTML keeps (teloxide's own renderer leaves plain text and link
@@ -185,6 +216,36 @@ async fn perform(
                 }
                 request.await?;
             }
+            Action::Notify { user_id, text } => {
+                let request = bot
+                    .send_message(ChatId(user_id), text)
+                    .parse_mode(ParseMode::Html);
+                if let Err(e) = request.await {
+                    tracing::warn!(user_id, error = %e, "could not notify a user");
+                }
+            }
+            Action::Invoice(invoice) => {
+                bot.send_invoice(
+                    chat,
+                    invoice.title,
+                    invoice.description,
+                    invoice.payload,
+                    super::payment::STARS,
+                    [teloxide::types::LabeledPrice::new(
+                        invoice.label,
+                        invoice.stars,
+                    )],
+                )
+                .await?;
+            }
+            Action::AnswerPreCheckout { query_id, error } => {
+                let id = teloxide::types::PreCheckoutQueryId(query_id);
+                let mut request = bot.answer_pre_checkout_query(id, error.is_none());
+                if let Some(error) = error {
+                    request = request.error_message(error);
+                }
+                request.await?;
+            }
             Action::Delete { message_id } => {
                 // Best effort: a message older than 48 h cannot be deleted by a bot.
                 if let Err(e) = bot.delete_message(chat, MessageId(message_id)).await {
@@ -210,12 +271,33 @@ pub fn commands(lang: Lang) -> Vec<BotCommand> {
     .collect()
 }
 
-/// Registers [`commands`] with Telegram.
-pub async fn register_commands(bot: &Bot) -> Result<(), RequestError> {
+/// The admins' command list: everyone's, then the admin commands.
+pub fn admin_commands(lang: Lang) -> Vec<BotCommand> {
+    let mut list = commands(lang);
+    list.extend(
+        super::admin::ADMIN_COMMANDS
+            .iter()
+            .chain(super::admin::BROADCAST_COMMANDS.iter())
+            .map(|name| BotCommand::new(*name, t(lang, &format!("cmd-{name}")))),
+    );
+    list
+}
+
+/// Registers [`commands`] with Telegram, and for each admin's own chat [`admin_commands`]
+/// (so nobody else sees that they exist).
+pub async fn register_commands(bot: &Bot, admins: &[i64]) -> Result<(), RequestError> {
     bot.set_my_commands(commands(Lang::En)).await?;
     for lang in Lang::ALL {
         bot.set_my_commands(commands(lang))
             .language_code(lang.code())
+            .await?;
+    }
+    for admin in admins {
+        let scope = teloxide::types::BotCommandScope::Chat {
+            chat_id: teloxide::types::Recipient::Id(ChatId(*admin)),
+        };
+        bot.set_my_commands(admin_commands(Lang::En))
+            .scope(scope)
             .await?;
     }
     Ok(())
@@ -267,12 +349,13 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     };
     let (stops_tx, mut stops) = tokio::sync::mpsc::unbounded_channel();
     let (engine, tasks) = Engine::new(store.clone(), transport, Some(Arc::new(Notifier(stops_tx))));
+    engine.set_catalog(config.catalog);
     let mut bot = Bot::new(config.bot_token.expose());
     if let Some(url) = &config.bot_api_url {
         bot = bot.set_api_url(url.parse().map_err(|_| RunError::BadApiUrl)?);
     }
     // teloxide's errors may quote the request URL, which holds the token: say only what failed.
-    register_commands(&bot)
+    register_commands(&bot, &config.admins)
         .await
         .map_err(|e| RunError::Telegram(redact(&e.to_string(), config.bot_token.expose())))?;
     let resumed = engine.resume().await.map_err(|e| match e {
@@ -280,12 +363,10 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         other => RunError::Telegram(other.to_string()),
     })?;
     tracing::info!(resumed, "engine running; control bot listening");
-    let control = Arc::new(Control::new(
-        store.clone(),
-        engine.clone(),
-        Some(login),
-        groups,
-    ));
+    let control = Arc::new(
+        Control::new(store.clone(), engine.clone(), Some(login), groups)
+            .with_admins(config.admins.clone()),
+    );
     // Tell customers what the engine did on its own (stopped them, Telegram refused, …).
     let notifier = {
         let (bot, control) = (bot.clone(), control.clone());

@@ -90,7 +90,7 @@ fn minutes_text(d: Duration) -> String {
     format!("{}", d.as_millis() as f64 / 60_000.0)
 }
 
-fn plan_name(lang: Lang, plan: Plan) -> String {
+pub(crate) fn plan_name(lang: Lang, plan: Plan) -> String {
     t(
         lang,
         match plan {
@@ -349,7 +349,7 @@ pub fn main(lang: Lang, plan: Option<PlanGrant>, running: bool, now_ms: i64) -> 
     }
 }
 
-fn plan_line(lang: Lang, plan: Option<PlanGrant>, now_ms: i64) -> String {
+pub(crate) fn plan_line(lang: Lang, plan: Option<PlanGrant>, now_ms: i64) -> String {
     match plan {
         None => t(lang, "plan-none"),
         Some(g) => match g.expires_at {
@@ -457,7 +457,7 @@ fn page_row(screen: Screen, page: usize, pages: usize) -> Option<Vec<Button>> {
     Some(row)
 }
 
-fn group_health(lang: Lang, g: &Group, notes: &[(String, GroupNote)]) -> String {
+pub(crate) fn group_health(lang: Lang, g: &Group, notes: &[(String, GroupNote)]) -> String {
     let mut text = match (g.status.as_str(), g.reason.as_deref()) {
         ("active", _) if notes.is_empty() => t(lang, "health-ok"),
         ("active", _) => String::new(),
@@ -579,7 +579,7 @@ pub fn group_problem(lang: Lang, p: &crate::telegram::groups::GroupProblem) -> S
     }
 }
 
-fn account_health(lang: Lang, a: &Account, wait: Option<i64>) -> String {
+pub(crate) fn account_health(lang: Lang, a: &Account, wait: Option<i64>) -> String {
     match (a.status.as_str(), wait) {
         ("active", Some(until)) => t_args(
             lang,
@@ -1068,8 +1068,25 @@ pub fn status(lang: Lang, d: &StatusData) -> Screenful {
     }
 }
 
-pub fn plan(lang: Lang, plan: Option<PlanGrant>, now_ms: i64) -> Screenful {
+/// The Plan screen: the plan, its limits and expiry, what each plan offers, and a button to
+/// buy or renew each with Telegram Stars.
+pub fn plan(
+    lang: Lang,
+    plan: Option<PlanGrant>,
+    now_ms: i64,
+    catalog: &schedule::PlanCatalog,
+) -> Screenful {
     let mut lines = vec![plan_line(lang, plan, now_ms)];
+    if let Some(g) = plan {
+        let terms = catalog.terms(g.plan);
+        lines.push(t_args(
+            lang,
+            "plan-limits",
+            &Args::new()
+                .num("accounts", terms.max_accounts as f64)
+                .num("groups", terms.max_groups as f64),
+        ));
+    }
     lines.push(match plan {
         Some(g) => t(
             lang,
@@ -1080,9 +1097,29 @@ pub fn plan(lang: Lang, plan: Option<PlanGrant>, now_ms: i64) -> Screenful {
         ),
         None => t(lang, "plan-how-to-get"),
     });
+    let mut offers = Vec::new();
+    let mut keyboard = Vec::new();
+    for p in [Plan::Starter, Plan::Enterprise] {
+        let terms = catalog.terms(p);
+        let args = Args::new()
+            .text("plan", p.as_str())
+            .num("accounts", terms.max_accounts as f64)
+            .num("groups", terms.max_groups as f64)
+            .num("stars", terms.price_stars as f64)
+            .num("days", terms.days as f64);
+        offers.push(t_args(lang, "plan-offer", &args));
+        let renew = plan.is_some_and(|g| g.plan == p);
+        let key = if renew { "button-renew" } else { "button-buy" };
+        keyboard.push(vec![Button::new(t_args(lang, key, &args), Cb::Buy(p))]);
+    }
+    lines.push(offers.join("\n"));
+    if plan.is_some() {
+        lines.push(t(lang, "plan-switch-note"));
+    }
+    keyboard.push(back(lang));
     Screenful {
         text: lines.join("\n\n"),
-        keyboard: vec![back(lang)],
+        keyboard,
     }
 }
 

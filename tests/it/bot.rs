@@ -21,30 +21,33 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::time::Instant;
 
-const ME: i64 = 1001;
+pub(crate) const ME: i64 = 1001;
 const OTHER: i64 = 2002;
-const MENU: i32 = 500;
+pub(crate) const MENU: i32 = 500;
 
-struct BotRig {
-    control: Control,
-    store: Store,
+pub(crate) struct BotRig {
+    pub(crate) control: Control,
+    pub(crate) store: Store,
     sim: Arc<SimTransport>,
-    lang: Option<&'static str>,
-    user: i64,
+    pub(crate) lang: Option<&'static str>,
+    pub(crate) user: i64,
     /// The post-log writer, alive as long as the rig.
     _tasks: EngineTasks,
 }
 
 impl BotRig {
-    async fn new(lang: Option<&'static str>) -> BotRig {
+    pub(crate) async fn new(lang: Option<&'static str>) -> BotRig {
         BotRig::observed(lang, None).await
     }
 
-    async fn observed(lang: Option<&'static str>, observer: Option<Arc<dyn Observer>>) -> BotRig {
+    pub(crate) async fn observed(
+        lang: Option<&'static str>,
+        observer: Option<Arc<dyn Observer>>,
+    ) -> BotRig {
         BotRig::built(lang, observer, Arc::new(SimLogin)).await
     }
 
-    async fn built(
+    pub(crate) async fn built(
         lang: Option<&'static str>,
         observer: Option<Arc<dyn Observer>>,
         login: Arc<dyn Login>,
@@ -52,7 +55,7 @@ impl BotRig {
         BotRig::with_seams(lang, observer, login, Arc::new(SimGroups)).await
     }
 
-    async fn with_seams(
+    pub(crate) async fn with_seams(
         lang: Option<&'static str>,
         observer: Option<Arc<dyn Observer>>,
         login: Arc<dyn Login>,
@@ -73,22 +76,22 @@ impl BotRig {
         }
     }
 
-    fn sender(&self) -> Sender {
+    pub(crate) fn sender(&self) -> Sender {
         Sender {
             user_id: self.user,
             language_code: self.lang.map(str::to_string),
         }
     }
 
-    async fn cmd(&self, line: &str) -> Vec<Action> {
+    pub(crate) async fn cmd(&self, line: &str) -> Vec<Action> {
         self.text(line).await
     }
 
-    async fn text(&self, text: &str) -> Vec<Action> {
+    pub(crate) async fn text(&self, text: &str) -> Vec<Action> {
         self.html(text, &autoposter::i18n::escape(text)).await
     }
 
-    async fn html(&self, plain: &str, html: &str) -> Vec<Action> {
+    pub(crate) async fn html(&self, plain: &str, html: &str) -> Vec<Action> {
         let input = Input::Text {
             plain: plain.to_string(),
             html: html.to_string(),
@@ -97,11 +100,11 @@ impl BotRig {
         self.control.handle(&self.sender(), input).await
     }
 
-    async fn press(&self, cb: Cb) -> Vec<Action> {
+    pub(crate) async fn press(&self, cb: Cb) -> Vec<Action> {
         self.data(&cb.encode()).await
     }
 
-    async fn data(&self, data: &str) -> Vec<Action> {
+    pub(crate) async fn data(&self, data: &str) -> Vec<Action> {
         let input = Input::Callback {
             data: data.to_string(),
             message_id: Some(MENU),
@@ -109,7 +112,7 @@ impl BotRig {
         self.control.handle(&self.sender(), input).await
     }
 
-    async fn grant(&self, plan: Plan, expires_at: Option<i64>) {
+    pub(crate) async fn grant(&self, plan: Plan, expires_at: Option<i64>) {
         self.store.ensure_customer(self.user, None).await.unwrap();
         self.store
             .set_plan(self.user, PlanGrant { plan, expires_at })
@@ -118,7 +121,7 @@ impl BotRig {
     }
 
     /// Message, `accounts` test accounts and `groups` groups, through the bot.
-    async fn configure(&self, accounts: usize, groups: usize) {
+    pub(crate) async fn configure(&self, accounts: usize, groups: usize) {
         self.cmd("/start").await;
         self.press(Cb::Open(Screen::Message)).await;
         self.html("Sale today", "<b>Sale</b> today").await;
@@ -138,14 +141,14 @@ impl BotRig {
         }
     }
 
-    async fn set_timing(&self, field: Field, value: &str) -> Vec<Action> {
+    pub(crate) async fn set_timing(&self, field: Field, value: &str) -> Vec<Action> {
         self.press(Cb::AskTiming(field)).await;
         self.text(value).await
     }
 }
 
 /// The customer's account ids, oldest first.
-async fn account_ids(rig: &BotRig) -> Vec<i64> {
+pub(crate) async fn account_ids(rig: &BotRig) -> Vec<i64> {
     rig.store
         .accounts(ME)
         .await
@@ -156,7 +159,7 @@ async fn account_ids(rig: &BotRig) -> Vec<i64> {
 }
 
 /// The customer's group ids, in posting order.
-async fn group_ids(rig: &BotRig) -> Vec<i64> {
+pub(crate) async fn group_ids(rig: &BotRig) -> Vec<i64> {
     rig.store
         .groups(ME)
         .await
@@ -167,7 +170,7 @@ async fn group_ids(rig: &BotRig) -> Vec<i64> {
 }
 
 /// The screen the bot showed last (sent or edited).
-fn shown(actions: &[Action]) -> Screenful {
+pub(crate) fn shown(actions: &[Action]) -> Screenful {
     actions
         .iter()
         .rev()
@@ -180,14 +183,14 @@ fn shown(actions: &[Action]) -> Screenful {
 }
 
 /// The alert or toast text of a button answer.
-fn answered(actions: &[Action]) -> Option<String> {
+pub(crate) fn answered(actions: &[Action]) -> Option<String> {
     actions.iter().find_map(|a| match a {
         Action::Answer { text, .. } => text.clone(),
         _ => None,
     })
 }
 
-fn alert(actions: &[Action]) -> String {
+pub(crate) fn alert(actions: &[Action]) -> String {
     match actions
         .iter()
         .find(|a| matches!(a, Action::Answer { alert: true, .. }))
@@ -197,12 +200,22 @@ fn alert(actions: &[Action]) -> String {
     }
 }
 
-fn buttons(screen: &Screenful) -> Vec<String> {
+pub(crate) fn buttons(screen: &Screenful) -> Vec<String> {
     screen
         .keyboard
         .iter()
         .flatten()
         .map(|b| b.data.clone())
+        .collect()
+}
+
+/// The texts of a screen's buttons, in order.
+pub(crate) fn button_texts(screen: &Screenful) -> Vec<String> {
+    screen
+        .keyboard
+        .iter()
+        .flatten()
+        .map(|b| b.text.clone())
         .collect()
 }
 
@@ -834,9 +847,36 @@ async fn the_plan_screen_shows_the_plan_its_mode_and_expiry() {
     let rig = BotRig::new(Some("en")).await;
     rig.cmd("/start").await;
     let none = shown(&rig.press(Cb::Open(Screen::Plan)).await);
-    assert!(none.text.contains("You have no plan yet."), "{}", none.text);
+    assert!(none.text.contains("You have no plan yet:"), "{}", none.text);
+    assert!(
+        none.text.contains(
+            "• STARTER: up to 3 accounts and 30 groups — 250 ⭐ for 30 days\n\
+             • ENTERPRISE: up to 25 accounts and 300 groups — 1500 ⭐ for 30 days"
+        ),
+        "{}",
+        none.text
+    );
+    assert_eq!(
+        button_texts(&none)[..2],
+        [
+            "⭐ Buy STARTER — 250 Stars",
+            "⭐ Buy ENTERPRISE — 1500 Stars"
+        ]
+    );
     rig.grant(Plan::Enterprise, Some(4_102_444_800_000)).await;
     let plan = shown(&rig.press(Cb::Open(Screen::Plan)).await);
+    assert!(
+        plan.text.contains("Limits: 25 accounts, 300 groups."),
+        "{}",
+        plan.text
+    );
+    assert_eq!(
+        button_texts(&plan)[..2],
+        [
+            "⭐ Buy STARTER — 250 Stars",
+            "⭐ Renew ENTERPRISE — 1500 Stars"
+        ]
+    );
     assert!(
         plan.text
             .contains("ENTERPRISE, until 2100-01-01 00:00:00 UTC"),

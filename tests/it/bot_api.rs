@@ -210,7 +210,7 @@ async fn media_is_refused_and_group_chats_are_ignored() {
 #[tokio::test]
 async fn the_command_list_is_registered_in_english_and_russian() {
     let tree = dptree::entry().endpoint(|bot: Bot| async move {
-        register_commands(&bot).await?;
+        register_commands(&bot, &[]).await?;
         Ok::<(), HandlerError>(())
     });
     let mut bot = MockBot::new(MockMessageText::new().text("x"), tree);

@@ -1,6 +1,7 @@
 //! Integration tests, one binary: the engine on tokio's paused clock, the store against
 //! SQLite and PostgreSQL, and the command line.
 
+mod admin;
 mod bot;
 mod bot_api;
 mod demo_cli;
