@@ -446,15 +446,19 @@ async fn customer_loop(
 ) {
     let mut due = first;
     let mut seq = snapshot.last_seq;
+    let mut expiry = snapshot.plan.and_then(|g| g.expires_at);
     // The accounts this customer drives here, released when the loop ends.
     let mut accounts: Vec<i64> = snapshot.accounts.iter().map(|a| a.id).collect();
     // The first cycle uses what the start check just read.
     let mut preloaded = Some(snapshot);
     loop {
-        tokio::select! {
-            biased;
-            _ = stop.cancelled() => break,
-            _ = tokio::time::sleep_until(due) => {}
+        match wait_until(&engine, customer_id, due, &mut expiry, &stop).await {
+            Wait::Due => {}
+            Wait::Stopped => break,
+            Wait::Expired(expired_at) => {
+                let e = EngineError::NotReady(NotReady::PlanExpired { expired_at });
+                return end_by_engine(&engine, customer_id, &e, &accounts, generation).await;
+            }
         }
         seq += 1;
         let cycle = async {
@@ -477,41 +481,105 @@ async fn customer_loop(
                     engine.shared.transport.release(&idle).await;
                 }
                 accounts = used;
+                expiry = report.plan_expires_at;
                 due = report.ended + report.delay_between_cycles;
                 engine.shared.set_between_cycles(customer_id, seq, due);
                 if due.saturating_duration_since(Instant::now()) >= IDLE_RELEASE {
                     // A long pause: no connection is held open for it. The accounts are
                     // connected again shortly before the next cycle.
                     engine.shared.transport.release(&accounts).await;
-                    tokio::select! {
-                        biased;
-                        _ = stop.cancelled() => break,
-                        _ = tokio::time::sleep_until(due - WARM_UP) => {}
+                    match wait_until(&engine, customer_id, due - WARM_UP, &mut expiry, &stop).await
+                    {
+                        Wait::Due => {}
+                        Wait::Stopped => break,
+                        Wait::Expired(expired_at) => {
+                            let e = EngineError::NotReady(NotReady::PlanExpired { expired_at });
+                            return end_by_engine(&engine, customer_id, &e, &accounts, generation)
+                                .await;
+                        }
                     }
                     // Bounded: a slow network must not make the cycle late.
                     let prepare = engine.shared.transport.prepare(&accounts);
                     let _ = tokio::time::timeout(WARM_UP / 2, prepare).await;
                 }
             }
-            Ok(_) => break,
-            Err(e) => {
-                tracing::warn!(customer_id, error = %e, "customer stopped by the engine");
-                if let Err(store) = engine.shared.store.set_running(customer_id, false).await {
-                    tracing::error!(customer_id, error = %store, "could not record the stop");
+            Ok(report) => match report.expired_at {
+                // The plan ran out mid-cycle: the cycle stopped at that instant.
+                Some(expired_at) => {
+                    let e = EngineError::NotReady(NotReady::PlanExpired { expired_at });
+                    return end_by_engine(&engine, customer_id, &e, &accounts, generation).await;
                 }
-                if let Some(observer) = &engine.shared.observer {
-                    observer.customer_stopped(customer_id, &e);
-                }
-                engine.shared.clear_live(customer_id);
-                engine.shared.transport.release(&accounts).await;
-                engine.forget(customer_id, generation);
-                return;
-            }
+                None => break,
+            },
+            Err(e) => return end_by_engine(&engine, customer_id, &e, &accounts, generation).await,
         }
     }
     // Stopped: `Engine::stop` is awaiting this task, so no newer start can be running yet.
     engine.shared.clear_live(customer_id);
     engine.shared.transport.release(&accounts).await;
+}
+
+/// How a wait between cycles ended.
+enum Wait {
+    Due,
+    Stopped,
+    /// The plan expired at this instant (unix ms) and was not renewed.
+    Expired(i64),
+}
+
+/// Waits until `due`, unless the customer is stopped first or the plan expires first. At the
+/// expiry the store is asked again: a renewed plan keeps the wait going (and its new expiry
+/// is watched).
+async fn wait_until(
+    engine: &Engine,
+    customer_id: i64,
+    due: Instant,
+    expiry: &mut Option<i64>,
+    stop: &CancellationToken,
+) -> Wait {
+    loop {
+        let clock = &engine.shared.clock;
+        let expires = expiry.map(|ms| clock.instant_at(ms)).filter(|at| *at < due);
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => return Wait::Stopped,
+            _ = tokio::time::sleep_until(due) => return Wait::Due,
+            _ = tokio::time::sleep_until(expires.unwrap_or(due)), if expires.is_some() => {}
+        }
+        let now_ms = clock.wall_ms(Instant::now());
+        match engine.shared.store.plan_of(customer_id).await {
+            Ok(Some(g)) if g.expires_at.is_none_or(|at| at > now_ms) => *expiry = g.expires_at,
+            Ok(g) => {
+                let expired_at = g.and_then(|g| g.expires_at).or(*expiry).unwrap_or(now_ms);
+                return Wait::Expired(expired_at);
+            }
+            Err(e) => {
+                // The cycle's own check will decide; until then, no early stop.
+                tracing::warn!(customer_id, error = %e, "could not re-read the plan");
+                *expiry = None;
+            }
+        }
+    }
+}
+
+/// The engine stops the customer by itself: recorded, the observer told, its accounts let go.
+async fn end_by_engine(
+    engine: &Engine,
+    customer_id: i64,
+    e: &EngineError,
+    accounts: &[i64],
+    generation: u64,
+) {
+    tracing::warn!(customer_id, error = %e, "customer stopped by the engine");
+    if let Err(store) = engine.shared.store.set_running(customer_id, false).await {
+        tracing::error!(customer_id, error = %store, "could not record the stop");
+    }
+    if let Some(observer) = &engine.shared.observer {
+        observer.customer_stopped(customer_id, e);
+    }
+    engine.shared.clear_live(customer_id);
+    engine.shared.transport.release(accounts).await;
+    engine.forget(customer_id, generation);
 }
 
 /// The start check's inputs from a snapshot.

@@ -52,6 +52,10 @@ pub struct CycleReport {
     pub sessions: Vec<SessionSpan>,
     /// The floor warning, when the delay between posts was raised.
     pub warning: Option<String>,
+    /// Set when the plan expired during the cycle, which stopped it there (unix ms).
+    pub expired_at: Option<i64>,
+    /// The plan's expiry as last known (unix ms; `None`: no expiry).
+    pub plan_expires_at: Option<i64>,
 }
 
 /// What one cycle needs to log its posts.
@@ -169,6 +173,7 @@ pub(super) async fn run_cycle(
     })?;
     let cycle_start = Instant::now();
     let started_at = shared.clock.wall_ms(cycle_start);
+    let snapshot_expiry = snapshot.plan.and_then(|g| g.expires_at);
     let catalog = *shared.catalog.lock().expect("engine lock");
     let plan = schedule::check_ready(&readiness(&snapshot, started_at, requested, &catalog))?;
     let warning = plan.warning();
@@ -261,10 +266,18 @@ pub(super) async fn run_cycle(
         max_lateness: Duration::ZERO,
         sessions: Vec::new(),
         warning,
+        expired_at: None,
+        plan_expires_at: snapshot_expiry,
     };
 
     let mut in_flight = FuturesUnordered::new();
     let mut timer = pin!(tokio::time::sleep_until(cycle_start));
+    // The plan's expiry: posting stops at that instant, mid-cycle included, unless the plan
+    // was renewed meanwhile (the store is asked then).
+    let mut expiry = snapshot_expiry;
+    let mut expiry_timer = pin!(tokio::time::sleep_until(
+        expiry.map_or(cycle_start, |ms| shared.clock.instant_at(ms))
+    ));
     let mut stopped = pin!(stop.cancelled());
     let mut stopping = false;
     shared.set_live(customer_id, seq, None);
@@ -424,7 +437,30 @@ pub(super) async fn run_cycle(
                 }
                 record(shared, &ctx, f.session, account_id, f.slot, f.random_id, target, Ok((f.sent_at, f.outcome))).await;
             }
-            _ = &mut timer, if next_due.is_some() => {}
+                        _ = &mut timer, if next_due.is_some() => {}
+            _ = &mut expiry_timer, if expiry.is_some() && !stopping => {
+                let now_ms = shared.clock.wall_ms(Instant::now());
+                match shared.store.plan_of(customer_id).await {
+                    Ok(Some(g)) if g.expires_at.is_none_or(|at| at > now_ms) => {
+                        // Renewed: go on, and watch the new expiry.
+                        expiry = g.expires_at;
+                        if let Some(ms) = expiry {
+                            expiry_timer.as_mut().reset(shared.clock.instant_at(ms));
+                        }
+                    }
+                    Ok(g) => {
+                        stopping = true;
+                        report.completed = false;
+                        report.expired_at = g.and_then(|g| g.expires_at).or(expiry);
+                    }
+                    Err(e) => {
+                        // Ask again shortly; posting goes on meanwhile (the plan was valid
+                        // at the cycle's start, and the next cycle checks it again).
+                        tracing::warn!(customer_id, error = %e, "could not re-read the plan");
+                        expiry_timer.as_mut().reset(Instant::now() + Duration::from_secs(5));
+                    }
+                }
+            }
         }
     }
     let now = Instant::now();
@@ -434,6 +470,9 @@ pub(super) async fn run_cycle(
         }
     }
     report.sessions = sessions.iter().map(|s| s.span).collect();
+    if report.expired_at.is_none() {
+        report.plan_expires_at = expiry;
+    }
     report.ended = report
         .sessions
         .iter()

@@ -453,7 +453,7 @@ async fn start_refuses_with_a_typed_reason_and_changes_nothing() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_plan_that_expires_while_running_stops_the_customer_at_the_next_cycle() {
+async fn a_plan_shortened_during_a_cycle_stops_the_customer_by_the_next_cycle() {
     let c = customer(1, Plan::Enterprise, 1, 2, settings(3.0, 60.0, None));
     let mut rig = Rig::new(&[c], Duration::ZERO).await;
     rig.engine.start(1, None).await.unwrap();
@@ -1020,5 +1020,64 @@ async fn an_account_paused_between_cycles_is_released_after_the_cycle_that_leave
     let without = rig.next_cycle().await;
     assert_eq!(without.sessions.len(), 1);
     assert_eq!(rig.sim.released(), vec![2]);
+    rig.finish().await;
+}
+
+/// Waits for the engine to stop the customer by itself: when, and why.
+async fn stopped_by_engine(rig: &mut Rig) -> (Instant, String) {
+    loop {
+        match rig.heard.recv().await.expect("engine alive") {
+            crate::helpers::Heard::Stopped(_, why) => return (Instant::now(), why),
+            crate::helpers::Heard::Cycle(_) => {}
+            crate::helpers::Heard::Restricted(r) => rig.restricted.push(r),
+        }
+    }
+}
+
+async fn expiring_rig(between: f64, expires_after: Duration) -> (Rig, Instant) {
+    let mut c = customer(1, Plan::Enterprise, 1, 3, settings(3.0, between, None));
+    let rig = Rig::new(&[], Duration::ZERO).await;
+    let t0 = Instant::now();
+    c.plan.expires_at = Some(rig.engine.clock().wall_ms(t0 + expires_after));
+    rig.store.create_customers(&[c]).await.unwrap();
+    assert_eq!(rig.engine.start(1, None).await.unwrap().first_cycle_at, t0);
+    (rig, t0)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_plan_expiring_mid_cycle_stops_posting_at_that_instant() {
+    let (mut rig, t0) = expiring_rig(60.0, Duration::from_millis(4_500)).await;
+    let (at, why) = stopped_by_engine(&mut rig).await;
+    assert_eq!(at, t0 + Duration::from_millis(4_500));
+    assert_eq!(why, "the plan expired");
+    assert!(!rig.engine.is_running(1));
+    assert!(rig.store.running_customers().await.unwrap().is_empty());
+    tokio::time::sleep(s(60)).await;
+    assert_eq!(sends(&rig, t0), vec![(s(0), 1, 1), (s(3), 1, 2)]);
+    rig.finish().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_plan_expiring_between_cycles_stops_the_customer_at_that_instant() {
+    let (mut rig, t0) = expiring_rig(600.0, s(100)).await;
+    let (at, why) = stopped_by_engine(&mut rig).await;
+    assert_eq!((at, why.as_str()), (t0 + s(100), "the plan expired"));
+    assert_eq!(sends(&rig, t0).len(), 3, "the first cycle only");
+    rig.finish().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_plan_renewed_before_it_expires_keeps_posting() {
+    let (mut rig, t0) = expiring_rig(5.0, s(20)).await;
+    tokio::time::sleep_until(t0 + s(10)).await;
+    let renewed = PlanGrant {
+        plan: Plan::Enterprise,
+        expires_at: Some(rig.engine.clock().wall_ms(t0 + s(1_000))),
+    };
+    rig.store.set_plan(1, renewed).await.unwrap();
+    tokio::time::sleep_until(t0 + s(60)).await;
+    assert!(rig.engine.is_running(1));
+    assert!(sends(&rig, t0).iter().any(|(at, _, _)| *at > s(20)));
+    rig.engine.stop(1).await.unwrap();
     rig.finish().await;
 }
