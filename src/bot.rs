@@ -15,6 +15,7 @@ pub mod callback;
 pub mod dispatch;
 pub mod input;
 pub mod payment;
+pub mod reminder;
 mod view;
 
 use std::sync::Arc;

@@ -367,6 +367,24 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         Control::new(store.clone(), engine.clone(), Some(login), groups)
             .with_admins(config.admins.clone()),
     );
+    // Remind customers a day before their plan expires.
+    let reminders = {
+        let (bot, control) = (bot.clone(), control.clone());
+        tokio::spawn(async move {
+            let send = move |user_id: i64, text: String| {
+                let bot = bot.clone();
+                async move {
+                    let request = bot
+                        .send_message(ChatId(user_id), text)
+                        .parse_mode(ParseMode::Html);
+                    if let Err(e) = request.await {
+                        tracing::warn!(user_id, error = %e, "could not send a plan reminder");
+                    }
+                }
+            };
+            super::reminder::run(&control, send).await
+        })
+    };
     // Tell customers what the engine did on its own (stopped them, Telegram refused, …).
     let notifier = {
         let (bot, control) = (bot.clone(), control.clone());
@@ -393,6 +411,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         .await;
     engine.shutdown().await;
     notifier.abort();
+    reminders.abort();
     tasks.finish().await;
     store.close().await;
     Ok(())

@@ -4,6 +4,8 @@
 use autoposter::bot::callback::{Cb, Screen};
 use autoposter::bot::payment::{Paid, STARS};
 use autoposter::bot::{Action, Input};
+use std::time::Duration;
+
 use autoposter::schedule::{Plan, DAY_MS};
 use autoposter::store::PlanGrant;
 
@@ -327,4 +329,46 @@ async fn a_payment_that_matches_no_plan_is_kept_and_the_admins_are_told() {
     assert_eq!(rig.store.plan_of(ME).await.unwrap(), None);
     let stats = rig.store.fleet_stats(0).await.unwrap();
     assert_eq!((stats.payments, stats.stars), (1, 99));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reminder_goes_out_once_a_day_before_the_plan_expires() {
+    use autoposter::bot::reminder;
+    use tokio::time::Instant;
+    let rig = rig().await;
+    let t0 = Instant::now();
+    let clock = *rig.control.engine().clock();
+    let expires = clock.wall_ms(t0) + 3 * DAY_MS + 5_000;
+    rig.grant(Plan::Starter, Some(expires)).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let send = move |id: i64, text: String| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send((Instant::now(), id, text));
+        }
+    };
+    let checks = async {
+        let day = Duration::from_millis(DAY_MS as u64);
+        let (at, id, text) = rx.recv().await.unwrap();
+        assert_eq!(at, t0 + 2 * day + Duration::from_secs(5), "one day before");
+        assert_eq!(id, ME);
+        assert!(
+            text.starts_with("⏰ Your plan expires soon: STARTER, until "),
+            "{text}"
+        );
+        // Once per expiry: nothing more until it has passed.
+        tokio::time::sleep_until(t0 + 4 * day).await;
+        assert!(rx.try_recv().is_err());
+        // A renewal gets its own reminder, a day before the new expiry.
+        let renewed = clock.wall_ms(t0) + 10 * DAY_MS;
+        rig.grant(Plan::Starter, Some(renewed)).await;
+        let (at, id, _) = rx.recv().await.unwrap();
+        assert_eq!((at, id), (t0 + 9 * day, ME));
+    };
+    tokio::select! {
+        _ = reminder::run(&rig.control, send) => unreachable!("the loop runs forever"),
+        _ = checks => {}
+    }
+    // Noted in the store: a restarted loop does not send it again.
+    assert!(rig.control.take_due_reminders().await.unwrap().is_empty());
 }
