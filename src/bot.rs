@@ -11,8 +11,10 @@
 //! typed message answers is kept in the store (one question at a time, a login included).
 
 pub mod admin;
+pub mod broadcast;
 pub mod callback;
 pub mod dispatch;
+pub mod fake_api;
 pub mod input;
 pub mod payment;
 pub mod reminder;
@@ -53,6 +55,8 @@ pub enum Input {
         plain: String,
         html: String,
         message_id: i32,
+        /// The message this one replies to (`/broadcast` as a reply copies that message).
+        reply_to: Option<i32>,
     },
     /// A message without text (a photo, a sticker, …).
     Media { message_id: i32 },
@@ -239,6 +243,8 @@ pub struct Control {
     groups: Arc<dyn Groups>,
     /// Telegram user ids allowed the admin commands.
     admins: Vec<i64>,
+    /// Sends confirmed broadcasts (`None`: they wait in the store for one).
+    broadcaster: Option<Arc<broadcast::Broadcaster>>,
 }
 
 /// One request's customer.
@@ -264,7 +270,14 @@ impl Control {
             login,
             groups,
             admins: Vec::new(),
+            broadcaster: None,
         }
+    }
+
+    /// The same, waking `broadcaster` when a broadcast is confirmed or cancelled.
+    pub fn with_broadcaster(mut self, broadcaster: Arc<broadcast::Broadcaster>) -> Control {
+        self.broadcaster = Some(broadcaster);
+        self
     }
 
     /// The same, with these users as admins.
@@ -334,6 +347,11 @@ impl Control {
                 .await?;
             row.telegram_language = from.language_code.clone();
         }
+        // Talking to the bot again: broadcasts reach them again.
+        if row.blocked_bot {
+            self.store.set_blocked_bot(from.user_id, false).await?;
+            row.blocked_bot = false;
+        }
         // New customers, and customers an admin created, start from the default timing.
         if !row.has_settings {
             self.store
@@ -351,16 +369,21 @@ impl Control {
                 plain,
                 html,
                 message_id,
+                reply_to,
             } => match command_of(&plain) {
                 Some((name, args)) => {
                     let awaiting_post = matches!(
                         Awaiting::load(ctx.row.awaiting.as_deref()),
                         Some(Awaiting::Message)
                     );
-                    let admin_command =
-                        self.is_admin(ctx.id) && admin::ADMIN_COMMANDS.contains(&name.as_str());
+                    let admin = self.is_admin(ctx.id);
+                    let admin_command = admin
+                        && (admin::ADMIN_COMMANDS.contains(&name.as_str())
+                            || admin::BROADCAST_COMMANDS.contains(&name.as_str()));
                     if awaiting_post && !COMMANDS.contains(&name.as_str()) && !admin_command {
                         self.typed(&ctx, &plain, html, message_id).await
+                    } else if admin && name == "broadcast" {
+                        self.cmd_broadcast(&ctx, args, &html, reply_to).await
                     } else {
                         self.command(&ctx, &name, args).await
                     }
@@ -802,7 +825,10 @@ impl Control {
         let Some(cb) = Cb::parse(data) else {
             return Ok(vec![out_of_date(lang)]);
         };
-        if matches!(cb, Cb::AdminUsers(_)) {
+        if matches!(
+            cb,
+            Cb::AdminUsers(_) | Cb::BroadcastConfirm(_) | Cb::BroadcastAbandon(_)
+        ) {
             return match self.admin_callback(ctx, cb, message_id).await {
                 Some(step) => step,
                 None => Ok(vec![out_of_date(lang)]),
@@ -1043,7 +1069,9 @@ impl Control {
                 self.keypad(ctx, cb, phone, digits, message_id).await
             }
             Cb::Buy(plan) => self.buy(ctx, plan).await,
-            Cb::AdminUsers(_) => Ok(vec![out_of_date(lang)]),
+            Cb::AdminUsers(_) | Cb::BroadcastConfirm(_) | Cb::BroadcastAbandon(_) => {
+                Ok(vec![out_of_date(lang)])
+            }
             Cb::Page(screen, page) => Ok(screen_reply(
                 self.render_page(ctx, screen, page as usize, None).await?,
             )),

@@ -6,10 +6,12 @@
 //! that recording a post never waits for the database.
 
 mod admin;
+mod broadcast;
 mod customer;
 pub mod postlog;
 
 pub use admin::{CustomerSummary, FleetStats, NewPayment, PaymentRecorded};
+pub use broadcast::{Broadcast, BroadcastSource, BroadcastTally, RecipientState};
 pub use customer::{AccountStatus, CustomerRow, GroupStatus, LastCycle, PairBlock, Timing};
 
 use std::str::FromStr;

@@ -312,3 +312,15 @@ admin-stats = <b>Fleet</b>
     Accounts: { $accounts }
     Posts in the last 24 h: { $posts }
     Payments: { $payments }, { $stars } ⭐
+broadcast-usage = Reply /broadcast to the message to send to every customer, or write /broadcast followed by the text.
+broadcast-busy = Broadcast #{ $id } is still being sent: /broadcast_cancel stops it.
+broadcast-confirm = 📣 Send broadcast #{ $id } to { $count } customers?
+button-broadcast-send = ✅ Send to { $count }
+broadcast-started = 📣 Broadcast #{ $id } started: { $count } recipients. Its progress follows.
+broadcast-abandoned = Broadcast abandoned; nothing was sent.
+broadcast-none = No broadcast is being sent.
+broadcast-cancelling = ⏹ Stopping broadcast #{ $id }. Whoever got it, got it; nobody else will.
+broadcast-progress = 📣 Broadcast #{ $id }: { $sent } sent, { $blocked } blocked the bot, { $failed } failed, { $left } of { $total } left — about { $secs } s to go.
+broadcast-paused = 📣 Broadcast #{ $id } paused (the bot is stopping): { $sent } sent, { $blocked } blocked the bot, { $failed } failed, { $left } of { $total } left. It resumes when the bot starts again.
+broadcast-done = ✅ Broadcast #{ $id } done: { $sent } sent, { $blocked } blocked the bot, { $failed } failed, of { $total }.
+broadcast-cancelled = ⏹ Broadcast #{ $id } cancelled: { $sent } sent, { $blocked } blocked the bot, { $failed } failed; { $left } not sent.

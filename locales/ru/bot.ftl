@@ -319,3 +319,15 @@ admin-stats = <b>Парк</b>
     Аккаунты: { $accounts }
     Публикаций за 24 ч: { $posts }
     Платежей: { $payments }, { $stars } ⭐
+broadcast-usage = Ответьте командой /broadcast на сообщение, которое нужно разослать всем клиентам, или напишите /broadcast и текст.
+broadcast-busy = Рассылка №{ $id } ещё идёт: /broadcast_cancel остановит её.
+broadcast-confirm = 📣 Отправить рассылку №{ $id } клиентам: { $count }?
+button-broadcast-send = ✅ Отправить ({ $count })
+broadcast-started = 📣 Рассылка №{ $id } началась, получателей: { $count }. Ход рассылки — ниже.
+broadcast-abandoned = Рассылка отменена, ничего не отправлено.
+broadcast-none = Сейчас рассылки нет.
+broadcast-cancelling = ⏹ Останавливаю рассылку №{ $id }. Кто успел получить — получил, остальным не придёт.
+broadcast-progress = 📣 Рассылка №{ $id }: отправлено { $sent }, заблокировали бота { $blocked }, ошибок { $failed }, осталось { $left } из { $total } — ещё около { $secs } с.
+broadcast-paused = 📣 Рассылка №{ $id } приостановлена (бот останавливается): отправлено { $sent }, заблокировали бота { $blocked }, ошибок { $failed }, осталось { $left } из { $total }. Она продолжится после запуска бота.
+broadcast-done = ✅ Рассылка №{ $id } завершена: отправлено { $sent }, заблокировали бота { $blocked }, ошибок { $failed }, всего { $total }.
+broadcast-cancelled = ⏹ Рассылка №{ $id } отменена: отправлено { $sent }, заблокировали бота { $blocked }, ошибок { $failed }; не отправлено { $left }.

@@ -93,6 +93,7 @@ impl Control {
             },
             "user" => self.cmd_user(ctx, args).await,
             "stats" => self.cmd_stats(ctx).await,
+            "broadcast_cancel" => self.cmd_broadcast_cancel(ctx).await,
 
             _ => return None,
         })
@@ -109,6 +110,8 @@ impl Control {
             return None;
         }
         Some(match cb {
+            Cb::BroadcastConfirm(id) => self.broadcast_confirmed(ctx, id, message_id).await,
+            Cb::BroadcastAbandon(id) => self.broadcast_abandoned(ctx, id, message_id).await,
             Cb::AdminUsers(page) => match self.users_page(ctx.lang, page as usize).await {
                 Ok(screen) => Ok(vec![super::answer(None), super::show(message_id, screen)]),
                 Err(e) => Err(e),

@@ -89,6 +89,10 @@ pub enum Cb {
     Buy(Plan),
     /// Admin: a page of the customer list.
     AdminUsers(u32),
+    /// Admin: send the broadcast draft.
+    BroadcastConfirm(i64),
+    /// Admin: drop the broadcast draft.
+    BroadcastAbandon(i64),
 }
 
 impl Cb {
@@ -120,6 +124,8 @@ impl Cb {
             Cb::ShowPost => "post".into(),
             Cb::Buy(plan) => format!("buy:{}", plan.as_str().to_ascii_lowercase()),
             Cb::AdminUsers(page) => format!("adm:u:{page}"),
+            Cb::BroadcastConfirm(id) => format!("adm:bc:{id}"),
+            Cb::BroadcastAbandon(id) => format!("adm:bx:{id}"),
         }
     }
 
@@ -179,6 +185,8 @@ impl Cb {
             ["buy", "starter"] => Cb::Buy(Plan::Starter),
             ["buy", "enterprise"] => Cb::Buy(Plan::Enterprise),
             ["adm", "u", n] => Cb::AdminUsers(u32::try_from(id(n)?).ok()?),
+            ["adm", "bc", n] => Cb::BroadcastConfirm(id(n)?),
+            ["adm", "bx", n] => Cb::BroadcastAbandon(id(n)?),
             _ => return None,
         })
     }
@@ -236,6 +244,8 @@ mod tests {
             Cb::Buy(Plan::Starter),
             Cb::Buy(Plan::Enterprise),
             Cb::AdminUsers(u32::MAX),
+            Cb::BroadcastConfirm(i64::MAX),
+            Cb::BroadcastAbandon(1),
         ];
         for cb in all {
             let data = cb.encode();

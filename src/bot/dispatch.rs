@@ -13,16 +13,19 @@ use teloxide::types::{
 use teloxide::types::{MessageEntity, MessageEntityKind};
 use teloxide::RequestError;
 
+use super::broadcast::{BroadcastSink, Delivery};
 use super::input::{self, Entity, EntityKind};
 use super::{Action, Control, Input, Notifier, Screenful, Sender};
 use crate::config::{KeySource, RunConfig};
 use crate::engine::Engine;
 use crate::i18n::{t, Lang};
+use crate::store::BroadcastSource;
 use crate::store::{Store, StoreError};
 use crate::telegram::live::{MtprotoConfig, MtprotoLogin, MtprotoTransport};
 use crate::telegram::login::Login;
 use crate::telegram::login::SimLogin;
 use crate::telegram::sim::SimTransport;
+use crate::telegram::BoxFuture;
 use crate::vault::MasterKey;
 
 /// What a handler may fail with (teloxide's dispatcher logs it).
@@ -60,6 +63,7 @@ async fn on_message(bot: Bot, msg: Message, control: Arc<Control>) -> Result<(),
     } else {
         match msg.text() {
             Some(text) => Input::Text {
+                reply_to: msg.reply_to_message().map(|m| m.id.0),
                 plain: text.to_string(),
                 html: input::entities_to_html(text, &entities(msg.entities().unwrap_or(&[]))),
                 message_id: msg.id.0,
@@ -363,9 +367,17 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         other => RunError::Telegram(other.to_string()),
     })?;
     tracing::info!(resumed, "engine running; control bot listening");
+    let broadcaster =
+        super::broadcast::Broadcaster::new(store.clone(), Arc::new(BotSink { bot: bot.clone() }));
+    let broadcasts_stop = tokio_util::sync::CancellationToken::new();
+    let broadcasts = {
+        let (broadcaster, stop) = (broadcaster.clone(), broadcasts_stop.clone());
+        tokio::spawn(async move { broadcaster.run(stop).await })
+    };
     let control = Arc::new(
         Control::new(store.clone(), engine.clone(), Some(login), groups)
-            .with_admins(config.admins.clone()),
+            .with_admins(config.admins.clone())
+            .with_broadcaster(broadcaster),
     );
     // Remind customers a day before their plan expires.
     let reminders = {
@@ -410,6 +422,9 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         .dispatch()
         .await;
     engine.shutdown().await;
+    // The broadcast finishes its sends in flight; the rest stays pending for the next start.
+    broadcasts_stop.cancel();
+    let _ = broadcasts.await;
     notifier.abort();
     reminders.abort();
     tasks.finish().await;
@@ -451,4 +466,127 @@ pub fn redact(text: &str, secret: &str) -> String {
         return text.to_string();
     }
     text.replace(secret, "«hidden»")
+}
+
+/// The broadcast's Bot API side: copyMessage or sendMessage to each recipient, the progress
+/// message sent and edited in the admin's chat.
+pub struct BotSink {
+    pub bot: Bot,
+}
+
+/// What a Bot API answer means for a broadcast recipient.
+pub fn delivery_of(result: Result<(), RequestError>) -> Delivery {
+    use teloxide::ApiError;
+    match result {
+        Ok(()) => Delivery::Delivered,
+        Err(RequestError::RetryAfter(secs)) => Delivery::RetryAfter(secs.duration()),
+        Err(RequestError::Api(
+            e @ (ApiError::BotBlocked
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots
+            | ApiError::ChatNotFound
+            | ApiError::UserNotFound),
+        )) => Delivery::Blocked(e.to_string()),
+        Err(RequestError::Api(ApiError::Unknown(text))) if text.starts_with("Forbidden") => {
+            Delivery::Blocked(text)
+        }
+        Err(RequestError::Api(e)) => Delivery::Failed(e.to_string()),
+        // Never the error's text: a network error may quote the URL, which holds the token.
+        Err(RequestError::Network(_) | RequestError::Io(_)) => Delivery::Failed("network".into()),
+        Err(_) => Delivery::Failed("bot api".into()),
+    }
+}
+
+impl BroadcastSink for BotSink {
+    fn deliver<'a>(&'a self, chat_id: i64, source: &'a BroadcastSource) -> BoxFuture<'a, Delivery> {
+        Box::pin(async move {
+            let result = match source {
+                BroadcastSource::Copy {
+                    chat_id: from,
+                    message_id,
+                } => self
+                    .bot
+                    .copy_message(ChatId(chat_id), ChatId(*from), MessageId(*message_id))
+                    .await
+                    .map(|_| ()),
+                BroadcastSource::Html(html) => self
+                    .bot
+                    .send_message(ChatId(chat_id), html.clone())
+                    .parse_mode(ParseMode::Html)
+                    .await
+                    .map(|_| ()),
+            };
+            delivery_of(result)
+        })
+    }
+
+    fn progress<'a>(
+        &'a self,
+        admin_id: i64,
+        message_id: Option<i32>,
+        text: String,
+    ) -> BoxFuture<'a, Option<i32>> {
+        Box::pin(async move {
+            let chat = ChatId(admin_id);
+            let result = match message_id {
+                None => {
+                    self.bot
+                        .send_message(chat, text)
+                        .parse_mode(ParseMode::Html)
+                        .await
+                }
+                Some(id) => {
+                    self.bot
+                        .edit_message_text(chat, MessageId(id), text)
+                        .parse_mode(ParseMode::Html)
+                        .await
+                }
+            };
+            match result {
+                Ok(message) => Some(message.id.0),
+                Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => message_id,
+                Err(_) => {
+                    tracing::warn!("could not show the broadcast's progress");
+                    message_id
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teloxide::types::Seconds;
+    use teloxide::ApiError;
+
+    #[test]
+    fn bot_api_answers_map_to_what_the_broadcast_does() {
+        assert_eq!(delivery_of(Ok(())), Delivery::Delivered);
+        assert_eq!(
+            delivery_of(Err(RequestError::RetryAfter(Seconds::from_seconds(7)))),
+            Delivery::RetryAfter(std::time::Duration::from_secs(7))
+        );
+        for blocked in [
+            ApiError::BotBlocked,
+            ApiError::UserDeactivated,
+            ApiError::ChatNotFound,
+        ] {
+            assert!(matches!(
+                delivery_of(Err(RequestError::Api(blocked))),
+                Delivery::Blocked(_)
+            ));
+        }
+        assert!(matches!(
+            delivery_of(Err(RequestError::Api(ApiError::Unknown(
+                "Forbidden: something new".into()
+            )))),
+            Delivery::Blocked(_)
+        ));
+        assert!(matches!(
+            delivery_of(Err(RequestError::Api(ApiError::MessageIsTooLong))),
+            Delivery::Failed(_)
+        ));
+    }
 }

@@ -28,6 +28,8 @@ pub struct CustomerRow {
     pub has_settings: bool,
     /// The customer has seen the welcome.
     pub welcomed: bool,
+    /// A broadcast found that the customer had blocked the bot.
+    pub blocked_bot: bool,
 }
 
 /// An account's state as stored.
@@ -122,6 +124,7 @@ struct CustomerSql {
     expires_at: Option<i64>,
     has_settings: i64,
     welcomed: i64,
+    blocked_bot: i64,
 }
 
 #[derive(FromRow)]
@@ -165,6 +168,7 @@ impl Store {
         let _hold = hold_clock();
         let row: Option<CustomerSql> = sqlx::query_as(
             "SELECT c.id, c.language, c.telegram_language, c.running, c.awaiting, c.welcomed, \
+             c.blocked_bot, \
              p.plan, p.expires_at, \
              CASE WHEN s.customer_id IS NULL THEN 0 ELSE 1 END AS has_settings \
              FROM customers c LEFT JOIN plans p ON p.customer_id = c.id \
@@ -191,6 +195,7 @@ impl Store {
             plan,
             has_settings: row.has_settings != 0,
             welcomed: row.welcomed != 0,
+            blocked_bot: row.blocked_bot != 0,
         }))
     }
 

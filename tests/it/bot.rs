@@ -96,6 +96,7 @@ impl BotRig {
             plain: plain.to_string(),
             html: html.to_string(),
             message_id: 1,
+            reply_to: None,
         };
         self.control.handle(&self.sender(), input).await
     }
@@ -1515,6 +1516,7 @@ async fn type_as(rig: &BotRig, text: &str, message_id: i32) -> Vec<Action> {
         plain: text.to_string(),
         html: text.to_string(),
         message_id,
+        reply_to: None,
     };
     rig.control.handle(&rig.sender(), input).await
 }

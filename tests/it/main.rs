@@ -4,6 +4,7 @@
 mod admin;
 mod bot;
 mod bot_api;
+mod broadcast;
 mod demo_cli;
 mod engine;
 mod helpers;
