@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod broadcast;
+pub mod broadcast_bench;
 pub mod callback;
 pub mod dispatch;
 pub mod fake_api;

@@ -38,6 +38,22 @@ pub enum Command {
 pub enum Bench {
     /// The engine at fleet scale on the simulated transport: lateness, CPU, memory.
     Fleet(FleetFlags),
+    /// An admin broadcast through the Bot API client against a local fake Bot API that
+    /// enforces Telegram's 30 messages a second: the sustained rate.
+    Broadcast(BroadcastFlags),
+}
+
+#[derive(Debug, Args)]
+pub struct BroadcastFlags {
+    /// Customers to reach (the admin included).
+    #[arg(long, default_value_t = 10_000)]
+    pub recipients: i64,
+    /// Every N-th customer has blocked the bot (0: nobody).
+    #[arg(long, default_value_t = 50)]
+    pub blocked_every: i64,
+    /// One JSON line instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The execution mode on the command line.
@@ -190,6 +206,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Bench {
             which: Bench::Fleet(flags),
         } => run_fleet(flags),
+        Command::Bench {
+            which: Bench::Broadcast(flags),
+        } => run_broadcast_bench(flags),
     }
 }
 
@@ -266,6 +285,46 @@ fn run_bot(f: RunFlags) -> i32 {
     };
     match runtime(false).block_on(crate::bot::dispatch::run(config)) {
         Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{e}");
+            1
+        }
+    }
+}
+
+fn run_broadcast_bench(f: BroadcastFlags) -> i32 {
+    if f.recipients < 2 || f.blocked_every < 0 {
+        eprintln!("--recipients must be at least 2 and --blocked-every not negative");
+        return 2;
+    }
+    eprintln!(
+        "broadcasting to {} recipients at up to {} a second…",
+        f.recipients,
+        crate::bot::broadcast::RATE_PER_SEC
+    );
+    match runtime(false).block_on(crate::bot::broadcast_bench::run(
+        f.recipients,
+        f.blocked_every,
+    )) {
+        Ok(r) if f.json => {
+            println!("{}", serde_json::to_string(&r).expect("report serializes"));
+            0
+        }
+        Ok(r) => {
+            println!(
+                "broadcast: {} recipients in {:.1} s: {} sent, {} blocked, {} failed, {} × 429\n\
+                 sustained {:.2} messages/s, busiest second {}",
+                r.recipients,
+                r.seconds,
+                r.sent,
+                r.blocked,
+                r.failed,
+                r.too_many,
+                r.sustained_per_sec,
+                r.busiest_second
+            );
+            0
+        }
         Err(e) => {
             eprintln!("{e}");
             1

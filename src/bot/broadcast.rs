@@ -3,8 +3,8 @@
 //! sends it to every recipient within Telegram's bot limits and edits one progress message in
 //! the admin's chat. `/broadcast_cancel` stops it.
 //!
-//! Pacing: one send starts every 1/29 s (Telegram allows about 30 messages a second to
-//! different chats), several in flight at once so that the round trip does not slow the rate;
+//! Pacing: one send starts every 1/28.5 s (Telegram allows about 30 messages a second to
+//! different chats; the margin absorbs the network's jitter), several in flight at once so that the round trip does not slow the rate;
 //! a 429 pauses every send for its `retry_after` and the recipient is tried again. A 403 (the
 //! customer blocked the bot, or is deactivated) is counted, marked on the customer so later
 //! broadcasts skip them, and not retried. Each recipient's state is written before its send
@@ -27,7 +27,7 @@ use crate::store::{Broadcast, BroadcastSource, BroadcastTally, RecipientState, S
 use crate::telegram::BoxFuture;
 
 /// Sends started per second, under Telegram's ~30.
-pub const RATE_PER_SEC: u32 = 29;
+pub const RATE_PER_SEC: f64 = 28.5;
 /// Sends in flight at once.
 const MAX_IN_FLIGHT: usize = 32;
 /// How often the progress message is edited.
@@ -152,7 +152,7 @@ impl Broadcaster {
             Some(row) => Lang::pick(row.language.as_deref(), row.telegram_language.as_deref()),
             None => Lang::En,
         };
-        let period = Duration::from_secs(1) / RATE_PER_SEC;
+        let period = Duration::from_secs_f64(1.0 / RATE_PER_SEC);
         let mut progress_message = b.progress_message;
         let mut queue: VecDeque<i64> = VecDeque::new();
         let mut cursor = i64::MIN;
@@ -223,7 +223,12 @@ impl Broadcaster {
                     let sink = &self.sink;
                     let source = &b.source;
                     in_flight.push(async move { (customer, sink.deliver(customer, source).await) });
-                    next_start = Instant::now().max(start_at) + period;
+                                                            // On a fixed grid, not from now: the store write above must not slow
+                                        // the rate, and any second holds at most 29 starts. After
+                    // a stall (a pause, a full pipeline) the grid restarts from now: no burst.
+                    let scheduled = start_at + period;
+                    let now = Instant::now();
+                    next_start = if scheduled + period < now { now } else { scheduled };
                 }
             }
         }
@@ -263,7 +268,7 @@ fn unix_ms() -> i64 {
 
 /// The time the rest takes at [`RATE_PER_SEC`], after a pause still in force.
 fn eta(t: &BroadcastTally, pause: Duration) -> Duration {
-    pause + Duration::from_secs_f64(t.pending as f64 / f64::from(RATE_PER_SEC))
+    pause + Duration::from_secs_f64(t.pending as f64 / RATE_PER_SEC)
 }
 
 /// The progress message: the tally, and either the time left or how it ended
