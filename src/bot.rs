@@ -304,6 +304,15 @@ impl Control {
     /// without the customer's data).
     pub async fn handle(&self, from: &Sender, input: Input) -> Vec<Action> {
         let is_callback = matches!(input, Input::Callback { .. });
+        // What must be answered even when the step fails.
+        let checkout = match &input {
+            Input::PreCheckout { query_id, .. } => Some(query_id.clone()),
+            _ => None,
+        };
+        let payment = match &input {
+            Input::Payment(paid) => Some(paid.clone()),
+            _ => None,
+        };
         match self.step(from, input).await {
             Ok(actions) => actions,
             Err(e) => {
@@ -315,6 +324,37 @@ impl Control {
                 };
                 let lang = Lang::pick(stored.as_deref(), from.language_code.as_deref());
                 let text = t(lang, "error-unexpected-short");
+                if let Some(query_id) = checkout {
+                    // Refused now rather than left to time out: nothing is charged.
+                    return vec![Action::AnswerPreCheckout {
+                        query_id,
+                        error: Some(text),
+                    }];
+                }
+                if let Some(paid) = payment {
+                    // Charged but not recorded: the admins get what they need to grant it.
+                    tracing::error!(
+                        customer_id = from.user_id,
+                        charge_id = %paid.charge_id,
+                        "a payment could not be recorded"
+                    );
+                    let mut actions = vec![send_text(t(lang, "payment-unrecorded"))];
+                    for admin in &self.admins {
+                        actions.push(Action::Notify {
+                            user_id: *admin,
+                            text: t_args(
+                                Lang::En,
+                                "admin-payment-unrecorded",
+                                &Args::new()
+                                    .text("charge", &paid.charge_id)
+                                    .num("stars", paid.total_amount as f64)
+                                    .text("id", from.user_id.to_string())
+                                    .text("payload", &paid.payload),
+                            ),
+                        });
+                    }
+                    return actions;
+                }
                 if is_callback {
                     vec![Action::Answer {
                         text: Some(text),

@@ -324,3 +324,5 @@ broadcast-progress = 📣 Broadcast #{ $id }: { $sent } sent, { $blocked } block
 broadcast-paused = 📣 Broadcast #{ $id } paused (the bot is stopping): { $sent } sent, { $blocked } blocked the bot, { $failed } failed, { $left } of { $total } left. It resumes when the bot starts again.
 broadcast-done = ✅ Broadcast #{ $id } done: { $sent } sent, { $blocked } blocked the bot, { $failed } failed, of { $total }.
 broadcast-cancelled = ⏹ Broadcast #{ $id } cancelled: { $sent } sent, { $blocked } blocked the bot, { $failed } failed; { $left } not sent.
+payment-unrecorded = ⚠️ Your payment went through, but I could not record it just now. The admins have been told and will apply it; you lose nothing.
+admin-payment-unrecorded = ⚠️ Payment { $charge } ({ $stars } Stars) from user { $id } could not be recorded (database error). Invoice payload: { $payload }. Grant it with /setplan.

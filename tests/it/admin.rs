@@ -372,3 +372,21 @@ async fn a_reminder_goes_out_once_a_day_before_the_plan_expires() {
     // Noted in the store: a restarted loop does not send it again.
     assert!(rig.control.take_due_reminders().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_payment_the_store_cannot_record_is_reported_and_a_checkout_is_refused() {
+    let rig = rig().await;
+    rig.store.close().await;
+    // Telegram is told no at once: nothing is charged.
+    let refused = checkout(&rig, "plan:STARTER:30:250", STARS, 250).await;
+    assert!(refused.is_some());
+    // Charged already: the customer is reassured and the admins get the charge id.
+    let out = pay(&rig, "charge-lost", "plan:STARTER:30:250", 250).await;
+    assert!(texts(&out)[0].starts_with("⚠️ Your payment went through, but I could not record it"));
+    let told = notified(&out);
+    assert_eq!(told.len(), 1);
+    assert!(
+        told[0].1.contains("charge-lost") && told[0].1.contains("/setplan"),
+        "{told:?}"
+    );
+}
