@@ -1,5 +1,6 @@
-//! The command line: `autoposter demo`, `autoposter run` and `autoposter bench fleet`, their flags and defaults,
-//! the runtime each runs on, and exit codes (0 ok, 1 refused by the engine, 2 bad flags).
+//! The command line: `autoposter demo`, `run`, `engine`, `bench fleet` and `bench broadcast`,
+//! their flags and defaults, the runtime each runs on, and exit codes (0 ok, 1 refused or
+//! failed, 2 bad flags).
 
 use std::path::PathBuf;
 
@@ -27,6 +28,10 @@ pub enum Command {
     /// read from TELOXIDE_TOKEN (environment or .env), never from a flag, so that it does not
     /// show in the process list.
     Run(RunFlags),
+    /// The engine alone, for more machines: resumes the customers marked running and posts
+    /// for them until SIGTERM or ctrl-c. One engine per database for now (a second one
+    /// refuses to start).
+    Engine(ServeFlags),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -118,8 +123,9 @@ pub struct DemoFlags {
     pub virtual_clock: bool,
 }
 
+/// What `run` and `engine` share.
 #[derive(Debug, Args)]
-pub struct RunFlags {
+pub struct ServeFlags {
     /// The database: `sqlite:PATH` (created if missing) or `postgres://…`.
     #[arg(
         long,
@@ -128,9 +134,6 @@ pub struct RunFlags {
         hide_env_values = true
     )]
     pub database_url: Secret,
-    /// Another Bot API server (a local one); Telegram's by default.
-    #[arg(long, env = "TELOXIDE_API_URL")]
-    pub bot_api_url: Option<String>,
     /// Simulated accounts: Telegram's test numbers (99966XYYYY, code X×5) log in, and posts
     /// go to the simulated transport instead of Telegram.
     #[arg(long, env = "AUTOPOSTER_SIMULATED_ACCOUNTS")]
@@ -149,9 +152,6 @@ pub struct RunFlags {
     /// The master key's version, stored with every sealed session.
     #[arg(long, env = "AUTOPOSTER_MASTER_KEY_VERSION", default_value_t = 1)]
     pub key_version: i64,
-    /// Telegram user ids of the admins, comma-separated.
-    #[arg(long, env = "AUTOPOSTER_ADMINS", default_value = "")]
-    pub admins: String,
     /// The STARTER plan's terms: `accounts=N,groups=N,price=STARS,days=N` (any subset;
     /// defaults 3 accounts, 30 groups, 250 Stars for 30 days).
     #[arg(long, env = "AUTOPOSTER_STARTER", default_value = "")]
@@ -160,6 +160,18 @@ pub struct RunFlags {
     /// Stars for 30 days).
     #[arg(long, env = "AUTOPOSTER_ENTERPRISE", default_value = "")]
     pub enterprise: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RunFlags {
+    #[command(flatten)]
+    pub serve: ServeFlags,
+    /// Another Bot API server (a local one); Telegram's by default.
+    #[arg(long, env = "TELOXIDE_API_URL")]
+    pub bot_api_url: Option<String>,
+    /// Telegram user ids of the admins, comma-separated.
+    #[arg(long, env = "AUTOPOSTER_ADMINS", default_value = "")]
+    pub admins: String,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +215,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Demo(flags) => run_demo(flags),
         Command::Run(flags) => run_bot(flags),
+        Command::Engine(flags) => run_engine(flags),
         Command::Bench {
             which: Bench::Fleet(flags),
         } => run_fleet(flags),
@@ -228,7 +241,7 @@ fn run_bot(f: RunFlags) -> i32 {
     let bot_token = match std::env::var("TELOXIDE_TOKEN") {
         Ok(token) if !token.trim().is_empty() => Secret::new(token.trim()),
         _ => {
-            eprintln!("TELOXIDE_TOKEN is not set: put the bot's token from @BotFather in the environment or in .env");
+            eprintln!("{}", crate::serve::RunError::NoBotToken);
             return 2;
         }
     };
@@ -239,6 +252,35 @@ fn run_bot(f: RunFlags) -> i32 {
             return 2;
         }
     };
+    let mut config = match serve_config(f.serve) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    config.bot_token = Some(bot_token);
+    config.bot_api_url = f.bot_api_url;
+    config.admins = admins;
+    finish(runtime(false).block_on(crate::bot::dispatch::run(config)))
+}
+
+fn run_engine(f: ServeFlags) -> i32 {
+    match serve_config(f) {
+        Ok(config) => finish(runtime(false).block_on(crate::serve::engine(config))),
+        Err(code) => code,
+    }
+}
+
+fn finish(result: Result<(), crate::serve::RunError>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{e}");
+            1
+        }
+    }
+}
+
+/// The configuration `run` and `engine` share, or the exit code of a bad value (said why).
+fn serve_config(f: ServeFlags) -> Result<RunConfig, i32> {
     let defaults = crate::schedule::PlanCatalog::default();
     let catalog = match (
         crate::config::parse_terms(&f.starter, defaults.starter),
@@ -250,19 +292,19 @@ fn run_bot(f: RunFlags) -> i32 {
         },
         (Err(e), _) => {
             eprintln!("AUTOPOSTER_STARTER / --starter: {e}");
-            return 2;
+            return Err(2);
         }
         (_, Err(e)) => {
             eprintln!("AUTOPOSTER_ENTERPRISE / --enterprise: {e}");
-            return 2;
+            return Err(2);
         }
     };
-    let config = RunConfig {
-        admins,
+    Ok(RunConfig {
+        admins: Vec::new(),
         catalog,
         database_url: f.database_url,
-        bot_token,
-        bot_api_url: f.bot_api_url,
+        bot_token: None,
+        bot_api_url: None,
         simulated_accounts: f.simulated_accounts,
         sim_latency: std::time::Duration::from_millis(f.sim_latency_ms),
         telegram_app: match (f.api_id, std::env::var("TELEGRAM_API_HASH")) {
@@ -282,14 +324,7 @@ fn run_bot(f: RunFlags) -> i32 {
                 version: f.key_version,
             },
         },
-    };
-    match runtime(false).block_on(crate::bot::dispatch::run(config)) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("{e}");
-            1
-        }
-    }
+    })
 }
 
 fn run_broadcast_bench(f: BroadcastFlags) -> i32 {

@@ -230,8 +230,8 @@ mod tests {
 pub struct RunConfig {
     /// `sqlite:PATH` or `postgres://…` (may carry a password, so it is a secret).
     pub database_url: Secret,
-    /// The control bot's token from @BotFather.
-    pub bot_token: Secret,
+    /// The control bot's token from @BotFather (`None` for `autoposter engine`).
+    pub bot_token: Option<Secret>,
     /// Another Bot API server (a local one, or a fake in tests); Telegram's by default.
     pub bot_api_url: Option<String>,
     /// Accounts and groups are simulated (Telegram's test numbers log in, posts are not sent).

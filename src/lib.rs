@@ -7,11 +7,14 @@
 //! - [`engine`] — the only code that sleeps or reads the clock: the scheduler (one loop per
 //!   running customer, triggers cycles), the worker (owns all timing inside a cycle) and the
 //!   fleet benchmark (`autoposter bench fleet`).
-//! - [`telegram`] — the seam to Telegram: a small trait, typed outcomes, and the simulated
-//!   transport.
+//! - [`telegram`] — the seam to Telegram: a small trait, typed outcomes, the simulated
+//!   transport and the grammers implementation for real accounts.
 //! - [`store`] — all SQL (SQLite or PostgreSQL through sqlx Any) and the batched post log.
 //! - [`bot`] — the control bot: the conversation (screens, questions, refusals) independent
-//!   of teloxide, and the thin teloxide layer that runs it.
+//!   of teloxide, admin commands, broadcasts, payments, reminders, and the thin teloxide layer
+//!   that runs it.
+//! - [`serve`] — `autoposter run` and `autoposter engine` as processes: the engine lock, the
+//!   seams the configuration asks for, graceful stop on SIGTERM / ctrl-c.
 //! - [`i18n`] — the locale files (English, Russian) and lookups.
 //! - [`config`] — configuration for `autoposter run`; secrets hidden from `Debug`.
 //! - [`vault`] — account secrets sealed with XChaCha20-Poly1305 under the master key.
@@ -25,6 +28,7 @@ pub mod demo;
 pub mod engine;
 pub mod i18n;
 pub mod schedule;
+pub mod serve;
 pub mod store;
 pub mod telegram;
 pub mod vault;

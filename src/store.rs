@@ -8,11 +8,13 @@
 mod admin;
 mod broadcast;
 mod customer;
+mod lock;
 pub mod postlog;
 
 pub use admin::{CustomerSummary, FleetStats, NewPayment, PaymentRecorded};
 pub use broadcast::{Broadcast, BroadcastSource, BroadcastTally, RecipientState};
 pub use customer::{AccountStatus, CustomerRow, GroupStatus, LastCycle, PairBlock, Timing};
+pub use lock::EngineLock;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,6 +50,8 @@ pub enum StoreError {
     NoCustomer(i64),
     #[error("already there")]
     Duplicate,
+    #[error("another engine is running on this database ({0}); one engine per database until engines share customers through leases")]
+    EngineRunning(String),
 }
 
 impl From<InputError> for StoreError {
@@ -61,6 +65,8 @@ impl From<InputError> for StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite file, when there is one (not for an in-memory database).
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 /// Shows the backend only: the pool's options hold the connection URL, which may carry a
@@ -393,7 +399,15 @@ impl Store {
             Backend::Postgres => &MIGRATE_POSTGRES,
         };
         migrator.run(&pool).await?;
-        Ok(Store { pool, backend })
+        let sqlite_file = match backend {
+            Backend::Sqlite if !url.contains("mode=memory") => sqlite_file_of(&url),
+            _ => None,
+        };
+        Ok(Store {
+            pool,
+            backend,
+            sqlite_file,
+        })
     }
 
     /// A fresh private in-memory SQLite database.
@@ -958,6 +972,15 @@ fn memory_url() -> String {
 }
 
 /// `sqlite:PATH` creates the file when missing.
+/// The file of a `sqlite:PATH?…` URL.
+fn sqlite_file_of(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+}
+
 fn with_create_mode(url: &str) -> String {
     if url.contains("mode=") {
         url.to_string()

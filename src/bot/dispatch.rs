@@ -16,17 +16,12 @@ use teloxide::RequestError;
 use super::broadcast::{BroadcastSink, Delivery};
 use super::input::{self, Entity, EntityKind};
 use super::{Action, Control, Input, Notifier, Screenful, Sender};
-use crate::config::{KeySource, RunConfig};
+use crate::config::RunConfig;
 use crate::engine::Engine;
 use crate::i18n::{t, Lang};
 use crate::store::BroadcastSource;
-use crate::store::{Store, StoreError};
-use crate::telegram::live::{MtprotoConfig, MtprotoLogin, MtprotoTransport};
-use crate::telegram::login::Login;
-use crate::telegram::login::SimLogin;
-use crate::telegram::sim::SimTransport;
+use crate::store::Store;
 use crate::telegram::BoxFuture;
-use crate::vault::MasterKey;
 
 /// What a handler may fail with (teloxide's dispatcher logs it).
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
@@ -307,61 +302,30 @@ pub async fn register_commands(bot: &Bot, admins: &[i64]) -> Result<(), RequestE
     Ok(())
 }
 
-/// Why `autoposter run` could not start or stopped with an error. Never carries a secret.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("real accounts need TELEGRAM_API_ID and TELEGRAM_API_HASH (from my.telegram.org), or run with --simulated-accounts")]
-    NoTelegramApp,
-    #[error("the master key: {0}")]
-    MasterKey(#[from] crate::vault::VaultError),
-    #[error("the bot API URL is not a valid URL")]
-    BadApiUrl,
-    #[error("the database: {0}")]
-    Store(#[from] StoreError),
-    #[error("Telegram refused the bot: {0}")]
-    Telegram(String),
-}
+pub use crate::serve::{checked_master_key, RunError};
+use crate::serve::{seams, Seams};
 
-/// `autoposter run`: the control bot and the engine in one process, until ctrl-c.
+/// `autoposter run`: the control bot and the engine in one process, until SIGTERM or ctrl-c.
 pub async fn run(config: RunConfig) -> Result<(), RunError> {
     let store = Store::connect(config.database_url.expose()).await?;
-    type Seams = (
-        Arc<dyn crate::telegram::Transport>,
-        Arc<dyn Login>,
-        Arc<dyn crate::telegram::groups::Groups>,
-    );
-    let (transport, login, groups): Seams = if config.simulated_accounts {
-        (
-            Arc::new(SimTransport::new(config.sim_latency, false)),
-            Arc::new(SimLogin),
-            Arc::new(crate::telegram::groups::SimGroups),
-        )
-    } else {
-        let app = config.telegram_app.clone().ok_or(RunError::NoTelegramApp)?;
-        let mtproto = MtprotoConfig {
-            api_id: app.api_id,
-            api_hash: app.api_hash,
-            key: Arc::new(checked_master_key(&store, &config.master_key).await?),
-            store: store.clone(),
-        };
-        let transport = Arc::new(MtprotoTransport::new(mtproto.clone()));
-        (
-            transport.clone(),
-            Arc::new(MtprotoLogin::new(mtproto)),
-            transport,
-        )
-    };
+    let _lock = store.lock_engine().await?;
+    let Seams {
+        transport,
+        login,
+        groups,
+    } = seams(&config, &store).await?;
     let (stops_tx, mut stops) = tokio::sync::mpsc::unbounded_channel();
     let (engine, tasks) = Engine::new(store.clone(), transport, Some(Arc::new(Notifier(stops_tx))));
     engine.set_catalog(config.catalog);
-    let mut bot = Bot::new(config.bot_token.expose());
+    let token = config.bot_token.clone().ok_or(RunError::NoBotToken)?;
+    let mut bot = Bot::new(token.expose());
     if let Some(url) = &config.bot_api_url {
         bot = bot.set_api_url(url.parse().map_err(|_| RunError::BadApiUrl)?);
     }
     // teloxide's errors may quote the request URL, which holds the token: say only what failed.
     register_commands(&bot, &config.admins)
         .await
-        .map_err(|e| RunError::Telegram(redact(&e.to_string(), config.bot_token.expose())))?;
+        .map_err(|e| RunError::Telegram(redact(&e.to_string(), token.expose())))?;
     let resumed = engine.resume().await.map_err(|e| match e {
         crate::engine::EngineError::Store(e) => RunError::Store(e),
         other => RunError::Telegram(other.to_string()),
@@ -415,12 +379,20 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
             }
         })
     };
-    Dispatcher::builder(bot, handler_tree())
+    let mut dispatcher = Dispatcher::builder(bot, handler_tree())
         .dependencies(dptree::deps![control])
-        .enable_ctrlc_handler()
-        .build()
-        .dispatch()
-        .await;
+        .build();
+    // The first SIGTERM or ctrl-c stops taking updates, then everything below runs; a second
+    // signal exits at once.
+    let shutdown = dispatcher.shutdown_token();
+    tokio::spawn(async move {
+        crate::serve::stop_signal().await;
+        tracing::info!("stopping: no new posts; sends under way are finished");
+        if let Ok(done) = shutdown.shutdown() {
+            done.await;
+        }
+    });
+    dispatcher.dispatch().await;
     engine.shutdown().await;
     // The broadcast finishes its sends in flight; the rest stays pending for the next start.
     broadcasts_stop.cancel();
@@ -430,34 +402,6 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     tasks.finish().await;
     store.close().await;
     Ok(())
-}
-
-/// The master key from where the configuration says; a newly created key file is announced,
-/// because without it no stored session opens.
-fn master_key(source: &KeySource) -> Result<MasterKey, RunError> {
-    match source {
-        KeySource::Given { key, version } => Ok(MasterKey::from_base64(key.expose(), *version)?),
-        KeySource::File { path, version } => {
-            let (key, created) = MasterKey::load_or_create(path, *version)?;
-            if created {
-                tracing::warn!(
-                    path = %path.display(),
-                    "created a new master key file: back it up; without it no stored session opens"
-                );
-            }
-            Ok(key)
-        }
-    }
-}
-
-/// The master key, refused at start (fail closed, with the reason) when it does not open the
-/// sessions already stored: every account would otherwise fail one by one.
-pub async fn checked_master_key(store: &Store, source: &KeySource) -> Result<MasterKey, RunError> {
-    let key = master_key(source)?;
-    if let Some((account_id, sealed)) = store.any_session().await? {
-        key.open(account_id, &sealed)?;
-    }
-    Ok(key)
 }
 
 /// `text` with every occurrence of `secret` replaced.

@@ -7,6 +7,7 @@ mod bot_api;
 mod broadcast;
 mod demo_cli;
 mod engine;
+mod engine_cli;
 mod helpers;
 mod store;
 mod vault;

@@ -665,3 +665,39 @@ async fn the_admin_lists_and_statistics_count_what_is_there(store: &Store) {
         vec![("peer_flood".to_string(), 1), ("sent".to_string(), 1)]
     );
 }
+
+async fn a_second_engine_lock_is_refused_until_the_first_is_dropped(url: &str) {
+    let first = Store::connect(url).await.unwrap();
+    let second = Store::connect(url).await.unwrap();
+    let lock = first.lock_engine().await.unwrap();
+    let refused = second.lock_engine().await.unwrap_err();
+    assert!(matches!(refused, StoreError::EngineRunning(_)), "{refused}");
+    assert!(refused
+        .to_string()
+        .starts_with("another engine is running on this database"));
+    drop(lock);
+    second.lock_engine().await.unwrap();
+    first.close().await;
+    second.close().await;
+}
+
+#[tokio::test]
+async fn one_engine_per_sqlite_file() {
+    let dir = std::env::temp_dir().join(format!("autoposter-lock-{}", fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("e.db").display());
+    a_second_engine_lock_is_refused_until_the_first_is_dropped(&url).await;
+    // In memory: private to the process, nothing to lock.
+    let mem = Store::memory().await.unwrap();
+    let _a = mem.lock_engine().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn one_engine_per_postgres_database() {
+    let Some(db) = crate::helpers::pg_db().await else {
+        return;
+    };
+    a_second_engine_lock_is_refused_until_the_first_is_dropped(&db.url).await;
+    db.drop_db().await;
+}

@@ -1,0 +1,149 @@
+//! The long-running processes, `autoposter run` (bot and engine) and `autoposter engine`
+//! (the engine alone): what both need at start — the database's engine lock, the master key
+//! checked against the stored sessions, the Telegram seams the configuration asks for — and
+//! how they stop: the first SIGTERM or ctrl-c stops gracefully (no new posts, sends under way
+//! finished and logged, the post log written, clients disconnected), a second one exits at
+//! once.
+
+use std::sync::Arc;
+
+use crate::config::{KeySource, RunConfig};
+use crate::engine::Engine;
+use crate::store::{Store, StoreError};
+use crate::telegram::groups::{Groups, SimGroups};
+use crate::telegram::live::{MtprotoConfig, MtprotoLogin, MtprotoTransport};
+use crate::telegram::login::{Login, SimLogin};
+use crate::telegram::sim::SimTransport;
+use crate::telegram::Transport;
+use crate::vault::MasterKey;
+
+/// Why `autoposter run` or `autoposter engine` could not start or stopped with an error. Never carries a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("real accounts need TELEGRAM_API_ID and TELEGRAM_API_HASH (from my.telegram.org), or run with --simulated-accounts")]
+    NoTelegramApp,
+    #[error("the master key: {0}")]
+    MasterKey(#[from] crate::vault::VaultError),
+    #[error("the bot API URL is not a valid URL")]
+    BadApiUrl,
+    #[error("the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("Telegram refused the bot: {0}")]
+    Telegram(String),
+    #[error("TELOXIDE_TOKEN is not set: put the bot's token from @BotFather in the environment or in .env")]
+    NoBotToken,
+    #[error("the metrics address: {0}")]
+    Metrics(std::io::Error),
+}
+
+/// The master key from where the configuration says; a newly created key file is announced,
+/// because without it no stored session opens.
+fn master_key(source: &KeySource) -> Result<MasterKey, RunError> {
+    match source {
+        KeySource::Given { key, version } => Ok(MasterKey::from_base64(key.expose(), *version)?),
+        KeySource::File { path, version } => {
+            let (key, created) = MasterKey::load_or_create(path, *version)?;
+            if created {
+                tracing::warn!(
+                    path = %path.display(),
+                    "created a new master key file: back it up; without it no stored session opens"
+                );
+            }
+            Ok(key)
+        }
+    }
+}
+
+/// The master key, refused at start (fail closed, with the reason) when it does not open the
+/// sessions already stored: every account would otherwise fail one by one.
+pub async fn checked_master_key(store: &Store, source: &KeySource) -> Result<MasterKey, RunError> {
+    let key = master_key(source)?;
+    if let Some((account_id, sealed)) = store.any_session().await? {
+        key.open(account_id, &sealed)?;
+    }
+    Ok(key)
+}
+
+/// The Telegram side the configuration asks for: simulated, or real accounts.
+pub struct Seams {
+    pub transport: Arc<dyn Transport>,
+    pub login: Arc<dyn Login>,
+    pub groups: Arc<dyn Groups>,
+}
+
+pub async fn seams(config: &RunConfig, store: &Store) -> Result<Seams, RunError> {
+    if config.simulated_accounts {
+        return Ok(Seams {
+            transport: Arc::new(SimTransport::new(config.sim_latency, false)),
+            login: Arc::new(SimLogin),
+            groups: Arc::new(SimGroups),
+        });
+    }
+    let app = config.telegram_app.clone().ok_or(RunError::NoTelegramApp)?;
+    let mtproto = MtprotoConfig {
+        api_id: app.api_id,
+        api_hash: app.api_hash,
+        key: Arc::new(checked_master_key(store, &config.master_key).await?),
+        store: store.clone(),
+    };
+    let transport = Arc::new(MtprotoTransport::new(mtproto.clone()));
+    Ok(Seams {
+        transport: transport.clone(),
+        login: Arc::new(MtprotoLogin::new(mtproto)),
+        groups: transport,
+    })
+}
+
+/// Resolves at the first SIGTERM or ctrl-c (SIGINT); from then on a second one exits the
+/// process at once (status 130).
+pub async fn stop_signal() {
+    first_signal().await;
+    tokio::spawn(async {
+        first_signal().await;
+        eprintln!("second signal: exiting now");
+        std::process::exit(130);
+    });
+}
+
+#[cfg(unix)]
+async fn first_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        // No signal handling to be had: never resolves, the default action applies.
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn first_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// `autoposter engine`: the engine without the bot. Resumes the customers marked running and
+/// posts for them until SIGTERM or ctrl-c.
+pub async fn engine(config: RunConfig) -> Result<(), RunError> {
+    let store = Store::connect(config.database_url.expose()).await?;
+    let _lock = store.lock_engine().await?;
+    let seams = seams(&config, &store).await?;
+    let (engine, tasks) = Engine::new(store.clone(), seams.transport, None);
+    engine.set_catalog(config.catalog);
+    let resumed = engine.resume().await.map_err(|e| match e {
+        crate::engine::EngineError::Store(e) => RunError::Store(e),
+        other => RunError::Telegram(other.to_string()),
+    })?;
+    eprintln!("engine running: {resumed} customers resumed");
+    stop_signal().await;
+    eprintln!("stopping: no new posts; sends under way are finished");
+    engine.shutdown().await;
+    let stats = tasks.finish().await;
+    store.close().await;
+    eprintln!("stopped ({} post-log entries written)", stats.entries);
+    Ok(())
+}

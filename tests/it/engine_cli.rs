@@ -1,0 +1,168 @@
+//! `autoposter engine` as real processes on a real database file: it resumes the customers
+//! marked running, a second engine on the same database refuses to start, SIGTERM stops it
+//! gracefully (sends under way finished and logged, customers left marked running for the
+//! next start), and a second signal exits at once.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use autoposter::schedule::Plan;
+use autoposter::store::Store;
+
+use crate::helpers::{customer, settings};
+
+struct Db {
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+/// A database file with customer 1 (1 account × 3 groups, 3 s apart) marked running.
+async fn db() -> Db {
+    let dir = std::env::temp_dir().join(format!("autoposter-engine-cli-{}", fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("e.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    store
+        .create_customers(&[customer(
+            1,
+            Plan::Enterprise,
+            1,
+            3,
+            settings(3.0, 5.0, None),
+        )])
+        .await
+        .unwrap();
+    store.mark_running(1, 42).await.unwrap();
+    store.close().await;
+    Db { dir, url }
+}
+
+fn engine(db: &Db, latency_ms: u64) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_autoposter"))
+        .args(["engine", "--simulated-accounts", "--sim-latency-ms"])
+        .arg(latency_ms.to_string())
+        .arg("--database-url")
+        .arg(&db.url)
+        .env_remove("DATABASE_URL")
+        .env_remove("AUTOPOSTER_MASTER_KEY")
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs")
+}
+
+/// Reads the child's stderr until a line containing `what`; returns the lines read.
+fn wait_for(child: &mut Child, what: &str) -> Vec<String> {
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = Vec::new();
+    let mut reader = BufReader::new(stderr);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            panic!("the engine ended before saying {what:?}: {lines:?}");
+        }
+        let found = line.contains(what);
+        lines.push(line);
+        if found {
+            // Keep draining in the background so the child never blocks on a full pipe.
+            std::thread::spawn(move || {
+                let mut rest = String::new();
+                while reader.read_line(&mut rest).unwrap_or(0) > 0 {
+                    rest.clear();
+                }
+            });
+            return lines;
+        }
+    }
+}
+
+fn signal(child: &Child, sig: i32) {
+    let rc = unsafe { libc::kill(child.id() as i32, sig) };
+    assert_eq!(rc, 0);
+}
+
+/// Waits up to `limit` for the child to exit; its exit code.
+fn exit_within(child: &mut Child, limit: Duration) -> i32 {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        assert!(start.elapsed() < limit, "still running after {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn posts(db: &Db) -> Vec<(i64, String)> {
+    let store = Store::connect(&db.url).await.unwrap();
+    let rows = store.posts(1).await.unwrap();
+    store.close().await;
+    rows.into_iter().map(|r| (r.group_id, r.outcome)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_engine_resumes_refuses_a_second_engine_and_stops_gracefully_on_sigterm() {
+    let db = db().await;
+    let mut first = engine(&db, 10);
+    wait_for(&mut first, "engine running: 1 customers resumed");
+    // A second engine on the same database file refuses, and says why.
+    let second = Command::new(env!("CARGO_BIN_EXE_autoposter"))
+        .args(["engine", "--simulated-accounts", "--database-url", &db.url])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains("another engine is running on this database"),
+        "{said}"
+    );
+    // Let it post twice (0 s and 3 s), then stop it.
+    std::thread::sleep(Duration::from_millis(3_500));
+    signal(&first, libc::SIGTERM);
+    assert_eq!(exit_within(&mut first, Duration::from_secs(5)), 0);
+    let logged = posts(&db).await;
+    assert_eq!(
+        logged,
+        vec![(1, "sent".to_string()), (2, "sent".to_string())],
+        "both posts logged before the exit"
+    );
+    // Still marked running: the next engine resumes it.
+    let store = Store::connect(&db.url).await.unwrap();
+    assert_eq!(store.running_customers().await.unwrap(), vec![1]);
+    store.close().await;
+    let mut again = engine(&db, 10);
+    wait_for(&mut again, "engine running: 1 customers resumed");
+    signal(&again, libc::SIGINT);
+    assert_eq!(exit_within(&mut again, Duration::from_secs(5)), 0);
+    let _ = std::fs::remove_dir_all(&db.dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_waits_for_a_send_under_way_and_a_second_signal_exits_at_once() {
+    let db = db().await;
+    // Each send takes 4 s.
+    let mut first = engine(&db, 4_000);
+    wait_for(&mut first, "engine running");
+    std::thread::sleep(Duration::from_millis(500));
+    signal(&first, libc::SIGTERM);
+    // Graceful: the send under way (until 4 s) is waited for…
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "exited before its send ended"
+    );
+    assert_eq!(exit_within(&mut first, Duration::from_secs(6)), 0);
+    // …and logged.
+    assert_eq!(posts(&db).await, vec![(1, "sent".to_string())]);
+    // A second signal does not wait.
+    let mut second = engine(&db, 4_000);
+    wait_for(&mut second, "engine running");
+    std::thread::sleep(Duration::from_millis(500));
+    signal(&second, libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&second, libc::SIGTERM);
+    assert_eq!(exit_within(&mut second, Duration::from_millis(1_500)), 130);
+    let _ = std::fs::remove_dir_all(&db.dir);
+}
