@@ -126,6 +126,10 @@ pub struct DemoFlags {
 /// What `run` and `engine` share.
 #[derive(Debug, Args)]
 pub struct ServeFlags {
+    /// Serve Prometheus metrics (`/metrics`) and a health check (`/healthz`) here, e.g.
+    /// `127.0.0.1:9100`.
+    #[arg(long, env = "AUTOPOSTER_METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// The database: `sqlite:PATH` (created if missing) or `postgres://…`.
     #[arg(
         long,
@@ -300,6 +304,7 @@ fn serve_config(f: ServeFlags) -> Result<RunConfig, i32> {
         }
     };
     Ok(RunConfig {
+        metrics_addr: f.metrics_addr,
         admins: Vec::new(),
         catalog,
         database_url: f.database_url,

@@ -247,6 +247,8 @@ pub struct RunConfig {
     pub admins: Vec<i64>,
     /// The plans' limits and prices.
     pub catalog: PlanCatalog,
+    /// Where `/metrics` and `/healthz` are served (none by default).
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// The Telegram application real accounts log in through.

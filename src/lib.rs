@@ -17,6 +17,7 @@
 //!   seams the configuration asks for, graceful stop on SIGTERM / ctrl-c.
 //! - [`i18n`] — the locale files (English, Russian) and lookups.
 //! - [`config`] — configuration for `autoposter run`; secrets hidden from `Debug`.
+//! - [`metrics`] — Prometheus metrics and `/healthz` on an optional port.
 //! - [`vault`] — account secrets sealed with XChaCha20-Poly1305 under the master key.
 //! - [`demo`] — `autoposter demo`: the engine on simulated accounts, printed as it runs.
 //! - [`cli`] — the command line: flags, runtimes and exit codes.
@@ -27,6 +28,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod i18n;
+pub mod metrics;
 pub mod schedule;
 pub mod serve;
 pub mod store;

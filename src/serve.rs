@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::config::{KeySource, RunConfig};
 use crate::engine::Engine;
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use crate::telegram::groups::{Groups, SimGroups};
 use crate::telegram::live::{MtprotoConfig, MtprotoLogin, MtprotoTransport};
@@ -126,13 +127,47 @@ async fn first_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// The metrics, and their port bound, when the configuration asks for them.
+pub async fn metrics(
+    config: &RunConfig,
+) -> Result<Option<(Arc<Metrics>, tokio::net::TcpListener)>, RunError> {
+    let Some(addr) = config.metrics_addr else {
+        return Ok(None);
+    };
+    let listener = crate::metrics::bind(addr)
+        .await
+        .map_err(RunError::Metrics)?;
+    Ok(Some((Arc::new(Metrics::new()), listener)))
+}
+
+/// Serves the metrics until `stop`.
+pub fn spawn_metrics(
+    served: Option<(Arc<Metrics>, tokio::net::TcpListener)>,
+    engine: &Engine,
+    store: &Store,
+    stop: &tokio_util::sync::CancellationToken,
+) {
+    if let Some((metrics, listener)) = served {
+        let (engine, store, stop) = (engine.clone(), store.clone(), stop.clone());
+        tokio::spawn(crate::metrics::serve(
+            listener, metrics, engine, store, stop,
+        ));
+    }
+}
+
 /// `autoposter engine`: the engine without the bot. Resumes the customers marked running and
 /// posts for them until SIGTERM or ctrl-c.
 pub async fn engine(config: RunConfig) -> Result<(), RunError> {
     let store = Store::connect(config.database_url.expose()).await?;
     let _lock = store.lock_engine().await?;
     let seams = seams(&config, &store).await?;
-    let (engine, tasks) = Engine::new(store.clone(), seams.transport, None);
+    let served = metrics(&config).await?;
+    let observer = served
+        .as_ref()
+        .map(|(m, _)| m.clone() as Arc<dyn crate::engine::Observer>);
+    let (engine, tasks) = Engine::new(store.clone(), seams.transport, observer);
+    let stop_metrics = tokio_util::sync::CancellationToken::new();
+    spawn_metrics(served, &engine, &store, &stop_metrics);
     engine.set_catalog(config.catalog);
     let resumed = engine.resume().await.map_err(|e| match e {
         crate::engine::EngineError::Store(e) => RunError::Store(e),
@@ -142,6 +177,7 @@ pub async fn engine(config: RunConfig) -> Result<(), RunError> {
     stop_signal().await;
     eprintln!("stopping: no new posts; sends under way are finished");
     engine.shutdown().await;
+    stop_metrics.cancel();
     let stats = tasks.finish().await;
     store.close().await;
     eprintln!("stopped ({} post-log entries written)", stats.entries);

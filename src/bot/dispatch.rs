@@ -315,7 +315,15 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         groups,
     } = seams(&config, &store).await?;
     let (stops_tx, mut stops) = tokio::sync::mpsc::unbounded_channel();
-    let (engine, tasks) = Engine::new(store.clone(), transport, Some(Arc::new(Notifier(stops_tx))));
+    let served = crate::serve::metrics(&config).await?;
+    let notifier: Arc<dyn crate::engine::Observer> = Arc::new(Notifier(stops_tx));
+    let observer: Arc<dyn crate::engine::Observer> = match &served {
+        Some((metrics, _)) => Arc::new(crate::metrics::Observers(vec![notifier, metrics.clone()])),
+        None => notifier,
+    };
+    let (engine, tasks) = Engine::new(store.clone(), transport, Some(observer));
+    let stop_metrics = tokio_util::sync::CancellationToken::new();
+    crate::serve::spawn_metrics(served, &engine, &store, &stop_metrics);
     engine.set_catalog(config.catalog);
     let token = config.bot_token.clone().ok_or(RunError::NoBotToken)?;
     let mut bot = Bot::new(token.expose());
@@ -397,6 +405,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     // The broadcast finishes its sends in flight; the rest stays pending for the next start.
     broadcasts_stop.cancel();
     let _ = broadcasts.await;
+    stop_metrics.cancel();
     notifier.abort();
     reminders.abort();
     tasks.finish().await;

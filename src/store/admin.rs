@@ -160,6 +160,27 @@ impl Store {
         })
     }
 
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        sqlx::query_scalar::<_, i64>("SELECT 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Flood waits and slow-mode waits still in force at `now_ms`.
+    pub async fn waits_in_force(&self, now_ms: i64) -> Result<i64, StoreError> {
+        let _hold = hold_clock();
+        Ok(sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM account_waits WHERE until_at > $1) \
+             + (SELECT COUNT(*) FROM pair_waits WHERE until_at > $1)",
+        )
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// The customer's plan now.
     pub async fn plan_of(&self, customer_id: i64) -> Result<Option<PlanGrant>, StoreError> {
         let _hold = hold_clock();

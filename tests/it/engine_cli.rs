@@ -166,3 +166,74 @@ async fn sigterm_waits_for_a_send_under_way_and_a_second_signal_exits_at_once() 
     assert_eq!(exit_within(&mut second, Duration::from_millis(1_500)), 130);
     let _ = std::fs::remove_dir_all(&db.dir);
 }
+
+/// `GET path` over plain HTTP/1.1: (status line, body).
+fn http_get(port: u16, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_string(), body.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_engine_serves_health_and_prometheus_metrics() {
+    let db = db().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_autoposter"))
+        .args(["engine", "--simulated-accounts", "--sim-latency-ms", "5"])
+        .arg("--database-url")
+        .arg(&db.url)
+        .arg("--metrics-addr")
+        .arg(format!("127.0.0.1:{port}"))
+        .env_remove("DATABASE_URL")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&mut child, "engine running");
+    std::thread::sleep(Duration::from_millis(3_500));
+    let (status, body) = http_get(port, "/healthz");
+    assert_eq!(
+        (status.as_str(), body.as_str()),
+        ("HTTP/1.1 200 OK", "ok\n")
+    );
+    let (status, metrics) = http_get(port, "/metrics");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    for line in [
+        "autoposter_posts_total{outcome=\"sent\"} 2",
+        "autoposter_running_customers 1",
+        "autoposter_leases_held 1",
+        "autoposter_waits_in_force 0",
+        "autoposter_post_lateness_seconds_count 2",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} not in:\n{metrics}"
+        );
+    }
+    assert_eq!(http_get(port, "/nope").0, "HTTP/1.1 404 Not Found");
+    signal(&child, libc::SIGTERM);
+    assert_eq!(exit_within(&mut child, Duration::from_secs(5)), 0);
+    // A port already taken is refused at start, saying which.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_autoposter"))
+        .args(["engine", "--simulated-accounts", "--database-url", &db.url])
+        .arg("--metrics-addr")
+        .arg(taken.local_addr().unwrap().to_string())
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the metrics address"));
+    let _ = std::fs::remove_dir_all(&db.dir);
+}
