@@ -8,12 +8,14 @@
 mod admin;
 mod broadcast;
 mod customer;
+mod lease;
 mod lock;
 pub mod postlog;
 
 pub use admin::{CustomerSummary, FleetStats, NewPayment, PaymentRecorded};
 pub use broadcast::{Broadcast, BroadcastSource, BroadcastTally, RecipientState};
 pub use customer::{AccountStatus, CustomerRow, GroupStatus, LastCycle, PairBlock, Timing};
+pub use lease::Lease;
 pub use lock::EngineLock;
 
 use std::str::FromStr;

@@ -63,6 +63,7 @@ suite!(
     a_payment_grants_once_and_extends_the_running_plan,
     reminders_are_due_once_per_expiry,
     the_admin_lists_and_statistics_count_what_is_there,
+    leases_fence_out_a_holder_that_lost_its_lease,
 );
 
 fn row(cycle_seq: i64, account_id: i64, group_id: i64, n: i64) -> PostRow {
@@ -699,5 +700,104 @@ async fn one_engine_per_postgres_database() {
         return;
     };
     a_second_engine_lock_is_refused_until_the_first_is_dropped(&db.url).await;
+    db.drop_db().await;
+}
+
+async fn leases_fence_out_a_holder_that_lost_its_lease(store: &Store) {
+    for id in [1, 2, 3] {
+        store.ensure_customer(id, None).await.unwrap();
+    }
+    store.set_running(1, true).await.unwrap();
+    store.set_running(3, true).await.unwrap();
+    let before = store.db_now_ms().await.unwrap();
+    let a = store.claim_leases("engine-a", 300, 10).await.unwrap();
+    assert_eq!(
+        a.iter()
+            .map(|l| (l.customer_id, l.term))
+            .collect::<Vec<_>>(),
+        vec![(1, 1), (3, 1)],
+        "the running customers, at term 1"
+    );
+    assert!(a[0].expires_at >= before + 300);
+    // Held: nobody else gets them, and the holder renews.
+    assert!(store
+        .claim_leases("engine-b", 300, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.renew_leases("engine-a", &a, 300).await.unwrap().len(),
+        2
+    );
+    assert!(store.holds_lease("engine-a", &a[0]).await.unwrap());
+    // Expired: another engine takes them over at the next term; the old holder is fenced.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(!store.holds_lease("engine-a", &a[0]).await.unwrap());
+    let b = store.claim_leases("engine-b", 10_000, 1).await.unwrap();
+    assert_eq!(
+        b.iter()
+            .map(|l| (l.customer_id, l.term))
+            .collect::<Vec<_>>(),
+        vec![(1, 2)]
+    );
+    assert!(store
+        .renew_leases("engine-a", &a[..1], 300)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!store.release_lease("engine-a", &a[0]).await.unwrap());
+    assert!(store.holds_lease("engine-b", &b[0]).await.unwrap());
+    assert_eq!(
+        store
+            .lease_history(1)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(h, t, _)| (h.as_str(), *t))
+            .collect::<Vec<_>>(),
+        vec![("engine-a", 1), ("engine-b", 2)]
+    );
+    // Given back: free at once.
+    assert!(store.release_lease("engine-b", &b[0]).await.unwrap());
+    let c = store.claim_leases("engine-c", 10_000, 10).await.unwrap();
+    assert_eq!(
+        c.iter()
+            .map(|l| (l.customer_id, l.term))
+            .collect::<Vec<_>>(),
+        vec![(1, 3), (3, 2)]
+    );
+}
+
+/// Two engines claiming at the same moment on PostgreSQL get disjoint customers.
+#[tokio::test]
+async fn concurrent_claims_on_postgres_never_share_a_customer() {
+    let Some(db) = crate::helpers::pg_db().await else {
+        return;
+    };
+    let a = Store::connect(&db.url).await.unwrap();
+    let b = Store::connect(&db.url).await.unwrap();
+    for id in 1..=200 {
+        a.ensure_customer(id, None).await.unwrap();
+        a.set_running(id, true).await.unwrap();
+    }
+    for _ in 0..5 {
+        let (x, y) = tokio::join!(
+            a.claim_leases("engine-a", 60_000, 30),
+            b.claim_leases("engine-b", 60_000, 30)
+        );
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert!(x
+            .iter()
+            .all(|l| !y.iter().any(|m| m.customer_id == l.customer_id)));
+    }
+    let mut held = 0;
+    for id in 1..=200 {
+        let history = a.lease_history(id).await.unwrap();
+        assert!(history.len() <= 1, "customer {id}: {history:?}");
+        held += history.len();
+    }
+    assert_eq!(held, 200.min(5 * 60));
+    a.close().await;
+    b.close().await;
     db.drop_db().await;
 }

@@ -1,0 +1,191 @@
+//! Leases: which engine holds which customer, for engines sharing one database. One lease per
+//! customer (a customer's cycle needs all of its accounts, and an account belongs to one
+//! customer, so the customer's lease holds its accounts together). Every time is the
+//! database's clock; `term` is a fencing token that grows at each acquisition, so a holder
+//! that lost its lease (expired, taken over) can neither renew it nor pass
+//! [`Store::holds_lease`]. Claiming skips customers another engine is claiming at the same
+//! moment (`FOR UPDATE … SKIP LOCKED` on PostgreSQL; SQLite has one writer at a time).
+//!
+//! The engine does not use these yet: one engine per database is enforced by
+//! [`super::EngineLock`] until it does.
+
+use super::{hold_clock, Backend, Store, StoreError};
+
+/// A lease as granted or renewed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub customer_id: i64,
+    pub term: i64,
+    /// Database clock, unix ms.
+    pub expires_at: i64,
+}
+
+/// "Now" on the database's clock, unix ms, per dialect.
+fn now_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT",
+        Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
+    }
+}
+
+impl Store {
+    /// The database's clock, unix ms.
+    pub async fn db_now_ms(&self) -> Result<i64, StoreError> {
+        let _hold = hold_clock();
+        Ok(
+            sqlx::query_scalar(&format!("SELECT {}", now_sql(self.backend)))
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Claims for `holder`, for `ttl_ms`, up to `limit` customers marked running that nobody
+    /// holds (no lease, or an expired one). Each claim raises the customer's term and is
+    /// recorded in the lease history.
+    pub async fn claim_leases(
+        &self,
+        holder: &str,
+        ttl_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Lease>, StoreError> {
+        let _hold = hold_clock();
+        let now = now_sql(self.backend);
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE OF c SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "WITH t AS (SELECT {now} AS ms), \
+             candidates AS (SELECT c.id FROM customers c \
+               LEFT JOIN leases l ON l.customer_id = c.id \
+               WHERE c.running = 1 AND (l.customer_id IS NULL OR l.expires_at <= (SELECT ms FROM t)) \
+               ORDER BY c.id LIMIT $3 {lock}) \
+             INSERT INTO leases (customer_id, holder, term, acquired_at, expires_at) \
+             SELECT id, $1, 1, (SELECT ms FROM t), (SELECT ms FROM t) + $2 FROM candidates WHERE true \
+             ON CONFLICT (customer_id) DO UPDATE SET holder = excluded.holder, \
+               term = leases.term + 1, acquired_at = excluded.acquired_at, \
+               expires_at = excluded.expires_at \
+             WHERE leases.expires_at <= excluded.acquired_at \
+             RETURNING customer_id, term, acquired_at, expires_at"
+        );
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(&sql)
+            .bind(holder)
+            .bind(ttl_ms)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        for (customer_id, term, acquired_at, _) in &rows {
+            sqlx::query(
+                "INSERT INTO lease_history (customer_id, holder, term, acquired_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(customer_id)
+            .bind(holder)
+            .bind(term)
+            .bind(acquired_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        let mut leases: Vec<Lease> = rows
+            .into_iter()
+            .map(|(customer_id, term, _, expires_at)| Lease {
+                customer_id,
+                term,
+                expires_at,
+            })
+            .collect();
+        leases.sort_by_key(|l| l.customer_id);
+        Ok(leases)
+    }
+
+    /// Renews `holder`'s leases for `ttl_ms` more; returns the ones renewed. A lease that
+    /// expired, was taken over (another term) or given back is not renewed: it is lost.
+    pub async fn renew_leases(
+        &self,
+        holder: &str,
+        held: &[Lease],
+        ttl_ms: i64,
+    ) -> Result<Vec<Lease>, StoreError> {
+        let _hold = hold_clock();
+        let now = now_sql(self.backend);
+        let sql = format!(
+            "UPDATE leases SET expires_at = {now} + $1 WHERE holder = $2 AND customer_id = $3 \
+             AND term = $4 AND expires_at > {now} RETURNING customer_id, term, expires_at"
+        );
+        let mut tx = self.pool.begin().await?;
+        let mut renewed = Vec::with_capacity(held.len());
+        for lease in held {
+            let row: Option<(i64, i64, i64)> = sqlx::query_as(&sql)
+                .bind(ttl_ms)
+                .bind(holder)
+                .bind(lease.customer_id)
+                .bind(lease.term)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some((customer_id, term, expires_at)) = row {
+                renewed.push(Lease {
+                    customer_id,
+                    term,
+                    expires_at,
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok(renewed)
+    }
+
+    /// Gives a lease back (a customer stopped, an engine shutting down): it expires at once,
+    /// and its row stays, so the next holder's term is higher still. `false` when it was not
+    /// held at that term any more.
+    pub async fn release_lease(&self, holder: &str, lease: &Lease) -> Result<bool, StoreError> {
+        let _hold = hold_clock();
+        let sql = format!(
+            "UPDATE leases SET expires_at = 0 WHERE holder = $1 AND customer_id = $2 \
+             AND term = $3 AND expires_at > {}",
+            now_sql(self.backend)
+        );
+        Ok(sqlx::query(&sql)
+            .bind(holder)
+            .bind(lease.customer_id)
+            .bind(lease.term)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            > 0)
+    }
+
+    /// The fencing check: `holder` holds the customer at this term, unexpired by the
+    /// database's clock.
+    pub async fn holds_lease(&self, holder: &str, lease: &Lease) -> Result<bool, StoreError> {
+        let _hold = hold_clock();
+        let sql = format!(
+            "SELECT COUNT(*) FROM leases WHERE holder = $1 AND customer_id = $2 AND term = $3 \
+             AND expires_at > {}",
+            now_sql(self.backend)
+        );
+        let n: i64 = sqlx::query_scalar(&sql)
+            .bind(holder)
+            .bind(lease.customer_id)
+            .bind(lease.term)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Every acquisition of the customer's lease: (holder, term, acquired at), in term order.
+    pub async fn lease_history(
+        &self,
+        customer_id: i64,
+    ) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        let _hold = hold_clock();
+        Ok(sqlx::query_as(
+            "SELECT holder, term, acquired_at FROM lease_history WHERE customer_id = $1 \
+             ORDER BY term",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
