@@ -796,7 +796,7 @@ async fn concurrent_claims_on_postgres_never_share_a_customer() {
         assert!(history.len() <= 1, "customer {id}: {history:?}");
         held += history.len();
     }
-    assert_eq!(held, 200.min(5 * 60));
+    assert_eq!(held, 200, "5 rounds of 2 × 30 claims cover the 200");
     a.close().await;
     b.close().await;
     db.drop_db().await;
