@@ -97,6 +97,10 @@ impl Broadcaster {
     /// Sends broadcasts as they are confirmed, until `shutdown`.
     pub async fn run(&self, shutdown: CancellationToken) {
         loop {
+            // A broadcast stopped by the shutdown stays `sending`, for the next start.
+            if shutdown.is_cancelled() {
+                return;
+            }
             match self.store.sending_broadcast().await {
                 Ok(Some(b)) => {
                     if let Err(e) = self.send(b, &shutdown).await {

@@ -270,19 +270,50 @@ pub(super) async fn run_cycle(
         plan_expires_at: snapshot_expiry,
     };
 
+    // Cancelled by an outside stop or by the plan's expiry: retries waiting out their pause
+    // give up then. (Declared before the sends that borrow it.)
+    let cycle_stop = stop.child_token();
     let mut in_flight = FuturesUnordered::new();
     let mut timer = pin!(tokio::time::sleep_until(cycle_start));
     // The plan's expiry: posting stops at that instant, mid-cycle included, unless the plan
     // was renewed meanwhile (the store is asked then).
     let mut expiry = snapshot_expiry;
+    // When the store is to be asked whether the plan is still valid.
+    let mut expiry_check = expiry.map(|ms| shared.clock.instant_at(ms));
     let mut expiry_timer = pin!(tokio::time::sleep_until(
-        expiry.map_or(cycle_start, |ms| shared.clock.instant_at(ms))
+        expiry_check.unwrap_or(cycle_start)
     ));
     let mut stopped = pin!(stop.cancelled());
     let mut stopping = false;
     shared.set_live(customer_id, seq, None);
     let mut published_next: Option<Instant> = None;
     loop {
+        // The plan's expiry is checked before anything due at that instant starts.
+        if !stopping && expiry_check.is_some_and(|at| at <= Instant::now()) {
+            let now_ms = shared.clock.wall_ms(Instant::now());
+            match shared.store.plan_of(customer_id).await {
+                Ok(Some(g)) if g.expires_at.is_none_or(|at| at > now_ms) => {
+                    // Renewed: go on, and watch the new expiry.
+                    expiry = g.expires_at;
+                    expiry_check = expiry.map(|ms| shared.clock.instant_at(ms));
+                }
+                found => {
+                    // Expired, or the store can't say otherwise: posting stops here.
+                    if let Err(e) = &found {
+                        tracing::warn!(customer_id, error = %e, "could not re-read the plan");
+                    }
+                    let stored = found.ok().flatten().and_then(|g| g.expires_at);
+                    stopping = true;
+                    report.completed = false;
+                    report.expired_at = stored.or(expiry);
+                    expiry_check = None;
+                    cycle_stop.cancel();
+                }
+            }
+            if let Some(at) = expiry_check {
+                expiry_timer.as_mut().reset(at);
+            }
+        }
         // Start every send that is due, skip what must be skipped, and find the next instant
         // anything is due.
         let now = Instant::now();
@@ -339,7 +370,7 @@ pub(super) async fn run_cycle(
             in_flight.push(attempt(
                 shared,
                 &ctx,
-                stop,
+                &cycle_stop,
                 (i, s.account_id, slot),
                 random_id,
                 0,
@@ -372,7 +403,7 @@ pub(super) async fn run_cycle(
                     in_flight.push(attempt(
                         shared,
                         &ctx,
-                        stop,
+                        &cycle_stop,
                         (f.session, account_id, f.slot),
                         f.random_id,
                         f.tries,
@@ -438,29 +469,8 @@ pub(super) async fn run_cycle(
                 record(shared, &ctx, f.session, account_id, f.slot, f.random_id, target, Ok((f.sent_at, f.outcome))).await;
             }
                         _ = &mut timer, if next_due.is_some() => {}
-            _ = &mut expiry_timer, if expiry.is_some() && !stopping => {
-                let now_ms = shared.clock.wall_ms(Instant::now());
-                match shared.store.plan_of(customer_id).await {
-                    Ok(Some(g)) if g.expires_at.is_none_or(|at| at > now_ms) => {
-                        // Renewed: go on, and watch the new expiry.
-                        expiry = g.expires_at;
-                        if let Some(ms) = expiry {
-                            expiry_timer.as_mut().reset(shared.clock.instant_at(ms));
-                        }
-                    }
-                    Ok(g) => {
-                        stopping = true;
-                        report.completed = false;
-                        report.expired_at = g.and_then(|g| g.expires_at).or(expiry);
-                    }
-                    Err(e) => {
-                        // Ask again shortly; posting goes on meanwhile (the plan was valid
-                        // at the cycle's start, and the next cycle checks it again).
-                        tracing::warn!(customer_id, error = %e, "could not re-read the plan");
-                        expiry_timer.as_mut().reset(Instant::now() + Duration::from_secs(5));
-                    }
-                }
-            }
+                        // Wakes the loop, whose top asks the store.
+            _ = &mut expiry_timer, if expiry_check.is_some() && !stopping => {}
         }
     }
     let now = Instant::now();

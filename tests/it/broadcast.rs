@@ -379,3 +379,28 @@ async fn the_bot_api_client_obeys_429_and_counts_403_over_http() {
     // There were 429s, and every one of them was retried to delivery.
     assert!(too_many > 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_broadcaster_stops_at_shutdown_and_leaves_the_rest_for_the_next_start() {
+    let (store, id) = confirmed(100).await;
+    let sink = Arc::new(FakeSink::default());
+    let broadcaster = Broadcaster::new(store.clone(), sink.clone());
+    let stop = CancellationToken::new();
+    let run = broadcaster.run(stop.clone());
+    let stopper = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        stop.cancel();
+    };
+    // `run` returns (it would spin forever on the unfinished broadcast otherwise).
+    tokio::time::timeout(Duration::from_secs(30), async {
+        tokio::join!(run, stopper)
+    })
+    .await
+    .expect("the broadcaster returned at shutdown");
+    let tally = store.broadcast_tally(id).await.unwrap();
+    assert!(tally.sent > 0 && tally.pending > 0, "{tally:?}");
+    assert_eq!(
+        store.broadcast(id).await.unwrap().unwrap().status,
+        "sending"
+    );
+}

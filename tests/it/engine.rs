@@ -1081,3 +1081,33 @@ async fn a_plan_renewed_before_it_expires_keeps_posting() {
     rig.engine.stop(1).await.unwrap();
     rig.finish().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_post_due_at_the_expiry_instant_is_not_sent() {
+    let (mut rig, t0) = expiring_rig(60.0, s(3)).await;
+    let (at, _) = stopped_by_engine(&mut rig).await;
+    assert_eq!(at, t0 + s(3));
+    tokio::time::sleep(s(10)).await;
+    assert_eq!(sends(&rig, t0), vec![(s(0), 1, 1)]);
+    rig.finish().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_waiting_when_the_plan_expires_is_given_up() {
+    let mut c = customer(1, Plan::Enterprise, 1, 3, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[], Duration::ZERO).await;
+    let t0 = Instant::now();
+    c.plan.expires_at = Some(rig.engine.clock().wall_ms(t0 + Duration::from_millis(500)));
+    rig.store.create_customers(&[c]).await.unwrap();
+    rig.sim
+        .inject(Target::Account(1), Outcome::Network("reset".into()));
+    rig.engine.start(1, None).await.unwrap();
+    let (at, why) = stopped_by_engine(&mut rig).await;
+    assert_eq!(
+        (at, why.as_str()),
+        (t0 + Duration::from_millis(500), "the plan expired")
+    );
+    tokio::time::sleep(s(10)).await;
+    assert_eq!(rig.sim.sent().len(), 1, "the retry due at 1 s was not sent");
+    rig.finish().await;
+}
