@@ -834,7 +834,6 @@ impl Control {
         }
     }
 
-    /// Refuses typed input and repeats the question (it stays open; Cancel abandons it).
     /// The refusal when the customer's plan has no room for one more account or group
     /// (`have` are there already, paused ones included).
     fn limit_refusal(&self, ctx: &Ctx, what: Limited, have: usize) -> Option<String> {
@@ -844,6 +843,7 @@ impl Control {
             .map(|o| view::over_limit(ctx.lang, &o))
     }
 
+    /// Refuses typed input and repeats the question (it stays open; Cancel abandons it).
     fn ask_again(&self, ctx: &Ctx, refusal: Refusal) -> Action {
         self.ask_again_text(ctx, view::refusal(ctx.lang, &refusal))
     }

@@ -973,7 +973,6 @@ fn memory_url() -> String {
     )
 }
 
-/// `sqlite:PATH` creates the file when missing.
 /// The file of a `sqlite:PATH?…` URL.
 fn sqlite_file_of(url: &str) -> Option<std::path::PathBuf> {
     let rest = url
@@ -983,6 +982,7 @@ fn sqlite_file_of(url: &str) -> Option<std::path::PathBuf> {
     (!path.is_empty()).then(|| std::path::PathBuf::from(path))
 }
 
+/// `sqlite:PATH` creates the file when missing.
 fn with_create_mode(url: &str) -> String {
     if url.contains("mode=") {
         url.to_string()

@@ -326,3 +326,4 @@ broadcast-done = ✅ Broadcast #{ $id } done: { $sent } sent, { $blocked } block
 broadcast-cancelled = ⏹ Broadcast #{ $id } cancelled: { $sent } sent, { $blocked } blocked the bot, { $failed } failed; { $left } not sent.
 payment-unrecorded = ⚠️ Your payment went through, but I could not record it just now. The admins have been told and will apply it; you lose nothing.
 admin-payment-unrecorded = ⚠️ Payment { $charge } ({ $stars } Stars) from user { $id } could not be recorded (database error). Invoice payload: { $payload }. Grant it with /setplan.
+checkout-nothing-to-renew = Your plan has no expiry: there is nothing to renew.

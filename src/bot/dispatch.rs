@@ -352,8 +352,9 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
             .with_broadcaster(broadcaster),
     );
     // Remind customers a day before their plan expires.
+    let reminders_stop = tokio_util::sync::CancellationToken::new();
     let reminders = {
-        let (bot, control) = (bot.clone(), control.clone());
+        let (bot, control, stop) = (bot.clone(), control.clone(), reminders_stop.clone());
         tokio::spawn(async move {
             let send = move |user_id: i64, text: String| {
                 let bot = bot.clone();
@@ -366,7 +367,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
                     }
                 }
             };
-            super::reminder::run(&control, send).await
+            super::reminder::run(&control, send, &stop).await
         })
     };
     // Tell customers what the engine did on its own (stopped them, Telegram refused, …).
@@ -396,8 +397,12 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     tokio::spawn(async move {
         crate::serve::stop_signal().await;
         tracing::info!("stopping: no new posts; sends under way are finished");
-        if let Ok(done) = shutdown.shutdown() {
-            done.await;
+        // Refused while the dispatcher is still starting: asked again until it takes it.
+        loop {
+            match shutdown.shutdown() {
+                Ok(done) => return done.await,
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
         }
     });
     dispatcher.dispatch().await;
@@ -407,7 +412,8 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     let _ = broadcasts.await;
     stop_metrics.cancel();
     notifier.abort();
-    reminders.abort();
+    reminders_stop.cancel();
+    let _ = reminders.await;
     tasks.finish().await;
     store.close().await;
     Ok(())

@@ -73,6 +73,8 @@ pub enum CheckoutRefusal {
     Invalid,
     /// The plan's price or length changed since the invoice was made.
     Stale,
+    /// The customer already has this plan with no expiry: days would add nothing.
+    NothingToRenew,
 }
 
 impl Control {
@@ -113,8 +115,12 @@ impl Control {
         payload: &str,
         currency: &str,
         total_amount: u32,
+        current: Option<crate::store::PlanGrant>,
     ) -> Result<InvoicePayload, CheckoutRefusal> {
         let sold = InvoicePayload::parse(payload).ok_or(CheckoutRefusal::Invalid)?;
+        if current.is_some_and(|g| g.plan == sold.plan && g.expires_at.is_none()) {
+            return Err(CheckoutRefusal::NothingToRenew);
+        }
         if currency != STARS || total_amount != sold.stars {
             return Err(CheckoutRefusal::Invalid);
         }
@@ -134,10 +140,11 @@ impl Control {
         currency: &str,
         total_amount: u32,
     ) -> Vec<Action> {
-        let error = match self.checkout(payload, currency, total_amount) {
+        let error = match self.checkout(payload, currency, total_amount, ctx.row.plan) {
             Ok(_) => None,
             Err(CheckoutRefusal::Invalid) => Some(t(ctx.lang, "checkout-invalid")),
             Err(CheckoutRefusal::Stale) => Some(t(ctx.lang, "checkout-stale")),
+            Err(CheckoutRefusal::NothingToRenew) => Some(t(ctx.lang, "checkout-nothing-to-renew")),
         };
         vec![Action::AnswerPreCheckout { query_id, error }]
     }

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::{view, Control};
 use crate::i18n::{t_args, Args, Lang};
@@ -21,6 +22,7 @@ pub const RECHECK: Duration = Duration::from_secs(10 * 60);
 
 impl Control {
     /// The reminders due now, as (customer, text in their language); each is noted as sent.
+    /// When the store fails part-way, the ones already noted are still returned (to be sent).
     pub async fn take_due_reminders(&self) -> Result<Vec<(i64, String)>, StoreError> {
         let now_ms = self.now_ms();
         let mut out = Vec::new();
@@ -28,11 +30,24 @@ impl Control {
             let Some(expires_at) = grant.expires_at else {
                 continue;
             };
-            self.store.mark_reminded(customer_id, expires_at).await?;
-            let lang = match self.store.customer(customer_id).await? {
-                Some(row) => Lang::pick(row.language.as_deref(), row.telegram_language.as_deref()),
-                None => Lang::En,
+            let lang = match self.store.customer(customer_id).await {
+                Ok(Some(row)) => {
+                    Lang::pick(row.language.as_deref(), row.telegram_language.as_deref())
+                }
+                Ok(None) => Lang::En,
+                Err(e) if out.is_empty() => return Err(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, "plan reminders: the rest waits for the next look");
+                    break;
+                }
             };
+            if let Err(e) = self.store.mark_reminded(customer_id, expires_at).await {
+                if out.is_empty() {
+                    return Err(e);
+                }
+                tracing::warn!(error = %e, "plan reminders: the rest waits for the next look");
+                break;
+            }
             let plan = view::plan_line(lang, Some(grant), now_ms);
             out.push((
                 customer_id,
@@ -67,13 +82,14 @@ impl Control {
     }
 }
 
-/// Sends plan reminders through `send` as they fall due, until the task is dropped.
-pub async fn run<F, Fut>(control: &Control, send: F)
+/// Sends plan reminders through `send` as they fall due, until `stop` (a reminder noted is
+/// sent before it returns).
+pub async fn run<F, Fut>(control: &Control, send: F, stop: &CancellationToken)
 where
     F: Fn(i64, String) -> Fut,
     Fut: Future<Output = ()>,
 {
-    loop {
+    while !stop.is_cancelled() {
         match control.take_due_reminders().await {
             Ok(due) => {
                 for (customer_id, text) in due {
@@ -84,6 +100,10 @@ where
         }
         let next = control.next_reminder_check().await;
         // Never spin: a reminder due now was just taken.
-        tokio::time::sleep_until(next.max(Instant::now() + Duration::from_millis(1))).await;
+        let next = next.max(Instant::now() + Duration::from_millis(1));
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep_until(next) => {}
+        }
     }
 }

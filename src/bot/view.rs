@@ -1108,6 +1108,10 @@ pub fn plan(
             .num("stars", terms.price_stars as f64)
             .num("days", terms.days as f64);
         offers.push(t_args(lang, "plan-offer", &args));
+        // A plan without expiry has nothing to renew.
+        if plan.is_some_and(|g| g.plan == p && g.expires_at.is_none()) {
+            continue;
+        }
         let renew = plan.is_some_and(|g| g.plan == p);
         let key = if renew { "button-renew" } else { "button-buy" };
         keyboard.push(vec![Button::new(t_args(lang, key, &args), Cb::Buy(p))]);

@@ -126,7 +126,7 @@ impl Store {
     }
 
     /// Customers, accounts by health, the post log's outcomes since `since_ms` (a scan of the
-    /// log's newest rows: the log has no time index), payments.
+    /// whole post log, which has no time index: slow on a large log), payments.
     pub async fn fleet_stats(&self, since_ms: i64) -> Result<FleetStats, StoreError> {
         let _hold = hold_clock();
         let (customers, running): (i64, i64) = sqlx::query_as(
@@ -202,6 +202,14 @@ impl Store {
         let _hold = hold_clock();
         self.require_customer(p.customer_id).await?;
         let mut tx = self.pool.begin().await?;
+        if self.backend == super::Backend::Postgres {
+            // Payments and grants of one customer one at a time: the plan read below is the
+            // plan the grant replaces (SQLite has one writer at a time anyway).
+            sqlx::query("SELECT id FROM customers WHERE id = $1 FOR UPDATE")
+                .bind(p.customer_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let inserted = sqlx::query(
             "INSERT INTO payments (charge_id, provider_charge_id, customer_id, plan, days, stars, \
              paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (charge_id) DO NOTHING",

@@ -365,8 +365,11 @@ async fn a_reminder_goes_out_once_a_day_before_the_plan_expires() {
         let (at, id, _) = rx.recv().await.unwrap();
         assert_eq!((at, id), (t0 + 9 * day, ME));
     };
+    let forever = tokio_util::sync::CancellationToken::new();
     tokio::select! {
-        _ = reminder::run(&rig.control, send) => unreachable!("the loop runs forever"),
+        _ = reminder::run(&rig.control, send, &forever) => {
+            unreachable!("the loop runs until stopped")
+        }
         _ = checks => {}
     }
     // Noted in the store: a restarted loop does not send it again.
@@ -388,5 +391,34 @@ async fn a_payment_the_store_cannot_record_is_reported_and_a_checkout_is_refused
     assert!(
         told[0].1.contains("charge-lost") && told[0].1.contains("/setplan"),
         "{told:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_plan_without_expiry_has_nothing_to_renew() {
+    let rig = rig().await;
+    rig.grant(Plan::Enterprise, None).await;
+    let screen = shown(&rig.press(Cb::Open(Screen::Plan)).await);
+    let labels = button_texts(&screen);
+    assert!(
+        labels.iter().any(|b| b.starts_with("⭐ Buy STARTER")),
+        "{labels:?}"
+    );
+    assert!(
+        !labels.iter().any(|b| b.contains("ENTERPRISE")),
+        "{labels:?}"
+    );
+    // An old invoice for it is refused before anything is charged.
+    let refused = checkout(&rig, "plan:ENTERPRISE:30:1500", STARS, 1500)
+        .await
+        .unwrap();
+    assert_eq!(
+        refused,
+        "Your plan has no expiry: there is nothing to renew."
+    );
+    // The other plan can still be bought.
+    assert_eq!(
+        checkout(&rig, "plan:STARTER:30:250", STARS, 250).await,
+        None
     );
 }
