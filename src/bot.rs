@@ -338,22 +338,7 @@ impl Control {
                         charge_id = %paid.charge_id,
                         "a payment could not be recorded"
                     );
-                    let mut actions = vec![send_text(t(lang, "payment-unrecorded"))];
-                    for admin in &self.admins {
-                        actions.push(Action::Notify {
-                            user_id: *admin,
-                            text: t_args(
-                                Lang::En,
-                                "admin-payment-unrecorded",
-                                &Args::new()
-                                    .text("charge", &paid.charge_id)
-                                    .num("stars", paid.total_amount as f64)
-                                    .text("id", from.user_id.to_string())
-                                    .text("payload", &paid.payload),
-                            ),
-                        });
-                    }
-                    return actions;
+                    return self.payment_trouble(lang, from.user_id, &paid, "payment-unrecorded");
                 }
                 if is_callback {
                     vec![Action::Answer {

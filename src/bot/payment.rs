@@ -189,24 +189,36 @@ impl Control {
             }
             PaymentRecorded::Unmatched => {
                 tracing::error!(customer_id = ctx.id, "a payment matched no plan");
-                let mut actions = vec![send_text(t(lang, "payment-unmatched"))];
-                for admin in &self.admins {
-                    actions.push(Action::Notify {
-                        user_id: *admin,
-                        text: t_args(
-                            Lang::En,
-                            "admin-payment-unmatched",
-                            &Args::new()
-                                .text("charge", &payment.charge_id)
-                                .num("stars", payment.total_amount as f64)
-                                .text("id", ctx.id.to_string())
-                                .text("payload", &payment.payload),
-                        ),
-                    });
-                }
-                Ok(actions)
+                Ok(self.payment_trouble(lang, ctx.id, &payment, "payment-unmatched"))
             }
         }
+    }
+}
+
+impl Control {
+    /// A payment that needs an admin: the customer is told (`key`, in their language), and
+    /// every admin gets the charge id and what was bought (`admin-` + `key`).
+    pub(super) fn payment_trouble(
+        &self,
+        lang: Lang,
+        customer_id: i64,
+        paid: &Paid,
+        key: &str,
+    ) -> Vec<Action> {
+        let mut actions = vec![send_text(t(lang, key))];
+        let args = Args::new()
+            .text("charge", &paid.charge_id)
+            .num("stars", paid.total_amount as f64)
+            .text("id", customer_id.to_string())
+            .text("payload", &paid.payload);
+        let admin_text = t_args(Lang::En, &format!("admin-{key}"), &args);
+        for admin in &self.admins {
+            actions.push(Action::Notify {
+                user_id: *admin,
+                text: admin_text.clone(),
+            });
+        }
+        actions
     }
 }
 

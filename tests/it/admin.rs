@@ -9,7 +9,7 @@ use std::time::Duration;
 use autoposter::schedule::{Plan, DAY_MS};
 use autoposter::store::PlanGrant;
 
-use crate::bot::{alert, button_texts, shown, BotRig, ME};
+use crate::bot::{alert, button_texts, shown, texts, BotRig, ME};
 
 const ADMIN: i64 = 7;
 
@@ -27,16 +27,6 @@ async fn as_user(rig: &mut BotRig, user: i64, line: &str) -> Vec<Action> {
     let out = rig.cmd(line).await;
     rig.user = me;
     out
-}
-
-fn texts(actions: &[Action]) -> Vec<String> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Send(s) => Some(s.text.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn notified(actions: &[Action]) -> Vec<(i64, String)> {

@@ -210,6 +210,17 @@ pub(crate) fn buttons(screen: &Screenful) -> Vec<String> {
         .collect()
 }
 
+/// The texts of the messages sent, in order.
+pub(crate) fn texts(actions: &[Action]) -> Vec<String> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send(s) => Some(s.text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The texts of a screen's buttons, in order.
 pub(crate) fn button_texts(screen: &Screenful) -> Vec<String> {
     screen

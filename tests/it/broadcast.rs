@@ -9,13 +9,12 @@ use std::time::Duration;
 
 use autoposter::bot::broadcast::{BroadcastSink, Broadcaster, Delivery};
 use autoposter::bot::callback::Cb;
-use autoposter::bot::Action;
 use autoposter::store::{BroadcastSource, Store};
 use autoposter::telegram::BoxFuture;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::bot::{alert, shown, BotRig};
+use crate::bot::{alert, shown, texts, BotRig};
 
 /// Telegram as the broadcast sees it: at most 30 messages in any second (else 429, nothing
 /// delivered), 403 for blocked users, a reply after `latency`.
@@ -245,16 +244,6 @@ async fn broadcast_resumes_after_restart_without_resending() {
     chats.dedup();
     assert_eq!((chats.len(), n), (300, 300), "nobody got it twice");
     assert!(!chats.contains(&doubtful));
-}
-
-fn texts(actions: &[Action]) -> Vec<String> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Send(s) => Some(s.text.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[tokio::test]
