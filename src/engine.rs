@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::schedule::{self, Mode, NotReady, PlanCatalog, Readiness};
 use crate::store::postlog::{PostLog, PostLogTask, WriterStats};
-use crate::store::{Snapshot, Store, StoreError};
+use crate::store::{Interrupted, Snapshot, Store, StoreError};
 use crate::telegram::{Outcome, Transport};
 
 pub use clock::Clock;
@@ -119,6 +119,8 @@ pub(crate) struct Shared {
     live: Mutex<HashMap<i64, Live>>,
     /// The plans' limits, checked before every cycle.
     pub(crate) catalog: Mutex<PlanCatalog>,
+    /// Set by [`Engine::shutdown`]: cycles cut short stay open for the next engine to resume.
+    pub(crate) shutting_down: std::sync::atomic::AtomicBool,
 }
 
 /// Where a running customer stands.
@@ -220,6 +222,7 @@ impl Engine {
             flood_waits: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
             catalog: Mutex::new(PlanCatalog::default()),
+            shutting_down: std::sync::atomic::AtomicBool::new(false),
         });
         (Engine { shared }, EngineTasks { postlog: task })
     }
@@ -244,6 +247,17 @@ impl Engine {
         &self,
         customer_id: i64,
         requested: Option<Mode>,
+    ) -> Result<Started, EngineError> {
+        self.start_with(customer_id, requested, None).await
+    }
+
+    /// [`Engine::start`], resuming `interrupted` (the customer's cycle an earlier engine left
+    /// open) as the first cycle.
+    async fn start_with(
+        &self,
+        customer_id: i64,
+        requested: Option<Mode>,
+        interrupted: Option<Interrupted>,
     ) -> Result<Started, EngineError> {
         if self.is_running(customer_id) {
             return Err(EngineError::AlreadyRunning(customer_id));
@@ -273,7 +287,7 @@ impl Engine {
             self.clone(),
             customer_id,
             requested,
-            (now, snapshot),
+            (now, snapshot, interrupted),
             (generation, stop.clone()),
         ));
         running.insert(
@@ -322,6 +336,7 @@ impl Engine {
     /// Stops every customer (in parallel) and waits until the post log holds every post.
     /// Customers stay marked running in the store, so the next engine resumes them.
     pub async fn shutdown(&self) {
+        self.shared.shutting_down.store(true, Ordering::Relaxed);
         let all: Vec<Running> = self
             .shared
             .running
@@ -339,11 +354,20 @@ impl Engine {
         self.shared.postlog.flush().await;
     }
 
-    /// Starts every customer the store marks running (after a restart).
+    /// Starts every customer the store marks running (after a restart); a cycle an earlier
+    /// engine left open (a crash, a shutdown) is resumed where it stopped.
     pub async fn resume(&self) -> Result<usize, EngineError> {
         let mut started = 0;
+        let mut open: HashMap<i64, Interrupted> = self
+            .shared
+            .store
+            .interrupted_cycles()
+            .await?
+            .into_iter()
+            .map(|c| (c.customer_id, c))
+            .collect();
         for id in self.shared.store.running_customers().await? {
-            match self.start(id, None).await {
+            match self.start_with(id, None, open.remove(&id)).await {
                 Ok(_) => started += 1,
                 Err(e) => tracing::warn!(customer_id = id, error = %e, "not resumed"),
             }
@@ -405,6 +429,7 @@ impl Engine {
             seq,
             stop,
             Some(snapshot),
+            None,
         )
         .await
     }
@@ -441,11 +466,14 @@ async fn customer_loop(
     engine: Engine,
     customer_id: i64,
     requested: Option<Mode>,
-    (first, snapshot): (Instant, Snapshot),
+    (first, snapshot, mut interrupted): (Instant, Snapshot, Option<Interrupted>),
     (generation, stop): (u64, CancellationToken),
 ) {
     let mut due = first;
-    let mut seq = snapshot.last_seq;
+    // A resumed cycle keeps its number.
+    let mut seq = interrupted
+        .as_ref()
+        .map_or(snapshot.last_seq, |c| c.seq - 1);
     let mut expiry = snapshot.plan.and_then(|g| g.expires_at);
     // The accounts this customer drives here, released when the loop ends.
     let mut accounts: Vec<i64> = snapshot.accounts.iter().map(|a| a.id).collect();
@@ -464,7 +492,17 @@ async fn customer_loop(
         let cycle = async {
             let _guard = CycleGuard::enter(&engine.shared, customer_id)?;
             let snapshot = preloaded.take();
-            worker::run_cycle(&engine.shared, customer_id, requested, seq, &stop, snapshot).await
+            let resume = interrupted.take();
+            worker::run_cycle(
+                &engine.shared,
+                customer_id,
+                requested,
+                seq,
+                &stop,
+                snapshot,
+                resume,
+            )
+            .await
         }
         .await;
         match cycle {

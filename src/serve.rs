@@ -35,6 +35,8 @@ pub enum RunError {
     NoBotToken,
     #[error("the metrics address: {0}")]
     Metrics(std::io::Error),
+    #[error("cannot catch SIGTERM / ctrl-c: {0}")]
+    Signals(std::io::Error),
 }
 
 /// The master key from where the configuration says; a newly created key file is announced,
@@ -95,36 +97,39 @@ pub async fn seams(config: &RunConfig, store: &Store) -> Result<Seams, RunError>
     })
 }
 
-/// Resolves at the first SIGTERM or ctrl-c (SIGINT); from then on a second one exits the
-/// process at once (status 130).
-pub async fn stop_signal() {
-    first_signal().await;
-    tokio::spawn(async {
-        first_signal().await;
-        eprintln!("second signal: exiting now");
-        std::process::exit(130);
-    });
+/// SIGTERM and ctrl-c (SIGINT), caught from the moment [`StopSignals::install`] returns (so
+/// it is installed first thing: a signal before that would end the process the default way).
+pub struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
 }
 
-#[cfg(unix)]
-async fn first_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        // No signal handling to be had: never resolves, the default action applies.
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+impl StopSignals {
+    pub fn install() -> Result<StopSignals, RunError> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignals {
+            term: signal(SignalKind::terminate()).map_err(RunError::Signals)?,
+            int: signal(SignalKind::interrupt()).map_err(RunError::Signals)?,
+        })
     }
-}
 
-#[cfg(not(unix))]
-async fn first_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+
+    /// Resolves at the first signal; from then on a second one exits the process at once
+    /// (status 130).
+    pub async fn first(mut self) {
+        self.next().await;
+        tokio::spawn(async move {
+            self.next().await;
+            eprintln!("second signal: exiting now");
+            std::process::exit(130);
+        });
+    }
 }
 
 /// The metrics, and their port bound, when the configuration asks for them.
@@ -158,6 +163,7 @@ pub fn spawn_metrics(
 /// `autoposter engine`: the engine without the bot. Resumes the customers marked running and
 /// posts for them until SIGTERM or ctrl-c.
 pub async fn engine(config: RunConfig) -> Result<(), RunError> {
+    let signals = StopSignals::install()?;
     let store = Store::connect(config.database_url.expose()).await?;
     let _lock = store.lock_engine().await?;
     let seams = seams(&config, &store).await?;
@@ -174,7 +180,7 @@ pub async fn engine(config: RunConfig) -> Result<(), RunError> {
         other => RunError::Telegram(other.to_string()),
     })?;
     eprintln!("engine running: {resumed} customers resumed");
-    stop_signal().await;
+    signals.first().await;
     eprintln!("stopping: no new posts; sends under way are finished");
     engine.shutdown().await;
     stop_metrics.cancel();

@@ -224,6 +224,22 @@ pub struct CycleStart {
     /// Unix ms.
     pub started_at: i64,
     pub planned: i64,
+    /// The cycle's layout (the engine's JSON), kept so that an interrupted cycle resumes.
+    pub plan: Option<String>,
+}
+
+/// A cycle that did not end (the engine crashed or was shut down during it), found when the
+/// engine starts: what it needs to resume it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interrupted {
+    pub customer_id: i64,
+    pub seq: i64,
+    /// Unix ms: the cycle's anchor.
+    pub started_at: i64,
+    /// The layout the cycle started with (the engine's JSON).
+    pub plan: String,
+    /// The slots with an outcome in the post log: (account, group, outcome, sent at).
+    pub logged: Vec<(i64, i64, String, Option<i64>)>,
 }
 
 /// How one group fared in one cycle, across all of the customer's accounts.
@@ -636,6 +652,53 @@ impl Store {
         .ok_or(StoreError::NoCustomer(customer_id))
     }
 
+    /// The cycles that did not end, of customers marked running: each customer's latest
+    /// cycle when it is still `running` (a crash, or the engine shut down during it), with the
+    /// slots its post log has. One scan of the newest part of the log serves them all.
+    pub async fn interrupted_cycles(&self) -> Result<Vec<Interrupted>, StoreError> {
+        let _hold = hold_clock();
+        let cycles: Vec<(i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT c.customer_id, c.seq, c.started_at, c.plan, c.log_from FROM cycles c \
+             JOIN customers cu ON cu.id = c.customer_id \
+             WHERE cu.running = 1 AND c.status = 'running' AND c.plan IS NOT NULL \
+             AND c.seq = (SELECT MAX(seq) FROM cycles WHERE customer_id = c.customer_id) \
+             ORDER BY c.customer_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(from) = cycles.iter().map(|c| c.4.unwrap_or(0)).min() else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<(i64, i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT customer_id, cycle_seq, account_id, group_id, outcome, sent_at FROM posts \
+             WHERE id > $1 ORDER BY id",
+        )
+        .bind(from)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<Interrupted> = cycles
+            .into_iter()
+            .map(|(customer_id, seq, started_at, plan, _)| Interrupted {
+                customer_id,
+                seq,
+                started_at,
+                plan,
+                logged: Vec::new(),
+            })
+            .collect();
+        let index: std::collections::HashMap<(i64, i64), usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ((c.customer_id, c.seq), i))
+            .collect();
+        for (customer_id, seq, account, group, outcome, sent_at) in rows {
+            if let Some(&i) = index.get(&(customer_id, seq)) {
+                out[i].logged.push((account, group, outcome, sent_at));
+            }
+        }
+        Ok(out)
+    }
+
     /// Customers marked running, in id order.
     pub async fn running_customers(&self) -> Result<Vec<i64>, StoreError> {
         let _hold = hold_clock();
@@ -763,15 +826,18 @@ impl Store {
             match entry {
                 LogEntry::Post(_) => {}
                 LogEntry::CycleStarted(c) => {
+                    // The cycle's posts are written after this: they all have larger ids.
                     sqlx::query(
-                        "INSERT INTO cycles (customer_id, seq, mode, started_at, status, planned) \
-                         VALUES ($1, $2, $3, $4, 'running', $5)",
+                        "INSERT INTO cycles (customer_id, seq, mode, started_at, status, planned, \
+                         plan, log_from) VALUES ($1, $2, $3, $4, 'running', $5, $6, \
+                         (SELECT COALESCE(MAX(id), 0) FROM posts))",
                     )
                     .bind(c.customer_id)
                     .bind(c.seq)
                     .bind(c.mode.as_str())
                     .bind(c.started_at)
                     .bind(c.planned)
+                    .bind(c.plan.as_deref())
                     .execute(&mut *tx)
                     .await?;
                 }

@@ -307,6 +307,7 @@ use crate::serve::{seams, Seams};
 
 /// `autoposter run`: the control bot and the engine in one process, until SIGTERM or ctrl-c.
 pub async fn run(config: RunConfig) -> Result<(), RunError> {
+    let signals = crate::serve::StopSignals::install()?;
     let store = Store::connect(config.database_url.expose()).await?;
     let _lock = store.lock_engine().await?;
     let Seams {
@@ -395,7 +396,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     // signal exits at once.
     let shutdown = dispatcher.shutdown_token();
     tokio::spawn(async move {
-        crate::serve::stop_signal().await;
+        signals.first().await;
         tracing::info!("stopping: no new posts; sends under way are finished");
         // Refused while the dispatcher is still starting: asked again until it takes it.
         loop {

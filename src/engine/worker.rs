@@ -21,9 +21,13 @@ use tokio_util::sync::CancellationToken;
 use super::{readiness, EngineError, PostEvent, Restricted, Shared};
 use crate::schedule::{self, CyclePlan, Lasting, Mode, Next};
 use crate::store::{
-    CycleEnd, CycleStart, CycleTally, Group, GroupTally, PostRow, Restriction, Snapshot,
+    CycleEnd, CycleStart, CycleTally, Group, GroupTally, Interrupted, PostRow, Restriction,
+    Snapshot,
 };
 use crate::telegram::{Outcome, Post};
+
+/// The status of a group a resumed cycle planned but the customer no longer has active.
+const GONE: &str = "gone";
 
 /// When one session ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,9 +149,68 @@ async fn attempt(
     }
 }
 
+/// A cycle's layout as stored with its row, so that an interrupted cycle resumes on it:
+/// durations in nanoseconds (the starter offsets are exact to the nanosecond).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredPlan {
+    mode: String,
+    delay_ns: u64,
+    requested_delay_ns: u64,
+    offsets_ns: Vec<u64>,
+    delay_between_cycles_ns: u64,
+    accounts: Vec<i64>,
+    groups: Vec<i64>,
+}
+
+impl StoredPlan {
+    fn of(plan: &CyclePlan, accounts: &[i64], groups: &[i64]) -> StoredPlan {
+        let ns = |d: Duration| d.as_nanos() as u64;
+        StoredPlan {
+            mode: plan.mode.as_str().to_string(),
+            delay_ns: ns(plan.delay.applied),
+            requested_delay_ns: ns(plan.delay.requested),
+            offsets_ns: plan.offsets.iter().map(|d| ns(*d)).collect(),
+            delay_between_cycles_ns: ns(plan.delay_between_cycles),
+            accounts: accounts.to_vec(),
+            groups: groups.to_vec(),
+        }
+    }
+
+    fn plan(&self) -> Option<CyclePlan> {
+        let d = Duration::from_nanos;
+        let mode = match self.mode.as_str() {
+            "starter" => Mode::Starter,
+            "enterprise" => Mode::Enterprise,
+            _ => return None,
+        };
+        (self.offsets_ns.len() == self.accounts.len()).then(|| CyclePlan {
+            mode,
+            delay: schedule::Floored {
+                requested: d(self.requested_delay_ns),
+                applied: d(self.delay_ns),
+            },
+            offsets: self.offsets_ns.iter().map(|n| d(*n)).collect(),
+            groups: self.groups.len(),
+            session_runtime: d(self.delay_ns) * self.groups.len() as u32,
+            delay_between_cycles: d(self.delay_between_cycles_ns),
+        })
+    }
+}
+
+/// A resumed cycle whose planned end is further back than this is not posted any more: its
+/// remaining slots are recorded as skipped (`engine_down`) and the next cycle starts.
+pub const RESUME_AT_MOST: Duration = Duration::from_secs(10 * 60);
+
 /// Runs cycle number `seq` of the customer. `preloaded` is a snapshot read just before (the
 /// first cycle reuses the start check's); otherwise the settings are read now. The cycle
 /// starts when its settings are in hand: nothing after that waits for the database.
+///
+/// With `resume`, the cycle is one an earlier engine started and did not end (a crash, a
+/// shutdown): it runs on its stored layout and anchor, with only the slots that have no
+/// outcome in the post log. Slots that are overdue go out at once, one per delay; a slot
+/// sent just before a crash whose row was lost goes out again with the same random id, which
+/// Telegram answers RANDOM_ID_DUPLICATE (counted as sent, nothing posted twice).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn run_cycle(
     shared: &Shared,
     customer_id: i64,
@@ -155,6 +218,7 @@ pub(super) async fn run_cycle(
     seq: i64,
     stop: &CancellationToken,
     preloaded: Option<Snapshot>,
+    resume: Option<Interrupted>,
 ) -> Result<CycleReport, EngineError> {
     let snapshot = match preloaded {
         Some(snapshot) => snapshot,
@@ -171,34 +235,105 @@ pub(super) async fn run_cycle(
             "customer {customer_id} has no post key"
         )))
     })?;
-    let cycle_start = Instant::now();
-    let started_at = shared.clock.wall_ms(cycle_start);
+    let now = Instant::now();
     let snapshot_expiry = snapshot.plan.and_then(|g| g.expires_at);
     let catalog = *shared.catalog.lock().expect("engine lock");
-    let plan = schedule::check_ready(&readiness(&snapshot, started_at, requested, &catalog))?;
+    // The same checks for a resumed cycle (plan expired, no message, …): only its layout is
+    // the stored one.
+    let checked = schedule::check_ready(&readiness(
+        &snapshot,
+        shared.clock.wall_ms(now),
+        requested,
+        &catalog,
+    ))?;
+    let invalid = |what: String| EngineError::Store(crate::store::StoreError::Invalid(what));
+    let (plan, cycle_start, account_ids, groups) = match &resume {
+        None => (
+            checked,
+            now,
+            snapshot.accounts.iter().map(|a| a.id).collect::<Vec<_>>(),
+            snapshot.groups,
+        ),
+        Some(r) => {
+            let stored: StoredPlan = serde_json::from_str(&r.plan)
+                .map_err(|e| invalid(format!("cycle {seq} plan: {e}")))?;
+            let plan = stored
+                .plan()
+                .ok_or_else(|| invalid(format!("cycle {seq} plan")))?;
+            // The groups in the stored order; one removed or paused since is skipped.
+            let groups = stored
+                .groups
+                .iter()
+                .map(|id| {
+                    snapshot
+                        .groups
+                        .iter()
+                        .find(|g| g.id == *id)
+                        .cloned()
+                        .unwrap_or(Group {
+                            id: *id,
+                            reference: String::new(),
+                            position: 0,
+                            status: GONE.to_string(),
+                            reason: None,
+                        })
+                })
+                .collect();
+            (
+                plan,
+                shared.clock.instant_at(r.started_at),
+                stored.accounts,
+                groups,
+            )
+        }
+    };
+    let started_at = shared.clock.wall_ms(cycle_start);
     let warning = plan.warning();
     if let Some(w) = &warning {
         tracing::info!(customer_id, "{w}");
     }
-    shared
-        .postlog
-        .cycle_started(CycleStart {
-            customer_id,
-            seq,
-            mode: plan.mode,
-            started_at,
-            planned: (plan.sessions() * plan.groups) as i64,
-        })
-        .await;
+    if resume.is_none() {
+        let group_ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
+        let stored = StoredPlan::of(&plan, &account_ids, &group_ids);
+        shared
+            .postlog
+            .cycle_started(CycleStart {
+                customer_id,
+                seq,
+                mode: plan.mode,
+                started_at,
+                planned: (plan.sessions() * plan.groups) as i64,
+                plan: serde_json::to_string(&stored).ok(),
+            })
+            .await;
+    } else {
+        tracing::info!(customer_id, seq, "resuming an interrupted cycle");
+    }
     let ctx = CycleCtx {
         customer_id,
         seq,
         post_key,
         start: cycle_start,
         html: snapshot.message_html.unwrap_or_default(),
-        groups: snapshot.groups,
+        groups,
         plan,
     };
+    // A resumed cycle: which slots have an outcome, and each account's last send.
+    let logged: HashSet<(i64, i64)> = resume
+        .iter()
+        .flat_map(|r| r.logged.iter().map(|(a, g, _, _)| (*a, *g)))
+        .collect();
+    let last_sent = |account: i64| -> Option<Instant> {
+        resume.as_ref().and_then(|r| {
+            r.logged
+                .iter()
+                .filter(|(a, _, _, _)| *a == account)
+                .filter_map(|(_, _, _, at)| *at)
+                .max()
+                .map(|ms| shared.clock.instant_at(ms))
+        })
+    };
+    let stale = resume.is_some() && now > cycle_start + ctx.plan.span() + RESUME_AT_MOST;
     // Waits and refusals in force: this engine's own (not yet written, perhaps) and the
     // store's (written by any engine, before any restart).
     let mut flood_waits = shared.flood_waits.lock().expect("engine lock").clone();
@@ -208,36 +343,50 @@ pub(super) async fn run_cycle(
         let entry = flood_waits.entry(account).or_insert(until);
         *entry = (*entry).max(until);
     }
-    let mut sessions: Vec<Session> = snapshot
-        .accounts
+    let mut sessions: Vec<Session> = account_ids
         .iter()
         .enumerate()
-        .map(|(i, account)| {
+        .map(|(i, &account_id)| {
             let start = cycle_start + ctx.plan.offsets[i];
+            // Resumed: the first slot without an outcome, not sooner than a delay after the
+            // account's last send (less the timer slack, as on schedule).
+            let next = ctx
+                .groups
+                .iter()
+                .position(|g| !logged.contains(&(account_id, g.id)))
+                .unwrap_or(ctx.groups.len());
+            let not_before = last_sent(account_id).map_or(start, |at| {
+                start.max(at + ctx.plan.delay.applied - schedule::TIMER_SLACK)
+            });
+            let active = snapshot.accounts.iter().any(|a| a.id == account_id);
             Session {
-                account_id: account.id,
-                next: 0,
-                not_before: start,
+                account_id,
+                next,
+                not_before,
                 flood_until: flood_waits
-                    .get(&account.id)
+                    .get(&account_id)
                     .copied()
                     .filter(|until| *until > cycle_start),
                 blocked: r
                     .pair_blocks
                     .iter()
-                    .filter(|(a, _)| *a == account.id)
+                    .filter(|(a, _)| *a == account_id)
                     .map(|(_, g)| *g)
                     .collect(),
                 pair_until: r
                     .pair_waits
                     .iter()
-                    .filter(|(a, _, _)| *a == account.id)
+                    .filter(|(a, _, _)| *a == account_id)
                     .map(|(_, g, until)| (*g, shared.clock.instant_at(*until)))
                     .collect(),
-                ended: None,
+                ended: match (stale, active) {
+                    (true, _) => Some("engine_down"),
+                    (false, false) => Some("account_unavailable"),
+                    (false, true) => None,
+                },
                 sending: false,
                 span: SessionSpan {
-                    account_id: account.id,
+                    account_id,
                     start,
                     end: cycle_start + ctx.plan.session_end(i),
                 },
@@ -269,6 +418,30 @@ pub(super) async fn run_cycle(
         expired_at: None,
         plan_expires_at: snapshot_expiry,
     };
+    // A resumed cycle's report counts what the interrupted part already did.
+    for (_, group_id, outcome, _) in resume.iter().flat_map(|r| r.logged.iter()) {
+        let g = group_tallies.iter_mut().find(|g| g.group_id == *group_id);
+        match outcome.as_str() {
+            "sent" => {
+                report.tally.sent += 1;
+                if let Some(g) = g {
+                    g.sent += 1;
+                }
+            }
+            "skipped" => {
+                report.tally.skipped += 1;
+                if let Some(g) = g {
+                    g.skipped += 1;
+                }
+            }
+            _ => {
+                report.tally.failed += 1;
+                if let Some(g) = g {
+                    g.failed += 1;
+                }
+            }
+        }
+    }
 
     // Cancelled by an outside stop or by the plan's expiry: retries waiting out their pause
     // give up then. (Declared before the sends that borrow it.)
@@ -328,6 +501,7 @@ pub(super) async fn run_cycle(
                 let group_id = ctx.groups[s.next].id;
                 let skip = match (s.ended, s.flood_until) {
                     (Some(reason), _) => Some(reason),
+                    _ if ctx.groups[s.next].status == GONE => Some("group_unavailable"),
                     (None, Some(until)) if target < until => Some("flood_wait"),
                     _ if s.blocked.contains(&group_id) => Some("group_paused"),
                     _ if s.pair_until.get(&group_id).is_some_and(|u| target < *u) => {
@@ -489,17 +663,28 @@ pub(super) async fn run_cycle(
         .map(|s| s.end)
         .max()
         .unwrap_or(cycle_start);
-    shared
-        .postlog
-        .cycle_finished(CycleEnd {
-            customer_id,
-            seq,
-            ended_at: shared.clock.wall_ms(report.ended),
-            completed: report.completed,
-            tally: report.tally,
-            groups: group_tallies,
-        })
-        .await;
+    // Cut short by the engine shutting down: the cycle stays `running` in the store, and the
+    // next engine resumes it. (A customer's stop ends it: `stopped`.)
+    let shutting_down = shared
+        .shutting_down
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let left_open = !report.completed && shutting_down && report.expired_at.is_none();
+    if left_open {
+        return Ok(report);
+    }
+    {
+        shared
+            .postlog
+            .cycle_finished(CycleEnd {
+                customer_id,
+                seq,
+                ended_at: shared.clock.wall_ms(report.ended),
+                completed: report.completed,
+                tally: report.tally,
+                groups: group_tallies,
+            })
+            .await;
+    }
     if let Some(observer) = &shared.observer {
         observer.cycle_finished(customer_id, &report);
     }

@@ -1111,3 +1111,136 @@ async fn a_retry_waiting_when_the_plan_expires_is_given_up() {
     assert_eq!(rig.sim.sent().len(), 1, "the retry due at 1 s was not sent");
     rig.finish().await;
 }
+
+/// A rig on a SQLite file, so that a test can also change the database behind the engine.
+async fn file_rig(c: autoposter::store::NewCustomer) -> (Rig, String, std::path::PathBuf) {
+    autoposter::engine::clock::use_virtual_time();
+    let dir = std::env::temp_dir().join(format!("autoposter-resume-{}", fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("e.db").display());
+    let store = autoposter::store::Store::connect(&url).await.unwrap();
+    (Rig::on(store, &[c], Duration::ZERO).await, url, dir)
+}
+
+#[tokio::test(start_paused = true)]
+async fn restart_mid_cycle_resumes_the_cycle_instead_of_starting_over() {
+    // 1 account × 4 groups, 3 s apart, 60 s between cycles.
+    let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    tokio::time::sleep_until(t0 + s(4)).await;
+    // The engine goes away mid-cycle (posts at 0 and 3 s made) and a new one starts.
+    rig.restart().await;
+    assert_eq!(rig.engine.resume().await.unwrap(), 1);
+    let cycle = rig.next_cycle().await;
+    assert_eq!(cycle.seq, 1, "the same cycle, not a new one");
+    assert_eq!(cycle.start, t0, "on its own anchor");
+    assert_eq!((cycle.tally.sent, cycle.tally.skipped), (4, 0));
+    assert_eq!(
+        sends(&rig, t0),
+        vec![(s(0), 1, 1), (s(3), 1, 2), (s(6), 1, 3), (s(9), 1, 4)],
+        "the remaining slots at their own instants"
+    );
+    // The next cycle follows as usual: 60 s after the session's end (12 s).
+    let next = rig.next_cycle().await;
+    assert_eq!((next.seq, next.start), (2, t0 + s(72)));
+    rig.engine.stop(1).await.unwrap();
+    rig.finish().await;
+    let seq1 = log(&rig, 1).await.into_iter().filter(|r| r.0 == 1).count();
+    assert_eq!(seq1, 4, "each slot of cycle 1 logged once");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_post_whose_row_was_lost_is_sent_again_with_the_same_random_id() {
+    use sqlx::Connection;
+    let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
+    let (mut rig, url, dir) = file_rig(c).await;
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    tokio::time::sleep_until(t0 + s(4)).await;
+    rig.finish().await;
+    // The crash lost the row of the post at 3 s (Telegram has the post).
+    let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
+    sqlx::query("DELETE FROM posts WHERE group_id = 2")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    rig.restart().await;
+    rig.engine.resume().await.unwrap();
+    let cycle = rig.next_cycle().await;
+    assert_eq!((cycle.seq, cycle.tally.sent), (1, 4));
+    rig.engine.stop(1).await.unwrap();
+    rig.finish().await;
+    // Posted once each; the re-send of group 2 (at 4 s) was a duplicate Telegram ignored.
+    let posted: Vec<i64> = rig.sim.sent().iter().map(|x| x.group_id).collect();
+    assert_eq!(posted, vec![1, 2, 3, 4]);
+    let dups: Vec<_> = rig
+        .sim
+        .duplicates()
+        .iter()
+        .map(|x| (x.at - t0, x.group_id))
+        .collect();
+    assert_eq!(dups, vec![(s(4), 2)]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cycle_interrupted_long_ago_is_closed_with_its_missed_slots_named() {
+    let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    tokio::time::sleep_until(t0 + s(4)).await;
+    rig.finish().await;
+    // Back 20 minutes later: too late to post the rest of that cycle.
+    tokio::time::sleep_until(t0 + s(1_200)).await;
+    rig.restart().await;
+    rig.engine.resume().await.unwrap();
+    let closed = rig.next_cycle().await;
+    assert_eq!(
+        (closed.seq, closed.tally.sent, closed.tally.skipped),
+        (1, 2, 2)
+    );
+    let next = rig.next_cycle().await;
+    assert_eq!(next.seq, 2);
+    rig.engine.stop(1).await.unwrap();
+    rig.finish().await;
+    let seq1: Vec<_> = log(&rig, 1)
+        .await
+        .into_iter()
+        .filter(|r| r.0 == 1)
+        .map(|r| (r.2, r.3, r.4))
+        .collect();
+    assert_eq!(
+        seq1,
+        vec![
+            (1, "sent".to_string(), None),
+            (2, "sent".to_string(), None),
+            (3, "skipped".to_string(), Some("engine_down".to_string())),
+            (4, "skipped".to_string(), Some("engine_down".to_string())),
+        ]
+    );
+    assert_eq!(
+        sends(&rig, t0).len(),
+        2 + 4,
+        "cycle 1's two, cycle 2's four"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cycle_the_customer_stopped_is_not_resumed() {
+    let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    tokio::time::sleep_until(t0 + s(4)).await;
+    rig.engine.stop(1).await.unwrap();
+    let stopped = rig.next_cycle().await;
+    assert_eq!((stopped.seq, stopped.completed), (1, false));
+    rig.restart().await;
+    assert_eq!(rig.engine.resume().await.unwrap(), 0);
+    assert!(rig.store.interrupted_cycles().await.unwrap().is_empty());
+    // Started again: a new cycle.
+    rig.engine.start(1, None).await.unwrap();
+    assert_eq!(rig.next_cycle().await.seq, 2);
+    rig.engine.stop(1).await.unwrap();
+    rig.finish().await;
+}

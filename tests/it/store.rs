@@ -188,6 +188,7 @@ async fn cycles_are_recorded_in_order_with_their_posts_and_tallies(store: &Store
         mode: Mode::Starter,
         started_at,
         planned: 6,
+        plan: None,
     };
     let tally = CycleTally {
         sent: 4,
