@@ -669,22 +669,20 @@ pub(super) async fn run_cycle(
         .shutting_down
         .load(std::sync::atomic::Ordering::Relaxed);
     let left_open = !report.completed && shutting_down && report.expired_at.is_none();
-    if left_open {
+        if left_open {
         return Ok(report);
     }
-    {
-        shared
-            .postlog
-            .cycle_finished(CycleEnd {
-                customer_id,
-                seq,
-                ended_at: shared.clock.wall_ms(report.ended),
-                completed: report.completed,
-                tally: report.tally,
-                groups: group_tallies,
-            })
-            .await;
-    }
+    shared
+        .postlog
+        .cycle_finished(CycleEnd {
+            customer_id,
+            seq,
+            ended_at: shared.clock.wall_ms(report.ended),
+            completed: report.completed,
+            tally: report.tally,
+            groups: group_tallies,
+        })
+        .await;
     if let Some(observer) = &shared.observer {
         observer.cycle_finished(customer_id, &report);
     }
