@@ -145,6 +145,10 @@ pub struct ServeFlags {
     /// How long a simulated post takes, in milliseconds.
     #[arg(long, env = "AUTOPOSTER_SIM_LATENCY_MS", default_value_t = 200)]
     pub sim_latency_ms: u64,
+    /// With --simulated-accounts: a file where the simulated Telegram keeps every post across
+    /// restarts, answering a repeated random id like Telegram (for crash tests).
+    #[arg(long, hide = true)]
+    pub sim_ledger: Option<PathBuf>,
     /// The api_id of the Telegram application real accounts log in through (my.telegram.org);
     /// its api_hash is read from TELEGRAM_API_HASH.
     #[arg(long, env = "TELEGRAM_API_ID")]
@@ -312,6 +316,7 @@ fn serve_config(f: ServeFlags) -> Result<RunConfig, i32> {
         bot_api_url: None,
         simulated_accounts: f.simulated_accounts,
         sim_latency: std::time::Duration::from_millis(f.sim_latency_ms),
+        sim_ledger: f.sim_ledger,
         telegram_app: match (f.api_id, std::env::var("TELEGRAM_API_HASH")) {
             (Some(api_id), Ok(hash)) if !hash.trim().is_empty() => Some(TelegramApp {
                 api_id,

@@ -238,6 +238,8 @@ pub struct RunConfig {
     pub simulated_accounts: bool,
     /// How long a simulated post takes.
     pub sim_latency: std::time::Duration,
+    /// Simulated accounts remember their posts in this file across restarts (crash tests).
+    pub sim_ledger: Option<std::path::PathBuf>,
     /// Real accounts: the app's credentials from my.telegram.org (`None` with simulated
     /// accounts).
     pub telegram_app: Option<TelegramApp>,

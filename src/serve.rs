@@ -77,7 +77,14 @@ pub struct Seams {
 pub async fn seams(config: &RunConfig, store: &Store) -> Result<Seams, RunError> {
     if config.simulated_accounts {
         return Ok(Seams {
-            transport: Arc::new(SimTransport::new(config.sim_latency, false)),
+            transport: match &config.sim_ledger {
+                Some(path) => Arc::new(
+                    SimTransport::with_ledger(config.sim_latency, path).map_err(|e| {
+                        RunError::Store(StoreError::Invalid(format!("ledger: {e}")))
+                    })?,
+                ),
+                None => Arc::new(SimTransport::new(config.sim_latency, false)),
+            },
             login: Arc::new(SimLogin),
             groups: Arc::new(SimGroups),
         });

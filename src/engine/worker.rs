@@ -669,7 +669,7 @@ pub(super) async fn run_cycle(
         .shutting_down
         .load(std::sync::atomic::Ordering::Relaxed);
     let left_open = !report.completed && shutting_down && report.expired_at.is_none();
-        if left_open {
+    if left_open {
         return Ok(report);
     }
     shared

@@ -46,6 +46,9 @@ pub struct SimTransport {
     /// Sends that repeated a posted random id: nothing was posted for them.
     duplicates: Mutex<Vec<Sent>>,
     released: Mutex<Vec<i64>>,
+    /// A file that outlives the process: every post made, one `account,group,random_id` line
+    /// each, read back at start so that posted ids stay posted across engine restarts.
+    ledger: Option<Mutex<std::fs::File>>,
     /// (when, account) of every connection prepared ahead of a cycle.
     prepared: Mutex<Vec<(Instant, i64)>>,
 }
@@ -62,6 +65,7 @@ impl SimTransport {
             posted: Mutex::new(HashSet::new()),
             duplicates: Mutex::new(Vec::new()),
             released: Mutex::new(Vec::new()),
+            ledger: None,
             prepared: Mutex::new(Vec::new()),
         }
     }
@@ -75,6 +79,30 @@ impl SimTransport {
             .entry(target)
             .or_default()
             .push_back(outcome);
+    }
+
+    /// A simulated Telegram that remembers across processes: every post is appended to
+    /// `path` (created if missing) before it is answered, and the posts already there count
+    /// as made (a repeated random id is answered like RANDOM_ID_DUPLICATE). For crash tests.
+    pub fn with_ledger(latency: Duration, path: &std::path::Path) -> std::io::Result<Self> {
+        let mut sim = SimTransport::new(latency, false);
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let posted = sim.posted.get_mut().expect("sim lock");
+            for line in text.lines() {
+                let mut parts = line.split(',').map(|p| p.parse::<i64>());
+                if let (Some(Ok(account)), Some(Ok(_group)), Some(Ok(random_id))) =
+                    (parts.next(), parts.next(), parts.next())
+                {
+                    posted.insert((account, random_id));
+                }
+            }
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        sim.ledger = Some(Mutex::new(file));
+        Ok(sim)
     }
 
     /// The next send matching `target` is posted, but its answer is lost: the sender sees a
@@ -153,9 +181,39 @@ impl SimTransport {
     }
 }
 
+impl SimTransport {
+    /// A send with a ledger: a new post is written to it before it is answered.
+    async fn post_to_ledger(&self, ledger: &Mutex<std::fs::File>, post: &Post<'_>) -> Outcome {
+        use std::io::Write;
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        let outcome = self.outcome_for(post.account_id, post.group_id);
+        if outcome != Outcome::Sent {
+            return outcome;
+        }
+        let fresh = self
+            .posted
+            .lock()
+            .expect("sim lock")
+            .insert((post.account_id, post.random_id));
+        if fresh {
+            let line = format!("{},{},{}\n", post.account_id, post.group_id, post.random_id);
+            // One write: a kill -9 leaves whole lines.
+            if let Err(e) = ledger.lock().expect("sim lock").write_all(line.as_bytes()) {
+                return Outcome::Network(format!("ledger: {e}"));
+            }
+        }
+        Outcome::Sent
+    }
+}
+
 impl Transport for SimTransport {
     fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
+            if let Some(ledger) = &self.ledger {
+                return self.post_to_ledger(ledger, &post).await;
+            }
             if self.record {
                 let sent = Sent {
                     at: Instant::now(),

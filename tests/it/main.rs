@@ -5,6 +5,7 @@ mod admin;
 mod bot;
 mod bot_api;
 mod broadcast;
+mod crash;
 mod demo_cli;
 mod engine;
 mod engine_cli;
