@@ -125,8 +125,8 @@ impl Store {
             .collect()
     }
 
-    /// Customers, accounts by health, the post log's outcomes since `since_ms` (a scan of the
-    /// whole post log, which has no time index: slow on a large log), payments.
+            /// Customers, accounts by health, the post log's outcomes since `since_ms` (read from the
+    /// oldest cycle still running since then; the log has no time index), payments.
     pub async fn fleet_stats(&self, since_ms: i64) -> Result<FleetStats, StoreError> {
         let _hold = hold_clock();
         let (customers, running): (i64, i64) = sqlx::query_as(
@@ -138,9 +138,13 @@ impl Store {
             sqlx::query_as("SELECT status, COUNT(*) FROM accounts GROUP BY status ORDER BY status")
                 .fetch_all(&self.pool)
                 .await?;
+                        // Only the log's newest rows are read: a post due since then belongs to a cycle still
+        // running then, and comes after that cycle's log_from (the id is the log's order).
         let posts: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT outcome, COUNT(*) FROM posts WHERE target_at >= $1 \
-             GROUP BY outcome ORDER BY outcome",
+            "SELECT outcome, COUNT(*) FROM posts WHERE id > (SELECT \
+             COALESCE(MIN(COALESCE(log_from, 0)), 0) FROM cycles \
+             WHERE ended_at IS NULL OR ended_at >= $1) \
+             AND target_at >= $1 GROUP BY outcome ORDER BY outcome",
         )
         .bind(since_ms)
         .fetch_all(&self.pool)
