@@ -37,6 +37,8 @@ pub enum RunError {
     Metrics(std::io::Error),
     #[error("cannot catch SIGTERM / ctrl-c: {0}")]
     Signals(std::io::Error),
+    #[error("the engine lock was lost ({0}); stopped so that no second engine can post alongside")]
+    LockLost(StoreError),
 }
 
 /// The master key from where the configuration says; a newly created key file is announced,
@@ -139,6 +141,9 @@ impl StopSignals {
     }
 }
 
+/// How often the engine lock is checked (a PostgreSQL lock's connection could drop).
+pub const LOCK_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The metrics, and their port bound, when the configuration asks for them.
 pub async fn metrics(
     config: &RunConfig,
@@ -172,7 +177,7 @@ pub fn spawn_metrics(
 pub async fn engine(config: RunConfig) -> Result<(), RunError> {
     let signals = StopSignals::install()?;
     let store = Store::connect(config.database_url.expose()).await?;
-    let _lock = store.lock_engine().await?;
+    let mut lock = store.lock_engine().await?;
     let seams = seams(&config, &store).await?;
     let served = metrics(&config).await?;
     let observer = served
@@ -187,12 +192,22 @@ pub async fn engine(config: RunConfig) -> Result<(), RunError> {
         other => RunError::Telegram(other.to_string()),
     })?;
     eprintln!("engine running: {resumed} customers resumed");
-    signals.first().await;
+    let lost = tokio::select! {
+        _ = signals.first() => None,
+        e = lock.lost(LOCK_CHECK) => Some(e),
+    };
+    if let Some(e) = &lost {
+        eprintln!("the engine lock was lost ({e}): stopping");
+    }
     eprintln!("stopping: no new posts; sends under way are finished");
     engine.shutdown().await;
     stop_metrics.cancel();
     let stats = tasks.finish().await;
     store.close().await;
     eprintln!("stopped ({} post-log entries written)", stats.entries);
-    Ok(())
+    drop(lock);
+    match lost {
+        Some(e) => Err(RunError::LockLost(e)),
+        None => Ok(()),
+    }
 }

@@ -309,7 +309,7 @@ use crate::serve::{seams, Seams};
 pub async fn run(config: RunConfig) -> Result<(), RunError> {
     let signals = crate::serve::StopSignals::install()?;
     let store = Store::connect(config.database_url.expose()).await?;
-    let _lock = store.lock_engine().await?;
+    let mut lock = store.lock_engine().await?;
     let Seams {
         transport,
         login,
@@ -395,13 +395,22 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     // The first SIGTERM or ctrl-c stops taking updates, then everything below runs; a second
     // signal exits at once.
     let shutdown = dispatcher.shutdown_token();
-    tokio::spawn(async move {
-        signals.first().await;
+    // The task hands the lock back when done: it is held until everything below has stopped.
+    let stopper = tokio::spawn(async move {
+        tokio::select! {
+            _ = signals.first() => {}
+            e = lock.lost(crate::serve::LOCK_CHECK) => {
+                tracing::error!(error = %e, "the engine lock was lost: stopping");
+            }
+        }
         tracing::info!("stopping: no new posts; sends under way are finished");
         // Refused while the dispatcher is still starting: asked again until it takes it.
         loop {
             match shutdown.shutdown() {
-                Ok(done) => return done.await,
+                Ok(done) => {
+                    done.await;
+                    return lock;
+                }
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
             }
         }
@@ -417,6 +426,9 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     let _ = reminders.await;
     tasks.finish().await;
     store.close().await;
+    // Released last: no other engine starts before this one has stopped.
+    stopper.abort();
+    drop(stopper.await);
     Ok(())
 }
 

@@ -125,7 +125,7 @@ impl Store {
             .collect()
     }
 
-            /// Customers, accounts by health, the post log's outcomes since `since_ms` (read from the
+    /// Customers, accounts by health, the post log's outcomes since `since_ms` (read from the
     /// oldest cycle still running since then; the log has no time index), payments.
     pub async fn fleet_stats(&self, since_ms: i64) -> Result<FleetStats, StoreError> {
         let _hold = hold_clock();
@@ -138,7 +138,7 @@ impl Store {
             sqlx::query_as("SELECT status, COUNT(*) FROM accounts GROUP BY status ORDER BY status")
                 .fetch_all(&self.pool)
                 .await?;
-                        // Only the log's newest rows are read: a post due since then belongs to a cycle still
+        // Only the log's newest rows are read: a post due since then belongs to a cycle still
         // running then, and comes after that cycle's log_from (the id is the log's order).
         let posts: Vec<(String, i64)> = sqlx::query_as(
             "SELECT outcome, COUNT(*) FROM posts WHERE id > (SELECT \

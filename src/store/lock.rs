@@ -17,7 +17,7 @@ pub struct EngineLock {
     _held: Held,
 }
 
-// Held for what dropping it does, never read.
+// Held for what dropping it does (and checked).
 #[allow(dead_code)]
 enum Held {
     /// A private in-memory database: nobody else can reach it.
@@ -29,6 +29,31 @@ enum Held {
 impl std::fmt::Debug for EngineLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("EngineLock")
+    }
+}
+
+impl EngineLock {
+    /// Whether the lock is still held: on PostgreSQL its connection must still answer (a
+    /// session lock lives exactly as long as its connection).
+    pub async fn check(&mut self) -> Result<(), StoreError> {
+        let _hold = super::hold_clock();
+        if let Held::Postgres(conn) = &mut self._held {
+            sqlx::query_scalar::<_, i64>("SELECT 1")
+                .fetch_one(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Resolves when the lock is found lost (checked every `every`); the error says how.
+    /// Borrowed, so that the lock stays held until its owner drops it.
+    pub async fn lost(&mut self, every: std::time::Duration) -> StoreError {
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = self.check().await {
+                return e;
+            }
+        }
     }
 }
 
