@@ -276,6 +276,14 @@ impl Engine {
             .mark_running(customer_id, nonzero_random())
             .await?;
         snapshot.post_key = Some(post_key);
+        if interrupted.is_none() {
+            // Whatever an earlier engine left open and nobody resumes is closed now.
+            let now_ms = self.shared.clock.wall_ms(Instant::now());
+            self.shared
+                .store
+                .close_open_cycles(customer_id, now_ms)
+                .await?;
+        }
         let now = Instant::now();
         let stop = CancellationToken::new();
         let mut running = self.shared.running.lock().expect("engine lock");

@@ -122,17 +122,17 @@ impl StopSignals {
         })
     }
 
-    async fn next(&mut self) {
+    /// The next signal.
+    pub async fn next(&mut self) {
         tokio::select! {
             _ = self.term.recv() => {}
             _ = self.int.recv() => {}
         }
     }
 
-    /// Resolves at the first signal; from then on a second one exits the process at once
-    /// (status 130).
-    pub async fn first(mut self) {
-        self.next().await;
+    /// From now on a signal exits the process at once (status 130): the graceful stop has
+    /// begun, and a second signal forces it.
+    pub fn exit_on_next(mut self) {
         tokio::spawn(async move {
             self.next().await;
             eprintln!("second signal: exiting now");
@@ -192,10 +192,12 @@ pub async fn engine(config: RunConfig) -> Result<(), RunError> {
         other => RunError::Telegram(other.to_string()),
     })?;
     eprintln!("engine running: {resumed} customers resumed");
+    let mut signals = signals;
     let lost = tokio::select! {
-        _ = signals.first() => None,
+        _ = signals.next() => None,
         e = lock.lost(LOCK_CHECK) => Some(e),
     };
+    signals.exit_on_next();
     if let Some(e) = &lost {
         eprintln!("the engine lock was lost ({e}): stopping");
     }

@@ -654,7 +654,7 @@ impl Store {
 
     /// The cycles that did not end, of customers marked running: each customer's latest
     /// cycle when it is still `running` (a crash, or the engine shut down during it), with the
-    /// slots its post log has. One scan of the newest part of the log serves them all.
+    /// slots its post log has. One scan of the log from the oldest of them serves them all.
     pub async fn interrupted_cycles(&self) -> Result<Vec<Interrupted>, StoreError> {
         let _hold = hold_clock();
         let cycles: Vec<(i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
@@ -697,6 +697,25 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Closes the customer's cycles still marked running (as `stopped`): a fresh start does
+    /// not resume them, so they are not left looking open.
+    pub async fn close_open_cycles(
+        &self,
+        customer_id: i64,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let _hold = hold_clock();
+        Ok(sqlx::query(
+            "UPDATE cycles SET status = 'stopped', ended_at = $1 \
+             WHERE customer_id = $2 AND status = 'running'",
+        )
+        .bind(now_ms)
+        .bind(customer_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 
     /// Customers marked running, in id order.

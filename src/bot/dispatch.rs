@@ -397,19 +397,22 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     let shutdown = dispatcher.shutdown_token();
     // The task hands the lock back when done: it is held until everything below has stopped.
     let stopper = tokio::spawn(async move {
-        tokio::select! {
-            _ = signals.first() => {}
+        let mut signals = signals;
+        let lost = tokio::select! {
+            _ = signals.next() => None,
             e = lock.lost(crate::serve::LOCK_CHECK) => {
                 tracing::error!(error = %e, "the engine lock was lost: stopping");
+                Some(e)
             }
-        }
+        };
+        signals.exit_on_next();
         tracing::info!("stopping: no new posts; sends under way are finished");
         // Refused while the dispatcher is still starting: asked again until it takes it.
         loop {
             match shutdown.shutdown() {
                 Ok(done) => {
                     done.await;
-                    return lock;
+                    return (lock, lost);
                 }
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
             }
@@ -428,8 +431,13 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     store.close().await;
     // Released last: no other engine starts before this one has stopped.
     stopper.abort();
-    drop(stopper.await);
-    Ok(())
+    match stopper.await {
+        Ok((lock, Some(lost))) => {
+            drop(lock);
+            Err(RunError::LockLost(lost))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `text` with every occurrence of `secret` replaced.

@@ -46,7 +46,8 @@ pub struct CycleReport {
     pub start: Instant,
     /// When the last session ended (its last post's delay included).
     pub ended: Instant,
-    /// False when a stop cut the cycle short.
+    /// False when a stop, a shutdown or the plan's expiry cut the cycle short. (A resumed
+    /// cycle closed as too old, its rest skipped as `engine_down`, is complete.)
     pub completed: bool,
     pub tally: CycleTally,
     /// The settings' delay between cycles, as read at this cycle's start.
@@ -203,7 +204,8 @@ pub const RESUME_AT_MOST: Duration = Duration::from_secs(10 * 60);
 
 /// Runs cycle number `seq` of the customer. `preloaded` is a snapshot read just before (the
 /// first cycle reuses the start check's); otherwise the settings are read now. The cycle
-/// starts when its settings are in hand: nothing after that waits for the database.
+/// starts when its settings are in hand: after that only the plan's expiry, when it comes,
+/// waits for the database.
 ///
 /// With `resume`, the cycle is one an earlier engine started and did not end (a crash, a
 /// shutdown): it runs on its stored layout and anchor, with only the slots that have no
@@ -499,6 +501,12 @@ pub(super) async fn run_cycle(
             while s.next < ctx.groups.len() {
                 let target = ctx.start + ctx.plan.post_offset(i, s.next);
                 let group_id = ctx.groups[s.next].id;
+                // A resumed cycle: a slot the log already has an outcome for is passed over
+                // (the log may have a gap where a failed batch was dropped).
+                if !logged.is_empty() && logged.contains(&(s.account_id, group_id)) {
+                    s.next += 1;
+                    continue;
+                }
                 let skip = match (s.ended, s.flood_until) {
                     (Some(reason), _) => Some(reason),
                     _ if ctx.groups[s.next].status == GONE => Some("group_unavailable"),
@@ -584,10 +592,17 @@ pub(super) async fn run_cycle(
                         pause,
                         Some((f.sent_at, f.outcome)),
                     ));
-                    continue;
+                                        continue;
                 }
                 let s = &mut sessions[f.session];
                 s.sending = false;
+                if matches!(f.outcome, Outcome::Network(_))
+                    && shared.shutting_down.load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    // Gave up its retry because the engine is stopping: no outcome is logged,
+                    // so the next engine sends it again (same random id).
+                    continue;
+                }
                 s.next = f.slot + 1;
                 let target = ctx.start + ctx.plan.post_offset(f.session, f.slot);
                 report.max_lateness = report.max_lateness.max(f.sent_at.saturating_duration_since(target));

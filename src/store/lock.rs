@@ -45,13 +45,18 @@ impl EngineLock {
         Ok(())
     }
 
-    /// Resolves when the lock is found lost (checked every `every`); the error says how.
-    /// Borrowed, so that the lock stays held until its owner drops it.
+    /// Resolves when the lock is found lost (checked every `every`; a check that takes longer
+    /// than half of that counts as lost: a half-open connection never answers). Borrowed, so
+    /// that the lock stays held until its owner drops it.
     pub async fn lost(&mut self, every: std::time::Duration) -> StoreError {
         loop {
             tokio::time::sleep(every).await;
-            if let Err(e) = self.check().await {
-                return e;
+            match tokio::time::timeout(every / 2, self.check()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return e,
+                Err(_) => {
+                    return StoreError::Invalid("the lock's connection stopped answering".into())
+                }
             }
         }
     }

@@ -192,18 +192,16 @@ impl SimTransport {
         if outcome != Outcome::Sent {
             return outcome;
         }
-        let fresh = self
-            .posted
-            .lock()
-            .expect("sim lock")
-            .insert((post.account_id, post.random_id));
-        if fresh {
-            let line = format!("{},{},{}\n", post.account_id, post.group_id, post.random_id);
-            // One write: a kill -9 leaves whole lines.
-            if let Err(e) = ledger.lock().expect("sim lock").write_all(line.as_bytes()) {
-                return Outcome::Network(format!("ledger: {e}"));
-            }
+        let key = (post.account_id, post.random_id);
+        if self.posted.lock().expect("sim lock").contains(&key) {
+            return Outcome::Sent; // RANDOM_ID_DUPLICATE
         }
+        let line = format!("{},{},{}\n", post.account_id, post.group_id, post.random_id);
+        // One write: a kill -9 leaves whole lines. Posted only once it is written.
+        if let Err(e) = ledger.lock().expect("sim lock").write_all(line.as_bytes()) {
+            return Outcome::Network(format!("ledger: {e}"));
+        }
+        self.posted.lock().expect("sim lock").insert(key);
         Outcome::Sent
     }
 }

@@ -1244,3 +1244,97 @@ async fn a_cycle_the_customer_stopped_is_not_resumed() {
     rig.engine.stop(1).await.unwrap();
     rig.finish().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_resumed_cycle_passes_over_every_logged_slot_even_after_a_gap() {
+    use sqlx::Connection;
+    // 1 account × 4 groups; the engine stops after 3 posts (0, 3, 6 s).
+    let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
+    let (mut rig, url, dir) = file_rig(c).await;
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    tokio::time::sleep_until(t0 + s(7)).await;
+    rig.finish().await;
+    // A failed batch left a gap: group 2's row is missing, group 3's is there.
+    let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
+    sqlx::query("DELETE FROM posts WHERE group_id = 2")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    rig.restart().await;
+    rig.engine.resume().await.unwrap();
+    let cycle = rig.next_cycle().await;
+    assert_eq!((cycle.seq, cycle.tally.sent), (1, 4));
+    rig.engine.stop(1).await.unwrap();
+    rig.finish().await;
+    // Group 2 went again (a duplicate Telegram ignored), group 3 did not, group 4 once.
+    let posted: Vec<i64> = rig.sim.sent().iter().map(|x| x.group_id).collect();
+    assert_eq!(posted, vec![1, 2, 3, 4]);
+    let dups: Vec<i64> = rig.sim.duplicates().iter().map(|x| x.group_id).collect();
+    assert_eq!(dups, vec![2]);
+    let groups: Vec<i64> = log(&rig, 1)
+        .await
+        .iter()
+        .filter(|r| r.0 == 1)
+        .map(|r| r.2)
+        .collect();
+    let mut sorted = groups.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        vec![1, 2, 3, 4],
+        "each slot logged once: {groups:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fresh_start_closes_a_cycle_nobody_resumed() {
+    let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    tokio::time::sleep_until(t0 + s(4)).await;
+    rig.restart().await; // cycle 1 left open
+                         // Not resumed (say, the customer was stopped while no engine ran), then started again.
+    rig.store.set_running(1, false).await.unwrap();
+    assert_eq!(rig.engine.resume().await.unwrap(), 0);
+    rig.engine.start(1, None).await.unwrap();
+    let next = rig.next_cycle().await;
+    assert_eq!(next.seq, 2);
+    rig.engine.stop(1).await.unwrap();
+    rig.finish().await;
+    let cycles = rig.store.cycles(1).await.unwrap();
+    assert_eq!(cycles[0].status, "stopped", "cycle 1 closed, not left open");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_cut_short_by_a_shutdown_is_sent_by_the_next_engine() {
+    let c = customer(1, Plan::Enterprise, 1, 2, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.sim
+        .inject(Target::Account(1), Outcome::Network("reset".into()));
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    tokio::time::sleep_until(t0 + Duration::from_millis(500)).await;
+    rig.restart().await; // during the 1 s pause before the retry
+    rig.engine.resume().await.unwrap();
+    let cycle = rig.next_cycle().await;
+    assert_eq!((cycle.seq, cycle.tally.sent, cycle.tally.failed), (1, 2, 0));
+    rig.engine.stop(1).await.unwrap();
+    rig.finish().await;
+    let rows: Vec<_> = log(&rig, 1)
+        .await
+        .into_iter()
+        .filter(|r| r.0 == 1)
+        .map(|r| (r.2, r.3))
+        .collect();
+    assert_eq!(rows, vec![(1, "sent".to_string()), (2, "sent".to_string())]);
+    let ids: Vec<i64> = rig
+        .sim
+        .sent()
+        .iter()
+        .filter(|x| x.group_id == 1)
+        .map(|x| x.random_id)
+        .collect();
+    assert_eq!(ids.len(), 2, "tried before the shutdown, sent after it");
+    assert_eq!(ids[0], ids[1], "with the same random id");
+}
