@@ -658,9 +658,10 @@ impl Store {
     pub async fn interrupted_cycles(&self) -> Result<Vec<Interrupted>, StoreError> {
         let _hold = hold_clock();
         let cycles: Vec<(i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
-            "SELECT c.customer_id, c.seq, c.started_at, c.plan, c.log_from FROM cycles c \
+            "SELECT c.customer_id, c.seq, c.started_at, p.plan, c.log_from FROM cycles c \
              JOIN customers cu ON cu.id = c.customer_id \
-             WHERE cu.running = 1 AND c.status = 'running' AND c.plan IS NOT NULL \
+             JOIN cycle_plans p ON p.cycle_id = c.id \
+             WHERE cu.running = 1 AND c.status = 'running' \
              AND c.seq = (SELECT MAX(seq) FROM cycles WHERE customer_id = c.customer_id) \
              ORDER BY c.customer_id",
         )
@@ -846,19 +847,25 @@ impl Store {
                 LogEntry::Post(_) => {}
                 LogEntry::CycleStarted(c) => {
                     // The cycle's posts are written after this: they all have larger ids.
-                    sqlx::query(
+                    let cycle_id: i64 = sqlx::query_scalar(
                         "INSERT INTO cycles (customer_id, seq, mode, started_at, status, planned, \
-                         plan, log_from) VALUES ($1, $2, $3, $4, 'running', $5, $6, \
-                         (SELECT COALESCE(MAX(id), 0) FROM posts))",
+                         log_from) VALUES ($1, $2, $3, $4, 'running', $5, \
+                         (SELECT COALESCE(MAX(id), 0) FROM posts)) RETURNING id",
                     )
                     .bind(c.customer_id)
                     .bind(c.seq)
                     .bind(c.mode.as_str())
                     .bind(c.started_at)
                     .bind(c.planned)
-                    .bind(c.plan.as_deref())
-                    .execute(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await?;
+                    if let Some(plan) = &c.plan {
+                        sqlx::query("INSERT INTO cycle_plans (cycle_id, plan) VALUES ($1, $2)")
+                            .bind(cycle_id)
+                            .bind(plan)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
                 LogEntry::Restrict(r) => self.restrict(&mut tx, r).await?,
                 LogEntry::CycleFinished(c) => {
