@@ -445,6 +445,9 @@ pub(super) async fn run_cycle(
         }
     }
 
+        // What only the start of a resumed cycle needed: not kept in the task while it runs.
+    drop(resume);
+    drop(account_ids);
     // Cancelled by an outside stop or by the plan's expiry: retries waiting out their pause
     // give up then. (Declared before the sends that borrow it.)
     let cycle_stop = stop.child_token();
