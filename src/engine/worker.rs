@@ -445,7 +445,7 @@ pub(super) async fn run_cycle(
         }
     }
 
-        // What only the start of a resumed cycle needed: not kept in the task while it runs.
+    // What only the start of a resumed cycle needed: not kept in the task while it runs.
     drop(resume);
     drop(account_ids);
     // Cancelled by an outside stop or by the plan's expiry: retries waiting out their pause

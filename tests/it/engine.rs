@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use autoposter::engine::EngineError;
+use autoposter::engine::{CycleReport, EngineError};
 use autoposter::schedule::{slot_random_id, Mode, NotReady, Plan, PlanError, ScheduleError};
 use autoposter::store::{PlanGrant, Restriction};
 use autoposter::telegram::sim::Target;
@@ -1150,15 +1150,18 @@ async fn restart_mid_cycle_resumes_the_cycle_instead_of_starting_over() {
     assert_eq!(seq1, 4, "each slot of cycle 1 logged once");
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_post_whose_row_was_lost_is_sent_again_with_the_same_random_id() {
+/// 1 account × 4 groups, 3 s apart: the engine runs until `t0 + stop_after`, then goes away
+/// with the post log's row for group 2 lost, and a new engine resumes. The resumed cycle's
+/// report, `t0`, and the rig (its SQLite file's folder to remove).
+async fn resumed_after_losing_group_2(
+    stop_after: Duration,
+) -> (Rig, Instant, CycleReport, std::path::PathBuf) {
     use sqlx::Connection;
     let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
     let (mut rig, url, dir) = file_rig(c).await;
     let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
-    tokio::time::sleep_until(t0 + s(4)).await;
+    tokio::time::sleep_until(t0 + stop_after).await;
     rig.finish().await;
-    // The crash lost the row of the post at 3 s (Telegram has the post).
     let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
     sqlx::query("DELETE FROM posts WHERE group_id = 2")
         .execute(&mut db)
@@ -1168,9 +1171,16 @@ async fn a_post_whose_row_was_lost_is_sent_again_with_the_same_random_id() {
     rig.restart().await;
     rig.engine.resume().await.unwrap();
     let cycle = rig.next_cycle().await;
-    assert_eq!((cycle.seq, cycle.tally.sent), (1, 4));
     rig.engine.stop(1).await.unwrap();
     rig.finish().await;
+    (rig, t0, cycle, dir)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_post_whose_row_was_lost_is_sent_again_with_the_same_random_id() {
+    // Posts at 0 and 3 s made; the crash lost the row of the one at 3 s.
+    let (rig, t0, cycle, dir) = resumed_after_losing_group_2(s(4)).await;
+    assert_eq!((cycle.seq, cycle.tally.sent), (1, 4));
     // Posted once each; the re-send of group 2 (at 4 s) was a duplicate Telegram ignored.
     let posted: Vec<i64> = rig.sim.sent().iter().map(|x| x.group_id).collect();
     assert_eq!(posted, vec![1, 2, 3, 4]);
@@ -1247,26 +1257,10 @@ async fn a_cycle_the_customer_stopped_is_not_resumed() {
 
 #[tokio::test(start_paused = true)]
 async fn a_resumed_cycle_passes_over_every_logged_slot_even_after_a_gap() {
-    use sqlx::Connection;
-    // 1 account × 4 groups; the engine stops after 3 posts (0, 3, 6 s).
-    let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
-    let (mut rig, url, dir) = file_rig(c).await;
-    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
-    tokio::time::sleep_until(t0 + s(7)).await;
-    rig.finish().await;
-    // A failed batch left a gap: group 2's row is missing, group 3's is there.
-    let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
-    sqlx::query("DELETE FROM posts WHERE group_id = 2")
-        .execute(&mut db)
-        .await
-        .unwrap();
-    db.close().await.unwrap();
-    rig.restart().await;
-    rig.engine.resume().await.unwrap();
-    let cycle = rig.next_cycle().await;
+    // Posts at 0, 3 and 6 s made; a failed batch left a gap: group 2's row is missing,
+    // group 3's is there.
+    let (rig, _, cycle, dir) = resumed_after_losing_group_2(s(7)).await;
     assert_eq!((cycle.seq, cycle.tally.sent), (1, 4));
-    rig.engine.stop(1).await.unwrap();
-    rig.finish().await;
     // Group 2 went again (a duplicate Telegram ignored), group 3 did not, group 4 once.
     let posted: Vec<i64> = rig.sim.sent().iter().map(|x| x.group_id).collect();
     assert_eq!(posted, vec![1, 2, 3, 4]);

@@ -17,12 +17,9 @@ struct Db {
     url: String,
 }
 
-/// A database file with customer 1 (1 account × 3 groups, 3 s apart) marked running.
-async fn db() -> Db {
-    let dir = std::env::temp_dir().join(format!("autoposter-engine-cli-{}", fastrand::u64(..)));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite:{}", dir.join("e.db").display());
-    let store = Store::connect(&url).await.unwrap();
+/// Customer 1 (1 account × 3 groups, 3 s apart) in the database at `url`, marked running.
+async fn seed(url: &str) {
+    let store = Store::connect(url).await.unwrap();
     store
         .create_customers(&[customer(
             1,
@@ -35,6 +32,14 @@ async fn db() -> Db {
         .unwrap();
     store.mark_running(1, 42).await.unwrap();
     store.close().await;
+}
+
+/// A database file seeded with customer 1.
+async fn db() -> Db {
+    let dir = std::env::temp_dir().join(format!("autoposter-engine-cli-{}", fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("e.db").display());
+    seed(&url).await;
     Db { dir, url }
 }
 
@@ -246,19 +251,7 @@ async fn an_engine_whose_postgres_lock_connection_is_cut_stops() {
     let Some(pg) = crate::helpers::pg_db().await else {
         return;
     };
-    let store = Store::connect(&pg.url).await.unwrap();
-    store
-        .create_customers(&[customer(
-            1,
-            Plan::Enterprise,
-            1,
-            3,
-            settings(3.0, 5.0, None),
-        )])
-        .await
-        .unwrap();
-    store.mark_running(1, 42).await.unwrap();
-    store.close().await;
+    seed(&pg.url).await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_autoposter"))
         .args(["engine", "--simulated-accounts", "--database-url", &pg.url])
         .env_remove("DATABASE_URL")
