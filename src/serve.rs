@@ -175,7 +175,7 @@ pub fn spawn_metrics(
 /// `autoposter engine`: the engine without the bot. Resumes the customers marked running and
 /// posts for them until SIGTERM or ctrl-c.
 pub async fn engine(config: RunConfig) -> Result<(), RunError> {
-    let signals = StopSignals::install()?;
+    let mut signals = StopSignals::install()?;
     let store = Store::connect(config.database_url.expose()).await?;
     let mut lock = store.lock_engine().await?;
     let seams = seams(&config, &store).await?;
@@ -192,7 +192,6 @@ pub async fn engine(config: RunConfig) -> Result<(), RunError> {
         other => RunError::Telegram(other.to_string()),
     })?;
     eprintln!("engine running: {resumed} customers resumed");
-    let mut signals = signals;
     let lost = tokio::select! {
         _ = signals.next() => None,
         e = lock.lost(LOCK_CHECK) => Some(e),

@@ -307,7 +307,7 @@ use crate::serve::{seams, Seams};
 
 /// `autoposter run`: the control bot and the engine in one process, until SIGTERM or ctrl-c.
 pub async fn run(config: RunConfig) -> Result<(), RunError> {
-    let signals = crate::serve::StopSignals::install()?;
+    let mut signals = crate::serve::StopSignals::install()?;
     let store = Store::connect(config.database_url.expose()).await?;
     let mut lock = store.lock_engine().await?;
     let Seams {
@@ -397,7 +397,6 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     let shutdown = dispatcher.shutdown_token();
     // The task hands the lock back when done: it is held until everything below has stopped.
     let stopper = tokio::spawn(async move {
-        let mut signals = signals;
         let lost = tokio::select! {
             _ = signals.next() => None,
             e = lock.lost(crate::serve::LOCK_CHECK) => {

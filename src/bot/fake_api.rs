@@ -1,5 +1,5 @@
 //! A local stand-in for Telegram's Bot API, for the broadcast benchmark and tests: it answers
-//! `sendMessage`, `copyMessage` and `editMessageText` over HTTP/1.1 like Telegram does, holds
+//! `sendMessage`, `copyMessage` and `editMessageText` over HTTP/1.1 (hyper) like Telegram does, holds
 //! every bot to 30 messages a second (beyond that: 429 with `retry_after`), and answers 403
 //! for the users it was told blocked the bot. It records every message it accepted.
 
@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Messages a second the fake accepts by default, as Telegram does for one bot.
@@ -82,66 +84,42 @@ impl FakeBotApi {
     }
 }
 
-/// One connection: requests until the client closes it.
+/// One connection, kept alive: each request answered by [`answer`].
 async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
-    loop {
-        let mut length = 0usize;
-        let mut line = String::new();
-        let path = match reader.read_line(&mut line).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => line
-                .split_whitespace()
-                .nth(1)
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let state = state.clone();
+        async move {
+            // Telegram's method names are case-insensitive (teloxide writes `SendMessage`).
+            let method = req
+                .uri()
+                .path()
+                .rsplit('/')
+                .next()
                 .unwrap_or_default()
-                .to_string(),
-        };
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                return;
-            }
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
+                .to_ascii_lowercase();
+            let body = req.into_body().collect().await?.to_bytes();
+            let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let (status, reply) = answer(&state, &method, &request);
+            Ok::<_, hyper::Error>(
+                Response::builder()
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .body(Full::new(Bytes::from(reply.to_string())))
+                    .expect("a valid response"),
+            )
         }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        // Telegram's method names are case-insensitive (teloxide writes `SendMessage`).
-        let method = path
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        let (status, reply) = answer(&state, &method, &request);
-        let reply = reply.to_string();
-        let head = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-            reply.len()
-        );
-        if write.write_all(head.as_bytes()).await.is_err()
-            || write.write_all(reply.as_bytes()).await.is_err()
-        {
-            return;
-        }
-    }
+    });
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(io, service)
+        .await;
 }
 
 fn answer(
     state: &Mutex<State>,
     method: &str,
     request: &serde_json::Value,
-) -> (&'static str, serde_json::Value) {
+) -> (StatusCode, serde_json::Value) {
     use serde_json::json;
     let chat = request["chat_id"].as_i64().unwrap_or_default();
     let mut s = state.lock().expect("fake lock");
@@ -158,7 +136,7 @@ fn answer(
             if s.window.len() >= s.limit {
                 s.too_many += 1;
                 return (
-                    "429 Too Many Requests",
+                    StatusCode::TOO_MANY_REQUESTS,
                     json!({"ok": false, "error_code": 429,
                            "description": "Too Many Requests: retry after 1",
                            "parameters": {"retry_after": 1}}),
@@ -167,7 +145,7 @@ fn answer(
             if s.blocked.contains(&chat) {
                 s.forbidden += 1;
                 return (
-                    "403 Forbidden",
+                    StatusCode::FORBIDDEN,
                     json!({"ok": false, "error_code": 403,
                            "description": "Forbidden: bot was blocked by the user"}),
                 );
@@ -177,10 +155,13 @@ fn answer(
             let id = s.next_message_id;
             s.next_message_id += 1;
             if method == "copymessage" {
-                ("200 OK", json!({"ok": true, "result": {"message_id": id}}))
+                (
+                    StatusCode::OK,
+                    json!({"ok": true, "result": {"message_id": id}}),
+                )
             } else {
                 (
-                    "200 OK",
+                    StatusCode::OK,
                     json!({"ok": true, "result": message(id, chat, request)}),
                 )
             }
@@ -188,12 +169,12 @@ fn answer(
         "editmessagetext" => {
             let id = request["message_id"].as_i64().unwrap_or(1);
             (
-                "200 OK",
+                StatusCode::OK,
                 json!({"ok": true, "result": message(id, chat, request)}),
             )
         }
         _ => (
-            "404 Not Found",
+            StatusCode::NOT_FOUND,
             json!({"ok": false, "error_code": 404, "description": "Not Found: method not found"}),
         ),
     }

@@ -1122,13 +1122,19 @@ async fn file_rig(c: autoposter::store::NewCustomer) -> (Rig, String, std::path:
     (Rig::on(store, &[c], Duration::ZERO).await, url, dir)
 }
 
+/// Customer 1 (1 account × 4 groups, 3 s apart, 60 s between cycles) started at `t0` and
+/// posting until `t0 + run`: the rig and `t0`.
+async fn four_groups_for(run: Duration) -> (Rig, Instant) {
+    let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
+    let rig = Rig::new(&[c], Duration::ZERO).await;
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    tokio::time::sleep_until(t0 + run).await;
+    (rig, t0)
+}
+
 #[tokio::test(start_paused = true)]
 async fn restart_mid_cycle_resumes_the_cycle_instead_of_starting_over() {
-    // 1 account × 4 groups, 3 s apart, 60 s between cycles.
-    let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
-    let mut rig = Rig::new(&[c], Duration::ZERO).await;
-    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
-    tokio::time::sleep_until(t0 + s(4)).await;
+    let (mut rig, t0) = four_groups_for(s(4)).await;
     // The engine goes away mid-cycle (posts at 0 and 3 s made) and a new one starts.
     rig.restart().await;
     assert_eq!(rig.engine.resume().await.unwrap(), 1);
@@ -1196,10 +1202,7 @@ async fn a_post_whose_row_was_lost_is_sent_again_with_the_same_random_id() {
 
 #[tokio::test(start_paused = true)]
 async fn a_cycle_interrupted_long_ago_is_closed_with_its_missed_slots_named() {
-    let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
-    let mut rig = Rig::new(&[c], Duration::ZERO).await;
-    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
-    tokio::time::sleep_until(t0 + s(4)).await;
+    let (mut rig, t0) = four_groups_for(s(4)).await;
     rig.finish().await;
     // Back 20 minutes later: too late to post the rest of that cycle.
     tokio::time::sleep_until(t0 + s(1_200)).await;
@@ -1238,10 +1241,7 @@ async fn a_cycle_interrupted_long_ago_is_closed_with_its_missed_slots_named() {
 
 #[tokio::test(start_paused = true)]
 async fn a_cycle_the_customer_stopped_is_not_resumed() {
-    let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
-    let mut rig = Rig::new(&[c], Duration::ZERO).await;
-    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
-    tokio::time::sleep_until(t0 + s(4)).await;
+    let (mut rig, _) = four_groups_for(s(4)).await;
     rig.engine.stop(1).await.unwrap();
     let stopped = rig.next_cycle().await;
     assert_eq!((stopped.seq, stopped.completed), (1, false));
@@ -1284,10 +1284,7 @@ async fn a_resumed_cycle_passes_over_every_logged_slot_even_after_a_gap() {
 
 #[tokio::test(start_paused = true)]
 async fn a_fresh_start_closes_a_cycle_nobody_resumed() {
-    let c = customer(1, Plan::Enterprise, 1, 4, settings(3.0, 60.0, None));
-    let mut rig = Rig::new(&[c], Duration::ZERO).await;
-    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
-    tokio::time::sleep_until(t0 + s(4)).await;
+    let (mut rig, _) = four_groups_for(s(4)).await;
     rig.restart().await; // cycle 1 left open
                          // Not resumed (say, the customer was stopped while no engine ran), then started again.
     rig.store.set_running(1, false).await.unwrap();
