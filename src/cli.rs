@@ -168,6 +168,12 @@ pub struct ServeFlags {
     /// Stars for 30 days).
     #[arg(long, env = "AUTOPOSTER_ENTERPRISE", default_value = "")]
     pub enterprise: String,
+    /// On PostgreSQL, where engines share the customers: how long, in seconds, a customer's
+    /// lease holds without renewal (renewed every fifth of it; a stopped or cut-off engine's
+    /// customers pass to the others within it).
+    #[arg(long, env = "AUTOPOSTER_LEASE_TTL", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(3..=300))]
+    pub lease_ttl: u64,
 }
 
 #[derive(Debug, Args)]
@@ -308,6 +314,7 @@ fn serve_config(f: ServeFlags) -> Result<RunConfig, i32> {
         }
     };
     Ok(RunConfig {
+        lease_ttl: std::time::Duration::from_secs(f.lease_ttl),
         metrics_addr: f.metrics_addr,
         admins: Vec::new(),
         catalog,

@@ -251,6 +251,8 @@ pub struct RunConfig {
     pub catalog: PlanCatalog,
     /// Where `/metrics` and `/healthz` are served (none by default).
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// On PostgreSQL: how long a customer's lease holds without renewal.
+    pub lease_ttl: std::time::Duration,
 }
 
 /// The Telegram application real accounts log in through.

@@ -7,6 +7,7 @@
 
 pub mod clock;
 pub mod fleet;
+mod lease;
 mod worker;
 
 use std::collections::{HashMap, HashSet};
@@ -24,6 +25,7 @@ use crate::store::{Interrupted, Snapshot, Store, StoreError};
 use crate::telegram::{Outcome, Transport};
 
 pub use clock::Clock;
+pub use lease::{LeaseConfig, DEFAULT_TTL};
 pub use worker::{CycleReport, SessionSpan};
 
 /// Why the engine refused or ended something.
@@ -39,6 +41,8 @@ pub enum EngineError {
     NotRunning(i64),
     #[error("a cycle of customer {0} is already in progress")]
     CycleInProgress(i64),
+    #[error("customer {0} passed to another engine (lease lost)")]
+    LeaseLost(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -121,6 +125,10 @@ pub(crate) struct Shared {
     pub(crate) catalog: Mutex<PlanCatalog>,
     /// Set by [`Engine::shutdown`]: cycles cut short stay open for the next engine to resume.
     pub(crate) shutting_down: std::sync::atomic::AtomicBool,
+    /// Set by [`Engine::share`]: engines share the database through leases.
+    pub(crate) leasing: std::sync::OnceLock<lease::Leasing>,
+    /// Customers being handed to another engine: like a shutdown, their cycles stay open.
+    pub(crate) handed_over: Mutex<HashSet<i64>>,
 }
 
 /// Where a running customer stands.
@@ -223,6 +231,8 @@ impl Engine {
             live: Mutex::new(HashMap::new()),
             catalog: Mutex::new(PlanCatalog::default()),
             shutting_down: std::sync::atomic::AtomicBool::new(false),
+            leasing: std::sync::OnceLock::new(),
+            handed_over: Mutex::new(HashSet::new()),
         });
         (Engine { shared }, EngineTasks { postlog: task })
     }
@@ -248,16 +258,19 @@ impl Engine {
         customer_id: i64,
         requested: Option<Mode>,
     ) -> Result<Started, EngineError> {
-        self.start_with(customer_id, requested, None).await
+        self.start_with(customer_id, requested, None, false).await
     }
 
     /// [`Engine::start`], resuming `interrupted` (the customer's cycle an earlier engine left
-    /// open) as the first cycle.
+    /// open) as the first cycle. With leases, `claimed` says the keeper just claimed the
+    /// customer's lease; a start from the bot claims it here (refused while another engine
+    /// holds it: the customer runs there).
     async fn start_with(
         &self,
         customer_id: i64,
         requested: Option<Mode>,
         interrupted: Option<Interrupted>,
+        claimed: bool,
     ) -> Result<Started, EngineError> {
         if self.is_running(customer_id) {
             return Err(EngineError::AlreadyRunning(customer_id));
@@ -276,13 +289,32 @@ impl Engine {
             .mark_running(customer_id, nonzero_random())
             .await?;
         snapshot.post_key = Some(post_key);
+        if let (Some(leasing), false) = (self.shared.leasing.get(), claimed) {
+            let c = &leasing.config;
+            match self
+                .shared
+                .store
+                .claim_lease_of(&c.holder, c.ttl.as_millis() as i64, customer_id)
+                .await?
+            {
+                Some(lease) => {
+                    leasing.hold(lease, Instant::now());
+                }
+                None => return Err(EngineError::AlreadyRunning(customer_id)),
+            }
+        }
         if interrupted.is_none() {
             // Whatever an earlier engine left open and nobody resumes is closed now.
             let now_ms = self.shared.clock.wall_ms(Instant::now());
-            self.shared
+            if let Err(e) = self
+                .shared
                 .store
                 .close_open_cycles(customer_id, now_ms)
-                .await?;
+                .await
+            {
+                self.release(customer_id).await;
+                return Err(e.into());
+            }
         }
         let now = Instant::now();
         let stop = CancellationToken::new();
@@ -290,6 +322,7 @@ impl Engine {
         if running.contains_key(&customer_id) {
             return Err(EngineError::AlreadyRunning(customer_id));
         }
+
         let generation = self.shared.generation.fetch_add(1, Ordering::Relaxed);
         let task = tokio::spawn(customer_loop(
             self.clone(),
@@ -331,9 +364,18 @@ impl Engine {
             }
             None => false,
         };
+        if self.shared.leasing.get().is_some() && !was_running {
+            // Perhaps running on another engine: it stops the customer at its next lease round
+            // and gives the lease back; once it has, no post starts any more.
+            if !self.shared.store.stop_running(customer_id).await? {
+                return Err(EngineError::NotRunning(customer_id));
+            }
+            return self.await_released(customer_id).await;
+        }
         self.shared.store.set_running(customer_id, false).await?;
         // What the stopped cycle logged is in the store when the caller reads it.
         self.flush().await;
+        self.release(customer_id).await;
         if was_running {
             Ok(())
         } else {
@@ -343,8 +385,11 @@ impl Engine {
 
     /// Stops every customer (in parallel) and waits until the post log holds every post.
     /// Customers stay marked running in the store, so the next engine resumes them.
+    /// With leases, they are given back, so that the other engines take the customers over at
+    /// once.
     pub async fn shutdown(&self) {
         self.shared.shutting_down.store(true, Ordering::Relaxed);
+        self.stop_keeper().await;
         let all: Vec<Running> = self
             .shared
             .running
@@ -360,11 +405,18 @@ impl Engine {
             let _ = r.task.await;
         }
         self.shared.postlog.flush().await;
+        self.release_all().await;
     }
 
     /// Starts every customer the store marks running (after a restart); a cycle an earlier
-    /// engine left open (a crash, a shutdown) is resumed where it stopped.
+    /// engine left open (a crash, a shutdown) is resumed where it stopped. With leases
+    /// ([`Engine::share`]) it starts the keeper instead, which takes this engine's share of the
+    /// customers from its first round on; it returns 0 then.
     pub async fn resume(&self) -> Result<usize, EngineError> {
+        if self.shared.leasing.get().is_some() {
+            self.start_keeper();
+            return Ok(0);
+        }
         let mut started = 0;
         let mut open: HashMap<i64, Interrupted> = self
             .shared
@@ -375,7 +427,7 @@ impl Engine {
             .map(|c| (c.customer_id, c))
             .collect();
         for id in self.shared.store.running_customers().await? {
-            match self.start_with(id, None, open.remove(&id)).await {
+            match self.start_with(id, None, open.remove(&id), false).await {
                 Ok(_) => started += 1,
                 Err(e) => tracing::warn!(customer_id = id, error = %e, "not resumed"),
             }
@@ -549,6 +601,9 @@ async fn customer_loop(
                     let _ = tokio::time::timeout(WARM_UP / 2, prepare).await;
                 }
             }
+            Ok(report) if report.lease_lost => {
+                return handed_over(&engine, customer_id, &accounts, generation).await
+            }
             Ok(report) => match report.expired_at {
                 // The plan ran out mid-cycle: the cycle stopped at that instant.
                 Some(expired_at) => {
@@ -557,6 +612,9 @@ async fn customer_loop(
                 }
                 None => break,
             },
+            Err(EngineError::LeaseLost(_)) => {
+                return handed_over(&engine, customer_id, &accounts, generation).await
+            }
             Err(e) => return end_by_engine(&engine, customer_id, &e, &accounts, generation).await,
         }
     }
@@ -608,7 +666,8 @@ async fn wait_until(
     }
 }
 
-/// The engine stops the customer by itself: recorded, the observer told, its accounts let go.
+/// The engine stops the customer by itself: recorded (under its lease's term, when leased),
+/// the observer told, its accounts and lease let go.
 async fn end_by_engine(
     engine: &Engine,
     customer_id: i64,
@@ -617,15 +676,35 @@ async fn end_by_engine(
     generation: u64,
 ) {
     tracing::warn!(customer_id, error = %e, "customer stopped by the engine");
-    if let Err(store) = engine.shared.store.set_running(customer_id, false).await {
-        tracing::error!(customer_id, error = %store, "could not record the stop");
-    }
-    if let Some(observer) = &engine.shared.observer {
-        observer.customer_stopped(customer_id, e);
+    let fence = engine
+        .shared
+        .leasing
+        .get()
+        .and_then(|l| l.get(customer_id))
+        .map(|h| h.fence());
+    match engine.shared.store.engine_stops(customer_id, fence).await {
+        Ok(true) => {
+            if let Some(observer) = &engine.shared.observer {
+                observer.customer_stopped(customer_id, e);
+            }
+        }
+        Ok(false) => tracing::warn!(customer_id, "not recorded: another engine holds it now"),
+        Err(store) => tracing::error!(customer_id, error = %store, "could not record the stop"),
     }
     engine.shared.clear_live(customer_id);
     engine.shared.transport.release(accounts).await;
     engine.forget(customer_id, generation);
+    engine.release(customer_id).await;
+}
+
+/// The worker found the customer's lease lapsed: it stopped before sending, left the cycle
+/// open, and the customer is let go here for another engine to take over.
+async fn handed_over(engine: &Engine, customer_id: i64, accounts: &[i64], generation: u64) {
+    tracing::warn!(customer_id, "lease lapsed: customer let go");
+    engine.shared.clear_live(customer_id);
+    engine.shared.transport.release(accounts).await;
+    engine.forget(customer_id, generation);
+    engine.release(customer_id).await;
 }
 
 /// The start check's inputs from a snapshot.

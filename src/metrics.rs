@@ -68,7 +68,7 @@ impl Metrics {
         let held = Gauge::default();
         registry.register(
             "leases_held",
-            "Customers (and so their accounts) held by this engine; one engine per database \
+            "Customers (and so their accounts) this engine holds leases on; on SQLite, one engine \
              holds all of them",
             held.clone(),
         );
@@ -92,7 +92,8 @@ impl Metrics {
     pub async fn render(&self, engine: &Engine, store: &Store) -> String {
         let running = engine.running_count() as i64;
         self.running.set(running);
-        self.held.set(running);
+        self.held
+            .set(engine.leases_held().map_or(running, |n| n as i64));
         let now_ms = engine.clock().wall_ms(tokio::time::Instant::now());
         match store.waits_in_force(now_ms).await {
             Ok(n) => {

@@ -37,8 +37,6 @@ pub enum RunError {
     Metrics(std::io::Error),
     #[error("cannot catch SIGTERM / ctrl-c: {0}")]
     Signals(std::io::Error),
-    #[error("the engine lock was lost ({0}); stopped so that no second engine can post alongside")]
-    LockLost(StoreError),
 }
 
 /// The master key from where the configuration says; a newly created key file is announced,
@@ -141,8 +139,15 @@ impl StopSignals {
     }
 }
 
-/// How often the engine lock is checked (a PostgreSQL lock's connection could drop).
-pub const LOCK_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+/// On PostgreSQL the engines share the customers through leases; on SQLite one engine holds
+/// the database's file lock and takes every customer.
+pub fn share_if_postgres(engine: &Engine, store: &Store, config: &RunConfig) {
+    if store.backend() == crate::store::Backend::Postgres {
+        let leases = crate::engine::LeaseConfig::for_this_process(config.lease_ttl);
+        tracing::info!(holder = %leases.holder, ttl_s = leases.ttl.as_secs(), "sharing the database through leases");
+        engine.share(leases);
+    }
+}
 
 /// The metrics, and their port bound, when the configuration asks for them.
 pub async fn metrics(
@@ -177,13 +182,14 @@ pub fn spawn_metrics(
 pub async fn engine(config: RunConfig) -> Result<(), RunError> {
     let mut signals = StopSignals::install()?;
     let store = Store::connect(config.database_url.expose()).await?;
-    let mut lock = store.lock_engine().await?;
+    let lock = store.lock_engine().await?;
     let seams = seams(&config, &store).await?;
     let served = metrics(&config).await?;
     let observer = served
         .as_ref()
         .map(|(m, _)| m.clone() as Arc<dyn crate::engine::Observer>);
     let (engine, tasks) = Engine::new(store.clone(), seams.transport, observer);
+    share_if_postgres(&engine, &store, &config);
     let stop_metrics = tokio_util::sync::CancellationToken::new();
     spawn_metrics(served, &engine, &store, &stop_metrics);
     engine.set_catalog(config.catalog);
@@ -191,15 +197,12 @@ pub async fn engine(config: RunConfig) -> Result<(), RunError> {
         crate::engine::EngineError::Store(e) => RunError::Store(e),
         other => RunError::Telegram(other.to_string()),
     })?;
-    eprintln!("engine running: {resumed} customers resumed");
-    let lost = tokio::select! {
-        _ = signals.next() => None,
-        e = lock.lost(LOCK_CHECK) => Some(e),
-    };
-    signals.exit_on_next();
-    if let Some(e) = &lost {
-        eprintln!("the engine lock was lost ({e}): stopping");
+    match engine.holder() {
+        Some(holder) => eprintln!("engine running as {holder}: sharing customers through leases"),
+        None => eprintln!("engine running: {resumed} customers resumed"),
     }
+    signals.next().await;
+    signals.exit_on_next();
     eprintln!("stopping: no new posts; sends under way are finished");
     engine.shutdown().await;
     stop_metrics.cancel();
@@ -207,8 +210,5 @@ pub async fn engine(config: RunConfig) -> Result<(), RunError> {
     store.close().await;
     eprintln!("stopped ({} post-log entries written)", stats.entries);
     drop(lock);
-    match lost {
-        Some(e) => Err(RunError::LockLost(e)),
-        None => Ok(()),
-    }
+    Ok(())
 }

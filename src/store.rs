@@ -266,6 +266,14 @@ pub struct CycleEnd {
     pub groups: Vec<GroupTally>,
 }
 
+/// The lease term an engine writes under: the write is refused (dropped) when the customer's
+/// current term is another one, i.e. another engine took the customer over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fence {
+    pub customer_id: i64,
+    pub term: i64,
+}
+
 /// One thing the post-log writer records.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogEntry {
@@ -359,7 +367,7 @@ const SNAPSHOT_POSTGRES: &str = "SELECT p.plan, p.expires_at, s.delay_between_po
      FROM customers c LEFT JOIN plans p ON p.customer_id = c.id \
      LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1";
 
-const POST_COLUMNS: usize = 10;
+const POST_COLUMNS: usize = 11;
 
 impl Store {
     /// Connects to `sqlite:PATH` (created if missing), `sqlite::memory:` or `postgres://…`, and
@@ -636,6 +644,49 @@ impl Store {
         Ok(())
     }
 
+    /// Marks the customer stopped; `false` when it was not marked running.
+    pub async fn stop_running(&self, customer_id: i64) -> Result<bool, StoreError> {
+        let _hold = hold_clock();
+        Ok(
+            sqlx::query("UPDATE customers SET running = 0 WHERE id = $1 AND running = 1")
+                .bind(customer_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                > 0,
+        )
+    }
+
+    /// The engine stops the customer by itself, under a lease's term when it holds one: an
+    /// engine that lost the customer to another changes nothing. `false` when refused.
+    pub async fn engine_stops(
+        &self,
+        customer_id: i64,
+        fence: Option<Fence>,
+    ) -> Result<bool, StoreError> {
+        let _hold = hold_clock();
+        let done = match fence {
+            None => {
+                sqlx::query("UPDATE customers SET running = 0 WHERE id = $1")
+                    .bind(customer_id)
+                    .execute(&self.pool)
+                    .await?
+            }
+            Some(f) => {
+                sqlx::query(
+                    "UPDATE customers SET running = 0 WHERE id = $1 AND EXISTS \
+                     (SELECT 1 FROM leases WHERE customer_id = $2 AND term = $3)",
+                )
+                .bind(customer_id)
+                .bind(f.customer_id)
+                .bind(f.term)
+                .execute(&self.pool)
+                .await?
+            }
+        };
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Marks the customer running and returns its post key, setting it to `candidate` the
     /// first time (a key once stored never changes). Awaited before the customer's first
     /// send, so every slot's random id is fixed in the database before it is sent.
@@ -656,15 +707,31 @@ impl Store {
     /// cycle when it is still `running` (a crash, or the engine shut down during it), with the
     /// slots its post log has. One scan of the log from the oldest of them serves them all.
     pub async fn interrupted_cycles(&self) -> Result<Vec<Interrupted>, StoreError> {
+        self.interrupted_cycles_of(None).await
+    }
+
+    /// [`Store::interrupted_cycles`] of these customers only (those an engine just claimed).
+    pub async fn interrupted_cycles_of(
+        &self,
+        only: Option<&[i64]>,
+    ) -> Result<Vec<Interrupted>, StoreError> {
         let _hold = hold_clock();
-        let cycles: Vec<(i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
+        let only = match only {
+            None => String::new(),
+            Some([]) => return Ok(Vec::new()),
+            Some(ids) => format!(
+                "AND c.customer_id IN ({})",
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            ),
+        };
+        let cycles: Vec<(i64, i64, i64, String, Option<i64>)> = sqlx::query_as(&format!(
             "SELECT c.customer_id, c.seq, c.started_at, p.plan, c.log_from FROM cycles c \
              JOIN customers cu ON cu.id = c.customer_id \
              JOIN cycle_plans p ON p.cycle_id = c.id \
-             WHERE cu.running = 1 AND c.status = 'running' \
+             WHERE cu.running = 1 AND c.status = 'running' {only} \
              AND c.seq = (SELECT MAX(seq) FROM cycles WHERE customer_id = c.customer_id) \
-             ORDER BY c.customer_id",
-        )
+             ORDER BY c.customer_id"
+        ))
         .fetch_all(&self.pool)
         .await?;
         let Some(from) = cycles.iter().map(|c| c.4.unwrap_or(0)).min() else {
@@ -829,15 +896,56 @@ impl Store {
     /// Writes cycle starts, posts and cycle ends in one transaction, in order; consecutive
     /// posts go in as few multi-row INSERTs as possible.
     pub async fn write_log(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
+        let entries: Vec<(&LogEntry, Option<Fence>)> = entries.iter().map(|e| (e, None)).collect();
+        self.write_log_fenced(&entries).await.map(|_| ())
+    }
+
+    /// [`Store::write_log`] for an engine holding leases: an entry with a fence is written only
+    /// while its term is the customer's current one (checked in the same transaction, the lease
+    /// rows share-locked on PostgreSQL so that no claim commits in between). Returns how many
+    /// entries were refused.
+    pub async fn write_log_fenced(
+        &self,
+        entries: &[(&LogEntry, Option<Fence>)],
+    ) -> Result<u64, StoreError> {
         let _hold = hold_clock();
         if entries.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let mut tx = self.pool.begin().await?;
-        let mut posts: Vec<&PostRow> = Vec::new();
-        for entry in entries {
+        let fenced: std::collections::BTreeSet<i64> = entries
+            .iter()
+            .filter_map(|(_, f)| f.map(|f| f.customer_id))
+            .collect();
+        let mut current = std::collections::HashMap::<i64, i64>::new();
+        if !fenced.is_empty() {
+            let ids = fenced
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let lock = match self.backend {
+                Backend::Postgres => " ORDER BY customer_id FOR SHARE",
+                Backend::Sqlite => "",
+            };
+            let terms: Vec<(i64, i64)> = sqlx::query_as(&format!(
+                "SELECT customer_id, term FROM leases WHERE customer_id IN ({ids}){lock}"
+            ))
+            .fetch_all(&mut *tx)
+            .await?;
+            current.extend(terms);
+        }
+        let mut refused = 0;
+        let mut posts: Vec<(&PostRow, Option<i64>)> = Vec::new();
+        for &(entry, fence) in entries {
+            if let Some(f) = fence {
+                if current.get(&f.customer_id) != Some(&f.term) {
+                    refused += 1;
+                    continue;
+                }
+            }
             if let LogEntry::Post(row) = entry {
-                posts.push(row);
+                posts.push((row, fence.map(|f| f.term)));
                 continue;
             }
             // Posts queued before a cycle entry are written before it.
@@ -888,7 +996,7 @@ impl Store {
         }
         self.insert_post_rows(&mut tx, &posts).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(refused)
     }
 
     async fn restrict(
@@ -958,7 +1066,7 @@ impl Store {
     async fn insert_post_rows(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        rows: &[&PostRow],
+        rows: &[(&PostRow, Option<i64>)],
     ) -> Result<(), StoreError> {
         let mut rest = rows;
         while !rest.is_empty() {
@@ -970,7 +1078,7 @@ impl Store {
             };
             let (chunk, tail) = rest.split_at(n);
             let mut query = sqlx::query(insert_posts_sql(self.backend, n));
-            for row in chunk {
+            for (row, term) in chunk {
                 query = query
                     .bind(row.customer_id)
                     .bind(row.cycle_seq)
@@ -981,7 +1089,8 @@ impl Store {
                     .bind(row.sent_at)
                     .bind(row.lateness_us)
                     .bind(row.outcome.as_str())
-                    .bind(row.error.as_deref());
+                    .bind(row.error.as_deref())
+                    .bind(*term);
             }
             query.execute(&mut **tx).await?;
             rest = tail;
@@ -1033,7 +1142,7 @@ fn insert_posts_sql(backend: Backend, rows: usize) -> &'static str {
     CACHE[backend as usize][slot].get_or_init(|| {
         let mut sql = String::from(
             "INSERT INTO posts (customer_id, cycle_seq, account_id, group_id, random_id, \
-             target_at, sent_at, lateness_us, outcome, error) VALUES ",
+             target_at, sent_at, lateness_us, outcome, error, term) VALUES ",
         );
         for r in 0..rows {
             if r > 0 {
@@ -1093,7 +1202,7 @@ mod tests {
     fn batch_statements_have_one_placeholder_per_value() {
         let sql = insert_posts_sql(Backend::Postgres, 4);
         assert_eq!(sql.matches('$').count(), 4 * POST_COLUMNS);
-        assert!(sql.ends_with("($31, $32, $33, $34, $35, $36, $37, $38, $39, $40)"));
+        assert!(sql.ends_with("($34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44)"));
         assert_eq!(
             insert_posts_sql(Backend::Postgres, 256)
                 .matches('(')
@@ -1101,9 +1210,9 @@ mod tests {
             257
         );
         let sql = insert_posts_sql(Backend::Sqlite, 2);
-        assert!(
-            sql.ends_with("VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        );
+        assert!(sql.ends_with(
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ));
     }
 
     #[test]

@@ -309,7 +309,7 @@ use crate::serve::{seams, Seams};
 pub async fn run(config: RunConfig) -> Result<(), RunError> {
     let mut signals = crate::serve::StopSignals::install()?;
     let store = Store::connect(config.database_url.expose()).await?;
-    let mut lock = store.lock_engine().await?;
+    let lock = store.lock_engine().await?;
     let Seams {
         transport,
         login,
@@ -323,6 +323,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         None => notifier,
     };
     let (engine, tasks) = Engine::new(store.clone(), transport, Some(observer));
+    crate::serve::share_if_postgres(&engine, &store, &config);
     let stop_metrics = tokio_util::sync::CancellationToken::new();
     crate::serve::spawn_metrics(served, &engine, &store, &stop_metrics);
     engine.set_catalog(config.catalog);
@@ -397,13 +398,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     let shutdown = dispatcher.shutdown_token();
     // The task hands the lock back when done: it is held until everything below has stopped.
     let stopper = tokio::spawn(async move {
-        let lost = tokio::select! {
-            _ = signals.next() => None,
-            e = lock.lost(crate::serve::LOCK_CHECK) => {
-                tracing::error!(error = %e, "the engine lock was lost: stopping");
-                Some(e)
-            }
-        };
+        signals.next().await;
         signals.exit_on_next();
         tracing::info!("stopping: no new posts; sends under way are finished");
         // Refused while the dispatcher is still starting: asked again until it takes it.
@@ -411,7 +406,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
             match shutdown.shutdown() {
                 Ok(done) => {
                     done.await;
-                    return (lock, lost);
+                    return lock;
                 }
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
             }
@@ -430,13 +425,8 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     store.close().await;
     // Released last: no other engine starts before this one has stopped.
     stopper.abort();
-    match stopper.await {
-        Ok((lock, Some(lost))) => {
-            drop(lock);
-            Err(RunError::LockLost(lost))
-        }
-        _ => Ok(()),
-    }
+    drop(stopper.await);
+    Ok(())
 }
 
 /// `text` with every occurrence of `secret` replaced.

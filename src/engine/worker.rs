@@ -18,10 +18,13 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use std::sync::Arc;
+
+use super::lease::Held;
 use super::{readiness, EngineError, PostEvent, Restricted, Shared};
 use crate::schedule::{self, CyclePlan, Lasting, Mode, Next};
 use crate::store::{
-    CycleEnd, CycleStart, CycleTally, Group, GroupTally, Interrupted, PostRow, Restriction,
+    CycleEnd, CycleStart, CycleTally, Fence, Group, GroupTally, Interrupted, PostRow, Restriction,
     Snapshot,
 };
 use crate::telegram::{Outcome, Post};
@@ -61,6 +64,9 @@ pub struct CycleReport {
     pub expired_at: Option<i64>,
     /// The plan's expiry as last known (unix ms; `None`: no expiry).
     pub plan_expires_at: Option<i64>,
+    /// The customer's lease lapsed during the cycle: it stopped before sending anything more
+    /// and stays open for the engine that takes the customer over.
+    pub lease_lost: bool,
 }
 
 /// What one cycle needs to log its posts.
@@ -73,6 +79,21 @@ struct CycleCtx {
     plan: CyclePlan,
     html: String,
     groups: Vec<Group>,
+    /// The customer's lease, when engines share the database.
+    held: Option<Arc<Held>>,
+}
+
+impl CycleCtx {
+    /// Whether sends may start: always without leases; with them, until the lease's local
+    /// deadline.
+    fn may_send(&self) -> bool {
+        self.held.as_ref().is_none_or(|h| h.valid())
+    }
+
+    /// The term the cycle's writes are made under.
+    fn fence(&self) -> Option<Fence> {
+        self.held.as_ref().map(|h| h.fence())
+    }
 }
 
 /// Where one session stands.
@@ -104,6 +125,8 @@ struct Finished {
     sent_at: Instant,
     outcome: Outcome,
     tries: usize,
+    /// Not sent: the lease lapsed before this try could start.
+    abandoned: bool,
 }
 
 /// One try at sending a slot, after `pause` (a retry's backoff). A stop during the pause
@@ -123,12 +146,24 @@ async fn attempt(
         tokio::select! {
             biased;
             _ = stop.cancelled() => {
-                return Finished { session, slot, random_id, sent_at, outcome, tries };
+                return Finished { session, slot, random_id, sent_at, outcome, tries, abandoned: false };
             }
             _ = tokio::time::sleep(pause) => {}
         }
     }
     let sent_at = Instant::now();
+    if !ctx.may_send() {
+        let outcome = Outcome::Network("lease lapsed".to_string());
+        return Finished {
+            session,
+            slot,
+            random_id,
+            sent_at,
+            outcome,
+            tries,
+            abandoned: true,
+        };
+    }
     let group = &ctx.groups[slot];
     let outcome = shared
         .transport
@@ -147,6 +182,7 @@ async fn attempt(
         sent_at,
         outcome,
         tries: tries + 1,
+        abandoned: false,
     }
 }
 
@@ -222,6 +258,14 @@ pub(super) async fn run_cycle(
     preloaded: Option<Snapshot>,
     resume: Option<Interrupted>,
 ) -> Result<CycleReport, EngineError> {
+    // With leases: nothing is started for a customer this engine may no longer post for.
+    let held = match shared.leasing.get() {
+        None => None,
+        Some(leasing) => match leasing.get(customer_id) {
+            Some(held) if held.valid() => Some(held),
+            _ => return Err(EngineError::LeaseLost(customer_id)),
+        },
+    };
     let snapshot = match preloaded {
         Some(snapshot) => snapshot,
         None => shared
@@ -299,14 +343,17 @@ pub(super) async fn run_cycle(
         let stored = StoredPlan::of(&plan, &account_ids, &group_ids);
         shared
             .postlog
-            .cycle_started(CycleStart {
-                customer_id,
-                seq,
-                mode: plan.mode,
-                started_at,
-                planned: (plan.sessions() * plan.groups) as i64,
-                plan: serde_json::to_string(&stored).ok(),
-            })
+            .cycle_started(
+                CycleStart {
+                    customer_id,
+                    seq,
+                    mode: plan.mode,
+                    started_at,
+                    planned: (plan.sessions() * plan.groups) as i64,
+                    plan: serde_json::to_string(&stored).ok(),
+                },
+                held.as_ref().map(|h| h.fence()),
+            )
             .await;
     } else {
         tracing::info!(customer_id, seq, "resuming an interrupted cycle");
@@ -319,6 +366,7 @@ pub(super) async fn run_cycle(
         html: snapshot.message_html.unwrap_or_default(),
         groups,
         plan,
+        held,
     };
     // A resumed cycle: which slots have an outcome, and each account's last send.
     let logged: HashSet<(i64, i64)> = resume
@@ -419,6 +467,7 @@ pub(super) async fn run_cycle(
         warning,
         expired_at: None,
         plan_expires_at: snapshot_expiry,
+        lease_lost: false,
     };
     // A resumed cycle's report counts what the interrupted part already did.
     for (_, group_id, outcome, _) in resume.iter().flat_map(|r| r.logged.iter()) {
@@ -466,6 +515,14 @@ pub(super) async fn run_cycle(
     shared.set_live(customer_id, seq, None);
     let mut published_next: Option<Instant> = None;
     loop {
+        // With leases: past the lease's local deadline nothing more starts, and the cycle is
+        // left open for the engine that takes the customer over.
+        if !stopping && !ctx.may_send() {
+            stopping = true;
+            report.completed = false;
+            report.lease_lost = true;
+            cycle_stop.cancel();
+        }
         // The plan's expiry is checked before anything due at that instant starts.
         if !stopping && expiry_check.is_some_and(|at| at <= Instant::now()) {
             let now_ms = shared.clock.wall_ms(Instant::now());
@@ -599,11 +656,17 @@ pub(super) async fn run_cycle(
                 }
                 let s = &mut sessions[f.session];
                 s.sending = false;
-                if matches!(f.outcome, Outcome::Network(_))
-                    && shared.shutting_down.load(std::sync::atomic::Ordering::Relaxed)
-                {
-                    // Gave up its retry because the engine is stopping: no outcome is logged,
-                    // so the next engine sends it again (same random id).
+                if f.abandoned {
+                    // The lease lapsed before this try: nothing sent, nothing logged.
+                    stopping = true;
+                    report.completed = false;
+                    report.lease_lost = true;
+                    continue;
+                }
+                if matches!(f.outcome, Outcome::Network(_)) && leaving(shared, customer_id) {
+                    // Gave up its retry because the engine is stopping or handing the customer
+                    // over: no outcome is logged, so the next engine sends it again (same
+                    // random id).
                     continue;
                 }
                 s.next = f.slot + 1;
@@ -656,7 +719,7 @@ pub(super) async fn run_cycle(
                     Lasting::AccountWait(_) | Lasting::Quarantine => {}
                 }
                 if decision.lasting != Lasting::Nothing {
-                    restrict(shared, customer_id, account_id, group_id, decision.lasting, &f.outcome).await;
+                    restrict(shared, &ctx, customer_id, account_id, group_id, decision.lasting, &f.outcome).await;
                 }
                 record(shared, &ctx, f.session, account_id, f.slot, f.random_id, target, Ok((f.sent_at, f.outcome))).await;
             }
@@ -681,25 +744,28 @@ pub(super) async fn run_cycle(
         .map(|s| s.end)
         .max()
         .unwrap_or(cycle_start);
-    // Cut short by the engine shutting down: the cycle stays `running` in the store, and the
-    // next engine resumes it. (A customer's stop ends it: `stopped`.)
-    let shutting_down = shared
-        .shutting_down
-        .load(std::sync::atomic::Ordering::Relaxed);
-    let left_open = !report.completed && shutting_down && report.expired_at.is_none();
+    // Cut short by the engine shutting down or handing the customer over: the cycle stays
+    // `running` in the store, and the next engine resumes it. (A customer's stop ends it:
+    // `stopped`.)
+    let left_open = !report.completed
+        && report.expired_at.is_none()
+        && (report.lease_lost || leaving(shared, customer_id));
     if left_open {
         return Ok(report);
     }
     shared
         .postlog
-        .cycle_finished(CycleEnd {
-            customer_id,
-            seq,
-            ended_at: shared.clock.wall_ms(report.ended),
-            completed: report.completed,
-            tally: report.tally,
-            groups: group_tallies,
-        })
+        .cycle_finished(
+            CycleEnd {
+                customer_id,
+                seq,
+                ended_at: shared.clock.wall_ms(report.ended),
+                completed: report.completed,
+                tally: report.tally,
+                groups: group_tallies,
+            },
+            ctx.fence(),
+        )
         .await;
     if let Some(observer) = &shared.observer {
         observer.cycle_finished(customer_id, &report);
@@ -707,10 +773,24 @@ pub(super) async fn run_cycle(
     Ok(report)
 }
 
+/// Whether the customer's cycle is being cut short for another engine to resume it: the engine
+/// is shutting down, or hands the customer over.
+fn leaving(shared: &Shared, customer_id: i64) -> bool {
+    shared
+        .shutting_down
+        .load(std::sync::atomic::Ordering::Relaxed)
+        || shared
+            .handed_over
+            .lock()
+            .expect("engine lock")
+            .contains(&customer_id)
+}
+
 /// Records what an outcome leaves behind (through the post-log writer, in order with the
 /// post) and tells the observer.
 async fn restrict(
     shared: &Shared,
+    ctx: &CycleCtx,
     customer_id: i64,
     account_id: i64,
     group_id: i64,
@@ -747,7 +827,7 @@ async fn restrict(
         });
     }
     let quarantined = matches!(restriction, Restriction::Quarantine { .. });
-    shared.postlog.restrict(restriction).await;
+    shared.postlog.restrict(restriction, ctx.fence()).await;
     if quarantined {
         // Telegram stopped the account: no reason to stay connected.
         shared.transport.release(&[account_id]).await;
@@ -779,18 +859,21 @@ async fn record(
     };
     shared
         .postlog
-        .record(PostRow {
-            customer_id: ctx.customer_id,
-            cycle_seq: ctx.seq,
-            account_id,
-            group_id,
-            random_id,
-            target_at: shared.clock.wall_ms(target),
-            sent_at: sent_at.map(|at| shared.clock.wall_ms(at)),
-            lateness_us: lateness.map(|l| l.as_micros() as i64),
-            outcome: name,
-            error,
-        })
+        .record(
+            PostRow {
+                customer_id: ctx.customer_id,
+                cycle_seq: ctx.seq,
+                account_id,
+                group_id,
+                random_id,
+                target_at: shared.clock.wall_ms(target),
+                sent_at: sent_at.map(|at| shared.clock.wall_ms(at)),
+                lateness_us: lateness.map(|l| l.as_micros() as i64),
+                outcome: name,
+                error,
+            },
+            ctx.fence(),
+        )
         .await;
     if let Some(observer) = &shared.observer {
         observer.post(&PostEvent {

@@ -6,8 +6,10 @@
 //! [`Store::holds_lease`]. Claiming skips customers another engine is claiming at the same
 //! moment (`FOR UPDATE … SKIP LOCKED` on PostgreSQL; SQLite has one writer at a time).
 //!
-//! The engine does not use these yet: one engine per database is enforced by
-//! [`super::EngineLock`] until it does.
+//! Lock order on PostgreSQL: statements that lock several lease rows (renewal, the post-log
+//! writer's fencing check) lock them in customer order, so they never wait on each other in a
+//! circle; claiming locks customer rows `FOR NO KEY UPDATE`, which leaves the key-share lock a
+//! new cycle row takes on its customer free.
 
 use super::{hold_clock, Backend, Store, StoreError};
 
@@ -48,17 +50,46 @@ impl Store {
         ttl_ms: i64,
         limit: i64,
     ) -> Result<Vec<Lease>, StoreError> {
+        self.claim(holder, ttl_ms, limit, None).await
+    }
+
+    /// Claims one customer's lease, if it is marked running and nobody holds it.
+    pub async fn claim_lease_of(
+        &self,
+        holder: &str,
+        ttl_ms: i64,
+        customer_id: i64,
+    ) -> Result<Option<Lease>, StoreError> {
+        Ok(self
+            .claim(holder, ttl_ms, 1, Some(customer_id))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn claim(
+        &self,
+        holder: &str,
+        ttl_ms: i64,
+        limit: i64,
+        only: Option<i64>,
+    ) -> Result<Vec<Lease>, StoreError> {
         let _hold = hold_clock();
         let now = now_sql(self.backend);
         let lock = match self.backend {
-            Backend::Postgres => "FOR UPDATE OF c SKIP LOCKED",
+            Backend::Postgres => "FOR NO KEY UPDATE OF c SKIP LOCKED",
             Backend::Sqlite => "",
+        };
+        let only = match only {
+            Some(id) => format!("AND c.id = {id}"),
+            None => String::new(),
         };
         let sql = format!(
             "WITH t AS (SELECT {now} AS ms), \
              candidates AS (SELECT c.id FROM customers c \
                LEFT JOIN leases l ON l.customer_id = c.id \
-               WHERE c.running = 1 AND (l.customer_id IS NULL OR l.expires_at <= (SELECT ms FROM t)) \
+               WHERE c.running = 1 {only} \
+               AND (l.customer_id IS NULL OR l.expires_at <= (SELECT ms FROM t)) \
                ORDER BY c.id LIMIT $3 {lock}) \
              INSERT INTO leases (customer_id, holder, term, acquired_at, expires_at) \
              SELECT id, $1, 1, (SELECT ms FROM t), (SELECT ms FROM t) + $2 FROM candidates WHERE true \
@@ -101,7 +132,9 @@ impl Store {
     }
 
     /// Renews `holder`'s leases for `ttl_ms` more; returns the ones renewed. A lease that
-    /// expired, was taken over (another term) or given back is not renewed: it is lost.
+    /// expired, was taken over (another term) or given back is not renewed: it is lost. Nor is
+    /// the lease of a customer no longer marked running (stopped from elsewhere): its holder
+    /// finds it still held ([`Store::holds_lease`]) and stops the customer.
     pub async fn renew_leases(
         &self,
         holder: &str,
@@ -109,30 +142,41 @@ impl Store {
         ttl_ms: i64,
     ) -> Result<Vec<Lease>, StoreError> {
         let _hold = hold_clock();
-        let now = now_sql(self.backend);
-        let sql = format!(
-            "UPDATE leases SET expires_at = {now} + $1 WHERE holder = $2 AND customer_id = $3 \
-             AND term = $4 AND expires_at > {now} RETURNING customer_id, term, expires_at"
-        );
-        let mut tx = self.pool.begin().await?;
-        let mut renewed = Vec::with_capacity(held.len());
-        for lease in held {
-            let row: Option<(i64, i64, i64)> = sqlx::query_as(&sql)
-                .bind(ttl_ms)
-                .bind(holder)
-                .bind(lease.customer_id)
-                .bind(lease.term)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some((customer_id, term, expires_at)) = row {
-                renewed.push(Lease {
-                    customer_id,
-                    term,
-                    expires_at,
-                });
-            }
+        if held.is_empty() {
+            return Ok(Vec::new());
         }
-        tx.commit().await?;
+        let now = now_sql(self.backend);
+        let pairs = held
+            .iter()
+            .map(|l| format!("({}, {})", l.customer_id, l.term))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // One statement; on PostgreSQL the rows are locked in customer order first.
+        let lock = match self.backend {
+            Backend::Postgres => "ORDER BY l.customer_id FOR UPDATE OF l",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE leases SET expires_at = {now} + $1 WHERE customer_id IN ( \
+               SELECT l.customer_id FROM leases l JOIN customers c ON c.id = l.customer_id \
+               WHERE l.holder = $2 AND (l.customer_id, l.term) IN ({pairs}) \
+               AND l.expires_at > {now} AND c.running = 1 {lock}) \
+             RETURNING customer_id, term, expires_at"
+        );
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&sql)
+            .bind(ttl_ms)
+            .bind(holder)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut renewed: Vec<Lease> = rows
+            .into_iter()
+            .map(|(customer_id, term, expires_at)| Lease {
+                customer_id,
+                term,
+                expires_at,
+            })
+            .collect();
+        renewed.sort_by_key(|l| l.customer_id);
         Ok(renewed)
     }
 
@@ -185,6 +229,74 @@ impl Store {
              ORDER BY term",
         )
         .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Whether anyone holds the customer's lease (unexpired).
+    pub async fn lease_active(&self, customer_id: i64) -> Result<bool, StoreError> {
+        let _hold = hold_clock();
+        let sql = format!(
+            "SELECT COUNT(*) FROM leases WHERE customer_id = $1 AND expires_at > {}",
+            now_sql(self.backend)
+        );
+        let n: i64 = sqlx::query_scalar(&sql)
+            .bind(customer_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Notes that `holder` is alive (database clock) and returns how many engines were seen
+    /// within the last `ttl_ms`, this one included.
+    pub async fn engine_heartbeat(&self, holder: &str, ttl_ms: i64) -> Result<i64, StoreError> {
+        let _hold = hold_clock();
+        let now = now_sql(self.backend);
+        sqlx::query(&format!(
+            "INSERT INTO engines (holder, seen_at) VALUES ($1, {now}) \
+             ON CONFLICT (holder) DO UPDATE SET seen_at = excluded.seen_at"
+        ))
+        .bind(holder)
+        .execute(&self.pool)
+        .await?;
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM engines WHERE seen_at > {now} - $1"
+        ))
+        .bind(ttl_ms)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Forgets an engine that stopped (it no longer counts among the live ones).
+    pub async fn engine_gone(&self, holder: &str) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        sqlx::query("DELETE FROM engines WHERE holder = $1")
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// How many customers are marked running.
+    pub async fn running_count(&self) -> Result<i64, StoreError> {
+        let _hold = hold_clock();
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE running = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Every post logged under a lease, with its term: (customer, account, group, term, sent
+    /// at), in log order. For audits (the multi-engine tests).
+    pub async fn posts_with_terms(
+        &self,
+    ) -> Result<Vec<(i64, i64, i64, i64, Option<i64>)>, StoreError> {
+        let _hold = hold_clock();
+        Ok(sqlx::query_as(
+            "SELECT customer_id, account_id, group_id, term, sent_at FROM posts \
+             WHERE term IS NOT NULL ORDER BY id",
+        )
         .fetch_all(&self.pool)
         .await?)
     }

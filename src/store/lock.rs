@@ -1,16 +1,12 @@
-//! One engine per database, for now: an engine holds [`EngineLock`] while it runs. On a
-//! SQLite file it is an exclusive lock on `<file>.engine-lock` (the operating system drops it
-//! when the process dies, `kill -9` included); on PostgreSQL a session advisory lock on a
-//! connection of its own (dropped with the connection). A second engine refuses to start with
-//! a clear error. Engines sharing one PostgreSQL database through per-customer leases replace
-//! the PostgreSQL side of this (issue 6).
+//! One engine per SQLite database: an engine holds [`EngineLock`] while it runs, an exclusive
+//! lock on `<file>.engine-lock` (the operating system drops it when the process dies, `kill -9`
+//! included); a second engine refuses to start with a clear error. On PostgreSQL the engines
+//! share the database through per-customer leases ([`super::lease`]) and the lock holds
+//! nothing.
 
 use std::fs::{File, OpenOptions, TryLockError};
 
 use super::{Backend, Store, StoreError};
-
-/// The advisory lock key: "autoposter engine".
-const PG_LOCK_KEY: i64 = 0x6175_746f_706f_7374;
 
 /// Held while this process runs the engine on the database; released when dropped.
 pub struct EngineLock {
@@ -23,42 +19,13 @@ enum Held {
     /// A private in-memory database: nobody else can reach it.
     Memory,
     File(File),
-    Postgres(sqlx::AnyConnection),
+    /// PostgreSQL: engines share it through leases.
+    Shared,
 }
 
 impl std::fmt::Debug for EngineLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("EngineLock")
-    }
-}
-
-impl EngineLock {
-    /// Whether the lock is still held: on PostgreSQL its connection must still answer (a
-    /// session lock lives exactly as long as its connection).
-    pub async fn check(&mut self) -> Result<(), StoreError> {
-        let _hold = super::hold_clock();
-        if let Held::Postgres(conn) = &mut self._held {
-            sqlx::query_scalar::<_, i64>("SELECT 1")
-                .fetch_one(conn)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Resolves when the lock is found lost (checked every `every`; a check that takes longer
-    /// than half of that counts as lost: a half-open connection never answers). Borrowed, so
-    /// that the lock stays held until its owner drops it.
-    pub async fn lost(&mut self, every: std::time::Duration) -> StoreError {
-        loop {
-            tokio::time::sleep(every).await;
-            match tokio::time::timeout(every / 2, self.check()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return e,
-                Err(_) => {
-                    return StoreError::Invalid("the lock's connection stopped answering".into())
-                }
-            }
-        }
     }
 }
 
@@ -85,17 +52,7 @@ impl Store {
                     }
                 }
             }
-            (Backend::Postgres, _) => {
-                let mut conn = self.pool.acquire().await?.detach();
-                let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(PG_LOCK_KEY)
-                    .fetch_one(&mut conn)
-                    .await?;
-                if !locked {
-                    return Err(StoreError::EngineRunning("PostgreSQL".into()));
-                }
-                Held::Postgres(conn)
-            }
+            (Backend::Postgres, _) => Held::Shared,
         };
         Ok(EngineLock { _held: held })
     }

@@ -2,6 +2,8 @@
 //! are only queued; one background task collects entries for up to 200 ms (or 4 096) and
 //! writes them, in order, in a single transaction. Nothing the engine awaits between a cycle's
 //! start and its posts touches the database. `flush` writes at once and returns when stored.
+//! An engine holding leases hands each entry over with its [`Fence`]: the entries of a
+//! customer another engine has taken over since are refused at the write (counted, logged).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +12,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::{CycleEnd, CycleStart, LogEntry, PostRow, Store};
+use super::{CycleEnd, CycleStart, Fence, LogEntry, PostRow, Store};
 
 /// Rows queued before `record` starts waiting for the writer (back-pressure, not loss).
 const QUEUE: usize = 65_536;
@@ -20,7 +22,7 @@ const MAX_BATCH: usize = 4_096;
 const LINGER: Duration = Duration::from_millis(200);
 
 enum Msg {
-    Entry(LogEntry),
+    Entry(LogEntry, Option<Fence>),
     Flush(oneshot::Sender<()>),
     /// Write what is queued, then stop.
     Close,
@@ -48,6 +50,8 @@ pub struct WriterStats {
     pub entries: u64,
     pub batches: u64,
     pub failed_entries: u64,
+    /// Entries refused because their customer's lease had passed to another engine.
+    pub fenced_entries: u64,
 }
 
 impl PostLog {
@@ -66,27 +70,27 @@ impl PostLog {
     }
 
     /// Queues a post-log row. Returns at once unless 65 536 entries are already waiting.
-    pub async fn record(&self, row: PostRow) {
-        self.queue(LogEntry::Post(row)).await;
+    pub async fn record(&self, row: PostRow, fence: Option<Fence>) {
+        self.queue(LogEntry::Post(row), fence).await;
     }
 
     /// Queues a cycle's start; it is written before the cycle's posts.
-    pub async fn cycle_started(&self, start: CycleStart) {
-        self.queue(LogEntry::CycleStarted(start)).await;
+    pub async fn cycle_started(&self, start: CycleStart, fence: Option<Fence>) {
+        self.queue(LogEntry::CycleStarted(start), fence).await;
     }
 
     /// Queues a lasting consequence of an outcome; it is written in order with the posts.
-    pub async fn restrict(&self, restriction: crate::store::Restriction) {
-        self.queue(LogEntry::Restrict(restriction)).await;
+    pub async fn restrict(&self, restriction: crate::store::Restriction, fence: Option<Fence>) {
+        self.queue(LogEntry::Restrict(restriction), fence).await;
     }
 
     /// Queues a cycle's end; it is written after the cycle's posts.
-    pub async fn cycle_finished(&self, end: CycleEnd) {
-        self.queue(LogEntry::CycleFinished(end)).await;
+    pub async fn cycle_finished(&self, end: CycleEnd, fence: Option<Fence>) {
+        self.queue(LogEntry::CycleFinished(end), fence).await;
     }
 
-    async fn queue(&self, entry: LogEntry) {
-        let msg = Msg::Entry(entry);
+    async fn queue(&self, entry: LogEntry, fence: Option<Fence>) {
+        let msg = Msg::Entry(entry, fence);
         let msg = match self.tx.try_send(msg) {
             Ok(()) => return,
             Err(mpsc::error::TrySendError::Full(msg)) => msg,
@@ -124,7 +128,7 @@ impl PostLogTask {
 /// What the writer has collected since its last write.
 #[derive(Default)]
 struct Pending {
-    entries: Vec<LogEntry>,
+    entries: Vec<(LogEntry, Option<Fence>)>,
     waiters: Vec<oneshot::Sender<()>>,
     closing: bool,
 }
@@ -132,7 +136,7 @@ struct Pending {
 impl Pending {
     fn take(&mut self, msg: Msg) {
         match msg {
-            Msg::Entry(entry) => self.entries.push(entry),
+            Msg::Entry(entry, fence) => self.entries.push((entry, fence)),
             Msg::Flush(done) => self.waiters.push(done),
             Msg::Close => self.closing = true,
         }
@@ -174,8 +178,19 @@ async fn write_loop(store: Store, mut rx: mpsc::Receiver<Msg>, urgent: Arc<Notif
             break;
         }
         if !p.entries.is_empty() {
-            match store.write_log(&p.entries).await {
-                Ok(()) => stats.entries += p.entries.len() as u64,
+            let batch: Vec<(&LogEntry, Option<Fence>)> =
+                p.entries.iter().map(|(e, f)| (e, *f)).collect();
+            match store.write_log_fenced(&batch).await {
+                Ok(refused) => {
+                    stats.entries += p.entries.len() as u64 - refused;
+                    stats.fenced_entries += refused;
+                    if refused > 0 {
+                        tracing::warn!(
+                            refused,
+                            "post-log entries refused: their customers passed to another engine"
+                        );
+                    }
+                }
                 Err(e) => {
                     stats.failed_entries += p.entries.len() as u64;
                     tracing::error!(entries = p.entries.len(), error = %e, "writing the post log failed");

@@ -242,35 +242,3 @@ async fn the_engine_serves_health_and_prometheus_metrics() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("the metrics address"));
     let _ = std::fs::remove_dir_all(&db.dir);
 }
-
-/// On PostgreSQL the engine lock lives on one connection: if that connection is cut, the
-/// engine stops (so that a second engine could not post alongside it) and says why.
-#[tokio::test(flavor = "multi_thread")]
-async fn an_engine_whose_postgres_lock_connection_is_cut_stops() {
-    use sqlx::Connection;
-    let Some(pg) = crate::helpers::pg_db().await else {
-        return;
-    };
-    seed(&pg.url).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_autoposter"))
-        .args(["engine", "--simulated-accounts", "--database-url", &pg.url])
-        .env_remove("DATABASE_URL")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for(&mut child, "engine running");
-    // Cut the connection that holds the advisory lock.
-    let mut admin = sqlx::AnyConnection::connect(&pg.url).await.unwrap();
-    let cut: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_locks \
-                  WHERE locktype = 'advisory' AND granted \
-         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) t",
-    )
-    .fetch_one(&mut admin)
-    .await
-    .unwrap();
-    assert_eq!(cut, 1);
-    admin.close().await.unwrap();
-    assert_eq!(exit_within(&mut child, Duration::from_secs(15)), 1);
-    pg.drop_db().await;
-}

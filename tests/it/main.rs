@@ -10,5 +10,6 @@ mod demo_cli;
 mod engine;
 mod engine_cli;
 mod helpers;
+mod leases;
 mod store;
 mod vault;

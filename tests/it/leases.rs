@@ -1,0 +1,238 @@
+//! Engines sharing one database through leases, on tokio's paused clock: the keeper's rounds,
+//! a takeover resumed where the other engine stopped, a stop from another engine, a start
+//! that claims the customer, and an engine that can no longer renew stepping down at its local
+//! deadline. The database's clock runs in real time here, so the lease period is long (60 s)
+//! and a lost lease is made by giving it back behind the holder's back. The real-time,
+//! real-process version (kill -9, SIGSTOP past the period) is in `lease_cli.rs`.
+
+use std::time::Duration;
+
+use autoposter::engine::{Engine, EngineError, LeaseConfig};
+use autoposter::schedule::Plan;
+use autoposter::store::{Lease, Store};
+use tokio::time::Instant;
+
+use crate::helpers::{customer, settings, Rig};
+
+fn s(secs: u64) -> Duration {
+    Duration::from_secs(secs)
+}
+
+const TTL: Duration = Duration::from_secs(60);
+
+fn leases(holder: &str) -> LeaseConfig {
+    LeaseConfig {
+        holder: holder.to_string(),
+        ttl: TTL,
+    }
+}
+
+/// Customer 1, 1 account × `groups` groups 5 s apart, 60 s between cycles, marked running;
+/// engine "a" sharing the store, its keeper started at the returned instant (its rounds every
+/// 12 s from then; the first one claims).
+async fn shared_rig(groups: usize) -> (Rig, Instant) {
+    let c = customer(1, Plan::Enterprise, 1, groups, settings(5.0, 60.0, None));
+    let rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.store.mark_running(1, 42).await.unwrap();
+    rig.engine.share(leases("a"));
+    let t0 = Instant::now();
+    assert_eq!(rig.engine.resume().await.unwrap(), 0, "the keeper claims");
+    (rig, t0)
+}
+
+/// A second engine on the rig's store, Telegram and clock.
+fn second(rig: &Rig, holder: &str) -> (Engine, autoposter::engine::EngineTasks) {
+    let (engine, tasks) = Engine::with_clock(
+        rig.store.clone(),
+        rig.sim.clone(),
+        None,
+        *rig.engine.clock(),
+    );
+    engine.share(leases(holder));
+    (engine, tasks)
+}
+
+/// (group, term) of every logged post of customer 1, in log order.
+async fn logged_terms(store: &Store) -> Vec<(i64, i64)> {
+    store
+        .posts_with_terms()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, _, group, term, _)| (group, term))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_keeper_claims_the_customer_and_its_cycle_runs_under_the_lease() {
+    let (mut rig, t0) = shared_rig(3).await;
+    let cycle = rig.next_cycle().await;
+    assert_eq!(
+        cycle.start,
+        t0 + s(12),
+        "claimed at the keeper's first round"
+    );
+    assert_eq!(cycle.tally.sent, 3);
+    assert_eq!(rig.engine.leases_held(), Some(1));
+    rig.engine.flush().await;
+    assert_eq!(logged_terms(&rig.store).await, vec![(1, 1), (2, 1), (3, 1)]);
+    rig.finish().await;
+    // Shutdown gives the lease back and leaves the customer running for the next engine.
+    assert!(!rig.store.lease_active(1).await.unwrap());
+    assert_eq!(rig.store.running_customers().await.unwrap(), vec![1]);
+}
+
+/// Worst case: the database gives the customer to engine "b" while "a" still trusts its lease
+/// (no real clock does this; the fence and the random ids must hold anyway). "b" resumes the
+/// cycle on its anchor; the slot both send carries one random id, so it is posted once; "a"'s
+/// row for it is refused by the fence; "a" lets the customer go at its next round.
+#[tokio::test(start_paused = true)]
+async fn a_customer_taken_over_mid_cycle_is_resumed_and_nothing_is_posted_twice() {
+    let (mut rig, t0) = shared_rig(10).await;
+    // "b" starts 9 s after "a": its rounds fall at 21, 33, … s.
+    tokio::time::sleep_until(t0 + s(9)).await;
+    let (b, b_tasks) = second(&rig, "b");
+    b.resume().await.unwrap();
+    // Posts at 12 and 17 s made by "a"; then its lease is taken from it.
+    tokio::time::sleep_until(t0 + s(19)).await;
+    let lease = Lease {
+        customer_id: 1,
+        term: 1,
+        expires_at: 0,
+    };
+    assert!(rig.store.release_lease("a", &lease).await.unwrap());
+    tokio::time::sleep_until(t0 + s(25)).await;
+    assert!(
+        !rig.engine.is_running(1),
+        "\"a\" let it go at its round at 24 s"
+    );
+    assert!(b.is_running(1));
+    // The cycle ends under "b" (its last post at 57 s, 5 s after it).
+    tokio::time::sleep_until(t0 + s(63)).await;
+    b.flush().await;
+    let cycles = rig.store.cycles(1).await.unwrap();
+    assert_eq!(cycles[0].seq, 1);
+    assert_eq!(cycles[0].status, "done", "one cycle, finished by \"b\"");
+    let mut posted: Vec<i64> = rig.sim.sent().iter().map(|x| x.group_id).collect();
+    posted.sort();
+    assert_eq!(
+        posted,
+        (1..=10).collect::<Vec<_>>(),
+        "every slot posted once"
+    );
+    assert_eq!(
+        rig.sim
+            .duplicates()
+            .iter()
+            .map(|x| (x.at - t0, x.group_id))
+            .collect::<Vec<_>>(),
+        vec![(s(22), 3)],
+        "both sent group 3 at 22 s, with one random id"
+    );
+    let mut terms = logged_terms(&rig.store).await;
+    terms.sort();
+    assert_eq!(
+        terms,
+        (1..=10)
+            .map(|g| (g, if g <= 2 { 1 } else { 2 }))
+            .collect::<Vec<_>>(),
+        "each slot logged once; \"a\"'s late row refused"
+    );
+    let history: Vec<(String, i64)> = rig
+        .store
+        .lease_history(1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(h, t, _)| (h, t))
+        .collect();
+    assert_eq!(history, vec![("a".into(), 1), ("b".into(), 2)]);
+    b.shutdown().await;
+    b_tasks.finish().await;
+    rig.finish().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_from_another_engine_waits_until_the_holder_has_let_go() {
+    let (mut rig, t0) = shared_rig(10).await;
+    let (b, b_tasks) = second(&rig, "b");
+    tokio::time::sleep_until(t0 + s(20)).await;
+    // "b" (the bot's process, say) stops customer 1, which "a" runs: it returns once "a" has
+    // stopped it at its round at 24 s and given the lease back.
+    b.stop(1).await.unwrap();
+    let stopped = Instant::now();
+    assert!(
+        stopped >= t0 + s(24) && stopped < t0 + s(25),
+        "{:?}",
+        stopped - t0
+    );
+    assert!(!rig.engine.is_running(1));
+    assert!(!rig.store.lease_active(1).await.unwrap());
+    let last = rig.sim.sent().iter().map(|x| x.at).max().unwrap();
+    assert_eq!(
+        last - t0,
+        s(22),
+        "posts at 12, 17, 22 s; none after the stop"
+    );
+    tokio::time::sleep(s(120)).await;
+    assert_eq!(rig.sim.sent().len(), 3);
+    let cycle = &rig.store.cycles(1).await.unwrap()[0];
+    assert_eq!(cycle.status, "stopped", "the holder closed its cycle");
+    assert_eq!(
+        b.stop(1).await.unwrap_err().to_string(),
+        EngineError::NotRunning(1).to_string()
+    );
+    b.shutdown().await;
+    b_tasks.finish().await;
+    rig.finish().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_claims_the_customer_and_another_engine_is_refused() {
+    let c = customer(1, Plan::Enterprise, 1, 3, settings(5.0, 60.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.engine.share(leases("a"));
+    let (b, b_tasks) = second(&rig, "b");
+    rig.engine.start(1, None).await.unwrap();
+    assert_eq!(rig.engine.leases_held(), Some(1));
+    assert!(matches!(
+        b.start(1, None).await,
+        Err(EngineError::AlreadyRunning(1))
+    ));
+    assert_eq!(rig.next_cycle().await.tally.sent, 3);
+    // A stop where it runs gives the lease back at once.
+    rig.engine.stop(1).await.unwrap();
+    assert!(!rig.store.lease_active(1).await.unwrap());
+    assert_eq!(rig.engine.leases_held(), Some(0));
+    b.start(1, None).await.unwrap();
+    assert_eq!(
+        rig.store
+            .lease_history(1)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(h, t, _)| (h.as_str(), *t))
+            .collect::<Vec<_>>(),
+        vec![("a", 1), ("b", 2)]
+    );
+    b.shutdown().await;
+    b_tasks.finish().await;
+    rig.finish().await;
+}
+
+/// The database goes away: renewals fail, and the engine stops sending at its local deadline
+/// (the last good round's start + ttl − ttl/3), before the lease could expire for anyone else.
+#[tokio::test(start_paused = true)]
+async fn an_engine_that_cannot_renew_stops_sending_at_its_local_deadline() {
+    let (mut rig, t0) = shared_rig(20).await;
+    // Rounds at 12 (claim) and 24 (renewed); the database is gone from 30 s.
+    tokio::time::sleep_until(t0 + s(30)).await;
+    rig.store.close().await;
+    tokio::time::sleep_until(t0 + s(200)).await;
+    let at: Vec<Duration> = rig.sim.sent().iter().map(|x| x.at - t0).collect();
+    // Due every 5 s from 12 s; the deadline is 24 + 40 = 64 s.
+    assert_eq!(at, (0..11).map(|k| s(12 + 5 * k)).collect::<Vec<_>>());
+    assert!(!rig.engine.is_running(1), "let go once the deadline passed");
+    assert_eq!(rig.engine.leases_held(), Some(0));
+    rig.finish().await;
+}
