@@ -46,9 +46,9 @@ pub struct SimTransport {
     /// Sends that repeated a posted random id: nothing was posted for them.
     duplicates: Mutex<Vec<Sent>>,
     released: Mutex<Vec<i64>>,
-    /// A file that outlives the process: every post made, one `account,group,random_id` line
-    /// each, read back at start so that posted ids stay posted across engine restarts.
-    ledger: Option<Mutex<std::fs::File>>,
+    /// A file that outlives the process and is shared by every engine process using it:
+    /// every post made, one line each.
+    ledger: Option<Mutex<Ledger>>,
     /// (when, account) of every connection prepared ahead of a cycle.
     prepared: Mutex<Vec<(Instant, i64)>>,
 }
@@ -82,26 +82,20 @@ impl SimTransport {
     }
 
     /// A simulated Telegram that remembers across processes: every post is appended to
-    /// `path` (created if missing) before it is answered, and the posts already there count
-    /// as made (a repeated random id is answered like RANDOM_ID_DUPLICATE). For crash tests.
+    /// `path` (created if missing) before it is answered, as `account,group,random_id,pid,
+    /// unix_ms,repeated` (every request: `repeated` is 1 when the id was already posted from
+    /// that account, and nothing was posted); the posts already there, and those other processes append meanwhile, count
+    /// as made (a repeated random id is answered like RANDOM_ID_DUPLICATE). The file is locked
+    /// around each read-check-append, so several engines can share it. For crash and lease
+    /// tests.
     pub fn with_ledger(latency: Duration, path: &std::path::Path) -> std::io::Result<Self> {
         let mut sim = SimTransport::new(latency, false);
-        if let Ok(text) = std::fs::read_to_string(path) {
-            let posted = sim.posted.get_mut().expect("sim lock");
-            for line in text.lines() {
-                let mut parts = line.split(',').map(|p| p.parse::<i64>());
-                if let (Some(Ok(account)), Some(Ok(_group)), Some(Ok(random_id))) =
-                    (parts.next(), parts.next(), parts.next())
-                {
-                    posted.insert((account, random_id));
-                }
-            }
-        }
         let file = std::fs::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(path)?;
-        sim.ledger = Some(Mutex::new(file));
+        sim.ledger = Some(Mutex::new(Ledger { file, read_to: 0 }));
         Ok(sim)
     }
 
@@ -183,26 +177,77 @@ impl SimTransport {
 
 impl SimTransport {
     /// A send with a ledger: a new post is written to it before it is answered.
-    async fn post_to_ledger(&self, ledger: &Mutex<std::fs::File>, post: &Post<'_>) -> Outcome {
-        use std::io::Write;
+    /// The post is made when the request leaves (a process frozen or killed after that has
+    /// posted); the answer takes the latency.
+    async fn post_to_ledger(&self, ledger: &Mutex<Ledger>, post: &Post<'_>) -> Outcome {
+        let mut outcome = self.outcome_for(post.account_id, post.group_id);
+        if outcome == Outcome::Sent {
+            let mut posted = self.posted.lock().expect("sim lock");
+            // Posted now, or already (RANDOM_ID_DUPLICATE): both answer Sent.
+            if let Err(e) = ledger.lock().expect("sim lock").post(&mut posted, post) {
+                outcome = Outcome::Network(format!("ledger: {e}"));
+            }
+        }
         if !self.latency.is_zero() {
             tokio::time::sleep(self.latency).await;
         }
-        let outcome = self.outcome_for(post.account_id, post.group_id);
-        if outcome != Outcome::Sent {
-            return outcome;
+        outcome
+    }
+}
+
+/// The simulated Telegram's memory across processes (see [`SimTransport::with_ledger`]).
+struct Ledger {
+    file: std::fs::File,
+    /// How much of the file this process has read.
+    read_to: u64,
+}
+
+impl Ledger {
+    /// Under the file's lock: reads what other processes appended, and appends the post unless
+    /// its random id was already posted from its account. `true` when posted now.
+    fn post(&mut self, posted: &mut HashSet<(i64, i64)>, post: &Post<'_>) -> std::io::Result<bool> {
+        self.file.lock()?;
+        let result = self.post_locked(posted, post);
+        let unlocked = self.file.unlock();
+        let posted_now = result?;
+        unlocked?;
+        Ok(posted_now)
+    }
+
+    fn post_locked(
+        &mut self,
+        posted: &mut HashSet<(i64, i64)>,
+        post: &Post<'_>,
+    ) -> std::io::Result<bool> {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        self.file.seek(SeekFrom::Start(self.read_to))?;
+        let mut text = String::new();
+        self.file.read_to_string(&mut text)?;
+        self.read_to += text.len() as u64;
+        for line in text.lines() {
+            let v: Vec<i64> = line.split(',').filter_map(|p| p.parse().ok()).collect();
+            if let [account, _group, random_id, _pid, _at, 0] = v[..] {
+                posted.insert((account, random_id));
+            }
         }
         let key = (post.account_id, post.random_id);
-        if self.posted.lock().expect("sim lock").contains(&key) {
-            return Outcome::Sent; // RANDOM_ID_DUPLICATE
-        }
-        let line = format!("{},{},{}\n", post.account_id, post.group_id, post.random_id);
+        let repeated = posted.contains(&key);
+        // A repeated id is written too (last field 1): the request reached Telegram, which
+        // posted nothing for it.
+        let line = format!(
+            "{},{},{},{},{},{}\n",
+            post.account_id,
+            post.group_id,
+            post.random_id,
+            std::process::id(),
+            crate::store::unix_ms_now(),
+            u8::from(repeated)
+        );
         // One write: a kill -9 leaves whole lines. Posted only once it is written.
-        if let Err(e) = ledger.lock().expect("sim lock").write_all(line.as_bytes()) {
-            return Outcome::Network(format!("ledger: {e}"));
-        }
-        self.posted.lock().expect("sim lock").insert(key);
-        Outcome::Sent
+        self.file.write_all(line.as_bytes())?;
+        self.read_to += line.len() as u64;
+        posted.insert(key);
+        Ok(!repeated)
     }
 }
 

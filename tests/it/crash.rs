@@ -11,7 +11,7 @@ use std::time::Duration;
 use autoposter::schedule::{slot_random_id, Plan};
 use autoposter::store::Store;
 
-use crate::helpers::{customer, settings};
+use crate::helpers::{customer, settings, wait_for};
 
 const CUSTOMERS: i64 = 10;
 
@@ -29,35 +29,18 @@ fn engine(url: &str, ledger: &std::path::Path) -> Child {
         .expect("the binary runs")
 }
 
-/// Waits until the engine says it runs (its stderr is drained afterwards).
-fn running(child: &mut Child) {
-    use std::io::BufRead;
-    let stderr = child.stderr.take().unwrap();
-    let mut reader = std::io::BufReader::new(stderr);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "the engine ended");
-        if line.contains("engine running") {
-            break;
-        }
-    }
-    std::thread::spawn(move || {
-        let mut rest = String::new();
-        while reader.read_line(&mut rest).unwrap_or(0) > 0 {
-            rest.clear();
-        }
-    });
-}
-
+/// (account, group, random id) of every post made (requests that repeated an id left out).
 fn ledger_lines(path: &std::path::Path) -> Vec<(i64, i64, i64)> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
         .map(|l| {
-            let v: Vec<i64> = l.split(',').map(|p| p.parse().unwrap()).collect();
-            (v[0], v[1], v[2])
+            l.split(',')
+                .map(|p| p.parse().unwrap())
+                .collect::<Vec<i64>>()
         })
+        .filter(|v| v[5] == 0)
+        .map(|v| (v[0], v[1], v[2]))
         .collect()
 }
 
@@ -82,7 +65,7 @@ async fn kill_minus_9_at_random_points_loses_and_duplicates_nothing() {
     let mut kills = 0;
     while kills < 10 || ledger_lines(&ledger).len() < 240 {
         let mut child = engine(&url, &ledger);
-        running(&mut child);
+        wait_for(&mut child, "engine running");
         std::thread::sleep(Duration::from_millis(fastrand::u64(1_000..4_000)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
@@ -95,7 +78,7 @@ async fn kill_minus_9_at_random_points_loses_and_duplicates_nothing() {
     }
     // A last life, stopped gracefully.
     let mut child = engine(&url, &ledger);
-    running(&mut child);
+    wait_for(&mut child, "engine running");
     std::thread::sleep(Duration::from_secs(4));
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     assert_eq!(child.wait().unwrap().code(), Some(0));

@@ -3,14 +3,13 @@
 //! gracefully (sends under way finished and logged, customers left marked running for the
 //! next start), and a second signal exits at once.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use autoposter::schedule::Plan;
 use autoposter::store::Store;
 
-use crate::helpers::{customer, settings};
+use crate::helpers::{customer, settings, wait_for};
 
 struct Db {
     dir: std::path::PathBuf,
@@ -55,31 +54,6 @@ fn engine(db: &Db, latency_ms: u64) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs")
-}
-
-/// Reads the child's stderr until a line containing `what`; returns the lines read.
-fn wait_for(child: &mut Child, what: &str) -> Vec<String> {
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = Vec::new();
-    let mut reader = BufReader::new(stderr);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap() == 0 {
-            panic!("the engine ended before saying {what:?}: {lines:?}");
-        }
-        let found = line.contains(what);
-        lines.push(line);
-        if found {
-            // Keep draining in the background so the child never blocks on a full pipe.
-            std::thread::spawn(move || {
-                let mut rest = String::new();
-                while reader.read_line(&mut rest).unwrap_or(0) > 0 {
-                    rest.clear();
-                }
-            });
-            return lines;
-        }
-    }
 }
 
 fn signal(child: &Child, sig: i32) {

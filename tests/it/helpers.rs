@@ -184,3 +184,29 @@ impl PgDb {
         }
     }
 }
+
+/// Reads a child process's stderr until a line containing `what`; returns the lines read.
+pub fn wait_for(child: &mut std::process::Child, what: &str) -> Vec<String> {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = Vec::new();
+    let mut reader = std::io::BufReader::new(stderr);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            panic!("the engine ended before saying {what:?}: {lines:?}");
+        }
+        let found = line.contains(what);
+        lines.push(line);
+        if found {
+            // Keep draining in the background so the child never blocks on a full pipe.
+            std::thread::spawn(move || {
+                let mut rest = String::new();
+                while reader.read_line(&mut rest).unwrap_or(0) > 0 {
+                    rest.clear();
+                }
+            });
+            return lines;
+        }
+    }
+}

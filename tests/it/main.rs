@@ -10,6 +10,7 @@ mod demo_cli;
 mod engine;
 mod engine_cli;
 mod helpers;
+mod lease_cli;
 mod leases;
 mod store;
 mod vault;
