@@ -5,21 +5,25 @@
 //! - [`schedule`] — PURE: plans and modes, the 3 s floor, validated settings, per-cycle
 //!   offsets, STARTER feasibility, start checks, what an outcome means for a session.
 //! - [`engine`] — the only code that sleeps or reads the clock: the scheduler (one loop per
-//!   running customer, triggers cycles), the worker (owns all timing inside a cycle) and the
-//!   fleet benchmark (`autoposter bench fleet`).
+//!   running customer, triggers cycles), the worker (owns all timing inside a cycle), the
+//!   lease keeper (engines sharing PostgreSQL) and the fleet benchmark (`autoposter bench
+//!   fleet`).
 //! - [`telegram`] — the seam to Telegram: a small trait, typed outcomes, the simulated
 //!   transport and the grammers implementation for real accounts.
 //! - [`store`] — all SQL (SQLite or PostgreSQL through sqlx Any) and the batched post log.
 //! - [`bot`] — the control bot: the conversation (screens, questions, refusals) independent
 //!   of teloxide, admin commands, broadcasts, payments, reminders, and the thin teloxide layer
 //!   that runs it.
-//! - [`serve`] — `autoposter run` and `autoposter engine` as processes: the engine lock, the
-//!   seams the configuration asks for, graceful stop on SIGTERM / ctrl-c.
+//! - [`serve`] — `autoposter run` and `autoposter engine` as processes: the SQLite engine
+//!   lock or PostgreSQL leases, the seams the configuration asks for, graceful stop on
+//!   SIGTERM / ctrl-c.
 //! - [`i18n`] — the locale files (English, Russian) and lookups.
 //! - [`config`] — configuration for `autoposter run`; secrets hidden from `Debug`.
 //! - [`metrics`] — Prometheus metrics and `/healthz` on an optional port.
 //! - [`vault`] — account secrets sealed with XChaCha20-Poly1305 under the master key.
 //! - [`demo`] — `autoposter demo`: the engine on simulated accounts, printed as it runs.
+//! - [`soak`] — `autoposter bench soak`: engine processes sharing PostgreSQL, struck one at
+//!   a time (kill -9, SIGSTOP), and the audit of what they posted.
 //! - [`cli`] — the command line: flags, runtimes and exit codes.
 
 pub mod bot;
@@ -31,6 +35,7 @@ pub mod i18n;
 pub mod metrics;
 pub mod schedule;
 pub mod serve;
+pub mod soak;
 pub mod store;
 pub mod telegram;
 pub mod vault;

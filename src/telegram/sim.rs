@@ -195,6 +195,44 @@ impl SimTransport {
     }
 }
 
+/// One request as a ledger file has it (see [`SimTransport::with_ledger`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerRequest {
+    pub account: i64,
+    pub group: i64,
+    pub random_id: i64,
+    /// The process that made it.
+    pub pid: u32,
+    pub at_ms: i64,
+    /// The random id was already posted from the account: nothing was posted.
+    pub repeated: bool,
+}
+
+/// Every request in a ledger file, in order (none when it does not exist yet).
+pub fn read_ledger(path: &std::path::Path) -> std::io::Result<Vec<LedgerRequest>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    text.lines()
+        .map(|line| {
+            let v: Vec<i64> = line.split(',').filter_map(|p| p.parse().ok()).collect();
+            match v[..] {
+                [account, group, random_id, pid, at_ms, repeated] => Ok(LedgerRequest {
+                    account,
+                    group,
+                    random_id,
+                    pid: pid as u32,
+                    at_ms,
+                    repeated: repeated == 1,
+                }),
+                _ => Err(std::io::Error::other(format!("ledger line {line:?}"))),
+            }
+        })
+        .collect()
+}
+
 /// The simulated Telegram's memory across processes (see [`SimTransport::with_ledger`]).
 struct Ledger {
     file: std::fs::File,
@@ -226,7 +264,7 @@ impl Ledger {
         self.read_to += text.len() as u64;
         for line in text.lines() {
             let v: Vec<i64> = line.split(',').filter_map(|p| p.parse().ok()).collect();
-            if let [account, _group, random_id, _pid, _at, 0] = v[..] {
+            if let [account, _group, random_id, _pid, _at_ms, 0] = v[..] {
                 posted.insert((account, random_id));
             }
         }

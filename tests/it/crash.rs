@@ -31,16 +31,11 @@ fn engine(url: &str, ledger: &std::path::Path) -> Child {
 
 /// (account, group, random id) of every post made (requests that repeated an id left out).
 fn ledger_lines(path: &std::path::Path) -> Vec<(i64, i64, i64)> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            l.split(',')
-                .map(|p| p.parse().unwrap())
-                .collect::<Vec<i64>>()
-        })
-        .filter(|v| v[5] == 0)
-        .map(|v| (v[0], v[1], v[2]))
+    autoposter::telegram::sim::read_ledger(path)
+        .unwrap()
+        .into_iter()
+        .filter(|r| !r.repeated)
+        .map(|r| (r.account, r.group, r.random_id))
         .collect()
 }
 
