@@ -258,19 +258,20 @@ impl Engine {
         customer_id: i64,
         requested: Option<Mode>,
     ) -> Result<Started, EngineError> {
-        self.start_with(customer_id, requested, None, false).await
+        self.start_with(customer_id, requested, None, Origin::Customer)
+            .await
     }
 
     /// [`Engine::start`], resuming `interrupted` (the customer's cycle an earlier engine left
-    /// open) as the first cycle. With leases, `claimed` says the keeper just claimed the
-    /// customer's lease; a start from the bot claims it here (refused while another engine
-    /// holds it: the customer runs there).
+    /// open) as the first cycle. A customer taken up again ([`Origin::Resumed`],
+    /// [`Origin::Claimed`]) whose last cycle finished keeps the pause after it: its next cycle
+    /// starts when that cycle's end plus the delay between cycles comes, not at once.
     async fn start_with(
         &self,
         customer_id: i64,
         requested: Option<Mode>,
         interrupted: Option<Interrupted>,
-        claimed: bool,
+        origin: Origin,
     ) -> Result<Started, EngineError> {
         if self.is_running(customer_id) {
             return Err(EngineError::AlreadyRunning(customer_id));
@@ -289,7 +290,7 @@ impl Engine {
             .mark_running(customer_id, nonzero_random())
             .await?;
         snapshot.post_key = Some(post_key);
-        if let (Some(leasing), false) = (self.shared.leasing.get(), claimed) {
+        if let (Some(leasing), Origin::Customer) = (self.shared.leasing.get(), origin) {
             let c = &leasing.config;
             match self
                 .shared
@@ -316,19 +317,37 @@ impl Engine {
                 return Err(e.into());
             }
         }
-        let now = Instant::now();
+        let mut first = Instant::now();
+        if origin != Origin::Customer && interrupted.is_none() {
+            let last = self.shared.store.last_cycles(customer_id).await;
+            if let Ok(Some(cycle)) = last.as_ref().map(|l| l.current.as_ref()) {
+                if let (Some(ended_at), "done") = (cycle.ended_at, cycle.status.as_str()) {
+                    let due = self.shared.clock.instant_at(ended_at) + plan.delay_between_cycles;
+                    first = first.max(due);
+                }
+            }
+            if let Err(e) = last {
+                self.release(customer_id).await;
+                return Err(e.into());
+            }
+        }
         let stop = CancellationToken::new();
         let mut running = self.shared.running.lock().expect("engine lock");
         if running.contains_key(&customer_id) {
             return Err(EngineError::AlreadyRunning(customer_id));
         }
 
+        if first > Instant::now() {
+            // Taken up again during the pause after a finished cycle.
+            let last = snapshot.last_seq;
+            self.shared.set_between_cycles(customer_id, last, first);
+        }
         let generation = self.shared.generation.fetch_add(1, Ordering::Relaxed);
         let task = tokio::spawn(customer_loop(
             self.clone(),
             customer_id,
             requested,
-            (now, snapshot, interrupted),
+            (first, snapshot, interrupted),
             (generation, stop.clone()),
         ));
         running.insert(
@@ -340,8 +359,8 @@ impl Engine {
             },
         );
         Ok(Started {
-            first_cycle_at: now,
-            first_post_at_ms: self.shared.clock.wall_ms(now + plan.offsets[0]),
+            first_cycle_at: first,
+            first_post_at_ms: self.shared.clock.wall_ms(first + plan.offsets[0]),
             delay: plan.delay,
         })
     }
@@ -427,7 +446,10 @@ impl Engine {
             .map(|c| (c.customer_id, c))
             .collect();
         for id in self.shared.store.running_customers().await? {
-            match self.start_with(id, None, open.remove(&id), false).await {
+            match self
+                .start_with(id, None, open.remove(&id), Origin::Resumed)
+                .await
+            {
                 Ok(_) => started += 1,
                 Err(e) => tracing::warn!(customer_id = id, error = %e, "not resumed"),
             }
@@ -514,6 +536,18 @@ impl Engine {
     }
 }
 
+/// Who starts a customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// The customer (the bot's Start): the first cycle starts now. With leases, the
+    /// customer's lease is claimed here (refused while another engine holds it).
+    Customer,
+    /// A restarted engine takes up the customers marked running.
+    Resumed,
+    /// The lease keeper just claimed the customer's lease.
+    Claimed,
+}
+
 /// A pause between cycles at least this long releases the customer's accounts (real accounts
 /// disconnect) until [`WARM_UP`] before the next cycle.
 pub const IDLE_RELEASE: Duration = Duration::from_secs(10 * 60);
@@ -537,8 +571,8 @@ async fn customer_loop(
     let mut expiry = snapshot.plan.and_then(|g| g.expires_at);
     // The accounts this customer drives here, released when the loop ends.
     let mut accounts: Vec<i64> = snapshot.accounts.iter().map(|a| a.id).collect();
-    // The first cycle uses what the start check just read.
-    let mut preloaded = Some(snapshot);
+    // The first cycle uses what the start check just read, when it starts now.
+    let mut preloaded = (first <= Instant::now()).then_some(snapshot);
     loop {
         match wait_until(&engine, customer_id, due, &mut expiry, &stop).await {
             Wait::Due => {}

@@ -98,6 +98,10 @@ pub struct Audit {
     pub lateness_p50_ms: f64,
     pub lateness_p99_ms: f64,
     pub lateness_max_ms: f64,
+    /// Posts of cycles one engine ran from start to end (no takeover during them).
+    pub undisturbed_posts: usize,
+    pub undisturbed_p99_ms: f64,
+    pub undisturbed_max_ms: f64,
 }
 
 impl Audit {
@@ -183,6 +187,24 @@ pub async fn audit(
             }
         }
     }
+    // Cycles whose posts were logged under more than one term: a takeover happened in them.
+    let termed = store.posts_with_terms().await?;
+    let mut terms_of: HashMap<(i64, i64), HashSet<i64>> = HashMap::new();
+    for p in &termed {
+        terms_of
+            .entry((p.customer_id, p.cycle_seq))
+            .or_default()
+            .insert(p.term);
+    }
+    let mut undisturbed: Vec<i64> = termed
+        .iter()
+        .filter(|p| p.outcome == "sent" && terms_of[&(p.customer_id, p.cycle_seq)].len() == 1)
+        .filter_map(|p| p.lateness_us)
+        .collect();
+    undisturbed.sort_unstable();
+    a.undisturbed_posts = undisturbed.len();
+    a.undisturbed_p99_ms = percentile(&undisturbed, 0.99);
+    a.undisturbed_max_ms = undisturbed.last().map_or(0.0, |l| *l as f64 / 1000.0);
     let mut logged = HashSet::new();
     let mut lateness = Vec::new();
     for id in 1..=customers {

@@ -15,7 +15,7 @@ pub mod postlog;
 pub use admin::{CustomerSummary, FleetStats, NewPayment, PaymentRecorded};
 pub use broadcast::{Broadcast, BroadcastSource, BroadcastTally, RecipientState};
 pub use customer::{AccountStatus, CustomerRow, GroupStatus, LastCycle, PairBlock, Timing};
-pub use lease::Lease;
+pub use lease::{Lease, TermedPost};
 pub use lock::EngineLock;
 
 use std::str::FromStr;

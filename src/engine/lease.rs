@@ -231,8 +231,8 @@ impl Engine {
 
     /// Lets another engine have the customer: its loop is stopped without closing its cycle
     /// or changing what the store says (the next holder resumes the cycle where it stopped).
-    pub(crate) async fn hand_over(&self, customer_id: i64) {
-        tracing::warn!(customer_id, "lease lost: handing the customer over");
+    pub(crate) async fn hand_over(&self, customer_id: i64, why: &'static str) {
+        tracing::warn!(customer_id, why, "handing the customer over");
         let running = self
             .shared
             .running
@@ -254,6 +254,23 @@ impl Engine {
                 .remove(&customer_id);
         }
         self.release(customer_id).await;
+    }
+
+    /// Customers waiting between cycles whose next cycle is at least `at_least` away, by id.
+    fn pausing_for_at_least(&self, at_least: Duration) -> Vec<i64> {
+        let now = Instant::now();
+        let mut ids: Vec<i64> = self
+            .shared
+            .live
+            .lock()
+            .expect("engine lock")
+            .iter()
+            .filter(|(_, l)| l.between_cycles)
+            .filter(|(_, l)| l.next_post.is_some_and(|at| at >= now + at_least))
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Stops a customer stopped from elsewhere (another process's bot): its cycle is closed as
@@ -330,7 +347,7 @@ async fn round(engine: &Engine, leasing: &Leasing, start: Instant) -> Result<(),
     let config = &leasing.config;
     let holder = config.holder.as_str();
     for customer_id in leasing.lapsed() {
-        engine.hand_over(customer_id).await;
+        engine.hand_over(customer_id, "lease lapsed").await;
     }
     let live = store.engine_heartbeat(holder, config.ttl_ms()).await?;
     let held = leasing.all();
@@ -344,14 +361,24 @@ async fn round(engine: &Engine, leasing: &Leasing, start: Instant) -> Result<(),
             // Still ours, but no longer marked running: stopped from elsewhere.
             engine.stopped_elsewhere(lease.customer_id).await;
         } else {
-            engine.hand_over(lease.customer_id).await;
+            engine.hand_over(lease.customer_id, "lease lost").await;
         }
     }
     // This engine's share of the running customers.
     let running = store.running_count().await?;
     let share = (running + live.max(1) - 1) / live.max(1);
     let want = share - leasing.count() as i64;
-    if want <= 0 {
+    if want < 0 {
+        // More engines than when these were claimed: give the excess back, but only customers
+        // in a pause long enough for another engine to claim them before their next cycle
+        // (which then starts on time: a claimed customer keeps its pause).
+        let pausing = engine.pausing_for_at_least(config.round() * 3);
+        for customer_id in pausing.into_iter().rev().take(want.unsigned_abs() as usize) {
+            engine.hand_over(customer_id, "balancing the engines").await;
+        }
+        return Ok(());
+    }
+    if want == 0 {
         return Ok(());
     }
     let claimed = store.claim_leases(holder, config.ttl_ms(), want).await?;
@@ -369,7 +396,10 @@ async fn round(engine: &Engine, leasing: &Leasing, start: Instant) -> Result<(),
         let id = lease.customer_id;
         tracing::info!(customer_id = id, term = lease.term, "customer taken over");
         let held = leasing.hold(lease, start);
-        match engine.start_with(id, None, open.remove(&id), true).await {
+        match engine
+            .start_with(id, None, open.remove(&id), super::Origin::Claimed)
+            .await
+        {
             Ok(_) => {}
             Err(e @ EngineError::NotReady(_)) => {
                 // As if it had been running here: the engine stops it.

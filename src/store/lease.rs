@@ -22,6 +22,18 @@ pub struct Lease {
     pub expires_at: i64,
 }
 
+/// A post-log row with the lease term it was written under.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct TermedPost {
+    pub customer_id: i64,
+    pub cycle_seq: i64,
+    pub account_id: i64,
+    pub group_id: i64,
+    pub term: i64,
+    pub outcome: String,
+    pub lateness_us: Option<i64>,
+}
+
 /// "Now" on the database's clock, unix ms, per dialect.
 fn now_sql(backend: Backend) -> &'static str {
     match backend {
@@ -287,15 +299,13 @@ impl Store {
         )
     }
 
-    /// Every post logged under a lease, with its term: (customer, account, group, term, sent
-    /// at), in log order. For audits (the multi-engine tests).
-    pub async fn posts_with_terms(
-        &self,
-    ) -> Result<Vec<(i64, i64, i64, i64, Option<i64>)>, StoreError> {
+    /// Every post logged under a lease, with its term, in log order. For audits (the soak,
+    /// the multi-engine tests).
+    pub async fn posts_with_terms(&self) -> Result<Vec<TermedPost>, StoreError> {
         let _hold = hold_clock();
         Ok(sqlx::query_as(
-            "SELECT customer_id, account_id, group_id, term, sent_at FROM posts \
-             WHERE term IS NOT NULL ORDER BY id",
+            "SELECT customer_id, cycle_seq, account_id, group_id, term, outcome, lateness_us \
+             FROM posts WHERE term IS NOT NULL ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?)

@@ -1156,6 +1156,30 @@ async fn restart_mid_cycle_resumes_the_cycle_instead_of_starting_over() {
     assert_eq!(seq1, 4, "each slot of cycle 1 logged once");
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_restart_during_the_pause_between_cycles_keeps_the_pause() {
+    // Cycle 1: posts at 0, 3, 6, 9 s, ending at 12 s; the next is due 60 s later, at 72 s.
+    let (mut rig, t0) = four_groups_for(s(30)).await;
+    assert_eq!(rig.next_cycle().await.seq, 1);
+    rig.restart().await;
+    assert_eq!(rig.engine.resume().await.unwrap(), 1);
+    let live = rig.engine.live(1).unwrap();
+    assert_eq!(
+        live.next_cycle_ms,
+        Some(rig.engine.clock().wall_ms(t0 + s(72))),
+        "shown as waiting for its next cycle"
+    );
+    let next = rig.next_cycle().await;
+    assert_eq!(
+        (next.seq, next.start),
+        (2, t0 + s(72)),
+        "not at once after the restart"
+    );
+    assert_eq!(sends(&rig, t0).len(), 8);
+    rig.engine.stop(1).await.unwrap();
+    rig.finish().await;
+}
+
 /// 1 account × 4 groups, 3 s apart: the engine runs until `t0 + stop_after`, then goes away
 /// with the post log's row for group 2 lost, and a new engine resumes. The resumed cycle's
 /// report, `t0`, and the rig (its SQLite file's folder to remove).

@@ -59,7 +59,7 @@ async fn logged_terms(store: &Store) -> Vec<(i64, i64)> {
         .await
         .unwrap()
         .into_iter()
-        .map(|(_, _, group, term, _)| (group, term))
+        .map(|p| (p.group_id, p.term))
         .collect()
 }
 
@@ -234,5 +234,66 @@ async fn an_engine_that_cannot_renew_stops_sending_at_its_local_deadline() {
     assert_eq!(at, (0..11).map(|k| s(12 + 5 * k)).collect::<Vec<_>>());
     assert!(!rig.engine.is_running(1), "let go once the deadline passed");
     assert_eq!(rig.engine.leases_held(), Some(0));
+    rig.finish().await;
+}
+
+/// An engine joins: the one holding every customer gives back its excess, only a customer
+/// waiting between cycles, and the newcomer runs that customer's next cycle on time.
+#[tokio::test(start_paused = true)]
+async fn a_joining_engine_gets_its_share_at_a_cycle_boundary() {
+    let customers: Vec<_> = (1..=2)
+        .map(|id| customer(id, Plan::Enterprise, 1, 2, settings(5.0, 60.0, None)))
+        .collect();
+    let rig = Rig::new(&customers, Duration::ZERO).await;
+    for id in 1..=2 {
+        rig.store.mark_running(id, 42 + id).await.unwrap();
+    }
+    rig.engine.share(leases("a"));
+    let t0 = Instant::now();
+    rig.engine.resume().await.unwrap();
+    // "a" claims both at 12 s (alone then); their cycles post at 12 and 17 s and end at 22 s;
+    // the next ones are due at 82 s. "b" joins at 25 s.
+    tokio::time::sleep_until(t0 + s(25)).await;
+    assert_eq!(rig.engine.leases_held(), Some(2));
+    let (b, b_tasks) = second(&rig, "b");
+    b.resume().await.unwrap();
+    // "a"'s round at 36 s sees two engines and gives customer 2 back; "b" claims it at 37 s.
+    tokio::time::sleep_until(t0 + s(40)).await;
+    assert_eq!(rig.engine.leases_held(), Some(1));
+    assert_eq!(b.leases_held(), Some(1));
+    assert!(rig.engine.is_running(1) && b.is_running(2));
+    // Its next cycle: at 82 s, as due, by "b".
+    tokio::time::sleep_until(t0 + s(100)).await;
+    let starts: Vec<(i64, i64, i64)> = {
+        let mut v = Vec::new();
+        for id in 1..=2 {
+            for c in rig.store.cycles(id).await.unwrap() {
+                v.push((id, c.seq, c.started_at));
+            }
+        }
+        v
+    };
+    let at = |d: Duration| rig.engine.clock().wall_ms(t0 + d);
+    assert_eq!(
+        starts,
+        vec![
+            (1, 1, at(s(12))),
+            (1, 2, at(s(82))),
+            (2, 1, at(s(12))),
+            (2, 2, at(s(82)))
+        ]
+    );
+    let history: Vec<(String, i64)> = rig
+        .store
+        .lease_history(2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(h, t, _)| (h, t))
+        .collect();
+    assert_eq!(history, vec![("a".into(), 1), ("b".into(), 2)]);
+    b.shutdown().await;
+    b_tasks.finish().await;
+    let mut rig = rig;
     rig.finish().await;
 }
