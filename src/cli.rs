@@ -66,12 +66,12 @@ pub struct SoakFlags {
     /// Groups per customer.
     #[arg(long, default_value_t = 10)]
     pub groups: usize,
-    /// Seconds between two posts of one account.
-    #[arg(long, default_value_t = 3.0)]
-    pub delay_between_posts: f64,
+    /// Seconds between two posts of one account (customer n gets 0.1 × (n mod 10) more).
+    #[arg(long = "delay-between-posts", default_value_t = 3.0)]
+    pub soak_delay_between_posts: f64,
     /// Seconds between cycles.
-    #[arg(long, default_value_t = 5.0)]
-    pub delay_between_cycles: f64,
+    #[arg(long = "delay-between-cycles", default_value_t = 5.0)]
+    pub soak_delay_between_cycles: f64,
     /// How long the soak runs, in seconds.
     #[arg(long, default_value_t = 300)]
     pub seconds: u64,
@@ -468,8 +468,8 @@ fn run_soak(f: SoakFlags) -> i32 {
         customers: f.customers.max(1),
         accounts: f.accounts.max(1),
         groups: f.groups.max(1),
-        delay_between_posts: f.delay_between_posts,
-        delay_between_cycles: f.delay_between_cycles,
+        delay_between_posts: f.soak_delay_between_posts,
+        delay_between_cycles: f.soak_delay_between_cycles,
         seconds: f.seconds,
         strike_every: f.strike_every,
         lease_ttl: f.lease_ttl,

@@ -342,12 +342,18 @@ pub async fn run(args: &SoakArgs) -> Result<SoakReport, SoakError> {
     if store.fleet_stats(unix_ms_now()).await?.customers > 0 {
         return Err(SoakError::NotEmpty);
     }
-    let settings = Settings::parse(
-        Mode::Enterprise,
-        args.delay_between_posts,
-        args.delay_between_cycles,
-        0.0,
-    )?;
+    // Each customer's delay between posts a little longer than the last (up to +0.9 s), so
+    // that their posts do not all fall at the same instants and a strike catches sends in
+    // flight and rows not yet written.
+    let settings = |id: i64| {
+        Settings::parse(
+            Mode::Enterprise,
+            args.delay_between_posts + (id % 10) as f64 * 0.1,
+            args.delay_between_cycles,
+            0.0,
+        )
+    };
+    settings(1)?;
     let customers: Vec<NewCustomer> = (1..=args.customers)
         .map(|id| NewCustomer {
             id,
@@ -355,7 +361,7 @@ pub async fn run(args: &SoakArgs) -> Result<SoakReport, SoakError> {
                 plan: Plan::Enterprise,
                 expires_at: None,
             },
-            settings,
+            settings: settings(id).expect("checked above"),
             message_html: format!("soak customer {id}"),
             accounts: (1..=args.accounts)
                 .map(|a| format!("acc-{id}-{a}"))
