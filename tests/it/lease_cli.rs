@@ -1,8 +1,8 @@
 //! Three `autoposter engine` processes on one PostgreSQL database, sharing six customers
 //! through leases (period 3 s), with one simulated Telegram (a ledger file they all append to,
-//! each request naming the process that made it): a short `autoposter bench soak`. One engine
-//! is killed with `kill -9` (and replaced), the next frozen with SIGSTOP for twice the lease
-//! period and then continued, the third killed. The soak's audit then shows:
+//! each request naming the process that made it): a 40 s `autoposter bench soak`. Every 8 s
+//! one engine is struck in turn: killed with `kill -9` (and replaced), or frozen with SIGSTOP
+//! for twice the lease period and then continued. The soak's audit then shows:
 //! - no request ever came from an engine that did not hold its customer's lease at that
 //!   moment (the ledger against the lease history), so no account was used by two at once;
 //! - every struck engine held customers, and each was taken over within one lease period
@@ -27,7 +27,7 @@ fn args(url: &str) -> SoakArgs {
         groups: 8,
         delay_between_posts: 3.0,
         delay_between_cycles: 2.0,
-        seconds: 30,
+        seconds: 40,
         strike_every: 8,
         lease_ttl: TTL_S,
         latency_ms: 50,
@@ -42,7 +42,7 @@ async fn three_engines_struck_in_turn_never_post_for_the_same_customer_at_once()
     let report = soak::run(&args(&pg.url)).await.unwrap();
     let a = &report.audit;
     let kinds: Vec<&str> = report.strikes.iter().map(|s| s.kind).collect();
-    assert_eq!(kinds, vec!["kill -9", "SIGSTOP", "kill -9"]);
+    assert_eq!(kinds, vec!["kill -9", "SIGSTOP", "kill -9", "SIGSTOP"]);
     assert!(a.clean(), "{a:#?}");
     assert_eq!(a.foreign_requests, 0);
     assert!(
@@ -52,7 +52,7 @@ async fn three_engines_struck_in_turn_never_post_for_the_same_customer_at_once()
     );
     let takeover = a.takeover_max_ms.expect("customers were taken over");
     assert!(takeover <= TAKEOVER_MS, "took {takeover} ms");
-    assert!(a.posts >= 100, "only {} posts", a.posts);
+    assert!(a.posts >= 80, "only {} posts", a.posts);
     assert!(a.cycles_done >= 6);
     // The soak refuses a database that already has customers.
     assert!(matches!(
