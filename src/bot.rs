@@ -482,7 +482,7 @@ impl Control {
             let welcome = t(ctx.lang, "welcome");
             return self.send_screen(ctx, Screen::Main, Some(welcome)).await;
         }
-        if self.engine.is_running(ctx.id) {
+        if self.running(ctx.id).await? {
             return self.send_screen(ctx, Screen::Status, None).await;
         }
         let configured = {
@@ -1374,6 +1374,18 @@ impl Control {
         }
     }
 
+    /// Whether the customer's posting is on: here, or (engines sharing the database through
+    /// leases) on whichever engine holds the customer, as the store says.
+    async fn running(&self, id: i64) -> Result<bool, StoreError> {
+        if self.engine.is_running(id) {
+            return Ok(true);
+        }
+        if self.engine.holder().is_none() {
+            return Ok(false);
+        }
+        Ok(self.store.customer(id).await?.is_some_and(|c| c.running))
+    }
+
     /// Stops the customer; returns once the engine has stopped them.
     async fn stop(&self, ctx: &Ctx) -> Result<String, StoreError> {
         match self.engine.stop(ctx.id).await {
@@ -1412,7 +1424,7 @@ impl Control {
         notice: Option<String>,
     ) -> Result<Screenful, StoreError> {
         let lang = ctx.lang;
-        let running = self.engine.is_running(ctx.id);
+        let running = self.running(ctx.id).await?;
         let plan = ctx.row.plan;
         let now_ms = self.engine.clock().wall_ms(tokio::time::Instant::now());
         let body = match screen {

@@ -2099,3 +2099,49 @@ async fn start_is_refused_when_a_smaller_plan_leaves_too_many_accounts_or_groups
     assert!(rig.control.engine().is_running(ME), "{text}");
     rig.control.engine().stop(ME).await.unwrap();
 }
+
+/// Engines sharing the database: the customer runs on another engine. The bot shows them
+/// running, and its Stop returns once that engine has stopped them and let go.
+#[tokio::test(start_paused = true)]
+async fn a_customer_running_on_another_engine_is_shown_running_and_stopped_from_the_bot() {
+    use autoposter::engine::LeaseConfig;
+    let rig = BotRig::new(Some("en")).await;
+    let leases = |holder: &str| LeaseConfig {
+        holder: holder.to_string(),
+        ttl: Duration::from_secs(60),
+    };
+    rig.control.engine().share(leases("bot"));
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(1, 3).await;
+    let other_sim = Arc::new(SimTransport::new(Duration::ZERO, true));
+    let (other, other_tasks) = Engine::with_clock(
+        rig.store.clone(),
+        other_sim.clone(),
+        None,
+        *rig.control.engine().clock(),
+    );
+    other.share(leases("other"));
+    other.resume().await.unwrap();
+    other.start(rig.user, None).await.unwrap();
+    assert!(shown(&rig.cmd("/start").await)
+        .text
+        .contains("<b>Status</b>: ▶️ running"));
+    // Started twice from the bot: refused, it runs elsewhere.
+    assert!(shown(&rig.press(Cb::Start).await)
+        .text
+        .contains("Already running"));
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let t0 = Instant::now();
+    let stopped = shown(&rig.press(Cb::Stop).await);
+    assert!(stopped.text.starts_with("⏹ Stopped."), "{}", stopped.text);
+    // The other engine stopped it at its next keeper round (every 12 s).
+    assert!(Instant::now() - t0 <= Duration::from_secs(12));
+    assert!(!other.is_running(rig.user));
+    let posts = other_sim.sent().len();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(other_sim.sent().len(), posts, "nothing after the stop");
+    assert!(rig.sim.sent().is_empty(), "the bot's engine never posted");
+    assert!(!shown(&rig.cmd("/status").await).text.contains("▶️ running"));
+    other.shutdown().await;
+    other_tasks.finish().await;
+}

@@ -54,6 +54,12 @@ async fn three_engines_struck_in_turn_never_post_for_the_same_customer_at_once()
     assert!(takeover <= TAKEOVER_MS, "took {takeover} ms");
     assert!(a.posts >= 80, "only {} posts", a.posts);
     assert!(a.cycles_done >= 6);
+    // The graceful stop gave every lease back (not left to expire).
+    let store = Store::connect(&pg.url).await.unwrap();
+    for id in 1..=6 {
+        assert!(!store.lease_active(id).await.unwrap(), "customer {id}");
+    }
+    store.close().await;
     // The soak refuses a database that already has customers.
     assert!(matches!(
         soak::run(&args(&pg.url)).await,
