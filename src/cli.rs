@@ -496,7 +496,8 @@ fn run_soak(f: SoakFlags) -> i32 {
              delays its customer's next posts by up to a lease period)\n\
              lateness in cycles without a takeover ({} posts): p99 {:.1} ms, max {:.1} ms\n\
              takeover after a strike: at most {} ms\n\
-             duplicates {}, lost {}, requests from an engine without the lease {}",
+             duplicates {}, lost {}, requests from an engine without the lease {}, posts logged \
+             under a term not current when sent {}",
             report.engines,
             report.customers,
             report.seconds,
@@ -516,7 +517,8 @@ fn run_soak(f: SoakFlags) -> i32 {
                 .map_or("-".to_string(), |ms| ms.to_string()),
             a.double_posts + a.slots_logged_twice,
             a.unlogged_posts + a.logged_unposted + a.missing_slots + a.never_taken_over,
-            a.foreign_requests
+            a.foreign_requests,
+            a.logged_outside_term
         );
     }
     if a.clean() {

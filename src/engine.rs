@@ -43,6 +43,8 @@ pub enum EngineError {
     CycleInProgress(i64),
     #[error("customer {0} passed to another engine (lease lost)")]
     LeaseLost(i64),
+    #[error("customer {0} is still held by another engine, which did not let go in time")]
+    StillHeld(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -284,26 +286,31 @@ impl Engine {
             requested,
             &catalog,
         ))?;
-        let post_key = self
-            .shared
-            .store
-            .mark_running(customer_id, nonzero_random())
-            .await?;
+        let store = &self.shared.store;
+        let post_key = match origin {
+            Origin::Customer => store.mark_running(customer_id, nonzero_random()).await?,
+            // Taken up again: only while still marked running (a stop from elsewhere between
+            // the claim and now is not undone).
+            Origin::Resumed | Origin::Claimed => store
+                .keep_running(customer_id, nonzero_random())
+                .await?
+                .ok_or(EngineError::NotRunning(customer_id))?,
+        };
         snapshot.post_key = Some(post_key);
         if let (Some(leasing), Origin::Customer) = (self.shared.leasing.get(), origin) {
             let c = &leasing.config;
-            match self
-                .shared
-                .store
+            let claimed_at = Instant::now();
+            match store
                 .claim_lease_of(&c.holder, c.ttl.as_millis() as i64, customer_id)
                 .await?
             {
                 Some(lease) => {
-                    leasing.hold(lease, Instant::now());
+                    leasing.hold(lease, claimed_at);
                 }
                 None => return Err(EngineError::AlreadyRunning(customer_id)),
             }
         }
+        let term = self.held_term(customer_id);
         if interrupted.is_none() {
             // Whatever an earlier engine left open and nobody resumes is closed now.
             let now_ms = self.shared.clock.wall_ms(Instant::now());
@@ -313,7 +320,7 @@ impl Engine {
                 .close_open_cycles(customer_id, now_ms)
                 .await
             {
-                self.release(customer_id).await;
+                self.release(customer_id, term).await;
                 return Err(e.into());
             }
         }
@@ -327,7 +334,7 @@ impl Engine {
                 }
             }
             if let Err(e) = last {
-                self.release(customer_id).await;
+                self.release(customer_id, term).await;
                 return Err(e.into());
             }
         }
@@ -374,6 +381,7 @@ impl Engine {
             .lock()
             .expect("engine lock")
             .remove(&customer_id);
+        let term = self.held_term(customer_id);
         // Stop first, record afterwards: no post may start while the store is being written.
         let was_running = match running {
             Some(running) => {
@@ -394,7 +402,7 @@ impl Engine {
         self.shared.store.set_running(customer_id, false).await?;
         // What the stopped cycle logged is in the store when the caller reads it.
         self.flush().await;
-        self.release(customer_id).await;
+        self.release(customer_id, term).await;
         if was_running {
             Ok(())
         } else {
@@ -564,6 +572,8 @@ async fn customer_loop(
     (generation, stop): (u64, CancellationToken),
 ) {
     let mut due = first;
+    // The lease this loop runs under, when engines share the database.
+    let term = engine.held_term(customer_id);
     // A resumed cycle keeps its number.
     let mut seq = interrupted
         .as_ref()
@@ -579,7 +589,8 @@ async fn customer_loop(
             Wait::Stopped => break,
             Wait::Expired(expired_at) => {
                 let e = EngineError::NotReady(NotReady::PlanExpired { expired_at });
-                return end_by_engine(&engine, customer_id, &e, &accounts, generation).await;
+                return end_by_engine(&engine, customer_id, &e, &accounts, (generation, term))
+                    .await;
             }
         }
         seq += 1;
@@ -626,8 +637,14 @@ async fn customer_loop(
                         Wait::Stopped => break,
                         Wait::Expired(expired_at) => {
                             let e = EngineError::NotReady(NotReady::PlanExpired { expired_at });
-                            return end_by_engine(&engine, customer_id, &e, &accounts, generation)
-                                .await;
+                            return end_by_engine(
+                                &engine,
+                                customer_id,
+                                &e,
+                                &accounts,
+                                (generation, term),
+                            )
+                            .await;
                         }
                     }
                     // Bounded: a slow network must not make the cycle late.
@@ -636,20 +653,23 @@ async fn customer_loop(
                 }
             }
             Ok(report) if report.lease_lost => {
-                return handed_over(&engine, customer_id, &accounts, generation).await
+                return handed_over(&engine, customer_id, &accounts, (generation, term)).await
             }
             Ok(report) => match report.expired_at {
                 // The plan ran out mid-cycle: the cycle stopped at that instant.
                 Some(expired_at) => {
                     let e = EngineError::NotReady(NotReady::PlanExpired { expired_at });
-                    return end_by_engine(&engine, customer_id, &e, &accounts, generation).await;
+                    return end_by_engine(&engine, customer_id, &e, &accounts, (generation, term))
+                        .await;
                 }
                 None => break,
             },
             Err(EngineError::LeaseLost(_)) => {
-                return handed_over(&engine, customer_id, &accounts, generation).await
+                return handed_over(&engine, customer_id, &accounts, (generation, term)).await
             }
-            Err(e) => return end_by_engine(&engine, customer_id, &e, &accounts, generation).await,
+            Err(e) => {
+                return end_by_engine(&engine, customer_id, &e, &accounts, (generation, term)).await
+            }
         }
     }
     // Stopped: `Engine::stop` is awaiting this task, so no newer start can be running yet.
@@ -707,15 +727,10 @@ async fn end_by_engine(
     customer_id: i64,
     e: &EngineError,
     accounts: &[i64],
-    generation: u64,
+    (generation, term): (u64, Option<i64>),
 ) {
     tracing::warn!(customer_id, error = %e, "customer stopped by the engine");
-    let fence = engine
-        .shared
-        .leasing
-        .get()
-        .and_then(|l| l.get(customer_id))
-        .map(|h| h.fence());
+    let fence = term.map(|term| crate::store::Fence { customer_id, term });
     match engine.shared.store.engine_stops(customer_id, fence).await {
         Ok(true) => {
             if let Some(observer) = &engine.shared.observer {
@@ -728,17 +743,22 @@ async fn end_by_engine(
     engine.shared.clear_live(customer_id);
     engine.shared.transport.release(accounts).await;
     engine.forget(customer_id, generation);
-    engine.release(customer_id).await;
+    engine.release(customer_id, term).await;
 }
 
 /// The worker found the customer's lease lapsed: it stopped before sending, left the cycle
 /// open, and the customer is let go here for another engine to take over.
-async fn handed_over(engine: &Engine, customer_id: i64, accounts: &[i64], generation: u64) {
+async fn handed_over(
+    engine: &Engine,
+    customer_id: i64,
+    accounts: &[i64],
+    (generation, term): (u64, Option<i64>),
+) {
     tracing::warn!(customer_id, "lease lapsed: customer let go");
     engine.shared.clear_live(customer_id);
     engine.shared.transport.release(accounts).await;
     engine.forget(customer_id, generation);
-    engine.release(customer_id).await;
+    engine.release(customer_id, term).await;
 }
 
 /// The start check's inputs from a snapshot.

@@ -75,6 +75,8 @@ pub struct Audit {
     pub repeated: usize,
     /// Requests from an engine that did not hold the customer's lease at that moment.
     pub foreign_requests: usize,
+    /// Posts the log has under a term that was not the customer's current one when sent.
+    pub logged_outside_term: usize,
     /// (account, random id) posted more than once.
     pub double_posts: usize,
     /// (customer, cycle, account, group) slots in the post log more than once.
@@ -108,6 +110,7 @@ impl Audit {
     /// Nothing posted twice, lost, or posted by an engine not holding the lease.
     pub fn clean(&self) -> bool {
         self.foreign_requests == 0
+            && self.logged_outside_term == 0
             && self.double_posts == 0
             && self.slots_logged_twice == 0
             && self.unlogged_posts == 0
@@ -189,6 +192,19 @@ pub async fn audit(
     }
     // Cycles whose posts were logged under more than one term: a takeover happened in them.
     let termed = store.posts_with_terms().await?;
+    for p in &termed {
+        let term_then = p.sent_at.and_then(|at| {
+            histories
+                .get(&p.customer_id)?
+                .iter()
+                .filter(|(_, _, acquired)| *acquired <= at)
+                .map(|(_, term, _)| *term)
+                .max()
+        });
+        if p.sent_at.is_some() && term_then != Some(p.term) {
+            a.logged_outside_term += 1;
+        }
+    }
     let mut terms_of: HashMap<(i64, i64), HashSet<i64>> = HashMap::new();
     for p in &termed {
         terms_of

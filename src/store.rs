@@ -687,6 +687,25 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// The customer's post key (set to `candidate` the first time), while it is marked
+    /// running; `None` when it is not (stopped meanwhile): an engine taking a customer up
+    /// again never marks it running itself.
+    pub async fn keep_running(
+        &self,
+        customer_id: i64,
+        candidate: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let _hold = hold_clock();
+        Ok(sqlx::query_scalar(
+            "UPDATE customers SET post_key = COALESCE(post_key, $1) WHERE id = $2 \
+             AND running = 1 RETURNING post_key",
+        )
+        .bind(candidate)
+        .bind(customer_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Marks the customer running and returns its post key, setting it to `candidate` the
     /// first time (a key once stored never changes). Awaited before the customer's first
     /// send, so every slot's random id is fixed in the database before it is sent.

@@ -29,6 +29,10 @@ pub struct Post<'a> {
     /// Chosen before the send and stored with the post, so that a retry is recognisably the
     /// same message (Telegram answers RANDOM_ID_DUPLICATE).
     pub random_id: i64,
+    /// The request must not leave after this instant (the engine's lease on the customer is
+    /// trusted until then); a transport that had to connect or look the group up first checks
+    /// it again just before sending, and answers a network error instead of sending late.
+    pub not_after: Option<tokio::time::Instant>,
 }
 
 /// Why a group refused a post from this account.

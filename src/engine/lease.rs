@@ -4,9 +4,11 @@
 //! holds a customer's accounts together); the store keeps it on the database's clock with a
 //! fencing term ([`crate::store::lease`]).
 //!
-//! The keeper runs a round every `ttl / 5`: it notes this engine alive, renews what it holds,
-//! hands over what it lost, stops what was stopped from elsewhere, and claims its share of the
-//! customers nobody holds (running customers ÷ live engines, rounded up). A lease renewed by a
+//! The keeper is two loops, each every `ttl / 5`: the renewer notes this engine alive and
+//! renews what it holds (nothing else, so that slow work never delays a renewal); the manager
+//! hands over what was lost, stops what was stopped from elsewhere, gives back the excess when
+//! more engines share the database, and claims its share of the customers nobody holds
+//! (running customers ÷ live engines, rounded up). A lease renewed by a
 //! round that began at `t` is trusted locally until `t + ttl − ttl / 3`: the worker checks that
 //! deadline before every send, so an engine whose renewals fail (or that was frozen) stops
 //! sending at least `ttl / 3` before the database lets anyone else claim the customer. Every
@@ -75,7 +77,12 @@ pub(crate) struct Held {
 impl Held {
     /// Whether sends may still start.
     pub(crate) fn valid(&self) -> bool {
-        Instant::now() < *self.deadline.lock().expect("lease lock")
+        Instant::now() < self.deadline()
+    }
+
+    /// Until when sends may start.
+    pub(crate) fn deadline(&self) -> Instant {
+        *self.deadline.lock().expect("lease lock")
     }
 
     pub(crate) fn fence(&self) -> Fence {
@@ -86,11 +93,25 @@ impl Held {
     }
 }
 
+/// What the renewer found for the manager to act on.
+#[derive(Default)]
+struct Findings {
+    /// Leases not renewed because another engine has the customer (or it expired).
+    lost: Vec<Lease>,
+    /// Leases still ours whose customer is no longer marked running: stopped from elsewhere.
+    stopped: Vec<Lease>,
+    /// Engines seen alive at the last renewal, this one included.
+    live: i64,
+}
+
 /// The engine's side of the leases.
 pub(crate) struct Leasing {
     pub(crate) config: LeaseConfig,
     held: Mutex<HashMap<i64, Arc<Held>>>,
-    keeper: Mutex<Option<(CancellationToken, JoinHandle<()>)>>,
+    findings: Mutex<Findings>,
+    /// Wakes the manager when the renewer found something to act on.
+    found: tokio::sync::Notify,
+    keeper: Mutex<Option<(CancellationToken, Vec<JoinHandle<()>>)>>,
 }
 
 impl Leasing {
@@ -98,15 +119,18 @@ impl Leasing {
         Leasing {
             config,
             held: Mutex::new(HashMap::new()),
+            findings: Mutex::new(Findings::default()),
+            found: tokio::sync::Notify::new(),
             keeper: Mutex::new(None),
         }
     }
 
-    /// Holds `lease` from a round that began at `round_start`.
-    pub(crate) fn hold(&self, lease: Lease, round_start: Instant) -> Arc<Held> {
+    /// Holds `lease`, claimed by a statement that began at `claimed_at` (the database's
+    /// acquisition instant is no earlier).
+    pub(crate) fn hold(&self, lease: Lease, claimed_at: Instant) -> Arc<Held> {
         let held = Arc::new(Held {
             lease,
-            deadline: Mutex::new(round_start + self.config.trust()),
+            deadline: Mutex::new(claimed_at + self.config.trust()),
         });
         self.held
             .lock()
@@ -123,13 +147,18 @@ impl Leasing {
             .cloned()
     }
 
-    /// Forgets the customer's lease locally; returns it (to give back in the store).
-    pub(crate) fn drop_held(&self, customer_id: i64) -> Option<Lease> {
-        self.held
-            .lock()
-            .expect("lease lock")
-            .remove(&customer_id)
-            .map(|h| h.lease)
+    /// The term this engine holds the customer at, if it does.
+    pub(crate) fn term(&self, customer_id: i64) -> Option<i64> {
+        self.get(customer_id).map(|h| h.lease.term)
+    }
+
+    /// Forgets the customer's lease locally, if held at `term`; returns it (to give back).
+    fn drop_held(&self, customer_id: i64, term: i64) -> Option<Lease> {
+        let mut held = self.held.lock().expect("lease lock");
+        if held.get(&customer_id)?.lease.term != term {
+            return None;
+        }
+        held.remove(&customer_id).map(|h| h.lease)
     }
 
     pub(crate) fn count(&self) -> usize {
@@ -148,14 +177,15 @@ impl Leasing {
         all
     }
 
-    /// Customers whose local deadline passed (renewals failed for too long).
-    fn lapsed(&self) -> Vec<i64> {
+    /// (customer, term) of every lease whose local deadline passed (renewals failed for too
+    /// long).
+    fn lapsed(&self) -> Vec<(i64, i64)> {
         self.held
             .lock()
             .expect("lease lock")
             .iter()
             .filter(|(_, h)| !h.valid())
-            .map(|(id, _)| *id)
+            .map(|(id, h)| (*id, h.lease.term))
             .collect()
     }
 }
@@ -177,13 +207,21 @@ impl Engine {
         self.shared.leasing.get().map(|l| l.config.holder.as_str())
     }
 
+    /// The term this engine holds the customer at (`None` without leases, or not held).
+    pub(crate) fn held_term(&self, customer_id: i64) -> Option<i64> {
+        self.shared.leasing.get()?.term(customer_id)
+    }
+
     pub(crate) fn start_keeper(&self) {
         let Some(leasing) = self.shared.leasing.get() else {
             return;
         };
         let stop = CancellationToken::new();
-        let task = tokio::spawn(keep(self.clone(), stop.clone()));
-        *leasing.keeper.lock().expect("lease lock") = Some((stop, task));
+        let tasks = vec![
+            tokio::spawn(renew_loop(self.clone(), stop.clone())),
+            tokio::spawn(manage_loop(self.clone(), stop.clone())),
+        ];
+        *leasing.keeper.lock().expect("lease lock") = Some((stop, tasks));
     }
 
     /// Stops the keeper (at shutdown, before the customers are stopped).
@@ -192,46 +230,52 @@ impl Engine {
             return;
         };
         let keeper = leasing.keeper.lock().expect("lease lock").take();
-        if let Some((stop, task)) = keeper {
+        if let Some((stop, tasks)) = keeper {
             stop.cancel();
-            let _ = task.await;
+            for task in tasks {
+                let _ = task.await;
+            }
         }
     }
 
     /// Gives every held lease back and forgets this engine (after a shutdown stopped its
-    /// customers): the others take them over at their next round.
+    /// customers and wrote the post log): the others take them over at their next round.
     pub(crate) async fn release_all(&self) {
         let Some(leasing) = self.shared.leasing.get() else {
             return;
         };
         let holder = &leasing.config.holder;
         for lease in leasing.all() {
-            leasing.drop_held(lease.customer_id);
-            if let Err(e) = self.shared.store.release_lease(holder, &lease).await {
-                tracing::warn!(customer_id = lease.customer_id, error = %e, "could not give a lease back");
-            }
+            self.release(lease.customer_id, Some(lease.term)).await;
         }
         if let Err(e) = self.shared.store.engine_gone(holder).await {
             tracing::warn!(error = %e, "could not sign the engine off");
         }
     }
 
-    /// Gives the customer's lease back, if held here.
-    pub(crate) async fn release(&self, customer_id: i64) {
-        let Some(leasing) = self.shared.leasing.get() else {
+    /// Gives the customer's lease back, if held here at `term`: what the post log still has
+    /// queued for it is written first (under that term), so the next holder finds it.
+    pub(crate) async fn release(&self, customer_id: i64, term: Option<i64>) {
+        let (Some(leasing), Some(term)) = (self.shared.leasing.get(), term) else {
             return;
         };
-        if let Some(lease) = leasing.drop_held(customer_id) {
-            let holder = &leasing.config.holder;
-            if let Err(e) = self.shared.store.release_lease(holder, &lease).await {
-                tracing::warn!(customer_id, error = %e, "could not give a lease back");
-            }
+        let Some(lease) = leasing.drop_held(customer_id, term) else {
+            return;
+        };
+        self.flush().await;
+        let holder = &leasing.config.holder;
+        if let Err(e) = self.shared.store.release_lease(holder, &lease).await {
+            tracing::warn!(customer_id, error = %e, "could not give a lease back");
         }
     }
 
-    /// Lets another engine have the customer: its loop is stopped without closing its cycle
-    /// or changing what the store says (the next holder resumes the cycle where it stopped).
-    pub(crate) async fn hand_over(&self, customer_id: i64, why: &'static str) {
+    /// Lets another engine have the customer (held here at `term`): its loop is stopped
+    /// without closing its cycle or changing what the store says (the next holder resumes the
+    /// cycle where it stopped).
+    pub(crate) async fn hand_over(&self, customer_id: i64, term: i64, why: &'static str) {
+        if self.held_term(customer_id) != Some(term) {
+            return;
+        }
         tracing::warn!(customer_id, why, "handing the customer over");
         let running = self
             .shared
@@ -253,7 +297,7 @@ impl Engine {
                 .expect("engine lock")
                 .remove(&customer_id);
         }
-        self.release(customer_id).await;
+        self.release(customer_id, Some(term)).await;
     }
 
     /// Customers waiting between cycles whose next cycle is at least `at_least` away, by id.
@@ -275,7 +319,10 @@ impl Engine {
 
     /// Stops a customer stopped from elsewhere (another process's bot): its cycle is closed as
     /// stopped (this engine still holds the term), then the lease is given back.
-    async fn stopped_elsewhere(&self, customer_id: i64) {
+    async fn stopped_elsewhere(&self, customer_id: i64, term: i64) {
+        if self.held_term(customer_id) != Some(term) {
+            return;
+        }
         let running = self
             .shared
             .running
@@ -286,8 +333,7 @@ impl Engine {
             running.stop.cancel();
             let _ = running.task.await;
         }
-        self.flush().await;
-        self.release(customer_id).await;
+        self.release(customer_id, Some(term)).await;
     }
 
     /// Waits until no engine holds the customer (after a stop from here of a customer another
@@ -299,11 +345,7 @@ impl Engine {
         let until = Instant::now() + leasing.config.ttl * 2;
         while self.shared.store.lease_active(customer_id).await? {
             if Instant::now() >= until {
-                tracing::warn!(
-                    customer_id,
-                    "the engine holding the customer did not let go"
-                );
-                break;
+                return Err(EngineError::StillHeld(customer_id));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -311,22 +353,17 @@ impl Engine {
     }
 }
 
-/// The keeper: a round every `ttl / 5` until stopped. Before the first claim it lets one
-/// round pass after announcing itself, so that engines started together split the customers.
-async fn keep(engine: Engine, stop: CancellationToken) {
+/// The renewer: announces the engine at once, then renews its leases every `ttl / 5` (half a
+/// round out of step with the manager), and does nothing else. A lease renewed by a round that
+/// began at `t` is trusted until `t + ttl − ttl / 3`. What it finds wakes the manager.
+async fn renew_loop(engine: Engine, stop: CancellationToken) {
     let Some(leasing) = engine.shared.leasing.get() else {
         return;
     };
     let config = &leasing.config;
-    if let Err(e) = engine
-        .shared
-        .store
-        .engine_heartbeat(&config.holder, config.ttl_ms())
-        .await
-    {
-        tracing::warn!(error = %e, "could not announce the engine");
-    }
-    let mut next = Instant::now() + config.round();
+    let store = &engine.shared.store;
+    let mut next = Instant::now();
+    let mut first = true;
     loop {
         tokio::select! {
             biased;
@@ -334,39 +371,115 @@ async fn keep(engine: Engine, stop: CancellationToken) {
             _ = tokio::time::sleep_until(next) => {}
         }
         let start = Instant::now();
-        if let Err(e) = round(&engine, leasing, start).await {
-            tracing::warn!(error = %e, "lease round failed; held leases lapse unless renewed");
+        next = start
+            + if first {
+                config.round() / 2
+            } else {
+                config.round()
+            };
+        first = false;
+        match store
+            .engine_heartbeat(&config.holder, config.ttl_ms())
+            .await
+        {
+            Ok(live) => leasing.findings.lock().expect("lease lock").live = live,
+            Err(e) => {
+                tracing::warn!(error = %e, "lease renewal failed; held leases lapse unless renewed");
+                continue;
+            }
         }
-        next = start + config.round();
+        let held = leasing.all();
+        let renewed = match store
+            .renew_leases(&config.holder, &held, config.ttl_ms())
+            .await
+        {
+            Ok(renewed) => renewed,
+            Err(e) => {
+                tracing::warn!(error = %e, "lease renewal failed; held leases lapse unless renewed");
+                continue;
+            }
+        };
+        for lease in held {
+            if renewed.iter().any(|r| r.customer_id == lease.customer_id) {
+                if let Some(h) = leasing.get(lease.customer_id) {
+                    if h.lease.term == lease.term {
+                        *h.deadline.lock().expect("lease lock") = start + config.trust();
+                    }
+                }
+                continue;
+            }
+            match store.holds_lease(&config.holder, &lease).await {
+                Ok(true) => leasing
+                    .findings
+                    .lock()
+                    .expect("lease lock")
+                    .stopped
+                    .push(lease),
+                Ok(false) => leasing
+                    .findings
+                    .lock()
+                    .expect("lease lock")
+                    .lost
+                    .push(lease),
+                Err(e) => {
+                    tracing::warn!(customer_id = lease.customer_id, error = %e, "could not check a lease")
+                }
+            }
+        }
+        let findings = leasing.findings.lock().expect("lease lock");
+        if !findings.lost.is_empty() || !findings.stopped.is_empty() {
+            leasing.found.notify_one();
+        }
     }
 }
 
-/// One round of the keeper.
-async fn round(engine: &Engine, leasing: &Leasing, start: Instant) -> Result<(), EngineError> {
-    let store = &engine.shared.store;
-    let config = &leasing.config;
-    let holder = config.holder.as_str();
-    for customer_id in leasing.lapsed() {
-        engine.hand_over(customer_id, "lease lapsed").await;
-    }
-    let live = store.engine_heartbeat(holder, config.ttl_ms()).await?;
-    let held = leasing.all();
-    let renewed = store.renew_leases(holder, &held, config.ttl_ms()).await?;
-    for lease in &held {
-        if renewed.iter().any(|r| r.customer_id == lease.customer_id) {
-            if let Some(h) = leasing.get(lease.customer_id) {
-                *h.deadline.lock().expect("lease lock") = start + config.trust();
+/// The manager: every `ttl / 5`, and at once when the renewer found a lease lost or a
+/// customer stopped, acts on it, gives back the excess and claims this engine's share. Before
+/// its first claim the engine has announced itself for a round, so that engines started
+/// together split the customers.
+async fn manage_loop(engine: Engine, stop: CancellationToken) {
+    let Some(leasing) = engine.shared.leasing.get() else {
+        return;
+    };
+    let mut next = Instant::now() + leasing.config.round();
+    loop {
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep_until(next) => {
+                next = Instant::now() + leasing.config.round();
             }
-        } else if store.holds_lease(holder, lease).await? {
-            // Still ours, but no longer marked running: stopped from elsewhere.
-            engine.stopped_elsewhere(lease.customer_id).await;
-        } else {
-            engine.hand_over(lease.customer_id, "lease lost").await;
+            _ = leasing.found.notified() => {}
+        }
+        if let Err(e) = manage(&engine, leasing).await {
+            tracing::warn!(error = %e, "lease round failed");
         }
     }
+}
+
+/// One round of the manager.
+async fn manage(engine: &Engine, leasing: &Leasing) -> Result<(), EngineError> {
+    let store = &engine.shared.store;
+    let config = &leasing.config;
+    for (customer_id, term) in leasing.lapsed() {
+        engine.hand_over(customer_id, term, "lease lapsed").await;
+    }
+    let findings = std::mem::take(&mut *leasing.findings.lock().expect("lease lock"));
+    leasing.findings.lock().expect("lease lock").live = findings.live;
+    for lease in findings.lost {
+        engine
+            .hand_over(lease.customer_id, lease.term, "lease lost")
+            .await;
+    }
+    for lease in findings.stopped {
+        engine
+            .stopped_elsewhere(lease.customer_id, lease.term)
+            .await;
+    }
     // This engine's share of the running customers.
+    let live = findings.live.max(1);
     let running = store.running_count().await?;
-    let share = (running + live.max(1) - 1) / live.max(1);
+    let share = (running + live - 1) / live;
     let want = share - leasing.count() as i64;
     if want < 0 {
         // More engines than when these were claimed: give the excess back, but only customers
@@ -374,28 +487,42 @@ async fn round(engine: &Engine, leasing: &Leasing, start: Instant) -> Result<(),
         // (which then starts on time: a claimed customer keeps its pause).
         let pausing = engine.pausing_for_at_least(config.round() * 3);
         for customer_id in pausing.into_iter().rev().take(want.unsigned_abs() as usize) {
-            engine.hand_over(customer_id, "balancing the engines").await;
+            if let Some(term) = leasing.term(customer_id) {
+                engine
+                    .hand_over(customer_id, term, "balancing the engines")
+                    .await;
+            }
         }
         return Ok(());
     }
     if want == 0 {
         return Ok(());
     }
-    let claimed = store.claim_leases(holder, config.ttl_ms(), want).await?;
+    let claimed_at = Instant::now();
+    let claimed = store
+        .claim_leases(&config.holder, config.ttl_ms(), want)
+        .await?;
     if claimed.is_empty() {
         return Ok(());
     }
+    // Held (and so renewed) from now on, whatever happens next.
+    for lease in &claimed {
+        leasing.hold(*lease, claimed_at);
+    }
     let ids: Vec<i64> = claimed.iter().map(|l| l.customer_id).collect();
-    let mut open: HashMap<i64, crate::store::Interrupted> = store
-        .interrupted_cycles_of(Some(&ids))
-        .await?
-        .into_iter()
-        .map(|c| (c.customer_id, c))
-        .collect();
+    let mut open: HashMap<i64, crate::store::Interrupted> =
+        match store.interrupted_cycles_of(Some(&ids)).await {
+            Ok(open) => open.into_iter().map(|c| (c.customer_id, c)).collect(),
+            Err(e) => {
+                for lease in &claimed {
+                    engine.release(lease.customer_id, Some(lease.term)).await;
+                }
+                return Err(e.into());
+            }
+        };
     for lease in claimed {
         let id = lease.customer_id;
         tracing::info!(customer_id = id, term = lease.term, "customer taken over");
-        let held = leasing.hold(lease, start);
         match engine
             .start_with(id, None, open.remove(&id), super::Origin::Claimed)
             .await
@@ -404,17 +531,26 @@ async fn round(engine: &Engine, leasing: &Leasing, start: Instant) -> Result<(),
             Err(e @ EngineError::NotReady(_)) => {
                 // As if it had been running here: the engine stops it.
                 tracing::warn!(customer_id = id, error = %e, "customer stopped by the engine");
-                if let Err(e) = store.engine_stops(id, Some(held.fence())).await {
-                    tracing::warn!(customer_id = id, error = %e, "could not record the stop");
+                let fence = Fence {
+                    customer_id: id,
+                    term: lease.term,
+                };
+                match store.engine_stops(id, Some(fence)).await {
+                    Ok(true) => {
+                        if let Some(observer) = &engine.shared.observer {
+                            observer.customer_stopped(id, &e);
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(customer_id = id, error = %e, "could not record the stop")
+                    }
                 }
-                if let Some(observer) = &engine.shared.observer {
-                    observer.customer_stopped(id, &e);
-                }
-                engine.release(id).await;
+                engine.release(id, Some(lease.term)).await;
             }
             Err(e) => {
-                tracing::warn!(customer_id = id, error = %e, "could not take the customer over");
-                engine.release(id).await;
+                tracing::info!(customer_id = id, error = %e, "customer not taken over");
+                engine.release(id, Some(lease.term)).await;
             }
         }
     }

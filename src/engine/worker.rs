@@ -173,6 +173,7 @@ async fn attempt(
             group_ref: &group.reference,
             html: &ctx.html,
             random_id,
+            not_after: ctx.held.as_ref().map(|h| h.deadline()),
         })
         .await;
     Finished {
@@ -663,10 +664,17 @@ pub(super) async fn run_cycle(
                     report.lease_lost = true;
                     continue;
                 }
-                if matches!(f.outcome, Outcome::Network(_)) && leaving(shared, customer_id) {
-                    // Gave up its retry because the engine is stopping or handing the customer
-                    // over: no outcome is logged, so the next engine sends it again (same
-                    // random id).
+                if matches!(f.outcome, Outcome::Network(_))
+                    && (report.lease_lost || !ctx.may_send() || leaving(shared, customer_id))
+                {
+                    // Gave up (its retry, or the request before it left) because the engine is
+                    // stopping, hands the customer over or its lease ran out: no outcome is
+                    // logged, so the next engine sends it again (same random id).
+                    if !ctx.may_send() {
+                        stopping = true;
+                        report.completed = false;
+                        report.lease_lost = true;
+                    }
                     continue;
                 }
                 s.next = f.slot + 1;

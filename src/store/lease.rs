@@ -31,6 +31,8 @@ pub struct TermedPost {
     pub group_id: i64,
     pub term: i64,
     pub outcome: String,
+    /// Unix ms; `None` for a skipped slot.
+    pub sent_at: Option<i64>,
     pub lateness_us: Option<i64>,
 }
 
@@ -304,7 +306,7 @@ impl Store {
     pub async fn posts_with_terms(&self) -> Result<Vec<TermedPost>, StoreError> {
         let _hold = hold_clock();
         Ok(sqlx::query_as(
-            "SELECT customer_id, cycle_seq, account_id, group_id, term, outcome, lateness_us \
+            "SELECT customer_id, cycle_seq, account_id, group_id, term, outcome, sent_at, lateness_us \
              FROM posts WHERE term IS NOT NULL ORDER BY id",
         )
         .fetch_all(&self.pool)

@@ -551,6 +551,13 @@ impl Transport for MtprotoTransport {
                 Ok(peer) => peer,
                 Err(outcome) => return outcome,
             };
+            if post
+                .not_after
+                .is_some_and(|at| tokio::time::Instant::now() >= at)
+            {
+                // Connecting or resolving took too long: the engine may no longer send.
+                return Outcome::Network("the lease ran out before the request left".into());
+            }
             let (message, entities) = text_and_entities(post.html);
             let request = tl::functions::messages::SendMessage {
                 no_webpage: false,

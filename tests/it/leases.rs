@@ -2,7 +2,9 @@
 //! a takeover resumed where the other engine stopped, a stop from another engine, a start
 //! that claims the customer, and an engine that can no longer renew stepping down at its local
 //! deadline. The database's clock runs in real time here, so the lease period is long (60 s)
-//! and a lost lease is made by giving it back behind the holder's back. The real-time,
+//! and a lost lease is made by giving it back behind the holder's back. With a 60 s period an
+//! engine's manager runs at 12, 24, 36, … s after its start and its renewer at 0, 6, 18,
+//! 30, … s. The real-time,
 //! real-process version (kill -9, SIGSTOP past the period) is in `lease_cli.rs`.
 
 use std::time::Duration;
@@ -28,8 +30,8 @@ fn leases(holder: &str) -> LeaseConfig {
 }
 
 /// Customer 1, 1 account × `groups` groups 5 s apart, 60 s between cycles, marked running;
-/// engine "a" sharing the store, its keeper started at the returned instant (its rounds every
-/// 12 s from then; the first one claims).
+/// engine "a" sharing the store, its keeper started at the returned instant (its manager's
+/// first round, at 12 s, claims).
 async fn shared_rig(groups: usize) -> (Rig, Instant) {
     let c = customer(1, Plan::Enterprise, 1, groups, settings(5.0, 60.0, None));
     let rig = Rig::new(&[c], Duration::ZERO).await;
@@ -84,12 +86,13 @@ async fn the_keeper_claims_the_customer_and_its_cycle_runs_under_the_lease() {
 
 /// Worst case: the database gives the customer to engine "b" while "a" still trusts its lease
 /// (no real clock does this; the fence and the random ids must hold anyway). "b" resumes the
-/// cycle on its anchor; the slot both send carries one random id, so it is posted once; "a"'s
-/// row for it is refused by the fence; "a" lets the customer go at its next round.
+/// cycle on its anchor; the slots both send carry one random id each, so they are posted
+/// once; "a"'s rows for them are refused by the fence; "a" lets the customer go as soon as its
+/// renewer finds the lease lost.
 #[tokio::test(start_paused = true)]
 async fn a_customer_taken_over_mid_cycle_is_resumed_and_nothing_is_posted_twice() {
     let (mut rig, t0) = shared_rig(10).await;
-    // "b" starts 9 s after "a": its rounds fall at 21, 33, … s.
+    // "b" starts 9 s after "a": its manager's rounds fall at 21, 33, … s.
     tokio::time::sleep_until(t0 + s(9)).await;
     let (b, b_tasks) = second(&rig, "b");
     b.resume().await.unwrap();
@@ -101,11 +104,13 @@ async fn a_customer_taken_over_mid_cycle_is_resumed_and_nothing_is_posted_twice(
         expires_at: 0,
     };
     assert!(rig.store.release_lease("a", &lease).await.unwrap());
-    tokio::time::sleep_until(t0 + s(25)).await;
-    assert!(
-        !rig.engine.is_running(1),
-        "\"a\" let it go at its round at 24 s"
-    );
+    // "b" claims at 21 s and resumes with group 3 at 22 s; "a" still trusts its lease (renewed
+    // at 18 s) and also sends groups 3 and 4 (22, 27 s) until its renewer, at 30 s, finds the
+    // lease gone.
+    tokio::time::sleep_until(t0 + s(29)).await;
+    assert!(rig.engine.is_running(1));
+    tokio::time::sleep_until(t0 + s(31)).await;
+    assert!(!rig.engine.is_running(1), "\"a\" let it go at 30 s");
     assert!(b.is_running(1));
     // The cycle ends under "b" (its last post at 57 s, 5 s after it).
     tokio::time::sleep_until(t0 + s(63)).await;
@@ -126,8 +131,8 @@ async fn a_customer_taken_over_mid_cycle_is_resumed_and_nothing_is_posted_twice(
             .iter()
             .map(|x| (x.at - t0, x.group_id))
             .collect::<Vec<_>>(),
-        vec![(s(22), 3)],
-        "both sent group 3 at 22 s, with one random id"
+        vec![(s(22), 3), (s(27), 4)],
+        "both sent groups 3 and 4, each with one random id"
     );
     let mut terms = logged_terms(&rig.store).await;
     terms.sort();
@@ -158,11 +163,11 @@ async fn a_stop_from_another_engine_waits_until_the_holder_has_let_go() {
     let (b, b_tasks) = second(&rig, "b");
     tokio::time::sleep_until(t0 + s(20)).await;
     // "b" (the bot's process, say) stops customer 1, which "a" runs: it returns once "a" has
-    // stopped it at its round at 24 s and given the lease back.
+    // stopped it (its renewer finds it no longer running at 30 s) and given the lease back.
     b.stop(1).await.unwrap();
     let stopped = Instant::now();
     assert!(
-        stopped >= t0 + s(24) && stopped < t0 + s(25),
+        stopped >= t0 + s(30) && stopped < t0 + s(31),
         "{:?}",
         stopped - t0
     );
@@ -171,11 +176,11 @@ async fn a_stop_from_another_engine_waits_until_the_holder_has_let_go() {
     let last = rig.sim.sent().iter().map(|x| x.at).max().unwrap();
     assert_eq!(
         last - t0,
-        s(22),
-        "posts at 12, 17, 22 s; none after the stop"
+        s(27),
+        "posts at 12, 17, 22, 27 s; none after the stop"
     );
     tokio::time::sleep(s(120)).await;
-    assert_eq!(rig.sim.sent().len(), 3);
+    assert_eq!(rig.sim.sent().len(), 4);
     let cycle = &rig.store.cycles(1).await.unwrap()[0];
     assert_eq!(cycle.status, "stopped", "the holder closed its cycle");
     assert_eq!(
@@ -225,13 +230,13 @@ async fn a_start_claims_the_customer_and_another_engine_is_refused() {
 #[tokio::test(start_paused = true)]
 async fn an_engine_that_cannot_renew_stops_sending_at_its_local_deadline() {
     let (mut rig, t0) = shared_rig(20).await;
-    // Rounds at 12 (claim) and 24 (renewed); the database is gone from 30 s.
-    tokio::time::sleep_until(t0 + s(30)).await;
+    // Claimed at 12 s, renewed at 18 and 30 s; the database is gone from 31 s.
+    tokio::time::sleep_until(t0 + s(31)).await;
     rig.store.close().await;
     tokio::time::sleep_until(t0 + s(200)).await;
     let at: Vec<Duration> = rig.sim.sent().iter().map(|x| x.at - t0).collect();
-    // Due every 5 s from 12 s; the deadline is 24 + 40 = 64 s.
-    assert_eq!(at, (0..11).map(|k| s(12 + 5 * k)).collect::<Vec<_>>());
+    // Due every 5 s from 12 s; the deadline is 30 + 40 = 70 s.
+    assert_eq!(at, (0..12).map(|k| s(12 + 5 * k)).collect::<Vec<_>>());
     assert!(!rig.engine.is_running(1), "let go once the deadline passed");
     assert_eq!(rig.engine.leases_held(), Some(0));
     rig.finish().await;
@@ -257,7 +262,8 @@ async fn a_joining_engine_gets_its_share_at_a_cycle_boundary() {
     assert_eq!(rig.engine.leases_held(), Some(2));
     let (b, b_tasks) = second(&rig, "b");
     b.resume().await.unwrap();
-    // "a"'s round at 36 s sees two engines and gives customer 2 back; "b" claims it at 37 s.
+    // "a"'s renewer sees two engines at 30 s, its manager gives customer 2 back at 36 s; "b"
+    // claims it at its first manager round, 37 s.
     tokio::time::sleep_until(t0 + s(40)).await;
     assert_eq!(rig.engine.leases_held(), Some(1));
     assert_eq!(b.leases_held(), Some(1));
