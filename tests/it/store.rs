@@ -836,6 +836,13 @@ async fn leases_fence_out_a_holder_that_lost_its_lease(store: &Store) {
         )
         .await
         .unwrap());
+    // An engine taking a customer up again never marks it running itself: a stop that came
+    // in between stands.
+    assert_eq!(store.keep_running(1, 99).await.unwrap(), None);
+    assert_eq!(store.running_customers().await.unwrap(), vec![3]);
+    let key = store.keep_running(3, 99).await.unwrap();
+    assert!(key.is_some());
+    assert_eq!(store.keep_running(3, 77).await.unwrap(), key, "the key never changes");
     // Live engines: the ones seen within the period.
     assert_eq!(store.engine_heartbeat("engine-a", 10_000).await.unwrap(), 1);
     assert_eq!(store.engine_heartbeat("engine-b", 10_000).await.unwrap(), 2);
