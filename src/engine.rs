@@ -375,22 +375,9 @@ impl Engine {
     /// Stops the customer and returns once the engine has stopped it: no post starts after
     /// this returns. A send already under way is awaited and logged, not abandoned.
     pub async fn stop(&self, customer_id: i64) -> Result<(), EngineError> {
-        let running = self
-            .shared
-            .running
-            .lock()
-            .expect("engine lock")
-            .remove(&customer_id);
         let term = self.held_term(customer_id);
         // Stop first, record afterwards: no post may start while the store is being written.
-        let was_running = match running {
-            Some(running) => {
-                running.stop.cancel();
-                let _ = running.task.await;
-                true
-            }
-            None => false,
-        };
+        let was_running = self.stop_here(customer_id).await;
         if self.shared.leasing.get().is_some() && !was_running {
             // Perhaps running on another engine: it stops the customer at its next lease round
             // and gives the lease back; once it has, no post starts any more.
@@ -407,6 +394,25 @@ impl Engine {
             Ok(())
         } else {
             Err(EngineError::NotRunning(customer_id))
+        }
+    }
+
+    /// Stops the customer's loop in this engine and waits until it has ended; `false` when it
+    /// was not running here.
+    pub(crate) async fn stop_here(&self, customer_id: i64) -> bool {
+        let running = self
+            .shared
+            .running
+            .lock()
+            .expect("engine lock")
+            .remove(&customer_id);
+        match running {
+            Some(running) => {
+                running.stop.cancel();
+                let _ = running.task.await;
+                true
+            }
+            None => false,
         }
     }
 

@@ -277,26 +277,13 @@ impl Engine {
             return;
         }
         tracing::warn!(customer_id, why, "handing the customer over");
-        let running = self
-            .shared
-            .running
+        let handed_over = &self.shared.handed_over;
+        handed_over.lock().expect("engine lock").insert(customer_id);
+        self.stop_here(customer_id).await;
+        handed_over
             .lock()
             .expect("engine lock")
             .remove(&customer_id);
-        if let Some(running) = running {
-            self.shared
-                .handed_over
-                .lock()
-                .expect("engine lock")
-                .insert(customer_id);
-            running.stop.cancel();
-            let _ = running.task.await;
-            self.shared
-                .handed_over
-                .lock()
-                .expect("engine lock")
-                .remove(&customer_id);
-        }
         self.release(customer_id, Some(term)).await;
     }
 
@@ -323,16 +310,7 @@ impl Engine {
         if self.held_term(customer_id) != Some(term) {
             return;
         }
-        let running = self
-            .shared
-            .running
-            .lock()
-            .expect("engine lock")
-            .remove(&customer_id);
-        if let Some(running) = running {
-            running.stop.cancel();
-            let _ = running.task.await;
-        }
+        self.stop_here(customer_id).await;
         self.release(customer_id, Some(term)).await;
     }
 

@@ -65,6 +65,17 @@ async fn logged_terms(store: &Store) -> Vec<(i64, i64)> {
         .collect()
 }
 
+/// `holder:term` of every acquisition of the customer's lease, in term order.
+async fn history(store: &Store, customer_id: i64) -> Vec<String> {
+    store
+        .lease_history(customer_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(h, t, _)| format!("{h}:{t}"))
+        .collect()
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_keeper_claims_the_customer_and_its_cycle_runs_under_the_lease() {
     let (mut rig, t0) = shared_rig(3).await;
@@ -143,15 +154,7 @@ async fn a_customer_taken_over_mid_cycle_is_resumed_and_nothing_is_posted_twice(
             .collect::<Vec<_>>(),
         "each slot logged once; \"a\"'s late row refused"
     );
-    let history: Vec<(String, i64)> = rig
-        .store
-        .lease_history(1)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(h, t, _)| (h, t))
-        .collect();
-    assert_eq!(history, vec![("a".into(), 1), ("b".into(), 2)]);
+    assert_eq!(history(&rig.store, 1).await, vec!["a:1", "b:2"]);
     b.shutdown().await;
     b_tasks.finish().await;
     rig.finish().await;
@@ -210,16 +213,7 @@ async fn a_start_claims_the_customer_and_another_engine_is_refused() {
     assert!(!rig.store.lease_active(1).await.unwrap());
     assert_eq!(rig.engine.leases_held(), Some(0));
     b.start(1, None).await.unwrap();
-    assert_eq!(
-        rig.store
-            .lease_history(1)
-            .await
-            .unwrap()
-            .iter()
-            .map(|(h, t, _)| (h.as_str(), *t))
-            .collect::<Vec<_>>(),
-        vec![("a", 1), ("b", 2)]
-    );
+    assert_eq!(history(&rig.store, 1).await, vec!["a:1", "b:2"]);
     b.shutdown().await;
     b_tasks.finish().await;
     rig.finish().await;
@@ -289,15 +283,7 @@ async fn a_joining_engine_gets_its_share_at_a_cycle_boundary() {
             (2, 2, at(s(82)))
         ]
     );
-    let history: Vec<(String, i64)> = rig
-        .store
-        .lease_history(2)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(h, t, _)| (h, t))
-        .collect();
-    assert_eq!(history, vec![("a".into(), 1), ("b".into(), 2)]);
+    assert_eq!(history(&rig.store, 2).await, vec!["a:1", "b:2"]);
     b.shutdown().await;
     b_tasks.finish().await;
     let mut rig = rig;

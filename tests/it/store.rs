@@ -842,7 +842,11 @@ async fn leases_fence_out_a_holder_that_lost_its_lease(store: &Store) {
     assert_eq!(store.running_customers().await.unwrap(), vec![3]);
     let key = store.keep_running(3, 99).await.unwrap();
     assert!(key.is_some());
-    assert_eq!(store.keep_running(3, 77).await.unwrap(), key, "the key never changes");
+    assert_eq!(
+        store.keep_running(3, 77).await.unwrap(),
+        key,
+        "the key never changes"
+    );
     // Live engines: the ones seen within the period.
     assert_eq!(store.engine_heartbeat("engine-a", 10_000).await.unwrap(), 1);
     assert_eq!(store.engine_heartbeat("engine-b", 10_000).await.unwrap(), 2);
