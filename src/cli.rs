@@ -463,7 +463,7 @@ fn run_soak(f: SoakFlags) -> i32 {
     };
     let args = crate::soak::SoakArgs {
         engine_bin,
-        database_url: f.database_url.expose().to_string(),
+        database_url: f.database_url,
         engines: f.engines.max(1),
         customers: f.customers.max(1),
         accounts: f.accounts.max(1),

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::config::Secret;
 use crate::schedule::{InputError, Mode, Plan, Settings};
 use crate::store::{unix_ms_now, Backend, NewCustomer, PlanGrant, Store, StoreError};
 use crate::telegram::sim::{read_ledger, LedgerRequest};
@@ -26,8 +27,9 @@ use crate::telegram::sim::{read_ledger, LedgerRequest};
 pub struct SoakArgs {
     /// The `autoposter` binary the engines run.
     pub engine_bin: PathBuf,
-    /// A PostgreSQL database with no customers yet.
-    pub database_url: String,
+    /// A PostgreSQL database with no customers yet (its URL may carry a password: hidden from
+    /// `Debug`, and handed to the engines in their environment, not on their command line).
+    pub database_url: Secret,
     pub engines: usize,
     pub customers: i64,
     pub accounts: usize,
@@ -125,13 +127,18 @@ fn pid_of(holder: &str) -> Option<u32> {
     holder.split(':').nth(1)?.parse().ok()
 }
 
-/// Who held the customer at `at_ms`: the holder of the latest acquisition not after it.
-fn holder_at(history: &[(String, i64, i64)], at_ms: i64) -> Option<&str> {
+/// The lease in force at `at_ms`: (holder, term) of the latest acquisition not after it.
+fn lease_at(history: &[(String, i64, i64)], at_ms: i64) -> Option<(&str, i64)> {
     history
         .iter()
         .filter(|(_, _, acquired)| *acquired <= at_ms)
         .max_by_key(|(_, term, _)| *term)
-        .map(|(holder, _, _)| holder.as_str())
+        .map(|(holder, term, _)| (holder.as_str(), *term))
+}
+
+/// Who held the customer at `at_ms`.
+fn holder_at(history: &[(String, i64, i64)], at_ms: i64) -> Option<&str> {
+    lease_at(history, at_ms).map(|(holder, _)| holder)
 }
 
 fn percentile(sorted: &[i64], p: f64) -> f64 {
@@ -193,14 +200,10 @@ pub async fn audit(
     // Cycles whose posts were logged under more than one term: a takeover happened in them.
     let termed = store.posts_with_terms().await?;
     for p in &termed {
-        let term_then = p.sent_at.and_then(|at| {
-            histories
-                .get(&p.customer_id)?
-                .iter()
-                .filter(|(_, _, acquired)| *acquired <= at)
-                .map(|(_, term, _)| *term)
-                .max()
-        });
+        let term_then = p
+            .sent_at
+            .and_then(|at| lease_at(histories.get(&p.customer_id)?, at))
+            .map(|(_, term)| term);
         if p.sent_at.is_some() && term_then != Some(p.term) {
             a.logged_outside_term += 1;
         }
@@ -286,8 +289,7 @@ impl EngineProcess {
             .args(["--lease-ttl", &args.lease_ttl.to_string()])
             .arg("--sim-ledger")
             .arg(ledger)
-            .args(["--database-url", &args.database_url])
-            .env_remove("DATABASE_URL")
+            .env("DATABASE_URL", args.database_url.expose())
             .env_remove("AUTOPOSTER_LEASE_TTL")
             .env_remove("AUTOPOSTER_METRICS_ADDR")
             .env("RUST_LOG", "error")
@@ -351,7 +353,7 @@ pub struct SoakReport {
 
 /// Seeds the customers, runs the engines with strikes, stops them and audits.
 pub async fn run(args: &SoakArgs) -> Result<SoakReport, SoakError> {
-    let store = Store::connect(&args.database_url).await?;
+    let store = Store::connect(args.database_url.expose()).await?;
     if store.backend() != Backend::Postgres {
         return Err(SoakError::NotPostgres);
     }

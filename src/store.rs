@@ -756,10 +756,16 @@ impl Store {
         let Some(from) = cycles.iter().map(|c| c.4.unwrap_or(0)).min() else {
             return Ok(Vec::new());
         };
-        let rows: Vec<(i64, i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
+        // Only the rows of these cycles' customers come back (a claim takes up a few).
+        let customers = cycles
+            .iter()
+            .map(|c| c.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows: Vec<(i64, i64, i64, i64, String, Option<i64>)> = sqlx::query_as(&format!(
             "SELECT customer_id, cycle_seq, account_id, group_id, outcome, sent_at FROM posts \
-             WHERE id > $1 ORDER BY id",
-        )
+             WHERE id > $1 AND customer_id IN ({customers}) ORDER BY id"
+        ))
         .bind(from)
         .fetch_all(&self.pool)
         .await?;

@@ -244,10 +244,14 @@ impl Engine {
         let Some(leasing) = self.shared.leasing.get() else {
             return;
         };
-        let holder = &leasing.config.holder;
+        // One flush for all of them (`shutdown` has written the post log already).
+        self.flush().await;
         for lease in leasing.all() {
-            self.release(lease.customer_id, Some(lease.term)).await;
+            if let Some(lease) = leasing.drop_held(lease.customer_id, lease.term) {
+                self.give_back(leasing, &lease).await;
+            }
         }
+        let holder = &leasing.config.holder;
         if let Err(e) = self.shared.store.engine_gone(holder).await {
             tracing::warn!(error = %e, "could not sign the engine off");
         }
@@ -263,9 +267,14 @@ impl Engine {
             return;
         };
         self.flush().await;
+        self.give_back(leasing, &lease).await;
+    }
+
+    /// Gives a lease this engine no longer holds locally back in the store.
+    async fn give_back(&self, leasing: &Leasing, lease: &Lease) {
         let holder = &leasing.config.holder;
-        if let Err(e) = self.shared.store.release_lease(holder, &lease).await {
-            tracing::warn!(customer_id, error = %e, "could not give a lease back");
+        if let Err(e) = self.shared.store.release_lease(holder, lease).await {
+            tracing::warn!(customer_id = lease.customer_id, error = %e, "could not give a lease back");
         }
     }
 
@@ -442,20 +451,26 @@ async fn manage(engine: &Engine, leasing: &Leasing) -> Result<(), EngineError> {
     for (customer_id, term) in leasing.lapsed() {
         engine.hand_over(customer_id, term, "lease lapsed").await;
     }
-    let findings = std::mem::take(&mut *leasing.findings.lock().expect("lease lock"));
-    leasing.findings.lock().expect("lease lock").live = findings.live;
-    for lease in findings.lost {
+    let (lost, stopped, live) = {
+        let mut found = leasing.findings.lock().expect("lease lock");
+        (
+            std::mem::take(&mut found.lost),
+            std::mem::take(&mut found.stopped),
+            found.live,
+        )
+    };
+    for lease in lost {
         engine
             .hand_over(lease.customer_id, lease.term, "lease lost")
             .await;
     }
-    for lease in findings.stopped {
+    for lease in stopped {
         engine
             .stopped_elsewhere(lease.customer_id, lease.term)
             .await;
     }
     // This engine's share of the running customers.
-    let live = findings.live.max(1);
+    let live = live.max(1);
     let running = store.running_count().await?;
     let share = (running + live - 1) / live;
     let want = share - leasing.count() as i64;

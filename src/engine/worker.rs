@@ -657,20 +657,15 @@ pub(super) async fn run_cycle(
                 }
                 let s = &mut sessions[f.session];
                 s.sending = false;
-                if f.abandoned {
-                    // The lease lapsed before this try: nothing sent, nothing logged.
-                    stopping = true;
-                    report.completed = false;
-                    report.lease_lost = true;
-                    continue;
-                }
-                if matches!(f.outcome, Outcome::Network(_))
-                    && (report.lease_lost || !ctx.may_send() || leaving(shared, customer_id))
+                if f.abandoned
+                    || (matches!(f.outcome, Outcome::Network(_))
+                        && (report.lease_lost || !ctx.may_send() || leaving(shared, customer_id)))
                 {
-                    // Gave up (its retry, or the request before it left) because the engine is
-                    // stopping, hands the customer over or its lease ran out: no outcome is
-                    // logged, so the next engine sends it again (same random id).
-                    if !ctx.may_send() {
+                    // Not sent because the lease lapsed before the try, or gave up (its retry,
+                    // or the request before it left) because the engine is stopping, hands the
+                    // customer over or its lease ran out: no outcome is logged, so the next
+                    // engine sends it again (same random id).
+                    if f.abandoned || !ctx.may_send() {
                         stopping = true;
                         report.completed = false;
                         report.lease_lost = true;

@@ -22,7 +22,7 @@ const TAKEOVER_MS: i64 = 3_000 + 600 + 1_500;
 fn args(url: &str) -> SoakArgs {
     SoakArgs {
         engine_bin: env!("CARGO_BIN_EXE_autoposter").into(),
-        database_url: url.to_string(),
+        database_url: autoposter::config::Secret::new(url),
         engines: 3,
         customers: 6,
         accounts: 2,

@@ -65,6 +65,13 @@ async fn logged_terms(store: &Store) -> Vec<(i64, i64)> {
         .collect()
 }
 
+/// Shuts both engines down.
+async fn finish_both(rig: &mut Rig, b: Engine, b_tasks: autoposter::engine::EngineTasks) {
+    b.shutdown().await;
+    b_tasks.finish().await;
+    rig.finish().await;
+}
+
 /// `holder:term` of every acquisition of the customer's lease, in term order.
 async fn history(store: &Store, customer_id: i64) -> Vec<String> {
     store
@@ -155,9 +162,7 @@ async fn a_customer_taken_over_mid_cycle_is_resumed_and_nothing_is_posted_twice(
         "each slot logged once; \"a\"'s late row refused"
     );
     assert_eq!(history(&rig.store, 1).await, vec!["a:1", "b:2"]);
-    b.shutdown().await;
-    b_tasks.finish().await;
-    rig.finish().await;
+    finish_both(&mut rig, b, b_tasks).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -190,9 +195,7 @@ async fn a_stop_from_another_engine_waits_until_the_holder_has_let_go() {
         b.stop(1).await.unwrap_err().to_string(),
         EngineError::NotRunning(1).to_string()
     );
-    b.shutdown().await;
-    b_tasks.finish().await;
-    rig.finish().await;
+    finish_both(&mut rig, b, b_tasks).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -214,9 +217,7 @@ async fn a_start_claims_the_customer_and_another_engine_is_refused() {
     assert_eq!(rig.engine.leases_held(), Some(0));
     b.start(1, None).await.unwrap();
     assert_eq!(history(&rig.store, 1).await, vec!["a:1", "b:2"]);
-    b.shutdown().await;
-    b_tasks.finish().await;
-    rig.finish().await;
+    finish_both(&mut rig, b, b_tasks).await;
 }
 
 /// The database goes away: renewals fail, and the engine stops sending at its local deadline
@@ -284,8 +285,6 @@ async fn a_joining_engine_gets_its_share_at_a_cycle_boundary() {
         ]
     );
     assert_eq!(history(&rig.store, 2).await, vec!["a:1", "b:2"]);
-    b.shutdown().await;
-    b_tasks.finish().await;
     let mut rig = rig;
-    rig.finish().await;
+    finish_both(&mut rig, b, b_tasks).await;
 }
