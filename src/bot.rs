@@ -19,7 +19,7 @@ pub mod fake_api;
 pub mod input;
 pub mod payment;
 pub mod reminder;
-mod view;
+pub mod view;
 
 use std::sync::Arc;
 
@@ -423,7 +423,10 @@ impl Control {
                 payload,
                 currency,
                 total_amount,
-            } => Ok(self.pre_checkout(&ctx, query_id, &payload, &currency, total_amount)),
+            } => {
+                self.pre_checkout(&ctx, query_id, &payload, &currency, total_amount)
+                    .await
+            }
             Input::Payment(paid) => self.paid(&ctx, paid).await,
         }
     }
@@ -1028,12 +1031,15 @@ impl Control {
                 Ok(screen_reply(view::ask(lang, "account-ask-phone")))
             }
             Cb::ImportSession => {
-                if self.login.is_none() {
+                let Some(login) = &self.login else {
                     return Ok(vec![alert(t(lang, "login-unavailable"))]);
-                }
+                };
                 let have = self.store.accounts(ctx.id).await?.len();
                 if let Some(refusal) = self.limit_refusal(ctx, Limited::Accounts, have) {
                     return Ok(vec![alert(refusal)]);
+                }
+                if !login.imports_sessions() {
+                    return Ok(vec![alert(t(lang, "import-unavailable"))]);
                 }
                 self.set_awaiting(ctx, &Awaiting::SessionString).await?;
                 Ok(screen_reply(view::ask(lang, "import-ask")))
@@ -1437,7 +1443,11 @@ impl Control {
             Screen::Accounts => view::accounts(
                 lang,
                 &self.health(ctx.id, now_ms).await?,
-                self.login.is_some(),
+                match &self.login {
+                    None => view::Logins::Unavailable,
+                    Some(login) if login.imports_sessions() => view::Logins::PhoneOrSession,
+                    Some(_) => view::Logins::Phone,
+                },
                 page,
             ),
             Screen::Timing | Screen::Preview => {

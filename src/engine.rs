@@ -348,6 +348,13 @@ impl Engine {
             // Taken up again during the pause after a finished cycle.
             let last = snapshot.last_seq;
             self.shared.set_between_cycles(customer_id, last, first);
+        } else {
+            // The first cycle starts now: its number and first post are known before its task
+            // runs (a status asked at once shows them).
+            let seq = interrupted
+                .as_ref()
+                .map_or(snapshot.last_seq + 1, |c| c.seq);
+            self.shared.set_live(customer_id, seq, Some(first));
         }
         let generation = self.shared.generation.fetch_add(1, Ordering::Relaxed);
         let task = tokio::spawn(customer_loop(

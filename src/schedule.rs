@@ -768,6 +768,10 @@ pub enum OutcomeKind {
     /// A network error: the slot is tried again ([`retry_after`]); when it still fails, the
     /// next one goes ahead on schedule.
     Transient,
+    /// Telegram refused this post for its content or form (MESSAGE_TOO_LONG, …): the slot
+    /// fails at once (sending it again would get the same answer), the next one goes ahead on
+    /// schedule; nothing about the account or the group changes.
+    Rejected,
     /// Our side cannot use the account right now (its stored session does not open): its
     /// session ends for this cycle, nothing about the account is recorded against it.
     Unavailable,
@@ -802,6 +806,7 @@ pub struct Decision {
 /// | --- | --- | --- |
 /// | sent | next group on schedule | — |
 /// | network error | the same slot is sent again, with the same random id, after [`RETRY_BACKOFF`] (1 s, then 3 s); after the third failure, next group on schedule | — |
+/// | content refused (MESSAGE_TOO_LONG, …) | the slot fails, not sent again; next group on schedule | — |
 /// | SLOWMODE_WAIT N | next group on schedule (a session posts once per group) | this account skips this group until N s from now |
 /// | write forbidden, banned, private | next group on schedule | this group is paused for this account |
 /// | FLOOD_WAIT N | its slots due within N s are skipped, later ones go ahead | the account skips every slot until N s from now |
@@ -809,7 +814,9 @@ pub struct Decision {
 /// | our side can't use the account (its session doesn't open) | the rest is skipped | — (the operator fixes the key; the account is not blamed) |
 pub fn next_after(outcome: OutcomeKind) -> Decision {
     let (session, lasting) = match outcome {
-        OutcomeKind::Sent | OutcomeKind::Transient => (Next::Continue, Lasting::Nothing),
+        OutcomeKind::Sent | OutcomeKind::Transient | OutcomeKind::Rejected => {
+            (Next::Continue, Lasting::Nothing)
+        }
         OutcomeKind::SlowMode(wait) => (Next::Continue, Lasting::PairWait(wait)),
         OutcomeKind::GroupRefused => (Next::Continue, Lasting::PairBlock),
         OutcomeKind::FloodWait(wait) => (Next::AccountWaits(wait), Lasting::AccountWait(wait)),
@@ -1384,6 +1391,7 @@ mod tests {
         let cases = [
             (OutcomeKind::Sent, Next::Continue, Lasting::Nothing),
             (OutcomeKind::Transient, Next::Continue, Lasting::Nothing),
+            (OutcomeKind::Rejected, Next::Continue, Lasting::Nothing),
             (
                 OutcomeKind::SlowMode(secs(30)),
                 Next::Continue,
@@ -1457,6 +1465,7 @@ mod tests {
             OutcomeKind::GroupRefused,
             OutcomeKind::AccountStopped,
             OutcomeKind::Unavailable,
+            OutcomeKind::Rejected,
         ] {
             assert_eq!(retry_after(other, 1), None, "{other:?}");
         }

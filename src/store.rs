@@ -12,7 +12,7 @@ mod lease;
 mod lock;
 pub mod postlog;
 
-pub use admin::{CustomerSummary, FleetStats, NewPayment, PaymentRecorded};
+pub use admin::{CustomerSummary, FleetStats, NewPayment, PaymentRecorded, CHECKOUT_VALID_MS};
 pub use broadcast::{Broadcast, BroadcastSource, BroadcastTally, RecipientState};
 pub use customer::{AccountStatus, CustomerRow, GroupStatus, LastCycle, PairBlock, Timing};
 pub use lease::{Lease, TermedPost};
@@ -792,8 +792,9 @@ impl Store {
         Ok(out)
     }
 
-    /// Closes the customer's cycles still marked running (as `stopped`): a fresh start does
-    /// not resume them, so they are not left looking open.
+    /// Closes the customer's cycles still marked running (as `stopped`, with the tallies of
+    /// what their post log holds): a fresh start does not resume them, so they are not left
+    /// looking open, and the Status screen counts what they did post.
     pub async fn close_open_cycles(
         &self,
         customer_id: i64,
@@ -801,7 +802,13 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let _hold = hold_clock();
         Ok(sqlx::query(
-            "UPDATE cycles SET status = 'stopped', ended_at = $1 \
+            "UPDATE cycles SET status = 'stopped', ended_at = $1, \
+             sent = (SELECT COUNT(*) FROM posts p WHERE p.customer_id = cycles.customer_id \
+                     AND p.cycle_seq = cycles.seq AND p.outcome = 'sent'), \
+             skipped = (SELECT COUNT(*) FROM posts p WHERE p.customer_id = cycles.customer_id \
+                     AND p.cycle_seq = cycles.seq AND p.outcome = 'skipped'), \
+             failed = (SELECT COUNT(*) FROM posts p WHERE p.customer_id = cycles.customer_id \
+                     AND p.cycle_seq = cycles.seq AND p.outcome NOT IN ('sent', 'skipped')) \
              WHERE customer_id = $2 AND status = 'running'",
         )
         .bind(now_ms)

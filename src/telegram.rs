@@ -121,7 +121,8 @@ impl Outcome {
             Outcome::SlowMode(d) => OutcomeKind::SlowMode(*d),
             Outcome::GroupRefused(_) => OutcomeKind::GroupRefused,
             Outcome::AccountLost(_) | Outcome::PeerFlood => OutcomeKind::AccountStopped,
-            Outcome::Network(_) | Outcome::Rejected(_) => OutcomeKind::Transient,
+            Outcome::Network(_) => OutcomeKind::Transient,
+            Outcome::Rejected(_) => OutcomeKind::Rejected,
             Outcome::Unavailable(_) => OutcomeKind::Unavailable,
         }
     }

@@ -185,10 +185,13 @@ stop-not-running = Not running; nothing to stop.
 ## Status
 status-running = <b>Status</b>: ▶️ running
 status-stopped = <b>Status</b>: ⏸ stopped
-status-cycle = Cycle { $seq }
+status-cycle = Cycle { $seq } in progress
+status-next-cycle = Cycle { $seq } starts at { $time }
 status-next-post = Next post: { $time }
 status-no-cycle = No cycle has finished yet.
 status-last-cycle = Last cycle ({ $seq }): { $sent } posted, { $failed } failed, { $skipped } skipped
+status-last-cycle-stopped = Last cycle ({ $seq }) was stopped before it finished: { $sent } posted, { $failed } failed, { $skipped } skipped, { $unposted } not posted
+status-group-unposted = , { $count } not posted
 status-group-line = • { $group }: { $sent } posted, { $failed } failed, { $skipped } skipped
 status-group-reason = ; last problem: { $reason }
 status-accounts = <b>Accounts</b>: { $ok } of { $count } ok
@@ -227,6 +230,10 @@ unit-min = min
 status-groups-fine = { $count ->
     [one] • the other group: everything posted
    *[other] • the other { $count } groups: everything posted
+}
+status-groups-all-fine = { $count ->
+    [one] • the group: everything posted
+   *[other] • all { $count } groups: everything posted
 }
 notice-quarantined = ⛔ Telegram stopped the account { $account }: { $reason }. It posts no more. Remove it and add it again once it is fixed.
 notice-group-refused = ⏸ { $group } refused the account { $account }: { $reason }. The group is paused for that account; once it is fixed, press ▶ on the group under Groups.
@@ -281,6 +288,8 @@ checkout-stale = The plan's price or length has changed since this invoice was m
 payment-granted = ✅ Thank you, the payment went through. Your plan: { $plan }
 payment-unmatched = ⚠️ Your payment arrived, but it does not match any plan. The admins have been told and will sort it out.
 admin-payment-unmatched = ⚠️ Payment { $charge } ({ $stars } Stars) from user { $id } matches no plan (invoice payload: { $payload }).
+payment-unapproved = ⚠️ Your payment arrived, but it does not match a checkout this bot approved, so no plan was granted yet. The admins have been told and will sort it out.
+admin-payment-unapproved = ⚠️ Payment { $charge } ({ $stars } Stars) from user { $id } was not approved at pre-checkout (or its approval was used or expired); nothing granted (invoice payload: { $payload }).
 plan-granted = 🎁 Your plan is now: { $plan }
 plan-expiry-reminder = ⏰ Your plan expires soon: { $plan }. Renew it on the Plan screen to keep posting.
 

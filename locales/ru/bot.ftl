@@ -191,10 +191,13 @@ stop-not-running = Постинг не запущен; останавливат�
 ## Статус
 status-running = <b>Статус</b>: ▶️ идёт
 status-stopped = <b>Статус</b>: ⏸ остановлен
-status-cycle = Цикл { $seq }
+status-cycle = Идёт цикл { $seq }
+status-next-cycle = Цикл { $seq } начнётся в { $time }
 status-next-post = Следующий пост: { $time }
 status-no-cycle = Ни один цикл ещё не завершён.
 status-last-cycle = Прошлый цикл ({ $seq }): опубликовано { $sent }, ошибок { $failed }, пропущено { $skipped }
+status-last-cycle-stopped = Прошлый цикл ({ $seq }) остановлен, не завершившись: опубликовано { $sent }, ошибок { $failed }, пропущено { $skipped }, не опубликовано { $unposted }
+status-group-unposted = , не опубликовано { $count }
 status-group-line = • { $group }: опубликовано { $sent }, ошибок { $failed }, пропущено { $skipped }
 status-group-reason = ; последняя проблема: { $reason }
 status-accounts = <b>Аккаунты</b>: в порядке { $ok } из { $count }
@@ -234,6 +237,10 @@ status-groups-fine = { $count ->
     [one] • остальная { $count } группа: всё опубликовано
     [few] • остальные { $count } группы: всё опубликовано
    *[other] • остальные { $count } групп: всё опубликовано
+}
+status-groups-all-fine = { $count ->
+    [1] • группа: всё опубликовано
+   *[other] • все группы ({ $count }): всё опубликовано
 }
 notice-quarantined = ⛔ Telegram остановил аккаунт { $account }: { $reason }. Он больше не публикует. Удалите его и добавьте снова, когда проблема будет решена.
 notice-group-refused = ⏸ { $group } не принимает посты от аккаунта { $account }: { $reason }. Для этого аккаунта группа поставлена на паузу; когда проблема будет решена, нажмите ▶ у группы в разделе «Группы».
@@ -288,6 +295,8 @@ checkout-stale = Цена или срок тарифа изменились по
 payment-granted = ✅ Спасибо, оплата прошла. Ваш тариф: { $plan }
 payment-unmatched = ⚠️ Оплата получена, но не соответствует ни одному тарифу. Администраторы уже знают и разберутся.
 admin-payment-unmatched = ⚠️ Платёж { $charge } ({ $stars } звёзд) от пользователя { $id } не соответствует тарифу (payload счёта: { $payload }).
+payment-unapproved = ⚠️ Оплата получена, но бот не подтверждал этот платёж при оформлении, поэтому тариф пока не выдан. Администраторы уже знают и разберутся.
+admin-payment-unapproved = ⚠️ Платёж { $charge } ({ $stars } звёзд) от пользователя { $id } не был подтверждён при оформлении (или подтверждение уже использовано или устарело); ничего не выдано (payload счёта: { $payload }).
 plan-granted = 🎁 Ваш тариф теперь: { $plan }
 plan-expiry-reminder = ⏰ Ваш тариф скоро закончится: { $plan }. Продлите его на экране «Тариф», чтобы публикации не остановились.
 

@@ -132,25 +132,32 @@ impl Control {
     }
 
     /// Telegram's pre-checkout query: answered within its 10 s, with the reason when refused.
-    pub(super) fn pre_checkout(
+    /// An approval is recorded before it is given: the payment grants only against it.
+    pub(super) async fn pre_checkout(
         &self,
         ctx: &Ctx,
         query_id: String,
         payload: &str,
         currency: &str,
         total_amount: u32,
-    ) -> Vec<Action> {
+    ) -> Step {
         let error = match self.checkout(payload, currency, total_amount, ctx.row.plan) {
-            Ok(_) => None,
+            Ok(_) => {
+                self.store
+                    .approve_checkout(ctx.id, payload, i64::from(total_amount), self.now_ms())
+                    .await?;
+                None
+            }
             Err(CheckoutRefusal::Invalid) => Some(t(ctx.lang, "checkout-invalid")),
             Err(CheckoutRefusal::Stale) => Some(t(ctx.lang, "checkout-stale")),
             Err(CheckoutRefusal::NothingToRenew) => Some(t(ctx.lang, "checkout-nothing-to-renew")),
         };
-        vec![Action::AnswerPreCheckout { query_id, error }]
+        Ok(vec![Action::AnswerPreCheckout { query_id, error }])
     }
 
-    /// A successful payment: recorded once per charge id with the plan it bought. The
-    /// terms are the invoice's (the customer paid for them), not today's.
+    /// A successful payment: recorded once per charge id with the plan it bought, granted
+    /// only against the approval given at pre-checkout. The terms are the invoice's (the
+    /// customer paid for them, and they were current when approved), not today's.
     pub(super) async fn paid(&self, ctx: &Ctx, payment: Paid) -> Step {
         let lang = ctx.lang;
         let sold = InvoicePayload::parse(&payment.payload)
@@ -164,6 +171,7 @@ impl Control {
                 customer_id: ctx.id,
                 stars: i64::from(payment.total_amount),
                 grant: sold.map(|s| (s.plan, s.days)),
+                payload: payment.payload.clone(),
                 paid_at: self.now_ms(),
             })
             .await?;
@@ -190,6 +198,14 @@ impl Control {
             PaymentRecorded::Unmatched => {
                 tracing::error!(customer_id = ctx.id, "a payment matched no plan");
                 Ok(self.payment_trouble(lang, ctx.id, &payment, "payment-unmatched"))
+            }
+            PaymentRecorded::Unapproved => {
+                tracing::error!(
+                    customer_id = ctx.id,
+                    charge_id = %payment.charge_id,
+                    "a payment came without a pre-checkout approval; nothing granted"
+                );
+                Ok(self.payment_trouble(lang, ctx.id, &payment, "payment-unapproved"))
             }
         }
     }

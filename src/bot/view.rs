@@ -13,7 +13,7 @@ use crate::schedule::{
     Plan, PlanError, ScheduleError, Settings, MAX_CYCLE_LENGTH, MAX_DELAY_BETWEEN_CYCLES,
     MAX_DELAY_BETWEEN_POSTS,
 };
-use crate::store::{Account, Group, LastCycle, PlanGrant};
+use crate::store::{Account, CycleRow, Group, GroupTally, LastCycle, PlanGrant};
 use crate::telegram::login::LoginError;
 
 /// Active accounts and groups, for the feasibility check.
@@ -599,7 +599,18 @@ pub(crate) fn account_health(lang: Lang, a: &Account, wait: Option<i64>) -> Stri
     }
 }
 
-pub fn accounts(lang: Lang, h: &Health, login_available: bool, page: usize) -> Screenful {
+/// How accounts can be added on this server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Logins {
+    /// No login is configured: the screen says so.
+    Unavailable,
+    /// A phone number and its code (simulated accounts: Telegram's test numbers).
+    Phone,
+    /// A phone number, or a Telethon/Pyrogram session string taken over.
+    PhoneOrSession,
+}
+
+pub fn accounts(lang: Lang, h: &Health, logins: Logins, page: usize) -> Screenful {
     let (shown, page, pages) = paged(&h.accounts, page);
     let mut lines = vec![t_args(
         lang,
@@ -632,14 +643,18 @@ pub fn accounts(lang: Lang, h: &Health, login_available: bool, page: usize) -> S
     if h.accounts.is_empty() {
         lines.push(t(lang, "accounts-empty"));
     }
-    if !login_available {
+    if logins == Logins::Unavailable {
         lines.push(t(lang, "login-unavailable"));
     }
     keyboard.extend(page_row(Screen::Accounts, page, pages));
-    keyboard.push(vec![Button::new(
-        t(lang, "button-add-account"),
-        Cb::AddAccount,
-    )]);
+    let mut add = vec![Button::new(t(lang, "button-add-account"), Cb::AddAccount)];
+    if logins == Logins::PhoneOrSession {
+        add.push(Button::new(
+            t(lang, "button-import-session"),
+            Cb::ImportSession,
+        ));
+    }
+    keyboard.push(add);
     keyboard.push(back(lang));
     Screenful {
         text: lines.join("\n"),
@@ -901,6 +916,91 @@ pub fn preview(
     }
 }
 
+/// The Status screen's report of the last finished cycle: its tally (a cycle cut short says so
+/// and counts what was not posted), then the groups that did not get everything, then the rest
+/// in one line.
+fn last_cycle(lang: Lang, c: &CycleRow, groups: &[GroupTally], health: &Health) -> Vec<String> {
+    let cut_short = c.status != "done";
+    let unposted = (c.planned - c.sent - c.failed - c.skipped).max(0);
+    let mut lines = vec![t_args(
+        lang,
+        if cut_short {
+            "status-last-cycle-stopped"
+        } else {
+            "status-last-cycle"
+        },
+        &Args::new()
+            .num("seq", c.seq as f64)
+            .num("sent", c.sent as f64)
+            .num("failed", c.failed as f64)
+            .num("skipped", c.skipped as f64)
+            .num("unposted", unposted as f64),
+    )];
+    // Every account of the cycle has one slot per group.
+    let per_group = match groups.len() {
+        0 => 0,
+        n => c.planned / n as i64,
+    };
+    let not_posted = |g: &GroupTally| (per_group - g.sent - g.failed - g.skipped).max(0);
+    let troubled: Vec<_> = groups
+        .iter()
+        .filter(|g| g.failed + g.skipped + not_posted(g) > 0)
+        .collect();
+    for g in troubled.iter().take(PAGE) {
+        let name = health
+            .groups
+            .iter()
+            .find(|x| x.id == g.group_id)
+            .map(|x| x.reference.clone())
+            .unwrap_or_else(|| t(lang, "group-removed-name"));
+        let mut line = t_args(
+            lang,
+            "status-group-line",
+            &Args::new()
+                .text("group", name)
+                .num("sent", g.sent as f64)
+                .num("failed", g.failed as f64)
+                .num("skipped", g.skipped as f64),
+        );
+        if not_posted(g) > 0 {
+            line.push_str(&t_args(
+                lang,
+                "status-group-unposted",
+                &Args::new().num("count", not_posted(g) as f64),
+            ));
+        }
+        if let Some(e) = &g.last_error {
+            line.push_str(&t_args(
+                lang,
+                "status-group-reason",
+                &Args::new().html("reason", reason(lang, e)),
+            ));
+        }
+        lines.push(line);
+    }
+    if troubled.len() > PAGE {
+        lines.push(t_args(
+            lang,
+            "list-more",
+            &Args::new().num("count", (troubled.len() - PAGE) as f64),
+        ));
+    }
+    let fine = groups.len() - troubled.len();
+    if fine > 0 {
+        lines.push(t_args(
+            lang,
+            // "The other groups" only after some were named.
+            if troubled.is_empty() {
+                "status-groups-all-fine"
+            } else {
+                "status-groups-fine"
+            },
+            &Args::new().num("count", fine as f64),
+        ));
+    }
+    lines
+}
+
 pub fn status(lang: Lang, d: &StatusData) -> Screenful {
     let mut lines = vec![t(
         lang,
@@ -910,81 +1010,38 @@ pub fn status(lang: Lang, d: &StatusData) -> Screenful {
             "status-stopped"
         },
     )];
-    if let Some(live) = d.live {
-        lines.push(t_args(
+    match d.live {
+        // Waiting between cycles: the one that finished is reported below; the next is named.
+        Some(LiveStatus {
+            cycle_seq,
+            next_cycle_ms: Some(at),
+            ..
+        }) => lines.push(t_args(
             lang,
-            "status-cycle",
-            &Args::new().num("seq", live.cycle_seq as f64),
-        ));
-        if let Some(at) = live.next_post_ms {
+            "status-next-cycle",
+            &Args::new()
+                .num("seq", (cycle_seq + 1) as f64)
+                .text("time", clock_time(at)),
+        )),
+        Some(live) => {
             lines.push(t_args(
                 lang,
-                "status-next-post",
-                &Args::new().text("time", clock_time(at)),
+                "status-cycle",
+                &Args::new().num("seq", live.cycle_seq as f64),
             ));
+            if let Some(at) = live.next_post_ms {
+                lines.push(t_args(
+                    lang,
+                    "status-next-post",
+                    &Args::new().text("time", clock_time(at)),
+                ));
+            }
         }
+        None => {}
     }
     match &d.last.finished {
         None => lines.push(t(lang, "status-no-cycle")),
-        Some(c) => {
-            lines.push(t_args(
-                lang,
-                "status-last-cycle",
-                &Args::new()
-                    .num("seq", c.seq as f64)
-                    .num("sent", c.sent as f64)
-                    .num("failed", c.failed as f64)
-                    .num("skipped", c.skipped as f64),
-            ));
-            // Per group: the ones with a problem (all posted is said once for the rest).
-            let troubled: Vec<_> = d
-                .last
-                .groups
-                .iter()
-                .filter(|g| g.failed + g.skipped > 0)
-                .collect();
-            for g in troubled.iter().take(PAGE) {
-                let name = d
-                    .health
-                    .groups
-                    .iter()
-                    .find(|x| x.id == g.group_id)
-                    .map(|x| x.reference.clone())
-                    .unwrap_or_else(|| t(lang, "group-removed-name"));
-                let mut line = t_args(
-                    lang,
-                    "status-group-line",
-                    &Args::new()
-                        .text("group", name)
-                        .num("sent", g.sent as f64)
-                        .num("failed", g.failed as f64)
-                        .num("skipped", g.skipped as f64),
-                );
-                if let Some(e) = &g.last_error {
-                    line.push_str(&t_args(
-                        lang,
-                        "status-group-reason",
-                        &Args::new().html("reason", reason(lang, e)),
-                    ));
-                }
-                lines.push(line);
-            }
-            if troubled.len() > PAGE {
-                lines.push(t_args(
-                    lang,
-                    "list-more",
-                    &Args::new().num("count", (troubled.len() - PAGE) as f64),
-                ));
-            }
-            let fine = d.last.groups.len() - troubled.len();
-            if fine > 0 {
-                lines.push(t_args(
-                    lang,
-                    "status-groups-fine",
-                    &Args::new().num("count", fine as f64),
-                ));
-            }
-        }
+        Some(c) => lines.extend(last_cycle(lang, c, &d.last.groups, &d.health)),
     }
     lines.push(String::new());
     // Health: counts, then the accounts and groups that are not ok (a long list is cut).

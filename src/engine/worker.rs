@@ -556,7 +556,15 @@ pub(super) async fn run_cycle(
         let mut next_due: Option<Instant> = None;
         let mut next_post: Option<Instant> = None;
         for (i, s) in sessions.iter_mut().enumerate() {
-            if s.done || s.sending || stopping {
+            if s.done || stopping {
+                continue;
+            }
+            if s.sending {
+                // A post of this session is under way: its next one is the following slot.
+                if s.next + 1 < ctx.groups.len() {
+                    let after = ctx.start + ctx.plan.post_offset(i, s.next + 1);
+                    next_post = Some(next_post.map_or(after, |d| d.min(after)));
+                }
                 continue;
             }
             while s.next < ctx.groups.len() {

@@ -56,8 +56,15 @@ pub struct NewPayment {
     /// What the invoice sold: the plan and its days; `None` when the payment does not match
     /// an invoice of ours (it is recorded all the same).
     pub grant: Option<(Plan, u32)>,
+    /// The invoice payload Telegram reported: the grant needs an approval of it
+    /// ([`Store::approve_checkout`]).
+    pub payload: String,
     pub paid_at: i64,
 }
+
+/// How long an approval given at Telegram's pre-checkout query waits for its payment (Telegram
+/// completes a payment within seconds of the answer).
+pub const CHECKOUT_VALID_MS: i64 = 60 * 60 * 1000;
 
 /// What recording a payment did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +73,10 @@ pub enum PaymentRecorded {
     Granted(PlanGrant),
     /// First delivery of a payment that grants nothing: recorded for the admins.
     Unmatched,
+    /// First delivery of a payment for one of our invoices that the bot did not approve at
+    /// pre-checkout (or whose approval another payment used, or that came too late): recorded
+    /// for the admins, nothing granted.
+    Unapproved,
     /// This charge id was recorded before: nothing changed.
     Duplicate,
 }
@@ -202,6 +213,33 @@ impl Store {
     /// Records a successful payment and grants what it bought ([`schedule::extend`]), in
     /// one transaction and once per charge id: a second delivery of the same payment
     /// changes nothing.
+    /// Notes that the bot let Telegram take the payment for `payload` (`stars`) from the
+    /// customer: what [`Store::record_payment`] grants against.
+    pub async fn approve_checkout(
+        &self,
+        customer_id: i64,
+        payload: &str,
+        stars: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let _hold = hold_clock();
+        sqlx::query(
+            "INSERT INTO checkouts (customer_id, payload, stars, approved_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(customer_id)
+        .bind(payload)
+        .bind(stars)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a successful payment once per charge id and, when it pays for an invoice of
+    /// ours that the bot approved at pre-checkout (same customer, payload and amount, within
+    /// [`CHECKOUT_VALID_MS`], not used by another payment), grants or extends the plan in the
+    /// same transaction.
     pub async fn record_payment(&self, p: &NewPayment) -> Result<PaymentRecorded, StoreError> {
         let _hold = hold_clock();
         self.require_customer(p.customer_id).await?;
@@ -214,6 +252,25 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        // The newest unused approval of this invoice for this customer, if any.
+        let approval: Option<i64> = match p.grant {
+            None => None,
+            Some(_) => {
+                sqlx::query_scalar(
+                    "SELECT id FROM checkouts WHERE customer_id = $1 AND payload = $2 \
+                     AND stars = $3 AND charge_id IS NULL AND approved_at >= $4 \
+                     AND approved_at <= $5 ORDER BY approved_at DESC, id DESC LIMIT 1",
+                )
+                .bind(p.customer_id)
+                .bind(&p.payload)
+                .bind(p.stars)
+                .bind(p.paid_at - CHECKOUT_VALID_MS)
+                .bind(p.paid_at)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+        };
+        let grant = p.grant.filter(|_| approval.is_some());
         let inserted = sqlx::query(
             "INSERT INTO payments (charge_id, provider_charge_id, customer_id, plan, days, stars, \
              paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (charge_id) DO NOTHING",
@@ -221,8 +278,8 @@ impl Store {
         .bind(&p.charge_id)
         .bind(&p.provider_charge_id)
         .bind(p.customer_id)
-        .bind(p.grant.map(|(plan, _)| plan.as_str()))
-        .bind(p.grant.map(|(_, days)| i64::from(days)))
+        .bind(grant.map(|(plan, _)| plan.as_str()))
+        .bind(grant.map(|(_, days)| i64::from(days)))
         .bind(p.stars)
         .bind(p.paid_at)
         .execute(&mut *tx)
@@ -232,10 +289,18 @@ impl Store {
             tx.rollback().await?;
             return Ok(PaymentRecorded::Duplicate);
         }
-        let Some((bought, days)) = p.grant else {
+        let (Some((bought, days)), Some(approval)) = (grant, approval) else {
             tx.commit().await?;
-            return Ok(PaymentRecorded::Unmatched);
+            return Ok(match p.grant {
+                None => PaymentRecorded::Unmatched,
+                Some(_) => PaymentRecorded::Unapproved,
+            });
         };
+        sqlx::query("UPDATE checkouts SET charge_id = $1 WHERE id = $2")
+            .bind(&p.charge_id)
+            .bind(approval)
+            .execute(&mut *tx)
+            .await?;
         let current: Option<(String, Option<i64>)> =
             sqlx::query_as("SELECT plan, expires_at FROM plans WHERE customer_id = $1")
                 .bind(p.customer_id)

@@ -75,6 +75,11 @@ pub trait Login: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>>;
     /// Abandons the login in progress for the phone (the customer pressed Cancel).
     fn cancel<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, ()>;
+    /// Whether [`Login::import_session`] can take sessions over here (simulated accounts
+    /// have no real sessions to take over, so the bot does not offer it).
+    fn imports_sessions(&self) -> bool {
+        true
+    }
     /// Takes over a Telethon or Pyrogram session, after checking with a real request that it
     /// is logged in.
     fn import_session<'a>(
@@ -140,6 +145,10 @@ impl Login for SimLogin {
 
     fn cancel<'a>(&'a self, _phone: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async {})
+    }
+
+    fn imports_sessions(&self) -> bool {
+        false
     }
 
     fn import_session<'a>(

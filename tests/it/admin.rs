@@ -286,7 +286,8 @@ async fn a_plan_is_bought_with_stars_once_per_payment() {
     // Delivered twice: nothing more is granted, nothing is said.
     assert!(pay(&rig, "charge-1", &inv.payload, 250).await.is_empty());
     assert_eq!(rig.store.plan_of(ME).await.unwrap(), Some(granted));
-    // Renewing adds 30 days to the running plan.
+    // Renewing adds 30 days to the running plan (Telegram asks again first).
+    assert_eq!(checkout(&rig, &inv.payload, STARS, 250).await, None);
     pay(&rig, "charge-2", &inv.payload, 250).await;
     assert_eq!(
         rig.store.plan_of(ME).await.unwrap().unwrap().expires_at,
@@ -305,6 +306,37 @@ async fn an_invoice_made_before_a_price_change_is_refused_at_checkout() {
         .await
         .unwrap();
     assert!(stale.contains("price or length has changed"), "{stale}");
+}
+
+#[tokio::test]
+async fn a_payment_the_bot_did_not_approve_at_checkout_grants_nothing_and_the_admins_are_told() {
+    let rig = rig().await;
+    let inv = invoice(&rig.press(Cb::Buy(Plan::Enterprise)).await);
+    // No pre-checkout approval for this payment: nothing is granted.
+    let out = pay(&rig, "charge-7", &inv.payload, inv.stars).await;
+    assert!(
+        texts(&out)[0].starts_with("⚠️ Your payment arrived, but it does not match a checkout"),
+        "{out:?}"
+    );
+    let told = notified(&out);
+    assert_eq!(told.len(), 1);
+    assert!(told[0].1.contains("charge-7"), "{told:?}");
+    assert!(
+        told[0].1.contains("not approved at pre-checkout"),
+        "{told:?}"
+    );
+    assert_eq!(rig.store.plan_of(ME).await.unwrap(), None);
+    // A refused checkout approves nothing either.
+    assert!(checkout(&rig, &inv.payload, STARS, 1).await.is_some());
+    pay(&rig, "charge-8", &inv.payload, inv.stars).await;
+    assert_eq!(rig.store.plan_of(ME).await.unwrap(), None);
+    // Approved, then paid: granted.
+    assert_eq!(checkout(&rig, &inv.payload, STARS, inv.stars).await, None);
+    pay(&rig, "charge-9", &inv.payload, inv.stars).await;
+    assert_eq!(
+        rig.store.plan_of(ME).await.unwrap().map(|g| g.plan),
+        Some(Plan::Enterprise)
+    );
 }
 
 #[tokio::test]

@@ -999,7 +999,23 @@ async fn a_customer_configures_everything_starts_posts_on_schedule_checks_status
 
     // Cycle 1 ended at 39 s; cycle 2 is due at 44 s.
     let status = shown(&rig.cmd("/status").await);
-    assert!(status.text.contains("Cycle 1"), "{}", status.text);
+    let next_cycle = format!(
+        "Cycle 2 starts at {}",
+        autoposter::bot::view::clock_time(
+            rig.control
+                .engine()
+                .live(ME)
+                .unwrap()
+                .next_cycle_ms
+                .unwrap()
+        )
+    );
+    assert!(status.text.contains(&next_cycle), "{}", status.text);
+    assert!(
+        !status.text.contains("Cycle 1 in progress"),
+        "{}",
+        status.text
+    );
     assert!(
         status
             .text
@@ -1007,8 +1023,9 @@ async fn a_customer_configures_everything_starts_posts_on_schedule_checks_status
         "{}",
         status.text
     );
+    assert!(!status.text.contains("the other"), "{}", status.text);
     for line in [
-        "• the other 3 groups: everything posted",
+        "• all 3 groups: everything posted",
         "<b>Accounts</b>: 2 of 2 ok",
         "<b>Groups</b>: 3 of 3 active",
     ] {
@@ -1023,7 +1040,11 @@ async fn a_customer_configures_everything_starts_posts_on_schedule_checks_status
         "{}",
         preview.text
     );
-    assert!(status.text.contains("Next post: "), "{}", status.text);
+    assert!(
+        !status.text.contains("Next post: "),
+        "between cycles the next cycle is named instead: {}",
+        status.text
+    );
 
     let stopped = shown(&rig.cmd("/stop").await);
     assert!(
@@ -1042,6 +1063,64 @@ async fn a_customer_configures_everything_starts_posts_on_schedule_checks_status
         shown(&rig.cmd("/stop").await).text.lines().next(),
         Some("Not running; nothing to stop.")
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cycle_stopped_midway_is_reported_as_cut_short_with_what_was_not_posted() {
+    for (lang, running, headline, group_line, rest) in [
+        (
+            "en",
+            ["Cycle 1 in progress", "Next post: "],
+            "Last cycle (1) was stopped before it finished: 2 posted, 0 failed, 0 skipped, 2 not posted",
+            "• @group_number_2: 0 posted, 0 failed, 0 skipped, 1 not posted",
+            "• the other 2 groups: everything posted",
+        ),
+        (
+            "ru",
+            ["Идёт цикл 1", "Следующий пост: "],
+            "Прошлый цикл (1) остановлен, не завершившись: опубликовано 2, ошибок 0, пропущено 0, не опубликовано 2",
+            "• @group_number_2: опубликовано 0, ошибок 0, пропущено 0, не опубликовано 1",
+            "• остальные 2 группы: всё опубликовано",
+        ),
+    ] {
+        let rig = BotRig::new(Some(lang)).await;
+        rig.grant(Plan::Enterprise, None).await;
+        rig.configure(1, 4).await;
+        rig.set_timing(Field::DelayBetweenPosts, "3").await;
+        rig.press(Cb::Start).await;
+        // Right after the start: the cycle and its next post are shown.
+        let status = shown(&rig.cmd("/status").await);
+        for line in running {
+            assert!(status.text.contains(line), "{line}: {}", status.text);
+        }
+        // Posts at 0 s and 3 s went out; the stop comes before the one at 6 s.
+        tokio::time::sleep(Duration::from_millis(4_500)).await;
+        rig.cmd("/stop").await;
+        assert_eq!(rig.sim.sent().len(), 2);
+        let status = shown(&rig.cmd("/status").await);
+        for line in [headline, group_line, rest] {
+            assert!(status.text.contains(line), "{line}: {}", status.text);
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn right_after_an_enterprise_start_the_status_names_the_cycle_and_its_next_post() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(2, 3).await;
+    rig.press(Cb::Start).await;
+    for _ in 0..3 {
+        let status = shown(&rig.cmd("/status").await);
+        assert!(
+            status.text.contains("Cycle 1 in progress"),
+            "{}",
+            status.text
+        );
+        assert!(status.text.contains("Next post: "), "{}", status.text);
+        tokio::task::yield_now().await;
+    }
+    rig.cmd("/stop").await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -1720,7 +1799,19 @@ async fn a_session_string_is_deleted_checked_and_imported_once() {
         Err(LoginError::SessionNotAuthorized),
     ]);
     let rig = fake_rig("en", &login).await;
-    let ask = shown(&rig.press(Cb::ImportSession).await);
+    // The Accounts screen offers the import next to adding an account by phone.
+    let accounts = shown(&rig.press(Cb::Open(Screen::Accounts)).await);
+    let row = accounts
+        .keyboard
+        .iter()
+        .find(|row| row.iter().any(|b| b.data == Cb::AddAccount.encode()))
+        .expect("an add row");
+    let import = row
+        .iter()
+        .find(|b| b.data == Cb::ImportSession.encode())
+        .expect("the import button beside Add an account");
+    assert_eq!(import.text, "📥 Import a session");
+    let ask = shown(&rig.data(&import.data).await);
     assert!(
         ask.text
             .starts_with("Send the account's Telethon or Pyrogram session string."),
@@ -1779,15 +1870,21 @@ async fn a_session_string_is_deleted_checked_and_imported_once() {
 async fn simulated_accounts_do_not_import_session_strings() {
     let rig = BotRig::new(Some("ru")).await;
     rig.cmd("/start").await;
-    rig.press(Cb::ImportSession).await;
-    let refused = type_as(&rig, &telethon_string(), 70).await;
-    assert_eq!(refused[0], Action::Delete { message_id: 70 });
+    // Not offered: the Accounts screen has no import button here.
+    let accounts = shown(&rig.press(Cb::Open(Screen::Accounts)).await);
+    assert!(buttons(&accounts).contains(&Cb::AddAccount.encode()));
+    assert!(!buttons(&accounts).contains(&Cb::ImportSession.encode()));
+    // A forged press is refused at once and asks nothing.
+    let refused = alert(&rig.press(Cb::ImportSession).await);
     assert!(
-        shown(&refused)
-            .text
+        refused
             .starts_with("На этом сервере аккаунты симулируются: импорт строк сессий недоступен"),
-        "{}",
-        shown(&refused).text
+        "{refused}"
+    );
+    let typed = type_as(&rig, &telethon_string(), 70).await;
+    assert!(
+        !typed.contains(&Action::Delete { message_id: 70 }),
+        "no session question was open: {typed:?}"
     );
     assert!(rig.store.accounts(ME).await.unwrap().is_empty());
 }

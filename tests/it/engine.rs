@@ -964,6 +964,41 @@ async fn a_network_error_that_outlasts_its_retries_fails_only_its_slot_and_restr
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_post_telegram_refuses_for_its_content_fails_at_once_and_is_not_sent_again() {
+    // 1 account × 3 groups, 3 s apart; group 2 answers MESSAGE_TOO_LONG.
+    let c = customer(1, Plan::Enterprise, 1, 3, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    rig.sim.inject(
+        Target::Slot {
+            account_id: 1,
+            group_id: 2,
+        },
+        Outcome::Rejected("MESSAGE_TOO_LONG".into()),
+    );
+    let t0 = rig.engine.start(1, None).await.unwrap().first_cycle_at;
+    let cycle = rig.next_cycle().await;
+    rig.engine.stop(1).await.unwrap();
+    rig.finish().await;
+    assert_eq!((cycle.tally.sent, cycle.tally.failed), (2, 1));
+    // Group 2 was tried once (no retry after 1 s or 3 s); group 3 keeps its place.
+    let tried: Vec<_> = rig
+        .sim
+        .sent()
+        .iter()
+        .map(|x| (x.at - t0, x.group_id))
+        .collect();
+    assert_eq!(tried, vec![(s(0), 1), (s(3), 2), (s(6), 3)]);
+    assert_eq!(
+        cycle.ended - cycle.start,
+        s(9),
+        "the session took no longer"
+    );
+    let outcomes: Vec<_> = log(&rig, 1).await.into_iter().map(|r| r.3).collect();
+    assert_eq!(outcomes, vec!["sent", "rejected", "sent"]);
+    assert!(rig.restricted.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_stopped_customers_accounts_are_released_by_the_transport() {
     let c = customer(1, Plan::Enterprise, 2, 2, settings(3.0, 5.0, None));
     let mut rig = Rig::new(&[c], Duration::ZERO).await;

@@ -9,6 +9,7 @@ use autoposter::store::postlog::PostLog;
 use autoposter::store::{
     AccountStatus, CycleEnd, CycleStart, CycleTally, Fence, GroupStatus, GroupTally, LogEntry,
     NewPayment, PaymentRecorded, PlanGrant, PostRow, Restriction, Store, StoreError,
+    CHECKOUT_VALID_MS,
 };
 
 use crate::helpers::{customer, settings};
@@ -285,6 +286,32 @@ async fn cycles_are_recorded_in_order_with_their_posts_and_tallies(store: &Store
     assert_eq!(store.cycles(2).await.unwrap()[0].started_at, 1_100);
     assert_eq!(store.snapshot(1).await.unwrap().unwrap().last_seq, 2);
     assert_eq!(store.snapshot(2).await.unwrap().unwrap().last_seq, 1);
+    // A cycle nobody resumes is closed with what its post log holds (not as if it posted
+    // nothing); a finished cycle is left as it is.
+    let other = |group_id, n, outcome: &str| {
+        LogEntry::Post(PostRow {
+            customer_id: 2,
+            outcome: outcome.into(),
+            ..row(1, 1, group_id, n)
+        })
+    };
+    store
+        .write_log(&[
+            other(1, 1, "sent"),
+            other(2, 2, "sent"),
+            other(3, 3, "skipped"),
+            other(4, 4, "flood_wait"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.close_open_cycles(2, 3_000).await.unwrap(), 1);
+    let c = &store.cycles(2).await.unwrap()[0];
+    assert_eq!(
+        (c.status.as_str(), c.ended_at, c.sent, c.skipped, c.failed),
+        ("stopped", Some(3_000), 2, 1, 1)
+    );
+    assert_eq!(store.close_open_cycles(1, 3_000).await.unwrap(), 0);
+    assert_eq!(store.cycles(1).await.unwrap()[1].ended_at, Some(2_600));
 }
 
 async fn post_rows_round_trip_in_batches_of_any_size(store: &Store) {
@@ -516,14 +543,44 @@ async fn the_bots_customer_queries_touch_only_the_customers_rows(store: &Store) 
 async fn a_payment_grants_once_and_extends_the_running_plan(store: &Store) {
     store.ensure_customer(1, None).await.unwrap();
     let now = 1_700_000_000_000;
+    let payload = "plan:STARTER:30:250";
     let pay = |charge: &str, grant: Option<(Plan, u32)>, at: i64| NewPayment {
         charge_id: charge.into(),
         provider_charge_id: None,
         customer_id: 1,
         stars: 250,
         grant,
+        payload: payload.into(),
         paid_at: at,
     };
+    // Not approved at pre-checkout: recorded, nothing granted.
+    assert_eq!(
+        store
+            .record_payment(&pay("ch-0", Some((Plan::Starter, 30)), now))
+            .await
+            .unwrap(),
+        PaymentRecorded::Unapproved
+    );
+    assert_eq!(store.plan_of(1).await.unwrap(), None);
+    // Approvals of another customer, another amount, or too long ago do not count either.
+    store.ensure_customer(2, None).await.unwrap();
+    store.approve_checkout(2, payload, 250, now).await.unwrap();
+    store.approve_checkout(1, payload, 249, now).await.unwrap();
+    store
+        .approve_checkout(1, payload, 250, now - CHECKOUT_VALID_MS - 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .record_payment(&pay("ch-00", Some((Plan::Starter, 30)), now))
+            .await
+            .unwrap(),
+        PaymentRecorded::Unapproved
+    );
+    store
+        .approve_checkout(1, payload, 250, now - 1_000)
+        .await
+        .unwrap();
     let first = store
         .record_payment(&pay("ch-1", Some((Plan::Starter, 30)), now))
         .await
@@ -541,7 +598,20 @@ async fn a_payment_grants_once_and_extends_the_running_plan(store: &Store) {
         .unwrap();
     assert_eq!(again, PaymentRecorded::Duplicate);
     assert_eq!(store.plan_of(1).await.unwrap(), Some(grant));
+    // Each approval grants once: a second payment needs its own.
+    assert_eq!(
+        store
+            .record_payment(&pay("ch-1b", Some((Plan::Starter, 30)), now + 10))
+            .await
+            .unwrap(),
+        PaymentRecorded::Unapproved
+    );
+    assert_eq!(store.plan_of(1).await.unwrap(), Some(grant));
     // A renewal while running extends from the expiry.
+    store
+        .approve_checkout(1, payload, 250, now + DAY_MS)
+        .await
+        .unwrap();
     let renewed = store
         .record_payment(&pay("ch-2", Some((Plan::Starter, 30)), now + DAY_MS))
         .await
@@ -559,7 +629,7 @@ async fn a_payment_grants_once_and_extends_the_running_plan(store: &Store) {
         PaymentRecorded::Unmatched
     );
     let stats = store.fleet_stats(0).await.unwrap();
-    assert_eq!((stats.payments, stats.stars), (3, 750));
+    assert_eq!((stats.payments, stats.stars), (6, 1_500));
     // Unknown payer: refused, nothing recorded.
     let mut stranger = pay("ch-4", Some((Plan::Starter, 30)), now);
     stranger.customer_id = 99;
@@ -567,7 +637,7 @@ async fn a_payment_grants_once_and_extends_the_running_plan(store: &Store) {
         store.record_payment(&stranger).await,
         Err(StoreError::NoCustomer(99))
     ));
-    assert_eq!(store.fleet_stats(0).await.unwrap().payments, 3);
+    assert_eq!(store.fleet_stats(0).await.unwrap().payments, 6);
 }
 
 async fn reminders_are_due_once_per_expiry(store: &Store) {
