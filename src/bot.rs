@@ -629,7 +629,7 @@ impl Control {
             .accounts(ctx.id)
             .await?
             .into_iter()
-            .filter(|a| a.status == "active")
+            .filter(|a| a.status == AccountStatus::Active)
             .collect();
         if accounts.is_empty() {
             return Ok(Err(t(lang, "group-needs-account")));
@@ -689,7 +689,7 @@ impl Control {
     async fn pickable(&self, ctx: &Ctx) -> Result<Result<Vec<GroupInfo>, String>, StoreError> {
         let lang = ctx.lang;
         let accounts = self.store.accounts(ctx.id).await?;
-        let Some(account) = accounts.iter().find(|a| a.status == "active") else {
+        let Some(account) = accounts.iter().find(|a| a.status == AccountStatus::Active) else {
             return Ok(Err(t(lang, "group-needs-account")));
         };
         let known: Vec<String> = self
@@ -979,10 +979,10 @@ impl Control {
                     .any(|b| b.group_id == id);
                 // ▶ on a group Telegram refused lifts the refusal (the customer fixed it);
                 // otherwise the button pauses or resumes.
-                let (status, reason) = match GroupStatus::parse(&group.status) {
-                    Some(GroupStatus::Active) if refused => (GroupStatus::Active, None),
-                    Some(GroupStatus::Active) => (GroupStatus::Paused, Some("customer")),
-                    _ => (GroupStatus::Active, None),
+                let (status, reason) = match group.status {
+                    GroupStatus::Active if refused => (GroupStatus::Active, None),
+                    GroupStatus::Active => (GroupStatus::Paused, Some("customer")),
+                    GroupStatus::Paused => (GroupStatus::Active, None),
                 };
                 if status == GroupStatus::Active {
                     self.store.clear_pair_blocks(ctx.id, id).await?;
@@ -1050,11 +1050,13 @@ impl Control {
                     return Ok(vec![out_of_date(lang)]);
                 };
                 let account = &accounts[index];
-                let (status, reason) = match AccountStatus::parse(&account.status) {
-                    Some(AccountStatus::Active) => (AccountStatus::Paused, Some("customer")),
-                    Some(AccountStatus::Paused) => (AccountStatus::Active, None),
+                let (status, reason) = match account.status {
+                    AccountStatus::Active => (AccountStatus::Paused, Some("customer")),
+                    AccountStatus::Paused => (AccountStatus::Active, None),
                     // Telegram stopped it: resuming needs a fresh login, not a button.
-                    _ => return Ok(vec![alert(t(lang, "account-quarantined-cannot-resume"))]),
+                    AccountStatus::Quarantined => {
+                        return Ok(vec![alert(t(lang, "account-quarantined-cannot-resume"))])
+                    }
                 };
                 if !self
                     .store
@@ -1455,8 +1457,14 @@ impl Control {
                 let accounts = self.store.accounts(ctx.id).await?;
                 let groups = self.store.groups(ctx.id).await?;
                 let counts = view::Counts {
-                    accounts: accounts.iter().filter(|a| a.status == "active").count(),
-                    groups: groups.iter().filter(|g| g.status == "active").count(),
+                    accounts: accounts
+                        .iter()
+                        .filter(|a| a.status == AccountStatus::Active)
+                        .count(),
+                    groups: groups
+                        .iter()
+                        .filter(|g| g.status == GroupStatus::Active)
+                        .count(),
                 };
                 let settings = timing.map(|t| t.settings).unwrap_or_else(default_settings);
                 if screen == Screen::Timing {
@@ -1464,7 +1472,7 @@ impl Control {
                 } else {
                     let labels: Vec<String> = accounts
                         .into_iter()
-                        .filter(|a| a.status == "active")
+                        .filter(|a| a.status == AccountStatus::Active)
                         .map(|a| a.label)
                         .collect();
                     let anchor = match (running, self.engine.live(ctx.id)) {

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::schedule::{self, Mode, NotReady, PlanCatalog, Readiness};
 use crate::store::postlog::{PostLog, PostLogTask, WriterStats};
-use crate::store::{Interrupted, Snapshot, Store, StoreError};
+use crate::store::{CycleStatus, Interrupted, Snapshot, Store, StoreError};
 use crate::telegram::{Outcome, Transport};
 
 pub use clock::Clock;
@@ -328,7 +328,7 @@ impl Engine {
         if origin != Origin::Customer && interrupted.is_none() {
             let last = self.shared.store.last_cycles(customer_id).await;
             if let Ok(Some(cycle)) = last.as_ref().map(|l| l.current.as_ref()) {
-                if let (Some(ended_at), "done") = (cycle.ended_at, cycle.status.as_str()) {
+                if let (Some(ended_at), CycleStatus::Done) = (cycle.ended_at, cycle.status) {
                     let due = self.shared.clock.instant_at(ended_at) + plan.delay_between_cycles;
                     first = first.max(due);
                 }

@@ -238,7 +238,7 @@ pub async fn audit(
             }
         }
         for cycle in store.cycles(id).await? {
-            if cycle.status == "done" {
+            if cycle.status == crate::store::CycleStatus::Done {
                 a.cycles_done += 1;
                 let n = slots.iter().filter(|s| s.0 == cycle.seq).count() as i64;
                 a.missing_slots += (cycle.planned - n).max(0) as usize;

@@ -52,8 +52,10 @@ pub enum StoreError {
     NoCustomer(i64),
     #[error("already there")]
     Duplicate,
-    #[error("another engine is running on this database ({0}); one engine per database until engines share customers through leases")]
+    #[error("another engine is running on this SQLite database ({0}): one engine per SQLite file (engines share a PostgreSQL database through leases)")]
     EngineRunning(String),
+    #[error("stored value is invalid: {0}")]
+    UnknownStatus(#[from] UnknownStatus),
 }
 
 impl From<InputError> for StoreError {
@@ -103,7 +105,7 @@ pub struct PlanGrant {
 pub struct Account {
     pub id: i64,
     pub label: String,
-    pub status: String,
+    pub status: AccountStatus,
     /// Why it is paused or quarantined.
     pub reason: Option<String>,
 }
@@ -114,7 +116,7 @@ pub struct Group {
     pub id: i64,
     pub reference: String,
     pub position: i64,
-    pub status: String,
+    pub status: GroupStatus,
     /// Why it is paused.
     pub reason: Option<String>,
 }
@@ -200,11 +202,55 @@ pub struct CycleRow {
     pub mode: String,
     pub started_at: i64,
     pub ended_at: Option<i64>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: CycleStatus,
     pub planned: i64,
     pub sent: i64,
     pub failed: i64,
     pub skipped: i64,
+}
+
+/// A cycle's state as stored (`cycles.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CycleStatus {
+    /// Started and not finished: in progress, or left open by an engine that stopped (it is
+    /// resumed, or closed by a fresh start).
+    Running,
+    /// Every session finished.
+    Done,
+    /// Cut short: a stop, the plan's expiry, or closed without being resumed.
+    Stopped,
+}
+
+impl CycleStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CycleStatus::Running => "running",
+            CycleStatus::Done => "done",
+            CycleStatus::Stopped => "stopped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CycleStatus> {
+        match s {
+            "running" => Some(CycleStatus::Running),
+            "done" => Some(CycleStatus::Done),
+            "stopped" => Some(CycleStatus::Stopped),
+            _ => None,
+        }
+    }
+}
+
+/// A stored status name that no build of ours writes.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown stored status {0:?}")]
+pub struct UnknownStatus(pub String);
+
+impl TryFrom<String> for CycleStatus {
+    type Error = UnknownStatus;
+    fn try_from(s: String) -> Result<CycleStatus, UnknownStatus> {
+        CycleStatus::parse(&s).ok_or(UnknownStatus(s))
+    }
 }
 
 /// How a cycle ended, with its tallies.
@@ -878,23 +924,27 @@ impl Store {
             post_key: head.post_key,
             accounts: accounts
                 .into_iter()
-                .map(|(id, label, status)| Account {
-                    id,
-                    label,
-                    status,
-                    reason: None,
+                .map(|(id, label, status)| {
+                    Ok(Account {
+                        id,
+                        label,
+                        status: AccountStatus::try_from(status)?,
+                        reason: None,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, UnknownStatus>>()?,
             groups: groups
                 .into_iter()
-                .map(|(id, reference, position, status)| Group {
-                    id,
-                    reference,
-                    position,
-                    status,
-                    reason: None,
+                .map(|(id, reference, position, status)| {
+                    Ok(Group {
+                        id,
+                        reference,
+                        position,
+                        status: GroupStatus::try_from(status)?,
+                        reason: None,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, UnknownStatus>>()?,
             last_seq: head.last_seq,
             restrictions: Restrictions {
                 account_waits: serde_json::from_str(&head.account_waits)
@@ -1014,7 +1064,14 @@ impl Store {
                          skipped = $5, report = $6 WHERE customer_id = $7 AND seq = $8",
                     )
                     .bind(c.ended_at)
-                    .bind(if c.completed { "done" } else { "stopped" })
+                    .bind(
+                        if c.completed {
+                            CycleStatus::Done
+                        } else {
+                            CycleStatus::Stopped
+                        }
+                        .as_str(),
+                    )
                     .bind(c.tally.sent)
                     .bind(c.tally.failed)
                     .bind(c.tally.skipped)

@@ -13,7 +13,10 @@ use crate::schedule::{
     Plan, PlanError, ScheduleError, Settings, MAX_CYCLE_LENGTH, MAX_DELAY_BETWEEN_CYCLES,
     MAX_DELAY_BETWEEN_POSTS,
 };
-use crate::store::{Account, CycleRow, Group, GroupTally, LastCycle, PlanGrant};
+use crate::store::{
+    Account, AccountStatus, CycleRow, CycleStatus, Group, GroupStatus, GroupTally, LastCycle,
+    PlanGrant,
+};
 use crate::telegram::login::LoginError;
 
 /// Active accounts and groups, for the feasibility check.
@@ -54,7 +57,7 @@ pub enum GroupNote {
 impl Health {
     /// A group is healthy when neither the customer nor Telegram paused it for anyone.
     pub fn group_ok(&self, i: usize) -> bool {
-        self.groups[i].status == "active"
+        self.groups[i].status == GroupStatus::Active
             && !self.notes[i]
                 .iter()
                 .any(|(_, n)| matches!(n, GroupNote::Refused(_)))
@@ -458,9 +461,9 @@ fn page_row(screen: Screen, page: usize, pages: usize) -> Option<Vec<Button>> {
 }
 
 pub(crate) fn group_health(lang: Lang, g: &Group, notes: &[(String, GroupNote)]) -> String {
-    let mut text = match (g.status.as_str(), g.reason.as_deref()) {
-        ("active", _) if notes.is_empty() => t(lang, "health-ok"),
-        ("active", _) => String::new(),
+    let mut text = match (g.status, g.reason.as_deref()) {
+        (GroupStatus::Active, _) if notes.is_empty() => t(lang, "health-ok"),
+        (GroupStatus::Active, _) => String::new(),
         (_, Some(why)) => t_args(
             lang,
             "health-paused-why",
@@ -580,15 +583,15 @@ pub fn group_problem(lang: Lang, p: &crate::telegram::groups::GroupProblem) -> S
 }
 
 pub(crate) fn account_health(lang: Lang, a: &Account, wait: Option<i64>) -> String {
-    match (a.status.as_str(), wait) {
-        ("active", Some(until)) => t_args(
+    match (a.status, wait) {
+        (AccountStatus::Active, Some(until)) => t_args(
             lang,
             "health-waiting",
             &Args::new().text("time", clock_time(until)),
         ),
-        ("active", None) => t(lang, "health-ok"),
-        ("paused", _) => t(lang, "health-paused"),
-        (_, _) => t_args(
+        (AccountStatus::Active, None) => t(lang, "health-ok"),
+        (AccountStatus::Paused, _) => t(lang, "health-paused"),
+        (AccountStatus::Quarantined, _) => t_args(
             lang,
             "health-quarantined",
             &Args::new().html(
@@ -627,7 +630,7 @@ pub fn accounts(lang: Lang, h: &Health, logins: Logins, page: usize) -> Screenfu
             crate::i18n::escape(&a.label),
             health
         ));
-        let toggle = if a.status == "active" {
+        let toggle = if a.status == AccountStatus::Active {
             "button-pause"
         } else {
             "button-resume"
@@ -920,7 +923,7 @@ pub fn preview(
 /// and counts what was not posted), then the groups that did not get everything, then the rest
 /// in one line.
 fn last_cycle(lang: Lang, c: &CycleRow, groups: &[GroupTally], health: &Health) -> Vec<String> {
-    let cut_short = c.status != "done";
+    let cut_short = c.status != CycleStatus::Done;
     let unposted = (c.planned - c.sent - c.failed - c.skipped).max(0);
     let mut lines = vec![t_args(
         lang,
@@ -1052,7 +1055,7 @@ pub fn status(lang: Lang, d: &StatusData) -> Screenful {
         .enumerate()
         .map(|(i, a)| {
             let wait = h.waits.get(i).copied().flatten();
-            let ok = a.status == "active" && wait.is_none();
+            let ok = a.status == AccountStatus::Active && wait.is_none();
             (
                 format!(
                     "• {} — {}",
@@ -1096,7 +1099,7 @@ pub fn status(lang: Lang, d: &StatusData) -> Screenful {
         .groups
         .iter()
         .enumerate()
-        .filter(|(i, g)| g.status != "active" || !h.notes[*i].is_empty())
+        .filter(|(i, g)| g.status != GroupStatus::Active || !h.notes[*i].is_empty())
         .map(|(i, g)| {
             format!(
                 "• {} — {}",

@@ -24,13 +24,10 @@ use super::lease::Held;
 use super::{readiness, EngineError, PostEvent, Restricted, Shared};
 use crate::schedule::{self, CyclePlan, Lasting, Mode, Next};
 use crate::store::{
-    CycleEnd, CycleStart, CycleTally, Fence, Group, GroupTally, Interrupted, PostRow, Restriction,
-    Snapshot,
+    CycleEnd, CycleStart, CycleTally, Fence, Group, GroupStatus, GroupTally, Interrupted, PostRow,
+    Restriction, Snapshot,
 };
 use crate::telegram::{Outcome, Post};
-
-/// The status of a group a resumed cycle planned but the customer no longer has active.
-const GONE: &str = "gone";
 
 /// When one session ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -321,7 +318,8 @@ pub(super) async fn run_cycle(
                             id: *id,
                             reference: String::new(),
                             position: 0,
-                            status: GONE.to_string(),
+                            // Planned, but paused or removed since.
+                            status: GroupStatus::Paused,
                             reason: None,
                         })
                 })
@@ -578,7 +576,9 @@ pub(super) async fn run_cycle(
                 }
                 let skip = match (s.ended, s.flood_until) {
                     (Some(reason), _) => Some(reason),
-                    _ if ctx.groups[s.next].status == GONE => Some("group_unavailable"),
+                    _ if ctx.groups[s.next].status != GroupStatus::Active => {
+                        Some("group_unavailable")
+                    }
                     (None, Some(until)) if target < until => Some("flood_wait"),
                     _ if s.blocked.contains(&group_id) => Some("group_paused"),
                     _ if s.pair_until.get(&group_id).is_some_and(|u| target < *u) => {

@@ -8,6 +8,7 @@ use sqlx::FromRow;
 
 use super::{
     hold_clock, unix_ms_now, Account, CycleRow, Group, GroupTally, PlanGrant, Store, StoreError,
+    UnknownStatus,
 };
 use crate::schedule::{CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Plan, Settings};
 
@@ -61,6 +62,13 @@ impl AccountStatus {
     }
 }
 
+impl TryFrom<String> for AccountStatus {
+    type Error = UnknownStatus;
+    fn try_from(s: String) -> Result<AccountStatus, UnknownStatus> {
+        AccountStatus::parse(&s).ok_or(UnknownStatus(s))
+    }
+}
+
 /// A group's state as stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GroupStatus {
@@ -82,6 +90,13 @@ impl GroupStatus {
             "paused" => Some(GroupStatus::Paused),
             _ => None,
         }
+    }
+}
+
+impl TryFrom<String> for GroupStatus {
+    type Error = UnknownStatus;
+    fn try_from(s: String) -> Result<GroupStatus, UnknownStatus> {
+        GroupStatus::parse(&s).ok_or(UnknownStatus(s))
     }
 }
 
@@ -131,7 +146,8 @@ struct CustomerSql {
 struct AccountSql {
     id: i64,
     label: String,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: AccountStatus,
     status_reason: Option<String>,
 }
 
@@ -140,7 +156,8 @@ struct GroupSql {
     id: i64,
     reference: String,
     position: i64,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: GroupStatus,
     status_reason: Option<String>,
 }
 
@@ -650,7 +667,10 @@ impl Store {
             current: rows.first().map(|r| r.row.clone()),
             ..LastCycle::default()
         };
-        if let Some(done) = rows.into_iter().find(|r| r.row.status != "running") {
+        if let Some(done) = rows
+            .into_iter()
+            .find(|r| r.row.status != super::CycleStatus::Running)
+        {
             last.groups = match &done.report {
                 Some(json) => serde_json::from_str(json)
                     .map_err(|e| StoreError::Invalid(format!("cycle report: {e}")))?,

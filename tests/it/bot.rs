@@ -11,7 +11,7 @@ use autoposter::bot::{Action, BotEvent, Control, Input, Notifier, Screenful, Sen
 use autoposter::engine::{Engine, EngineTasks, Observer};
 use autoposter::schedule::NotReady;
 use autoposter::schedule::{Field, Mode, Plan, PlanCatalog};
-use autoposter::store::{PlanGrant, Store};
+use autoposter::store::{GroupStatus, PlanGrant, Store};
 use autoposter::telegram::groups::{GroupInfo, GroupProblem, Groups, SimGroups};
 use autoposter::telegram::login::{Login, LoginError, SignInStep, SignedIn, SimLogin};
 use autoposter::telegram::sim::{SimTransport, Target};
@@ -445,7 +445,10 @@ async fn groups_and_accounts_pause_resume_and_remove_after_confirmation() {
         paused.text
     );
     rig.press(Cb::ToggleGroup(group)).await;
-    assert_eq!(rig.store.groups(ME).await.unwrap()[0].status, "active");
+    assert_eq!(
+        rig.store.groups(ME).await.unwrap()[0].status,
+        GroupStatus::Active
+    );
 
     let confirm = shown(&rig.press(Cb::RemoveGroup(group)).await);
     assert!(
@@ -1489,7 +1492,10 @@ async fn telegrams_refusals_and_waits_are_shown_and_told_and_a_fixed_group_can_b
         resumed.text
     );
     assert!(rig.store.pair_blocks(ME).await.unwrap().is_empty());
-    assert_eq!(rig.store.groups(ME).await.unwrap()[1].status, "active");
+    assert_eq!(
+        rig.store.groups(ME).await.unwrap()[1].status,
+        GroupStatus::Active
+    );
     rig.cmd("/stop").await;
 
     // In Russian too.

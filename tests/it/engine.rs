@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use autoposter::engine::{CycleReport, EngineError};
 use autoposter::schedule::{slot_random_id, Mode, NotReady, Plan, PlanError, ScheduleError};
-use autoposter::store::{PlanGrant, Restriction};
+use autoposter::store::{AccountStatus, CycleStatus, PlanGrant, Restriction};
 use autoposter::telegram::sim::Target;
 use autoposter::telegram::{GroupRefusal, Outcome};
 use tokio::time::Instant;
@@ -157,7 +157,7 @@ async fn stop_in_the_middle_of_a_sleep_means_no_further_post() {
     assert_eq!(sends(&rig, origin), vec![(s(0), 1, 1), (s(10), 1, 2)]);
     let cycles = rig.store.cycles(1).await.unwrap();
     assert_eq!(cycles.len(), 1);
-    assert_eq!(cycles[0].status, "stopped");
+    assert_eq!(cycles[0].status, CycleStatus::Stopped);
     assert_eq!(cycles[0].sent, 2);
     assert!(rig.store.running_customers().await.unwrap().is_empty());
     rig.finish().await;
@@ -1032,7 +1032,10 @@ async fn an_account_our_side_cannot_use_skips_its_cycle_without_being_quarantine
         (2, 1, 1)
     );
     assert_eq!(second.tally.sent, 4, "the account posts again once usable");
-    assert_eq!(rig.store.accounts(1).await.unwrap()[0].status, "active");
+    assert_eq!(
+        rig.store.accounts(1).await.unwrap()[0].status,
+        AccountStatus::Active
+    );
     assert!(rig.restricted.is_empty());
 }
 
@@ -1354,7 +1357,11 @@ async fn a_fresh_start_closes_a_cycle_nobody_resumed() {
     rig.engine.stop(1).await.unwrap();
     rig.finish().await;
     let cycles = rig.store.cycles(1).await.unwrap();
-    assert_eq!(cycles[0].status, "stopped", "cycle 1 closed, not left open");
+    assert_eq!(
+        cycles[0].status,
+        CycleStatus::Stopped,
+        "cycle 1 closed, not left open"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -94,7 +94,7 @@ async fn the_engine_resumes_refuses_a_second_engine_and_stops_gracefully_on_sigt
     assert_eq!(second.status.code(), Some(1));
     let said = String::from_utf8_lossy(&second.stderr);
     assert!(
-        said.contains("another engine is running on this database"),
+        said.contains("another engine is running on this SQLite database"),
         "{said}"
     );
     // Let it post twice (0 s and 3 s), then stop it.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use autoposter::engine::{Engine, EngineError, LeaseConfig};
 use autoposter::schedule::Plan;
-use autoposter::store::{Lease, Store};
+use autoposter::store::{CycleStatus, Lease, Store};
 use tokio::time::Instant;
 
 use crate::helpers::{customer, settings, Rig};
@@ -135,7 +135,11 @@ async fn a_customer_taken_over_mid_cycle_is_resumed_and_nothing_is_posted_twice(
     b.flush().await;
     let cycles = rig.store.cycles(1).await.unwrap();
     assert_eq!(cycles[0].seq, 1);
-    assert_eq!(cycles[0].status, "done", "one cycle, finished by \"b\"");
+    assert_eq!(
+        cycles[0].status,
+        CycleStatus::Done,
+        "one cycle, finished by \"b\""
+    );
     let mut posted: Vec<i64> = rig.sim.sent().iter().map(|x| x.group_id).collect();
     posted.sort();
     assert_eq!(
@@ -190,7 +194,11 @@ async fn a_stop_from_another_engine_waits_until_the_holder_has_let_go() {
     tokio::time::sleep(s(120)).await;
     assert_eq!(rig.sim.sent().len(), 4);
     let cycle = &rig.store.cycles(1).await.unwrap()[0];
-    assert_eq!(cycle.status, "stopped", "the holder closed its cycle");
+    assert_eq!(
+        cycle.status,
+        CycleStatus::Stopped,
+        "the holder closed its cycle"
+    );
     assert_eq!(
         b.stop(1).await.unwrap_err().to_string(),
         EngineError::NotRunning(1).to_string()

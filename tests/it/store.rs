@@ -7,8 +7,8 @@ use autoposter::schedule::Plan;
 use autoposter::schedule::DAY_MS;
 use autoposter::store::postlog::PostLog;
 use autoposter::store::{
-    AccountStatus, CycleEnd, CycleStart, CycleTally, Fence, GroupStatus, GroupTally, LogEntry,
-    NewPayment, PaymentRecorded, PlanGrant, PostRow, Restriction, Store, StoreError,
+    AccountStatus, CycleEnd, CycleStart, CycleStatus, CycleTally, Fence, GroupStatus, GroupTally,
+    LogEntry, NewPayment, PaymentRecorded, PlanGrant, PostRow, Restriction, Store, StoreError,
     CHECKOUT_VALID_MS,
 };
 
@@ -274,14 +274,17 @@ async fn cycles_are_recorded_in_order_with_their_posts_and_tallies(store: &Store
         })])
         .await
         .unwrap();
-    assert_eq!(store.cycles(1).await.unwrap()[1].status, "stopped");
+    assert_eq!(
+        store.cycles(1).await.unwrap()[1].status,
+        CycleStatus::Stopped
+    );
     // The status screen reads the newest cycle and the newest finished one with its report.
     let last = store.last_cycles(1).await.unwrap();
     assert_eq!(last.current.as_ref().map(|c| c.seq), Some(2));
     assert_eq!(last.finished.as_ref().map(|c| c.seq), Some(2));
     assert!(last.groups.is_empty());
     let last = store.last_cycles(2).await.unwrap();
-    assert_eq!(last.current.map(|c| c.status), Some("running".to_string()));
+    assert_eq!(last.current.map(|c| c.status), Some(CycleStatus::Running));
     assert_eq!(last.finished, None);
     assert_eq!(store.cycles(2).await.unwrap()[0].started_at, 1_100);
     assert_eq!(store.snapshot(1).await.unwrap().unwrap().last_seq, 2);
@@ -507,8 +510,14 @@ async fn the_bots_customer_queries_touch_only_the_customers_rows(store: &Store) 
         .await
         .unwrap());
     assert!(!store.remove_group(2, group).await.unwrap());
-    assert_eq!(store.accounts(1).await.unwrap()[0].status, "active");
-    assert_eq!(store.groups(1).await.unwrap()[0].status, "active");
+    assert_eq!(
+        store.accounts(1).await.unwrap()[0].status,
+        AccountStatus::Active
+    );
+    assert_eq!(
+        store.groups(1).await.unwrap()[0].status,
+        GroupStatus::Active
+    );
     // Language, pending question, welcome.
     store.set_language(1, Some("ru")).await.unwrap();
     store
@@ -746,7 +755,7 @@ async fn a_second_engine_lock_is_refused_until_the_first_is_dropped(url: &str) {
     assert!(matches!(refused, StoreError::EngineRunning(_)), "{refused}");
     assert!(refused
         .to_string()
-        .starts_with("another engine is running on this database"));
+        .starts_with("another engine is running on this SQLite database"));
     drop(lock);
     second.lock_engine().await.unwrap();
     first.close().await;
