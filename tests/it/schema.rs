@@ -528,6 +528,16 @@ async fn the_sqlite_and_postgres_schemas_do_not_drift_apart() {
         Some("'active'")
     );
     assert!(sqlite["chat_groups"].indexes.iter().any(|i| i.unique));
+    let to_customers = ForeignKey {
+        columns: vec!["customer_id".into()],
+        table: "customers".into(),
+        to: vec!["id".into()],
+        on_delete: "CASCADE".into(),
+    };
+    for schema in [&sqlite, &postgres] {
+        assert!(schema["accounts"].foreign_keys.contains(&to_customers));
+        assert_eq!(schema["pair_waits"].primary_key, ["account_id", "group_id"]);
+    }
 
     let found = drift(&sqlite, &postgres);
     let unexpected: Vec<String> = found
