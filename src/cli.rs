@@ -1,4 +1,4 @@
-//! The command line: `autoposter demo`, `run`, `engine`, `bench fleet` and `bench broadcast`,
+//! The command line: `autoposter demo`, `run`, `engine`, `rekey`, `bench fleet` and `bench broadcast`,
 //! their flags and defaults, the runtime each runs on, and exit codes (0 ok, 1 refused or
 //! failed, 2 bad flags).
 
@@ -32,6 +32,10 @@ pub enum Command {
     /// for them until SIGTERM or ctrl-c. One engine per database for now (a second one
     /// refuses to start).
     Engine(ServeFlags),
+    /// Re-seals every stored account session under the current master key (after a rotation,
+    /// with the previous key configured beside it), printing how far along it is; running it
+    /// again changes nothing. The key file must exist (it is not created here).
+    Rekey(RekeyFlags),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -194,13 +198,8 @@ pub struct ServeFlags {
     /// its api_hash is read from TELEGRAM_API_HASH.
     #[arg(long, env = "TELEGRAM_API_ID")]
     pub api_id: Option<i32>,
-    /// The file holding the master key that seals account sessions, created (0600) on first
-    /// run; AUTOPOSTER_MASTER_KEY (base64 of 32 bytes) in the environment takes its place.
-    #[arg(long, env = "AUTOPOSTER_KEY_FILE", default_value = "autoposter.key")]
-    pub key_file: PathBuf,
-    /// The master key's version, stored with every sealed session.
-    #[arg(long, env = "AUTOPOSTER_MASTER_KEY_VERSION", default_value_t = 1)]
-    pub key_version: i64,
+    #[command(flatten)]
+    pub keys: KeyFlags,
     /// The STARTER plan's terms: `accounts=N,groups=N,price=STARS,days=N` (any subset;
     /// defaults 3 accounts, 30 groups, 250 Stars for 30 days).
     #[arg(long, env = "AUTOPOSTER_STARTER", default_value = "")]
@@ -215,6 +214,41 @@ pub struct ServeFlags {
     #[arg(long, env = "AUTOPOSTER_LEASE_TTL", default_value_t = 15,
           value_parser = clap::value_parser!(u64).range(3..=300))]
     pub lease_ttl: u64,
+}
+
+/// Where the master key, and during a rotation the previous one, come from. The keys
+/// themselves are read from the environment or from files, never from a flag.
+#[derive(Debug, Args)]
+pub struct KeyFlags {
+    /// The file holding the master key that seals account sessions, created (0600) on first
+    /// run; AUTOPOSTER_MASTER_KEY (base64 of 32 bytes) in the environment takes its place.
+    #[arg(long, env = "AUTOPOSTER_KEY_FILE", default_value = "autoposter.key")]
+    pub key_file: PathBuf,
+    /// The master key's version, stored with every sealed session.
+    #[arg(long, env = "AUTOPOSTER_MASTER_KEY_VERSION", default_value_t = 1)]
+    pub key_version: i64,
+    /// During a rotation: the file holding the previous master key (never created);
+    /// AUTOPOSTER_PREVIOUS_MASTER_KEY (base64) in the environment takes its place. Sessions
+    /// sealed under it open, and are re-sealed under the current key.
+    #[arg(long, env = "AUTOPOSTER_PREVIOUS_KEY_FILE")]
+    pub previous_key_file: Option<PathBuf>,
+    /// The previous master key's version (default: the current version minus one).
+    #[arg(long, env = "AUTOPOSTER_PREVIOUS_MASTER_KEY_VERSION")]
+    pub previous_key_version: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct RekeyFlags {
+    /// The database whose sessions are re-sealed: `sqlite:PATH` or `postgres://…`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite:autoposter.db",
+        hide_env_values = true
+    )]
+    pub database_url: Secret,
+    #[command(flatten)]
+    pub keys: KeyFlags,
 }
 
 #[derive(Debug, Args)]
@@ -271,6 +305,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Demo(flags) => run_demo(flags),
         Command::Run(flags) => run_bot(flags),
         Command::Engine(flags) => run_engine(flags),
+        Command::Rekey(flags) => run_rekey(flags),
         Command::Bench {
             which: Bench::Fleet(flags),
         } => run_fleet(flags),
@@ -357,6 +392,7 @@ fn serve_config(f: ServeFlags) -> Result<RunConfig, i32> {
             return Err(2);
         }
     };
+    let (master_key, previous_master_key) = key_sources(f.keys)?;
     Ok(RunConfig {
         lease_ttl: std::time::Duration::from_secs(f.lease_ttl),
         metrics_addr: f.metrics_addr,
@@ -375,17 +411,89 @@ fn serve_config(f: ServeFlags) -> Result<RunConfig, i32> {
             }),
             _ => None,
         },
-        master_key: match std::env::var("AUTOPOSTER_MASTER_KEY") {
-            Ok(key) if !key.trim().is_empty() => KeySource::Given {
-                key: Secret::new(key.trim()),
-                version: f.key_version,
-            },
-            _ => KeySource::File {
-                path: f.key_file,
-                version: f.key_version,
-            },
-        },
+        master_key,
+        previous_master_key,
     })
+}
+
+/// The master key's source and, during a rotation, the previous key's (each from the
+/// environment when set there, else from its file), or the exit code of a bad combination.
+fn key_sources(f: KeyFlags) -> Result<(KeySource, Option<KeySource>), i32> {
+    let from_env = |name: &str| match std::env::var(name) {
+        Ok(key) if !key.trim().is_empty() => Some(Secret::new(key.trim())),
+        _ => None,
+    };
+    let current = match from_env("AUTOPOSTER_MASTER_KEY") {
+        Some(key) => KeySource::Given {
+            key,
+            version: f.key_version,
+        },
+        None => KeySource::File {
+            path: f.key_file,
+            version: f.key_version,
+        },
+    };
+    let version = f.previous_key_version.unwrap_or(f.key_version - 1);
+    let previous = match (
+        from_env("AUTOPOSTER_PREVIOUS_MASTER_KEY"),
+        f.previous_key_file,
+    ) {
+        (Some(key), _) => Some(KeySource::Given { key, version }),
+        (None, Some(path)) => Some(KeySource::File { path, version }),
+        (None, None) if f.previous_key_version.is_some() => {
+            eprintln!(
+                "AUTOPOSTER_PREVIOUS_MASTER_KEY_VERSION / --previous-key-version: no previous \
+                 key (AUTOPOSTER_PREVIOUS_MASTER_KEY or --previous-key-file)"
+            );
+            return Err(2);
+        }
+        (None, None) => None,
+    };
+    Ok((current, previous))
+}
+
+fn run_rekey(f: RekeyFlags) -> i32 {
+    let (current, previous) = match key_sources(f.keys) {
+        Ok(sources) => sources,
+        Err(code) => return code,
+    };
+    let result = runtime(false).block_on(async {
+        let key = crate::serve::master_key(&current, previous.as_ref(), false)?;
+        let store = crate::store::Store::connect(f.database_url.expose()).await?;
+        let step = |total: usize| (total / 20).max(1);
+        let report = crate::serve::rekey(&store, &key, |done, total| {
+            if done % step(total) == 0 || done == total {
+                eprintln!("rekey: {done} of {total} sessions");
+            }
+        })
+        .await;
+        store.close().await;
+        Ok::<_, crate::serve::RunError>((key.version(), report?))
+    });
+    let (version, report) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    for (account_id, failure) in &report.failed {
+        eprintln!("account {account_id}: {failure}");
+    }
+    println!(
+        "rekey: {} sessions, master key version {version}: {} re-sealed, {} already under it, \
+         {} removed meanwhile, {} failed",
+        report.total,
+        report.resealed,
+        report.current,
+        report.gone,
+        report.failed.len()
+    );
+    if report.failed.is_empty() {
+        0
+    } else {
+        1
+    }
 }
 
 fn run_broadcast_bench(f: BroadcastFlags) -> i32 {

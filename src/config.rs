@@ -245,6 +245,9 @@ pub struct RunConfig {
     pub telegram_app: Option<TelegramApp>,
     /// Where the master key that seals account sessions comes from.
     pub master_key: KeySource,
+    /// During a rotation, the key sessions were sealed with before: they open with it and are
+    /// re-sealed under `master_key`.
+    pub previous_master_key: Option<KeySource>,
     /// Telegram user ids of the admins.
     pub admins: Vec<i64>,
     /// The plans' limits and prices.
@@ -262,7 +265,8 @@ pub struct TelegramApp {
     pub api_hash: Secret,
 }
 
-/// The master key: given in the environment, or kept in a file created on first run.
+/// The master key: given in the environment, or kept in a file created on first run (the
+/// previous key's file is never created).
 #[derive(Clone, Debug)]
 pub enum KeySource {
     /// `AUTOPOSTER_MASTER_KEY` (base64 of 32 bytes).

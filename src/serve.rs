@@ -3,7 +3,8 @@
 //! checked against the stored sessions, the Telegram seams the configuration asks for — and
 //! how they stop: the first SIGTERM or ctrl-c stops gracefully (no new posts, sends under way
 //! finished and logged, the post log written, clients disconnected), a second one exits at
-//! once.
+//! once. Also `autoposter rekey`'s work: every stored session re-sealed under the current
+//! master key.
 
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ pub enum RunError {
     NoTelegramApp,
     #[error("the master key: {0}")]
     MasterKey(#[from] crate::vault::VaultError),
+    #[error("the previous master key: {0}")]
+    PreviousMasterKey(crate::vault::VaultError),
     #[error("the bot API URL is not a valid URL")]
     BadApiUrl,
     #[error("the database: {0}")]
@@ -39,12 +42,17 @@ pub enum RunError {
     Signals(std::io::Error),
 }
 
-/// The master key from where the configuration says; a newly created key file is announced,
-/// because without it no stored session opens.
-fn master_key(source: &KeySource) -> Result<MasterKey, RunError> {
-    match source {
-        KeySource::Given { key, version } => Ok(MasterKey::from_base64(key.expose(), *version)?),
-        KeySource::File { path, version } => {
+/// The master key from where the configuration says, with the previous key beside it during
+/// a rotation. A missing key file is created when `create` (a newly created one is announced,
+/// because without it no stored session opens); the previous key's file must exist.
+pub fn master_key(
+    source: &KeySource,
+    previous: Option<&KeySource>,
+    create: bool,
+) -> Result<MasterKey, RunError> {
+    let key = match source {
+        KeySource::Given { key, version } => MasterKey::from_base64(key.expose(), *version)?,
+        KeySource::File { path, version } if create => {
             let (key, created) = MasterKey::load_or_create(path, *version)?;
             if created {
                 tracing::warn!(
@@ -52,19 +60,120 @@ fn master_key(source: &KeySource) -> Result<MasterKey, RunError> {
                     "created a new master key file: back it up; without it no stored session opens"
                 );
             }
-            Ok(key)
+            key
         }
+        KeySource::File { path, version } => MasterKey::load(path, *version)?,
+    };
+    let Some(previous) = previous else {
+        return Ok(key);
+    };
+    let previous = match previous {
+        KeySource::Given { key, version } => MasterKey::from_base64(key.expose(), *version),
+        KeySource::File { path, version } => MasterKey::load(path, *version),
     }
+    .map_err(RunError::PreviousMasterKey)?;
+    Ok(key.with_previous(previous)?)
 }
 
-/// The master key, refused at start (fail closed, with the reason) when it does not open the
-/// sessions already stored: every account would otherwise fail one by one.
-pub async fn checked_master_key(store: &Store, source: &KeySource) -> Result<MasterKey, RunError> {
-    let key = master_key(source)?;
-    if let Some((account_id, sealed)) = store.any_session().await? {
-        key.open(account_id, &sealed)?;
+/// The master key (and the previous one, during a rotation), refused at start (fail closed,
+/// with the reason) when they do not open the sessions already stored: one session is tried
+/// under each key version found, since every account sealed under a version no configured key
+/// opens would otherwise fail one by one.
+pub async fn checked_master_key(
+    store: &Store,
+    source: &KeySource,
+    previous: Option<&KeySource>,
+) -> Result<MasterKey, RunError> {
+    let key = master_key(source, previous, true)?;
+    for (_version, account_id) in store.session_key_versions().await? {
+        if let Some(sealed) = store.load_session(account_id).await? {
+            key.open(account_id, &sealed)?;
+        }
     }
     Ok(key)
+}
+
+/// Why one session was not re-sealed by [`rekey`].
+#[derive(Debug, thiserror::Error)]
+pub enum RekeyFailure {
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
+    #[error("it was rewritten {REKEY_ATTEMPTS} times while being re-sealed")]
+    KeptChanging,
+}
+
+/// How often [`rekey`] re-reads a session that was written while it re-sealed it.
+const REKEY_ATTEMPTS: usize = 5;
+
+/// What `autoposter rekey` did.
+#[derive(Debug, Default)]
+pub struct RekeyReport {
+    /// Sessions stored when it began.
+    pub total: usize,
+    /// Re-sealed under the current key.
+    pub resealed: usize,
+    /// Sealed under the current key already (they were checked to open).
+    pub current: usize,
+    /// Deleted while it ran (their account was removed).
+    pub gone: usize,
+    /// Not re-sealed, with why: they stay as they were.
+    pub failed: Vec<(i64, RekeyFailure)>,
+}
+
+/// Re-seals every stored session under `key`'s current version, calling `progress(done,
+/// total)` after each. A session that does not open stays as it is and is reported; one
+/// written meanwhile (a running engine re-sealing it as it opens it) is read again. Running it
+/// twice changes nothing the second time.
+pub async fn rekey(
+    store: &Store,
+    key: &MasterKey,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<RekeyReport, StoreError> {
+    let accounts = store.session_accounts().await?;
+    let mut report = RekeyReport {
+        total: accounts.len(),
+        ..RekeyReport::default()
+    };
+    for (done, account_id) in accounts.into_iter().enumerate() {
+        match reseal_one(store, key, account_id).await? {
+            Ok(Resealed::Now) => report.resealed += 1,
+            Ok(Resealed::Already) => report.current += 1,
+            Ok(Resealed::Gone) => report.gone += 1,
+            Err(failure) => {
+                tracing::warn!(account_id, error = %failure, "session not re-sealed");
+                report.failed.push((account_id, failure));
+            }
+        }
+        progress(done + 1, report.total);
+    }
+    Ok(report)
+}
+
+enum Resealed {
+    Now,
+    Already,
+    Gone,
+}
+
+async fn reseal_one(
+    store: &Store,
+    key: &MasterKey,
+    account_id: i64,
+) -> Result<Result<Resealed, RekeyFailure>, StoreError> {
+    for _ in 0..REKEY_ATTEMPTS {
+        let Some(sealed) = store.load_session(account_id).await? else {
+            return Ok(Ok(Resealed::Gone));
+        };
+        let new = match key.reseal(account_id, &sealed) {
+            Ok(Some(new)) => new,
+            Ok(None) => return Ok(Ok(Resealed::Already)),
+            Err(e) => return Ok(Err(e.into())),
+        };
+        if store.replace_session(account_id, &sealed, &new).await? {
+            return Ok(Ok(Resealed::Now));
+        }
+    }
+    Ok(Err(RekeyFailure::KeptChanging))
 }
 
 /// The Telegram side the configuration asks for: simulated, or real accounts.
@@ -93,7 +202,14 @@ pub async fn seams(config: &RunConfig, store: &Store) -> Result<Seams, RunError>
     let mtproto = MtprotoConfig {
         api_id: app.api_id,
         api_hash: app.api_hash,
-        key: Arc::new(checked_master_key(store, &config.master_key).await?),
+        key: Arc::new(
+            checked_master_key(
+                store,
+                &config.master_key,
+                config.previous_master_key.as_ref(),
+            )
+            .await?,
+        ),
         store: store.clone(),
     };
     let transport = Arc::new(MtprotoTransport::new(mtproto.clone()));

@@ -6,6 +6,10 @@
 //!
 //! The master key comes from `AUTOPOSTER_MASTER_KEY` (32 bytes, base64) or from a key file
 //! (created on first run with 0600 permissions). It never appears in `Debug`, logs or errors.
+//!
+//! Rotation: the previous key may be configured beside the current one. Secrets sealed under
+//! either version open; everything is sealed under the current one, and a secret opened under
+//! the previous version is re-sealed ([`MasterKey::reseal`]) so the previous key can be retired.
 
 use std::fmt;
 use std::path::Path;
@@ -33,6 +37,17 @@ pub enum VaultError {
     )]
     WrongKeyVersion { sealed: i64, current: i64 },
     #[error(
+        "this secret was sealed with master key version {sealed}, but this server has versions \
+         {current} (current) and {previous} (previous): configure the key it was sealed with"
+    )]
+    UnknownKeyVersion {
+        sealed: i64,
+        current: i64,
+        previous: i64,
+    },
+    #[error("the previous master key has the current key's version {0}: give it its own version")]
+    PreviousSameVersion(i64),
+    #[error(
         "this secret does not open with the configured master key (wrong key, or the record \
          was altered or belongs to another account)"
     )]
@@ -41,18 +56,24 @@ pub enum VaultError {
     KeyFile { path: String, reason: String },
 }
 
-/// The master key and its version.
+/// The master key and its version, with the previous key (and its version) while a rotation
+/// is under way.
 #[derive(Clone)]
 pub struct MasterKey {
     version: i64,
     cipher: XChaCha20Poly1305,
+    /// Opens what was sealed before the rotation; never seals.
+    previous: Option<(i64, XChaCha20Poly1305)>,
 }
 
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MasterKey")
-            .field("version", &self.version)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("MasterKey");
+        d.field("version", &self.version);
+        if let Some((previous, _)) = &self.previous {
+            d.field("previous_version", previous);
+        }
+        d.finish_non_exhaustive()
     }
 }
 
@@ -82,7 +103,24 @@ impl MasterKey {
             return Err(VaultError::BadKey);
         }
         let cipher = XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| VaultError::BadKey)?;
-        Ok(MasterKey { version, cipher })
+        Ok(MasterKey {
+            version,
+            cipher,
+            previous: None,
+        })
+    }
+
+    /// This key with `previous` beside it: secrets sealed under `previous`'s version open
+    /// too (and are re-sealed under this one by [`MasterKey::reseal`]). Its versions must
+    /// differ; a previous key's own previous key is not kept.
+    pub fn with_previous(self, previous: MasterKey) -> Result<MasterKey, VaultError> {
+        if previous.version == self.version {
+            return Err(VaultError::PreviousSameVersion(self.version));
+        }
+        Ok(MasterKey {
+            previous: Some((previous.version, previous.cipher)),
+            ..self
+        })
     }
 
     /// A fresh random key, as base64 text.
@@ -99,10 +137,7 @@ impl MasterKey {
             reason,
         };
         match std::fs::read_to_string(path) {
-            Ok(text) => {
-                check_private(path).map_err(err)?;
-                Ok((MasterKey::from_base64(&text, version)?, false))
-            }
+            Ok(text) => Ok((MasterKey::from_file_text(path, &text, version)?, false)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let text = MasterKey::generate_base64();
                 write_private(path, &text).map_err(|e| err(e.to_string()))?;
@@ -112,8 +147,32 @@ impl MasterKey {
         }
     }
 
+    /// Reads an existing key file (the previous key's, which is never created).
+    pub fn load(path: &Path, version: i64) -> Result<MasterKey, VaultError> {
+        let text = std::fs::read_to_string(path).map_err(|e| VaultError::KeyFile {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        MasterKey::from_file_text(path, &text, version)
+    }
+
+    /// The key read from `path`, refused if others can read the file.
+    fn from_file_text(path: &Path, text: &str, version: i64) -> Result<MasterKey, VaultError> {
+        check_private(path).map_err(|reason| VaultError::KeyFile {
+            path: path.display().to_string(),
+            reason,
+        })?;
+        MasterKey::from_base64(text, version)
+    }
+
+    /// The version everything is sealed under.
     pub fn version(&self) -> i64 {
         self.version
+    }
+
+    /// The previous key's version, while a rotation is under way.
+    pub fn previous_version(&self) -> Option<i64> {
+        self.previous.as_ref().map(|(version, _)| *version)
     }
 
     /// Seals `secret` for `account_id` under a fresh random nonce.
@@ -137,28 +196,59 @@ impl MasterKey {
         }
     }
 
-    /// Opens a secret sealed for `account_id`; fails closed on any mismatch.
+    /// Opens a secret sealed for `account_id` under the current or the previous version;
+    /// fails closed on any mismatch, naming the version when it is neither.
     pub fn open(&self, account_id: i64, sealed: &Sealed) -> Result<Vec<u8>, VaultError> {
-        if sealed.key_version != self.version {
-            return Err(VaultError::WrongKeyVersion {
-                sealed: sealed.key_version,
-                current: self.version,
-            });
-        }
-        if sealed.nonce.len() != NONCE_LEN {
-            return Err(VaultError::DoesNotOpen);
-        }
-        let aad = aad(account_id);
-        self.cipher
-            .decrypt(
-                XNonce::from_slice(&sealed.nonce),
-                Payload {
-                    msg: &sealed.ciphertext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| VaultError::DoesNotOpen)
+        let cipher = match &self.previous {
+            _ if sealed.key_version == self.version => &self.cipher,
+            Some((previous, cipher)) if sealed.key_version == *previous => cipher,
+            Some((previous, _)) => {
+                return Err(VaultError::UnknownKeyVersion {
+                    sealed: sealed.key_version,
+                    current: self.version,
+                    previous: *previous,
+                })
+            }
+            None => {
+                return Err(VaultError::WrongKeyVersion {
+                    sealed: sealed.key_version,
+                    current: self.version,
+                })
+            }
+        };
+        open_with(cipher, account_id, sealed)
     }
+
+    /// The secret re-sealed under the current version, or `None` when it is sealed under it
+    /// already. Either way it must open: a record that does not fails closed.
+    pub fn reseal(&self, account_id: i64, sealed: &Sealed) -> Result<Option<Sealed>, VaultError> {
+        let plain = self.open(account_id, sealed)?;
+        if sealed.key_version == self.version {
+            return Ok(None);
+        }
+        Ok(Some(self.seal(account_id, &plain)))
+    }
+}
+
+/// Opens `sealed` with one cipher (the version already matched).
+fn open_with(
+    cipher: &XChaCha20Poly1305,
+    account_id: i64,
+    sealed: &Sealed,
+) -> Result<Vec<u8>, VaultError> {
+    if sealed.nonce.len() != NONCE_LEN {
+        return Err(VaultError::DoesNotOpen);
+    }
+    let aad = aad(account_id);
+    cipher
+        .decrypt(
+            XNonce::from_slice(&sealed.nonce),
+            Payload {
+                msg: &sealed.ciphertext,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| VaultError::DoesNotOpen)
 }
 
 #[cfg(unix)]
@@ -256,6 +346,63 @@ mod tests {
                 current: 2
             })
         );
+    }
+
+    #[test]
+    fn a_secret_sealed_under_the_previous_version_opens_and_is_resealed_under_the_current_one() {
+        let v1 = key(1);
+        let sealed = v1.seal(9, b"session");
+        let v2 = key(2);
+        let both = v2.clone().with_previous(v1).unwrap();
+        assert_eq!(both.version(), 2);
+        assert_eq!(both.previous_version(), Some(1));
+        assert_eq!(both.open(9, &sealed).unwrap(), b"session");
+        let resealed = both.reseal(9, &sealed).unwrap().expect("re-sealed");
+        assert_eq!(resealed.key_version, 2);
+        // The current key alone opens it now; re-sealing again changes nothing.
+        assert_eq!(v2.open(9, &resealed).unwrap(), b"session");
+        assert_eq!(both.reseal(9, &resealed), Ok(None));
+        // New seals are always under the current version.
+        assert_eq!(both.seal(9, b"x").key_version, 2);
+        // Re-sealing keeps the account binding.
+        assert_eq!(v2.open(8, &resealed), Err(VaultError::DoesNotOpen));
+    }
+
+    #[test]
+    fn a_version_neither_current_nor_previous_fails_closed_and_names_it() {
+        let sealed = key(1).seal(1, b"secret");
+        let keys = key(3).with_previous(key(2)).unwrap();
+        let err = keys.open(1, &sealed).unwrap_err();
+        assert_eq!(
+            err,
+            VaultError::UnknownKeyVersion {
+                sealed: 1,
+                current: 3,
+                previous: 2
+            }
+        );
+        assert!(err.to_string().contains("version 1"), "{err}");
+        assert_eq!(keys.reseal(1, &sealed), Err(err));
+        // A previous key with the right version but other bytes does not open either.
+        let sealed = key(2).seal(1, b"secret");
+        assert_eq!(keys.open(1, &sealed), Err(VaultError::DoesNotOpen));
+    }
+
+    #[test]
+    fn a_previous_key_needs_its_own_version_and_neither_key_is_printed() {
+        let (now, before) = (MasterKey::generate_base64(), MasterKey::generate_base64());
+        let current = MasterKey::from_base64(&now, 2).unwrap();
+        let same = MasterKey::from_base64(&before, 2).unwrap();
+        let err = current.clone().with_previous(same).unwrap_err();
+        assert_eq!(err, VaultError::PreviousSameVersion(2));
+        let previous = MasterKey::from_base64(&before, 1).unwrap();
+        let keys = current.with_previous(previous).unwrap();
+        let shown = format!("{keys:?}");
+        assert_eq!(shown, "MasterKey { version: 2, previous_version: 1, .. }");
+        for text in [&now, &before] {
+            assert!(!shown.contains(&text[..8]));
+            assert!(!err.to_string().contains(&text[..8]));
+        }
     }
 
     #[test]

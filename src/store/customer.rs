@@ -611,25 +611,52 @@ impl Store {
         .await?)
     }
 
-    /// Some stored session, to check at start that the master key opens what is stored.
-    pub async fn any_session(&self) -> Result<Option<(i64, crate::vault::Sealed)>, StoreError> {
+    /// Each key version the stored sessions are sealed under, with one account sealed under
+    /// it (the lowest id), to check at start that the configured keys open what is stored.
+    pub async fn session_key_versions(&self) -> Result<Vec<(i64, i64)>, StoreError> {
         let _hold = hold_clock();
-        let row: Option<(i64, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-            "SELECT account_id, key_version, nonce, ciphertext FROM account_sessions \
-             ORDER BY updated_at DESC LIMIT 1",
+        Ok(sqlx::query_as(
+            "SELECT key_version, MIN(account_id) FROM account_sessions \
+             GROUP BY key_version ORDER BY key_version",
         )
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The accounts that have a stored session, in id order.
+    pub async fn session_accounts(&self) -> Result<Vec<i64>, StoreError> {
+        let _hold = hold_clock();
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT account_id FROM account_sessions ORDER BY account_id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Replaces an account's sealed session with `new` only if it is still `old` (same
+    /// version and nonce), so a re-seal never overwrites a session written meanwhile.
+    /// Returns whether it was replaced.
+    pub async fn replace_session(
+        &self,
+        account_id: i64,
+        old: &crate::vault::Sealed,
+        new: &crate::vault::Sealed,
+    ) -> Result<bool, StoreError> {
+        let _hold = hold_clock();
+        let done = sqlx::query(
+            "UPDATE account_sessions SET key_version = $1, nonce = $2, ciphertext = $3, \
+             updated_at = $4 WHERE account_id = $5 AND key_version = $6 AND nonce = $7",
+        )
+        .bind(new.key_version)
+        .bind(new.nonce.clone())
+        .bind(new.ciphertext.clone())
+        .bind(unix_ms_now())
+        .bind(account_id)
+        .bind(old.key_version)
+        .bind(old.nonce.clone())
+        .execute(&self.pool)
         .await?;
-        Ok(row.map(|(account_id, key_version, nonce, ciphertext)| {
-            (
-                account_id,
-                crate::vault::Sealed {
-                    key_version,
-                    nonce,
-                    ciphertext,
-                },
-            )
-        }))
+        Ok(done.rows_affected() == 1)
     }
 
     /// An account's sealed session, if it has one.

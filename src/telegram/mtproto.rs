@@ -158,7 +158,8 @@ impl VaultSession {
     }
 
     /// The account's stored session; `Ok(None)` if there is none. A session sealed with
-    /// another key, altered, or belonging to another account fails closed.
+    /// another key, altered, or belonging to another account fails closed. One sealed under
+    /// the previous master key is re-sealed under the current one and stored so.
     pub async fn load(
         account_id: i64,
         store: Store,
@@ -168,6 +169,24 @@ impl VaultSession {
             return Ok(None);
         };
         let plain = key.open(account_id, &sealed)?;
+        if sealed.key_version != key.version() {
+            let resealed = key.seal(account_id, &plain);
+            // The session opened: a failed write only postpones the re-seal to the next open
+            // (or `autoposter rekey`); a session written meanwhile is newer and stays.
+            match store.replace_session(account_id, &sealed, &resealed).await {
+                Ok(_) => tracing::info!(
+                    account_id,
+                    from = sealed.key_version,
+                    to = resealed.key_version,
+                    "session re-sealed under the current master key"
+                ),
+                Err(e) => tracing::warn!(
+                    account_id,
+                    error = %e,
+                    "could not store the session re-sealed under the current master key"
+                ),
+            }
+        }
         let p: Persisted = serde_json::from_slice(&plain).map_err(|_| SessionError::Corrupt)?;
         let session = VaultSession::fresh(account_id, store, key);
         {

@@ -12,5 +12,6 @@ mod engine_cli;
 mod helpers;
 mod lease_cli;
 mod leases;
+mod schema;
 mod store;
 mod vault;
