@@ -16,6 +16,7 @@ pub mod broadcast_bench;
 pub mod callback;
 pub mod dispatch;
 pub mod fake_api;
+pub mod html;
 pub mod input;
 pub mod payment;
 pub mod reminder;
