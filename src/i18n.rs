@@ -123,6 +123,16 @@ fn lookup(
     }
 }
 
+/// A decimal number already written with a point (`30.0`, `2.5`, `+0:00:01.5`) as `lang`
+/// writes it: English keeps the point (the seed's texts are pinned to it), Russian uses the
+/// decimal comma (`30,0`). Every decimal in a bot text goes through here.
+pub fn decimal(lang: Lang, formatted: &str) -> String {
+    match lang {
+        Lang::En => formatted.to_string(),
+        Lang::Ru => formatted.replace('.', ","),
+    }
+}
+
 /// Escapes `<`, `>`, `&` (and quotes) for Telegram's HTML parse mode.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -272,6 +282,14 @@ mod tests {
             t_args(Lang::En, "error-unexpected", &args),
             "Something went wrong: &lt;b&gt;&amp;. Please try again."
         );
+    }
+
+    #[test]
+    fn decimals_keep_the_point_in_english_and_take_the_comma_in_russian() {
+        assert_eq!(decimal(Lang::En, "30.0"), "30.0");
+        assert_eq!(decimal(Lang::Ru, "30.0"), "30,0");
+        assert_eq!(decimal(Lang::Ru, "+0:00:01.5"), "+0:00:01,5");
+        assert_eq!(decimal(Lang::Ru, "50"), "50");
     }
 
     #[test]

@@ -85,10 +85,16 @@ impl fmt::Display for HtmlError {
             HtmlError::BareGt { at } => write!(f, "unescaped \">\" at byte offset {at}"),
             HtmlError::BareAmp { at } => write!(f, "unescaped \"&\" at byte offset {at}"),
             HtmlError::UnknownEntity { at, entity } => {
-                write!(f, "unsupported HTML entity \"{entity}\" at byte offset {at}")
+                write!(
+                    f,
+                    "unsupported HTML entity \"{entity}\" at byte offset {at}"
+                )
             }
             HtmlError::BadNumericEntity { at, entity } => {
-                write!(f, "invalid numeric HTML entity \"{entity}\" at byte offset {at}")
+                write!(
+                    f,
+                    "invalid numeric HTML entity \"{entity}\" at byte offset {at}"
+                )
             }
             HtmlError::UnsupportedTag { at, tag } => {
                 write!(f, "Unsupported start tag \"{tag}\" at byte offset {at}")
@@ -180,7 +186,10 @@ pub fn check(html: &str) -> Result<(), HtmlError> {
 fn entity(html: &str, at: usize) -> Result<(char, usize), HtmlError> {
     let bytes = html.as_bytes();
     let rest = &bytes[at + 1..];
-    let Some(semi) = rest.iter().position(|b| !(b.is_ascii_alphanumeric() || *b == b'#')) else {
+    let Some(semi) = rest
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'#'))
+    else {
         return Err(HtmlError::BareAmp { at });
     };
     let body = &html[at + 1..at + 1 + semi];
@@ -199,7 +208,10 @@ fn entity(html: &str, at: usize) -> Result<(char, usize), HtmlError> {
             _ => None,
         };
         // Telegram refuses NUL and U+10FFFF besides what is no scalar value at all.
-        return match value.filter(|v| *v != 0 && *v < 0x10FFFF).and_then(char::from_u32) {
+        return match value
+            .filter(|v| *v != 0 && *v < 0x10FFFF)
+            .and_then(char::from_u32)
+        {
             Some(c) => Ok((c, end)),
             None => Err(HtmlError::BadNumericEntity {
                 at,
@@ -372,7 +384,8 @@ fn check_attributes(
         "a" => &[("href", true, |v| v.is_some_and(|v| !v.is_empty()))],
         "span" => &[("class", true, |v| v == Some("tg-spoiler"))],
         "tg-emoji" => &[("emoji-id", true, |v| {
-            v.and_then(|v| v.parse::<i64>().ok()).is_some_and(|id| id != 0)
+            v.and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|id| id != 0)
         })],
         "tg-time" => &[
             ("unix", true, |v| {
@@ -584,27 +597,9 @@ mod tests {
             ("<a href=\"x>link", UnclosedStartTag { at: 0 }),
             ("<b>x</b", UnclosedEndTag { at: 4 }),
             ("<b>x</b c>", UnclosedEndTag { at: 4 }),
-            (
-                "<b>x",
-                UnclosedTag {
-                    at: 0,
-                    tag: s("b"),
-                },
-            ),
-            (
-                "<b><i>x</i>",
-                UnclosedTag {
-                    at: 0,
-                    tag: s("b"),
-                },
-            ),
-            (
-                "x</b>",
-                UnexpectedEndTag {
-                    at: 1,
-                    tag: s("b"),
-                },
-            ),
+            ("<b>x", UnclosedTag { at: 0, tag: s("b") }),
+            ("<b><i>x</i>", UnclosedTag { at: 0, tag: s("b") }),
+            ("x</b>", UnexpectedEndTag { at: 1, tag: s("b") }),
             (
                 "<b><i>x</b></i>",
                 MismatchedEndTag {
@@ -653,10 +648,7 @@ mod tests {
                     attribute: s("href"),
                 },
             ),
-            (
-                "<a href=\"a&b\">x</a>",
-                BareAmp { at: 10 },
-            ),
+            ("<a href=\"a&b\">x</a>", BareAmp { at: 10 }),
             (
                 "<a href=>x</a>",
                 BadAttribute {

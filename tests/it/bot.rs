@@ -619,7 +619,10 @@ async fn timing_answers_are_parsed_floored_and_checked_for_feasibility_at_once()
             "ten",
             "That is not a number. Send the delay between posts in seconds, from 0.001 to 86400.",
         ),
-        ("-5", "That is not a number."),
+        (
+            "-5",
+            "The delay between posts must be at least 0.001 seconds.",
+        ),
         ("1e3", "That is not a number."),
         ("NaN", "That is not a number."),
         (
@@ -651,7 +654,98 @@ async fn russian_customers_get_the_feasibility_message_in_russian() {
     rig.configure(2, 5).await;
     rig.set_timing(Field::DelayBetweenPosts, "10").await;
     let text = shown(&rig.set_timing(Field::CycleMinutes, "1").await).text;
-    assert!(text.contains("Режим starter невыполним: длительность сессии (50 с) должна быть меньше смещения между сессиями (30.0 с)."), "{text}");
+    assert!(text.contains("Режим starter невыполним: длительность сессии (50 с) должна быть меньше смещения между сессиями (30,0 с)."), "{text}");
+}
+
+#[tokio::test]
+async fn negative_and_huge_numbers_are_refused_for_what_they_are_in_both_languages() {
+    let huge = "99999999999999999999";
+    for (lang, cases) in [
+        (
+            "en",
+            [
+                (
+                    Field::DelayBetweenCycles,
+                    "-5",
+                    "The delay between cycles must not be negative.",
+                ),
+                (
+                    Field::DelayBetweenCycles,
+                    "-0.5",
+                    "The delay between cycles must not be negative.",
+                ),
+                (
+                    Field::DelayBetweenPosts,
+                    "-0.5",
+                    "The delay between posts must be at least 0.001 seconds.",
+                ),
+                (
+                    Field::DelayBetweenPosts,
+                    huge,
+                    "The delay between posts may be at most 86400 seconds.",
+                ),
+                (
+                    Field::DelayBetweenCycles,
+                    huge,
+                    "The delay between cycles may be at most 604800 seconds.",
+                ),
+                (
+                    Field::CycleMinutes,
+                    huge,
+                    "The cycle length may be at most 10080 minutes.",
+                ),
+            ],
+        ),
+        (
+            "ru",
+            [
+                (
+                    Field::DelayBetweenCycles,
+                    "-5",
+                    "Пауза между циклами: значение не может быть отрицательным.",
+                ),
+                (
+                    Field::DelayBetweenCycles,
+                    "-0,5",
+                    "Пауза между циклами: значение не может быть отрицательным.",
+                ),
+                (
+                    Field::DelayBetweenPosts,
+                    "-0,5",
+                    "Пауза между постами: не меньше 0,001 с.",
+                ),
+                (
+                    Field::DelayBetweenPosts,
+                    huge,
+                    "Пауза между постами: не больше 86400 с.",
+                ),
+                (
+                    Field::DelayBetweenCycles,
+                    huge,
+                    "Пауза между циклами: не больше 604800 с.",
+                ),
+                (
+                    Field::CycleMinutes,
+                    huge,
+                    "Длина цикла: не больше 10080 мин.",
+                ),
+            ],
+        ),
+    ] {
+        let rig = BotRig::new(Some(lang)).await;
+        rig.grant(Plan::Starter, None).await;
+        rig.cmd("/start").await;
+        rig.set_timing(Field::DelayBetweenPosts, "5").await;
+        let before = rig.store.timing(ME).await.unwrap();
+        for (field, bad, want) in cases {
+            let refused = shown(&rig.set_timing(field, bad).await).text;
+            assert!(refused.starts_with(want), "{lang} {field} {bad}: {refused}");
+            assert_eq!(rig.store.timing(ME).await.unwrap(), before, "{lang} {bad}");
+        }
+        // A Russian customer's decimal comma is a number too.
+        let saved = shown(&rig.set_timing(Field::DelayBetweenCycles, "2,5").await).text;
+        assert!(saved.starts_with("✅"), "{lang}: {saved}");
+    }
 }
 
 #[tokio::test]
@@ -1130,9 +1224,9 @@ async fn russian_refusals_for_start_groups_timing_and_login() {
     for (bad, want) in [
         (
             "два",
-            "Это не число. Пришлите паузу между постами в секундах, от 0.001 до 86400.",
+            "Это не число. Пришлите паузу между постами в секундах, от 0,001 до 86400.",
         ),
-        ("0", "Пауза между постами: не меньше 0.001 с."),
+        ("0", "Пауза между постами: не меньше 0,001 с."),
         ("100000", "Пауза между постами: не больше 86400 с."),
     ] {
         assert_eq!(says(rig.text(bad).await), want, "{bad}");
