@@ -913,7 +913,7 @@ impl Control {
             Cb::Language(choice) => self.choose_language(ctx, choice, message_id).await,
             Cb::Mode(mode) => {
                 let Some(grant) = ctx.row.plan else {
-                    return Ok(vec![alert(t(lang, "start-no-plan"))]);
+                    return Ok(vec![alert(t(lang, "mode-no-plan"))]);
                 };
                 match schedule::mode_for(grant.plan, Some(mode)) {
                     Ok(_) => Ok(vec![answer(Some(t(lang, "mode-is-plan-mode")))]),

@@ -1084,7 +1084,11 @@ pub fn plan(
     now_ms: i64,
     catalog: &schedule::PlanCatalog,
 ) -> Screenful {
-    let mut lines = vec![plan_line(lang, plan, now_ms)];
+    let mut lines = vec![t_args(
+        lang,
+        "plan-title",
+        &Args::new().html("plan", plan_line(lang, plan, now_ms)),
+    )];
     if let Some(g) = plan {
         let terms = catalog.terms(g.plan);
         lines.push(t_args(

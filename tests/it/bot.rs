@@ -995,6 +995,59 @@ async fn the_plan_screen_shows_the_plan_its_mode_and_expiry() {
 }
 
 #[tokio::test]
+async fn the_plan_screen_opens_with_a_heading_in_both_languages() {
+    for (lang, none, granted) in [
+        (
+            "en",
+            "<b>Plan</b>: none yet\n",
+            "<b>Plan</b>: STARTER, no expiry\n",
+        ),
+        (
+            "ru",
+            "<b>Тариф</b>: пока нет\n",
+            "<b>Тариф</b>: STARTER, бессрочно\n",
+        ),
+    ] {
+        let rig = BotRig::new(Some(lang)).await;
+        rig.cmd("/start").await;
+        let screen = shown(&rig.press(Cb::Open(Screen::Plan)).await);
+        assert!(screen.text.starts_with(none), "{}", screen.text);
+        rig.grant(Plan::Starter, None).await;
+        let screen = shown(&rig.press(Cb::Open(Screen::Plan)).await);
+        assert!(screen.text.starts_with(granted), "{}", screen.text);
+    }
+}
+
+#[tokio::test]
+async fn the_mode_button_without_a_plan_says_what_modes_are_and_how_to_get_a_plan() {
+    for (lang, says) in [
+        (
+            "en",
+            "Modes come with plans: STARTER posts in starter mode, ENTERPRISE in enterprise \
+             mode. You have no plan yet: buy one on the Plan screen, or ask an admin.",
+        ),
+        (
+            "ru",
+            "Режим задаётся тарифом: STARTER работает в режиме starter, ENTERPRISE — в режиме \
+             enterprise. У вас пока нет тарифа: купите его на экране «Тариф» или попросите \
+             администратора.",
+        ),
+    ] {
+        let rig = BotRig::new(Some(lang)).await;
+        rig.cmd("/start").await;
+        let timing = shown(&rig.press(Cb::Open(Screen::Timing)).await);
+        for mode in [Mode::Starter, Mode::Enterprise] {
+            assert!(buttons(&timing).contains(&Cb::Mode(mode).encode()));
+            let text = alert(&rig.press(Cb::Mode(mode)).await);
+            assert_eq!(text, says, "{lang} {mode:?}");
+            // Telegram shows at most 200 characters in an alert.
+            assert!(text.chars().count() <= 200, "{}", text.chars().count());
+        }
+        assert_eq!(rig.store.plan_of(ME).await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
 async fn the_schedule_preview_lays_out_the_next_cycle_and_shows_an_overlap() {
     let rig = BotRig::new(Some("en")).await;
     rig.grant(Plan::Starter, None).await;
