@@ -1584,13 +1584,18 @@ fn send_text(text: String) -> Action {
     })
 }
 
+/// A button's answer; Telegram shows its text as plain text, so the locale's HTML is
+/// rendered to what it reads as (`&amp;` → `&`).
 fn answer(text: Option<String>) -> Action {
-    Action::Answer { text, alert: false }
+    Action::Answer {
+        text: text.map(|t| html::to_plain(&t)),
+        alert: false,
+    }
 }
 
 fn alert(text: String) -> Action {
     Action::Answer {
-        text: Some(text),
+        text: Some(html::to_plain(&text)),
         alert: true,
     }
 }

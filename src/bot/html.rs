@@ -182,6 +182,47 @@ pub fn check(html: &str) -> Result<(), HtmlError> {
     }
 }
 
+/// The text Telegram shows for `html`: tags dropped, entities decoded. For places that take
+/// plain text only (a button answer's alert or toast); a text that fails [`check`] is
+/// returned unchanged, as Telegram would show it there.
+pub fn to_plain(html: &str) -> String {
+    if check(html).is_err() {
+        return html.to_string();
+    }
+    let bytes = html.as_bytes();
+    let mut out = String::with_capacity(html.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' => {
+                // A valid tag's `>` may only hide inside a quoted attribute value.
+                let mut quote = None;
+                while i < bytes.len() {
+                    match (quote, bytes[i]) {
+                        (None, b'>') => break,
+                        (None, q @ (b'"' | b'\'')) => quote = Some(q),
+                        (Some(q), b) if b == q => quote = None,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'&' => {
+                let (c, next) = entity(html, i).expect("checked");
+                out.push(c);
+                i = next;
+            }
+            _ => {
+                let next = html[i..].find(['<', '&']).map_or(html.len(), |n| i + n);
+                out.push_str(&html[i..next]);
+                i = next;
+            }
+        }
+    }
+    out
+}
+
 /// The entity at `at` (a `&`), decoded, and the offset after its `;`.
 fn entity(html: &str, at: usize) -> Result<(char, usize), HtmlError> {
     let bytes = html.as_bytes();
@@ -766,6 +807,27 @@ mod tests {
             e.to_string(),
             "Unsupported start tag \"user\" at byte offset 13"
         );
+    }
+
+    #[test]
+    fn plain_text_drops_tags_and_decodes_entities() {
+        for (html, plain) in [
+            ("", ""),
+            ("no markup", "no markup"),
+            (
+                "<b>Plan</b>: Bob &amp; Co &lt;3 &#x1F600;",
+                "Plan: Bob & Co <3 😀",
+            ),
+            (
+                "<a href=\"https://x.example/?a=1&amp;b=&quot;>&quot;\">here</a> &quot;q&quot;",
+                "here \"q\"",
+            ),
+            ("<a href='>'>x</a>", "x"),
+            // Not valid HTML: shown as it is.
+            ("a < b & c", "a < b & c"),
+        ] {
+            assert_eq!(to_plain(html), plain, "{html}");
+        }
     }
 
     #[test]

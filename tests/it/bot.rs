@@ -2023,9 +2023,11 @@ async fn logs_never_carry_a_password_a_session_string_or_an_auth_key() {
 }
 
 /// Groups as scripted per (account label, reference); anything not scripted checks out.
+/// An account's own groups are `listed`, or Telegram is unreachable when there are none.
 #[derive(Default)]
 struct FakeGroups {
     problems: Mutex<Vec<(i64, String, GroupProblem)>>,
+    listed: Vec<GroupInfo>,
 }
 
 impl Groups for FakeGroups {
@@ -2055,8 +2057,47 @@ impl Groups for FakeGroups {
         })
     }
     fn list<'a>(&'a self, _account_id: i64) -> BoxFuture<'a, Result<Vec<GroupInfo>, GroupProblem>> {
-        Box::pin(async { Err(GroupProblem::Unavailable) })
+        let listed = self.listed.clone();
+        Box::pin(async move {
+            match listed.is_empty() {
+                true => Err(GroupProblem::Unavailable),
+                false => Ok(listed),
+            }
+        })
     }
+}
+
+#[tokio::test]
+async fn an_alert_reads_as_plain_text_not_as_html() {
+    // Telegram shows a button answer as plain text: "&amp;" would show as such.
+    let groups = Arc::new(FakeGroups {
+        listed: vec![GroupInfo {
+            reference: "@shop_group".into(),
+            title: "Shop".into(),
+            dialog_id: -1_000_000_000_777,
+            access_hash: 1,
+            slow_mode_secs: None,
+        }],
+        ..FakeGroups::default()
+    });
+    let rig = BotRig::with_seams(Some("en"), None, Arc::new(SimLogin), groups.clone()).await;
+    rig.configure(1, 0).await;
+    let shop = rig.store.add_account(ME, "Bob & Co <shop>").await.unwrap();
+    groups.problems.lock().unwrap().push((
+        shop,
+        "@shop_group".to_string(),
+        GroupProblem::NotMember,
+    ));
+    let list = shown(&rig.press(Cb::PickGroups).await);
+    let pick = buttons(&list)
+        .into_iter()
+        .find(|d| d.starts_with("g:pk:"))
+        .expect("the group is offered");
+    assert_eq!(
+        alert(&rig.data(&pick).await),
+        "@shop_group can't be added:\n• Bob & Co <shop> — not a member\nYour accounts must already be members and allowed to write there."
+    );
+    assert!(rig.store.groups(ME).await.unwrap().is_empty());
 }
 
 #[tokio::test]
