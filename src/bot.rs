@@ -16,6 +16,7 @@ pub mod broadcast_bench;
 pub mod callback;
 pub mod dispatch;
 pub mod fake_api;
+pub mod html;
 pub mod input;
 pub mod payment;
 pub mod reminder;
@@ -915,7 +916,7 @@ impl Control {
             Cb::Language(choice) => self.choose_language(ctx, choice, message_id).await,
             Cb::Mode(mode) => {
                 let Some(grant) = ctx.row.plan else {
-                    return Ok(vec![alert(t(lang, "start-no-plan"))]);
+                    return Ok(vec![alert(t(lang, "mode-no-plan"))]);
                 };
                 match schedule::mode_for(grant.plan, Some(mode)) {
                     Ok(_) => Ok(vec![answer(Some(t(lang, "mode-is-plan-mode")))]),
@@ -1601,13 +1602,18 @@ fn send_text(text: String) -> Action {
     })
 }
 
+/// A button's answer; Telegram shows its text as plain text, so the locale's HTML is
+/// rendered to what it reads as (`&amp;` → `&`).
 fn answer(text: Option<String>) -> Action {
-    Action::Answer { text, alert: false }
+    Action::Answer {
+        text: text.map(|t| html::to_plain(&t)),
+        alert: false,
+    }
 }
 
 fn alert(text: String) -> Action {
     Action::Answer {
-        text: Some(text),
+        text: Some(html::to_plain(&text)),
         alert: true,
     }
 }

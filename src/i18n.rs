@@ -123,6 +123,16 @@ fn lookup(
     }
 }
 
+/// A decimal number already written with a point (`30.0`, `2.5`, `+0:00:01.5`) as `lang`
+/// writes it: English keeps the point (the seed's texts are pinned to it), Russian uses the
+/// decimal comma (`30,0`). Every decimal in a bot text goes through here.
+pub fn decimal(lang: Lang, formatted: &str) -> String {
+    match lang {
+        Lang::En => formatted.to_string(),
+        Lang::Ru => formatted.replace('.', ","),
+    }
+}
+
 /// Escapes `<`, `>`, `&` (and quotes) for Telegram's HTML parse mode.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -197,6 +207,65 @@ mod tests {
         }
     }
 
+    /// Every variable any message of `lang` uses.
+    fn variables(lang: &str) -> BTreeSet<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("locales")
+            .join(lang);
+        let mut names = BTreeSet::new();
+        for entry in std::fs::read_dir(dir).expect("locale folder") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("ftl");
+            for part in text.split('$').skip(1) {
+                let name: String = part
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect();
+                if !name.is_empty() {
+                    names.insert(name);
+                }
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn every_message_of_every_locale_is_valid_telegram_html() {
+        // Each message rendered with every variable a text that needs escaping (escaped, as
+        // `Args::text` does), then with numbers that pick each plural form.
+        let text = escape("<b>R&D</b> \"5\" > 2,5");
+        let mut refused = Vec::new();
+        for lang in Lang::ALL {
+            let names = variables(lang.code());
+            let mut samples: Vec<HashMap<Cow<'static, str>, FluentValue<'static>>> = Vec::new();
+            samples.push(
+                names
+                    .iter()
+                    .map(|n| (Cow::Owned(n.clone()), FluentValue::from(text.clone())))
+                    .collect(),
+            );
+            for number in [0.0, 1.0, 2.0, 5.0, 21.0, 2.5] {
+                samples.push(
+                    names
+                        .iter()
+                        .map(|n| (Cow::Owned(n.clone()), FluentValue::from(number)))
+                        .collect(),
+                );
+            }
+            for key in keys(lang.code()) {
+                for args in &samples {
+                    let rendered = LOCALES
+                        .try_lookup_with_args(&lang.id(), &key, args)
+                        .unwrap_or_else(|| panic!("{key} in {lang:?}"));
+                    if let Err(e) = crate::bot::html::check(&rendered) {
+                        refused.push(format!("{lang:?} {key}: {e}: {rendered:?}"));
+                        break;
+                    }
+                }
+            }
+        }
+        assert!(refused.is_empty(), "{}", refused.join("\n"));
+    }
+
     #[test]
     fn languages_come_from_the_stored_choice_then_telegram_then_english() {
         assert_eq!(Lang::pick(None, Some("ru-RU")), Lang::Ru);
@@ -213,6 +282,14 @@ mod tests {
             t_args(Lang::En, "error-unexpected", &args),
             "Something went wrong: &lt;b&gt;&amp;. Please try again."
         );
+    }
+
+    #[test]
+    fn decimals_keep_the_point_in_english_and_take_the_comma_in_russian() {
+        assert_eq!(decimal(Lang::En, "30.0"), "30.0");
+        assert_eq!(decimal(Lang::Ru, "30.0"), "30,0");
+        assert_eq!(decimal(Lang::Ru, "+0:00:01.5"), "+0:00:01,5");
+        assert_eq!(decimal(Lang::Ru, "50"), "50");
     }
 
     #[test]

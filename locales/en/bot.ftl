@@ -59,10 +59,12 @@ plan-line-forever = { $plan }, no expiry
 plan-line-expired = { $plan }, expired on { $date }
 plan-starter-explained = STARTER runs in starter mode: your accounts take turns, evenly spread over the cycle length.
 plan-enterprise-explained = ENTERPRISE runs in enterprise mode: all your accounts post at the same time.
+plan-title = <b>Plan</b>: { $plan }
 plan-how-to-get = You have no plan yet: buy one below with Telegram Stars, or ask an admin.
 plan-starter-only = STARTER plan requires starter execution mode. Cannot use enterprise mode with STARTER plan.
 plan-enterprise-only = ENTERPRISE plan requires enterprise execution mode. Cannot use starter mode with ENTERPRISE plan.
 mode-is-plan-mode = This is your plan's mode.
+mode-no-plan = Modes come with plans: STARTER posts in starter mode, ENTERPRISE in enterprise mode. You have no plan yet: buy one on the Plan screen, or ask an admin.
 
 ## Message
 message-screen = <b>Your message</b> (what the accounts will post):
@@ -300,7 +302,7 @@ cmd-user = Admin: one customer
 cmd-stats = Admin: fleet statistics
 cmd-broadcast = Admin: message every customer
 cmd-broadcast_cancel = Admin: stop the broadcast
-admin-setplan-usage = Usage: /setplan <user id> <STARTER|ENTERPRISE> [days]. Without days the plan has no expiry.
+admin-setplan-usage = Usage: /setplan &lt;user id&gt; &lt;STARTER|ENTERPRISE&gt; [days]. Without days the plan has no expiry.
 admin-bad-user-id = “{ $value }” is not a Telegram user id (a positive whole number).
 admin-unknown-plan = There is no plan “{ $value }”: the plans are STARTER and ENTERPRISE.
 admin-bad-days = Days must be a whole number from 1 to { $max }; “{ $value }” is not.
@@ -312,7 +314,7 @@ admin-users-empty = No customers yet.
 admin-users-line = <code>{ $id }</code> · { $plan } · { $state } · { $accounts } acc. · { $groups } groups
 admin-state-running = ▶️ running
 admin-state-stopped = ⏸ stopped
-admin-user-usage = Usage: /user <user id>
+admin-user-usage = Usage: /user &lt;user id&gt;
 admin-user-title = <b>Customer</b> <code>{ $id }</code> ({ $lang })
 admin-user-accounts = <b>Accounts</b> ({ $count }):
 admin-user-groups = <b>Groups</b> ({ $count }):
@@ -323,16 +325,31 @@ admin-stats = <b>Fleet</b>
     Payments: { $payments }, { $stars } ⭐
 broadcast-usage = Reply /broadcast to the message to send to every customer, or write /broadcast followed by the text.
 broadcast-busy = Broadcast #{ $id } is still being sent: /broadcast_cancel stops it.
-broadcast-confirm = 📣 Send broadcast #{ $id } to { $count } customers?
+broadcast-confirm = 📣 Send broadcast #{ $id } to { $count ->
+    [one] { $count } customer
+   *[other] { $count } customers
+} (admins not included)?
 button-broadcast-send = ✅ Send to { $count }
 broadcast-started = 📣 Broadcast #{ $id } started: { $count } recipients. Its progress follows.
 broadcast-abandoned = Broadcast abandoned; nothing was sent.
 broadcast-none = No broadcast is being sent.
 broadcast-cancelling = ⏹ Stopping broadcast #{ $id }. Whoever got it, got it; nobody else will.
-broadcast-progress = 📣 Broadcast #{ $id }: { $sent } sent, { $blocked } blocked the bot, { $failed } failed, { $left } of { $total } left — about { $secs } s to go.
-broadcast-paused = 📣 Broadcast #{ $id } paused (the bot is stopping): { $sent } sent, { $blocked } blocked the bot, { $failed } failed, { $left } of { $total } left. It resumes when the bot starts again.
-broadcast-done = ✅ Broadcast #{ $id } done: { $sent } sent, { $blocked } blocked the bot, { $failed } failed, of { $total }.
-broadcast-cancelled = ⏹ Broadcast #{ $id } cancelled: { $sent } sent, { $blocked } blocked the bot, { $failed } failed; { $left } not sent.
+broadcast-progress = 📣 Broadcast #{ $id }: { $sent } sent, { $blocked } blocked the bot, { $failed } failed{ $unknown ->
+    [0] {""}
+   *[other] , { $unknown } unknown (a restart cut the send short)
+}, { $left } of { $total } left — about { $secs } s to go.
+broadcast-paused = 📣 Broadcast #{ $id } paused (the bot is stopping): { $sent } sent, { $blocked } blocked the bot, { $failed } failed{ $unknown ->
+    [0] {""}
+   *[other] , { $unknown } unknown (a restart cut the send short)
+}, { $left } of { $total } left. It resumes when the bot starts again.
+broadcast-done = ✅ Broadcast #{ $id } done: { $sent } sent, { $blocked } blocked the bot, { $failed } failed{ $unknown ->
+    [0] {""}
+   *[other] , { $unknown } unknown (a restart cut the send short)
+}, of { $total }.
+broadcast-cancelled = ⏹ Broadcast #{ $id } cancelled: { $sent } sent, { $blocked } blocked the bot, { $failed } failed{ $unknown ->
+    [0] {""}
+   *[other] , { $unknown } unknown (a restart cut the send short)
+}; { $left } not sent.
 payment-unrecorded = ⚠️ Your payment went through, but I could not record it just now. The admins have been told and will apply it; you lose nothing.
 admin-payment-unrecorded = ⚠️ Payment { $charge } ({ $stars } Stars) from user { $id } could not be recorded (database error). Invoice payload: { $payload }. Grant it with /setplan.
 checkout-nothing-to-renew = Your plan has no expiry: there is nothing to renew.

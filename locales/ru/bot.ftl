@@ -59,10 +59,12 @@ plan-line-forever = { $plan }, бессрочно
 plan-line-expired = { $plan }, истёк { $date }
 plan-starter-explained = STARTER работает в режиме starter: аккаунты публикуют по очереди, равномерно распределённые по длине цикла.
 plan-enterprise-explained = ENTERPRISE работает в режиме enterprise: все аккаунты публикуют одновременно.
+plan-title = <b>Тариф</b>: { $plan }
 plan-how-to-get = У вас пока нет тарифа: купите его ниже за звёзды Telegram или попросите администратора.
 plan-starter-only = Тариф STARTER требует режима выполнения starter. Режим enterprise с тарифом STARTER использовать нельзя.
 plan-enterprise-only = Тариф ENTERPRISE требует режима выполнения enterprise. Режим starter с тарифом ENTERPRISE использовать нельзя.
 mode-is-plan-mode = Это режим вашего тарифа.
+mode-no-plan = Режим задаётся тарифом: STARTER работает в режиме starter, ENTERPRISE — в режиме enterprise. У вас пока нет тарифа: купите его на экране «Тариф» или попросите администратора.
 
 ## Сообщение
 message-screen = <b>Ваше сообщение</b> (его будут публиковать аккаунты):
@@ -307,7 +309,7 @@ cmd-user = Админ: один клиент
 cmd-stats = Админ: статистика
 cmd-broadcast = Админ: рассылка всем клиентам
 cmd-broadcast_cancel = Админ: остановить рассылку
-admin-setplan-usage = Формат: /setplan <id пользователя> <STARTER|ENTERPRISE> [дни]. Без дней тариф бессрочный.
+admin-setplan-usage = Формат: /setplan &lt;id пользователя&gt; &lt;STARTER|ENTERPRISE&gt; [дни]. Без дней тариф бессрочный.
 admin-bad-user-id = «{ $value }» — не id пользователя Telegram (нужно целое положительное число).
 admin-unknown-plan = Тарифа «{ $value }» нет: есть STARTER и ENTERPRISE.
 admin-bad-days = Дни — целое число от 1 до { $max }; «{ $value }» не подходит.
@@ -319,7 +321,7 @@ admin-users-empty = Клиентов пока нет.
 admin-users-line = <code>{ $id }</code> · { $plan } · { $state } · акк.: { $accounts } · групп: { $groups }
 admin-state-running = ▶️ работает
 admin-state-stopped = ⏸ остановлен
-admin-user-usage = Формат: /user <id пользователя>
+admin-user-usage = Формат: /user &lt;id пользователя&gt;
 admin-user-title = <b>Клиент</b> <code>{ $id }</code> ({ $lang })
 admin-user-accounts = <b>Аккаунты</b> ({ $count }):
 admin-user-groups = <b>Группы</b> ({ $count }):
@@ -330,16 +332,28 @@ admin-stats = <b>Парк</b>
     Платежей: { $payments }, { $stars } ⭐
 broadcast-usage = Ответьте командой /broadcast на сообщение, которое нужно разослать всем клиентам, или напишите /broadcast и текст.
 broadcast-busy = Рассылка №{ $id } ещё идёт: /broadcast_cancel остановит её.
-broadcast-confirm = 📣 Отправить рассылку №{ $id } клиентам: { $count }?
+broadcast-confirm = 📣 Отправить рассылку №{ $id } клиентам: { $count } (администраторы не входят)?
 button-broadcast-send = ✅ Отправить ({ $count })
 broadcast-started = 📣 Рассылка №{ $id } началась, получателей: { $count }. Ход рассылки — ниже.
 broadcast-abandoned = Рассылка отменена, ничего не отправлено.
 broadcast-none = Сейчас рассылки нет.
 broadcast-cancelling = ⏹ Останавливаю рассылку №{ $id }. Кто успел получить — получил, остальным не придёт.
-broadcast-progress = 📣 Рассылка №{ $id }: отправлено { $sent }, заблокировали бота { $blocked }, ошибок { $failed }, осталось { $left } из { $total } — ещё около { $secs } с.
-broadcast-paused = 📣 Рассылка №{ $id } приостановлена (бот останавливается): отправлено { $sent }, заблокировали бота { $blocked }, ошибок { $failed }, осталось { $left } из { $total }. Она продолжится после запуска бота.
-broadcast-done = ✅ Рассылка №{ $id } завершена: отправлено { $sent }, заблокировали бота { $blocked }, ошибок { $failed }, всего { $total }.
-broadcast-cancelled = ⏹ Рассылка №{ $id } отменена: отправлено { $sent }, заблокировали бота { $blocked }, ошибок { $failed }; не отправлено { $left }.
+broadcast-progress = 📣 Рассылка №{ $id }: отправлено { $sent }, заблокировали бота { $blocked }, ошибок { $failed }{ $unknown ->
+    [0] {""}
+   *[other] , неизвестно { $unknown } (отправку прервал перезапуск)
+}, осталось { $left } из { $total } — ещё около { $secs } с.
+broadcast-paused = 📣 Рассылка №{ $id } приостановлена (бот останавливается): отправлено { $sent }, заблокировали бота { $blocked }, ошибок { $failed }{ $unknown ->
+    [0] {""}
+   *[other] , неизвестно { $unknown } (отправку прервал перезапуск)
+}, осталось { $left } из { $total }. Она продолжится после запуска бота.
+broadcast-done = ✅ Рассылка №{ $id } завершена: отправлено { $sent }, заблокировали бота { $blocked }, ошибок { $failed }{ $unknown ->
+    [0] {""}
+   *[other] , неизвестно { $unknown } (отправку прервал перезапуск)
+}, всего { $total }.
+broadcast-cancelled = ⏹ Рассылка №{ $id } отменена: отправлено { $sent }, заблокировали бота { $blocked }, ошибок { $failed }{ $unknown ->
+    [0] {""}
+   *[other] , неизвестно { $unknown } (отправку прервал перезапуск)
+}; не отправлено { $left }.
 payment-unrecorded = ⚠️ Оплата прошла, но записать её сейчас не удалось. Администраторы уже знают и применят её — вы ничего не теряете.
 admin-payment-unrecorded = ⚠️ Платёж { $charge } ({ $stars } звёзд) от пользователя { $id } не удалось записать (ошибка базы данных). Payload счёта: { $payload }. Выдайте тариф через /setplan.
 checkout-nothing-to-renew = Ваш тариф бессрочный: продлевать нечего.

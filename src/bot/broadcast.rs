@@ -1,5 +1,6 @@
 //! The admin broadcast: `/broadcast` (as a reply, the replied message is copied; otherwise
-//! its text is sent), a confirmation naming the number of recipients, then [`Broadcaster`]
+//! its text is sent), a confirmation naming the number of recipients (every customer who has
+//! not blocked the bot; the admins are not sent their own broadcast), then [`Broadcaster`]
 //! sends it to every recipient within Telegram's bot limits and edits one progress message in
 //! the admin's chat. `/broadcast_cancel` stops it.
 //!
@@ -297,7 +298,8 @@ pub fn progress_text(
             .num("id", id as f64)
             .num("sent", t.sent as f64)
             .num("blocked", t.blocked as f64)
-            .num("failed", (t.failed + t.unknown) as f64)
+            .num("failed", t.failed as f64)
+            .num("unknown", t.unknown as f64)
             .num("left", t.pending as f64)
             .num("total", t.total() as f64)
             .num("secs", eta.map_or(0.0, |d| d.as_secs_f64().ceil())),
@@ -344,7 +346,7 @@ impl Control {
             .store
             .create_broadcast(ctx.id, &source, self.now_ms())
             .await?;
-        let audience = self.store.broadcast_audience().await?;
+        let audience = self.store.broadcast_audience(&self.admins).await?;
         let args = Args::new()
             .num("id", id as f64)
             .num("count", audience as f64);
@@ -373,7 +375,11 @@ impl Control {
                 return Ok(vec![super::alert(text)]);
             }
         }
-        let Some(count) = self.store.confirm_broadcast(id, self.now_ms()).await? else {
+        let Some(count) = self
+            .store
+            .confirm_broadcast(id, self.now_ms(), &self.admins)
+            .await?
+        else {
             return Ok(vec![super::out_of_date(lang)]);
         };
         if let Some(broadcaster) = &self.broadcaster {

@@ -48,7 +48,7 @@ pub async fn run(recipients: i64, blocked_every: i64) -> Result<BroadcastReport,
     let id = store
         .create_broadcast(admin, &BroadcastSource::Html("<b>News</b>".into()), 0)
         .await?;
-    store.confirm_broadcast(id, 0).await?;
+    store.confirm_broadcast(id, 0, &[]).await?;
     let broadcaster = Broadcaster::new(store.clone(), Arc::new(BotSink { bot }));
     let b = store.broadcast(id).await?.expect("just created");
     let started = Instant::now();

@@ -149,20 +149,27 @@ impl Phone {
 }
 
 /// A timing value typed by the customer: digits with an optional decimal point or comma
-/// (`5`, `2.5`, `2,5`). Signs, exponents, `inf` and `NaN` are not numbers here.
+/// (`5`, `2.5`, `2,5`: a Russian customer types the comma), and an optional minus sign
+/// (`-`, or the typographic `−`) so that a negative value is refused for being negative, and
+/// a huge one for its size, by the schedule's rules. Exponents, `inf`, `NaN`, a `+` and a
+/// point without digits on both sides are not numbers here.
 pub fn parse_number(input: &str) -> Result<f64, Refusal> {
     let s = input.trim().replace(',', ".");
-    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let (negative, digits) = match s.strip_prefix(['-', '−']) {
+        Some(rest) => (true, rest),
+        None => (false, s.as_str()),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let ok = !int.is_empty()
-        && int.len() <= 12
-        && frac.len() <= 6
         && int.bytes().all(|b| b.is_ascii_digit())
         && frac.bytes().all(|b| b.is_ascii_digit())
-        && !(s.ends_with('.'));
+        && !digits.ends_with('.');
     if !ok {
         return Err(Refusal::NotANumber);
     }
-    s.parse().map_err(|_| Refusal::NotANumber)
+    // Any run of digits is a finite or infinite f64; the schedule refuses either as too large.
+    let value: f64 = digits.parse().map_err(|_| Refusal::NotANumber)?;
+    Ok(if negative { -value } else { value })
 }
 
 /// A typed timing field validated by the schedule's rules, as milliseconds to store.
@@ -257,20 +264,55 @@ mod tests {
     fn numbers_are_plain_decimals() {
         assert_eq!(parse_number("5"), Ok(5.0));
         assert_eq!(parse_number(" 2,5 "), Ok(2.5));
+        assert_eq!(parse_number("2.5"), Ok(2.5));
+        assert_eq!(parse_number("0,0004"), Ok(0.0004));
         for bad in [
-            "",
-            "-1",
-            "+1",
-            "1e3",
-            "inf",
-            "NaN",
-            "1.",
-            ".5",
-            "1.2.3",
-            "five",
-            "99999999999999",
+            "", "+1", "1e3", "inf", "NaN", "-inf", "1.", ".5", "-", "-.5", "--1", "1.2.3", "1,2.3",
+            "five", "5 s", "- 5",
         ] {
             assert_eq!(parse_number(bad), Err(Refusal::NotANumber), "{bad}");
+        }
+    }
+
+    #[test]
+    fn negative_and_huge_numbers_are_numbers() {
+        assert_eq!(parse_number("-5"), Ok(-5.0));
+        assert_eq!(parse_number("-0,5"), Ok(-0.5));
+        assert_eq!(parse_number("−0.5"), Ok(-0.5));
+        assert_eq!(parse_number("99999999999999999999"), Ok(1e20));
+        assert_eq!(parse_number(&"9".repeat(400)), Ok(f64::INFINITY));
+    }
+
+    #[test]
+    fn negative_and_huge_timing_values_are_refused_for_what_they_are() {
+        use InputError::{Negative, NotPositive, TooLarge};
+        for (field, input, want) in [
+            (Field::DelayBetweenCycles, "-5", "negative"),
+            (Field::DelayBetweenCycles, "-0.5", "negative"),
+            // Zero is not allowed either: the refusal names the smallest value.
+            (Field::DelayBetweenPosts, "-5", "not positive"),
+            (Field::DelayBetweenPosts, "-0,5", "not positive"),
+            (Field::CycleMinutes, "-1", "not positive"),
+            (
+                Field::DelayBetweenPosts,
+                "99999999999999999999",
+                "too large",
+            ),
+            (
+                Field::DelayBetweenCycles,
+                "99999999999999999999",
+                "too large",
+            ),
+            (Field::CycleMinutes, "99999999999999999999", "too large"),
+            (Field::CycleMinutes, &"9".repeat(400), "too large"),
+        ] {
+            let got = match parse_timing(field, input) {
+                Err(Refusal::Timing(Negative(f))) if f == field => "negative",
+                Err(Refusal::Timing(NotPositive(f))) if f == field => "not positive",
+                Err(Refusal::Timing(TooLarge { field: f, .. })) if f == field => "too large",
+                other => panic!("{field} {input}: {other:?}"),
+            };
+            assert_eq!(got, want, "{field} {input}");
         }
     }
 

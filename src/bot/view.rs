@@ -7,7 +7,7 @@ use super::callback::{Cb, Screen};
 use super::input::{Refusal, MAX_MESSAGE_LEN};
 use super::{Button, Screenful};
 use crate::engine::LiveStatus;
-use crate::i18n::{t, t_args, Args, Lang};
+use crate::i18n::{decimal, t, t_args, Args, Lang};
 use crate::schedule::{
     self, secs_text, Field, Floored, Infeasible, InputError, Limited, Mode, NotReady, OverLimit,
     Plan, PlanError, ScheduleError, Settings, MAX_CYCLE_LENGTH, MAX_DELAY_BETWEEN_CYCLES,
@@ -75,8 +75,8 @@ pub fn clock_time(unix_ms: i64) -> String {
         .unwrap_or_else(|| "?".to_string())
 }
 
-/// `1h 05m 03s` style, for offsets in a preview.
-fn span(d: Duration) -> String {
+/// `+1:05:03` style (`+0:00:01.5` with a fraction), for offsets in a preview.
+fn span(lang: Lang, d: Duration) -> String {
     let ms = d.as_millis();
     let (h, m, s, frac) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
     let secs = if frac == 0 {
@@ -86,11 +86,22 @@ fn span(d: Duration) -> String {
             .trim_end_matches('0')
             .to_string()
     };
-    format!("+{h}:{m:02}:{secs}")
+    decimal(lang, &format!("+{h}:{m:02}:{secs}"))
 }
 
-fn minutes_text(d: Duration) -> String {
-    format!("{}", d.as_millis() as f64 / 60_000.0)
+/// Minutes, fractions as needed (`2.5`; `2,5` in Russian).
+fn minutes_text(lang: Lang, d: Duration) -> String {
+    decimal(lang, &format!("{}", d.as_millis() as f64 / 60_000.0))
+}
+
+/// Seconds, fractions as needed (`1.5`; `1,5` in Russian).
+fn secs(lang: Lang, d: Duration) -> String {
+    decimal(lang, &secs_text(d))
+}
+
+/// Seconds with one decimal, as the seed's feasibility message writes offsets (`30.0`).
+fn secs_one_decimal(lang: Lang, d: Duration) -> String {
+    decimal(lang, &format!("{:.1}", d.as_secs_f64()))
 }
 
 pub(crate) fn plan_name(lang: Lang, plan: Plan) -> String {
@@ -122,11 +133,8 @@ pub fn infeasible(lang: Lang, e: &Infeasible) -> String {
         lang,
         "infeasible",
         &Args::new()
-            .text("runtime", secs_text(e.session_runtime))
-            .text(
-                "offset",
-                format!("{:.1}", e.per_session_offset.as_secs_f64()),
-            ),
+            .text("runtime", secs(lang, e.session_runtime))
+            .text("offset", secs_one_decimal(lang, e.per_session_offset)),
     )
 }
 
@@ -136,8 +144,8 @@ pub fn floor_warning(lang: Lang, f: &Floored) -> String {
         lang,
         "floor-warning",
         &Args::new()
-            .text("requested", secs_text(f.requested))
-            .text("applied", secs_text(f.applied)),
+            .text("requested", secs(lang, f.requested))
+            .text("applied", secs(lang, f.applied)),
     )
 }
 
@@ -253,12 +261,12 @@ pub fn timing_refusal(lang: Lang, field: Field, r: &Refusal) -> String {
         "0.001"
     };
     let args = Args::new()
-        .text("field", t(lang, field_key(field)))
-        .text("field_nom", t(lang, &format!("{}-nom", field_key(field))))
+        .html("field", t(lang, field_key(field)))
+        .html("field_nom", t(lang, &format!("{}-nom", field_key(field))))
         .num("max", max as f64)
-        .text("min", min)
-        .text("unit", t(lang, unit))
-        .text("unit_short", t(lang, short));
+        .text("min", decimal(lang, min))
+        .html("unit", t(lang, unit))
+        .html("unit_short", t(lang, short));
     match r {
         Refusal::NotANumber => t_args(lang, "timing-not-a-number-range", &args),
         Refusal::Timing(InputError::TooLarge { .. }) => t_args(lang, "timing-too-large", &args),
@@ -675,7 +683,7 @@ fn feasibility(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Coun
     }
     match schedule::plan_cycle(plan.mode(), settings, counts.accounts, counts.groups) {
         Ok(layout) => {
-            let runtime = secs_text(layout.delay.applied * counts.groups as u32);
+            let runtime = secs(lang, layout.delay.applied * counts.groups as u32);
             let args = Args::new()
                 .text("runtime", runtime)
                 .num("accounts", counts.accounts as f64);
@@ -683,7 +691,7 @@ fn feasibility(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Coun
                 (Mode::Starter, Some(step)) => t_args(
                     lang,
                     "feasible-starter",
-                    &args.text("offset", format!("{:.1}", step.as_secs_f64())),
+                    &args.text("offset", secs_one_decimal(lang, *step)),
                 ),
                 (Mode::Starter, None) => t_args(
                     lang,
@@ -692,7 +700,7 @@ fn feasibility(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Coun
                         "minutes",
                         settings
                             .cycle_length
-                            .map(|c| minutes_text(c.get()))
+                            .map(|c| minutes_text(lang, c.get()))
                             .unwrap_or_default(),
                     ),
                 ),
@@ -721,7 +729,7 @@ pub fn timing(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Count
     lines.push(t_args(
         lang,
         "timing-delay-posts",
-        &Args::new().text("secs", secs_text(floored.requested)),
+        &Args::new().text("secs", secs(lang, floored.requested)),
     ));
     if floored.raised() {
         lines.push(floor_warning(lang, &floored));
@@ -729,7 +737,7 @@ pub fn timing(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Count
     lines.push(t_args(
         lang,
         "timing-delay-cycles",
-        &Args::new().text("secs", secs_text(settings.delay_between_cycles.get())),
+        &Args::new().text("secs", secs(lang, settings.delay_between_cycles.get())),
     ));
     let starter_fields = plan != Some(Plan::Enterprise);
     if starter_fields {
@@ -737,7 +745,7 @@ pub fn timing(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Count
             Some(c) => t_args(
                 lang,
                 "timing-cycle-minutes",
-                &Args::new().text("minutes", minutes_text(c.get())),
+                &Args::new().text("minutes", minutes_text(lang, c.get())),
             ),
             None => t(lang, "timing-cycle-minutes-unset"),
         });
@@ -844,10 +852,10 @@ pub fn preview(
                 format!(
                     "{} ({})",
                     clock_time(at + offset.as_millis() as i64),
-                    span(offset)
+                    span(lang, offset)
                 )
             }
-            Anchor::AfterCurrent => span(offset),
+            Anchor::AfterCurrent => span(lang, offset),
         }
     };
     let mut lines = vec![title];
@@ -874,7 +882,7 @@ pub fn preview(
             lines.push(t_args(
                 lang,
                 "preview-next-cycle",
-                &Args::new().text("secs", secs_text(layout.delay_between_cycles)),
+                &Args::new().text("secs", secs(lang, layout.delay_between_cycles)),
             ));
         }
         Err(ScheduleError::Infeasible(e)) => {
@@ -896,7 +904,7 @@ pub fn preview(
                         lang,
                         "preview-overlap",
                         &Args::new()
-                            .text("secs", secs_text(runtime.saturating_sub(step)))
+                            .text("secs", secs(lang, runtime.saturating_sub(step)))
                             .text("next", &labels[i + 1]),
                     ));
                 }
@@ -1136,7 +1144,11 @@ pub fn plan(
     now_ms: i64,
     catalog: &schedule::PlanCatalog,
 ) -> Screenful {
-    let mut lines = vec![plan_line(lang, plan, now_ms)];
+    let mut lines = vec![t_args(
+        lang,
+        "plan-title",
+        &Args::new().html("plan", plan_line(lang, plan, now_ms)),
+    )];
     if let Some(g) = plan {
         let terms = catalog.terms(g.plan);
         lines.push(t_args(
@@ -1215,8 +1227,8 @@ pub fn ask_timing(lang: Lang, field: Field) -> Screenful {
             lang,
             "timing-ask",
             &Args::new()
-                .text("field", t(lang, field_key(field)))
-                .text("unit", t(lang, unit))
+                .html("field", t(lang, field_key(field)))
+                .html("unit", t(lang, unit))
                 .num("max", max as f64),
         ),
         keyboard: vec![vec![Button::new(t(lang, "button-cancel"), Cb::Cancel)]],
@@ -1300,9 +1312,16 @@ mod tests {
 
     #[test]
     fn spans_read_as_hours_minutes_seconds() {
-        assert_eq!(span(Duration::ZERO), "+0:00:00");
-        assert_eq!(span(Duration::from_secs(1800)), "+0:30:00");
-        assert_eq!(span(Duration::from_millis(3_661_500)), "+1:01:01.5");
+        assert_eq!(span(Lang::En, Duration::ZERO), "+0:00:00");
+        assert_eq!(span(Lang::En, Duration::from_secs(1800)), "+0:30:00");
+        assert_eq!(
+            span(Lang::En, Duration::from_millis(3_661_500)),
+            "+1:01:01.5"
+        );
+        assert_eq!(
+            span(Lang::Ru, Duration::from_millis(3_661_500)),
+            "+1:01:01,5"
+        );
     }
 
     #[test]
@@ -1313,7 +1332,80 @@ mod tests {
         };
         assert_eq!(infeasible(Lang::En, &e), e.to_string());
         let ru = infeasible(Lang::Ru, &e);
-        assert!(ru.contains("(50 с)") && ru.contains("(30.0 с)"), "{ru}");
+        assert!(ru.contains("(50 с)") && ru.contains("(30,0 с)"), "{ru}");
+    }
+
+    /// Whether `text` writes a decimal with a point (`2.5`).
+    fn has_decimal_point(text: &str) -> bool {
+        text.as_bytes()
+            .windows(3)
+            .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit())
+    }
+
+    #[test]
+    fn russian_texts_write_decimals_with_a_comma_and_english_ones_with_a_point() {
+        // 2.5 s between posts (raised to 3), 1.5 s between cycles, 2.525 minutes: 2 accounts
+        // start 75.75 s apart.
+        let settings = Settings::parse(Mode::Starter, 2.5, 1.5, 2.525).unwrap();
+        let counts = Counts {
+            accounts: 2,
+            groups: 5,
+        };
+        let labels = ["+1".to_string(), "+2".to_string()];
+        let render = |lang| {
+            let timing = timing(lang, Some(Plan::Starter), &settings, counts).text;
+            let preview = preview(
+                lang,
+                Some(Plan::Starter),
+                &settings,
+                &labels,
+                5,
+                Anchor::IfStartedAt(0),
+            )
+            .text;
+            let refusal = timing_refusal(
+                lang,
+                Field::DelayBetweenPosts,
+                &Refusal::Timing(InputError::NotPositive(Field::DelayBetweenPosts)),
+            );
+            let infeasible = infeasible(
+                lang,
+                &Infeasible {
+                    session_runtime: Duration::from_millis(52_500),
+                    per_session_offset: Duration::from_secs(30),
+                },
+            );
+            [timing, preview, refusal, infeasible].join("\n")
+        };
+        let ru = render(Lang::Ru);
+        for part in [
+            "Пауза между постами: 2,5 с",
+            "(2,5 с) меньше минимума (3 с)",
+            "Пауза между циклами: 1,5 с",
+            "Длина цикла: 2,525 мин",
+            "с интервалом 75,8 с",
+            "(+0:01:15,75)",
+            "Затем пауза 1,5 с",
+            "не меньше 0,001 с",
+            "(52,5 с) должна быть меньше смещения между сессиями (30,0 с)",
+        ] {
+            assert!(ru.contains(part), "{part}: {ru}");
+        }
+        assert!(!has_decimal_point(&ru), "{ru}");
+        let en = render(Lang::En);
+        for part in [
+            "Delay between posts: 2.5 s",
+            "(2.5 s) is below the minimum (3 s)",
+            "Delay between cycles: 1.5 s",
+            "Cycle length: 2.525 min",
+            "start 75.8 s apart",
+            "(+0:01:15.75)",
+            "Then 1.5 s pause",
+            "at least 0.001 seconds",
+            "session runtime (52.5s) must be less than per-session offset (30.0s)",
+        ] {
+            assert!(en.contains(part), "{part}: {en}");
+        }
     }
 
     #[test]

@@ -81,7 +81,7 @@ impl BroadcastTally {
     }
 }
 
-/// A recipient's state after its send.
+/// A recipient's state; its stored name is [`RecipientState::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecipientState {
     Pending,
@@ -89,6 +89,8 @@ pub enum RecipientState {
     Sent,
     Blocked,
     Failed,
+    /// The send was under way when the process died: maybe delivered, never sent again.
+    Unknown,
 }
 
 impl RecipientState {
@@ -99,8 +101,18 @@ impl RecipientState {
             RecipientState::Sent => "sent",
             RecipientState::Blocked => "blocked",
             RecipientState::Failed => "failed",
+            RecipientState::Unknown => "unknown",
         }
     }
+}
+
+/// ` AND <column> NOT IN ($first, …)` for `count` ids bound from `$first` on, or nothing.
+fn not_in(column: &str, first: usize, count: usize) -> String {
+    if count == 0 {
+        return String::new();
+    }
+    let params: Vec<String> = (first..first + count).map(|n| format!("${n}")).collect();
+    format!(" AND {column} NOT IN ({})", params.join(", "))
 }
 
 const SELECT: &str = "SELECT id, admin_id, source_chat, source_message, html, status, \
@@ -155,20 +167,31 @@ impl Store {
         row.map(Broadcast::try_from).transpose()
     }
 
-    /// How many customers a broadcast confirmed now would reach.
-    pub async fn broadcast_audience(&self) -> Result<i64, StoreError> {
+    /// How many customers a broadcast confirmed now would reach: those not known to have
+    /// blocked the bot, less `excluded` (the admins).
+    pub async fn broadcast_audience(&self, excluded: &[i64]) -> Result<i64, StoreError> {
         let _hold = hold_clock();
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE blocked_bot = 0")
-                .fetch_one(&self.pool)
-                .await?,
-        )
+        let sql = format!(
+            "SELECT COUNT(*) FROM customers WHERE blocked_bot = 0{}",
+            not_in("id", 1, excluded.len())
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for id in excluded {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_one(&self.pool).await?)
     }
 
     /// Confirms a draft: it becomes `sending`, with every customer not known to have blocked
-    /// the bot as a pending recipient, in one transaction. `Ok(None)` when it was no draft
-    /// (confirmed already, abandoned, unknown): nothing changes then.
-    pub async fn confirm_broadcast(&self, id: i64, now_ms: i64) -> Result<Option<i64>, StoreError> {
+    /// the bot, except `excluded` (the admins), as a pending recipient, in one transaction.
+    /// `Ok(None)` when it was no draft (confirmed already, abandoned, unknown): nothing
+    /// changes then.
+    pub async fn confirm_broadcast(
+        &self,
+        id: i64,
+        now_ms: i64,
+        excluded: &[i64],
+    ) -> Result<Option<i64>, StoreError> {
         let _hold = hold_clock();
         let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
@@ -184,14 +207,16 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         }
-        let added = sqlx::query(
+        let sql = format!(
             "INSERT INTO broadcast_recipients (broadcast_id, customer_id) \
-             SELECT $1, id FROM customers WHERE blocked_bot = 0",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+             SELECT $1, id FROM customers WHERE blocked_bot = 0{}",
+            not_in("id", 2, excluded.len())
+        );
+        let mut insert = sqlx::query(&sql).bind(id);
+        for customer in excluded {
+            insert = insert.bind(*customer);
+        }
+        let added = insert.execute(&mut *tx).await?.rows_affected();
         tx.commit().await?;
         Ok(Some(added as i64))
     }
@@ -238,10 +263,11 @@ impl Store {
     pub async fn settle_interrupted_recipients(&self, id: i64) -> Result<u64, StoreError> {
         let _hold = hold_clock();
         Ok(sqlx::query(
-            "UPDATE broadcast_recipients SET state = 'unknown' \
-             WHERE broadcast_id = $1 AND state = 'sending'",
+            "UPDATE broadcast_recipients SET state = $1 WHERE broadcast_id = $2 AND state = $3",
         )
+        .bind(RecipientState::Unknown.as_str())
         .bind(id)
+        .bind(RecipientState::Sending.as_str())
         .execute(&self.pool)
         .await?
         .rows_affected())

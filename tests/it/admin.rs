@@ -69,7 +69,7 @@ async fn setplan_refuses_bad_arguments_and_grants_and_tells_the_customer() {
     for (line, says) in [
         (
             "/setplan",
-            "Usage: /setplan <user id> <STARTER|ENTERPRISE> [days]",
+            "Usage: /setplan &lt;user id&gt; &lt;STARTER|ENTERPRISE&gt; [days]",
         ),
         ("/setplan 1001", "Usage: /setplan"),
         ("/setplan bob STARTER", "“bob” is not a Telegram user id"),
@@ -180,7 +180,7 @@ async fn user_shows_a_customers_plan_accounts_groups_and_status() {
     ] {
         assert!(out.contains(part), "{part}: {out}");
     }
-    assert!(texts(&rig.cmd("/user").await)[0].starts_with("Usage: /user <user id>"));
+    assert!(texts(&rig.cmd("/user").await)[0].starts_with("Usage: /user &lt;user id&gt;"));
     assert!(texts(&rig.cmd("/user x1").await)[0].contains("“x1” is not a Telegram user id"));
     assert_eq!(
         texts(&rig.cmd("/user 42").await)[0],
@@ -442,5 +442,38 @@ async fn a_plan_without_expiry_has_nothing_to_renew() {
     assert_eq!(
         checkout(&rig, "plan:STARTER:30:250", STARS, 250).await,
         None
+    );
+}
+
+/// Every text in `actions` that goes out in HTML parse mode, refused as Telegram would.
+pub(crate) fn assert_valid_html(actions: &[Action]) {
+    for a in actions {
+        let text = match a {
+            Action::Send(s) | Action::Edit { screen: s, .. } => &s.text,
+            Action::Notify { text, .. } => text,
+            _ => continue,
+        };
+        if let Err(e) = autoposter::bot::html::check(text) {
+            panic!("Telegram would refuse {text:?}: {e}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn admin_usage_texts_reach_the_admin_in_both_languages() {
+    let mut rig = rig().await;
+    for lang in ["en", "ru"] {
+        as_user(&mut rig, ADMIN, &format!("/language {lang}")).await;
+        for line in ["/setplan", "/setplan 1001", "/user", "/users 2"] {
+            let out = as_user(&mut rig, ADMIN, line).await;
+            assert_eq!(texts(&out).len(), 1, "{lang} {line}: {out:?}");
+            assert_valid_html(&out);
+        }
+    }
+    // What the admin reads once Telegram has parsed it.
+    as_user(&mut rig, ADMIN, "/language en").await;
+    assert_eq!(
+        texts(&as_user(&mut rig, ADMIN, "/user").await)[0],
+        "Usage: /user &lt;user id&gt;"
     );
 }

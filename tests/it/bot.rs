@@ -622,7 +622,10 @@ async fn timing_answers_are_parsed_floored_and_checked_for_feasibility_at_once()
             "ten",
             "That is not a number. Send the delay between posts in seconds, from 0.001 to 86400.",
         ),
-        ("-5", "That is not a number."),
+        (
+            "-5",
+            "The delay between posts must be at least 0.001 seconds.",
+        ),
         ("1e3", "That is not a number."),
         ("NaN", "That is not a number."),
         (
@@ -654,7 +657,98 @@ async fn russian_customers_get_the_feasibility_message_in_russian() {
     rig.configure(2, 5).await;
     rig.set_timing(Field::DelayBetweenPosts, "10").await;
     let text = shown(&rig.set_timing(Field::CycleMinutes, "1").await).text;
-    assert!(text.contains("Режим starter невыполним: длительность сессии (50 с) должна быть меньше смещения между сессиями (30.0 с)."), "{text}");
+    assert!(text.contains("Режим starter невыполним: длительность сессии (50 с) должна быть меньше смещения между сессиями (30,0 с)."), "{text}");
+}
+
+#[tokio::test]
+async fn negative_and_huge_numbers_are_refused_for_what_they_are_in_both_languages() {
+    let huge = "99999999999999999999";
+    for (lang, cases) in [
+        (
+            "en",
+            [
+                (
+                    Field::DelayBetweenCycles,
+                    "-5",
+                    "The delay between cycles must not be negative.",
+                ),
+                (
+                    Field::DelayBetweenCycles,
+                    "-0.5",
+                    "The delay between cycles must not be negative.",
+                ),
+                (
+                    Field::DelayBetweenPosts,
+                    "-0.5",
+                    "The delay between posts must be at least 0.001 seconds.",
+                ),
+                (
+                    Field::DelayBetweenPosts,
+                    huge,
+                    "The delay between posts may be at most 86400 seconds.",
+                ),
+                (
+                    Field::DelayBetweenCycles,
+                    huge,
+                    "The delay between cycles may be at most 604800 seconds.",
+                ),
+                (
+                    Field::CycleMinutes,
+                    huge,
+                    "The cycle length may be at most 10080 minutes.",
+                ),
+            ],
+        ),
+        (
+            "ru",
+            [
+                (
+                    Field::DelayBetweenCycles,
+                    "-5",
+                    "Пауза между циклами: значение не может быть отрицательным.",
+                ),
+                (
+                    Field::DelayBetweenCycles,
+                    "-0,5",
+                    "Пауза между циклами: значение не может быть отрицательным.",
+                ),
+                (
+                    Field::DelayBetweenPosts,
+                    "-0,5",
+                    "Пауза между постами: не меньше 0,001 с.",
+                ),
+                (
+                    Field::DelayBetweenPosts,
+                    huge,
+                    "Пауза между постами: не больше 86400 с.",
+                ),
+                (
+                    Field::DelayBetweenCycles,
+                    huge,
+                    "Пауза между циклами: не больше 604800 с.",
+                ),
+                (
+                    Field::CycleMinutes,
+                    huge,
+                    "Длина цикла: не больше 10080 мин.",
+                ),
+            ],
+        ),
+    ] {
+        let rig = BotRig::new(Some(lang)).await;
+        rig.grant(Plan::Starter, None).await;
+        rig.cmd("/start").await;
+        rig.set_timing(Field::DelayBetweenPosts, "5").await;
+        let before = rig.store.timing(ME).await.unwrap();
+        for (field, bad, want) in cases {
+            let refused = shown(&rig.set_timing(field, bad).await).text;
+            assert!(refused.starts_with(want), "{lang} {field} {bad}: {refused}");
+            assert_eq!(rig.store.timing(ME).await.unwrap(), before, "{lang} {bad}");
+        }
+        // A Russian customer's decimal comma is a number too.
+        let saved = shown(&rig.set_timing(Field::DelayBetweenCycles, "2,5").await).text;
+        assert!(saved.starts_with("✅"), "{lang}: {saved}");
+    }
 }
 
 #[tokio::test]
@@ -901,6 +995,59 @@ async fn the_plan_screen_shows_the_plan_its_mode_and_expiry() {
     assert!(plan
         .text
         .contains("all your accounts post at the same time"));
+}
+
+#[tokio::test]
+async fn the_plan_screen_opens_with_a_heading_in_both_languages() {
+    for (lang, none, granted) in [
+        (
+            "en",
+            "<b>Plan</b>: none yet\n",
+            "<b>Plan</b>: STARTER, no expiry\n",
+        ),
+        (
+            "ru",
+            "<b>Тариф</b>: пока нет\n",
+            "<b>Тариф</b>: STARTER, бессрочно\n",
+        ),
+    ] {
+        let rig = BotRig::new(Some(lang)).await;
+        rig.cmd("/start").await;
+        let screen = shown(&rig.press(Cb::Open(Screen::Plan)).await);
+        assert!(screen.text.starts_with(none), "{}", screen.text);
+        rig.grant(Plan::Starter, None).await;
+        let screen = shown(&rig.press(Cb::Open(Screen::Plan)).await);
+        assert!(screen.text.starts_with(granted), "{}", screen.text);
+    }
+}
+
+#[tokio::test]
+async fn the_mode_button_without_a_plan_says_what_modes_are_and_how_to_get_a_plan() {
+    for (lang, says) in [
+        (
+            "en",
+            "Modes come with plans: STARTER posts in starter mode, ENTERPRISE in enterprise \
+             mode. You have no plan yet: buy one on the Plan screen, or ask an admin.",
+        ),
+        (
+            "ru",
+            "Режим задаётся тарифом: STARTER работает в режиме starter, ENTERPRISE — в режиме \
+             enterprise. У вас пока нет тарифа: купите его на экране «Тариф» или попросите \
+             администратора.",
+        ),
+    ] {
+        let rig = BotRig::new(Some(lang)).await;
+        rig.cmd("/start").await;
+        let timing = shown(&rig.press(Cb::Open(Screen::Timing)).await);
+        for mode in [Mode::Starter, Mode::Enterprise] {
+            assert!(buttons(&timing).contains(&Cb::Mode(mode).encode()));
+            let text = alert(&rig.press(Cb::Mode(mode)).await);
+            assert_eq!(text, says, "{lang} {mode:?}");
+            // Telegram shows at most 200 characters in an alert.
+            assert!(text.chars().count() <= 200, "{}", text.chars().count());
+        }
+        assert_eq!(rig.store.plan_of(ME).await.unwrap(), None);
+    }
 }
 
 #[tokio::test]
@@ -1212,9 +1359,9 @@ async fn russian_refusals_for_start_groups_timing_and_login() {
     for (bad, want) in [
         (
             "два",
-            "Это не число. Пришлите паузу между постами в секундах, от 0.001 до 86400.",
+            "Это не число. Пришлите паузу между постами в секундах, от 0,001 до 86400.",
         ),
-        ("0", "Пауза между постами: не меньше 0.001 с."),
+        ("0", "Пауза между постами: не меньше 0,001 с."),
         ("100000", "Пауза между постами: не больше 86400 с."),
     ] {
         assert_eq!(says(rig.text(bad).await), want, "{bad}");
@@ -1979,9 +2126,11 @@ async fn logs_never_carry_a_password_a_session_string_or_an_auth_key() {
 }
 
 /// Groups as scripted per (account label, reference); anything not scripted checks out.
+/// An account's own groups are `listed`, or Telegram is unreachable when there are none.
 #[derive(Default)]
 struct FakeGroups {
     problems: Mutex<Vec<(i64, String, GroupProblem)>>,
+    listed: Vec<GroupInfo>,
 }
 
 impl Groups for FakeGroups {
@@ -2011,8 +2160,47 @@ impl Groups for FakeGroups {
         })
     }
     fn list<'a>(&'a self, _account_id: i64) -> BoxFuture<'a, Result<Vec<GroupInfo>, GroupProblem>> {
-        Box::pin(async { Err(GroupProblem::Unavailable) })
+        let listed = self.listed.clone();
+        Box::pin(async move {
+            match listed.is_empty() {
+                true => Err(GroupProblem::Unavailable),
+                false => Ok(listed),
+            }
+        })
     }
+}
+
+#[tokio::test]
+async fn an_alert_reads_as_plain_text_not_as_html() {
+    // Telegram shows a button answer as plain text: "&amp;" would show as such.
+    let groups = Arc::new(FakeGroups {
+        listed: vec![GroupInfo {
+            reference: "@shop_group".into(),
+            title: "Shop".into(),
+            dialog_id: -1_000_000_000_777,
+            access_hash: 1,
+            slow_mode_secs: None,
+        }],
+        ..FakeGroups::default()
+    });
+    let rig = BotRig::with_seams(Some("en"), None, Arc::new(SimLogin), groups.clone()).await;
+    rig.configure(1, 0).await;
+    let shop = rig.store.add_account(ME, "Bob & Co <shop>").await.unwrap();
+    groups.problems.lock().unwrap().push((
+        shop,
+        "@shop_group".to_string(),
+        GroupProblem::NotMember,
+    ));
+    let list = shown(&rig.press(Cb::PickGroups).await);
+    let pick = buttons(&list)
+        .into_iter()
+        .find(|d| d.starts_with("g:pk:"))
+        .expect("the group is offered");
+    assert_eq!(
+        alert(&rig.data(&pick).await),
+        "@shop_group can't be added:\n• Bob & Co <shop> — not a member\nYour accounts must already be members and allowed to write there."
+    );
+    assert!(rig.store.groups(ME).await.unwrap().is_empty());
 }
 
 #[tokio::test]

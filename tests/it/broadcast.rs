@@ -95,7 +95,10 @@ async fn confirmed(n: i64) -> (Store, i64) {
         .create_broadcast(ADMIN, &BroadcastSource::Html("<b>News</b>".into()), 0)
         .await
         .unwrap();
-    assert_eq!(store.confirm_broadcast(id, 0).await.unwrap(), Some(n + 1));
+    assert_eq!(
+        store.confirm_broadcast(id, 0, &[]).await.unwrap(),
+        Some(n + 1)
+    );
     (store, id)
 }
 
@@ -188,13 +191,16 @@ async fn retry_after_is_obeyed_and_blocked_users_are_counted_not_retried() {
         "one call per recipient, and the 429'd one again"
     );
     drop(log);
-    assert_eq!(store.broadcast_audience().await.unwrap(), 191);
+    assert_eq!(store.broadcast_audience(&[]).await.unwrap(), 191);
     // A later broadcast skips them.
     let next = store
         .create_broadcast(ADMIN, &BroadcastSource::Html("again".into()), 0)
         .await
         .unwrap();
-    assert_eq!(store.confirm_broadcast(next, 0).await.unwrap(), Some(191));
+    assert_eq!(
+        store.confirm_broadcast(next, 0, &[]).await.unwrap(),
+        Some(191)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -256,9 +262,13 @@ async fn the_bot_asks_before_broadcasting_and_cancels_on_request() {
     }
     assert!(texts(&rig.cmd("/broadcast").await)[0].starts_with("Reply /broadcast"));
     // With a text: a confirmation naming the recipients.
+    // The admin (ME) is not among the recipients.
     let confirm = shown(&rig.cmd("/broadcast Big <news>").await);
-    assert_eq!(confirm.text, "📣 Send broadcast #1 to 6 customers?");
-    assert_eq!(confirm.keyboard[0][0].text, "✅ Send to 6");
+    assert_eq!(
+        confirm.text,
+        "📣 Send broadcast #1 to 5 customers (admins not included)?"
+    );
+    assert_eq!(confirm.keyboard[0][0].text, "✅ Send to 5");
     let b = rig.store.broadcast(1).await.unwrap().unwrap();
     assert_eq!(b.source, BroadcastSource::Html("Big &lt;news&gt;".into()));
     assert_eq!(b.status, "draft");
@@ -286,14 +296,14 @@ async fn the_bot_asks_before_broadcasting_and_cancels_on_request() {
     let started = shown(&rig.press(Cb::BroadcastConfirm(1)).await);
     assert_eq!(
         started.text,
-        "📣 Broadcast #1 started: 6 recipients. Its progress follows."
+        "📣 Broadcast #1 started: 5 recipients. Its progress follows."
     );
     assert!(alert(&rig.press(Cb::BroadcastConfirm(1)).await).contains("out of date"));
     assert!(alert(&rig.press(Cb::BroadcastConfirm(2)).await).contains("still being sent"));
     assert!(
         texts(&rig.cmd("/broadcast more").await)[0].starts_with("Broadcast #1 is still being sent")
     );
-    assert_eq!(rig.store.broadcast_tally(1).await.unwrap().pending, 6);
+    assert_eq!(rig.store.broadcast_tally(1).await.unwrap().pending, 5);
     // Cancelled: nothing more goes out.
     assert!(texts(&rig.cmd("/broadcast_cancel").await)[0].starts_with("⏹ Stopping broadcast #1."));
     assert_eq!(
@@ -321,9 +331,9 @@ async fn a_customer_who_blocked_the_bot_is_reached_again_once_they_write() {
         .set_blocked_bot(crate::bot::ME, true)
         .await
         .unwrap();
-    assert_eq!(rig.store.broadcast_audience().await.unwrap(), 0);
+    assert_eq!(rig.store.broadcast_audience(&[]).await.unwrap(), 0);
     rig.cmd("/status").await;
-    assert_eq!(rig.store.broadcast_audience().await.unwrap(), 1);
+    assert_eq!(rig.store.broadcast_audience(&[]).await.unwrap(), 1);
 }
 
 /// The real Bot API client (teloxide) against the local fake Bot API over HTTP: 429s are
@@ -345,7 +355,7 @@ async fn the_bot_api_client_obeys_429_and_counts_403_over_http() {
         .create_broadcast(ADMIN, &BroadcastSource::Html("<b>hi</b>".into()), 0)
         .await
         .unwrap();
-    store.confirm_broadcast(id, 0).await.unwrap();
+    store.confirm_broadcast(id, 0, &[]).await.unwrap();
     let broadcaster = Broadcaster::new(store.clone(), Arc::new(BotSink { bot }));
     let b = store.broadcast(id).await.unwrap().unwrap();
     let tally = broadcaster
@@ -391,5 +401,78 @@ async fn the_broadcaster_stops_at_shutdown_and_leaves_the_rest_for_the_next_star
     assert_eq!(
         store.broadcast(id).await.unwrap().unwrap().status,
         "sending"
+    );
+}
+
+#[tokio::test]
+async fn admins_are_not_sent_their_own_broadcast_and_the_confirmation_says_so() {
+    const OTHER_ADMIN: i64 = 77;
+    for (lang, confirm_text) in [
+        (
+            "en",
+            "📣 Send broadcast #1 to 3 customers (admins not included)?",
+        ),
+        (
+            "ru",
+            "📣 Отправить рассылку №1 клиентам: 3 (администраторы не входят)?",
+        ),
+    ] {
+        let mut rig = BotRig::new(Some(lang)).await;
+        rig.control.set_admins(vec![crate::bot::ME, OTHER_ADMIN]);
+        rig.cmd("/start").await;
+        rig.store.ensure_customer(OTHER_ADMIN, None).await.unwrap();
+        for id in 10..13 {
+            rig.store.ensure_customer(id, None).await.unwrap();
+        }
+        let confirm = shown(&rig.cmd("/broadcast hello").await);
+        assert_eq!(confirm.text, confirm_text);
+        rig.press(Cb::BroadcastConfirm(1)).await;
+        assert_eq!(
+            rig.store
+                .pending_recipients(1, i64::MIN, 100)
+                .await
+                .unwrap(),
+            vec![10, 11, 12],
+            "{lang}: the recipients are the customers, not the admins"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_recipient_left_in_doubt_by_a_crash_is_counted_unknown_not_failed() {
+    use autoposter::bot::broadcast::progress_text;
+    use autoposter::i18n::Lang;
+    use autoposter::store::RecipientState;
+    let (store, id) = confirmed(5).await;
+    // A crash cut one send short.
+    let doubtful = store.pending_recipients(id, i64::MIN, 1).await.unwrap()[0];
+    store
+        .set_recipient_state(id, doubtful, RecipientState::Sending, None)
+        .await
+        .unwrap();
+    let sink = Arc::new(FakeSink::default());
+    let b = store.broadcast(id).await.unwrap().unwrap();
+    let tally = Broadcaster::new(store.clone(), sink.clone())
+        .send(b, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!((tally.sent, tally.failed, tally.unknown), (5, 0, 1));
+    assert_eq!(
+        sink.log.lock().unwrap().progress.last().unwrap(),
+        &format!(
+            "✅ Broadcast #{id} done: 5 sent, 0 blocked the bot, 0 failed, 1 unknown \
+             (a restart cut the send short), of 6."
+        )
+    );
+    assert_eq!(
+        progress_text(Lang::Ru, id, &tally, None, Some(false)),
+        format!(
+            "✅ Рассылка №{id} завершена: отправлено 5, заблокировали бота 0, ошибок 0, \
+             неизвестно 1 (отправку прервал перезапуск), всего 6."
+        )
+    );
+    assert!(
+        progress_text(Lang::En, id, &tally, Some(Duration::ZERO), None)
+            .contains("0 failed, 1 unknown (a restart cut the send short), 0 of 6 left")
     );
 }
