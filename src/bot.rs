@@ -19,6 +19,7 @@ pub mod fake_api;
 pub mod input;
 pub mod payment;
 pub mod reminder;
+pub mod update_log;
 mod view;
 
 use std::sync::Arc;

@@ -383,6 +383,11 @@ impl Store {
             u if u.starts_with("sqlite:") => (Backend::Sqlite, with_create_mode(u)),
             _ => return Err(StoreError::UnsupportedUrl),
         };
+        if backend == Backend::Sqlite && !url.contains("mode=memory") {
+            if let Some(path) = sqlite_file_of(&url).filter(|p| !p.starts_with("file:")) {
+                private_sqlite_files(&path)?;
+            }
+        }
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = match backend {
             Backend::Sqlite => {
@@ -395,7 +400,7 @@ impl Store {
                     .idle_timeout(None)
                     .max_lifetime(None)
                     .test_before_acquire(false)
-                    .acquire_timeout(Duration::from_secs(3600))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // A 512 KiB page cache per connection (SQLite's default is
@@ -416,6 +421,7 @@ impl Store {
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(8)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await?
             }
@@ -1206,6 +1212,58 @@ fn sqlite_file_of(url: &str) -> Option<std::path::PathBuf> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+}
+
+/// How long a caller waits for a pooled connection before the call fails: long enough for a
+/// busy moment (SQLite's own lock wait is 5 s), short enough that a flood of callers cannot
+/// hold others up for long.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The SQLite database and its `-wal`/`-shm` files hold phone numbers, post texts, payments and
+/// sealed sessions: only their owner may read them. A missing database file is created 0600
+/// before SQLite opens it (SQLite gives `-wal` and `-shm` the main file's mode); an existing one
+/// that others can read is tightened to 0600, with a warning.
+#[cfg(unix)]
+fn private_sqlite_files(path: &std::path::Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let failed = |what: &str, e: std::io::Error| {
+        StoreError::Invalid(format!("{what} {}: {e}", path.display()))
+    };
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(failed("cannot create the database file", e)),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        let mode = match std::fs::metadata(&file) {
+            Ok(meta) => meta.permissions().mode() & 0o777,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(failed("cannot read the mode of", e)),
+        };
+        if mode & 0o077 == 0 {
+            continue;
+        }
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))
+            .map_err(|e| failed("cannot make private", e))?;
+        tracing::warn!(
+            file = %file.display(),
+            was = format!("{mode:o}"),
+            now = format!("{:o}", mode & 0o700),
+            "the database file was readable by others: made private to its owner"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_sqlite_files(_path: &std::path::Path) -> Result<(), StoreError> {
+    Ok(())
 }
 
 /// `sqlite:PATH` creates the file when missing.

@@ -12,5 +12,7 @@ mod engine_cli;
 mod helpers;
 mod lease_cli;
 mod leases;
+mod metrics;
+mod secrets_cli;
 mod store;
 mod vault;
