@@ -385,10 +385,7 @@ fn serve_config(f: ServeFlags) -> Result<RunConfig, i32> {
         metrics_addr: f.metrics_addr,
         admins: Vec::new(),
         catalog,
-        database_url: match database_url(f.database_url, f.database_url_file, DEFAULT_DATABASE) {
-            Ok(url) => url,
-            Err(code) => return Err(code),
-        },
+        database_url: database_url(f.database_url, f.database_url_file, DEFAULT_DATABASE)?,
         bot_token: None,
         bot_api_url: None,
         simulated_accounts: f.simulated_accounts,
