@@ -54,6 +54,13 @@ pub enum StoreError {
     Duplicate,
     #[error("another engine is running on this database ({0}); one engine per database until engines share customers through leases")]
     EngineRunning(String),
+    /// The SQLite file could not be created or made private to its owner.
+    #[error("{what} {path}: {cause}")]
+    File {
+        what: &'static str,
+        path: String,
+        cause: std::io::Error,
+    },
 }
 
 impl From<InputError> for StoreError {
@@ -385,7 +392,7 @@ impl Store {
         };
         if backend == Backend::Sqlite && !url.contains("mode=memory") {
             if let Some(path) = sqlite_file_of(&url).filter(|p| !p.starts_with("file:")) {
-                private_sqlite_files(&path)?;
+                private_sqlite_files(&path, url.contains("mode=rwc"))?;
             }
         }
         let options = AnyConnectOptions::from_str(&url)?;
@@ -1221,36 +1228,42 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The SQLite database and its `-wal`/`-shm` files hold phone numbers, post texts, payments and
 /// sealed sessions: only their owner may read them. A missing database file is created 0600
-/// before SQLite opens it (SQLite gives `-wal` and `-shm` the main file's mode); an existing one
-/// that others can read is tightened to 0600, with a warning.
+/// before SQLite opens it (when the URL lets SQLite create it; SQLite gives `-wal` and `-shm`
+/// the main file's mode); an existing one that others can read is tightened to 0600, with a
+/// warning (refusing would stop an upgraded installation for what it can put right itself).
 #[cfg(unix)]
-fn private_sqlite_files(path: &std::path::Path) -> Result<(), StoreError> {
+fn private_sqlite_files(path: &std::path::Path, create: bool) -> Result<(), StoreError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let failed = |what: &str, e: std::io::Error| {
-        StoreError::Invalid(format!("{what} {}: {e}", path.display()))
-    };
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => return Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(failed("cannot create the database file", e)),
+    let failed =
+        |what: &'static str, file: &std::path::Path, cause: std::io::Error| StoreError::File {
+            what,
+            path: file.display().to_string(),
+            cause,
+        };
+    if create {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(failed("cannot create the database file", path, e)),
+        }
     }
     for suffix in ["", "-wal", "-shm"] {
         let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
         let mode = match std::fs::metadata(&file) {
             Ok(meta) => meta.permissions().mode() & 0o777,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(failed("cannot read the mode of", e)),
+            Err(e) => return Err(failed("cannot read the mode of", &file, e)),
         };
         if mode & 0o077 == 0 {
             continue;
         }
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))
-            .map_err(|e| failed("cannot make private", e))?;
+            .map_err(|e| failed("cannot make private", &file, e))?;
         tracing::warn!(
             file = %file.display(),
             was = format!("{mode:o}"),
@@ -1262,7 +1275,7 @@ fn private_sqlite_files(path: &std::path::Path) -> Result<(), StoreError> {
 }
 
 #[cfg(not(unix))]
-fn private_sqlite_files(_path: &std::path::Path) -> Result<(), StoreError> {
+fn private_sqlite_files(_path: &std::path::Path, _create: bool) -> Result<(), StoreError> {
     Ok(())
 }
 
