@@ -20,6 +20,7 @@ pub mod html;
 pub mod input;
 pub mod payment;
 pub mod reminder;
+pub mod update_log;
 pub mod view;
 
 use std::sync::Arc;

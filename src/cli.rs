@@ -57,9 +57,14 @@ pub enum Bench {
 
 #[derive(Debug, Args)]
 pub struct SoakFlags {
-    /// An empty PostgreSQL database (`postgres://…`).
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Secret,
+    /// An empty PostgreSQL database (`postgres://…`), from DATABASE_URL (environment or .env)
+    /// when not given here. A URL with a password is refused as a flag (it would show in the
+    /// process list): give it in DATABASE_URL or --database-url-file.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<Secret>,
+    /// A file holding the database URL (one line), in place of --database-url.
+    #[arg(long, value_name = "PATH", conflicts_with = "database_url")]
+    pub database_url_file: Option<PathBuf>,
     #[arg(long, default_value_t = 3)]
     pub engines: usize,
     #[arg(long, default_value_t = 60)]
@@ -175,14 +180,15 @@ pub struct ServeFlags {
     /// `127.0.0.1:9100`.
     #[arg(long, env = "AUTOPOSTER_METRICS_ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
-    /// The database: `sqlite:PATH` (created if missing) or `postgres://…`.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite:autoposter.db",
-        hide_env_values = true
-    )]
-    pub database_url: Secret,
+    /// The database: `sqlite:PATH` (created if missing, mode 0600) or `postgres://…`; from
+    /// DATABASE_URL (environment or .env) when not given here, else `sqlite:autoposter.db`. A
+    /// URL with a password is refused as a flag (it would show in the process list): give it
+    /// in DATABASE_URL or --database-url-file.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<Secret>,
+    /// A file holding the database URL (one line), in place of --database-url.
+    #[arg(long, value_name = "PATH", conflicts_with = "database_url")]
+    pub database_url_file: Option<PathBuf>,
     /// Simulated accounts: Telegram's test numbers (99966XYYYY, code X×5) log in, and posts
     /// go to the simulated transport instead of Telegram.
     #[arg(long, env = "AUTOPOSTER_SIMULATED_ACCOUNTS")]
@@ -372,6 +378,23 @@ fn finish(result: Result<(), crate::serve::RunError>) -> i32 {
     }
 }
 
+/// The database `run` and `engine` use when nothing names one.
+const DEFAULT_DATABASE: &str = "sqlite:autoposter.db";
+
+/// The database URL from the flags or DATABASE_URL, or the exit code of a refused one (said
+/// why, without the URL).
+fn database_url(flag: Option<Secret>, file: Option<PathBuf>, default: &str) -> Result<Secret, i32> {
+    let env = std::env::var("DATABASE_URL").ok().map(Secret::new);
+    crate::config::database_url(
+        crate::config::DatabaseUrlSources { flag, file, env },
+        default,
+    )
+    .map_err(|e| {
+        eprintln!("{e}");
+        2
+    })
+}
+
 /// The configuration `run` and `engine` share, or the exit code of a bad value (said why).
 fn serve_config(f: ServeFlags) -> Result<RunConfig, i32> {
     let defaults = crate::schedule::PlanCatalog::default();
@@ -398,7 +421,7 @@ fn serve_config(f: ServeFlags) -> Result<RunConfig, i32> {
         metrics_addr: f.metrics_addr,
         admins: Vec::new(),
         catalog,
-        database_url: f.database_url,
+        database_url: database_url(f.database_url, f.database_url_file, DEFAULT_DATABASE)?,
         bot_token: None,
         bot_api_url: None,
         simulated_accounts: f.simulated_accounts,
@@ -569,9 +592,19 @@ fn run_soak(f: SoakFlags) -> i32 {
             return 1;
         }
     };
+    let database_url = match database_url(f.database_url, f.database_url_file, "") {
+        Ok(url) if url.expose().is_empty() => {
+            eprintln!(
+                "the soak needs a database: DATABASE_URL, --database-url or --database-url-file"
+            );
+            return 2;
+        }
+        Ok(url) => url,
+        Err(code) => return code,
+    };
     let args = crate::soak::SoakArgs {
         engine_bin,
-        database_url: f.database_url,
+        database_url,
         engines: f.engines.max(1),
         customers: f.customers.max(1),
         accounts: f.accounts.max(1),

@@ -66,6 +66,78 @@ pub fn parse_admins(s: &str) -> Result<Vec<i64>, String> {
         .collect()
 }
 
+/// Where a database URL can come from, most wins first: the `--database-url` flag, the file
+/// named by `--database-url-file`, `DATABASE_URL` (environment or `.env`), the default.
+#[derive(Clone, Debug, Default)]
+pub struct DatabaseUrlSources {
+    pub flag: Option<Secret>,
+    pub file: Option<std::path::PathBuf>,
+    pub env: Option<Secret>,
+}
+
+/// Why no database URL could be settled on. Never quotes the URL.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DatabaseUrlError {
+    #[error(
+        "--database-url carries a password, which would show in the process list: put the URL \
+         in DATABASE_URL (environment or .env) or in a file named by --database-url-file"
+    )]
+    PasswordOnCommandLine,
+    #[error("--database-url-file {path}: {cause}")]
+    File { path: String, cause: String },
+    #[error("--database-url-file {0} is empty")]
+    EmptyFile(String),
+}
+
+/// The database URL from its [`DatabaseUrlSources`], or `default` when none gives one. A URL
+/// with a password is refused as a flag: the command line is readable by every local user
+/// (`ps`), the environment and a file are not.
+pub fn database_url(
+    sources: DatabaseUrlSources,
+    default: &str,
+) -> Result<Secret, DatabaseUrlError> {
+    if let Some(flag) = sources.flag {
+        if has_password(flag.expose()) {
+            return Err(DatabaseUrlError::PasswordOnCommandLine);
+        }
+        return Ok(flag);
+    }
+    if let Some(path) = sources.file {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| DatabaseUrlError::File {
+            path: shown.clone(),
+            cause: e.to_string(),
+        })?;
+        let url = text.trim();
+        if url.is_empty() {
+            return Err(DatabaseUrlError::EmptyFile(shown));
+        }
+        return Ok(Secret::new(url));
+    }
+    match sources.env {
+        Some(url) if !url.expose().trim().is_empty() => Ok(Secret::new(url.expose().trim())),
+        _ => Ok(Secret::new(default)),
+    }
+}
+
+/// Whether a `postgres://` URL carries a password (`user:PASSWORD@host`, or `password=` in its
+/// query). SQLite URLs never do.
+pub fn has_password(url: &str) -> bool {
+    match url::Url::parse(url) {
+        Ok(u) if u.scheme().starts_with("postgres") => {
+            u.password().is_some_and(|p| !p.is_empty())
+                || u.query_pairs().any(|(k, _)| k == "password")
+        }
+        // Not a URL the url crate reads: a password is anything between "//user:" and "@".
+        _ => url.split_once("://").is_some_and(|(_, rest)| {
+            rest.split(['/', '?'])
+                .next()
+                .and_then(|authority| authority.rsplit_once('@'))
+                .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+        }),
+    }
+}
+
 /// Libraries whose verbose levels print what passes through them: teloxide traces every
 /// update (a two-step password typed into the chat included). They are held at `info` (or
 /// quieter, when `RUST_LOG` is quieter) whatever `RUST_LOG` asks for them.
@@ -90,6 +162,83 @@ pub fn log_filter(spec: Option<&str>) -> tracing_subscriber::EnvFilter {
         filter = filter.add_directive(directive);
     }
     filter
+}
+
+/// The log set-up of the binary: [`log_filter`] over `RUST_LOG`, lines to `writer`, and
+/// teloxide's lines that quote updates or the Bot API's raw answers withheld
+/// ([`WithholdTeloxide`]). Install it with `SubscriberInitExt::init`, which also bridges the
+/// `log` crate's records (teloxide's) into it.
+pub fn log_subscriber<W>(
+    spec: Option<&str>,
+    writer: W,
+) -> impl tracing::Subscriber + Send + Sync + 'static
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    use tracing_subscriber::layer::SubscriberExt;
+    tracing_subscriber::fmt()
+        .with_env_filter(log_filter(spec))
+        .with_writer(writer)
+        .finish()
+        .with(WithholdTeloxide)
+}
+
+/// Drops teloxide's log lines that quote an update or a raw Bot API answer
+/// ([`withheld_teloxide_record`]), whatever their level: a customer's two-step password or
+/// session string could be in one. The bot logs those events itself, without their content
+/// (`bot::update_log`).
+pub struct WithholdTeloxide;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for WithholdTeloxide {
+    fn event_enabled(
+        &self,
+        event: &tracing::Event<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        let target = event.metadata().target();
+        // The `log` crate's records (teloxide's) come through the bridge with target "log"
+        // and their own target in a field.
+        if target != "log" && !target.starts_with("teloxide") {
+            return true;
+        }
+        #[derive(Default)]
+        struct Fields {
+            target: Option<String>,
+            message: String,
+        }
+        impl tracing::field::Visit for Fields {
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                match field.name() {
+                    "log.target" => self.target = Some(value.to_string()),
+                    "message" => self.message = value.to_string(),
+                    _ => {}
+                }
+            }
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+                match field.name() {
+                    "log.target" => self.target = Some(format!("{value:?}")),
+                    "message" => self.message = format!("{value:?}"),
+                    _ => {}
+                }
+            }
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let target = fields.target.as_deref().unwrap_or(target);
+        !withheld_teloxide_record(target, &fields.message)
+    }
+}
+
+/// Whether a log record is one of teloxide's (0.17) that quote an update or the Bot API's raw
+/// answer: "Cannot parse an update" (the whole update, at ERROR), "Unhandled update" (at WARN),
+/// and errors that carry an unparsable answer (`InvalidJson`, at ERROR from its logging error
+/// handler).
+pub fn withheld_teloxide_record(target: &str, message: &str) -> bool {
+    target.starts_with("teloxide")
+        && (message.starts_with("Cannot parse an update")
+            || message.starts_with("Unhandled update")
+            || message.contains("InvalidJson")
+            || message.contains("An error while parsing JSON"))
 }
 
 /// One plan's terms from `accounts=N,groups=N,price=STARS,days=N` (any subset, any order;
@@ -160,27 +309,47 @@ mod tests {
 
     /// Everything logged through `filter` while `f` runs.
     fn captured(filter: tracing_subscriber::EnvFilter, f: impl FnOnce()) -> String {
-        use std::sync::{Arc, Mutex};
-        #[derive(Clone, Default)]
-        struct Buf(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Buf {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let buf = Buf::default();
-        let out = buf.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .with_writer(move || out.clone())
+            .with_writer(CaptureWriter)
             .finish();
+        captured_with(subscriber, f)
+    }
+
+    /// Everything `subscriber` (writing to [`CaptureWriter`]) logged while `f` runs.
+    fn captured_with(
+        subscriber: impl tracing::Subscriber + Send + Sync + 'static,
+        f: impl FnOnce(),
+    ) -> String {
+        CAPTURED.with(|c| c.borrow_mut().clear());
         tracing::subscriber::with_default(subscriber, f);
-        let bytes = buf.0.lock().unwrap().clone();
-        String::from_utf8(bytes).unwrap()
+        CAPTURED.with(|c| String::from_utf8(c.borrow().clone()).unwrap())
+    }
+
+    thread_local! {
+        static CAPTURED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// Writes into this thread's capture buffer.
+    struct CaptureWriter;
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CaptureWriter {
+        type Writer = Capture;
+        fn make_writer(&'a self) -> Capture {
+            Capture
+        }
+    }
+
+    struct Capture;
+
+    impl std::io::Write for Capture {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            CAPTURED.with(|c| c.borrow_mut().extend_from_slice(b));
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 
     #[test]
@@ -207,6 +376,105 @@ mod tests {
             );
             assert_eq!(out.contains("shutting down"), spec.is_some(), "{spec:?}");
         }
+    }
+
+    #[test]
+    fn teloxide_lines_that_quote_an_update_are_withheld_at_every_level() {
+        // The messages teloxide 0.17 writes (dispatching/dispatcher.rs, error_handlers.rs).
+        let unparsable = "Cannot parse an update.\nError: Object {\"update_id\": Number(7), \
+                          \"message\": Object {\"text\": String(\"hunter2\")}}\n\
+                          This is a bug in teloxide-core, please open an issue here: …";
+        let unhandled = "Unhandled update: Update { id: UpdateId(7), kind: EditedMessage(\
+                         Message { text: \"hunter2\" }) }";
+        let raw = "could not get updates: InvalidJson { source: Error(\"expected value\"), \
+                   raw: \"{\\\"text\\\": \\\"hunter2\\\"}\" }";
+        for spec in [Some("trace"), None] {
+            let out = captured_with(log_subscriber(spec, CaptureWriter), || {
+                tracing::error!(target: "teloxide::dispatching::dispatcher", "{unparsable}");
+                tracing::warn!(target: "teloxide::dispatching::dispatcher", "{unhandled}");
+                tracing::error!(target: "teloxide::error_handlers", "{raw}");
+                tracing::error!(target: "teloxide::error_handlers", "An error from the update \
+                    listener: Network(timed out)");
+                tracing::error!(target: "autoposter::bot", "Cannot parse an update 7: ours");
+            });
+            assert!(!out.contains("hunter2"), "{spec:?}: {out}");
+            assert!(out.contains("Network(timed out)"), "{spec:?}: {out}");
+            assert!(out.contains("ours"), "{spec:?}: {out}");
+        }
+        assert!(withheld_teloxide_record(
+            "teloxide::dispatching::dispatcher",
+            unparsable
+        ));
+        assert!(withheld_teloxide_record(
+            "teloxide::dispatching::dispatcher",
+            unhandled
+        ));
+        assert!(!withheld_teloxide_record(
+            "teloxide::dispatching",
+            "dispatcher is shutdown..."
+        ));
+        assert!(!withheld_teloxide_record("autoposter", unparsable));
+    }
+
+    #[test]
+    fn a_database_password_is_refused_on_the_command_line_and_read_from_a_file_or_the_environment()
+    {
+        let sources = |flag: Option<&str>, file: Option<std::path::PathBuf>, env: Option<&str>| {
+            DatabaseUrlSources {
+                flag: flag.map(Secret::new),
+                file,
+                env: env.map(Secret::new),
+            }
+        };
+        let refused = database_url(sources(Some("postgres://app:pw@db/x"), None, None), "d");
+        assert_eq!(refused, Err(DatabaseUrlError::PasswordOnCommandLine));
+        let said = refused.unwrap_err().to_string();
+        assert!(
+            said.contains("DATABASE_URL") && said.contains("--database-url-file"),
+            "{said}"
+        );
+        for with_password in [
+            "postgres://app:pw@db/x",
+            "postgresql://app:p%40ss@db:5432/x?sslmode=disable",
+            "postgres://app@db/x?password=pw",
+            "postgres://app:pw@[::1]/x",
+        ] {
+            assert!(has_password(with_password), "{with_password}");
+        }
+        // Passwordless URLs and SQLite paths stay fine as flags.
+        for fine in [
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgres://app@db/x?sslmode=require",
+            "sqlite:autoposter.db",
+            "sqlite:/var/lib/a:b.db",
+            "sqlite::memory:",
+        ] {
+            assert!(!has_password(fine), "{fine}");
+            let url = database_url(sources(Some(fine), None, Some("postgres://e:pw@h/x")), "d");
+            assert_eq!(url.unwrap().expose(), fine);
+        }
+        // The environment, then the default.
+        let env = database_url(sources(None, None, Some("postgres://e:pw@h/x")), "d");
+        assert_eq!(env.unwrap().expose(), "postgres://e:pw@h/x");
+        assert_eq!(
+            database_url(sources(None, None, None), "d")
+                .unwrap()
+                .expose(),
+            "d"
+        );
+        // A file, its line's whitespace trimmed; an unreadable or empty one refused, by path.
+        let dir = std::env::temp_dir().join(format!("autoposter-dburl-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("url");
+        std::fs::write(&file, "postgres://app:pw@db/x\n").unwrap();
+        let from_file = database_url(sources(None, Some(file.clone()), Some("sqlite:e")), "d");
+        assert_eq!(from_file.unwrap().expose(), "postgres://app:pw@db/x");
+        std::fs::write(&file, " \n").unwrap();
+        let empty = database_url(sources(None, Some(file.clone()), None), "d");
+        assert!(matches!(empty, Err(DatabaseUrlError::EmptyFile(_))));
+        let missing = database_url(sources(None, Some(dir.join("nope")), None), "d");
+        assert!(missing.unwrap_err().to_string().contains("nope"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -8,11 +8,8 @@ fn main() {
         std::process::exit(2);
     }
     let cli = autoposter::cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(autoposter::config::log_filter(
-            std::env::var("RUST_LOG").ok().as_deref(),
-        ))
-        .with_writer(std::io::stderr)
+    use tracing_subscriber::util::SubscriberInitExt;
+    autoposter::config::log_subscriber(std::env::var("RUST_LOG").ok().as_deref(), std::io::stderr)
         .init();
     std::process::exit(autoposter::cli::run(cli));
 }

@@ -1,11 +1,18 @@
 //! Prometheus metrics and the health check, on an optional HTTP port (`--metrics-addr`):
 //! `GET /metrics` (posts by outcome, post lateness, running customers, customers held by this
 //! engine, waits in force) and `GET /healthz` (200 while the database answers, else 503).
-//! The counters are fed by the engine as an [`Observer`]; the gauges are read at each scrape.
+//! The counters are fed by the engine as an [`Observer`]; the gauges that need the database
+//! are read at most once a second, however many scrapes come in (the health check shares that
+//! read), so that whoever reaches the port cannot tie up the engine's database connections.
+//! The server takes a bounded number of connections at once, one request each, and closes a
+//! connection that has not sent its request head within a few seconds or is not done within
+//! its deadline ([`Limits`]).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -17,6 +24,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, Observer, PostEvent};
@@ -35,6 +43,21 @@ pub struct Metrics {
     running: Gauge,
     held: Gauge,
     waits: Gauge,
+    /// The last database read of the gauges, shared by the scrapes within [`REFRESH`].
+    read: tokio::sync::Mutex<Option<GaugeRead>>,
+    database_reads: AtomicU64,
+}
+
+/// How long one database read of the gauges serves every scrape and health check.
+pub const REFRESH: Duration = Duration::from_secs(1);
+
+/// One database read of the gauges.
+#[derive(Clone, Copy, Debug)]
+struct GaugeRead {
+    /// When the read finished.
+    at: Instant,
+    /// The waits in force, or `None` when the database did not answer.
+    waits: Option<i64>,
 }
 
 impl Default for Metrics {
@@ -85,21 +108,55 @@ impl Metrics {
             running,
             held,
             waits,
+            read: tokio::sync::Mutex::new(None),
+            database_reads: AtomicU64::new(0),
         }
     }
 
-    /// The text exposition, with the gauges read now.
+    /// How many times the scrapes and health checks have read the database.
+    pub fn database_reads(&self) -> u64 {
+        self.database_reads.load(Ordering::Relaxed)
+    }
+
+    /// The gauges from the database, read again only when the last read is [`REFRESH`] old;
+    /// callers that come in while a read is under way wait for it and share it.
+    async fn database_gauges(&self, engine: &Engine, store: &Store) -> GaugeRead {
+        let mut last = self.read.lock().await;
+        if let Some(read) = *last {
+            if read.at.elapsed() < REFRESH {
+                return read;
+            }
+        }
+        self.database_reads.fetch_add(1, Ordering::Relaxed);
+        let now_ms = engine.clock().wall_ms(Instant::now());
+        let waits = match store.waits_in_force(now_ms).await {
+            Ok(n) => Some(n),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count the waits in force");
+                None
+            }
+        };
+        let read = GaugeRead {
+            at: Instant::now(),
+            waits,
+        };
+        *last = Some(read);
+        read
+    }
+
+    /// Whether the database answered its latest read (at most [`REFRESH`] old).
+    pub async fn healthy(&self, engine: &Engine, store: &Store) -> bool {
+        self.database_gauges(engine, store).await.waits.is_some()
+    }
+
+    /// The text exposition, the database's gauges at most [`REFRESH`] old.
     pub async fn render(&self, engine: &Engine, store: &Store) -> String {
         let running = engine.running_count() as i64;
         self.running.set(running);
         self.held
             .set(engine.leases_held().map_or(running, |n| n as i64));
-        let now_ms = engine.clock().wall_ms(tokio::time::Instant::now());
-        match store.waits_in_force(now_ms).await {
-            Ok(n) => {
-                self.waits.set(n);
-            }
-            Err(e) => tracing::warn!(error = %e, "could not count the waits in force"),
+        if let Some(n) = self.database_gauges(engine, store).await.waits {
+            self.waits.set(n);
         }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
@@ -143,7 +200,30 @@ impl Observer for Observers {
     }
 }
 
-/// Serves `/metrics` and `/healthz` on `listener` until `stop`.
+/// How many connections the metrics server takes at once, and how long it gives each.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Connections served at once; further clients wait to be accepted.
+    pub max_connections: usize,
+    /// A connection that has not sent its request head within this is closed.
+    pub header_read_timeout: Duration,
+    /// A connection is closed this long after it was accepted, done or not.
+    pub connection_deadline: Duration,
+}
+
+impl Default for Limits {
+    /// 32 connections, 3 s for the request head, 10 s in all (Prometheus' default scrape
+    /// timeout).
+    fn default() -> Limits {
+        Limits {
+            max_connections: 32,
+            header_read_timeout: Duration::from_secs(3),
+            connection_deadline: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serves `/metrics` and `/healthz` on `listener` until `stop`, within the default [`Limits`].
 pub async fn serve(
     listener: TcpListener,
     metrics: Arc<Metrics>,
@@ -151,7 +231,24 @@ pub async fn serve(
     store: Store,
     stop: CancellationToken,
 ) {
+    serve_within(listener, metrics, engine, store, stop, Limits::default()).await
+}
+
+/// [`serve`] within `limits`.
+pub async fn serve_within(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    engine: Engine,
+    store: Store,
+    stop: CancellationToken,
+    limits: Limits,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     loop {
+        let slot = tokio::select! {
+            _ = stop.cancelled() => return,
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+        };
         let stream = tokio::select! {
             _ = stop.cancelled() => return,
             accepted = listener.accept() => match accepted {
@@ -164,16 +261,21 @@ pub async fn serve(
         };
         let (metrics, engine, store) = (metrics.clone(), engine.clone(), store.clone());
         tokio::spawn(async move {
+            let _slot = slot;
             let service = hyper::service::service_fn(move |req: Request<Incoming>| {
                 let (metrics, engine, store) = (metrics.clone(), engine.clone(), store.clone());
                 async move { Ok::<_, Infallible>(answer(&req, &metrics, &engine, &store).await) }
             });
             let io = hyper_util::rt::TokioIo::new(stream);
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(io, service)
-                .await
-            {
-                tracing::debug!(error = %e, "metrics connection ended");
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .keep_alive(false)
+                .serve_connection(io, service);
+            match tokio::time::timeout(limits.connection_deadline, connection).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::debug!(error = %e, "metrics connection ended"),
+                Err(_) => tracing::debug!("metrics connection closed at its deadline"),
             }
         });
     }
@@ -196,14 +298,14 @@ async fn answer(
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
             metrics.render(engine, store).await,
         ),
-        ("GET", "/healthz") => match store.ping().await {
-            Ok(()) => (StatusCode::OK, "text/plain", "ok\n".to_string()),
-            Err(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "text/plain",
-                "database unreachable\n".to_string(),
-            ),
-        },
+        ("GET", "/healthz") if metrics.healthy(engine, store).await => {
+            (StatusCode::OK, "text/plain", "ok\n".to_string())
+        }
+        ("GET", "/healthz") => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "database unreachable\n".to_string(),
+        ),
         _ => (
             StatusCode::NOT_FOUND,
             "text/plain",

@@ -56,6 +56,13 @@ pub enum StoreError {
     EngineRunning(String),
     #[error("stored value is invalid: {0}")]
     UnknownStatus(#[from] UnknownStatus),
+    /// The SQLite file could not be created or made private to its owner.
+    #[error("{what} {path}: {cause}")]
+    File {
+        what: &'static str,
+        path: String,
+        cause: std::io::Error,
+    },
 }
 
 impl From<InputError> for StoreError {
@@ -429,6 +436,11 @@ impl Store {
             u if u.starts_with("sqlite:") => (Backend::Sqlite, with_create_mode(u)),
             _ => return Err(StoreError::UnsupportedUrl),
         };
+        if backend == Backend::Sqlite && !url.contains("mode=memory") {
+            if let Some(path) = sqlite_file_of(&url).filter(|p| !p.starts_with("file:")) {
+                private_sqlite_files(&path, url.contains("mode=rwc"))?;
+            }
+        }
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = match backend {
             Backend::Sqlite => {
@@ -441,7 +453,7 @@ impl Store {
                     .idle_timeout(None)
                     .max_lifetime(None)
                     .test_before_acquire(false)
-                    .acquire_timeout(Duration::from_secs(3600))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // A 512 KiB page cache per connection (SQLite's default is
@@ -462,6 +474,7 @@ impl Store {
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(8)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await?
             }
@@ -1270,6 +1283,64 @@ fn sqlite_file_of(url: &str) -> Option<std::path::PathBuf> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+}
+
+/// How long a caller waits for a pooled connection before the call fails: long enough for a
+/// busy moment (SQLite's own lock wait is 5 s), short enough that a flood of callers cannot
+/// hold others up for long.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The SQLite database and its `-wal`/`-shm` files hold phone numbers, post texts, payments and
+/// sealed sessions: only their owner may read them. A missing database file is created 0600
+/// before SQLite opens it (when the URL lets SQLite create it; SQLite gives `-wal` and `-shm`
+/// the main file's mode); an existing one that others can read is tightened to 0600, with a
+/// warning (refusing would stop an upgraded installation for what it can put right itself).
+#[cfg(unix)]
+fn private_sqlite_files(path: &std::path::Path, create: bool) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let failed =
+        |what: &'static str, file: &std::path::Path, cause: std::io::Error| StoreError::File {
+            what,
+            path: file.display().to_string(),
+            cause,
+        };
+    if create {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(failed("cannot create the database file", path, e)),
+        }
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        let mode = match std::fs::metadata(&file) {
+            Ok(meta) => meta.permissions().mode() & 0o777,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(failed("cannot read the mode of", &file, e)),
+        };
+        if mode & 0o077 == 0 {
+            continue;
+        }
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))
+            .map_err(|e| failed("cannot make private", &file, e))?;
+        tracing::warn!(
+            file = %file.display(),
+            was = format!("{mode:o}"),
+            now = format!("{:o}", mode & 0o700),
+            "the database file was readable by others: made private to its owner"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_sqlite_files(_path: &std::path::Path, _create: bool) -> Result<(), StoreError> {
+    Ok(())
 }
 
 /// `sqlite:PATH` creates the file when missing.

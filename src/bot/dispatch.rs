@@ -390,8 +390,11 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
             }
         })
     };
-    let mut dispatcher = Dispatcher::builder(bot, handler_tree())
+    // teloxide's own handlers log whole updates: ours log ids (see update_log).
+    let mut dispatcher = Dispatcher::builder(bot.clone(), handler_tree())
         .dependencies(dptree::deps![control])
+        .default_handler(super::update_log::unhandled)
+        .error_handler(Arc::new(super::update_log::LogErrors("a handler failed")))
         .build();
     // The first SIGTERM or ctrl-c stops taking updates, then everything below runs; a second
     // signal exits at once.
@@ -412,7 +415,14 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
             }
         }
     });
-    dispatcher.dispatch().await;
+    let updates =
+        super::update_log::Parsed(teloxide::update_listeners::polling_default(bot.clone()).await);
+    dispatcher
+        .dispatch_with_listener(
+            updates,
+            Arc::new(super::update_log::LogErrors("could not get updates")),
+        )
+        .await;
     engine.shutdown().await;
     // The broadcast finishes its sends in flight; the rest stays pending for the next start.
     broadcasts_stop.cancel();

@@ -12,6 +12,8 @@ mod engine_cli;
 mod helpers;
 mod lease_cli;
 mod leases;
+mod metrics;
 mod schema;
+mod secrets_cli;
 mod store;
 mod vault;

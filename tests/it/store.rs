@@ -966,3 +966,46 @@ async fn concurrent_claims_on_postgres_never_share_a_customer() {
     b.close().await;
     db.drop_db().await;
 }
+
+/// (mode & 0o777) of `path`.
+#[cfg(unix)]
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_sqlite_database_and_its_wal_and_shm_files_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("autoposter-modes-{}", fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("private.db");
+    let files = [
+        db.clone(),
+        dir.join("private.db-wal"),
+        dir.join("private.db-shm"),
+    ];
+    // The usual umask, under which files are created readable by everyone (0644).
+    let umask = unsafe { libc::umask(0o022) };
+    let store = Store::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .unwrap();
+    unsafe { libc::umask(umask) };
+    store.ensure_customer(1, None).await.unwrap();
+    for file in &files {
+        assert_eq!(mode_of(file), 0o600, "{}", file.display());
+    }
+    store.close().await;
+    // A database left readable by others is made private when opened again.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = Store::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .unwrap();
+    store.ensure_customer(2, None).await.unwrap();
+    for file in &files {
+        assert_eq!(mode_of(file), 0o600, "{}", file.display());
+    }
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
