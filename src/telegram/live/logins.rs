@@ -177,7 +177,7 @@ impl<T> Logins<T> {
     /// Takes the customer's login under `key` out (cancelled, failed or adopted); a place
     /// whose request is under way is given up too, so that its login is closed on arrival.
     pub fn take(&mut self, customer: i64, key: &str) -> Option<T> {
-        if !self.entries.get(&customer).is_some_and(|e| e.key == key) {
+        if self.entries.get(&customer).is_none_or(|e| e.key != key) {
             return None;
         }
         self.entries.remove(&customer).and_then(|e| e.login)
