@@ -444,6 +444,7 @@ impl Control {
             }
             "status" => self.send_screen(ctx, Screen::Status, None).await,
             "menu" => {
+                // Clearing the question cancels a login it held open (as /cancel and /start).
                 self.clear_awaiting(ctx).await?;
                 self.send_screen(ctx, Screen::Main, None).await
             }
@@ -482,6 +483,8 @@ impl Control {
                 return Ok(vec![send_text(view::plan_error(ctx.lang, &e))]);
             }
         }
+        // Starting over leaves the pending question (and cancels a login it held open).
+        self.clear_awaiting(ctx).await?;
         if !ctx.row.welcomed {
             self.store.set_welcomed(ctx.id).await?;
             let welcome = t(ctx.lang, "welcome");
@@ -583,7 +586,7 @@ impl Control {
             actions.push(send_text(t(lang, "login-unavailable")));
             return Ok(actions);
         };
-        match login.check_password(phone, password).await {
+        match login.check_password(ctx.id, phone, password).await {
             Ok(signed_in) => {
                 let screen = self.finish_login(ctx, &signed_in.label).await?;
                 actions.push(Action::Send(screen));
@@ -598,8 +601,8 @@ impl Control {
                 actions.push(self.ask_again_text(ctx, error));
             }
             Err(e) => {
+                // Clearing the question cancels the login.
                 self.clear_awaiting(ctx).await?;
-                login.cancel(phone).await;
                 let notice = view::login_error(lang, &e);
                 actions.push(Action::Send(
                     self.render(ctx, Screen::Accounts, Some(notice)).await?,
@@ -727,7 +730,7 @@ impl Control {
             actions.push(send_text(t(lang, "login-unavailable")));
             return Ok(actions);
         };
-        match login.import_session(&imported).await {
+        match login.import_session(ctx.id, &imported).await {
             Ok(signed_in) => actions.push(Action::Send(
                 self.finish_login(ctx, &signed_in.label).await?,
             )),
@@ -745,7 +748,8 @@ impl Control {
     /// Stores the account a login produced and shows the Accounts screen saying so; an
     /// account the customer has already is not added twice.
     async fn finish_login(&self, ctx: &Ctx, label: &str) -> Result<Screenful, StoreError> {
-        self.clear_awaiting(ctx).await?;
+        // The login is over (not left): nothing to cancel under its phone.
+        self.store.set_awaiting(ctx.id, None).await?;
         let lang = ctx.lang;
         let accounts = self.store.accounts(ctx.id).await?;
         let known = accounts.iter().any(|a| a.label == label);
@@ -753,19 +757,19 @@ impl Control {
         let notice = if let (false, Some(refusal)) = (known, over) {
             // Accounts were added meanwhile (another login): the plan has no room left.
             if let Some(login) = &self.login {
-                login.cancel(label).await;
+                login.cancel(ctx.id, label).await;
             }
             refusal
         } else if known {
             // Not adopted: the login lets its session go.
             if let Some(login) = &self.login {
-                login.cancel(label).await;
+                login.cancel(ctx.id, label).await;
             }
             t_args(lang, "account-duplicate", &Args::new().text("phone", label))
         } else {
             let account_id = self.store.add_account(ctx.id, label).await?;
             let adopted = match &self.login {
-                Some(login) => login.adopt(label, account_id).await,
+                Some(login) => login.adopt(ctx.id, label, account_id).await,
                 None => Ok(()),
             };
             match adopted {
@@ -806,7 +810,7 @@ impl Control {
             self.clear_awaiting(ctx).await?;
             return self.send_screen(ctx, Screen::Accounts, Some(refusal)).await;
         }
-        match login.request_code(phone.digits()).await {
+        match login.request_code(ctx.id, phone.digits()).await {
             Ok(()) => {
                 let awaiting = Awaiting::Code {
                     phone: phone.digits().to_string(),
@@ -1130,13 +1134,8 @@ impl Control {
                 }
             }
             Cb::Cancel => {
+                // Clearing the question cancels a login it held open.
                 self.clear_awaiting(ctx).await?;
-                if let (Some(phone), Some(login)) = (
-                    awaiting.as_ref().and_then(Awaiting::login_phone),
-                    &self.login,
-                ) {
-                    login.cancel(phone).await;
-                }
                 let back = match awaiting {
                     Some(
                         Awaiting::Phone
@@ -1197,7 +1196,7 @@ impl Control {
                     self.clear_awaiting(ctx).await?;
                     return Ok(vec![alert(t(lang, "login-unavailable"))]);
                 };
-                return match login.sign_in(&phone, &digits).await {
+                return match login.sign_in(ctx.id, &phone, &digits).await {
                     Ok(SignInStep::Done(signed_in)) => Ok(vec![
                         answer(None),
                         show(message_id, self.finish_login(ctx, &signed_in.label).await?),
@@ -1221,9 +1220,9 @@ impl Control {
                         ])
                     }
                     Err(e) => {
-                        // Expired code, flood wait, Telegram unreachable: this login is over.
+                        // Expired code, flood wait, Telegram unreachable: this login is over
+                        // (clearing the question cancels it).
                         self.clear_awaiting(ctx).await?;
-                        login.cancel(&phone).await;
                         let notice = view::login_error(lang, &e);
                         Ok(vec![
                             answer(None),
@@ -1563,16 +1562,37 @@ impl Control {
 
     // ---- the pending question -------------------------------------------------------------
 
+    /// Asks `awaiting` next. A login the previous question held open is cancelled, unless
+    /// `awaiting` is its next step (same phone).
     async fn set_awaiting(&self, ctx: &Ctx, awaiting: &Awaiting) -> Result<(), StoreError> {
+        self.leave_login(ctx, awaiting.login_phone()).await;
         let json = serde_json::to_string(awaiting).expect("serialisable");
         self.store.set_awaiting(ctx.id, Some(&json)).await
     }
 
+    /// Drops the pending question; a login it held open is cancelled (its connection closed),
+    /// whichever path leaves it. A login that finished is cleared by `finish_login` instead.
     async fn clear_awaiting(&self, ctx: &Ctx) -> Result<(), StoreError> {
         if ctx.row.awaiting.is_none() {
             return Ok(());
         }
+        self.leave_login(ctx, None).await;
         self.store.set_awaiting(ctx.id, None).await
+    }
+
+    /// Cancels the customer's login in progress (as the question held it when this input
+    /// arrived) unless the next question goes on with the same phone.
+    async fn leave_login(&self, ctx: &Ctx, next_phone: Option<&str>) {
+        let open = Awaiting::load(ctx.row.awaiting.as_deref());
+        let Some(phone) = open.as_ref().and_then(Awaiting::login_phone) else {
+            return;
+        };
+        if next_phone == Some(phone) {
+            return;
+        }
+        if let Some(login) = &self.login {
+            login.cancel(ctx.id, phone).await;
+        }
     }
 }
 

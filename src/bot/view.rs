@@ -310,9 +310,30 @@ pub fn login_error(lang: Lang, e: &LoginError) -> String {
         LoginError::InvalidPassword { hint: None } => t(lang, "login-invalid-password"),
         LoginError::PhoneBanned => t(lang, "login-phone-banned"),
         LoginError::NoLogin => t(lang, "login-none"),
-        LoginError::Busy => t(lang, "login-busy"),
+        LoginError::TooManyLogins => t(lang, "login-too-many"),
+        LoginError::TooManyCodes { wait_secs } => t_args(
+            lang,
+            "login-too-many-codes",
+            &Args::new().num("minutes", wait_secs.div_ceil(60).max(1) as f64),
+        ),
         LoginError::ImportUnavailable => t(lang, "import-unavailable"),
         LoginError::SessionNotAuthorized => t(lang, "import-not-authorized"),
+        LoginError::SessionOfAnotherUser(other) => t_args(
+            lang,
+            "import-other-user",
+            &Args::new()
+                .text("string_user", other.string_user.to_string())
+                .text("telegram_user", other.telegram_user.to_string()),
+        ),
+        LoginError::Unreadable => t(lang, "login-telegram-unreadable"),
+        LoginError::KeyRefused => t(lang, "login-key-refused"),
+        LoginError::KeyExchange => t(lang, "login-key-exchange"),
+        LoginError::Unexpected { name } => t_args(
+            lang,
+            "login-telegram-unexpected",
+            &Args::new().text("name", name),
+        ),
+        LoginError::Internal => t(lang, "login-internal"),
     }
 }
 

@@ -39,6 +39,31 @@ impl fmt::Debug for Imported {
     }
 }
 
+/// A Pyrogram string whose user is not the one Telegram reports for the string's key: the
+/// string is damaged or was edited (user ids are not secrets; both are shown).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the session string belongs to user {string_user} but Telegram says the session is user {telegram_user}")]
+pub struct OtherUser {
+    pub string_user: i64,
+    pub telegram_user: i64,
+}
+
+impl Imported {
+    /// Checks the user Telegram reports for this session against the one the string names
+    /// (Pyrogram strings name it; Telethon strings do not, and pass).
+    pub fn check_user(&self, telegram_user: Option<i64>) -> Result<(), OtherUser> {
+        match (self.user_id, telegram_user) {
+            (Some(string_user), Some(telegram_user)) if string_user != telegram_user => {
+                Err(OtherUser {
+                    string_user,
+                    telegram_user,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Why a session string was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
@@ -232,6 +257,22 @@ mod tests {
         for junk in ["", "1", "hello world", "1AAAA", &"A".repeat(2000)] {
             assert_eq!(parse(junk), Err(ImportError::Unrecognised), "{junk:.20}");
         }
+    }
+
+    #[test]
+    fn a_pyrogram_string_must_name_the_user_telegram_reports() {
+        let pyrogram = parse(&pyrogram_v2(4, 0, 777000, 0)).unwrap();
+        assert_eq!(pyrogram.check_user(Some(777000)), Ok(()));
+        assert_eq!(
+            pyrogram.check_user(Some(424242)),
+            Err(OtherUser {
+                string_user: 777000,
+                telegram_user: 424242
+            })
+        );
+        // Telethon strings name no user; an answer without an id has nothing to compare.
+        assert_eq!(parse(&telethon_v4(2)).unwrap().check_user(Some(1)), Ok(()));
+        assert_eq!(pyrogram.check_user(None), Ok(()));
     }
 
     #[test]

@@ -24,6 +24,9 @@ use grammers_tl_types as tl;
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
+mod logins;
+
+use self::logins::{Logins, Ticket};
 use super::groups::{GroupInfo, GroupProblem, Groups};
 use super::import::Imported;
 use super::login::{Login, LoginError, SignInStep, SignedIn};
@@ -111,8 +114,6 @@ impl Pending {
     }
 }
 
-/// How long a login may wait between its steps before it is dropped.
-const LOGIN_TTL: Duration = Duration::from_secs(15 * 60);
 /// grammers reports an expired code as an invalid one: after this long, or this many wrong
 /// codes, the customer is told to ask for a new code.
 const CODE_TTL: Duration = Duration::from_secs(5 * 60);
@@ -122,52 +123,76 @@ const CODE_ATTEMPTS: u32 = 3;
 /// sealed and stored when the bot adopts the account.
 pub struct MtprotoLogin {
     config: MtprotoConfig,
-    /// Logins in progress by phone (digits), and finished ones waiting to be adopted by label.
-    pending: Mutex<HashMap<String, Pending>>,
+    /// Logins in progress, one per customer: by phone (digits) while they run, by label once
+    /// finished and waiting to be adopted.
+    logins: Arc<Mutex<Logins<Pending>>>,
+    /// Closes abandoned logins on time (see [`logins::sweep`]).
+    sweeper: tokio::task::AbortHandle,
+}
+
+impl Drop for MtprotoLogin {
+    fn drop(&mut self) {
+        self.sweeper.abort();
+    }
 }
 
 impl MtprotoLogin {
+    /// Needs a tokio runtime: the sweep of abandoned logins runs as a task.
     pub fn new(config: MtprotoConfig) -> MtprotoLogin {
+        let logins = Arc::new(Mutex::new(Logins::new(tokio::time::Instant::now())));
+        let sweeper = tokio::spawn(logins::sweep(
+            Arc::downgrade(&logins),
+            |_customer, pending: Pending| pending.close(),
+        ))
+        .abort_handle();
         MtprotoLogin {
             config,
-            pending: Mutex::new(HashMap::new()),
+            logins,
+            sweeper,
         }
     }
 
     /// Moves a finished login from its phone to its label, for [`Login::adopt`].
-    async fn finished(&self, phone: &str, user: &grammers_client::peer::User) -> SignedIn {
+    async fn finished(
+        &self,
+        customer: i64,
+        phone: &str,
+        user: &grammers_client::peer::User,
+    ) -> SignedIn {
         let label = label_of(user, phone);
-        let mut pending = self.pending.lock().await;
-        if let Some(mut p) = pending.remove(phone) {
+        if let Some(p) = self.logins.lock().await.rename(customer, phone, &label) {
             p.signed_in = true;
-            if let Some(old) = pending.insert(label.clone(), p) {
-                drop(pending);
-                old.close().await;
-            }
         }
         SignedIn { label }
     }
 
-    /// Takes a slot for a new login under `key`: refused while another login holds it (one
-    /// login per number across all customers); logins left waiting too long are dropped.
-    async fn claim(&self, key: &str) -> Result<(), LoginError> {
-        let stale: Vec<Pending> = {
-            let mut pending = self.pending.lock().await;
-            let expired: Vec<String> = pending
-                .iter()
-                .filter(|(_, p)| p.started.elapsed() > LOGIN_TTL)
-                .map(|(k, _)| k.clone())
-                .collect();
-            let stale = expired.iter().filter_map(|k| pending.remove(k)).collect();
-            if pending.contains_key(key) {
-                return Err(LoginError::Busy);
-            }
-            stale
-        };
-        for p in stale {
-            p.close().await;
+    /// Takes the customer's place for a new login (see [`Logins::begin`]); the customer's
+    /// previous login is closed.
+    async fn begin(&self, customer: i64, phone: &str, code: bool) -> Result<Ticket, LoginError> {
+        let now = tokio::time::Instant::now();
+        let (ticket, replaced) = self.logins.lock().await.begin(customer, phone, code, now)?;
+        if let Some(previous) = replaced {
+            previous.close().await;
         }
-        Ok(())
+        Ok(ticket)
+    }
+
+    /// Puts a login made for `ticket` in its place; one whose place is gone is closed.
+    async fn fill(&self, ticket: Ticket, key: &str, pending: Pending) -> Result<(), LoginError> {
+        let now = tokio::time::Instant::now();
+        let refused = self.logins.lock().await.fill(ticket, key, pending, now);
+        match refused {
+            Ok(()) => Ok(()),
+            Err(pending) => {
+                pending.close().await;
+                Err(LoginError::NoLogin)
+            }
+        }
+    }
+
+    async fn abandon(&self, ticket: Ticket, connection: Connection) {
+        self.logins.lock().await.abandon(ticket);
+        connection.close().await;
     }
 }
 
@@ -181,6 +206,7 @@ fn label_of(user: &grammers_client::peer::User, fallback_phone: &str) -> String 
 
 /// What a failed login request means for the customer.
 fn login_error(e: &InvocationError) -> LoginError {
+    use grammers_mtproto::{mtp::DeserializeError, transport};
     match e {
         InvocationError::Rpc(rpc) => match rpc.name.as_str() {
             "FLOOD_WAIT" | "FLOOD_PREMIUM_WAIT" => LoginError::FloodWait(rpc.value.unwrap_or(0)),
@@ -188,17 +214,68 @@ fn login_error(e: &InvocationError) -> LoginError {
             "PHONE_NUMBER_BANNED" => LoginError::PhoneBanned,
             "PHONE_CODE_EXPIRED" => LoginError::CodeExpired,
             "PHONE_CODE_INVALID" | "PHONE_CODE_EMPTY" => LoginError::InvalidCode,
+            "AUTH_KEY_UNREGISTERED" | "SESSION_REVOKED" | "SESSION_EXPIRED" => {
+                LoginError::SessionNotAuthorized
+            }
+            // AUTH_KEY_INVALID, AUTH_KEY_PERM_EMPTY, AUTH_KEY_DUPLICATED.
+            name if name.starts_with("AUTH_KEY_") => LoginError::KeyRefused,
             _ if rpc.code == 401 => LoginError::SessionNotAuthorized,
-            _ => LoginError::Unavailable,
+            // Telegram's own trouble (INTERNAL, -503 Timeout): an outage, try again.
+            _ if rpc.code >= 500 || rpc.code < 0 => LoginError::Unavailable,
+            name => LoginError::Unexpected {
+                name: name.to_string(),
+            },
         },
-        _ => LoginError::Unavailable,
+        InvocationError::Io(_) | InvocationError::Dropped(_) => LoginError::Unavailable,
+        // Too many connections from this address: an outage of sorts, try again.
+        InvocationError::Transport(transport::Error::BadStatus { status: 429 }) => {
+            LoginError::Unavailable
+        }
+        InvocationError::Transport(transport::Error::BadStatus { status: 404 })
+        | InvocationError::Deserialize(DeserializeError::BadAuthKey { .. }) => {
+            LoginError::KeyRefused
+        }
+        InvocationError::Transport(_) | InvocationError::Deserialize(_) => LoginError::Unreadable,
+        InvocationError::Authentication(_) => LoginError::KeyExchange,
+        InvocationError::Session(_) | InvocationError::InvalidDc => LoginError::Internal,
     }
 }
 
+/// [`login_error`], logged: Telegram's ordinary answers (a wrong code, a flood wait) at
+/// debug, anything else at warn with its cause. grammers' errors carry no auth key, login
+/// code, password or session string (at most the key's public id).
+fn login_failure(customer: i64, step: &'static str, e: &InvocationError) -> LoginError {
+    let error = login_error(e);
+    match error {
+        LoginError::FloodWait(_)
+        | LoginError::PhoneInvalid
+        | LoginError::PhoneBanned
+        | LoginError::CodeExpired
+        | LoginError::InvalidCode
+        | LoginError::SessionNotAuthorized => {
+            tracing::debug!(customer_id = customer, step, error = %e, "Telegram refused a login step");
+        }
+        _ => {
+            tracing::warn!(customer_id = customer, step, kind = %error, error = %e, "a login step failed");
+        }
+    }
+    error
+}
+
+/// A login step that panicked inside grammers (contained in its own task).
+fn login_panic(customer: i64, step: &'static str, e: &tokio::task::JoinError) -> LoginError {
+    tracing::warn!(customer_id = customer, step, error = %e, "a login step failed inside grammers");
+    LoginError::Internal
+}
+
 impl Login for MtprotoLogin {
-    fn request_code<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, Result<(), LoginError>> {
+    fn request_code<'a>(
+        &'a self,
+        customer: i64,
+        phone: &'a str,
+    ) -> BoxFuture<'a, Result<(), LoginError>> {
         Box::pin(async move {
-            self.claim(phone).await?;
+            let ticket = self.begin(customer, phone, true).await?;
             let session = Arc::new(VaultSession::unbound(
                 self.config.store.clone(),
                 self.config.key.clone(),
@@ -215,22 +292,16 @@ impl Login for MtprotoLogin {
                 Ok(Ok(token)) => {
                     let mut p = Pending::new(connection, session);
                     p.token = Some(token);
-                    let mut pending = self.pending.lock().await;
-                    if pending.contains_key(phone) {
-                        drop(pending);
-                        p.close().await;
-                        return Err(LoginError::Busy);
-                    }
-                    pending.insert(phone.to_string(), p);
-                    Ok(())
+                    // Cancelled, replaced or swept meanwhile: the code is of no use.
+                    self.fill(ticket, phone, p).await
                 }
                 Ok(Err(e)) => {
-                    connection.close().await;
-                    Err(login_error(&e))
+                    self.abandon(ticket, connection).await;
+                    Err(login_failure(customer, "request_code", &e))
                 }
-                Err(_) => {
-                    connection.close().await;
-                    Err(LoginError::Unavailable)
+                Err(e) => {
+                    self.abandon(ticket, connection).await;
+                    Err(login_panic(customer, "request_code", &e))
                 }
             }
         })
@@ -238,16 +309,20 @@ impl Login for MtprotoLogin {
 
     fn sign_in<'a>(
         &'a self,
+        customer: i64,
         phone: &'a str,
         code: &'a str,
     ) -> BoxFuture<'a, Result<SignInStep, LoginError>> {
         Box::pin(async move {
+            let now = tokio::time::Instant::now();
             let (client, token) = {
-                let mut pending = self.pending.lock().await;
-                let p = pending.get_mut(phone).ok_or(LoginError::NoLogin)?;
+                let mut logins = self.logins.lock().await;
+                let p = logins
+                    .advance(customer, phone, now)
+                    .ok_or(LoginError::NoLogin)?;
                 if p.started.elapsed() > CODE_TTL || p.attempts >= CODE_ATTEMPTS {
-                    let p = pending.remove(phone).expect("present");
-                    drop(pending);
+                    let p = logins.take(customer, phone).expect("present");
+                    drop(logins);
                     p.close().await;
                     return Err(LoginError::CodeExpired);
                 }
@@ -257,10 +332,13 @@ impl Login for MtprotoLogin {
                 )
             };
             match client.sign_in(&token, code).await {
-                Ok(user) => Ok(SignInStep::Done(self.finished(phone, &user).await)),
+                Ok(user) => Ok(SignInStep::Done(
+                    self.finished(customer, phone, &user).await,
+                )),
                 Err(SignInError::PasswordRequired(password)) => {
                     let hint = password.hint().map(str::to_string);
-                    if let Some(p) = self.pending.lock().await.get_mut(phone) {
+                    let now = tokio::time::Instant::now();
+                    if let Some(p) = self.logins.lock().await.advance(customer, phone, now) {
                         p.password = Some(password);
                     }
                     Ok(SignInStep::PasswordRequired { hint })
@@ -268,28 +346,41 @@ impl Login for MtprotoLogin {
                 Err(SignInError::InvalidCode) => {
                     // The same token takes another try (grammers says "invalid" for an
                     // expired code too: the attempt count and CODE_TTL catch that).
-                    if let Some(p) = self.pending.lock().await.get_mut(phone) {
+                    let now = tokio::time::Instant::now();
+                    if let Some(p) = self.logins.lock().await.advance(customer, phone, now) {
                         p.token = Some(token);
                         p.attempts += 1;
                     }
                     Err(LoginError::InvalidCode)
                 }
                 Err(SignInError::SignUpRequired) => Err(LoginError::PhoneInvalid),
-                Err(SignInError::InvalidPassword(_)) => Err(LoginError::Unavailable),
-                Err(SignInError::Other(e)) => Err(login_error(&e)),
+                Err(SignInError::InvalidPassword(_)) => {
+                    tracing::warn!(
+                        customer_id = customer,
+                        "Telegram asked for a password again after the code"
+                    );
+                    Err(LoginError::Unexpected {
+                        name: "PASSWORD_HASH_INVALID".into(),
+                    })
+                }
+                Err(SignInError::Other(e)) => Err(login_failure(customer, "sign_in", &e)),
             }
         })
     }
 
     fn check_password<'a>(
         &'a self,
+        customer: i64,
         phone: &'a str,
         password: &'a str,
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
         Box::pin(async move {
+            let now = tokio::time::Instant::now();
             let (client, token) = {
-                let mut pending = self.pending.lock().await;
-                let p = pending.get_mut(phone).ok_or(LoginError::NoLogin)?;
+                let mut logins = self.logins.lock().await;
+                let p = logins
+                    .advance(customer, phone, now)
+                    .ok_or(LoginError::NoLogin)?;
                 (
                     p.connection.client.clone(),
                     p.password.take().ok_or(LoginError::NoLogin)?,
@@ -300,23 +391,40 @@ impl Login for MtprotoLogin {
             let checked =
                 tokio::spawn(async move { client.check_password(token, password).await }).await;
             match checked {
-                Ok(Ok(user)) => Ok(self.finished(phone, &user).await),
+                Ok(Ok(user)) => Ok(self.finished(customer, phone, &user).await),
                 Ok(Err(SignInError::InvalidPassword(token))) => {
                     let hint = token.hint().map(str::to_string);
-                    if let Some(p) = self.pending.lock().await.get_mut(phone) {
+                    let now = tokio::time::Instant::now();
+                    if let Some(p) = self.logins.lock().await.advance(customer, phone, now) {
                         p.password = Some(token);
                     }
                     Err(LoginError::InvalidPassword { hint })
                 }
-                Ok(Err(SignInError::Other(e))) => Err(login_error(&e)),
-                Ok(Err(_)) | Err(_) => Err(LoginError::Unavailable),
+                Ok(Err(SignInError::Other(e))) => {
+                    Err(login_failure(customer, "check_password", &e))
+                }
+                Ok(Err(other)) => {
+                    // Not a step that follows a password (sign-up, a code): say so, logged.
+                    let name = match other {
+                        SignInError::SignUpRequired => "SIGN_UP_REQUIRED",
+                        SignInError::PasswordRequired(_) => "SESSION_PASSWORD_NEEDED",
+                        _ => "PHONE_CODE_INVALID",
+                    };
+                    tracing::warn!(
+                        customer_id = customer,
+                        answer = name,
+                        "unexpected answer to the password"
+                    );
+                    Err(LoginError::Unexpected { name: name.into() })
+                }
+                Err(e) => Err(login_panic(customer, "check_password", &e)),
             }
         })
     }
 
-    fn cancel<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, ()> {
+    fn cancel<'a>(&'a self, customer: i64, phone: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let pending = self.pending.lock().await.remove(phone);
+            let pending = self.logins.lock().await.take(customer, phone);
             if let Some(p) = pending {
                 p.close().await;
             }
@@ -325,6 +433,7 @@ impl Login for MtprotoLogin {
 
     fn import_session<'a>(
         &'a self,
+        customer: i64,
         imported: &'a Imported,
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
         Box::pin(async move {
@@ -334,56 +443,58 @@ impl Login for MtprotoLogin {
             ));
             session
                 .import_key(imported.dc_id, imported.addr, imported.auth_key)
-                .map_err(|_| LoginError::Unavailable)?;
+                .map_err(|e| {
+                    tracing::warn!(customer_id = customer, error = %e, "an imported key could not be set up");
+                    LoginError::Internal
+                })?;
+            // The place is taken under no key until Telegram names the account.
+            let ticket = self.begin(customer, "", false).await?;
             let connection = Connection::open(session.clone(), self.config.api_id);
             // A real request proves the session is logged in before anything is stored.
-            match connection.client.get_me().await {
-                Ok(user) => {
-                    // A Pyrogram string names its user: it must be the one Telegram sees.
-                    let same_user = match (imported.user_id, user.id().bare_id()) {
-                        (Some(expected), Some(actual)) => expected == actual,
-                        _ => true,
-                    };
-                    let label = label_of(&user, "");
-                    if !same_user || self.claim(&label).await.is_err() {
-                        connection.close().await;
-                        return Err(if same_user {
-                            LoginError::Busy
-                        } else {
-                            LoginError::SessionNotAuthorized
-                        });
-                    }
-                    // Imported sessions belong to their owner: never logged out here.
-                    let p = Pending::new(connection, session);
-                    self.pending.lock().await.insert(label.clone(), p);
-                    Ok(SignedIn { label })
-                }
+            let user = match connection.client.get_me().await {
+                Ok(user) => user,
                 Err(e) => {
-                    connection.close().await;
-                    Err(login_error(&e))
+                    self.abandon(ticket, connection).await;
+                    return Err(login_failure(customer, "import_session", &e));
                 }
+            };
+            if let Err(other) = imported.check_user(user.id().bare_id()) {
+                tracing::warn!(
+                    customer_id = customer,
+                    string_user = other.string_user,
+                    telegram_user = other.telegram_user,
+                    "a session string names another user than Telegram reports"
+                );
+                self.abandon(ticket, connection).await;
+                return Err(LoginError::SessionOfAnotherUser(other));
             }
+            let label = label_of(&user, "");
+            // Imported sessions belong to their owner: never logged out here.
+            self.fill(ticket, &label, Pending::new(connection, session))
+                .await?;
+            Ok(SignedIn { label })
         })
     }
 
     fn adopt<'a>(
         &'a self,
+        customer: i64,
         label: &'a str,
         account_id: i64,
     ) -> BoxFuture<'a, Result<(), LoginError>> {
         Box::pin(async move {
             let pending = self
-                .pending
+                .logins
                 .lock()
                 .await
-                .remove(label)
+                .take(customer, label)
                 .ok_or(LoginError::NoLogin)?;
             let stored = pending.session.bind(account_id).await;
             // Adopted: the session now belongs to the account; only the connection closes.
             pending.connection.close().await;
             stored.map_err(|e| {
                 tracing::error!(account_id, error = %e, "could not store the session");
-                LoginError::Unavailable
+                LoginError::Internal
             })
         })
     }
@@ -880,5 +991,67 @@ mod tests {
             login_error(&InvocationError::Dropped("x")),
             LoginError::Unavailable
         );
+    }
+
+    #[test]
+    fn failures_that_are_not_telegrams_answer_say_what_kind_they_are() {
+        use grammers_mtproto::{authentication, mtp::DeserializeError, transport};
+        let rpc = |code, name: &str| {
+            InvocationError::Rpc(grammers_mtsender::RpcError {
+                code,
+                name: name.into(),
+                value: None,
+                caused_by: None,
+            })
+        };
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let cases = [
+            (InvocationError::Io(io), LoginError::Unavailable),
+            (rpc(500, "INTERNAL"), LoginError::Unavailable),
+            (rpc(-503, "Timeout"), LoginError::Unavailable),
+            (
+                InvocationError::Transport(transport::Error::BadStatus { status: 429 }),
+                LoginError::Unavailable,
+            ),
+            (
+                InvocationError::Deserialize(DeserializeError::UnexpectedConstructor { id: 7 }),
+                LoginError::Unreadable,
+            ),
+            (
+                InvocationError::Transport(transport::Error::BadLen { got: 3 }),
+                LoginError::Unreadable,
+            ),
+            (
+                InvocationError::Transport(transport::Error::BadStatus { status: 404 }),
+                LoginError::KeyRefused,
+            ),
+            (
+                InvocationError::Deserialize(DeserializeError::BadAuthKey {
+                    got: 1,
+                    expected: 2,
+                }),
+                LoginError::KeyRefused,
+            ),
+            (rpc(401, "AUTH_KEY_INVALID"), LoginError::KeyRefused),
+            (rpc(406, "AUTH_KEY_DUPLICATED"), LoginError::KeyRefused),
+            (
+                rpc(401, "SESSION_REVOKED"),
+                LoginError::SessionNotAuthorized,
+            ),
+            (
+                InvocationError::Authentication(authentication::Error::DhParamsFail),
+                LoginError::KeyExchange,
+            ),
+            (
+                rpc(400, "API_ID_INVALID"),
+                LoginError::Unexpected {
+                    name: "API_ID_INVALID".into(),
+                },
+            ),
+            (InvocationError::InvalidDc, LoginError::Internal),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(login_error(&error), expected, "{error}");
+        }
     }
 }

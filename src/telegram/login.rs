@@ -26,16 +26,39 @@ pub enum LoginError {
     PhoneBanned,
     #[error("no login is in progress for this phone")]
     NoLogin,
-    #[error("a login for this number is already in progress")]
-    Busy,
+    /// This process holds as many logins in progress as it allows (for all customers).
+    #[error("too many logins are in progress")]
+    TooManyLogins,
+    /// Codes were asked for too often (for this number, or by this customer).
+    #[error("too many login codes asked for: wait {wait_secs} s")]
+    TooManyCodes { wait_secs: u64 },
     #[error("session strings cannot be imported here")]
     ImportUnavailable,
     #[error("the session string is not logged in (any more)")]
     SessionNotAuthorized,
+    /// A Pyrogram string names a user other than the one Telegram reports for its key.
+    #[error("{0}")]
+    SessionOfAnotherUser(super::import::OtherUser),
     #[error("too many attempts: wait {0} s")]
     FloodWait(u32),
+    /// The network: Telegram could not be reached, or the connection broke or timed out.
     #[error("Telegram could not be reached")]
     Unavailable,
+    /// Telegram answered something we could not read (a transport or deserialization error).
+    #[error("Telegram's answer could not be read")]
+    Unreadable,
+    /// Telegram refused the connection's authorization key (transport 404, AUTH_KEY_*).
+    #[error("Telegram refused the session's key")]
+    KeyRefused,
+    /// Making a new authorization key with Telegram failed.
+    #[error("the key exchange with Telegram failed")]
+    KeyExchange,
+    /// Telegram answered with an error we do not expect at this step (its name).
+    #[error("Telegram answered {name}")]
+    Unexpected { name: String },
+    /// Our side failed (the session store, a contained panic); the log has the cause.
+    #[error("the login failed on our side")]
+    Internal,
 }
 
 /// A logged-in account.
@@ -57,24 +80,32 @@ pub enum SignInStep {
 
 /// The login steps the bot needs. One login at a time per customer is the bot's rule; the
 /// implementation keeps whatever a login in progress needs (grammers' login token) between
-/// the steps, keyed by phone.
+/// the steps, keyed by (customer, phone): a customer typing another's number never touches
+/// the other's login.
 pub trait Login: Send + Sync + 'static {
-    /// Asks Telegram to send a login code to the phone (digits only).
-    fn request_code<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, Result<(), LoginError>>;
+    /// Asks Telegram to send a login code to the phone (digits only) for the customer.
+    fn request_code<'a>(
+        &'a self,
+        customer: i64,
+        phone: &'a str,
+    ) -> BoxFuture<'a, Result<(), LoginError>>;
     /// Goes on with the code the customer typed on the keypad.
     fn sign_in<'a>(
         &'a self,
+        customer: i64,
         phone: &'a str,
         code: &'a str,
     ) -> BoxFuture<'a, Result<SignInStep, LoginError>>;
     /// Completes a login that needs the two-step-verification password.
     fn check_password<'a>(
         &'a self,
+        customer: i64,
         phone: &'a str,
         password: &'a str,
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>>;
-    /// Abandons the login in progress for the phone (the customer pressed Cancel).
-    fn cancel<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, ()>;
+    /// Abandons the customer's login in progress for the phone (or the finished one waiting
+    /// under its label): the customer left it, or the account was not kept.
+    fn cancel<'a>(&'a self, customer: i64, phone: &'a str) -> BoxFuture<'a, ()>;
     /// Whether [`Login::import_session`] can take sessions over here (simulated accounts
     /// have no real sessions to take over, so the bot does not offer it).
     fn imports_sessions(&self) -> bool {
@@ -84,12 +115,14 @@ pub trait Login: Send + Sync + 'static {
     /// is logged in.
     fn import_session<'a>(
         &'a self,
+        customer: i64,
         session: &'a super::import::Imported,
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>>;
     /// The bot stored the account a login produced (`label` as in [`SignedIn`]): the
     /// implementation keeps the session for it (sealed) and lets the login go.
     fn adopt<'a>(
         &'a self,
+        customer: i64,
         label: &'a str,
         account_id: i64,
     ) -> BoxFuture<'a, Result<(), LoginError>>;
@@ -110,7 +143,11 @@ impl SimLogin {
 }
 
 impl Login for SimLogin {
-    fn request_code<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, Result<(), LoginError>> {
+    fn request_code<'a>(
+        &'a self,
+        _customer: i64,
+        phone: &'a str,
+    ) -> BoxFuture<'a, Result<(), LoginError>> {
         Box::pin(async move {
             SimLogin::code_for(phone)
                 .map(|_| ())
@@ -120,6 +157,7 @@ impl Login for SimLogin {
 
     fn sign_in<'a>(
         &'a self,
+        _customer: i64,
         phone: &'a str,
         code: &'a str,
     ) -> BoxFuture<'a, Result<SignInStep, LoginError>> {
@@ -137,13 +175,14 @@ impl Login for SimLogin {
 
     fn check_password<'a>(
         &'a self,
+        _customer: i64,
         _phone: &'a str,
         _password: &'a str,
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
         Box::pin(async move { Err(LoginError::NoLogin) })
     }
 
-    fn cancel<'a>(&'a self, _phone: &'a str) -> BoxFuture<'a, ()> {
+    fn cancel<'a>(&'a self, _customer: i64, _phone: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async {})
     }
 
@@ -153,6 +192,7 @@ impl Login for SimLogin {
 
     fn import_session<'a>(
         &'a self,
+        _customer: i64,
         _session: &'a super::import::Imported,
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
         // Simulated accounts have no real sessions to take over.
@@ -161,6 +201,7 @@ impl Login for SimLogin {
 
     fn adopt<'a>(
         &'a self,
+        _customer: i64,
         _label: &'a str,
         _account_id: i64,
     ) -> BoxFuture<'a, Result<(), LoginError>> {
@@ -185,18 +226,21 @@ mod tests {
     async fn sign_in_checks_the_code() {
         let login = SimLogin;
         assert_eq!(
-            login.request_code("79161234567").await,
+            login.request_code(1, "79161234567").await,
             Err(LoginError::NotTestNumber)
         );
-        login.request_code("9996631234").await.expect("test number");
+        login
+            .request_code(1, "9996631234")
+            .await
+            .expect("test number");
         assert_eq!(
-            login.sign_in("9996631234", "33333").await,
+            login.sign_in(1, "9996631234", "33333").await,
             Ok(SignInStep::Done(SignedIn {
                 label: "+9996631234".into()
             }))
         );
         assert_eq!(
-            login.sign_in("9996631234", "33334").await,
+            login.sign_in(1, "9996631234", "33334").await,
             Err(LoginError::InvalidCode)
         );
     }

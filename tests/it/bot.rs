@@ -1662,14 +1662,14 @@ async fn telegrams_refusals_and_waits_are_shown_and_told_and_a_fixed_group_can_b
 }
 
 /// A scripted login: each step answers with the next scripted result, and every call is
-/// recorded.
+/// recorded with the customer it was for.
 #[derive(Default)]
 struct FakeLogin {
     codes: Mutex<VecDeque<Result<(), LoginError>>>,
     sign_ins: Mutex<VecDeque<Result<SignInStep, LoginError>>>,
     passwords: Mutex<VecDeque<Result<SignedIn, LoginError>>>,
     imports: Mutex<VecDeque<Result<SignedIn, LoginError>>>,
-    calls: Mutex<Vec<String>>,
+    calls: Mutex<Vec<(i64, String)>>,
 }
 
 impl FakeLogin {
@@ -1680,62 +1680,79 @@ impl FakeLogin {
             .pop_front()
             .unwrap_or_else(|| panic!("unexpected {what}"))
     }
+    /// Every call, whichever customer it was for.
     fn calls(&self) -> Vec<String> {
-        self.calls.lock().unwrap().clone()
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, c)| c.clone())
+            .collect()
+    }
+    /// The calls for one customer.
+    fn calls_for(&self, customer: i64) -> Vec<String> {
+        let calls = self.calls.lock().unwrap();
+        calls
+            .iter()
+            .filter(|(c, _)| *c == customer)
+            .map(|(_, call)| call.clone())
+            .collect()
+    }
+    fn record(&self, customer: i64, call: String) {
+        self.calls.lock().unwrap().push((customer, call));
     }
 }
 
 impl Login for FakeLogin {
-    fn request_code<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, Result<(), LoginError>> {
-        self.calls.lock().unwrap().push(format!("code {phone}"));
+    fn request_code<'a>(
+        &'a self,
+        customer: i64,
+        phone: &'a str,
+    ) -> BoxFuture<'a, Result<(), LoginError>> {
+        self.record(customer, format!("code {phone}"));
         let r = FakeLogin::next(&self.codes, "code request");
         Box::pin(async move { r })
     }
     fn sign_in<'a>(
         &'a self,
+        customer: i64,
         phone: &'a str,
         code: &'a str,
     ) -> BoxFuture<'a, Result<SignInStep, LoginError>> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push(format!("sign_in {phone} {code}"));
+        self.record(customer, format!("sign_in {phone} {code}"));
         let r = FakeLogin::next(&self.sign_ins, "sign in");
         Box::pin(async move { r })
     }
     fn check_password<'a>(
         &'a self,
+        customer: i64,
         phone: &'a str,
         password: &'a str,
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push(format!("password {phone} {password}"));
+        self.record(customer, format!("password {phone} {password}"));
         let r = FakeLogin::next(&self.passwords, "password");
         Box::pin(async move { r })
     }
-    fn cancel<'a>(&'a self, phone: &'a str) -> BoxFuture<'a, ()> {
-        self.calls.lock().unwrap().push(format!("cancel {phone}"));
+    fn cancel<'a>(&'a self, customer: i64, phone: &'a str) -> BoxFuture<'a, ()> {
+        self.record(customer, format!("cancel {phone}"));
         Box::pin(async {})
     }
     fn import_session<'a>(
         &'a self,
+        customer: i64,
         session: &'a autoposter::telegram::import::Imported,
     ) -> BoxFuture<'a, Result<SignedIn, LoginError>> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push(format!("import dc{}", session.dc_id));
+        self.record(customer, format!("import dc{}", session.dc_id));
         let r = FakeLogin::next(&self.imports, "import");
         Box::pin(async move { r })
     }
     fn adopt<'a>(
         &'a self,
+        customer: i64,
         label: &'a str,
         _account_id: i64,
     ) -> BoxFuture<'a, Result<(), LoginError>> {
-        self.calls.lock().unwrap().push(format!("adopt {label}"));
+        self.record(customer, format!("adopt {label}"));
         Box::pin(async { Ok(()) })
     }
 }
@@ -2435,4 +2452,296 @@ async fn a_customer_running_on_another_engine_is_shown_running_and_stopped_from_
     assert!(!shown(&rig.cmd("/status").await).text.contains("▶️ running"));
     other.shutdown().await;
     other_tasks.finish().await;
+}
+
+/// How many times the login was cancelled so far.
+fn cancels(login: &FakeLogin) -> usize {
+    login
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("cancel"))
+        .count()
+}
+
+#[tokio::test]
+async fn every_command_that_leaves_a_login_cancels_it_at_the_keypad_and_at_the_password() {
+    let login = Arc::new(FakeLogin::default());
+    let rig = fake_rig("en", &login).await;
+    for leave in ["/cancel", "/menu", "/start"] {
+        // At the keypad.
+        login.codes.lock().unwrap().extend([Ok(()), Ok(())]);
+        rig.press(Cb::AddAccount).await;
+        rig.text("+44 7700 900123").await;
+        rig.press(Cb::Digit(4)).await;
+        let before = cancels(&login);
+        rig.cmd(leave).await;
+        assert_eq!(cancels(&login), before + 1, "{leave} at the keypad");
+        assert_eq!(
+            alert(&rig.press(Cb::Digit(1)).await),
+            "This menu is out of date. Open /menu for a fresh one.",
+            "{leave}: the keypad is over"
+        );
+        // At the password.
+        login
+            .sign_ins
+            .lock()
+            .unwrap()
+            .push_back(Ok(SignInStep::PasswordRequired { hint: None }));
+        rig.press(Cb::AddAccount).await;
+        rig.text("+44 7700 900123").await;
+        key_in(&rig, "54321").await;
+        let before = cancels(&login);
+        rig.cmd(leave).await;
+        assert_eq!(cancels(&login), before + 1, "{leave} at the password");
+        assert!(
+            !type_as(&rig, "secret", 50)
+                .await
+                .contains(&Action::Delete { message_id: 50 }),
+            "{leave}: the password question is over"
+        );
+    }
+    // Commands that only look (and leave the question where it was) keep the login.
+    login.codes.lock().unwrap().push_back(Ok(()));
+    rig.press(Cb::AddAccount).await;
+    rig.text("+44 7700 900123").await;
+    let before = cancels(&login);
+    for look in ["/status", "/help", "/language"] {
+        rig.cmd(look).await;
+    }
+    assert_eq!(cancels(&login), before);
+    assert!(rig.store.accounts(ME).await.unwrap().is_empty());
+}
+
+/// A Telethon session string for data centre 2 at `addr` (IPv4), with `auth_key`.
+fn telethon_string_at(addr: std::net::SocketAddrV4, auth_key: [u8; 256]) -> String {
+    use base64::Engine as _;
+    let mut b = vec![2u8];
+    b.extend_from_slice(&addr.ip().octets());
+    b.extend_from_slice(&addr.port().to_be_bytes());
+    b.extend_from_slice(&auth_key);
+    format!("1{}", base64::engine::general_purpose::URL_SAFE.encode(b))
+}
+
+#[tokio::test]
+async fn an_import_that_cannot_connect_is_logged_at_warn_with_its_cause_and_no_secret() {
+    use autoposter::config::Secret;
+    use autoposter::telegram::live::{MtprotoConfig, MtprotoLogin};
+    // A port nobody listens on: the connection is refused at once.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        match listener.local_addr().unwrap() {
+            std::net::SocketAddr::V4(v4) => v4,
+            other => panic!("{other}"),
+        }
+    };
+    let auth_key = [0x6bu8; 256];
+    let session = telethon_string_at(closed, auth_key);
+    let imported = autoposter::telegram::import::parse(&session).unwrap();
+    let api_hash = "hash-Secr3t-51aa";
+    let login = MtprotoLogin::new(MtprotoConfig {
+        api_id: 1,
+        api_hash: Secret::new(api_hash),
+        key: crate::vault::key(1),
+        store: Store::memory().await.unwrap(),
+    });
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let result = {
+        let _scoped = tracing::subscriber::set_default(subscriber);
+        login.import_session(ME, &imported).await
+    };
+    assert_eq!(result, Err(LoginError::Unavailable));
+    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).to_string();
+    let warned: Vec<&str> = logs.lines().filter(|l| l.contains("WARN")).collect();
+    assert!(
+        warned
+            .iter()
+            .any(|l| l.to_lowercase().contains("connection refused")),
+        "the cause is logged at warn: {logs}"
+    );
+    assert!(!logs.contains(&session[..40]), "session string in the logs");
+    assert!(!logs.contains(api_hash), "api hash in the logs");
+    assert!(
+        !logs.to_lowercase().contains("6b6b6b6b"),
+        "auth key in the logs"
+    );
+    assert!(
+        !logs.contains("107, 107, 107"),
+        "auth key bytes in the logs"
+    );
+}
+
+/// One input from another customer, through the same bot.
+async fn as_customer(rig: &BotRig, user_id: i64, input: Input) -> Vec<Action> {
+    let sender = Sender {
+        user_id,
+        language_code: Some("en".into()),
+    };
+    rig.control.handle(&sender, input).await
+}
+
+fn typed(text: &str) -> Input {
+    Input::Text {
+        plain: text.to_string(),
+        html: text.to_string(),
+        message_id: 1,
+        reply_to: None,
+    }
+}
+
+fn pressed(cb: Cb) -> Input {
+    Input::Callback {
+        data: cb.encode(),
+        message_id: Some(MENU),
+    }
+}
+
+#[tokio::test]
+async fn another_customer_typing_a_number_mid_login_touches_only_their_own_login() {
+    let login = Arc::new(FakeLogin::default());
+    login.codes.lock().unwrap().extend([Ok(()), Ok(())]);
+    login
+        .sign_ins
+        .lock()
+        .unwrap()
+        .push_back(Ok(SignInStep::Done(SignedIn {
+            label: "+447700900123".into(),
+        })));
+    let rig = fake_rig("en", &login).await;
+    rig.press(Cb::AddAccount).await;
+    rig.text("+44 7700 900123").await;
+    // Someone else types the same number, then leaves.
+    as_customer(&rig, OTHER, typed("/start")).await;
+    as_customer(&rig, OTHER, pressed(Cb::AddAccount)).await;
+    as_customer(&rig, OTHER, typed("+44 7700 900123")).await;
+    as_customer(&rig, OTHER, typed("/menu")).await;
+    assert_eq!(
+        login.calls_for(OTHER),
+        ["code 447700900123", "cancel 447700900123"]
+    );
+    // The owner's login goes on.
+    let added = shown(&key_in(&rig, "12345").await);
+    assert!(
+        added.text.starts_with("✅ Account +447700900123 added."),
+        "{}",
+        added.text
+    );
+    assert_eq!(
+        login.calls_for(ME),
+        [
+            "code 447700900123",
+            "sign_in 447700900123 12345",
+            "adopt +447700900123"
+        ]
+    );
+    assert!(rig.store.accounts(OTHER).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn failures_that_are_not_telegrams_answer_and_a_string_of_another_user_say_what_went_wrong() {
+    use autoposter::telegram::import::OtherUser;
+    let other_user = LoginError::SessionOfAnotherUser(OtherUser {
+        string_user: 777000,
+        telegram_user: 424242,
+    });
+    let cases: [(LoginError, &str, &str); 8] = [
+        (
+            other_user,
+            "This session string belongs to user id 777000, but Telegram says the session is user 424242: the string is damaged or was edited.",
+            "Эта строка сессии принадлежит пользователю с id 777000, но Telegram сообщает, что сессия принадлежит пользователю 424242: строка повреждена или изменена.",
+        ),
+        (
+            LoginError::Unavailable,
+            "Telegram could not be reached. Try again in a minute.",
+            "Не удалось связаться с Telegram",
+        ),
+        (
+            LoginError::Unreadable,
+            "Telegram answered something this server could not read.",
+            "Telegram ответил так, что сервер не смог разобрать ответ.",
+        ),
+        (
+            LoginError::KeyRefused,
+            "Telegram refused the connection's key.",
+            "Telegram отклонил ключ соединения.",
+        ),
+        (
+            LoginError::KeyExchange,
+            "A secure connection to Telegram could not be set up (the key exchange failed).",
+            "Не удалось установить защищённое соединение с Telegram (обмен ключами не удался).",
+        ),
+        (
+            LoginError::Unexpected {
+                name: "AUTH_RESTART".into(),
+            },
+            "Telegram answered with an error this step does not expect: AUTH_RESTART.",
+            "Telegram ответил ошибкой, которой на этом шаге быть не должно: AUTH_RESTART.",
+        ),
+        (
+            LoginError::Internal,
+            "Something went wrong on this server during the login.",
+            "Во время входа на сервере что-то пошло не так.",
+        ),
+        (
+            LoginError::TooManyLogins,
+            "Too many logins are in progress on this server right now. Try again in a few minutes.",
+            "Сейчас на сервере идёт слишком много входов в аккаунты.",
+        ),
+    ];
+    for lang in ["en", "ru"] {
+        for (error, en, ru) in &cases {
+            let login = Arc::new(FakeLogin::default());
+            login.imports.lock().unwrap().push_back(Err(error.clone()));
+            let rig = fake_rig(lang, &login).await;
+            rig.press(Cb::ImportSession).await;
+            let told = shown(&type_as(&rig, &telethon_string(), 64).await);
+            let expected = if lang == "en" { en } else { ru };
+            assert!(told.text.starts_with(expected), "{lang}: {}", told.text);
+            assert!(rig.store.accounts(ME).await.unwrap().is_empty());
+        }
+    }
+}
+
+#[tokio::test]
+async fn too_many_code_requests_are_refused_with_when_to_try_again_and_the_question_stays() {
+    let login = Arc::new(FakeLogin::default());
+    login.codes.lock().unwrap().extend([
+        Err(LoginError::TooManyCodes { wait_secs: 1140 }),
+        Err(LoginError::TooManyCodes { wait_secs: 61 }),
+    ]);
+    let rig = fake_rig("en", &login).await;
+    rig.press(Cb::AddAccount).await;
+    let refused = shown(&rig.text("+44 7700 900123").await);
+    assert!(
+        refused.text.starts_with(
+            "Too many login codes were asked for (for this number, or from your chat). Try again in 19 min."
+        ),
+        "{}",
+        refused.text
+    );
+    // Still at the phone question: the next number is taken.
+    let refused = shown(&rig.text("+44 7700 900124").await);
+    assert!(
+        refused.text.contains("Try again in 2 min."),
+        "{}",
+        refused.text
+    );
+    let ru = Arc::new(FakeLogin::default());
+    ru.codes
+        .lock()
+        .unwrap()
+        .push_back(Err(LoginError::TooManyCodes { wait_secs: 600 }));
+    let rig = fake_rig("ru", &ru).await;
+    rig.press(Cb::AddAccount).await;
+    let refused = shown(&rig.text("+44 7700 900123").await);
+    assert!(
+        refused.text.starts_with("Запрошено слишком много кодов входа (для этого номера или из вашего чата). Попробуйте снова через 10 мин."),
+        "{}",
+        refused.text
+    );
 }
