@@ -17,6 +17,7 @@ pub mod callback;
 pub mod dispatch;
 pub mod fake_api;
 pub mod input;
+pub mod outbox;
 pub mod payment;
 pub mod reminder;
 mod view;
