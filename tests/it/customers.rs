@@ -16,6 +16,11 @@ struct Run {
 
 impl Run {
     fn start(api: &FakeBotApi) -> Run {
+        Run::start_with(api, &[])
+    }
+
+    /// With these environment variables too.
+    fn start_with(api: &FakeBotApi, env: &[(&str, &str)]) -> Run {
         let dir = std::env::temp_dir().join(format!(
             "autoposter-customers-{}-{}",
             std::process::id(),
@@ -34,6 +39,7 @@ impl Run {
             .env_remove("TELOXIDE_API_URL")
             .env_remove("AUTOPOSTER_MASTER_KEY")
             .env_remove("AUTOPOSTER_ADMINS")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -135,12 +141,14 @@ async fn three_hundred_customers_sending_start_within_five_seconds_all_get_the_w
         .filter(|c| !shows(&api, c.id, &welcome(c)))
         .map(|c| c.id)
         .collect();
+    let report = api.report();
     assert!(
         all_welcomed,
-        "{} customers got no welcome, e.g. {:?}; {:?}",
+        "{} customers got no welcome, e.g. {:?}; {} answered 429, {} sent during a retry_after",
         missing.len(),
         &missing[..missing.len().min(5)],
-        api.report()
+        report.too_many,
+        report.during_retry_after.len()
     );
     for c in &customers {
         assert_eq!(api.sent_to(c.id), 1, "customer {} got one message", c.id);
@@ -202,6 +210,70 @@ async fn a_customer_sets_the_message_through_the_buttons_shown_in_english_and_ru
         journey(&api, &russian, Lang::Ru)
     );
     assert!(api.commands_set() > 0, "the command list was registered");
+    assert_clean(&api.report());
+    assert_eq!(run.stop(), Some(0));
+}
+
+/// The broadcast shares the bot's budget: customers who write during it are answered while
+/// it is still going, and together they stay within Telegram's limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_writing_during_a_broadcast_are_answered_before_it_ends() {
+    let api = FakeBotApi::start([]).await.unwrap();
+    let admin = Customer::new(1, Some("en"));
+    let run = Run::start_with(&api, &[("AUTOPOSTER_ADMINS", "1")]);
+    let audience: Vec<Customer> = (0..250).map(|i| Customer::new(20_000 + i, None)).collect();
+    api.say(&admin, "/start");
+    for c in &audience {
+        api.say(c, "/start");
+    }
+    let welcome = t(Lang::En, "welcome");
+    assert!(
+        wait_until(Duration::from_secs(60), || audience
+            .iter()
+            .all(|c| shows(&api, c.id, &welcome)))
+        .await
+    );
+    let before = api.chat(admin.id).len();
+    api.say(&admin, "/broadcast Big news");
+    assert!(
+        wait_until(Duration::from_secs(15), || api.chat(admin.id).len() > before
+            && api.last(admin.id).is_some_and(|m| !m.buttons.is_empty()))
+        .await,
+        "{:?}",
+        api.chat(admin.id)
+    );
+    // The confirmation's first button sends it.
+    let send = api.last(admin.id).unwrap().buttons[0][0].0.clone();
+    api.press(&admin, &send).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(15), || audience
+            .iter()
+            .any(|c| api.sent_to(c.id) == 2))
+        .await,
+        "the broadcast started"
+    );
+    let newcomers: Vec<Customer> = (0..20).map(|i| Customer::new(30_000 + i, None)).collect();
+    for c in &newcomers {
+        api.say(c, "/start");
+    }
+    assert!(
+        wait_until(Duration::from_secs(60), || audience
+            .iter()
+            .all(|c| api.sent_to(c.id) == 2)
+            && newcomers.iter().all(|c| shows(&api, c.id, &welcome)))
+        .await
+    );
+    let delivered = api.delivered();
+    let broadcast_end = delivered
+        .iter()
+        .filter(|(chat, _)| audience.iter().any(|c| c.id == *chat))
+        .map(|(_, at)| *at)
+        .max()
+        .unwrap();
+    for c in &newcomers {
+        let (_, welcomed) = delivered.iter().find(|(chat, _)| *chat == c.id).unwrap();
+        assert!(*welcomed < broadcast_end, "customer {} waited for the broadcast", c.id);
+    }
     assert_clean(&api.report());
     assert_eq!(run.stop(), Some(0));
 }
