@@ -39,12 +39,12 @@ pub fn handler_tree() -> UpdateHandler<HandlerError> {
 pub fn handler_tree_with(limiter: Arc<Limiter>) -> UpdateHandler<HandlerError> {
     let (l1, l2, l3) = (limiter.clone(), limiter.clone(), limiter);
     dptree::entry()
-        .branch(
-            Update::filter_message().endpoint(move |bot: Bot, msg: Message, c: Arc<Control>| {
+        .branch(Update::filter_message().endpoint(
+            move |bot: Bot, msg: Message, c: Arc<Control>| {
                 let limiter = l1.clone();
                 async move { on_message(bot, msg, c, &limiter).await }
-            }),
-        )
+            },
+        ))
         .branch(Update::filter_callback_query().endpoint(
             move |bot: Bot, query: CallbackQuery, c: Arc<Control>| {
                 let limiter = l2.clone();
@@ -579,7 +579,10 @@ impl BroadcastSink for BotSink {
             let limiter = &self.limiter;
             let result = match message_id {
                 None => {
-                    let request = self.bot.send_message(chat, text).parse_mode(ParseMode::Html);
+                    let request = self
+                        .bot
+                        .send_message(chat, text)
+                        .parse_mode(ParseMode::Html);
                     limiter
                         .send(admin_id, Class::Reply, || request.send_ref())
                         .await

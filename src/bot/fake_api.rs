@@ -278,7 +278,9 @@ impl FakeBotApi {
                 .range((customer.id, i64::MIN)..=(customer.id, i64::MAX))
                 .map(|(_, m)| m.labels())
                 .collect();
-            return Err(format!("no button {label:?} on screen; buttons: {screens:?}"));
+            return Err(format!(
+                "no button {label:?} on screen; buttons: {screens:?}"
+            ));
         };
         s.customers.insert(customer.id, customer.clone());
         s.next_query_id += 1;
@@ -490,8 +492,12 @@ async fn get_updates(shared: &Shared, request: &Value) -> (StatusCode, Value) {
                 s.updates.pop_front();
             }
             if !s.updates.is_empty() {
-                let batch: Vec<Value> =
-                    s.updates.iter().take(limit).map(|(_, u)| u.clone()).collect();
+                let batch: Vec<Value> = s
+                    .updates
+                    .iter()
+                    .take(limit)
+                    .map(|(_, u)| u.clone())
+                    .collect();
                 return (StatusCode::OK, json!({"ok": true, "result": batch}));
             }
         }

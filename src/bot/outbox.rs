@@ -329,7 +329,11 @@ mod tests {
         let waiting = {
             let limiter = limiter.clone();
             tokio::spawn(async move {
-                grants(limiter, &[(2, Class::Reply), (3, Class::Bulk), (4, Class::Reply)]).await
+                grants(
+                    limiter,
+                    &[(2, Class::Reply), (3, Class::Bulk), (4, Class::Reply)],
+                )
+                .await
             })
         };
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -178,7 +178,11 @@ async fn journey(api: &FakeBotApi, customer: &Customer, lang: Lang) {
     api.say(customer, "Spring sale: everything half price");
     let saved = t(lang, "message-saved");
     assert!(
-        wait_until(patience, || api.chat(id).iter().any(|m| m.text.contains(&saved))).await,
+        wait_until(patience, || api
+            .chat(id)
+            .iter()
+            .any(|m| m.text.contains(&saved)))
+        .await,
         "{:?}",
         api.chat(id)
     );
@@ -190,7 +194,11 @@ async fn journey(api: &FakeBotApi, customer: &Customer, lang: Lang) {
     );
     assert!(
         wait_until(patience, || shows(api, id, &menu)
-            && api.last(id).unwrap().labels().contains(&t(lang, "button-message").as_str()))
+            && api
+                .last(id)
+                .unwrap()
+                .labels()
+                .contains(&t(lang, "button-message").as_str()))
         .await,
         "{:?}",
         api.chat(id)
@@ -236,7 +244,8 @@ async fn customers_writing_during_a_broadcast_are_answered_before_it_ends() {
     let before = api.chat(admin.id).len();
     api.say(&admin, "/broadcast Big news");
     assert!(
-        wait_until(Duration::from_secs(15), || api.chat(admin.id).len() > before
+        wait_until(Duration::from_secs(15), || api.chat(admin.id).len()
+            > before
             && api.last(admin.id).is_some_and(|m| !m.buttons.is_empty()))
         .await,
         "{:?}",
@@ -272,7 +281,11 @@ async fn customers_writing_during_a_broadcast_are_answered_before_it_ends() {
         .unwrap();
     for c in &newcomers {
         let (_, welcomed) = delivered.iter().find(|(chat, _)| *chat == c.id).unwrap();
-        assert!(*welcomed < broadcast_end, "customer {} waited for the broadcast", c.id);
+        assert!(
+            *welcomed < broadcast_end,
+            "customer {} waited for the broadcast",
+            c.id
+        );
     }
     assert_clean(&api.report());
     assert_eq!(run.stop(), Some(0));
