@@ -18,6 +18,7 @@ pub mod dispatch;
 pub mod fake_api;
 pub mod html;
 pub mod input;
+pub mod outbox;
 pub mod payment;
 pub mod reminder;
 pub mod update_log;

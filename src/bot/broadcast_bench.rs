@@ -49,7 +49,8 @@ pub async fn run(recipients: i64, blocked_every: i64) -> Result<BroadcastReport,
         .create_broadcast(admin, &BroadcastSource::Html("<b>News</b>".into()), 0)
         .await?;
     store.confirm_broadcast(id, 0, &[]).await?;
-    let broadcaster = Broadcaster::new(store.clone(), Arc::new(BotSink { bot }));
+    let limiter = Arc::new(super::outbox::Limiter::telegram());
+    let broadcaster = Broadcaster::new(store.clone(), Arc::new(BotSink::new(bot, limiter)));
     let b = store.broadcast(id).await?.expect("just created");
     let started = Instant::now();
     let tally = broadcaster.send(b, &CancellationToken::new()).await?;

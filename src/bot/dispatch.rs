@@ -1,7 +1,8 @@
 //! The teloxide layer, kept thin: private-chat updates become [`Input`]s for
 //! [`Control::handle`], and its [`Action`]s become Bot API calls (HTML parse mode, inline
-//! keyboards, edits in place, callback answers). Also registers the command list per language
-//! and runs the bot with the engine (`autoposter run`).
+//! keyboards, edits in place, callback answers). Every message goes through the one
+//! [`Limiter`] (Telegram's bot limits, retry_after obeyed). Also registers the command list
+//! per language and runs the bot with the engine (`autoposter run`).
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use teloxide::RequestError;
 
 use super::broadcast::{BroadcastSink, Delivery};
 use super::input::{self, Entity, EntityKind};
+use super::outbox::{Class, Limiter};
 use super::{Action, Control, Input, Notifier, Screenful, Sender};
 use crate::config::RunConfig;
 use crate::engine::Engine;
@@ -26,17 +28,45 @@ use crate::telegram::BoxFuture;
 /// What a handler may fail with (teloxide's dispatcher logs it).
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The update handlers. Needs an `Arc<Control>` among the dispatcher's dependencies.
+/// The update handlers, with a limiter of their own ([`Limiter::telegram`]). Needs an
+/// `Arc<Control>` among the dispatcher's dependencies.
 pub fn handler_tree() -> UpdateHandler<HandlerError> {
+    handler_tree_with(Arc::new(Limiter::telegram()))
+}
+
+/// The update handlers, sending every message through `limiter` (shared with everything
+/// else that sends). Needs an `Arc<Control>` among the dispatcher's dependencies.
+pub fn handler_tree_with(limiter: Arc<Limiter>) -> UpdateHandler<HandlerError> {
+    let (l1, l2, l3) = (limiter.clone(), limiter.clone(), limiter);
     dptree::entry()
-        .branch(Update::filter_message().endpoint(on_message))
-        .branch(Update::filter_callback_query().endpoint(on_callback))
-        .branch(Update::filter_pre_checkout_query().endpoint(on_pre_checkout))
+        .branch(Update::filter_message().endpoint(
+            move |bot: Bot, msg: Message, c: Arc<Control>| {
+                let limiter = l1.clone();
+                async move { on_message(bot, msg, c, &limiter).await }
+            },
+        ))
+        .branch(Update::filter_callback_query().endpoint(
+            move |bot: Bot, query: CallbackQuery, c: Arc<Control>| {
+                let limiter = l2.clone();
+                async move { on_callback(bot, query, c, &limiter).await }
+            },
+        ))
+        .branch(Update::filter_pre_checkout_query().endpoint(
+            move |bot: Bot, query: teloxide::types::PreCheckoutQuery, c: Arc<Control>| {
+                let limiter = l3.clone();
+                async move { on_pre_checkout(bot, query, c, &limiter).await }
+            },
+        ))
 }
 
 /// A message in a private chat: text (its formatting rendered to HTML; commands are text the
 /// conversation recognises) or media.
-async fn on_message(bot: Bot, msg: Message, control: Arc<Control>) -> Result<(), HandlerError> {
+async fn on_message(
+    bot: Bot,
+    msg: Message,
+    control: Arc<Control>,
+    limiter: &Limiter,
+) -> Result<(), HandlerError> {
     if !msg.chat.is_private() {
         return Ok(());
     }
@@ -69,7 +99,7 @@ async fn on_message(bot: Bot, msg: Message, control: Arc<Control>) -> Result<(),
         }
     };
     let actions = control.handle(&sender, input).await;
-    perform(&bot, msg.chat.id, None, actions).await
+    perform(&bot, limiter, msg.chat.id, None, actions).await
 }
 
 /// Telegram asks whether a payment may go ahead: answered at once (it allows 10 s).
@@ -77,6 +107,7 @@ async fn on_pre_checkout(
     bot: Bot,
     query: teloxide::types::PreCheckoutQuery,
     control: Arc<Control>,
+    limiter: &Limiter,
 ) -> Result<(), HandlerError> {
     let sender = Sender {
         user_id: query.from.id.0 as i64,
@@ -89,7 +120,7 @@ async fn on_pre_checkout(
         total_amount: query.total_amount,
     };
     let actions = control.handle(&sender, input).await;
-    perform(&bot, ChatId(query.from.id.0 as i64), None, actions).await
+    perform(&bot, limiter, ChatId(query.from.id.0 as i64), None, actions).await
 }
 
 /// The formatting entities our HTML keeps (teloxide's own renderer leaves plain text and link
@@ -135,6 +166,7 @@ async fn on_callback(
     bot: Bot,
     query: CallbackQuery,
     control: Arc<Control>,
+    limiter: &Limiter,
 ) -> Result<(), HandlerError> {
     let sender = Sender {
         user_id: query.from.id.0 as i64,
@@ -150,7 +182,7 @@ async fn on_callback(
         message_id: query.message.as_ref().map(|m| m.id().0),
     };
     let actions = control.handle(&sender, input).await;
-    perform(&bot, chat, Some(&query), actions).await
+    perform(&bot, limiter, chat, Some(&query), actions).await
 }
 
 fn keyboard(screen: &Screenful) -> Option<InlineKeyboardMarkup> {
@@ -166,27 +198,46 @@ fn keyboard(screen: &Screenful) -> Option<InlineKeyboardMarkup> {
     )))
 }
 
-async fn send(bot: &Bot, chat: ChatId, screen: &Screenful) -> Result<(), RequestError> {
+async fn send(
+    bot: &Bot,
+    limiter: &Limiter,
+    chat: ChatId,
+    screen: &Screenful,
+) -> Result<(), RequestError> {
     let mut request = bot
         .send_message(chat, screen.text.clone())
         .parse_mode(ParseMode::Html);
     if let Some(markup) = keyboard(screen) {
         request = request.reply_markup(markup);
     }
-    request.await.map(|_| ())
+    limiter
+        .send(chat.0, Class::Reply, || request.send_ref())
+        .await
+        .map(|_| ())
 }
 
-/// Carries out the actions in order. A button press always gets exactly one answer.
+/// Carries out the actions in order, after the answers that are not messages (a button
+/// press's answer, a pre-checkout's), which must not wait behind the chat's messages. A
+/// button press always gets exactly one answer.
 async fn perform(
     bot: &Bot,
+    limiter: &Limiter,
     chat: ChatId,
     query: Option<&CallbackQuery>,
-    actions: Vec<Action>,
+    mut actions: Vec<Action>,
 ) -> Result<(), HandlerError> {
+    // A stable sort: the answers first, everything else in its order.
+    actions.sort_by_key(|a| !matches!(a, Action::Answer { .. } | Action::AnswerPreCheckout { .. }));
+    if let (Some(query), false) = (
+        query,
+        actions.iter().any(|a| matches!(a, Action::Answer { .. })),
+    ) {
+        bot.answer_callback_query(query.id.clone()).await?;
+    }
     let mut answered = false;
     for action in actions {
         match action {
-            Action::Send(screen) => send(bot, chat, &screen).await?,
+            Action::Send(screen) => send(bot, limiter, chat, &screen).await?,
             Action::Edit { message_id, screen } => {
                 let mut request = bot
                     .edit_message_text(chat, MessageId(message_id), screen.text.clone())
@@ -194,12 +245,15 @@ async fn perform(
                 if let Some(markup) = keyboard(&screen) {
                     request = request.reply_markup(markup);
                 }
-                match request.await {
+                match limiter
+                    .send(chat.0, Class::Reply, || request.send_ref())
+                    .await
+                {
                     Ok(_) => {}
                     // Pressing a button that leads to the same screen.
                     Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => {}
                     // The menu message is too old to edit, or gone: show it anew.
-                    Err(RequestError::Api(_)) => send(bot, chat, &screen).await?,
+                    Err(RequestError::Api(_)) => send(bot, limiter, chat, &screen).await?,
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -219,12 +273,15 @@ async fn perform(
                 let request = bot
                     .send_message(ChatId(user_id), text)
                     .parse_mode(ParseMode::Html);
-                if let Err(e) = request.await {
+                let sent = limiter
+                    .send(user_id, Class::Reply, || request.send_ref())
+                    .await;
+                if let Err(e) = sent {
                     tracing::warn!(user_id, error = %e, "could not notify a user");
                 }
             }
             Action::Invoice(invoice) => {
-                bot.send_invoice(
+                let request = bot.send_invoice(
                     chat,
                     invoice.title,
                     invoice.description,
@@ -234,8 +291,10 @@ async fn perform(
                         invoice.label,
                         invoice.stars,
                     )],
-                )
-                .await?;
+                );
+                limiter
+                    .send(chat.0, Class::Reply, || request.send_ref())
+                    .await?;
             }
             Action::AnswerPreCheckout { query_id, error } => {
                 let id = teloxide::types::PreCheckoutQueryId(query_id);
@@ -252,9 +311,6 @@ async fn perform(
                 }
             }
         }
-    }
-    if let (Some(query), false) = (query, answered) {
-        bot.answer_callback_query(query.id.clone()).await?;
     }
     Ok(())
 }
@@ -341,8 +397,12 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         other => RunError::Telegram(other.to_string()),
     })?;
     tracing::info!(resumed, "engine running; control bot listening");
-    let broadcaster =
-        super::broadcast::Broadcaster::new(store.clone(), Arc::new(BotSink { bot: bot.clone() }));
+    // Every message below (replies, notices, reminders, the broadcast) shares this budget.
+    let limiter = Arc::new(Limiter::telegram());
+    let broadcaster = super::broadcast::Broadcaster::new(
+        store.clone(),
+        Arc::new(BotSink::new(bot.clone(), limiter.clone())),
+    );
     let broadcasts_stop = tokio_util::sync::CancellationToken::new();
     let broadcasts = {
         let (broadcaster, stop) = (broadcaster.clone(), broadcasts_stop.clone());
@@ -357,14 +417,18 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     let reminders_stop = tokio_util::sync::CancellationToken::new();
     let reminders = {
         let (bot, control, stop) = (bot.clone(), control.clone(), reminders_stop.clone());
+        let limiter = limiter.clone();
         tokio::spawn(async move {
             let send = move |user_id: i64, text: String| {
-                let bot = bot.clone();
+                let (bot, limiter) = (bot.clone(), limiter.clone());
                 async move {
                     let request = bot
                         .send_message(ChatId(user_id), text)
                         .parse_mode(ParseMode::Html);
-                    if let Err(e) = request.await {
+                    let sent = limiter
+                        .send(user_id, Class::Reply, || request.send_ref())
+                        .await;
+                    if let Err(e) = sent {
                         tracing::warn!(user_id, error = %e, "could not send a plan reminder");
                     }
                 }
@@ -374,11 +438,11 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     };
     // Tell customers what the engine did on its own (stopped them, Telegram refused, …).
     let notifier = {
-        let (bot, control) = (bot.clone(), control.clone());
+        let (bot, control, limiter) = (bot.clone(), control.clone(), limiter.clone());
         tokio::spawn(async move {
             while let Some((customer_id, event)) = stops.recv().await {
                 let sent = match control.event_notice(customer_id, &event).await {
-                    Ok(Some(screen)) => send(&bot, ChatId(customer_id), &screen)
+                    Ok(Some(screen)) => send(&bot, &limiter, ChatId(customer_id), &screen)
                         .await
                         .map_err(|e| e.to_string()),
                     Ok(None) => Ok(()),
@@ -391,7 +455,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         })
     };
     // teloxide's own handlers log whole updates: ours log ids (see update_log).
-    let mut dispatcher = Dispatcher::builder(bot.clone(), handler_tree())
+    let mut dispatcher = Dispatcher::builder(bot.clone(), handler_tree_with(limiter))
         .dependencies(dptree::deps![control])
         .default_handler(super::update_log::unhandled)
         .error_handler(Arc::new(super::update_log::LogErrors("a handler failed")))
@@ -448,9 +512,17 @@ pub fn redact(text: &str, secret: &str) -> String {
 }
 
 /// The broadcast's Bot API side: copyMessage or sendMessage to each recipient, the progress
-/// message sent and edited in the admin's chat.
+/// message sent and edited in the admin's chat; all through the bot's one [`Limiter`] (the
+/// recipients as [`Class::Bulk`], so that customers' replies go first).
 pub struct BotSink {
-    pub bot: Bot,
+    bot: Bot,
+    limiter: Arc<Limiter>,
+}
+
+impl BotSink {
+    pub fn new(bot: Bot, limiter: Arc<Limiter>) -> BotSink {
+        BotSink { bot, limiter }
+    }
 }
 
 /// What a Bot API answer means for a broadcast recipient.
@@ -480,6 +552,9 @@ pub fn delivery_of(result: Result<(), RequestError>) -> Delivery {
 impl BroadcastSink for BotSink {
     fn deliver<'a>(&'a self, chat_id: i64, source: &'a BroadcastSource) -> BoxFuture<'a, Delivery> {
         Box::pin(async move {
+            // One try: on a 429 the limiter freezes every send, and the broadcaster puts the
+            // recipient back at the head of its queue.
+            self.limiter.acquire(chat_id, Class::Bulk).await;
             let result = match source {
                 BroadcastSource::Copy {
                     chat_id: from,
@@ -496,6 +571,9 @@ impl BroadcastSink for BotSink {
                     .await
                     .map(|_| ()),
             };
+            if let Err(RequestError::RetryAfter(wait)) = &result {
+                self.limiter.freeze(wait.duration());
+            }
             delivery_of(result)
         })
     }
@@ -508,17 +586,24 @@ impl BroadcastSink for BotSink {
     ) -> BoxFuture<'a, Option<i32>> {
         Box::pin(async move {
             let chat = ChatId(admin_id);
+            let limiter = &self.limiter;
             let result = match message_id {
                 None => {
-                    self.bot
+                    let request = self
+                        .bot
                         .send_message(chat, text)
-                        .parse_mode(ParseMode::Html)
+                        .parse_mode(ParseMode::Html);
+                    limiter
+                        .send(admin_id, Class::Reply, || request.send_ref())
                         .await
                 }
                 Some(id) => {
-                    self.bot
+                    let request = self
+                        .bot
                         .edit_message_text(chat, MessageId(id), text)
-                        .parse_mode(ParseMode::Html)
+                        .parse_mode(ParseMode::Html);
+                    limiter
+                        .send(admin_id, Class::Reply, || request.send_ref())
                         .await
                 }
             };

@@ -1,9 +1,21 @@
-//! A local stand-in for Telegram's Bot API, for the broadcast benchmark and tests: it answers
-//! `sendMessage`, `copyMessage` and `editMessageText` over HTTP/1.1 (hyper) like Telegram does, holds
-//! every bot to 30 messages a second (beyond that: 429 with `retry_after`), and answers 403
-//! for the users it was told blocked the bot. It records every message it accepted.
+//! A local stand-in for Telegram's Bot API, for the broadcast benchmark and for tests that
+//! drive a real `autoposter run` process as customers would: it serves `getMe`,
+//! `getUpdates` (a long poll with offsets, fed with the messages and button presses of
+//! scripted users in private chats), `sendMessage`, `copyMessage`, `editMessageText`,
+//! `sendInvoice`, `deleteMessage`, `answerCallbackQuery`, `answerPreCheckoutQuery`,
+//! `setMyCommands` and the webhook calls teloxide makes at start, over HTTP/1.1 (hyper),
+//! answering as Telegram does.
+//!
+//! Limits as Telegram keeps them, on every message (sent, copied, edited, invoice): beyond
+//! `limit` a second overall (30 by default), one a second to a chat or 20 a minute to a
+//! group, the answer is 429 with `retry_after`, and until that ends every message is
+//! refused again and recorded as sent during a retry_after. Users told to have blocked the
+//! bot answer 403. Each bot message is kept with its text and buttons, so edits behave as on
+//! Telegram ("message is not modified", "message to edit not found", a keyboard dropped by
+//! an edit without one) and a scripted user can press only a button the screen shows. Every
+//! text goes through [`check_text`].
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,30 +23,161 @@ use std::time::{Duration, Instant};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
+use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 /// Messages a second the fake accepts by default, as Telegram does for one bot.
 pub const LIMIT_PER_SEC: usize = 30;
+/// The bot's own user id (`getMe`).
+pub const BOT_ID: i64 = 7_000_000_001;
+/// The longest a long poll is held, whatever the bot asks (so a test's shutdown is quick).
+const MAX_POLL: Duration = Duration::from_secs(2);
 
-/// What the fake saw.
+/// Every text the fake receives (message texts, edits, captions, invoice titles, callback
+/// answers), with its `parse_mode`, passes here; an `Err` is answered as Telegram answers
+/// a text it cannot parse ("Bad Request: can't parse entities: …") and recorded.
+///
+/// Texts sent in HTML parse mode are checked against Telegram's HTML rules
+/// ([`super::html::check`]); other texts go as they are. `method` names the request in the
+/// error.
+pub fn check_text(method: &str, text: &str, parse_mode: Option<&str>) -> Result<(), String> {
+    match parse_mode {
+        Some(mode) if mode.eq_ignore_ascii_case("html") => {
+            super::html::check(text).map_err(|e| format!("{method}: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A scripted user in a private chat with the bot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Customer {
+    pub id: i64,
+    pub first_name: String,
+    /// What their Telegram app says (`en`, `ru`, …).
+    pub language_code: Option<String>,
+}
+
+impl Customer {
+    pub fn new(id: i64, language_code: Option<&str>) -> Customer {
+        Customer {
+            id,
+            first_name: format!("Customer {id}"),
+            language_code: language_code.map(str::to_string),
+        }
+    }
+
+    fn user_json(&self) -> Value {
+        let mut user = json!({"id": self.id, "is_bot": false, "first_name": self.first_name});
+        if let Some(lang) = &self.language_code {
+            user["language_code"] = json!(lang);
+        }
+        user
+    }
+}
+
+/// A message the bot has in a chat, as it stands now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shown {
+    pub message_id: i64,
+    pub text: String,
+    pub parse_mode: Option<String>,
+    /// Inline buttons, row by row: (label, callback data).
+    pub buttons: Vec<Vec<(String, String)>>,
+    /// How many times it was edited.
+    pub edits: u32,
+    /// The raw `reply_markup`, to compare edits with.
+    markup: Value,
+    date: i64,
+}
+
+impl Shown {
+    /// Every button's label, in order.
+    pub fn labels(&self) -> Vec<&str> {
+        self.buttons
+            .iter()
+            .flatten()
+            .map(|(label, _)| label.as_str())
+            .collect()
+    }
+}
+
+/// A message request that arrived while a 429's retry_after was in force.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub method: String,
+    pub chat: i64,
+    /// How long before the retry_after's end it came.
+    pub early: Duration,
+}
+
+/// What the fake saw, for a test's assertions.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// 429 answers, 403 answers.
+    pub too_many: u64,
+    pub forbidden: u64,
+    /// Message requests sent while a retry_after was in force.
+    pub during_retry_after: Vec<Violation>,
+    /// The most messages accepted within any one second.
+    pub busiest_second: usize,
+    /// Texts refused by [`check_text`] (method, error).
+    pub refused_texts: Vec<(String, String)>,
+    /// Methods the fake does not serve, as called.
+    pub unknown_methods: Vec<String>,
+    /// Button presses answered more than once, or never answered.
+    pub answered_twice: Vec<String>,
+    pub unanswered: Vec<String>,
+}
+
 #[derive(Default)]
 struct State {
     blocked: HashSet<i64>,
     limit: usize,
     /// When each recent message was accepted (the last second).
     window: VecDeque<Instant>,
-    /// (chat, when) of every accepted message, in order.
+    /// When the last message to each chat was accepted.
+    last_to_chat: HashMap<i64, Instant>,
+    /// Each group's messages in the last minute.
+    group_window: HashMap<i64, VecDeque<Instant>>,
+    /// The end of the retry_after in force.
+    frozen_until: Option<Instant>,
+    violations: Vec<Violation>,
+    /// (chat, when) of every message sent or copied, in order.
     delivered: Vec<(i64, Instant)>,
+    /// When each message was accepted (sent, copied, edited, invoice), in order.
+    accepted: Vec<Instant>,
     too_many: u64,
     forbidden: u64,
     next_message_id: i64,
+    /// (chat, message id) → what the bot shows there.
+    messages: BTreeMap<(i64, i64), Shown>,
+    customers: HashMap<i64, Customer>,
+    /// Updates not yet confirmed by an offset.
+    updates: VecDeque<(i64, Value)>,
+    next_update_id: i64,
+    next_query_id: u64,
+    /// Button presses: query id → times answered.
+    answers: BTreeMap<String, (u32, Option<String>)>,
+    pre_checkout_answers: Vec<(String, bool)>,
+    refused_texts: Vec<(String, String)>,
+    unknown_methods: Vec<String>,
+    set_my_commands: u32,
+    polls: u64,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Bumped on each new update (wakes long polls).
+    updates: watch::Sender<u64>,
 }
 
 /// A running fake Bot API; dropped, it keeps serving until the runtime ends.
 #[derive(Clone)]
 pub struct FakeBotApi {
     pub addr: SocketAddr,
-    state: Arc<Mutex<State>>,
+    shared: Arc<Shared>,
 }
 
 impl FakeBotApi {
@@ -49,45 +192,265 @@ impl FakeBotApi {
         limit: usize,
     ) -> std::io::Result<FakeBotApi> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let state = Arc::new(Mutex::new(State {
-            blocked: blocked.into_iter().collect(),
-            limit,
-            next_message_id: 1,
-            ..State::default()
-        }));
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                blocked: blocked.into_iter().collect(),
+                limit,
+                next_message_id: 1,
+                next_update_id: 1,
+                ..State::default()
+            }),
+            updates: watch::channel(0).0,
+        });
         let api = FakeBotApi {
             addr: listener.local_addr()?,
-            state: state.clone(),
+            shared: shared.clone(),
         };
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, state.clone()));
+                tokio::spawn(serve(stream, shared.clone()));
             }
         });
         Ok(api)
     }
 
-    /// The URL to give teloxide (`Bot::set_api_url`).
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.shared.state.lock().expect("fake lock")
+    }
+
+    /// The URL to give teloxide (`Bot::set_api_url`, `TELOXIDE_API_URL`).
     pub fn url(&self) -> String {
         format!("http://{}/", self.addr)
     }
 
-    /// (chat, when) of every message accepted, in order.
+    /// (chat, when) of every message sent or copied, in order.
     pub fn delivered(&self) -> Vec<(i64, Instant)> {
-        self.state.lock().expect("fake lock").delivered.clone()
+        self.state().delivered.clone()
     }
 
     /// How many requests got 429 and 403.
     pub fn refusals(&self) -> (u64, u64) {
-        let s = self.state.lock().expect("fake lock");
+        let s = self.state();
         (s.too_many, s.forbidden)
+    }
+
+    /// From now on `user` has blocked the bot (403).
+    pub fn block(&self, user: i64) {
+        self.state().blocked.insert(user);
+    }
+
+    /// `customer` sends `text` to the bot (a command gets its `bot_command` entity).
+    pub fn say(&self, customer: &Customer, text: &str) {
+        let mut s = self.state();
+        s.customers.insert(customer.id, customer.clone());
+        let message_id = s.next_message_id;
+        s.next_message_id += 1;
+        let mut message = json!({
+            "message_id": message_id,
+            "date": unix_now(),
+            "chat": private_chat(customer),
+            "from": customer.user_json(),
+            "text": text,
+        });
+        if text.starts_with('/') {
+            let command = text.split_whitespace().next().unwrap_or(text);
+            message["entities"] = json!([{
+                "type": "bot_command", "offset": 0,
+                "length": command.encode_utf16().count(),
+            }]);
+        }
+        push_update(&self.shared, &mut s, json!({ "message": message }));
+    }
+
+    /// `customer` presses the button labelled `label` on the newest bot message in their
+    /// chat that shows one; an error (naming the buttons there are) when no screen does.
+    pub fn press(&self, customer: &Customer, label: &str) -> Result<(), String> {
+        let mut s = self.state();
+        let found = s
+            .messages
+            .range((customer.id, i64::MIN)..=(customer.id, i64::MAX))
+            .rev()
+            .find_map(|(_, shown)| {
+                shown
+                    .buttons
+                    .iter()
+                    .flatten()
+                    .find(|(l, _)| l == label)
+                    .map(|(_, data)| (shown.clone(), data.clone()))
+            });
+        let Some((shown, data)) = found else {
+            let screens: Vec<Vec<&str>> = s
+                .messages
+                .range((customer.id, i64::MIN)..=(customer.id, i64::MAX))
+                .map(|(_, m)| m.labels())
+                .collect();
+            return Err(format!(
+                "no button {label:?} on screen; buttons: {screens:?}"
+            ));
+        };
+        s.customers.insert(customer.id, customer.clone());
+        s.next_query_id += 1;
+        let id = format!("q{}", s.next_query_id);
+        s.answers.insert(id.clone(), (0, None));
+        let query = json!({
+            "id": id,
+            "from": customer.user_json(),
+            "message": message_json(customer.id, &shown, &s.customers),
+            "chat_instance": format!("ci{}", customer.id),
+            "data": data,
+        });
+        push_update(&self.shared, &mut s, json!({ "callback_query": query }));
+        Ok(())
+    }
+
+    /// What the bot shows in `chat` now, oldest first.
+    pub fn chat(&self, chat: i64) -> Vec<Shown> {
+        self.state()
+            .messages
+            .range((chat, i64::MIN)..=(chat, i64::MAX))
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    /// The newest bot message in `chat`.
+    pub fn last(&self, chat: i64) -> Option<Shown> {
+        self.chat(chat).pop()
+    }
+
+    /// How many messages the bot sent or copied to `chat`.
+    pub fn sent_to(&self, chat: i64) -> usize {
+        self.state()
+            .delivered
+            .iter()
+            .filter(|(c, _)| *c == chat)
+            .count()
+    }
+
+    /// How many `getUpdates` calls came.
+    pub fn polls(&self) -> u64 {
+        self.state().polls
+    }
+
+    /// How many times `setMyCommands` was called.
+    pub fn commands_set(&self) -> u32 {
+        self.state().set_my_commands
+    }
+
+    /// The answers to pre-checkout queries: (query id, ok).
+    pub fn pre_checkout_answers(&self) -> Vec<(String, bool)> {
+        self.state().pre_checkout_answers.clone()
+    }
+
+    /// Everything a test checks at the end.
+    pub fn report(&self) -> Report {
+        let s = self.state();
+        let mut busiest = 0;
+        let mut start = 0;
+        let at = &s.accepted;
+        for (end, t) in at.iter().enumerate() {
+            while t.duration_since(at[start]) >= Duration::from_secs(1) {
+                start += 1;
+            }
+            busiest = busiest.max(end - start + 1);
+        }
+        Report {
+            too_many: s.too_many,
+            forbidden: s.forbidden,
+            during_retry_after: s.violations.clone(),
+            busiest_second: busiest,
+            refused_texts: s.refused_texts.clone(),
+            unknown_methods: s.unknown_methods.clone(),
+            answered_twice: s
+                .answers
+                .iter()
+                .filter(|(_, (n, _))| *n > 1)
+                .map(|(id, _)| id.clone())
+                .collect(),
+            unanswered: s
+                .answers
+                .iter()
+                .filter(|(_, (n, _))| *n == 0)
+                .map(|(id, _)| id.clone())
+                .collect(),
+        }
     }
 }
 
-/// One connection, kept alive: each request answered by [`answer`].
-async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn private_chat(customer: &Customer) -> Value {
+    json!({"id": customer.id, "type": "private", "first_name": customer.first_name})
+}
+
+fn chat_json(chat: i64, customers: &HashMap<i64, Customer>) -> Value {
+    match customers.get(&chat) {
+        Some(c) => private_chat(c),
+        None if chat < 0 => json!({"id": chat, "type": "group", "title": "Group"}),
+        None => json!({"id": chat, "type": "private", "first_name": "Customer"}),
+    }
+}
+
+fn bot_user() -> Value {
+    json!({"id": BOT_ID, "is_bot": true, "first_name": "Autoposter", "username": "autoposter_bot"})
+}
+
+/// A bot message as the Bot API returns one.
+fn message_json(chat: i64, shown: &Shown, customers: &HashMap<i64, Customer>) -> Value {
+    let mut m = json!({
+        "message_id": shown.message_id,
+        "date": shown.date,
+        "chat": chat_json(chat, customers),
+        "from": bot_user(),
+        "text": shown.text,
+    });
+    if !shown.markup.is_null() {
+        m["reply_markup"] = shown.markup.clone();
+    }
+    if shown.edits > 0 {
+        m["edit_date"] = json!(unix_now());
+    }
+    m
+}
+
+fn push_update(shared: &Shared, s: &mut State, mut update: Value) {
+    let id = s.next_update_id;
+    s.next_update_id += 1;
+    update["update_id"] = json!(id);
+    s.updates.push_back((id, update));
+    shared.updates.send_modify(|n| *n += 1);
+}
+
+/// The (label, data) rows of an inline keyboard.
+fn buttons(markup: &Value) -> Vec<Vec<(String, String)>> {
+    markup["inline_keyboard"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|row| {
+                    row.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|b| {
+                            let label = b["text"].as_str().unwrap_or_default().to_string();
+                            let data = b["callback_data"].as_str().unwrap_or_default();
+                            (label, data.to_string())
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One connection, kept alive: each request answered by [`answer`] (a long poll by
+/// [`get_updates`]).
+async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-        let state = state.clone();
+        let shared = shared.clone();
         async move {
             // Telegram's method names are case-insensitive (teloxide writes `SendMessage`).
             let method = req
@@ -98,8 +461,12 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
                 .unwrap_or_default()
                 .to_ascii_lowercase();
             let body = req.into_body().collect().await?.to_bytes();
-            let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            let (status, reply) = answer(&state, &method, &request);
+            let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let (status, reply) = if method == "getupdates" {
+                get_updates(&shared, &request).await
+            } else {
+                answer(&shared, &method, &request)
+            };
             Ok::<_, hyper::Error>(
                 Response::builder()
                     .status(status)
@@ -115,77 +482,273 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
         .await;
 }
 
-fn answer(
-    state: &Mutex<State>,
-    method: &str,
-    request: &serde_json::Value,
-) -> (StatusCode, serde_json::Value) {
-    use serde_json::json;
+/// `getUpdates`: confirms the updates before `offset`, then answers those after it, waiting
+/// up to `timeout` seconds (at most [`MAX_POLL`]) for one to come.
+async fn get_updates(shared: &Shared, request: &Value) -> (StatusCode, Value) {
+    let offset = request["offset"].as_i64().unwrap_or(0);
+    let limit = request["limit"].as_u64().unwrap_or(100) as usize;
+    let timeout = Duration::from_secs(request["timeout"].as_u64().unwrap_or(0)).min(MAX_POLL);
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut changes = shared.updates.subscribe();
+    shared.state.lock().expect("fake lock").polls += 1;
+    loop {
+        {
+            let mut s = shared.state.lock().expect("fake lock");
+            while s.updates.front().is_some_and(|(id, _)| *id < offset) {
+                s.updates.pop_front();
+            }
+            if !s.updates.is_empty() {
+                let batch: Vec<Value> = s
+                    .updates
+                    .iter()
+                    .take(limit)
+                    .map(|(_, u)| u.clone())
+                    .collect();
+                return (StatusCode::OK, json!({"ok": true, "result": batch}));
+            }
+        }
+        match tokio::time::timeout_at(deadline, changes.changed()).await {
+            Ok(Ok(())) => {}
+            _ => return (StatusCode::OK, json!({"ok": true, "result": []})),
+        }
+    }
+}
+
+fn ok(result: Value) -> (StatusCode, Value) {
+    (StatusCode::OK, json!({"ok": true, "result": result}))
+}
+
+fn bad_request(description: &str) -> (StatusCode, Value) {
+    (
+        StatusCode::BAD_REQUEST,
+        json!({"ok": false, "error_code": 400, "description": description}),
+    )
+}
+
+fn too_many(retry_after: u64) -> (StatusCode, Value) {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({"ok": false, "error_code": 429,
+               "description": format!("Too Many Requests: retry after {retry_after}"),
+               "parameters": {"retry_after": retry_after}}),
+    )
+}
+
+/// Telegram's limits for one message to `chat`: `Err` with the 429 to answer (and the
+/// retry_after then in force), else the message is counted.
+fn admit(s: &mut State, method: &str, chat: i64, now: Instant) -> Result<(), (StatusCode, Value)> {
+    if let Some(until) = s.frozen_until.filter(|until| *until > now) {
+        s.too_many += 1;
+        s.violations.push(Violation {
+            method: method.to_string(),
+            chat,
+            early: until - now,
+        });
+        return Err(too_many((until - now).as_secs_f64().ceil() as u64));
+    }
+    while s
+        .window
+        .front()
+        .is_some_and(|at| now.duration_since(*at) >= Duration::from_secs(1))
+    {
+        s.window.pop_front();
+    }
+    let chat_busy = s
+        .last_to_chat
+        .get(&chat)
+        .is_some_and(|at| now.duration_since(*at) < Duration::from_secs(1));
+    let group_busy = chat < 0 && {
+        let group = s.group_window.entry(chat).or_default();
+        while group
+            .front()
+            .is_some_and(|at| now.duration_since(*at) >= Duration::from_secs(60))
+        {
+            group.pop_front();
+        }
+        group.len() >= 20
+    };
+    if s.window.len() >= s.limit || chat_busy || group_busy {
+        s.too_many += 1;
+        let wait = if group_busy { 3 } else { 1 };
+        s.frozen_until = Some(now + Duration::from_secs(wait));
+        return Err(too_many(wait));
+    }
+    s.window.push_back(now);
+    s.last_to_chat.insert(chat, now);
+    if chat < 0 {
+        s.group_window.entry(chat).or_default().push_back(now);
+    }
+    Ok(())
+}
+
+fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value) {
     let chat = request["chat_id"].as_i64().unwrap_or_default();
-    let mut s = state.lock().expect("fake lock");
+    let mut s = shared.state.lock().expect("fake lock");
     let now = Instant::now();
+    let is_message = matches!(
+        method,
+        "sendmessage" | "copymessage" | "editmessagetext" | "sendinvoice"
+    );
+    if is_message {
+        if let Err(refused) = admit(&mut s, method, chat, now) {
+            return refused;
+        }
+        if method != "editmessagetext" && s.blocked.contains(&chat) {
+            s.forbidden += 1;
+            return (
+                StatusCode::FORBIDDEN,
+                json!({"ok": false, "error_code": 403,
+                       "description": "Forbidden: bot was blocked by the user"}),
+            );
+        }
+        let text = match method {
+            "sendinvoice" => request["title"].as_str(),
+            _ => request["text"].as_str(),
+        };
+        if let Some(text) = text {
+            if text.trim().is_empty() {
+                return bad_request("Bad Request: message text is empty");
+            }
+            if text.chars().count() > 4096 {
+                return bad_request("Bad Request: message is too long");
+            }
+            if let Err(e) = check_text(method, text, request["parse_mode"].as_str()) {
+                s.refused_texts.push((method.to_string(), e.clone()));
+                return bad_request(&format!("Bad Request: can't parse entities: {e}"));
+            }
+        }
+    }
     match method {
-        "sendmessage" | "copymessage" => {
-            while s
-                .window
-                .front()
-                .is_some_and(|at| now.duration_since(*at) >= Duration::from_secs(1))
-            {
-                s.window.pop_front();
-            }
-            if s.window.len() >= s.limit {
-                s.too_many += 1;
-                return (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    json!({"ok": false, "error_code": 429,
-                           "description": "Too Many Requests: retry after 1",
-                           "parameters": {"retry_after": 1}}),
-                );
-            }
-            if s.blocked.contains(&chat) {
-                s.forbidden += 1;
-                return (
-                    StatusCode::FORBIDDEN,
-                    json!({"ok": false, "error_code": 403,
-                           "description": "Forbidden: bot was blocked by the user"}),
-                );
-            }
-            s.window.push_back(now);
+        "getme" => {
+            let mut me = bot_user();
+            me["can_join_groups"] = json!(true);
+            me["can_read_all_group_messages"] = json!(false);
+            me["supports_inline_queries"] = json!(false);
+            me["has_main_web_app"] = json!(false);
+            ok(me)
+        }
+        "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false,
+                                      "pending_update_count": 0})),
+        "deletewebhook" => ok(json!(true)),
+        "setmycommands" => {
+            s.set_my_commands += 1;
+            ok(json!(true))
+        }
+        "sendmessage" | "copymessage" | "sendinvoice" => {
+            s.accepted.push(now);
             s.delivered.push((chat, now));
             let id = s.next_message_id;
             s.next_message_id += 1;
             if method == "copymessage" {
-                (
-                    StatusCode::OK,
-                    json!({"ok": true, "result": {"message_id": id}}),
-                )
-            } else {
-                (
-                    StatusCode::OK,
-                    json!({"ok": true, "result": message(id, chat, request)}),
-                )
+                return ok(json!({"message_id": id}));
             }
+            let shown = Shown {
+                message_id: id,
+                text: request["text"].as_str().unwrap_or_default().to_string(),
+                parse_mode: request["parse_mode"].as_str().map(str::to_string),
+                buttons: buttons(&request["reply_markup"]),
+                edits: 0,
+                markup: request["reply_markup"].clone(),
+                date: unix_now(),
+            };
+            let mut m = message_json(chat, &shown, &s.customers);
+            if method == "sendinvoice" {
+                m.as_object_mut().expect("an object").remove("text");
+                m["invoice"] = json!({
+                    "title": request["title"], "description": request["description"],
+                    "start_parameter": "", "currency": request["currency"],
+                    "total_amount": request["prices"][0]["amount"],
+                });
+            } else {
+                s.messages.insert((chat, id), shown);
+            }
+            ok(m)
         }
         "editmessagetext" => {
-            let id = request["message_id"].as_i64().unwrap_or(1);
+            s.accepted.push(now);
+            let id = request["message_id"].as_i64().unwrap_or_default();
+            let text = request["text"].as_str().unwrap_or_default().to_string();
+            let markup = request["reply_markup"].clone();
+            let customers = s.customers.clone();
+            let Some(shown) = s.messages.get_mut(&(chat, id)) else {
+                return bad_request("Bad Request: message to edit not found");
+            };
+            if shown.text == text && shown.markup == markup {
+                return bad_request(
+                    "Bad Request: message is not modified: specified new message content and \
+                     reply markup are exactly the same as a current content and reply markup \
+                     of the message",
+                );
+            }
+            shown.text = text;
+            shown.parse_mode = request["parse_mode"].as_str().map(str::to_string);
+            shown.buttons = buttons(&markup);
+            shown.markup = markup;
+            shown.edits += 1;
+            ok(message_json(chat, shown, &customers))
+        }
+        "deletemessage" => {
+            let id = request["message_id"].as_i64().unwrap_or_default();
+            match s.messages.remove(&(chat, id)) {
+                Some(_) => ok(json!(true)),
+                None => bad_request("Bad Request: message to delete not found"),
+            }
+        }
+        "answercallbackquery" => {
+            let id = request["callback_query_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let text = request["text"].as_str().map(str::to_string);
+            if let Some(text) = &text {
+                if let Err(e) = check_text(method, text, None) {
+                    s.refused_texts.push((method.to_string(), e));
+                }
+            }
+            match s.answers.get_mut(&id) {
+                Some((times, answer)) => {
+                    *times += 1;
+                    *answer = text;
+                    if *times > 1 {
+                        return bad_request(
+                            "Bad Request: query is too old and response timeout expired or \
+                             query ID is invalid",
+                        );
+                    }
+                    ok(json!(true))
+                }
+                None => bad_request("Bad Request: query ID is invalid"),
+            }
+        }
+        "answerprecheckoutquery" => {
+            let id = request["pre_checkout_query_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let good = request["ok"].as_bool().unwrap_or(false);
+            s.pre_checkout_answers.push((id, good));
+            ok(json!(true))
+        }
+        _ => {
+            s.unknown_methods.push(method.to_string());
             (
-                StatusCode::OK,
-                json!({"ok": true, "result": message(id, chat, request)}),
+                StatusCode::NOT_FOUND,
+                json!({"ok": false, "error_code": 404, "description": "Not Found: method not found"}),
             )
         }
-        _ => (
-            StatusCode::NOT_FOUND,
-            json!({"ok": false, "error_code": 404, "description": "Not Found: method not found"}),
-        ),
     }
 }
 
-/// A text message as the Bot API returns one.
-fn message(id: i64, chat: i64, request: &serde_json::Value) -> serde_json::Value {
-    serde_json::json!({
-        "message_id": id,
-        "date": 0,
-        "chat": {"id": chat, "type": "private", "first_name": "Customer"},
-        "text": request["text"].as_str().unwrap_or(""),
-    })
+#[cfg(test)]
+mod tests {
+    use super::check_text;
+
+    #[test]
+    fn html_texts_are_held_to_telegrams_rules_and_plain_ones_are_not() {
+        let usage = "Usage: /user <user id>";
+        let refused = check_text("sendMessage", usage, Some("HTML")).unwrap_err();
+        assert!(refused.starts_with("sendMessage: "), "{refused}");
+        assert!(check_text("sendMessage", usage, None).is_ok());
+        assert!(check_text("editMessageText", "<b>Status</b>: ok", Some("HTML")).is_ok());
+    }
 }

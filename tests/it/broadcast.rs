@@ -356,7 +356,8 @@ async fn the_bot_api_client_obeys_429_and_counts_403_over_http() {
         .await
         .unwrap();
     store.confirm_broadcast(id, 0, &[]).await.unwrap();
-    let broadcaster = Broadcaster::new(store.clone(), Arc::new(BotSink { bot }));
+    let limiter = Arc::new(autoposter::bot::outbox::Limiter::telegram());
+    let broadcaster = Broadcaster::new(store.clone(), Arc::new(BotSink::new(bot, limiter)));
     let b = store.broadcast(id).await.unwrap().unwrap();
     let tally = broadcaster
         .send(b, &CancellationToken::new())

@@ -6,6 +6,7 @@ mod bot;
 mod bot_api;
 mod broadcast;
 mod crash;
+mod customers;
 mod demo_cli;
 mod engine;
 mod engine_cli;

@@ -1,0 +1,292 @@
+//! A real `autoposter run --simulated-accounts` process polling the local fake Bot API
+//! (`autoposter::bot::fake_api`), played by scripted customers who type and press only the
+//! buttons the screens they were shown carry.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use autoposter::bot::fake_api::{Customer, FakeBotApi, Report};
+use autoposter::i18n::{t, t_args, Args, Lang};
+
+/// A running `autoposter run` and its files.
+struct Run {
+    child: Child,
+    dir: std::path::PathBuf,
+}
+
+impl Run {
+    fn start(api: &FakeBotApi) -> Run {
+        Run::start_with(api, &[])
+    }
+
+    /// With these environment variables too.
+    fn start_with(api: &FakeBotApi, env: &[(&str, &str)]) -> Run {
+        let dir = std::env::temp_dir().join(format!(
+            "autoposter-customers-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_autoposter"))
+            .args(["run", "--simulated-accounts", "--bot-api-url", &api.url()])
+            .arg("--database-url")
+            .arg(format!("sqlite:{}", dir.join("autoposter.db").display()))
+            .arg("--key-file")
+            .arg(dir.join("autoposter.key"))
+            .env("TELOXIDE_TOKEN", "123456:TEST")
+            .env("RUST_LOG", "warn")
+            .env_remove("DATABASE_URL")
+            .env_remove("TELOXIDE_API_URL")
+            .env_remove("AUTOPOSTER_MASTER_KEY")
+            .env_remove("AUTOPOSTER_ADMINS")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary runs");
+        Run { child, dir }
+    }
+
+    /// SIGTERM, then the exit code (within 15 s).
+    fn stop(mut self) -> Option<i32> {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Waits (up to `limit`) until `done` holds; whether it did.
+async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    done()
+}
+
+/// The first line of a locale text rendered with `args` (the part a test can rely on).
+fn first_line(lang: Lang, key: &str, args: &Args) -> String {
+    let text = t_args(lang, key, args);
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+/// Whether the bot's newest message in `chat` holds `text`.
+fn shows(api: &FakeBotApi, chat: i64, text: &str) -> bool {
+    api.last(chat).is_some_and(|m| m.text.contains(text))
+}
+
+/// Nothing the fake saw went against Telegram's rules.
+fn assert_clean(report: &Report) {
+    assert!(
+        report.during_retry_after.is_empty(),
+        "sent while a retry_after was in force: {:?}",
+        report.during_retry_after
+    );
+    assert!(report.busiest_second <= 30, "{report:?}");
+    assert!(report.refused_texts.is_empty(), "{report:?}");
+    assert!(report.unknown_methods.is_empty(), "{report:?}");
+    assert!(report.answered_twice.is_empty(), "{report:?}");
+    assert!(report.unanswered.is_empty(), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_customers_sending_start_within_five_seconds_all_get_the_welcome() {
+    let api = FakeBotApi::start([]).await.unwrap();
+    let run = Run::start(&api);
+    assert!(
+        wait_until(Duration::from_secs(30), || api.polls() > 0).await,
+        "the bot never polled"
+    );
+    let customers: Vec<Customer> = (0..300)
+        .map(|i| Customer::new(10_000 + i, Some(if i % 3 == 0 { "ru" } else { "en" })))
+        .collect();
+    let started = tokio::time::Instant::now();
+    for (i, customer) in customers.iter().enumerate() {
+        tokio::time::sleep_until(started + Duration::from_secs(5) * i as u32 / 300).await;
+        api.say(customer, "/start");
+    }
+    assert!(started.elapsed() < Duration::from_millis(5_100));
+    let welcome = |c: &Customer| {
+        let lang = if c.language_code.as_deref() == Some("ru") {
+            Lang::Ru
+        } else {
+            Lang::En
+        };
+        t(lang, "welcome")
+    };
+    // 300 messages at under 30 a second: about 11 s; a minute is the patience allowed.
+    let all_welcomed = wait_until(Duration::from_secs(60), || {
+        customers.iter().all(|c| shows(&api, c.id, &welcome(c)))
+    })
+    .await;
+    let missing: Vec<i64> = customers
+        .iter()
+        .filter(|c| !shows(&api, c.id, &welcome(c)))
+        .map(|c| c.id)
+        .collect();
+    let report = api.report();
+    assert!(
+        all_welcomed,
+        "{} customers got no welcome, e.g. {:?}; {} answered 429, {} sent during a retry_after",
+        missing.len(),
+        &missing[..missing.len().min(5)],
+        report.too_many,
+        report.during_retry_after.len()
+    );
+    for c in &customers {
+        assert_eq!(api.sent_to(c.id), 1, "customer {} got one message", c.id);
+    }
+    assert_clean(&api.report());
+    assert_eq!(run.stop(), Some(0));
+}
+
+/// /start → Message → a typed post → back to the menu, pressing only what the screens show.
+async fn journey(api: &FakeBotApi, customer: &Customer, lang: Lang) {
+    let id = customer.id;
+    let patience = Duration::from_secs(15);
+    api.say(customer, "/start");
+    assert!(
+        wait_until(patience, || shows(api, id, &t(lang, "welcome"))).await,
+        "{:?}",
+        api.chat(id)
+    );
+    api.press(customer, &t(lang, "button-message")).unwrap();
+    let max = Args::new().num("max", autoposter::bot::input::MAX_MESSAGE_LEN as f64);
+    let empty = first_line(lang, "message-screen-empty", &max);
+    assert!(
+        wait_until(patience, || shows(api, id, &empty)).await,
+        "{:?}",
+        api.chat(id)
+    );
+    api.say(customer, "Spring sale: everything half price");
+    let saved = t(lang, "message-saved");
+    assert!(
+        wait_until(patience, || api
+            .chat(id)
+            .iter()
+            .any(|m| m.text.contains(&saved)))
+        .await,
+        "{:?}",
+        api.chat(id)
+    );
+    api.press(customer, &t(lang, "button-back")).unwrap();
+    let menu = first_line(
+        lang,
+        "main-menu",
+        &Args::new().html("plan", "").html("state", ""),
+    );
+    assert!(
+        wait_until(patience, || shows(api, id, &menu)
+            && api
+                .last(id)
+                .unwrap()
+                .labels()
+                .contains(&t(lang, "button-message").as_str()))
+        .await,
+        "{:?}",
+        api.chat(id)
+    );
+    // A button the screens do not show cannot be pressed.
+    assert!(api.press(customer, "no such button").is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_sets_the_message_through_the_buttons_shown_in_english_and_russian() {
+    let api = FakeBotApi::start([]).await.unwrap();
+    let run = Run::start(&api);
+    let english = Customer::new(501, Some("en"));
+    let russian = Customer::new(502, Some("ru"));
+    tokio::join!(
+        journey(&api, &english, Lang::En),
+        journey(&api, &russian, Lang::Ru)
+    );
+    assert!(api.commands_set() > 0, "the command list was registered");
+    assert_clean(&api.report());
+    assert_eq!(run.stop(), Some(0));
+}
+
+/// The broadcast shares the bot's budget: customers who write during it are answered while
+/// it is still going, and together they stay within Telegram's limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_writing_during_a_broadcast_are_answered_before_it_ends() {
+    let api = FakeBotApi::start([]).await.unwrap();
+    let admin = Customer::new(1, Some("en"));
+    let run = Run::start_with(&api, &[("AUTOPOSTER_ADMINS", "1")]);
+    let audience: Vec<Customer> = (0..250).map(|i| Customer::new(20_000 + i, None)).collect();
+    api.say(&admin, "/start");
+    for c in &audience {
+        api.say(c, "/start");
+    }
+    let welcome = t(Lang::En, "welcome");
+    assert!(
+        wait_until(Duration::from_secs(60), || audience
+            .iter()
+            .all(|c| shows(&api, c.id, &welcome)))
+        .await
+    );
+    let before = api.chat(admin.id).len();
+    api.say(&admin, "/broadcast Big news");
+    assert!(
+        wait_until(Duration::from_secs(15), || api.chat(admin.id).len()
+            > before
+            && api.last(admin.id).is_some_and(|m| !m.buttons.is_empty()))
+        .await,
+        "{:?}",
+        api.chat(admin.id)
+    );
+    // The confirmation's first button sends it.
+    let send = api.last(admin.id).unwrap().buttons[0][0].0.clone();
+    api.press(&admin, &send).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(15), || audience
+            .iter()
+            .any(|c| api.sent_to(c.id) == 2))
+        .await,
+        "the broadcast started"
+    );
+    let newcomers: Vec<Customer> = (0..20).map(|i| Customer::new(30_000 + i, None)).collect();
+    for c in &newcomers {
+        api.say(c, "/start");
+    }
+    assert!(
+        wait_until(Duration::from_secs(60), || audience
+            .iter()
+            .all(|c| api.sent_to(c.id) == 2)
+            && newcomers.iter().all(|c| shows(&api, c.id, &welcome)))
+        .await
+    );
+    let delivered = api.delivered();
+    let broadcast_end = delivered
+        .iter()
+        .filter(|(chat, _)| audience.iter().any(|c| c.id == *chat))
+        .map(|(_, at)| *at)
+        .max()
+        .unwrap();
+    for c in &newcomers {
+        let (_, welcomed) = delivered.iter().find(|(chat, _)| *chat == c.id).unwrap();
+        assert!(
+            *welcomed < broadcast_end,
+            "customer {} waited for the broadcast",
+            c.id
+        );
+    }
+    assert_clean(&api.report());
+    assert_eq!(run.stop(), Some(0));
+}
