@@ -290,3 +290,217 @@ async fn customers_writing_during_a_broadcast_are_answered_before_it_ends() {
     assert_clean(&api.report());
     assert_eq!(run.stop(), Some(0));
 }
+
+/// Waits until some bot message in `chat` holds `text`; fails with the chat's messages.
+async fn expect(api: &FakeBotApi, chat: i64, text: &str) {
+    let seen = wait_until(Duration::from_secs(20), || {
+        api.chat(chat).iter().any(|m| m.text.contains(text))
+    })
+    .await;
+    assert!(
+        seen,
+        "{text:?} never shown to {chat}: {:#?}",
+        api.chat(chat)
+    );
+}
+
+/// Waits until the newest bot message in `chat` holds every one of `texts`.
+async fn expect_now(api: &FakeBotApi, chat: i64, texts: &[String]) {
+    let seen = wait_until(Duration::from_secs(20), || {
+        api.last(chat)
+            .is_some_and(|m| texts.iter().all(|t| m.text.contains(t.as_str())))
+    })
+    .await;
+    assert!(
+        seen,
+        "{texts:?} not on {chat}'s screen: {:#?}",
+        api.last(chat)
+    );
+}
+
+/// The whole journey, pressing only what the screens show: a plan from the admin, an account
+/// logged in on the keypad, three groups, the post; start, status, a stop in the middle of the
+/// first cycle, and the status again, which says the cycle was cut short and what was not
+/// posted (ENTERPRISE, 1 account × 3 groups, 10 s apart: the stop comes after the first post).
+async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, lang: Lang) {
+    let id = customer.id;
+    api.say(customer, "/start");
+    expect(api, id, &t(lang, "welcome")).await;
+    api.say(admin, &format!("/setplan {id} ENTERPRISE 30"));
+    expect(
+        api,
+        id,
+        &first_line(lang, "plan-granted", &Args::new().html("plan", "")),
+    )
+    .await;
+    api.say(customer, "/menu");
+    expect_now(
+        api,
+        id,
+        &[first_line(
+            lang,
+            "main-menu",
+            &Args::new().html("plan", "").html("state", ""),
+        )],
+    )
+    .await;
+
+    api.press(customer, &t(lang, "button-accounts")).unwrap();
+    expect_now(api, id, &[]).await;
+    wait_until(Duration::from_secs(20), || {
+        api.last(id)
+            .is_some_and(|m| m.labels().contains(&t(lang, "button-add-account").as_str()))
+    })
+    .await;
+    api.press(customer, &t(lang, "button-add-account")).unwrap();
+    expect(
+        api,
+        id,
+        &first_line(lang, "account-ask-phone", &Args::new()),
+    )
+    .await;
+    api.say(customer, "+9996611000");
+    wait_until(Duration::from_secs(20), || {
+        api.last(id).is_some_and(|m| m.labels().contains(&"✓"))
+    })
+    .await;
+    for _ in 0..5 {
+        api.press(customer, "1").unwrap();
+    }
+    api.press(customer, "✓").unwrap();
+    expect(
+        api,
+        id,
+        &t_args(
+            lang,
+            "account-added",
+            &Args::new().text("account", "+9996611000"),
+        ),
+    )
+    .await;
+
+    api.say(customer, "/menu");
+    expect_now(
+        api,
+        id,
+        &[first_line(
+            lang,
+            "main-menu",
+            &Args::new().html("plan", "").html("state", ""),
+        )],
+    )
+    .await;
+    api.press(customer, &t(lang, "button-groups")).unwrap();
+    for g in 1..=3 {
+        wait_until(Duration::from_secs(20), || {
+            api.last(id)
+                .is_some_and(|m| m.labels().contains(&t(lang, "button-add-group").as_str()))
+        })
+        .await;
+        api.press(customer, &t(lang, "button-add-group")).unwrap();
+        expect(api, id, &first_line(lang, "group-ask", &Args::new())).await;
+        let group = format!("@sale_group_{g}");
+        api.say(customer, &group);
+        expect(
+            api,
+            id,
+            &t_args(lang, "group-added", &Args::new().text("group", &group)),
+        )
+        .await;
+    }
+
+    api.say(customer, "/menu");
+    expect_now(
+        api,
+        id,
+        &[first_line(
+            lang,
+            "main-menu",
+            &Args::new().html("plan", "").html("state", ""),
+        )],
+    )
+    .await;
+    api.press(customer, &t(lang, "button-message")).unwrap();
+    let max = Args::new().num("max", autoposter::bot::input::MAX_MESSAGE_LEN as f64);
+    expect(api, id, &first_line(lang, "message-screen-empty", &max)).await;
+    api.say(customer, "Spring sale: everything half price");
+    expect(api, id, &t(lang, "message-saved")).await;
+    api.press(customer, &t(lang, "button-back")).unwrap();
+    wait_until(Duration::from_secs(20), || {
+        api.last(id)
+            .is_some_and(|m| m.labels().contains(&t(lang, "button-start").as_str()))
+    })
+    .await;
+
+    api.press(customer, &t(lang, "button-start")).unwrap();
+    expect(
+        api,
+        id,
+        t_args(lang, "started", &Args::new().text("time", "\u{1}"))
+            .split('\u{1}')
+            .next()
+            .unwrap(),
+    )
+    .await;
+    api.say(customer, "/status");
+    expect_now(
+        api,
+        id,
+        &[
+            t(lang, "status-running"),
+            t_args(lang, "status-cycle", &Args::new().num("seq", 1.0)),
+            t_args(lang, "status-next-post", &Args::new().text("time", "")),
+        ],
+    )
+    .await;
+    api.say(customer, "/stop");
+    expect(api, id, &t(lang, "stopped")).await;
+    api.say(customer, "/status");
+    expect_now(
+        api,
+        id,
+        &[
+            t(lang, "status-stopped"),
+            t_args(
+                lang,
+                "status-last-cycle-stopped",
+                &Args::new()
+                    .num("seq", 1.0)
+                    .num("sent", 1.0)
+                    .num("failed", 0.0)
+                    .num("skipped", 0.0)
+                    .num("unposted", 2.0),
+            ),
+            t_args(lang, "status-groups-fine", &Args::new().num("count", 1.0)),
+        ],
+    )
+    .await;
+    let status = api.last(id).unwrap().text;
+    for g in [2, 3] {
+        assert!(status.contains(&format!("@sale_group_{g}")), "{status}");
+    }
+    assert!(
+        !status.contains(&t_args(
+            lang,
+            "status-groups-all-fine",
+            &Args::new().num("count", 3.0)
+        )),
+        "{status}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_configure_start_watch_and_stop_mid_cycle_in_english_and_russian() {
+    let api = FakeBotApi::start([]).await.unwrap();
+    let admin = Customer::new(1, Some("en"));
+    let run = Run::start_with(&api, &[("AUTOPOSTER_ADMINS", "1")]);
+    api.say(&admin, "/start");
+    let english = Customer::new(601, Some("en"));
+    let russian = Customer::new(602, Some("ru"));
+    tokio::join!(
+        whole_journey(&api, &admin, &english, Lang::En),
+        whole_journey(&api, &admin, &russian, Lang::Ru)
+    );
+    assert_clean(&api.report());
+    assert_eq!(run.stop(), Some(0));
+}
