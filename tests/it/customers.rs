@@ -318,6 +318,24 @@ async fn expect_now(api: &FakeBotApi, chat: i64, texts: &[String]) {
     );
 }
 
+/// Asks for the menu and waits until it is the newest screen.
+async fn open_menu(api: &FakeBotApi, customer: &Customer, lang: Lang) {
+    api.say(customer, "/menu");
+    let menu = Args::new().html("plan", "").html("state", "");
+    expect_now(api, customer.id, &[first_line(lang, "main-menu", &menu)]).await;
+}
+
+/// Waits until the newest screen carries the button `label`, then presses it.
+async fn press_when_shown(api: &FakeBotApi, customer: &Customer, label: &str) {
+    let shown = wait_until(Duration::from_secs(20), || {
+        api.last(customer.id)
+            .is_some_and(|m| m.labels().contains(&label))
+    })
+    .await;
+    assert!(shown, "no {label:?} on {:#?}", api.last(customer.id));
+    api.press(customer, label).unwrap();
+}
+
 /// The whole journey, pressing only what the screens show: a plan from the admin, an account
 /// logged in on the keypad, three groups, the post; start, status, a stop in the middle of the
 /// first cycle, and the status again, which says the cycle was cut short and what was not
@@ -333,26 +351,10 @@ async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, 
         &first_line(lang, "plan-granted", &Args::new().html("plan", "")),
     )
     .await;
-    api.say(customer, "/menu");
-    expect_now(
-        api,
-        id,
-        &[first_line(
-            lang,
-            "main-menu",
-            &Args::new().html("plan", "").html("state", ""),
-        )],
-    )
-    .await;
+    open_menu(api, customer, lang).await;
 
     api.press(customer, &t(lang, "button-accounts")).unwrap();
-    expect_now(api, id, &[]).await;
-    wait_until(Duration::from_secs(20), || {
-        api.last(id)
-            .is_some_and(|m| m.labels().contains(&t(lang, "button-add-account").as_str()))
-    })
-    .await;
-    api.press(customer, &t(lang, "button-add-account")).unwrap();
+    press_when_shown(api, customer, &t(lang, "button-add-account")).await;
     expect(
         api,
         id,
@@ -360,11 +362,8 @@ async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, 
     )
     .await;
     api.say(customer, "+9996611000");
-    wait_until(Duration::from_secs(20), || {
-        api.last(id).is_some_and(|m| m.labels().contains(&"✓"))
-    })
-    .await;
-    for _ in 0..5 {
+    press_when_shown(api, customer, "1").await;
+    for _ in 1..5 {
         api.press(customer, "1").unwrap();
     }
     api.press(customer, "✓").unwrap();
@@ -379,25 +378,10 @@ async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, 
     )
     .await;
 
-    api.say(customer, "/menu");
-    expect_now(
-        api,
-        id,
-        &[first_line(
-            lang,
-            "main-menu",
-            &Args::new().html("plan", "").html("state", ""),
-        )],
-    )
-    .await;
+    open_menu(api, customer, lang).await;
     api.press(customer, &t(lang, "button-groups")).unwrap();
     for g in 1..=3 {
-        wait_until(Duration::from_secs(20), || {
-            api.last(id)
-                .is_some_and(|m| m.labels().contains(&t(lang, "button-add-group").as_str()))
-        })
-        .await;
-        api.press(customer, &t(lang, "button-add-group")).unwrap();
+        press_when_shown(api, customer, &t(lang, "button-add-group")).await;
         expect(api, id, &first_line(lang, "group-ask", &Args::new())).await;
         let group = format!("@sale_group_{g}");
         api.say(customer, &group);
@@ -409,30 +393,14 @@ async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, 
         .await;
     }
 
-    api.say(customer, "/menu");
-    expect_now(
-        api,
-        id,
-        &[first_line(
-            lang,
-            "main-menu",
-            &Args::new().html("plan", "").html("state", ""),
-        )],
-    )
-    .await;
+    open_menu(api, customer, lang).await;
     api.press(customer, &t(lang, "button-message")).unwrap();
     let max = Args::new().num("max", autoposter::bot::input::MAX_MESSAGE_LEN as f64);
     expect(api, id, &first_line(lang, "message-screen-empty", &max)).await;
     api.say(customer, "Spring sale: everything half price");
     expect(api, id, &t(lang, "message-saved")).await;
     api.press(customer, &t(lang, "button-back")).unwrap();
-    wait_until(Duration::from_secs(20), || {
-        api.last(id)
-            .is_some_and(|m| m.labels().contains(&t(lang, "button-start").as_str()))
-    })
-    .await;
-
-    api.press(customer, &t(lang, "button-start")).unwrap();
+    press_when_shown(api, customer, &t(lang, "button-start")).await;
     expect(
         api,
         id,
