@@ -10,6 +10,7 @@ mod broadcast;
 mod customer;
 mod lease;
 mod lock;
+mod pool;
 pub mod postlog;
 
 pub use admin::{CustomerSummary, FleetStats, NewPayment, PaymentRecorded, CHECKOUT_VALID_MS};
@@ -23,12 +24,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor, FromRow};
+use sqlx::{Executor, FromRow};
 
-use crate::engine::clock::hold as hold_clock;
 use crate::schedule::{
     CycleLength, DelayBetweenCycles, DelayBetweenPosts, InputError, Mode, Plan, Settings,
 };
+pub use crate::time::unix_ms_now;
 
 /// Which database is behind the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +75,7 @@ impl From<InputError> for StoreError {
 /// The database handle. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    pool: AnyPool,
+    pool: pool::Pool,
     backend: Backend,
     /// The SQLite file, when there is one (not for an in-memory database).
     sqlite_file: Option<std::path::PathBuf>,
@@ -92,12 +93,6 @@ impl std::fmt::Debug for Store {
 
 static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
-
-/// Milliseconds since the Unix epoch, from the system clock. Used for row timestamps that no
-/// schedule depends on (created_at, granted_at); the engine passes its own times.
-pub fn unix_ms_now() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
 
 /// A customer's plan as stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -426,7 +421,9 @@ impl Store {
     /// Connects to `sqlite:PATH` (created if missing), `sqlite::memory:` or `postgres://…`, and
     /// runs the migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        let _hold = hold_clock();
+        // Before there is a pool to hold the clock (store::pool), connecting and migrating
+        // hold it here.
+        let _hold = crate::time::hold();
         sqlx::any::install_default_drivers();
         let (backend, url) = match url {
             u if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
@@ -489,7 +486,7 @@ impl Store {
             _ => None,
         };
         Ok(Store {
-            pool,
+            pool: pool::Pool::new(pool),
             backend,
             sqlite_file,
         })
@@ -506,7 +503,6 @@ impl Store {
 
     /// Closes the pool, waiting for open connections to finish.
     pub async fn close(&self) {
-        let _hold = hold_clock();
         self.pool.close().await;
     }
 
@@ -516,7 +512,6 @@ impl Store {
         id: i64,
         language: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
         let done = sqlx::query(
             "INSERT INTO customers (id, language, running, created_at) VALUES ($1, $2, 0, $3) \
              ON CONFLICT (id) DO NOTHING",
@@ -531,7 +526,6 @@ impl Store {
 
     /// Grants or replaces the customer's plan.
     pub async fn set_plan(&self, customer_id: i64, grant: PlanGrant) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         self.require_customer(customer_id).await?;
         sqlx::query(
             "INSERT INTO plans (customer_id, plan, expires_at, granted_at) VALUES ($1, $2, $3, $4) \
@@ -549,7 +543,6 @@ impl Store {
 
     /// Adds an account for the customer and returns its id.
     pub async fn add_account(&self, customer_id: i64, label: &str) -> Result<i64, StoreError> {
-        let _hold = hold_clock();
         self.require_customer(customer_id).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO accounts (customer_id, label, status, created_at) \
@@ -566,7 +559,6 @@ impl Store {
     /// Adds a group at the end of the customer's posting order and returns its id;
     /// [`StoreError::Duplicate`] if the customer has that reference already.
     pub async fn add_group(&self, customer_id: i64, reference: &str) -> Result<i64, StoreError> {
-        let _hold = hold_clock();
         self.require_customer(customer_id).await?;
         let inserted = sqlx::query_scalar(
             "INSERT INTO chat_groups (customer_id, reference, position, status, created_at) \
@@ -592,7 +584,6 @@ impl Store {
         customer_id: i64,
         settings: &Settings,
     ) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         self.require_customer(customer_id).await?;
         sqlx::query(
             "INSERT INTO settings (customer_id, delay_between_posts_ms, delay_between_cycles_ms, \
@@ -614,7 +605,6 @@ impl Store {
 
     /// Saves the message the accounts post (HTML). Requires saved settings.
     pub async fn set_message(&self, customer_id: i64, html: &str) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         let done = sqlx::query(
             "UPDATE settings SET message_html = $1, updated_at = $2 WHERE customer_id = $3",
         )
@@ -632,7 +622,6 @@ impl Store {
     /// Creates fully configured customers (plan, settings, message, accounts, groups in the
     /// given order) in one transaction: the demo's and the benchmark's set-up.
     pub async fn create_customers(&self, customers: &[NewCustomer]) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         let now = unix_ms_now();
         let mut tx = self.pool.begin().await?;
         for c in customers {
@@ -694,7 +683,6 @@ impl Store {
 
     /// Records whether the customer wants the engine to post (survives restarts).
     pub async fn set_running(&self, customer_id: i64, running: bool) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         sqlx::query("UPDATE customers SET running = $1 WHERE id = $2")
             .bind(i64::from(running))
             .bind(customer_id)
@@ -705,7 +693,6 @@ impl Store {
 
     /// Marks the customer stopped; `false` when it was not marked running.
     pub async fn stop_running(&self, customer_id: i64) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
         Ok(
             sqlx::query("UPDATE customers SET running = 0 WHERE id = $1 AND running = 1")
                 .bind(customer_id)
@@ -723,7 +710,6 @@ impl Store {
         customer_id: i64,
         fence: Option<Fence>,
     ) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
         let done = match fence {
             None => {
                 sqlx::query("UPDATE customers SET running = 0 WHERE id = $1")
@@ -754,7 +740,6 @@ impl Store {
         customer_id: i64,
         candidate: i64,
     ) -> Result<Option<i64>, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_scalar(
             "UPDATE customers SET post_key = COALESCE(post_key, $1) WHERE id = $2 \
              AND running = 1 RETURNING post_key",
@@ -769,7 +754,6 @@ impl Store {
     /// first time (a key once stored never changes). Awaited before the customer's first
     /// send, so every slot's random id is fixed in the database before it is sent.
     pub async fn mark_running(&self, customer_id: i64, candidate: i64) -> Result<i64, StoreError> {
-        let _hold = hold_clock();
         sqlx::query_scalar(
             "UPDATE customers SET running = 1, post_key = COALESCE(post_key, $1) WHERE id = $2 \
              RETURNING post_key",
@@ -793,7 +777,6 @@ impl Store {
         &self,
         only: Option<&[i64]>,
     ) -> Result<Vec<Interrupted>, StoreError> {
-        let _hold = hold_clock();
         let only = match only {
             None => String::new(),
             Some([]) => return Ok(Vec::new()),
@@ -859,7 +842,6 @@ impl Store {
         customer_id: i64,
         now_ms: i64,
     ) -> Result<u64, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query(
             "UPDATE cycles SET status = 'stopped', ended_at = $1, \
              sent = (SELECT COUNT(*) FROM posts p WHERE p.customer_id = cycles.customer_id \
@@ -879,7 +861,6 @@ impl Store {
 
     /// Customers marked running, in id order.
     pub async fn running_customers(&self) -> Result<Vec<i64>, StoreError> {
-        let _hold = hold_clock();
         Ok(
             sqlx::query_scalar("SELECT id FROM customers WHERE running = 1 ORDER BY id")
                 .fetch_all(&self.pool)
@@ -890,7 +871,6 @@ impl Store {
     /// Everything a cycle needs. `Ok(None)` for an unknown customer; an error when a stored
     /// value fails validation (it is never silently replaced).
     pub async fn snapshot(&self, customer_id: i64) -> Result<Option<Snapshot>, StoreError> {
-        let _hold = hold_clock();
         // One statement and one row: every round trip to the database (and, with SQLite, every
         // row handed over from its worker thread) is a wake-up, and a snapshot is read at
         // every cycle start of every customer.
@@ -972,7 +952,6 @@ impl Store {
 
     /// The customer's cycles, oldest first.
     pub async fn cycles(&self, customer_id: i64) -> Result<Vec<CycleRow>, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_as(
             "SELECT id, customer_id, seq, mode, started_at, ended_at, status, planned, sent, \
              failed, skipped FROM cycles WHERE customer_id = $1 ORDER BY seq",
@@ -1003,7 +982,6 @@ impl Store {
         &self,
         entries: &[(&LogEntry, Option<Fence>)],
     ) -> Result<u64, StoreError> {
-        let _hold = hold_clock();
         if entries.is_empty() {
             return Ok(0);
         }
@@ -1101,11 +1079,7 @@ impl Store {
         Ok(refused)
     }
 
-    async fn restrict(
-        &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        r: &Restriction,
-    ) -> Result<(), StoreError> {
+    async fn restrict(&self, tx: &mut pool::Tx, r: &Restriction) -> Result<(), StoreError> {
         let query = match r {
             Restriction::AccountWait {
                 account_id,
@@ -1167,7 +1141,7 @@ impl Store {
 
     async fn insert_post_rows(
         &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        tx: &mut pool::Tx,
         rows: &[(&PostRow, Option<i64>)],
     ) -> Result<(), StoreError> {
         let mut rest = rows;
@@ -1202,7 +1176,6 @@ impl Store {
 
     /// The customer's post log, in the order the slots were due.
     pub async fn posts(&self, customer_id: i64) -> Result<Vec<PostRow>, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_as(
             "SELECT customer_id, cycle_seq, account_id, group_id, random_id, target_at, sent_at, \
              lateness_us, outcome, error FROM posts WHERE customer_id = $1 \
@@ -1215,14 +1188,12 @@ impl Store {
 
     /// How many post-log rows there are in all.
     pub async fn count_posts(&self) -> Result<i64, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM posts")
             .fetch_one(&self.pool)
             .await?)
     }
 
     async fn require_customer(&self, customer_id: i64) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM customers WHERE id = $1")
             .bind(customer_id)
             .fetch_optional(&self.pool)
