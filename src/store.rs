@@ -50,8 +50,36 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("stored value is invalid: {0}")]
-    Invalid(String),
+    /// A stored setting (a delay, the cycle length) fails validation.
+    #[error("stored setting is invalid: {0}")]
+    Setting(#[from] InputError),
+    /// A stored plan name that no build of ours writes.
+    #[error("unknown stored plan {0:?}")]
+    UnknownPlan(String),
+    /// A JSON value the store reads (a snapshot list, a cycle report) does not parse.
+    #[error("stored {what} is not valid JSON: {cause}")]
+    Json {
+        what: &'static str,
+        cause: serde_json::Error,
+    },
+    /// The layout stored with an interrupted cycle cannot be resumed.
+    #[error("the stored plan of cycle {seq} is invalid{}", .cause.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+    CyclePlan {
+        seq: i64,
+        cause: Option<serde_json::Error>,
+    },
+    /// The customer was never started, so no random id of its posts is fixed yet.
+    #[error("customer {0} has no post key")]
+    NoPostKey(i64),
+    /// A stored broadcast whose source is neither a copied message nor a text.
+    #[error("stored broadcast {0} has an invalid source")]
+    BroadcastSource(i64),
+    /// A local resource beside the database (the simulated ledger, the fake Bot API) failed.
+    #[error("{what}: {cause}")]
+    Io {
+        what: &'static str,
+        cause: std::io::Error,
+    },
     #[error("no such customer: {0}")]
     NoCustomer(i64),
     #[error("already there")]
@@ -67,12 +95,6 @@ pub enum StoreError {
         path: String,
         cause: std::io::Error,
     },
-}
-
-impl From<InputError> for StoreError {
-    fn from(e: InputError) -> Self {
-        StoreError::Invalid(e.to_string())
-    }
 }
 
 /// The database handle. Cheap to clone.

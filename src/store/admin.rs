@@ -88,8 +88,7 @@ fn plan_grant(
     match plan {
         None => Ok(None),
         Some(name) => Ok(Some(PlanGrant {
-            plan: Plan::parse(&name)
-                .ok_or_else(|| StoreError::Invalid(format!("plan {name:?}")))?,
+            plan: Plan::parse(&name).ok_or_else(|| StoreError::UnknownPlan(name.clone()))?,
             expires_at,
         })),
     }

@@ -47,10 +47,10 @@ impl TryFrom<BroadcastSql> for Broadcast {
             (Some(chat_id), Some(message_id), None) => BroadcastSource::Copy {
                 chat_id,
                 message_id: i32::try_from(message_id)
-                    .map_err(|_| StoreError::Invalid(format!("message id {message_id}")))?,
+                    .map_err(|_| StoreError::BroadcastSource(r.id))?,
             },
             (None, None, Some(html)) => BroadcastSource::Html(html),
-            _ => return Err(StoreError::Invalid(format!("broadcast {} source", r.id))),
+            _ => return Err(StoreError::BroadcastSource(r.id)),
         };
         Ok(Broadcast {
             id: r.id,

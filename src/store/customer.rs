@@ -196,8 +196,7 @@ impl Store {
         let plan = match row.plan {
             None => None,
             Some(name) => Some(PlanGrant {
-                plan: Plan::parse(&name)
-                    .ok_or_else(|| StoreError::Invalid(format!("plan {name:?}")))?,
+                plan: Plan::parse(&name).ok_or_else(|| StoreError::UnknownPlan(name.clone()))?,
                 expires_at: row.expires_at,
             }),
         };
@@ -676,8 +675,10 @@ impl Store {
             .find(|r| r.row.status != super::CycleStatus::Running)
         {
             last.groups = match &done.report {
-                Some(json) => serde_json::from_str(json)
-                    .map_err(|e| StoreError::Invalid(format!("cycle report: {e}")))?,
+                Some(json) => serde_json::from_str(json).map_err(|cause| StoreError::Json {
+                    what: "cycle report",
+                    cause,
+                })?,
                 None => Vec::new(),
             };
             last.finished = Some(done.row);

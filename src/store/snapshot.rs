@@ -129,7 +129,7 @@ impl Store {
             (None, _) => None,
             (Some(name), expires_at) => match Plan::parse(&name) {
                 Some(plan) => Some(PlanGrant { plan, expires_at }),
-                None => return Err(StoreError::Invalid(format!("plan {name:?}"))),
+                None => return Err(StoreError::UnknownPlan(name)),
             },
         };
         let settings = match (head.delay_between_posts_ms, head.delay_between_cycles_ms) {
@@ -144,7 +144,7 @@ impl Store {
             _ => None,
         };
         let invalid =
-            |what: &str, e: serde_json::Error| StoreError::Invalid(format!("{what}: {e}"));
+            |what: &'static str, cause: serde_json::Error| StoreError::Json { what, cause };
         let accounts: Vec<(i64, String, String)> =
             serde_json::from_str(&head.accounts).map_err(|e| invalid("accounts", e))?;
         let groups: Vec<(i64, String, i64, String)> =
@@ -188,5 +188,57 @@ impl Store {
                     .map_err(|e| invalid("pair blocks", e))?,
             },
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::Settings;
+
+    async fn started(store: &Store) {
+        store.ensure_customer(7, None).await.unwrap();
+        let grant = PlanGrant {
+            plan: Plan::Starter,
+            expires_at: None,
+        };
+        store.set_plan(7, grant).await.unwrap();
+        let settings = Settings {
+            delay_between_posts: DelayBetweenPosts::from_millis(5_000).unwrap(),
+            delay_between_cycles: DelayBetweenCycles::from_millis(0).unwrap(),
+            cycle_length: Some(CycleLength::from_millis(3_600_000).unwrap()),
+        };
+        store.save_settings(7, &settings).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_stored_plan_no_build_writes_is_an_unknown_plan() {
+        let store = Store::memory().await.unwrap();
+        started(&store).await;
+        // The schema's CHECK refuses it; a database written by another build need not have one.
+        sqlx::query(
+            "PRAGMA ignore_check_constraints = ON; \
+             UPDATE plans SET plan = 'GOLD' WHERE customer_id = 7",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let err = store.snapshot(7).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::UnknownPlan(p) if p == "GOLD"),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stored_delay_out_of_range_is_a_bad_setting() {
+        let store = Store::memory().await.unwrap();
+        started(&store).await;
+        sqlx::query("UPDATE settings SET delay_between_posts_ms = -1 WHERE customer_id = 7")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let err = store.snapshot(7).await.unwrap_err();
+        assert!(matches!(err, StoreError::Setting(_)), "{err:?}");
     }
 }
