@@ -330,7 +330,7 @@ fn runtime(virtual_clock: bool) -> tokio::runtime::Runtime {
     let mut builder = tokio::runtime::Builder::new_current_thread();
     builder.enable_all();
     if virtual_clock {
-        crate::engine::clock::use_virtual_time();
+        crate::time::use_virtual_time();
         builder.start_paused(true);
     }
     builder.build().expect("the tokio runtime starts")

@@ -10,7 +10,11 @@
 //!   fleet`).
 //! - [`telegram`] — the seam to Telegram: a small trait, typed outcomes, the simulated
 //!   transport and the grammers implementation for real accounts.
-//! - [`store`] — all SQL (SQLite or PostgreSQL through sqlx Any) and the batched post log.
+//! - [`store`] — all SQL (SQLite or PostgreSQL through sqlx Any): connection and
+//!   migrations, customer writes, the cycle snapshot, running flags and resume, the post log
+//!   (its rows, its INSERT and the batched writer), leases, payments, broadcasts.
+//! - [`time`] — a leaf that every layer uses: the wall-clock read and the paused-clock hold
+//!   that the store puts around every database call.
 //! - [`bot`] — the control bot: the conversation (screens, questions, refusals) independent
 //!   of teloxide, admin commands, broadcasts, payments, reminders, and the thin teloxide layer
 //!   that runs it.
@@ -38,4 +42,5 @@ pub mod serve;
 pub mod soak;
 pub mod store;
 pub mod telegram;
+pub mod time;
 pub mod vault;

@@ -189,7 +189,11 @@ pub async fn seams(config: &RunConfig, store: &Store) -> Result<Seams, RunError>
             transport: match &config.sim_ledger {
                 Some(path) => Arc::new(
                     SimTransport::with_ledger(config.sim_latency, path).map_err(|e| {
-                        RunError::Store(StoreError::Invalid(format!("ledger: {e}")))
+                        RunError::Store(StoreError::File {
+                            what: "cannot open the ledger",
+                            path: path.display().to_string(),
+                            cause: e,
+                        })
                     })?,
                 ),
                 None => Arc::new(SimTransport::new(config.sim_latency, false)),

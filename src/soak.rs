@@ -156,8 +156,11 @@ pub async fn audit(
     customers: i64,
     strikes: &[Strike],
 ) -> Result<Audit, StoreError> {
-    let requests: Vec<LedgerRequest> =
-        read_ledger(ledger).map_err(|e| StoreError::Invalid(format!("the ledger: {e}")))?;
+    let requests: Vec<LedgerRequest> = read_ledger(ledger).map_err(|cause| StoreError::File {
+        what: "cannot read the ledger",
+        path: ledger.display().to_string(),
+        cause,
+    })?;
     let mut a = Audit {
         requests: requests.len(),
         ..Audit::default()

@@ -268,7 +268,7 @@ impl Broadcaster {
 }
 
 fn unix_ms() -> i64 {
-    crate::store::unix_ms_now()
+    crate::time::unix_ms_now()
 }
 
 /// The time the rest takes at [`RATE_PER_SEC`], after a pause still in force.

@@ -43,7 +43,10 @@ pub async fn run(recipients: i64, blocked_every: i64) -> Result<BroadcastReport,
     }
     let api = FakeBotApi::start(blocked)
         .await
-        .map_err(|e| StoreError::Invalid(format!("fake Bot API: {e}")))?;
+        .map_err(|cause| StoreError::Io {
+            what: "cannot start the fake Bot API",
+            cause,
+        })?;
     let bot = teloxide::Bot::new("1:BENCH").set_api_url(api.url().parse().expect("a valid URL"));
     let id = store
         .create_broadcast(admin, &BroadcastSource::Html("<b>News</b>".into()), 0)

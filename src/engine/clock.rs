@@ -4,45 +4,11 @@
 //! so every timestamp an engine writes is consistent with its schedule, whatever the system
 //! clock does meanwhile.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-static VIRTUAL: AtomicBool = AtomicBool::new(false);
-
-/// Declares that this process runs engines on tokio's paused clock (tests, `demo
-/// --virtual-clock`), so that database calls hold the clock still (see [`hold`]).
-pub fn use_virtual_time() {
-    VIRTUAL.store(true, Ordering::Relaxed);
-}
-
-/// Keeps tokio's paused clock from jumping ahead while a database call is in flight.
-///
-/// Under a paused clock tokio advances time whenever the runtime is idle, and waiting for the
-/// database looks idle: a pending sleep elsewhere, or sqlx's own acquire timeout, would fire
-/// early. A running `spawn_blocking` task inhibits that auto-advance on a current-thread
-/// runtime (the only kind that can pause), so for the duration of each call we park one on a
-/// channel; dropping the guard releases it. Without [`use_virtual_time`] this does nothing.
-pub fn hold() -> ClockHold {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    if !VIRTUAL.load(Ordering::Relaxed) {
-        return ClockHold(None);
-    }
-    match Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == RuntimeFlavor::CurrentThread => {
-            let (tx, rx) = std::sync::mpsc::channel::<()>();
-            h.spawn_blocking(move || {
-                let _ = rx.recv();
-            });
-            ClockHold(Some(tx))
-        }
-        _ => ClockHold(None),
-    }
-}
-
-/// Holds the paused clock still until dropped.
-pub struct ClockHold(#[allow(dead_code)] Option<std::sync::mpsc::Sender<()>>);
+pub use crate::time::{hold, use_virtual_time, ClockHold};
 
 /// A monotonic origin and the wall-clock time it corresponds to.
 #[derive(Clone, Copy, Debug)]
@@ -54,7 +20,7 @@ pub struct Clock {
 impl Clock {
     /// Pins "now" on both clocks.
     pub fn start() -> Clock {
-        Clock::pinned(Instant::now(), crate::store::unix_ms_now())
+        Clock::pinned(Instant::now(), crate::time::unix_ms_now())
     }
 
     /// A clock whose `origin` corresponds to `origin_wall_ms` (tests).

@@ -274,11 +274,9 @@ pub(super) async fn run_cycle(
     };
     // Stored by `Engine::start` before the customer's first send; a snapshot without it is
     // not from a started customer, and no send may go out with an id the store doesn't fix.
-    let post_key = snapshot.post_key.ok_or_else(|| {
-        EngineError::Store(crate::store::StoreError::Invalid(format!(
-            "customer {customer_id} has no post key"
-        )))
-    })?;
+    let post_key = snapshot
+        .post_key
+        .ok_or_else(|| EngineError::Store(crate::store::StoreError::NoPostKey(customer_id)))?;
     let now = Instant::now();
     let snapshot_expiry = snapshot.plan.and_then(|g| g.expires_at);
     let catalog = *shared.catalog.lock().expect("engine lock");
@@ -290,7 +288,7 @@ pub(super) async fn run_cycle(
         requested,
         &catalog,
     ))?;
-    let invalid = |what: String| EngineError::Store(crate::store::StoreError::Invalid(what));
+    let invalid = |cause| EngineError::Store(crate::store::StoreError::CyclePlan { seq, cause });
     let (plan, cycle_start, account_ids, groups) = match &resume {
         None => (
             checked,
@@ -299,11 +297,8 @@ pub(super) async fn run_cycle(
             snapshot.groups,
         ),
         Some(r) => {
-            let stored: StoredPlan = serde_json::from_str(&r.plan)
-                .map_err(|e| invalid(format!("cycle {seq} plan: {e}")))?;
-            let plan = stored
-                .plan()
-                .ok_or_else(|| invalid(format!("cycle {seq} plan")))?;
+            let stored: StoredPlan = serde_json::from_str(&r.plan).map_err(|e| invalid(Some(e)))?;
+            let plan = stored.plan().ok_or_else(|| invalid(None))?;
             // The groups in the stored order; one removed or paused since is skipped.
             let groups = stored
                 .groups

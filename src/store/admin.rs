@@ -4,7 +4,7 @@
 
 use sqlx::FromRow;
 
-use super::{hold_clock, PlanGrant, Store, StoreError};
+use super::{PlanGrant, Store, StoreError};
 use crate::schedule::{self, Plan};
 
 /// One line of the admin's customer list.
@@ -88,8 +88,7 @@ fn plan_grant(
     match plan {
         None => Ok(None),
         Some(name) => Ok(Some(PlanGrant {
-            plan: Plan::parse(&name)
-                .ok_or_else(|| StoreError::Invalid(format!("plan {name:?}")))?,
+            plan: Plan::parse(&name).ok_or_else(|| StoreError::UnknownPlan(name.clone()))?,
             expires_at,
         })),
     }
@@ -98,7 +97,6 @@ fn plan_grant(
 impl Store {
     /// How many customers have talked to the bot.
     pub async fn count_customers(&self) -> Result<i64, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM customers")
             .fetch_one(&self.pool)
             .await?)
@@ -110,7 +108,6 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<CustomerSummary>, StoreError> {
-        let _hold = hold_clock();
         let rows: Vec<SummarySql> = sqlx::query_as(
             "SELECT c.id, c.language, c.telegram_language, c.running, p.plan, p.expires_at, \
              (SELECT COUNT(*) FROM accounts a WHERE a.customer_id = c.id) AS accounts, \
@@ -139,7 +136,6 @@ impl Store {
     /// Customers, accounts by health, the post log's outcomes since `since_ms` (read from the
     /// oldest cycle still running since then; the log has no time index), payments.
     pub async fn fleet_stats(&self, since_ms: i64) -> Result<FleetStats, StoreError> {
-        let _hold = hold_clock();
         let (customers, running): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), CAST(COALESCE(SUM(running), 0) AS BIGINT) FROM customers",
         )
@@ -177,7 +173,6 @@ impl Store {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         sqlx::query_scalar::<_, i64>("SELECT 1")
             .fetch_one(&self.pool)
             .await?;
@@ -186,7 +181,6 @@ impl Store {
 
     /// Flood waits and slow-mode waits still in force at `now_ms`.
     pub async fn waits_in_force(&self, now_ms: i64) -> Result<i64, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM account_waits WHERE until_at > $1) \
              + (SELECT COUNT(*) FROM pair_waits WHERE until_at > $1)",
@@ -198,7 +192,6 @@ impl Store {
 
     /// The customer's plan now.
     pub async fn plan_of(&self, customer_id: i64) -> Result<Option<PlanGrant>, StoreError> {
-        let _hold = hold_clock();
         let row: Option<(String, Option<i64>)> =
             sqlx::query_as("SELECT plan, expires_at FROM plans WHERE customer_id = $1")
                 .bind(customer_id)
@@ -222,7 +215,6 @@ impl Store {
         stars: i64,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         sqlx::query(
             "INSERT INTO checkouts (customer_id, payload, stars, approved_at) \
              VALUES ($1, $2, $3, $4)",
@@ -241,7 +233,6 @@ impl Store {
     /// [`CHECKOUT_VALID_MS`], not used by another payment), grants or extends the plan in the
     /// same transaction.
     pub async fn record_payment(&self, p: &NewPayment) -> Result<PaymentRecorded, StoreError> {
-        let _hold = hold_clock();
         self.require_customer(p.customer_id).await?;
         let mut tx = self.pool.begin().await?;
         if self.backend == super::Backend::Postgres {
@@ -338,7 +329,6 @@ impl Store {
         now_ms: i64,
         ahead_ms: i64,
     ) -> Result<Vec<(i64, PlanGrant)>, StoreError> {
-        let _hold = hold_clock();
         let rows: Vec<(i64, String, i64)> = sqlx::query_as(
             "SELECT customer_id, plan, expires_at FROM plans WHERE expires_at > $1 \
              AND expires_at <= $2 AND (reminded_for IS NULL OR reminded_for <> expires_at) \
@@ -358,7 +348,6 @@ impl Store {
 
     /// The earliest expiry after `now_ms` not yet reminded of.
     pub async fn next_unreminded_expiry(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_scalar(
             "SELECT MIN(expires_at) FROM plans WHERE expires_at > $1 \
              AND (reminded_for IS NULL OR reminded_for <> expires_at)",
@@ -371,7 +360,6 @@ impl Store {
     /// Notes that the customer was reminded of this expiry (a renewal since then moved it,
     /// and then nothing is noted: the new expiry gets its own reminder).
     pub async fn mark_reminded(&self, customer_id: i64, expires_at: i64) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         sqlx::query(
             "UPDATE plans SET reminded_for = expires_at WHERE customer_id = $1 AND expires_at = $2",
         )

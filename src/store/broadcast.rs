@@ -4,7 +4,7 @@
 
 use sqlx::FromRow;
 
-use super::{hold_clock, Store, StoreError};
+use super::{Store, StoreError};
 
 /// What a broadcast sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,10 +47,10 @@ impl TryFrom<BroadcastSql> for Broadcast {
             (Some(chat_id), Some(message_id), None) => BroadcastSource::Copy {
                 chat_id,
                 message_id: i32::try_from(message_id)
-                    .map_err(|_| StoreError::Invalid(format!("message id {message_id}")))?,
+                    .map_err(|_| StoreError::BroadcastSource(r.id))?,
             },
             (None, None, Some(html)) => BroadcastSource::Html(html),
-            _ => return Err(StoreError::Invalid(format!("broadcast {} source", r.id))),
+            _ => return Err(StoreError::BroadcastSource(r.id)),
         };
         Ok(Broadcast {
             id: r.id,
@@ -126,7 +126,6 @@ impl Store {
         source: &BroadcastSource,
         now_ms: i64,
     ) -> Result<i64, StoreError> {
-        let _hold = hold_clock();
         let (chat, message, html) = match source {
             BroadcastSource::Copy {
                 chat_id,
@@ -148,7 +147,6 @@ impl Store {
     }
 
     pub async fn broadcast(&self, id: i64) -> Result<Option<Broadcast>, StoreError> {
-        let _hold = hold_clock();
         let row: Option<BroadcastSql> = sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -158,7 +156,6 @@ impl Store {
 
     /// The broadcast being sent, if any (the oldest, should there be several).
     pub async fn sending_broadcast(&self) -> Result<Option<Broadcast>, StoreError> {
-        let _hold = hold_clock();
         let row: Option<BroadcastSql> = sqlx::query_as(&format!(
             "{SELECT} WHERE status = 'sending' ORDER BY id LIMIT 1"
         ))
@@ -170,7 +167,6 @@ impl Store {
     /// How many customers a broadcast confirmed now would reach: those not known to have
     /// blocked the bot, less `excluded` (the admins).
     pub async fn broadcast_audience(&self, excluded: &[i64]) -> Result<i64, StoreError> {
-        let _hold = hold_clock();
         let sql = format!(
             "SELECT COUNT(*) FROM customers WHERE blocked_bot = 0{}",
             not_in("id", 1, excluded.len())
@@ -192,7 +188,6 @@ impl Store {
         now_ms: i64,
         excluded: &[i64],
     ) -> Result<Option<i64>, StoreError> {
-        let _hold = hold_clock();
         let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE broadcasts SET status = 'sending', started_at = $1 \
@@ -229,7 +224,6 @@ impl Store {
         cancelled: bool,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
         let status = if cancelled { "cancelled" } else { "done" };
         Ok(sqlx::query(
             "UPDATE broadcasts SET status = $1, finished_at = $2 \
@@ -249,7 +243,6 @@ impl Store {
         id: i64,
         message_id: i32,
     ) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         sqlx::query("UPDATE broadcasts SET progress_message = $1 WHERE id = $2")
             .bind(i64::from(message_id))
             .bind(id)
@@ -261,7 +254,6 @@ impl Store {
     /// After a crash: the recipients whose send had started and not ended may have got the
     /// message, and are never sent it again.
     pub async fn settle_interrupted_recipients(&self, id: i64) -> Result<u64, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query(
             "UPDATE broadcast_recipients SET state = $1 WHERE broadcast_id = $2 AND state = $3",
         )
@@ -280,7 +272,6 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<i64>, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_scalar(
             "SELECT customer_id FROM broadcast_recipients WHERE broadcast_id = $1 \
              AND state = 'pending' AND customer_id > $2 ORDER BY customer_id LIMIT $3",
@@ -301,7 +292,6 @@ impl Store {
         state: RecipientState,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         sqlx::query(
             "UPDATE broadcast_recipients SET state = $1, error = $2 \
              WHERE broadcast_id = $3 AND customer_id = $4",
@@ -319,7 +309,6 @@ impl Store {
     }
 
     pub async fn set_blocked_bot(&self, customer_id: i64, blocked: bool) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         sqlx::query("UPDATE customers SET blocked_bot = $1 WHERE id = $2")
             .bind(i64::from(blocked))
             .bind(customer_id)
@@ -329,7 +318,6 @@ impl Store {
     }
 
     pub async fn broadcast_tally(&self, id: i64) -> Result<BroadcastTally, StoreError> {
-        let _hold = hold_clock();
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT state, COUNT(*) FROM broadcast_recipients WHERE broadcast_id = $1 \
              GROUP BY state",

@@ -7,8 +7,7 @@
 use sqlx::FromRow;
 
 use super::{
-    hold_clock, unix_ms_now, Account, CycleRow, Group, GroupTally, PlanGrant, Store, StoreError,
-    UnknownStatus,
+    unix_ms_now, Account, CycleRow, Group, GroupTally, PlanGrant, Store, StoreError, UnknownStatus,
 };
 use crate::schedule::{CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Plan, Settings};
 
@@ -182,7 +181,6 @@ const CYCLE_COLUMNS: &str =
 impl Store {
     /// The customer, or `None` if they never started the bot.
     pub async fn customer(&self, id: i64) -> Result<Option<CustomerRow>, StoreError> {
-        let _hold = hold_clock();
         let row: Option<CustomerSql> = sqlx::query_as(
             "SELECT c.id, c.language, c.telegram_language, c.running, c.awaiting, c.welcomed, \
              c.blocked_bot, \
@@ -198,8 +196,7 @@ impl Store {
         let plan = match row.plan {
             None => None,
             Some(name) => Some(PlanGrant {
-                plan: Plan::parse(&name)
-                    .ok_or_else(|| StoreError::Invalid(format!("plan {name:?}")))?,
+                plan: Plan::parse(&name).ok_or_else(|| StoreError::UnknownPlan(name.clone()))?,
                 expires_at: row.expires_at,
             }),
         };
@@ -228,7 +225,6 @@ impl Store {
 
     /// Records that the customer has seen the welcome.
     pub async fn set_welcomed(&self, id: i64) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         let done = sqlx::query("UPDATE customers SET welcomed = 1 WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
@@ -269,7 +265,6 @@ impl Store {
         id: i64,
         value: Option<&str>,
     ) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         let done = sqlx::query(sql)
             .bind(value.map(str::to_string))
             .bind(id)
@@ -283,7 +278,6 @@ impl Store {
 
     /// Saves `defaults` as the customer's timing unless they have settings already.
     pub async fn ensure_settings(&self, id: i64, defaults: &Settings) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         self.require_customer(id).await?;
         sqlx::query(
             "INSERT INTO settings (customer_id, delay_between_posts_ms, delay_between_cycles_ms, \
@@ -302,7 +296,6 @@ impl Store {
 
     /// The customer's timing settings and message; `None` before [`Store::ensure_settings`].
     pub async fn timing(&self, id: i64) -> Result<Option<Timing>, StoreError> {
-        let _hold = hold_clock();
         let row: Option<TimingSql> = sqlx::query_as(
             "SELECT delay_between_posts_ms, delay_between_cycles_ms, cycle_length_ms, \
              message_html FROM settings WHERE customer_id = $1",
@@ -326,7 +319,6 @@ impl Store {
 
     /// Sets one timing field (a value already validated by [`crate::schedule`]), in ms.
     pub async fn set_timing_field(&self, id: i64, field: Field, ms: i64) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         let sql = match field {
             Field::DelayBetweenPosts => {
                 "UPDATE settings SET delay_between_posts_ms = $1, updated_at = $2 WHERE customer_id = $3"
@@ -352,7 +344,6 @@ impl Store {
 
     /// Every account of the customer, whatever its status, oldest first.
     pub async fn accounts(&self, customer_id: i64) -> Result<Vec<Account>, StoreError> {
-        let _hold = hold_clock();
         let rows: Vec<AccountSql> = sqlx::query_as(
             "SELECT id, label, status, status_reason FROM accounts WHERE customer_id = $1 \
              ORDER BY id",
@@ -373,7 +364,6 @@ impl Store {
 
     /// Every group of the customer, whatever its status, in posting order.
     pub async fn groups(&self, customer_id: i64) -> Result<Vec<Group>, StoreError> {
-        let _hold = hold_clock();
         let rows: Vec<GroupSql> = sqlx::query_as(
             "SELECT id, reference, position, status, status_reason FROM chat_groups \
              WHERE customer_id = $1 ORDER BY position, id",
@@ -459,7 +449,6 @@ impl Store {
         id: i64,
         customer_id: i64,
     ) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
         let done = sqlx::query(sql)
             .bind(status.to_string())
             .bind(reason.map(str::to_string))
@@ -477,7 +466,6 @@ impl Store {
         id: i64,
         customer_id: i64,
     ) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
         let done = sqlx::query(sql)
             .bind(id)
             .bind(customer_id)
@@ -488,7 +476,6 @@ impl Store {
 
     /// Flood waits of the customer's accounts: (account, until unix ms), soonest first.
     pub async fn account_waits(&self, customer_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_as(
             "SELECT w.account_id, w.until_at FROM account_waits w \
              JOIN accounts a ON a.id = w.account_id WHERE a.customer_id = $1 ORDER BY w.until_at",
@@ -500,7 +487,6 @@ impl Store {
 
     /// Slow-mode waits of the customer's accounts: (account, group, until unix ms).
     pub async fn pair_waits(&self, customer_id: i64) -> Result<Vec<(i64, i64, i64)>, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_as(
             "SELECT w.account_id, w.group_id, w.until_at FROM pair_waits w \
              JOIN accounts a ON a.id = w.account_id WHERE a.customer_id = $1 \
@@ -513,7 +499,6 @@ impl Store {
 
     /// Groups that refused one of the customer's accounts.
     pub async fn pair_blocks(&self, customer_id: i64) -> Result<Vec<PairBlock>, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_as(
             "SELECT b.account_id, b.group_id, b.reason, b.at FROM pair_blocks b \
              JOIN accounts a ON a.id = b.account_id WHERE a.customer_id = $1 \
@@ -531,7 +516,6 @@ impl Store {
         customer_id: i64,
         group_id: i64,
     ) -> Result<u64, StoreError> {
-        let _hold = hold_clock();
         let done = sqlx::query(
             "DELETE FROM pair_blocks WHERE group_id = $1 AND group_id IN \
              (SELECT id FROM chat_groups WHERE customer_id = $2)",
@@ -549,7 +533,6 @@ impl Store {
         account_id: i64,
         sealed: &crate::vault::Sealed,
     ) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         sqlx::query(
             "INSERT INTO account_sessions (account_id, key_version, nonce, ciphertext, updated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id) DO UPDATE SET \
@@ -575,7 +558,6 @@ impl Store {
         access_hash: i64,
         slow_mode_secs: Option<u32>,
     ) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         sqlx::query(
             "INSERT INTO account_group_peers (account_id, group_id, dialog_id, access_hash, \
              slow_mode_secs, checked_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -600,7 +582,6 @@ impl Store {
         account_id: i64,
         group_id: i64,
     ) -> Result<Option<(i64, i64)>, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_as(
             "SELECT dialog_id, access_hash FROM account_group_peers \
              WHERE account_id = $1 AND group_id = $2",
@@ -614,7 +595,6 @@ impl Store {
     /// Each key version the stored sessions are sealed under, with one account sealed under
     /// it (the lowest id), to check at start that the configured keys open what is stored.
     pub async fn session_key_versions(&self) -> Result<Vec<(i64, i64)>, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_as(
             "SELECT key_version, MIN(account_id) FROM account_sessions \
              GROUP BY key_version ORDER BY key_version",
@@ -625,7 +605,6 @@ impl Store {
 
     /// The accounts that have a stored session, in id order.
     pub async fn session_accounts(&self) -> Result<Vec<i64>, StoreError> {
-        let _hold = hold_clock();
         let rows: Vec<(i64,)> =
             sqlx::query_as("SELECT account_id FROM account_sessions ORDER BY account_id")
                 .fetch_all(&self.pool)
@@ -642,7 +621,6 @@ impl Store {
         old: &crate::vault::Sealed,
         new: &crate::vault::Sealed,
     ) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
         let done = sqlx::query(
             "UPDATE account_sessions SET key_version = $1, nonce = $2, ciphertext = $3, \
              updated_at = $4 WHERE account_id = $5 AND key_version = $6 AND nonce = $7",
@@ -664,7 +642,6 @@ impl Store {
         &self,
         account_id: i64,
     ) -> Result<Option<crate::vault::Sealed>, StoreError> {
-        let _hold = hold_clock();
         let row: Option<(i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
             "SELECT key_version, nonce, ciphertext FROM account_sessions WHERE account_id = $1",
         )
@@ -682,7 +659,6 @@ impl Store {
 
     /// The customer's newest cycle and newest finished cycle with its per-group report.
     pub async fn last_cycles(&self, customer_id: i64) -> Result<LastCycle, StoreError> {
-        let _hold = hold_clock();
         let rows: Vec<CycleSql> = sqlx::query_as(&format!(
             "SELECT {CYCLE_COLUMNS}, report FROM cycles WHERE customer_id = $1 \
              ORDER BY seq DESC LIMIT 2"
@@ -699,8 +675,10 @@ impl Store {
             .find(|r| r.row.status != super::CycleStatus::Running)
         {
             last.groups = match &done.report {
-                Some(json) => serde_json::from_str(json)
-                    .map_err(|e| StoreError::Invalid(format!("cycle report: {e}")))?,
+                Some(json) => serde_json::from_str(json).map_err(|cause| StoreError::Json {
+                    what: "cycle report",
+                    cause,
+                })?,
                 None => Vec::new(),
             };
             last.finished = Some(done.row);

@@ -11,7 +11,7 @@
 //! circle; claiming locks customer rows `FOR NO KEY UPDATE`, which leaves the key-share lock a
 //! new cycle row takes on its customer free.
 
-use super::{hold_clock, Backend, Store, StoreError};
+use super::{Backend, Store, StoreError};
 
 /// A lease as granted or renewed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +47,6 @@ fn now_sql(backend: Backend) -> &'static str {
 impl Store {
     /// The database's clock, unix ms.
     pub async fn db_now_ms(&self) -> Result<i64, StoreError> {
-        let _hold = hold_clock();
         Ok(
             sqlx::query_scalar(&format!("SELECT {}", now_sql(self.backend)))
                 .fetch_one(&self.pool)
@@ -88,7 +87,6 @@ impl Store {
         limit: i64,
         only: Option<i64>,
     ) -> Result<Vec<Lease>, StoreError> {
-        let _hold = hold_clock();
         let now = now_sql(self.backend);
         let lock = match self.backend {
             Backend::Postgres => "FOR NO KEY UPDATE OF c SKIP LOCKED",
@@ -155,7 +153,6 @@ impl Store {
         held: &[Lease],
         ttl_ms: i64,
     ) -> Result<Vec<Lease>, StoreError> {
-        let _hold = hold_clock();
         if held.is_empty() {
             return Ok(Vec::new());
         }
@@ -198,7 +195,6 @@ impl Store {
     /// and its row stays, so the next holder's term is higher still. `false` when it was not
     /// held at that term any more.
     pub async fn release_lease(&self, holder: &str, lease: &Lease) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
         let sql = format!(
             "UPDATE leases SET expires_at = 0 WHERE holder = $1 AND customer_id = $2 \
              AND term = $3 AND expires_at > {}",
@@ -217,7 +213,6 @@ impl Store {
     /// The fencing check: `holder` holds the customer at this term, unexpired by the
     /// database's clock.
     pub async fn holds_lease(&self, holder: &str, lease: &Lease) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
         let sql = format!(
             "SELECT COUNT(*) FROM leases WHERE holder = $1 AND customer_id = $2 AND term = $3 \
              AND expires_at > {}",
@@ -237,7 +232,6 @@ impl Store {
         &self,
         customer_id: i64,
     ) -> Result<Vec<(String, i64, i64)>, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_as(
             "SELECT holder, term, acquired_at FROM lease_history WHERE customer_id = $1 \
              ORDER BY term",
@@ -249,7 +243,6 @@ impl Store {
 
     /// Whether anyone holds the customer's lease (unexpired).
     pub async fn lease_active(&self, customer_id: i64) -> Result<bool, StoreError> {
-        let _hold = hold_clock();
         let sql = format!(
             "SELECT COUNT(*) FROM leases WHERE customer_id = $1 AND expires_at > {}",
             now_sql(self.backend)
@@ -264,7 +257,6 @@ impl Store {
     /// Notes that `holder` is alive (database clock) and returns how many engines were seen
     /// within the last `ttl_ms`, this one included.
     pub async fn engine_heartbeat(&self, holder: &str, ttl_ms: i64) -> Result<i64, StoreError> {
-        let _hold = hold_clock();
         let now = now_sql(self.backend);
         sqlx::query(&format!(
             "INSERT INTO engines (holder, seen_at) VALUES ($1, {now}) \
@@ -283,7 +275,6 @@ impl Store {
 
     /// Forgets an engine that stopped (it no longer counts among the live ones).
     pub async fn engine_gone(&self, holder: &str) -> Result<(), StoreError> {
-        let _hold = hold_clock();
         sqlx::query("DELETE FROM engines WHERE holder = $1")
             .bind(holder)
             .execute(&self.pool)
@@ -293,7 +284,6 @@ impl Store {
 
     /// How many customers are marked running.
     pub async fn running_count(&self) -> Result<i64, StoreError> {
-        let _hold = hold_clock();
         Ok(
             sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE running = 1")
                 .fetch_one(&self.pool)
@@ -304,7 +294,6 @@ impl Store {
     /// Every post logged under a lease, with its term, in log order. For audits (the soak,
     /// the multi-engine tests).
     pub async fn posts_with_terms(&self) -> Result<Vec<TermedPost>, StoreError> {
-        let _hold = hold_clock();
         Ok(sqlx::query_as(
             "SELECT customer_id, cycle_seq, account_id, group_id, term, outcome, sent_at, lateness_us \
              FROM posts WHERE term IS NOT NULL ORDER BY id",

@@ -41,14 +41,22 @@ impl Store {
                     .truncate(false)
                     .write(true)
                     .open(&lock_path)
-                    .map_err(|e| StoreError::Invalid(format!("{lock_path}: {e}")))?;
+                    .map_err(|cause| StoreError::File {
+                        what: "cannot open the engine lock",
+                        path: lock_path.clone(),
+                        cause,
+                    })?;
                 match file.try_lock() {
                     Ok(()) => Held::File(file),
                     Err(TryLockError::WouldBlock) => {
                         return Err(StoreError::EngineRunning(path.display().to_string()))
                     }
                     Err(TryLockError::Error(e)) => {
-                        return Err(StoreError::Invalid(format!("{lock_path}: {e}")))
+                        return Err(StoreError::File {
+                            what: "cannot lock the engine lock",
+                            path: lock_path,
+                            cause: e,
+                        })
                     }
                 }
             }

@@ -4,6 +4,9 @@
 //! start and its posts touches the database. `flush` writes at once and returns when stored.
 //! An engine holding leases hands each entry over with its [`Fence`]: the entries of a
 //! customer another engine has taken over since are refused at the write (counted, logged).
+//!
+//! The post log's SQL lives here too: its row type, its columns, the binds and the batched
+//! INSERT, so that adding a column is this file plus the migrations.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +15,11 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::{CycleEnd, CycleStart, Fence, LogEntry, PostRow, Store};
+use sqlx::FromRow;
+
+use super::{
+    pool, Backend, CycleEnd, CycleStart, CycleStatus, Fence, Restriction, Store, StoreError,
+};
 
 /// Rows queued before `record` starts waiting for the writer (back-pressure, not loss).
 const QUEUE: usize = 65_536;
@@ -207,4 +214,323 @@ async fn write_loop(store: Store, mut rx: mpsc::Receiver<Msg>, urgent: Arc<Notif
         }
     }
     stats
+}
+
+/// One thing the post-log writer records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogEntry {
+    CycleStarted(CycleStart),
+    Post(PostRow),
+    CycleFinished(CycleEnd),
+    Restrict(Restriction),
+}
+
+/// One row of the post log.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct PostRow {
+    pub customer_id: i64,
+    /// The cycle's number within the customer (`cycles.seq`).
+    pub cycle_seq: i64,
+    pub account_id: i64,
+    pub group_id: i64,
+    pub random_id: i64,
+    /// When the post was due (unix ms).
+    pub target_at: i64,
+    /// When the send started (unix ms); `None` for a skipped slot.
+    pub sent_at: Option<i64>,
+    /// Send start minus target, in microseconds, from the monotonic clock.
+    pub lateness_us: Option<i64>,
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+const POST_COLUMNS: usize = 11;
+
+impl Store {
+    /// Writes post-log rows in one transaction, as few multi-row INSERTs as possible.
+    pub async fn insert_posts(&self, rows: &[PostRow]) -> Result<(), StoreError> {
+        let entries: Vec<LogEntry> = rows.iter().cloned().map(LogEntry::Post).collect();
+        self.write_log(&entries).await
+    }
+
+    /// Writes cycle starts, posts and cycle ends in one transaction, in order; consecutive
+    /// posts go in as few multi-row INSERTs as possible.
+    pub async fn write_log(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
+        let entries: Vec<(&LogEntry, Option<Fence>)> = entries.iter().map(|e| (e, None)).collect();
+        self.write_log_fenced(&entries).await.map(|_| ())
+    }
+
+    /// [`Store::write_log`] for an engine holding leases: an entry with a fence is written only
+    /// while its term is the customer's current one (checked in the same transaction, the lease
+    /// rows share-locked on PostgreSQL so that no claim commits in between). Returns how many
+    /// entries were refused.
+    pub async fn write_log_fenced(
+        &self,
+        entries: &[(&LogEntry, Option<Fence>)],
+    ) -> Result<u64, StoreError> {
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await?;
+        let fenced: std::collections::BTreeSet<i64> = entries
+            .iter()
+            .filter_map(|(_, f)| f.map(|f| f.customer_id))
+            .collect();
+        let mut current = std::collections::HashMap::<i64, i64>::new();
+        if !fenced.is_empty() {
+            let ids = fenced
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let lock = match self.backend {
+                Backend::Postgres => " ORDER BY customer_id FOR SHARE",
+                Backend::Sqlite => "",
+            };
+            let terms: Vec<(i64, i64)> = sqlx::query_as(&format!(
+                "SELECT customer_id, term FROM leases WHERE customer_id IN ({ids}){lock}"
+            ))
+            .fetch_all(&mut *tx)
+            .await?;
+            current.extend(terms);
+        }
+        let mut refused = 0;
+        let mut posts: Vec<(&PostRow, Option<i64>)> = Vec::new();
+        for &(entry, fence) in entries {
+            if let Some(f) = fence {
+                if current.get(&f.customer_id) != Some(&f.term) {
+                    refused += 1;
+                    continue;
+                }
+            }
+            if let LogEntry::Post(row) = entry {
+                posts.push((row, fence.map(|f| f.term)));
+                continue;
+            }
+            // Posts queued before a cycle entry are written before it.
+            self.insert_post_rows(&mut tx, &posts).await?;
+            posts.clear();
+            match entry {
+                LogEntry::Post(_) => {}
+                LogEntry::CycleStarted(c) => {
+                    // The cycle's posts are written after this: they all have larger ids.
+                    let cycle_id: i64 = sqlx::query_scalar(
+                        "INSERT INTO cycles (customer_id, seq, mode, started_at, status, planned, \
+                         log_from) VALUES ($1, $2, $3, $4, 'running', $5, \
+                         (SELECT COALESCE(MAX(id), 0) FROM posts)) RETURNING id",
+                    )
+                    .bind(c.customer_id)
+                    .bind(c.seq)
+                    .bind(c.mode.as_str())
+                    .bind(c.started_at)
+                    .bind(c.planned)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if let Some(plan) = &c.plan {
+                        sqlx::query("INSERT INTO cycle_plans (cycle_id, plan) VALUES ($1, $2)")
+                            .bind(cycle_id)
+                            .bind(plan)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                LogEntry::Restrict(r) => self.restrict(&mut tx, r).await?,
+                LogEntry::CycleFinished(c) => {
+                    sqlx::query(
+                        "UPDATE cycles SET ended_at = $1, status = $2, sent = $3, failed = $4, \
+                         skipped = $5, report = $6 WHERE customer_id = $7 AND seq = $8",
+                    )
+                    .bind(c.ended_at)
+                    .bind(
+                        if c.completed {
+                            CycleStatus::Done
+                        } else {
+                            CycleStatus::Stopped
+                        }
+                        .as_str(),
+                    )
+                    .bind(c.tally.sent)
+                    .bind(c.tally.failed)
+                    .bind(c.tally.skipped)
+                    .bind(serde_json::to_string(&c.groups).ok())
+                    .bind(c.customer_id)
+                    .bind(c.seq)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        self.insert_post_rows(&mut tx, &posts).await?;
+        tx.commit().await?;
+        Ok(refused)
+    }
+
+    async fn restrict(&self, tx: &mut pool::Tx, r: &Restriction) -> Result<(), StoreError> {
+        let query = match r {
+            Restriction::AccountWait {
+                account_id,
+                until_at,
+                reason,
+            } => sqlx::query(
+                "INSERT INTO account_waits (account_id, until_at, reason) \
+                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $4) \
+                 ON CONFLICT (account_id) DO UPDATE SET until_at = excluded.until_at, \
+                 reason = excluded.reason",
+            )
+            .bind(*account_id)
+            .bind(*until_at)
+            .bind(reason.clone())
+            .bind(*account_id),
+            Restriction::PairWait {
+                account_id,
+                group_id,
+                until_at,
+            } => sqlx::query(
+                "INSERT INTO pair_waits (account_id, group_id, until_at) \
+                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $4) \
+                 AND EXISTS (SELECT 1 FROM chat_groups WHERE id = $5) \
+                 ON CONFLICT (account_id, group_id) DO UPDATE SET until_at = excluded.until_at",
+            )
+            .bind(*account_id)
+            .bind(*group_id)
+            .bind(*until_at)
+            .bind(*account_id)
+            .bind(*group_id),
+            Restriction::PairBlock {
+                account_id,
+                group_id,
+                reason,
+                at,
+            } => sqlx::query(
+                "INSERT INTO pair_blocks (account_id, group_id, reason, at) \
+                 SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $5) \
+                 AND EXISTS (SELECT 1 FROM chat_groups WHERE id = $6) \
+                 ON CONFLICT (account_id, group_id) DO UPDATE SET reason = excluded.reason, \
+                 at = excluded.at",
+            )
+            .bind(*account_id)
+            .bind(*group_id)
+            .bind(reason.clone())
+            .bind(*at)
+            .bind(*account_id)
+            .bind(*group_id),
+            Restriction::Quarantine { account_id, reason } => sqlx::query(
+                "UPDATE accounts SET status = 'quarantined', status_reason = $1 WHERE id = $2",
+            )
+            .bind(reason.clone())
+            .bind(*account_id),
+        };
+        // An account or group removed meanwhile leaves nothing to restrict (the WHERE EXISTS).
+        query.execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    async fn insert_post_rows(
+        &self,
+        tx: &mut pool::Tx,
+        rows: &[(&PostRow, Option<i64>)],
+    ) -> Result<(), StoreError> {
+        let mut rest = rows;
+        while !rest.is_empty() {
+            // Chunks of 256, then powers of two: few distinct statements, all cached.
+            let n = if rest.len() >= 256 {
+                256
+            } else {
+                1 << (usize::BITS - 1 - rest.len().leading_zeros())
+            };
+            let (chunk, tail) = rest.split_at(n);
+            let mut query = sqlx::query(insert_posts_sql(self.backend, n));
+            for (row, term) in chunk {
+                query = query
+                    .bind(row.customer_id)
+                    .bind(row.cycle_seq)
+                    .bind(row.account_id)
+                    .bind(row.group_id)
+                    .bind(row.random_id)
+                    .bind(row.target_at)
+                    .bind(row.sent_at)
+                    .bind(row.lateness_us)
+                    .bind(row.outcome.as_str())
+                    .bind(row.error.as_deref())
+                    .bind(*term);
+            }
+            query.execute(&mut **tx).await?;
+            rest = tail;
+        }
+        Ok(())
+    }
+
+    /// The customer's post log, in the order the slots were due.
+    pub async fn posts(&self, customer_id: i64) -> Result<Vec<PostRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT customer_id, cycle_seq, account_id, group_id, random_id, target_at, sent_at, \
+             lateness_us, outcome, error FROM posts WHERE customer_id = $1 \
+             ORDER BY target_at, account_id, group_id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// How many post-log rows there are in all.
+    pub async fn count_posts(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM posts")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
+/// `INSERT INTO posts … VALUES (…), (…)` for `rows` rows, built once per size and backend.
+/// SQLite gets anonymous `?` placeholders: with numbered ones, binding walks the name list
+/// once per parameter, quadratic in a 2 560-parameter statement.
+fn insert_posts_sql(backend: Backend, rows: usize) -> &'static str {
+    use std::sync::OnceLock;
+    static CACHE: [[OnceLock<String>; 9]; 2] = [const { [const { OnceLock::new() }; 9] }; 2];
+    let slot = rows.trailing_zeros() as usize;
+    debug_assert!(rows.is_power_of_two() && slot < 9);
+    CACHE[backend as usize][slot].get_or_init(|| {
+        let mut sql = String::from(
+            "INSERT INTO posts (customer_id, cycle_seq, account_id, group_id, random_id, \
+             target_at, sent_at, lateness_us, outcome, error, term) VALUES ",
+        );
+        for r in 0..rows {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..POST_COLUMNS {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                match backend {
+                    Backend::Sqlite => sql.push('?'),
+                    Backend::Postgres => sql.push_str(&format!("${}", r * POST_COLUMNS + c + 1)),
+                }
+            }
+            sql.push(')');
+        }
+        sql
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_statements_have_one_placeholder_per_value() {
+        let sql = insert_posts_sql(Backend::Postgres, 4);
+        assert_eq!(sql.matches('$').count(), 4 * POST_COLUMNS);
+        assert!(sql.ends_with("($34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44)"));
+        assert_eq!(
+            insert_posts_sql(Backend::Postgres, 256)
+                .matches('(')
+                .count(),
+            257
+        );
+        let sql = insert_posts_sql(Backend::Sqlite, 2);
+        assert!(sql.ends_with(
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ));
+    }
 }

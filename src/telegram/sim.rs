@@ -269,7 +269,7 @@ impl Ledger {
             post.group_id,
             post.random_id,
             std::process::id(),
-            crate::store::unix_ms_now(),
+            crate::time::unix_ms_now(),
             u8::from(repeated)
         );
         // One write (appended: O_APPEND): a kill -9 leaves whole lines.
