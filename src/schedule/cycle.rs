@@ -842,7 +842,8 @@ mod tests {
         let send = |slot: usize| Step::Send(due(0, slot, secs(10 * slot as u64)));
         let skip = |slot: usize, r| Step::Skip(due(0, slot, secs(10 * slot as u64)), r);
         // (outcome, effects, the steps at 0 s, (sent, failed, skipped) then, last error)
-        let rows: Vec<(K, Effects, Vec<Step>, (i64, i64, i64), Option<&str>)> = vec![
+        type Row = (K, Effects, Vec<Step>, (i64, i64, i64), Option<&'static str>);
+        let rows: Vec<Row> = vec![
             (
                 K::Sent,
                 logged(secs(0), Lasting::Nothing),
