@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::schedule::{self, Mode, NotReady, PlanCatalog, Readiness};
+use crate::schedule::{self, CyclePlan, Mode, NotReady, PlanCatalog, Readiness};
 use crate::store::postlog::{PostLog, PostLogTask, WriterStats};
 use crate::store::{CycleStatus, Interrupted, Snapshot, Store, StoreError};
 use crate::telegram::{Outcome, Transport};
@@ -361,7 +361,7 @@ impl Engine {
             self.clone(),
             customer_id,
             requested,
-            (first, snapshot, interrupted),
+            (first, (snapshot, plan.clone()), interrupted),
             (generation, stop.clone()),
         ));
         running.insert(
@@ -531,7 +531,7 @@ impl Engine {
             requested,
             seq,
             stop,
-            Some(snapshot),
+            Some((snapshot, None)),
             None,
         )
         .await
@@ -581,7 +581,11 @@ async fn customer_loop(
     engine: Engine,
     customer_id: i64,
     requested: Option<Mode>,
-    (first, snapshot, mut interrupted): (Instant, Snapshot, Option<Interrupted>),
+    (first, (snapshot, plan), mut interrupted): (
+        Instant,
+        (Snapshot, CyclePlan),
+        Option<Interrupted>,
+    ),
     (generation, stop): (u64, CancellationToken),
 ) {
     let mut due = first;
@@ -594,8 +598,9 @@ async fn customer_loop(
     let mut expiry = snapshot.plan.and_then(|g| g.expires_at);
     // The accounts this customer drives here, released when the loop ends.
     let mut accounts: Vec<i64> = snapshot.accounts.iter().map(|a| a.id).collect();
-    // The first cycle uses what the start check just read, when it starts now.
-    let mut preloaded = (first <= Instant::now()).then_some(snapshot);
+    // The first cycle uses what the start check just read and the layout it made, when it
+    // starts now.
+    let mut preloaded = (first <= Instant::now()).then_some((snapshot, Some(plan)));
     loop {
         match wait_until(&engine, customer_id, due, &mut expiry, &stop).await {
             Wait::Due => {}

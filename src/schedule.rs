@@ -10,6 +10,8 @@
 use std::fmt;
 use std::time::Duration;
 
+pub mod cycle;
+
 /// The least time between two posts of one account, in both modes (the seed's FIX 4).
 pub const MIN_DELAY_BETWEEN_POSTS: Duration = Duration::from_secs(3);
 /// The largest accepted delay between posts: one day.

@@ -10,7 +10,6 @@
 //! timer is armed for the earliest due session. A customer costs one task and one timer,
 //! however many accounts it has.
 
-use std::collections::{HashMap, HashSet};
 use std::pin::pin;
 use std::time::Duration;
 
@@ -22,12 +21,18 @@ use std::sync::Arc;
 
 use super::lease::Held;
 use super::{readiness, EngineError, PostEvent, Restricted, Shared};
-use crate::schedule::{self, CyclePlan, Lasting, Mode, Next};
+use crate::schedule::cycle::{
+    Answer, Cycle, Due, Effects, Handover, InForce, Logged, LoggedSlot, Member, SkipReason, Step,
+    StoredPlan,
+};
+use crate::schedule::{self, CyclePlan, Lasting, Mode};
 use crate::store::{
     CycleEnd, CycleStart, CycleTally, Fence, Group, GroupStatus, GroupTally, Interrupted, PostRow,
     Restriction, Snapshot,
 };
-use crate::telegram::{Outcome, Post};
+use crate::telegram::{AccountLoss, Outcome, Post};
+
+const ZERO: Duration = Duration::ZERO;
 
 /// When one session ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,14 +71,11 @@ pub struct CycleReport {
     pub lease_lost: bool,
 }
 
-/// What one cycle needs to log its posts.
+/// What one cycle needs to send and log its posts.
 struct CycleCtx {
     customer_id: i64,
     seq: i64,
-    /// The customer's stored post key: every slot's random id derives from it.
-    post_key: i64,
     start: Instant,
-    plan: CyclePlan,
     html: String,
     groups: Vec<Group>,
     /// The customer's lease, when engines share the database.
@@ -91,33 +93,17 @@ impl CycleCtx {
     fn fence(&self) -> Option<Fence> {
         self.held.as_ref().map(|h| h.fence())
     }
+
+    /// An instant as the pure cycle counts it: since the cycle's start.
+    fn since(&self, at: Instant) -> Duration {
+        at.saturating_duration_since(self.start)
+    }
 }
 
-/// Where one session stands.
-struct Session {
-    account_id: i64,
-    /// The next group (slot) to post to.
-    next: usize,
-    /// The earliest instant the next send may start (see schedule::next_not_before).
-    not_before: Instant,
-    /// Slots due before this instant are skipped: the account is in a flood wait.
-    flood_until: Option<Instant>,
-    /// Groups that refused this account: skipped.
-    blocked: HashSet<i64>,
-    /// Slow mode: this account's slot in the group is skipped when due before the instant.
-    pair_until: HashMap<i64, Instant>,
-    /// Set when the account can't post any more this cycle: why.
-    ended: Option<&'static str>,
-    sending: bool,
-    span: SessionSpan,
-    done: bool,
-}
-
-/// A send that finished: which session, which slot, when its last try started, what
-/// happened, and how many tries it took.
+/// A send that finished: which slot, when its last try started, what happened, and how
+/// many tries it took.
 struct Finished {
-    session: usize,
-    slot: usize,
+    due: Due,
     random_id: i64,
     sent_at: Instant,
     outcome: Outcome,
@@ -128,44 +114,39 @@ struct Finished {
 
 /// One try at sending a slot, after `pause` (a retry's backoff). A stop during the pause
 /// gives up the retry: no post starts after a stop; the earlier try's outcome stands.
-#[allow(clippy::too_many_arguments)]
 async fn attempt(
     shared: &Shared,
     ctx: &CycleCtx,
     stop: &CancellationToken,
-    (session, account_id, slot): (usize, i64, usize),
-    random_id: i64,
-    tries: usize,
+    (due, random_id, tries): (Due, i64, usize),
     pause: Duration,
     previous: Option<(Instant, Outcome)>,
 ) -> Finished {
+    let finished = |sent_at, outcome, tries, abandoned| Finished {
+        due,
+        random_id,
+        sent_at,
+        outcome,
+        tries,
+        abandoned,
+    };
     if let Some((sent_at, outcome)) = previous {
         tokio::select! {
             biased;
-            _ = stop.cancelled() => {
-                return Finished { session, slot, random_id, sent_at, outcome, tries, abandoned: false };
-            }
+            _ = stop.cancelled() => return finished(sent_at, outcome, tries, false),
             _ = tokio::time::sleep(pause) => {}
         }
     }
     let sent_at = Instant::now();
     if !ctx.may_send() {
         let outcome = Outcome::Network("lease lapsed".to_string());
-        return Finished {
-            session,
-            slot,
-            random_id,
-            sent_at,
-            outcome,
-            tries,
-            abandoned: true,
-        };
+        return finished(sent_at, outcome, tries, true);
     }
-    let group = &ctx.groups[slot];
+    let group = &ctx.groups[due.slot];
     let outcome = shared
         .transport
         .send(Post {
-            account_id,
+            account_id: due.account_id,
             group_id: group.id,
             group_ref: &group.reference,
             html: &ctx.html,
@@ -173,73 +154,24 @@ async fn attempt(
             not_after: ctx.held.as_ref().map(|h| h.deadline()),
         })
         .await;
-    Finished {
-        session,
-        slot,
-        random_id,
-        sent_at,
-        outcome,
-        tries: tries + 1,
-        abandoned: false,
+    finished(sent_at, outcome, tries + 1, false)
+}
+
+/// What the rest of a session is skipped as when an outcome ends it: the outcome's own name.
+fn ends_as(outcome: &Outcome) -> SkipReason {
+    match outcome {
+        Outcome::AccountLost(AccountLoss::Revoked) => SkipReason::AccountRevoked,
+        Outcome::AccountLost(AccountLoss::Deactivated) => SkipReason::AccountDeactivated,
+        Outcome::PeerFlood => SkipReason::PeerFlood,
+        _ => SkipReason::AccountUnavailable,
     }
 }
 
-/// A cycle's layout as stored with its row, so that an interrupted cycle resumes on it:
-/// durations in nanoseconds (the starter offsets are exact to the nanosecond).
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredPlan {
-    mode: String,
-    delay_ns: u64,
-    requested_delay_ns: u64,
-    offsets_ns: Vec<u64>,
-    delay_between_cycles_ns: u64,
-    accounts: Vec<i64>,
-    groups: Vec<i64>,
-}
-
-impl StoredPlan {
-    fn of(plan: &CyclePlan, accounts: &[i64], groups: &[i64]) -> StoredPlan {
-        let ns = |d: Duration| d.as_nanos() as u64;
-        StoredPlan {
-            mode: plan.mode.as_str().to_string(),
-            delay_ns: ns(plan.delay.applied),
-            requested_delay_ns: ns(plan.delay.requested),
-            offsets_ns: plan.offsets.iter().map(|d| ns(*d)).collect(),
-            delay_between_cycles_ns: ns(plan.delay_between_cycles),
-            accounts: accounts.to_vec(),
-            groups: groups.to_vec(),
-        }
-    }
-
-    fn plan(&self) -> Option<CyclePlan> {
-        let d = Duration::from_nanos;
-        let mode = match self.mode.as_str() {
-            "starter" => Mode::Starter,
-            "enterprise" => Mode::Enterprise,
-            _ => return None,
-        };
-        (self.offsets_ns.len() == self.accounts.len()).then(|| CyclePlan {
-            mode,
-            delay: schedule::Floored {
-                requested: d(self.requested_delay_ns),
-                applied: d(self.delay_ns),
-            },
-            offsets: self.offsets_ns.iter().map(|n| d(*n)).collect(),
-            groups: self.groups.len(),
-            session_runtime: d(self.delay_ns) * self.groups.len() as u32,
-            delay_between_cycles: d(self.delay_between_cycles_ns),
-        })
-    }
-}
-
-/// A resumed cycle whose planned end is further back than this is not posted any more: its
-/// remaining slots are recorded as skipped (`engine_down`) and the next cycle starts.
-pub const RESUME_AT_MOST: Duration = Duration::from_secs(10 * 60);
-
-/// Runs cycle number `seq` of the customer. `preloaded` is a snapshot read just before (the
-/// first cycle reuses the start check's); otherwise the settings are read now. The cycle
+/// Runs cycle number `seq` of the customer. `preloaded` is a snapshot read just before, with
+/// the layout the start check made of it (the first cycle reuses the start check's: it is
+/// not checked again); otherwise the settings are read and checked now. The cycle
 /// starts when its settings are in hand: after that only the plan's expiry, when it comes,
-/// waits for the database.
+/// waits for the database. Every decision is [`Cycle`]'s; this carries its steps out.
 ///
 /// With `resume`, the cycle is one an earlier engine started and did not end (a crash, a
 /// shutdown): it runs on its stored layout and anchor, with only the slots that have no
@@ -253,7 +185,7 @@ pub(super) async fn run_cycle(
     requested: Option<Mode>,
     seq: i64,
     stop: &CancellationToken,
-    preloaded: Option<Snapshot>,
+    preloaded: Option<(Snapshot, Option<CyclePlan>)>,
     resume: Option<Interrupted>,
 ) -> Result<CycleReport, EngineError> {
     // With leases: nothing is started for a customer this engine may no longer post for.
@@ -264,13 +196,13 @@ pub(super) async fn run_cycle(
             _ => return Err(EngineError::LeaseLost(customer_id)),
         },
     };
-    let snapshot = match preloaded {
-        Some(snapshot) => snapshot,
-        None => shared
-            .store
-            .snapshot(customer_id)
-            .await?
-            .ok_or(EngineError::NoCustomer(customer_id))?,
+    let (snapshot, checked) = match preloaded {
+        Some(preloaded) => preloaded,
+        None => (
+            (shared.store.snapshot(customer_id).await?)
+                .ok_or(EngineError::NoCustomer(customer_id))?,
+            None,
+        ),
     };
     // Stored by `Engine::start` before the customer's first send; a snapshot without it is
     // not from a started customer, and no send may go out with an id the store doesn't fix.
@@ -279,15 +211,16 @@ pub(super) async fn run_cycle(
         .ok_or_else(|| EngineError::Store(crate::store::StoreError::NoPostKey(customer_id)))?;
     let now = Instant::now();
     let snapshot_expiry = snapshot.plan.and_then(|g| g.expires_at);
-    let catalog = *shared.catalog.lock().expect("engine lock");
     // The same checks for a resumed cycle (plan expired, no message, …): only its layout is
     // the stored one.
-    let checked = schedule::check_ready(&readiness(
-        &snapshot,
-        shared.clock.wall_ms(now),
-        requested,
-        &catalog,
-    ))?;
+    let checked = match checked {
+        Some(plan) => plan,
+        None => {
+            let catalog = *shared.catalog.lock().expect("engine lock");
+            let now_ms = shared.clock.wall_ms(now);
+            schedule::check_ready(&readiness(&snapshot, now_ms, requested, &catalog))?
+        }
+    };
     let invalid = |cause| EngineError::Store(crate::store::StoreError::CyclePlan { seq, cause });
     let (plan, cycle_start, account_ids, groups) = match &resume {
         None => (
@@ -304,30 +237,21 @@ pub(super) async fn run_cycle(
                 .groups
                 .iter()
                 .map(|id| {
-                    snapshot
-                        .groups
-                        .iter()
-                        .find(|g| g.id == *id)
-                        .cloned()
-                        .unwrap_or(Group {
-                            id: *id,
-                            reference: String::new(),
-                            position: 0,
-                            // Planned, but paused or removed since.
-                            status: GroupStatus::Paused,
-                            reason: None,
-                        })
+                    let found = snapshot.groups.iter().find(|g| g.id == *id);
+                    found.cloned().unwrap_or(Group {
+                        id: *id,
+                        reference: String::new(),
+                        position: 0,
+                        // Planned, but paused or removed since.
+                        status: GroupStatus::Paused,
+                        reason: None,
+                    })
                 })
                 .collect();
-            (
-                plan,
-                shared.clock.instant_at(r.started_at),
-                stored.accounts,
-                groups,
-            )
+            let start = shared.clock.instant_at(r.started_at);
+            (plan, start, stored.accounts, groups)
         }
     };
-    let started_at = shared.clock.wall_ms(cycle_start);
     let warning = plan.warning();
     if let Some(w) = &warning {
         tracing::info!(customer_id, "{w}");
@@ -335,162 +259,81 @@ pub(super) async fn run_cycle(
     if resume.is_none() {
         let group_ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
         let stored = StoredPlan::of(&plan, &account_ids, &group_ids);
-        shared
-            .postlog
-            .cycle_started(
-                CycleStart {
-                    customer_id,
-                    seq,
-                    mode: plan.mode,
-                    started_at,
-                    planned: (plan.sessions() * plan.groups) as i64,
-                    plan: serde_json::to_string(&stored).ok(),
-                },
-                held.as_ref().map(|h| h.fence()),
-            )
-            .await;
+        let start = CycleStart {
+            customer_id,
+            seq,
+            mode: plan.mode,
+            started_at: shared.clock.wall_ms(cycle_start),
+            planned: (plan.sessions() * plan.groups) as i64,
+            plan: serde_json::to_string(&stored).ok(),
+        };
+        let fence = held.as_ref().map(|h| h.fence());
+        shared.postlog.cycle_started(start, fence).await;
     } else {
         tracing::info!(customer_id, seq, "resuming an interrupted cycle");
     }
     let ctx = CycleCtx {
         customer_id,
         seq,
-        post_key,
         start: cycle_start,
         html: snapshot.message_html.unwrap_or_default(),
         groups,
-        plan,
         held,
     };
-    // A resumed cycle: which slots have an outcome, and each account's last send.
-    let logged: HashSet<(i64, i64)> = resume
-        .iter()
-        .flat_map(|r| r.logged.iter().map(|(a, g, _, _)| (*a, *g)))
-        .collect();
-    let last_sent = |account: i64| -> Option<Instant> {
-        resume.as_ref().and_then(|r| {
-            r.logged
-                .iter()
-                .filter(|(a, _, _, _)| *a == account)
-                .filter_map(|(_, _, _, at)| *at)
-                .max()
-                .map(|ms| shared.clock.instant_at(ms))
-        })
-    };
-    let stale = resume.is_some() && now > cycle_start + ctx.plan.span() + RESUME_AT_MOST;
+    let clock = &shared.clock;
     // Waits and refusals in force: this engine's own (not yet written, perhaps) and the
     // store's (written by any engine, before any restart).
-    let mut flood_waits = shared.flood_waits.lock().expect("engine lock").clone();
     let r = &snapshot.restrictions;
-    for &(account, until_ms) in &r.account_waits {
-        let until = shared.clock.instant_at(until_ms);
-        let entry = flood_waits.entry(account).or_insert(until);
-        *entry = (*entry).max(until);
-    }
-    let mut sessions: Vec<Session> = account_ids
+    let own = shared.flood_waits.lock().expect("engine lock").clone();
+    let stored_waits = r
+        .account_waits
         .iter()
-        .enumerate()
-        .map(|(i, &account_id)| {
-            let start = cycle_start + ctx.plan.offsets[i];
-            // Resumed: the first slot without an outcome, not sooner than a delay after the
-            // account's last send (less the timer slack, as on schedule).
-            let next = ctx
-                .groups
-                .iter()
-                .position(|g| !logged.contains(&(account_id, g.id)))
-                .unwrap_or(ctx.groups.len());
-            let not_before = last_sent(account_id).map_or(start, |at| {
-                start.max(at + ctx.plan.delay.applied - schedule::TIMER_SLACK)
-            });
-            let active = snapshot.accounts.iter().any(|a| a.id == account_id);
-            Session {
-                account_id,
-                next,
-                not_before,
-                flood_until: flood_waits
-                    .get(&account_id)
-                    .copied()
-                    .filter(|until| *until > cycle_start),
-                blocked: r
-                    .pair_blocks
-                    .iter()
-                    .filter(|(a, _)| *a == account_id)
-                    .map(|(_, g)| *g)
-                    .collect(),
-                pair_until: r
-                    .pair_waits
-                    .iter()
-                    .filter(|(a, _, _)| *a == account_id)
-                    .map(|(_, g, until)| (*g, shared.clock.instant_at(*until)))
-                    .collect(),
-                ended: match (stale, active) {
-                    (true, _) => Some("engine_down"),
-                    (false, false) => Some("account_unavailable"),
-                    (false, true) => None,
-                },
-                sending: false,
-                span: SessionSpan {
-                    account_id,
-                    start,
-                    end: cycle_start + ctx.plan.session_end(i),
-                },
-                done: false,
-            }
-        })
-        .collect();
-    // How each group fares, for the cycle's row (the Status screen reads it).
-    let mut group_tallies: Vec<GroupTally> = ctx
-        .groups
-        .iter()
-        .map(|g| GroupTally {
-            group_id: g.id,
-            ..GroupTally::default()
-        })
-        .collect();
-    let mut report = CycleReport {
-        seq,
-        mode: ctx.plan.mode,
-        start: cycle_start,
-        ended: cycle_start,
-        completed: true,
-        tally: CycleTally::default(),
-
-        delay_between_cycles: ctx.plan.delay_between_cycles,
-        max_lateness: Duration::ZERO,
-        sessions: Vec::new(),
-        warning,
-        expired_at: None,
-        plan_expires_at: snapshot_expiry,
-        lease_lost: false,
+        .map(|&(a, ms)| (a, clock.instant_at(ms)));
+    let in_force = InForce {
+        account_waits: own
+            .into_iter()
+            .chain(stored_waits)
+            .filter_map(|(a, until)| Some((a, until.checked_duration_since(cycle_start)?)))
+            .collect(),
+        pair_waits: (r.pair_waits.iter())
+            .map(|&(a, g, ms)| (a, g, ctx.since(clock.instant_at(ms))))
+            .collect(),
+        pair_blocks: r.pair_blocks.clone(),
     };
-    // A resumed cycle's report counts what the interrupted part already did.
-    for (_, group_id, outcome, _) in resume.iter().flat_map(|r| r.logged.iter()) {
-        let g = group_tallies.iter_mut().find(|g| g.group_id == *group_id);
-        match outcome.as_str() {
-            "sent" => {
-                report.tally.sent += 1;
-                if let Some(g) = g {
-                    g.sent += 1;
-                }
-            }
-            "skipped" => {
-                report.tally.skipped += 1;
-                if let Some(g) = g {
-                    g.skipped += 1;
-                }
-            }
-            _ => {
-                report.tally.failed += 1;
-                if let Some(g) = g {
-                    g.failed += 1;
-                }
-            }
-        }
-    }
-
+    let accounts: Vec<Member> = (account_ids.iter())
+        .map(|&id| Member {
+            id,
+            usable: snapshot.accounts.iter().any(|a| a.id == id),
+        })
+        .collect();
+    let members = (ctx.groups.iter())
+        .map(|g| Member {
+            id: g.id,
+            usable: g.status == GroupStatus::Active,
+        })
+        .collect();
+    // A resumed cycle: the slots with an outcome, and when they were sent.
+    let logged: Option<Vec<LoggedSlot>> = resume.map(|r| {
+        (r.logged.iter())
+            .map(|(account_id, group_id, outcome, at)| LoggedSlot {
+                account_id: *account_id,
+                group_id: *group_id,
+                outcome: Logged::from_outcome(outcome),
+                sent_at: at.map(|ms| ctx.since(clock.instant_at(ms))),
+            })
+            .collect()
+    });
+    let (mode, delay_between_cycles) = (plan.mode, plan.delay_between_cycles);
+    let mut cycle = Cycle::new(
+        plan,
+        &accounts,
+        members,
+        &in_force,
+        logged.as_deref(),
+        ctx.since(now),
+    );
     // What only the start of a resumed cycle needed: not kept in the task while it runs.
-    drop(resume);
-    drop(account_ids);
+    drop((logged, accounts, account_ids, in_force));
     // Cancelled by an outside stop or by the plan's expiry: retries waiting out their pause
     // give up then. (Declared before the sends that borrow it.)
     let cycle_stop = stop.child_token();
@@ -499,32 +342,30 @@ pub(super) async fn run_cycle(
     // The plan's expiry: posting stops at that instant, mid-cycle included, unless the plan
     // was renewed meanwhile (the store is asked then).
     let mut expiry = snapshot_expiry;
+    let mut expired_at = None;
     // When the store is to be asked whether the plan is still valid.
-    let mut expiry_check = expiry.map(|ms| shared.clock.instant_at(ms));
+    let mut expiry_check = expiry.map(|ms| clock.instant_at(ms));
     let mut expiry_timer = pin!(tokio::time::sleep_until(
         expiry_check.unwrap_or(cycle_start)
     ));
     let mut stopped = pin!(stop.cancelled());
-    let mut stopping = false;
     shared.set_live(customer_id, seq, None);
     let mut published_next: Option<Instant> = None;
     loop {
         // With leases: past the lease's local deadline nothing more starts, and the cycle is
         // left open for the engine that takes the customer over.
-        if !stopping && !ctx.may_send() {
-            stopping = true;
-            report.completed = false;
-            report.lease_lost = true;
+        if !cycle.stopping() && !ctx.may_send() {
+            cycle.lose_lease();
             cycle_stop.cancel();
         }
         // The plan's expiry is checked before anything due at that instant starts.
-        if !stopping && expiry_check.is_some_and(|at| at <= Instant::now()) {
-            let now_ms = shared.clock.wall_ms(Instant::now());
+        if !cycle.stopping() && expiry_check.is_some_and(|at| at <= Instant::now()) {
+            let now_ms = clock.wall_ms(Instant::now());
             match shared.store.plan_of(customer_id).await {
                 Ok(Some(g)) if g.expires_at.is_none_or(|at| at > now_ms) => {
                     // Renewed: go on, and watch the new expiry.
                     expiry = g.expires_at;
-                    expiry_check = expiry.map(|ms| shared.clock.instant_at(ms));
+                    expiry_check = expiry.map(|ms| clock.instant_at(ms));
                 }
                 found => {
                     // Expired, or the store can't say otherwise: posting stops here.
@@ -532,9 +373,8 @@ pub(super) async fn run_cycle(
                         tracing::warn!(customer_id, error = %e, "could not re-read the plan");
                     }
                     let stored = found.ok().flatten().and_then(|g| g.expires_at);
-                    stopping = true;
-                    report.completed = false;
-                    report.expired_at = stored.or(expiry);
+                    cycle.stop();
+                    expired_at = stored.or(expiry);
                     expiry_check = None;
                     cycle_stop.cancel();
                 }
@@ -545,211 +385,105 @@ pub(super) async fn run_cycle(
         }
         // Start every send that is due, skip what must be skipped, and find the next instant
         // anything is due.
-        let now = Instant::now();
-        let mut next_due: Option<Instant> = None;
-        let mut next_post: Option<Instant> = None;
-        for (i, s) in sessions.iter_mut().enumerate() {
-            if s.done || stopping {
-                continue;
-            }
-            if s.sending {
-                // A post of this session is under way: its next one is the following slot.
-                if s.next + 1 < ctx.groups.len() {
-                    let after = ctx.start + ctx.plan.post_offset(i, s.next + 1);
-                    next_post = Some(next_post.map_or(after, |d| d.min(after)));
+        let now = ctx.since(Instant::now());
+        let next_due = loop {
+            match cycle.next(now) {
+                Step::Skip(due, reason) => record(shared, &ctx, due, 0, Err(reason)).await,
+                Step::Send(due) => {
+                    let random_id =
+                        schedule::slot_random_id(post_key, seq, due.account_id, due.group_id);
+                    let first = (due, random_id, 0);
+                    in_flight.push(attempt(shared, &ctx, &cycle_stop, first, ZERO, None));
                 }
-                continue;
+                Step::Wait(at) => break Some(at),
+                Step::Done => break None,
             }
-            while s.next < ctx.groups.len() {
-                let target = ctx.start + ctx.plan.post_offset(i, s.next);
-                let group_id = ctx.groups[s.next].id;
-                // A resumed cycle: a slot the log already has an outcome for is passed over
-                // (the log may have a gap where a failed batch was dropped).
-                if !logged.is_empty() && logged.contains(&(s.account_id, group_id)) {
-                    s.next += 1;
-                    continue;
-                }
-                let skip = match (s.ended, s.flood_until) {
-                    (Some(reason), _) => Some(reason),
-                    _ if ctx.groups[s.next].status != GroupStatus::Active => {
-                        Some("group_unavailable")
-                    }
-                    (None, Some(until)) if target < until => Some("flood_wait"),
-                    _ if s.blocked.contains(&group_id) => Some("group_paused"),
-                    _ if s.pair_until.get(&group_id).is_some_and(|u| target < *u) => {
-                        Some("slow_mode")
-                    }
-                    _ => None,
-                };
-                let Some(reason) = skip else { break };
-                report.tally.skipped += 1;
-                let g = &mut group_tallies[s.next];
-                g.skipped += 1;
-                g.last_error = Some(reason.to_string());
-                let slot = s.next;
-                s.next += 1;
-                record(shared, &ctx, i, s.account_id, slot, 0, target, Err(reason)).await;
-            }
-            if s.next == ctx.groups.len() {
-                // The delay after the last post belongs to the session.
-                if s.ended.is_some() {
-                    s.done = true;
-                    s.span.end = now;
-                } else if now >= s.span.end {
-                    s.done = true;
-                } else {
-                    next_due = Some(next_due.map_or(s.span.end, |d| d.min(s.span.end)));
-                }
-                continue;
-            }
-            let target = ctx.start + ctx.plan.post_offset(i, s.next);
-            let due = target.max(s.not_before);
-            if due > now {
-                next_due = Some(next_due.map_or(due, |d| d.min(due)));
-                next_post = Some(next_post.map_or(due, |d| d.min(due)));
-                continue;
-            }
-            s.sending = true;
-            let slot = s.next;
-            let random_id =
-                schedule::slot_random_id(ctx.post_key, ctx.seq, s.account_id, ctx.groups[slot].id);
-            in_flight.push(attempt(
-                shared,
-                &ctx,
-                &cycle_stop,
-                (i, s.account_id, slot),
-                random_id,
-                0,
-                Duration::ZERO,
-                None,
-            ));
-        }
-        if in_flight.is_empty() && (stopping || next_due.is_none()) {
-            break;
-        }
+        };
+        let Some(next_due) = next_due else { break };
+        let next_post = cycle.next_post().map(|d| cycle_start + d);
         if next_post != published_next {
             published_next = next_post;
             shared.set_live(customer_id, seq, next_post);
         }
-        if let Some(due) = next_due {
+        if let Some(due) = next_due.map(|d| cycle_start + d) {
             if timer.deadline() != due {
                 timer.as_mut().reset(due);
             }
         }
         tokio::select! {
             biased;
-            _ = &mut stopped, if !stopping => {
-                stopping = true;
-                report.completed = false;
+            _ = &mut stopped, if !cycle.stopping() => cycle.stop(),
+            Some(f) = in_flight.next(), if !in_flight.is_empty() => {
+                let answer = Answer {
+                    kind: f.outcome.kind(),
+                    name: f.outcome.name(),
+                    ends_as: ends_as(&f.outcome),
+                    sent_at: ctx.since(f.sent_at),
+                    tries: f.tries,
+                };
+                let handover = Handover {
+                    abandoned: f.abandoned,
+                    lease_valid: ctx.may_send(),
+                    leaving: leaving(shared, customer_id),
+                };
+                let slot = (f.due.session, f.due.slot);
+                match cycle.on_outcome(slot, &answer, handover, ctx.since(Instant::now())) {
+                    Effects::Retry(pause) => {
+                        // The same slot again, same random id: the session stays busy with it.
+                        let again = (f.due, f.random_id, f.tries);
+                        let previous = Some((f.sent_at, f.outcome));
+                        in_flight.push(attempt(shared, &ctx, &cycle_stop, again, pause, previous));
+                    }
+                    Effects::GivenUp => {}
+                    Effects::Logged { target, lasting, account_waits } => {
+                        if let Some(until) = account_waits {
+                            let mut waits = shared.flood_waits.lock().expect("engine lock");
+                            waits.insert(f.due.account_id, cycle_start + until);
+                        }
+                        if lasting != Lasting::Nothing {
+                            restrict(shared, &ctx, f.due, lasting, &f.outcome).await;
+                        }
+                        let due = Due { target, ..f.due };
+                        record(shared, &ctx, due, f.random_id, Ok((f.sent_at, f.outcome))).await;
+                    }
+                }
             }
-                        Some(f) = in_flight.next(), if !in_flight.is_empty() => {
-                if let Some(pause) = schedule::retry_after(f.outcome.kind(), f.tries).filter(|_| !stopping) {
-                    // The same slot again, same random id: the session stays busy with it.
-                    let account_id = sessions[f.session].account_id;
-                    in_flight.push(attempt(
-                        shared,
-                        &ctx,
-                        &cycle_stop,
-                        (f.session, account_id, f.slot),
-                        f.random_id,
-                        f.tries,
-                        pause,
-                        Some((f.sent_at, f.outcome)),
-                    ));
-                                        continue;
-                }
-                let s = &mut sessions[f.session];
-                s.sending = false;
-                if f.abandoned
-                    || (matches!(f.outcome, Outcome::Network(_))
-                        && (report.lease_lost || !ctx.may_send() || leaving(shared, customer_id)))
-                {
-                    // Not sent because the lease lapsed before the try, or gave up (its retry,
-                    // or the request before it left) because the engine is stopping, hands the
-                    // customer over or its lease ran out: no outcome is logged, so the next
-                    // engine sends it again (same random id).
-                    if f.abandoned || !ctx.may_send() {
-                        stopping = true;
-                        report.completed = false;
-                        report.lease_lost = true;
-                    }
-                    continue;
-                }
-                s.next = f.slot + 1;
-                let target = ctx.start + ctx.plan.post_offset(f.session, f.slot);
-                report.max_lateness = report.max_lateness.max(f.sent_at.saturating_duration_since(target));
-                let g = &mut group_tallies[f.slot];
-                match f.outcome {
-                    Outcome::Sent => {
-                        report.tally.sent += 1;
-                        g.sent += 1;
-                    }
-                    _ => {
-                        report.tally.failed += 1;
-                        g.failed += 1;
-                        g.last_error = Some(f.outcome.name().to_string());
-                    }
-                }
-                let delay = ctx.plan.delay.applied;
-                let floor = ctx.start
-                    + schedule::next_not_before(target - ctx.start, f.sent_at - ctx.start, delay);
-                // A late or slow send moves the session's end (the delay after its last post
-                // included); a flood wait does not: the slots it covers are skipped instead.
-                s.span.end = s.span.end.max(floor).max(Instant::now());
-                s.not_before = floor;
-                let decision = schedule::next_after(f.outcome.kind());
-                match decision.session {
-                    Next::Continue => {}
-                    Next::AccountWaits(wait) => {
-                        let until = Instant::now() + wait;
-                        s.flood_until = Some(until);
-                        s.not_before = s.not_before.max(until);
-                        shared
-                            .flood_waits
-                            .lock()
-                            .expect("engine lock")
-                            .insert(s.account_id, until);
-                    }
-                    Next::EndSession => s.ended = Some(f.outcome.name()),
-                }
-                let account_id = s.account_id;
-                let group_id = ctx.groups[f.slot].id;
-                match decision.lasting {
-                    Lasting::Nothing => {}
-                    Lasting::PairWait(wait) => {
-                        s.pair_until.insert(group_id, Instant::now() + wait);
-                    }
-                    Lasting::PairBlock => {
-                        s.blocked.insert(group_id);
-                    }
-                    Lasting::AccountWait(_) | Lasting::Quarantine => {}
-                }
-                if decision.lasting != Lasting::Nothing {
-                    restrict(shared, &ctx, customer_id, account_id, group_id, decision.lasting, &f.outcome).await;
-                }
-                record(shared, &ctx, f.session, account_id, f.slot, f.random_id, target, Ok((f.sent_at, f.outcome))).await;
-            }
-                        _ = &mut timer, if next_due.is_some() => {}
-                        // Wakes the loop, whose top asks the store.
-            _ = &mut expiry_timer, if expiry_check.is_some() && !stopping => {}
+            _ = &mut timer, if next_due.is_some() => {}
+            // Wakes the loop, whose top asks the store.
+            _ = &mut expiry_timer, if expiry_check.is_some() && !cycle.stopping() => {}
         }
     }
-    let now = Instant::now();
-    for s in &mut sessions {
-        if !s.done {
-            s.span.end = now;
-        }
-    }
-    report.sessions = sessions.iter().map(|s| s.span).collect();
-    if report.expired_at.is_none() {
-        report.plan_expires_at = expiry;
-    }
-    report.ended = report
-        .sessions
-        .iter()
-        .map(|s| s.end)
-        .max()
-        .unwrap_or(cycle_start);
+    let sessions: Vec<SessionSpan> = (cycle.finish(ctx.since(Instant::now())).into_iter())
+        .map(|(account_id, start, end)| SessionSpan {
+            account_id,
+            start: cycle_start + start,
+            end: cycle_start + end,
+        })
+        .collect();
+    let t = cycle.tally();
+    let report = CycleReport {
+        seq,
+        mode,
+        start: cycle_start,
+        ended: sessions.iter().map(|s| s.end).max().unwrap_or(cycle_start),
+        completed: cycle.completed(),
+        tally: CycleTally {
+            sent: t.sent,
+            failed: t.failed,
+            skipped: t.skipped,
+        },
+        delay_between_cycles,
+        max_lateness: cycle.max_lateness(),
+        sessions,
+        warning,
+        expired_at,
+        plan_expires_at: if expired_at.is_none() {
+            expiry
+        } else {
+            snapshot_expiry
+        },
+        lease_lost: cycle.lease_lost(),
+    };
     // Cut short by the engine shutting down or handing the customer over: the cycle stays
     // `running` in the store, and the next engine resumes it. (A customer's stop ends it:
     // `stopped`.)
@@ -759,20 +493,24 @@ pub(super) async fn run_cycle(
     if left_open {
         return Ok(report);
     }
-    shared
-        .postlog
-        .cycle_finished(
-            CycleEnd {
-                customer_id,
-                seq,
-                ended_at: shared.clock.wall_ms(report.ended),
-                completed: report.completed,
-                tally: report.tally,
-                groups: group_tallies,
-            },
-            ctx.fence(),
-        )
-        .await;
+    let groups = (cycle.fares().iter())
+        .map(|f| GroupTally {
+            group_id: f.group_id,
+            sent: f.tally.sent,
+            failed: f.tally.failed,
+            skipped: f.tally.skipped,
+            last_error: f.last_error.map(str::to_string),
+        })
+        .collect();
+    let end = CycleEnd {
+        customer_id,
+        seq,
+        ended_at: clock.wall_ms(report.ended),
+        completed: report.completed,
+        tally: report.tally,
+        groups,
+    };
+    shared.postlog.cycle_finished(end, ctx.fence()).await;
     if let Some(observer) = &shared.observer {
         observer.cycle_finished(customer_id, &report);
     }
@@ -794,16 +532,9 @@ fn leaving(shared: &Shared, customer_id: i64) -> bool {
 
 /// Records what an outcome leaves behind (through the post-log writer, in order with the
 /// post) and tells the observer.
-async fn restrict(
-    shared: &Shared,
-    ctx: &CycleCtx,
-    customer_id: i64,
-    account_id: i64,
-    group_id: i64,
-    lasting: Lasting,
-    outcome: &Outcome,
-) {
+async fn restrict(shared: &Shared, ctx: &CycleCtx, due: Due, lasting: Lasting, outcome: &Outcome) {
     let now = Instant::now();
+    let (customer_id, account_id, group_id) = (ctx.customer_id, due.account_id, due.group_id);
     let reason = outcome.name().to_string();
     let until_ms = |wait: Duration| shared.clock.wall_ms(now + wait);
     let restriction = match lasting {
@@ -842,21 +573,17 @@ async fn restrict(
 
 /// Logs one slot, sent (when and with what outcome) or skipped (why): to the batched post log
 /// and to the observer.
-#[allow(clippy::too_many_arguments)]
 async fn record(
     shared: &Shared,
     ctx: &CycleCtx,
-    session: usize,
-    account_id: i64,
-    slot: usize,
+    due: Due,
     random_id: i64,
-    target: Instant,
-    sent: Result<(Instant, Outcome), &'static str>,
+    sent: Result<(Instant, Outcome), SkipReason>,
 ) {
-    let group_id = ctx.groups[slot].id;
+    let target = ctx.start + due.target;
     let (sent_at, outcome, skipped) = match sent {
         Ok((at, outcome)) => (Some(at), Some(outcome), None),
-        Err(reason) => (None, None, Some(reason)),
+        Err(reason) => (None, None, Some(reason.as_str())),
     };
     let lateness = sent_at.map(|at| at.saturating_duration_since(target));
     let (name, error) = match (&outcome, skipped) {
@@ -869,8 +596,8 @@ async fn record(
             PostRow {
                 customer_id: ctx.customer_id,
                 cycle_seq: ctx.seq,
-                account_id,
-                group_id,
+                account_id: due.account_id,
+                group_id: due.group_id,
                 random_id,
                 target_at: shared.clock.wall_ms(target),
                 sent_at: sent_at.map(|at| shared.clock.wall_ms(at)),
@@ -886,14 +613,48 @@ async fn record(
             customer_id: ctx.customer_id,
             cycle_seq: ctx.seq,
             cycle_start: ctx.start,
-            session,
-            account_id,
-            group_id,
+            session: due.session,
+            account_id: due.account_id,
+            group_id: due.group_id,
             target,
             sent_at,
             lateness: lateness.unwrap_or_default(),
             outcome,
             skipped,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telegram::GroupRefusal;
+
+    #[test]
+    fn a_session_ended_by_an_outcome_skips_the_rest_under_that_outcomes_name() {
+        let ending = [
+            Outcome::AccountLost(AccountLoss::Revoked),
+            Outcome::AccountLost(AccountLoss::Deactivated),
+            Outcome::PeerFlood,
+            Outcome::Unavailable("key".to_string()),
+        ];
+        for o in &ending {
+            assert_eq!(
+                schedule::next_after(o.kind()).session,
+                schedule::Next::EndSession
+            );
+            assert_eq!(ends_as(o).as_str(), o.name(), "{o:?}");
+        }
+        let going_on = [
+            Outcome::Sent,
+            Outcome::GroupRefused(GroupRefusal::Banned),
+            Outcome::Network(String::new()),
+        ];
+        for o in &going_on {
+            assert_ne!(
+                schedule::next_after(o.kind()).session,
+                schedule::Next::EndSession
+            );
+        }
     }
 }
