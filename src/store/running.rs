@@ -180,13 +180,14 @@ impl Store {
         now_ms: i64,
     ) -> Result<u64, StoreError> {
         Ok(sqlx::query(
-            "UPDATE cycles SET status = 'stopped', ended_at = $1, \
-             sent = (SELECT COUNT(*) FROM posts p WHERE p.customer_id = cycles.customer_id \
-                     AND p.cycle_seq = cycles.seq AND p.outcome = 'sent'), \
-             skipped = (SELECT COUNT(*) FROM posts p WHERE p.customer_id = cycles.customer_id \
-                     AND p.cycle_seq = cycles.seq AND p.outcome = 'skipped'), \
-             failed = (SELECT COUNT(*) FROM posts p WHERE p.customer_id = cycles.customer_id \
-                     AND p.cycle_seq = cycles.seq AND p.outcome NOT IN ('sent', 'skipped')) \
+            // One pass over the post log (it has no index) per cycle closed.
+            "UPDATE cycles SET status = 'stopped', ended_at = $1, (sent, skipped, failed) = \
+             (SELECT COALESCE(SUM(CASE WHEN p.outcome = 'sent' THEN 1 ELSE 0 END), 0), \
+                     COALESCE(SUM(CASE WHEN p.outcome = 'skipped' THEN 1 ELSE 0 END), 0), \
+                     COALESCE(SUM(CASE WHEN p.outcome NOT IN ('sent', 'skipped') \
+                                  THEN 1 ELSE 0 END), 0) \
+              FROM posts p WHERE p.customer_id = cycles.customer_id \
+              AND p.cycle_seq = cycles.seq) \
              WHERE customer_id = $2 AND status = 'running'",
         )
         .bind(now_ms)
