@@ -12,10 +12,8 @@
 
 pub mod admin;
 pub mod broadcast;
-pub mod broadcast_bench;
 pub mod callback;
 pub mod dispatch;
-pub mod fake_api;
 pub mod html;
 pub mod input;
 pub mod outbox;

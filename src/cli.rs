@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::bench::fleet::{self, FleetArgs};
 use crate::config::{KeySource, RunConfig, Secret, TelegramApp};
 use crate::demo::{self, DemoArgs};
-use crate::engine::fleet::{self, FleetArgs};
 use crate::schedule::{Mode, Plan};
 
 /// Posts a customer's announcement into their Telegram groups, on an exact schedule.
@@ -529,10 +529,7 @@ fn run_broadcast_bench(f: BroadcastFlags) -> i32 {
         f.recipients,
         crate::bot::broadcast::RATE_PER_SEC
     );
-    match runtime(false).block_on(crate::bot::broadcast_bench::run(
-        f.recipients,
-        f.blocked_every,
-    )) {
+    match runtime(false).block_on(crate::bench::broadcast::run(f.recipients, f.blocked_every)) {
         Ok(r) if f.json => {
             println!("{}", serde_json::to_string(&r).expect("report serializes"));
             0
@@ -602,7 +599,7 @@ fn run_soak(f: SoakFlags) -> i32 {
         Ok(url) => url,
         Err(code) => return code,
     };
-    let args = crate::soak::SoakArgs {
+    let args = crate::bench::soak::SoakArgs {
         engine_bin,
         database_url,
         engines: f.engines.max(1),
@@ -616,7 +613,7 @@ fn run_soak(f: SoakFlags) -> i32 {
         lease_ttl: f.lease_ttl,
         latency_ms: f.latency_ms,
     };
-    let report = match runtime(false).block_on(crate::soak::run(&args)) {
+    let report = match runtime(false).block_on(crate::bench::soak::run(&args)) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("{e}");

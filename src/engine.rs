@@ -6,7 +6,6 @@
 //! every wait listens to, so it takes effect at once, mid-sleep included.
 
 pub mod clock;
-pub mod fleet;
 mod lease;
 mod worker;
 

@@ -6,8 +6,7 @@
 //!   offsets, STARTER feasibility, start checks, what an outcome means for a session.
 //! - [`engine`] — the only code that sleeps or reads the clock: the scheduler (one loop per
 //!   running customer, triggers cycles), the worker (owns all timing inside a cycle), the
-//!   lease keeper (engines sharing PostgreSQL) and the fleet benchmark (`autoposter bench
-//!   fleet`).
+//!   lease keeper (engines sharing PostgreSQL).
 //! - [`telegram`] — the seam to Telegram: a small trait, typed outcomes, the simulated
 //!   transport and the grammers implementation for real accounts.
 //! - [`store`] — all SQL (SQLite or PostgreSQL through sqlx Any): connection and
@@ -26,10 +25,11 @@
 //! - [`metrics`] — Prometheus metrics and `/healthz` on an optional port.
 //! - [`vault`] — account secrets sealed with XChaCha20-Poly1305 under the master key.
 //! - [`demo`] — `autoposter demo`: the engine on simulated accounts, printed as it runs.
-//! - [`soak`] — `autoposter bench soak`: engine processes sharing PostgreSQL, struck one at
-//!   a time (kill -9, SIGSTOP), and the audit of what they posted.
+//! - [`bench`] — what no product path uses: the fleet, soak and broadcast benchmarks
+//!   (`autoposter bench …`) and the local Bot API the whole-process tests drive.
 //! - [`cli`] — the command line: flags, runtimes and exit codes.
 
+pub mod bench;
 pub mod bot;
 pub mod cli;
 pub mod config;
@@ -39,7 +39,6 @@ pub mod i18n;
 pub mod metrics;
 pub mod schedule;
 pub mod serve;
-pub mod soak;
 pub mod store;
 pub mod telegram;
 pub mod time;

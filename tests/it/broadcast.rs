@@ -341,8 +341,8 @@ async fn a_customer_who_blocked_the_bot_is_reached_again_once_they_write() {
 /// business: `autoposter bench broadcast`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bot_api_client_obeys_429_and_counts_403_over_http() {
+    use autoposter::bench::fake_api::FakeBotApi;
     use autoposter::bot::dispatch::BotSink;
-    use autoposter::bot::fake_api::FakeBotApi;
     let store = Store::memory().await.unwrap();
     store.ensure_customer(ADMIN, None).await.unwrap();
     for id in 100..140 {

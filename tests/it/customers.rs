@@ -1,11 +1,11 @@
 //! A real `autoposter run --simulated-accounts` process polling the local fake Bot API
-//! (`autoposter::bot::fake_api`), played by scripted customers who type and press only the
+//! (`autoposter::bench::fake_api`), played by scripted customers who type and press only the
 //! buttons the screens they were shown carry.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use autoposter::bot::fake_api::{Customer, FakeBotApi, Report};
+use autoposter::bench::fake_api::{Customer, FakeBotApi, Report};
 use autoposter::i18n::{t, t_args, Args, Lang};
 
 /// A running `autoposter run` and its files.

@@ -12,7 +12,7 @@
 //! - nothing was posted twice, every post is in the post log once (and nothing else is), and
 //!   every finished cycle has every slot.
 
-use autoposter::soak::{self, SoakArgs, SoakError};
+use autoposter::bench::soak::{self, SoakArgs, SoakError};
 use autoposter::store::Store;
 
 const TTL_S: u64 = 3;

@@ -39,12 +39,12 @@ const MAX_POLL: Duration = Duration::from_secs(2);
 /// a text it cannot parse ("Bad Request: can't parse entities: …") and recorded.
 ///
 /// Texts sent in HTML parse mode are checked against Telegram's HTML rules
-/// ([`super::html::check`]); other texts go as they are. `method` names the request in the
+/// ([`crate::bot::html::check`]); other texts go as they are. `method` names the request in the
 /// error.
 pub fn check_text(method: &str, text: &str, parse_mode: Option<&str>) -> Result<(), String> {
     match parse_mode {
         Some(mode) if mode.eq_ignore_ascii_case("html") => {
-            super::html::check(text).map_err(|e| format!("{method}: {e}"))
+            crate::bot::html::check(text).map_err(|e| format!("{method}: {e}"))
         }
         _ => Ok(()),
     }

@@ -11,7 +11,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use super::{Engine, EngineError, Observer, PostEvent};
+use crate::engine::{Engine, EngineError, Observer, PostEvent};
 use crate::schedule::{InputError, Mode, Plan, Settings};
 use crate::store::{NewCustomer, PlanGrant, Store, StoreError};
 use crate::telegram::sim::SimTransport;

@@ -8,9 +8,9 @@ use std::time::Instant;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::broadcast::Broadcaster;
-use super::dispatch::BotSink;
 use super::fake_api::FakeBotApi;
+use crate::bot::broadcast::Broadcaster;
+use crate::bot::dispatch::BotSink;
 use crate::store::{BroadcastSource, Store, StoreError};
 
 /// What the benchmark measured.
@@ -52,7 +52,7 @@ pub async fn run(recipients: i64, blocked_every: i64) -> Result<BroadcastReport,
         .create_broadcast(admin, &BroadcastSource::Html("<b>News</b>".into()), 0)
         .await?;
     store.confirm_broadcast(id, 0, &[]).await?;
-    let limiter = Arc::new(super::outbox::Limiter::telegram());
+    let limiter = Arc::new(crate::bot::outbox::Limiter::telegram());
     let broadcaster = Broadcaster::new(store.clone(), Arc::new(BotSink::new(bot, limiter)));
     let b = store.broadcast(id).await?.expect("just created");
     let started = Instant::now();
