@@ -7,6 +7,10 @@
 
 pub mod clock;
 mod lease;
+mod record;
+mod report;
+mod send;
+mod setup;
 mod worker;
 
 use std::collections::{HashMap, HashSet};
@@ -25,7 +29,7 @@ use crate::telegram::{Outcome, Transport};
 
 pub use clock::Clock;
 pub use lease::{LeaseConfig, DEFAULT_TTL};
-pub use worker::{CycleReport, SessionSpan};
+pub use report::{CycleReport, SessionSpan};
 
 /// Why the engine refused or ended something.
 #[derive(Debug, thiserror::Error)]

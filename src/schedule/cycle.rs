@@ -570,6 +570,14 @@ impl Cycle {
         self.lease_lost
     }
 
+    /// Whether the cycle, over now, stays open (its end not written) for the engine that
+    /// resumes it: cut short by the lease lapsing or by this engine `leaving` (shutting down,
+    /// handing the customer over). A cycle the plan's expiry or the customer's stop cut short
+    /// ends here.
+    pub fn left_open(&self, expired: bool, leaving: bool) -> bool {
+        !self.completed && !expired && (self.lease_lost || leaving)
+    }
+
     /// The earliest post due as the last pass of [`Cycle::next`] found it (a session's post
     /// in flight counts with its following slot).
     pub fn next_post(&self) -> Option<Duration> {
@@ -600,6 +608,71 @@ impl Cycle {
                 (s.account_id, s.start, s.end)
             })
             .collect()
+    }
+}
+
+/// The plan's expiry as a running cycle knows it (unix ms). Posting stops at that instant,
+/// mid-cycle included, unless the plan was renewed meanwhile: the worker asks the store then
+/// and tells [`PlanExpiry::on_reread`] what it found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanExpiry {
+    at_start: Option<i64>,
+    known: Option<i64>,
+    over: bool,
+    expired_at: Option<i64>,
+}
+
+impl PlanExpiry {
+    /// The expiry in the snapshot the cycle started from (`None`: the plan does not expire).
+    pub fn new(at_start: Option<i64>) -> PlanExpiry {
+        PlanExpiry {
+            at_start,
+            known: at_start,
+            over: false,
+            expired_at: None,
+        }
+    }
+
+    /// When the store is to be asked whether the plan still holds: at the expiry known, until
+    /// the plan has expired.
+    pub fn watch(&self) -> Option<i64> {
+        if self.over {
+            None
+        } else {
+            self.known
+        }
+    }
+
+    /// What the store holds at `now_ms`: the plan's expiry (`Some(None)`: it has none), or
+    /// `None` when there is no plan or the store can't say. True: the plan expired, posting
+    /// stops here; otherwise it was renewed, and the new expiry is watched.
+    pub fn on_reread(&mut self, found: Option<Option<i64>>, now_ms: i64) -> bool {
+        match found {
+            Some(expires_at) if expires_at.is_none_or(|at| at > now_ms) => {
+                self.known = expires_at;
+                false
+            }
+            found => {
+                self.over = true;
+                self.expired_at = found.flatten().or(self.known);
+                true
+            }
+        }
+    }
+
+    /// When the plan expired during the cycle, which stopped it there.
+    pub fn expired_at(&self) -> Option<i64> {
+        self.expired_at
+    }
+
+    /// The plan's expiry as the cycle's report gives it: the last known; once it expired
+    /// during the cycle, the one the cycle started with.
+    pub fn reported(&self) -> Option<i64> {
+        if self.expired_at.is_none() {
+            self.known
+        } else {
+            self.at_start
+        }
     }
 }
 
@@ -1342,6 +1415,70 @@ mod tests {
                 skipped: 3
             }
         );
+    }
+
+    #[test]
+    fn a_cycle_stays_open_only_when_cut_short_for_another_engine() {
+        // (stop, lose the lease, expired, leaving) → left open
+        let rows = [
+            (false, false, false, false, false),
+            (false, false, false, true, false),
+            (true, false, false, false, false),
+            (true, false, true, true, false),
+            (true, false, false, true, true),
+            (false, true, false, false, true),
+            (false, true, true, false, false),
+        ];
+        for (stop, lose, expired, leaving, open) in rows {
+            let mut c = fresh(&[0], 2, 10);
+            if stop {
+                c.stop();
+            }
+            if lose {
+                c.lose_lease();
+            }
+            let row = (stop, lose, expired, leaving);
+            assert_eq!(c.left_open(expired, leaving), open, "{row:?}");
+        }
+    }
+
+    #[test]
+    fn the_plans_expiry_stops_the_cycle_unless_the_store_has_it_renewed() {
+        // (expiry at start, what the store holds at 1000) → stops, watched next, expired
+        // at, reported
+        type Row = (
+            Option<i64>,
+            Option<Option<i64>>,
+            bool,
+            Option<i64>,
+            Option<i64>,
+        );
+        let rows: [Row; 6] = [
+            // Renewed to a later instant, or to no expiry at all.
+            (Some(1000), Some(Some(5000)), false, Some(5000), None),
+            (Some(1000), Some(None), false, None, None),
+            // Expired in the store: at its instant.
+            (Some(1000), Some(Some(1000)), true, None, Some(1000)),
+            (Some(1000), Some(Some(900)), true, None, Some(900)),
+            // No plan any more, or the store can't say: at the expiry known.
+            (Some(1000), None, true, None, Some(1000)),
+            (None, None, true, None, None),
+        ];
+        for (at_start, found, stops, watched, expired_at) in rows {
+            let mut e = PlanExpiry::new(at_start);
+            assert_eq!(e.watch(), at_start);
+            assert_eq!(e.reported(), at_start);
+            let row = (at_start, found);
+            assert_eq!(e.on_reread(found, 1000), stops, "{row:?}");
+            assert_eq!(e.watch(), watched, "{row:?}");
+            assert_eq!(e.expired_at(), expired_at, "{row:?}");
+            let reported = if expired_at.is_some() {
+                at_start
+            } else {
+                watched
+            };
+            assert_eq!(e.reported(), reported, "{row:?}");
+        }
     }
 
     #[test]

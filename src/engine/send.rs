@@ -1,0 +1,151 @@
+//! One try at sending a slot, as the worker keeps it in flight: a retry's backoff (given up
+//! on a stop), the lease's deadline (no try starts past it, and the transport gets it as the
+//! post's `not_after`), [`Transport::send`](crate::telegram::Transport::send) itself, and the
+//! finished try told to the pure cycle as an [`Answer`] and a [`Handover`].
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::setup::CycleCtx;
+use super::Shared;
+use crate::schedule::cycle::{Answer, Due, Handover, SkipReason};
+use crate::telegram::{AccountLoss, Outcome, Post};
+
+/// A send that finished: which slot, when its last try started, what happened, and how
+/// many tries it took.
+pub(super) struct Finished {
+    pub due: Due,
+    pub random_id: i64,
+    pub sent_at: Instant,
+    pub outcome: Outcome,
+    pub tries: usize,
+    /// Not sent: the lease lapsed before this try could start.
+    pub abandoned: bool,
+}
+
+impl Finished {
+    /// The try as the pure cycle reads it.
+    pub fn answer(&self, ctx: &CycleCtx) -> Answer {
+        Answer {
+            kind: self.outcome.kind(),
+            name: self.outcome.name(),
+            ends_as: ends_as(&self.outcome),
+            sent_at: ctx.since(self.sent_at),
+            tries: self.tries,
+        }
+    }
+
+    /// What the world looked like when the try finished.
+    pub fn handover(&self, shared: &Shared, ctx: &CycleCtx) -> Handover {
+        Handover {
+            abandoned: self.abandoned,
+            lease_valid: ctx.may_send(),
+            leaving: leaving(shared, ctx.customer_id),
+        }
+    }
+}
+
+/// One try at sending a slot, after `pause` (a retry's backoff). A stop during the pause
+/// gives up the retry: no post starts after a stop; the earlier try's outcome stands.
+pub(super) async fn attempt(
+    shared: &Shared,
+    ctx: &CycleCtx,
+    stop: &CancellationToken,
+    (due, random_id, tries): (Due, i64, usize),
+    pause: Duration,
+    previous: Option<(Instant, Outcome)>,
+) -> Finished {
+    let finished = |sent_at, outcome, tries, abandoned| Finished {
+        due,
+        random_id,
+        sent_at,
+        outcome,
+        tries,
+        abandoned,
+    };
+    if let Some((sent_at, outcome)) = previous {
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => return finished(sent_at, outcome, tries, false),
+            _ = tokio::time::sleep(pause) => {}
+        }
+    }
+    let sent_at = Instant::now();
+    if !ctx.may_send() {
+        let outcome = Outcome::Network("lease lapsed".to_string());
+        return finished(sent_at, outcome, tries, true);
+    }
+    let group = &ctx.groups[due.slot];
+    let outcome = shared
+        .transport
+        .send(Post {
+            account_id: due.account_id,
+            group_id: group.id,
+            group_ref: &group.reference,
+            html: &ctx.html,
+            random_id,
+            not_after: ctx.held.as_ref().map(|h| h.deadline()),
+        })
+        .await;
+    finished(sent_at, outcome, tries + 1, false)
+}
+
+/// Whether the customer's cycle is being cut short for another engine to resume it: the engine
+/// is shutting down, or hands the customer over.
+pub(super) fn leaving(shared: &Shared, customer_id: i64) -> bool {
+    shared
+        .shutting_down
+        .load(std::sync::atomic::Ordering::Relaxed)
+        || shared
+            .handed_over
+            .lock()
+            .expect("engine lock")
+            .contains(&customer_id)
+}
+
+/// What the rest of a session is skipped as when an outcome ends it: the outcome's own name.
+fn ends_as(outcome: &Outcome) -> SkipReason {
+    match outcome {
+        Outcome::AccountLost(AccountLoss::Revoked) => SkipReason::AccountRevoked,
+        Outcome::AccountLost(AccountLoss::Deactivated) => SkipReason::AccountDeactivated,
+        Outcome::PeerFlood => SkipReason::PeerFlood,
+        _ => SkipReason::AccountUnavailable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule;
+    use crate::telegram::GroupRefusal;
+
+    #[test]
+    fn a_session_ended_by_an_outcome_skips_the_rest_under_that_outcomes_name() {
+        let ending = [
+            Outcome::AccountLost(AccountLoss::Revoked),
+            Outcome::AccountLost(AccountLoss::Deactivated),
+            Outcome::PeerFlood,
+            Outcome::Unavailable("key".to_string()),
+        ];
+        for o in &ending {
+            assert_eq!(
+                schedule::next_after(o.kind()).session,
+                schedule::Next::EndSession
+            );
+            assert_eq!(ends_as(o).as_str(), o.name(), "{o:?}");
+        }
+        let going_on = [
+            Outcome::Sent,
+            Outcome::GroupRefused(GroupRefusal::Banned),
+            Outcome::Network(String::new()),
+        ];
+        for o in &going_on {
+            assert_ne!(
+                schedule::next_after(o.kind()).session,
+                schedule::Next::EndSession
+            );
+        }
+    }
+}
