@@ -386,3 +386,60 @@ async fn a_lost_answer_is_sent_again_with_the_same_random_id_and_posts_once() {
     assert_eq!((rows[0].outcome.as_str(), rows[0].random_id), ("sent", id));
     assert_eq!(report.tally.sent, 1);
 }
+
+/// Everything logged at any level while a session is imported and a post goes out (grammers'
+/// own logs included): neither the session string nor the auth key, in any spelling.
+#[tokio::test]
+async fn nothing_secret_reaches_the_logs_on_the_wire() {
+    // A current-thread runtime: every task (grammers', the DC's, the engine's) logs into the
+    // subscriber set on this thread.
+    let captured = Logs::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _scoped = tracing::subscriber::set_default(subscriber);
+    let rig = LiveRig::new(1).await;
+    let (engine, tasks, mut heard) = rig.engine();
+    engine.start(CUSTOMER, None).await.unwrap();
+    let report = next_cycle(&mut heard, &mut Vec::new()).await;
+    engine.shutdown().await;
+    tasks.finish().await;
+    assert_eq!(report.tally.sent, 1);
+
+    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
+    assert!(
+        logs.contains("req_name=\"messages.sendMessage\""),
+        "the capture saw grammers' traffic: {logs}"
+    );
+    let session = rig.dc.telethon_session(2);
+    let key = rig.dc.auth_key;
+    let hex: String = key[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let debug = format!("{:?}", &key[..6]);
+    let debug = &debug[1..debug.len() - 1];
+    assert!(
+        !logs.contains(&session[1..41]),
+        "session string in the logs"
+    );
+    assert!(
+        !logs.to_lowercase().contains(&hex),
+        "auth key (hex) in the logs"
+    );
+    assert!(!logs.contains(debug), "auth key (bytes) in the logs");
+}
+
+/// A log sink for one test.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
