@@ -46,6 +46,11 @@ struct LiveRig {
 
 impl LiveRig {
     async fn new(groups: usize) -> LiveRig {
+        LiveRig::posting(groups, "<b>Sale</b> today").await
+    }
+
+    /// A rig whose customer posts `html`.
+    async fn posting(groups: usize, html: &str) -> LiveRig {
         let dc_groups: Vec<Group> = (1..=groups as i64).map(group).collect();
         let dc = LoopbackDc::start(dc_groups.clone()).await;
         let dir = std::env::temp_dir().join(format!("autoposter-dc-{}", fastrand::u64(..)));
@@ -79,6 +84,7 @@ impl LiveRig {
             .iter()
             .map(|g| format!("@{}", g.username))
             .collect();
+        c.message_html = html.to_string();
         store.create_customers(&[c]).await.unwrap();
 
         // The import screen's flow: the string is parsed, the login seam proves it with a
@@ -264,6 +270,14 @@ async fn a_telethon_session_imports_checks_groups_and_posts_on_schedule_over_mtp
     assert!(posted.iter().all(|p| p.request.message == "Sale today"));
 }
 
+/// How a refusal is brought about.
+enum Cause {
+    /// The DC answers the send with this error.
+    Scripted(i32, &'static str),
+    /// The DC refuses what the customer posts, as Telegram would.
+    Posting(String),
+}
+
 /// What one refusal must leave behind.
 enum Expect {
     Outcome(&'static str),
@@ -275,19 +289,30 @@ enum Expect {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_telegram_refusal_on_the_wire_has_its_effect_end_to_end() {
+    use Cause::{Posting, Scripted};
     let cases = [
-        (420, "FLOOD_WAIT_30", Expect::AccountWait(30)),
-        (420, "SLOWMODE_WAIT_60", Expect::PairWait(60)),
-        (400, "RANDOM_ID_DUPLICATE", Expect::Outcome("sent")),
-        (401, "AUTH_KEY_UNREGISTERED", Expect::Quarantined),
-        (403, "CHAT_WRITE_FORBIDDEN", Expect::PairBlock),
-        (400, "PEER_FLOOD", Expect::Quarantined),
-        (400, "MESSAGE_TOO_LONG", Expect::Outcome("rejected")),
+        (Scripted(420, "FLOOD_WAIT_30"), Expect::AccountWait(30)),
+        (Scripted(420, "SLOWMODE_WAIT_60"), Expect::PairWait(60)),
+        (
+            Scripted(400, "RANDOM_ID_DUPLICATE"),
+            Expect::Outcome("sent"),
+        ),
+        (Scripted(401, "AUTH_KEY_UNREGISTERED"), Expect::Quarantined),
+        (Scripted(403, "CHAT_WRITE_FORBIDDEN"), Expect::PairBlock),
+        (Scripted(400, "PEER_FLOOD"), Expect::Quarantined),
+        // Over Telegram's 4096 characters: the request also goes gzip_packed.
+        (Posting("x".repeat(5000)), Expect::Outcome("rejected")),
     ];
-    for (code, name, expect) in cases {
-        let rig = LiveRig::new(1).await;
-        rig.dc
-            .script("messages.sendMessage", Reply::Error(code, name.into()));
+    for (cause, expect) in cases {
+        let (rig, name) = match cause {
+            Scripted(code, name) => {
+                let rig = LiveRig::new(1).await;
+                rig.dc
+                    .script("messages.sendMessage", Reply::Error(code, name.into()));
+                (rig, name)
+            }
+            Posting(html) => (LiveRig::posting(1, &html).await, "MESSAGE_TOO_LONG"),
+        };
         let (group_id, _) = rig.groups[0];
         let (engine, tasks, mut heard) = rig.engine();
         let mut restricted = Vec::new();
@@ -311,6 +336,11 @@ async fn each_telegram_refusal_on_the_wire_has_its_effect_end_to_end() {
         match expect {
             Expect::Outcome(outcome) => {
                 assert_eq!(rows[0].outcome, outcome, "{name}: {rows:?}");
+                if outcome == "rejected" {
+                    let error = rows[0].error.as_deref().unwrap_or_default();
+                    assert!(error.ends_with(name), "{rows:?}");
+                    assert!(rig.dc.state(|s| s.named("messages.sendMessage")[0].packed));
+                }
                 assert!(restricted.is_empty(), "{name}: {restricted:?}");
                 assert_eq!(account.status, AccountStatus::Active);
             }

@@ -62,6 +62,8 @@ pub struct Request {
     pub body: Vec<u8>,
     /// The connection it came on (counted from 1).
     pub connection: usize,
+    /// It came gzip_packed (grammers packs requests of 512 bytes or more).
+    pub packed: bool,
 }
 
 impl Request {
@@ -275,6 +277,7 @@ fn respond(
         name,
         body: body.clone(),
         connection,
+        packed: message.packed,
     });
     let scripted = state.scripted.get_mut(name).and_then(VecDeque::pop_front);
     let reply = match scripted {
@@ -338,6 +341,8 @@ fn handle(name: &'static str, body: &[u8], state: &mut State) -> Reply {
 mod handlers {
     use super::*;
 
+    const MESSAGE_LENGTH_MAX: i32 = 4096;
+
     fn now() -> i32 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -389,7 +394,7 @@ mod handlers {
                 img_search_username: None,
                 static_maps_provider: None,
                 caption_length_max: 1024,
-                message_length_max: 4096,
+                message_length_max: MESSAGE_LENGTH_MAX,
                 webfile_dc_id: 4,
                 suggested_lang_code: None,
                 lang_pack_version: None,
@@ -441,10 +446,14 @@ mod handlers {
     }
 
     /// Posts the message, once per random_id: a second send of the same id is refused
-    /// with RANDOM_ID_DUPLICATE, as Telegram does.
+    /// with RANDOM_ID_DUPLICATE, and a text over `message_length_max` with
+    /// MESSAGE_TOO_LONG, as Telegram does.
     pub fn send_message(body: &[u8], state: &mut State) -> Reply {
         let request: tl::functions::messages::SendMessage =
             decode(body).expect("messages.sendMessage");
+        if request.message.encode_utf16().count() > MESSAGE_LENGTH_MAX as usize {
+            return Reply::Error(400, "MESSAGE_TOO_LONG".into());
+        }
         if state
             .posted
             .iter()

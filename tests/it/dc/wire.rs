@@ -149,6 +149,8 @@ impl Key {
 pub struct Message {
     pub msg_id: i64,
     pub body: Vec<u8>,
+    /// It came as gzip_packed.
+    pub packed: bool,
 }
 
 /// The client's session id and its messages, from a decrypted plaintext.
@@ -160,11 +162,11 @@ pub fn messages(plain: &[u8]) -> Result<(i64, Vec<Message>), String> {
     let msg_id = r.i64()?;
     let _seq = r.i32()?;
     let len = r.i32()? as usize;
-    open(msg_id, r.take(len)?, &mut out)?;
+    open(msg_id, r.take(len)?, false, &mut out)?;
     Ok((session_id, out))
 }
 
-fn open(msg_id: i64, body: &[u8], out: &mut Vec<Message>) -> Result<(), String> {
+fn open(msg_id: i64, body: &[u8], packed: bool, out: &mut Vec<Message>) -> Result<(), String> {
     let mut r = Reader(body);
     match r.u32()? {
         MSG_CONTAINER => {
@@ -173,7 +175,7 @@ fn open(msg_id: i64, body: &[u8], out: &mut Vec<Message>) -> Result<(), String> 
                 let id = r.i64()?;
                 let _seq = r.i32()?;
                 let len = r.i32()? as usize;
-                open(id, r.take(len)?, out)?;
+                open(id, r.take(len)?, packed, out)?;
             }
         }
         GZIP_PACKED => {
@@ -182,11 +184,12 @@ fn open(msg_id: i64, body: &[u8], out: &mut Vec<Message>) -> Result<(), String> 
             flate2::read::GzDecoder::new(&packed[..])
                 .read_to_end(&mut plain)
                 .map_err(|e| format!("gzip_packed: {e}"))?;
-            open(msg_id, &plain, out)?;
+            open(msg_id, &plain, true, out)?;
         }
         _ => out.push(Message {
             msg_id,
             body: body.to_vec(),
+            packed,
         }),
     }
     Ok(())
