@@ -69,7 +69,7 @@ impl LiveRig {
                 api_hash: Secret::new("loopback-api-hash"),
             }),
             master_key: KeySource::Given {
-                key: Secret::new(&MasterKey::generate_base64()),
+                key: Secret::new(MasterKey::generate_base64()),
                 version: 1,
             },
             previous_master_key: None,

@@ -114,7 +114,7 @@ impl Key {
 
     /// The plaintext of a client's encrypted message, checked.
     pub fn decrypt(&self, payload: &[u8]) -> Result<Vec<u8>, String> {
-        if payload.len() < 24 || (payload.len() - 24) % 16 != 0 {
+        if payload.len() < 24 || !(payload.len() - 24).is_multiple_of(16) {
             return Err(format!("encrypted payload of {} bytes", payload.len()));
         }
         if payload[..8] != self.id {
