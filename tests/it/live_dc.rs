@@ -148,14 +148,29 @@ impl LiveRig {
         (engine, tasks, heard)
     }
 
-    async fn post_key(&self) -> i64 {
-        self.store
+    /// Starts the customer on a fresh engine, waits for its first cycle, stops and writes
+    /// the post log out: the report and the restrictions heard.
+    async fn one_cycle(&self) -> (CycleReport, Vec<Restriction>) {
+        let (engine, tasks, mut heard) = self.engine();
+        let mut restricted = Vec::new();
+        engine.start(CUSTOMER, None).await.unwrap();
+        let report = next_cycle(&mut heard, &mut restricted).await;
+        engine.shutdown().await;
+        tasks.finish().await;
+        (report, restricted)
+    }
+
+    /// The random_id of the slot (report's cycle, the account, `group_id`).
+    async fn slot_id(&self, report: &CycleReport, group_id: i64) -> i64 {
+        let key = self
+            .store
             .snapshot(CUSTOMER)
             .await
             .unwrap()
             .unwrap()
             .post_key
-            .unwrap()
+            .unwrap();
+        slot_random_id(key, report.seq, self.account_id, group_id)
     }
 
     fn sent_requests(&self) -> Vec<(usize, tl::functions::messages::SendMessage)> {
@@ -224,16 +239,10 @@ async fn a_telethon_session_imports_checks_groups_and_posts_on_schedule_over_mtp
         assert_eq!(info.slow_mode_secs, None);
     }
 
-    let (engine, tasks, mut heard) = rig.engine();
-    let mut restricted = Vec::new();
-    engine.start(CUSTOMER, None).await.unwrap();
-    let report = next_cycle(&mut heard, &mut restricted).await;
-    engine.shutdown().await;
-    tasks.finish().await;
+    let (report, restricted) = rig.one_cycle().await;
     assert_eq!(report.tally.sent, 2, "{report:?}");
     assert!(restricted.is_empty(), "{restricted:?}");
 
-    let key = rig.post_key().await;
     let sent = rig.sent_requests();
     assert_eq!(sent.len(), 2);
     let (want_text, want_entities) =
@@ -246,10 +255,7 @@ async fn a_telethon_session_imports_checks_groups_and_posts_on_schedule_over_mtp
             }
             other => panic!("peer {other:?}"),
         }
-        assert_eq!(
-            request.random_id,
-            slot_random_id(key, report.seq, rig.account_id, *group_id)
-        );
+        assert_eq!(request.random_id, rig.slot_id(&report, *group_id).await);
         assert_eq!(request.message, want_text);
         assert_eq!(request.entities, want_entities);
         assert!(matches!(
@@ -314,21 +320,12 @@ async fn each_telegram_refusal_on_the_wire_has_its_effect_end_to_end() {
             Posting(html) => (LiveRig::posting(1, &html).await, "MESSAGE_TOO_LONG"),
         };
         let (group_id, _) = rig.groups[0];
-        let (engine, tasks, mut heard) = rig.engine();
-        let mut restricted = Vec::new();
         let before = now_ms();
-        engine.start(CUSTOMER, None).await.unwrap();
-        let report = next_cycle(&mut heard, &mut restricted).await;
-        engine.shutdown().await;
-        tasks.finish().await;
+        let (report, restricted) = rig.one_cycle().await;
 
         let sent = rig.sent_requests();
         assert_eq!(sent.len(), 1, "{name}: one request, no retry");
-        let key = rig.post_key().await;
-        assert_eq!(
-            sent[0].1.random_id,
-            slot_random_id(key, report.seq, rig.account_id, group_id)
-        );
+        assert_eq!(sent[0].1.random_id, rig.slot_id(&report, group_id).await);
         assert!(rig.dc.state(|s| s.posted.is_empty()), "{name}");
         let rows = rig.store.posts(CUSTOMER).await.unwrap();
         assert_eq!(rows.len(), 1, "{name}: {rows:?}");
@@ -397,17 +394,11 @@ async fn a_lost_answer_is_sent_again_with_the_same_random_id_and_posts_once() {
     // Telegram posts the message, then the connection dies before the answer arrives.
     rig.dc.script("messages.sendMessage", Reply::Drop);
     let (group_id, _) = rig.groups[0];
-    let (engine, tasks, mut heard) = rig.engine();
-    let mut restricted = Vec::new();
-    engine.start(CUSTOMER, None).await.unwrap();
-    let report = next_cycle(&mut heard, &mut restricted).await;
-    engine.shutdown().await;
-    tasks.finish().await;
+    let (report, _) = rig.one_cycle().await;
 
     let sent = rig.sent_requests();
     assert_eq!(sent.len(), 2, "one send, one re-send");
-    let key = rig.post_key().await;
-    let id = slot_random_id(key, report.seq, rig.account_id, group_id);
+    let id = rig.slot_id(&report, group_id).await;
     assert!(sent.iter().all(|(_, r)| r.random_id == id));
     assert_ne!(sent[0].0, sent[1].0, "the re-send came on a new connection");
     assert_eq!(rig.dc.state(|s| s.posted.len()), 1, "posted exactly once");
@@ -432,11 +423,7 @@ async fn nothing_secret_reaches_the_logs_on_the_wire() {
         .finish();
     let _scoped = tracing::subscriber::set_default(subscriber);
     let rig = LiveRig::new(1).await;
-    let (engine, tasks, mut heard) = rig.engine();
-    engine.start(CUSTOMER, None).await.unwrap();
-    let report = next_cycle(&mut heard, &mut Vec::new()).await;
-    engine.shutdown().await;
-    tasks.finish().await;
+    let (report, _) = rig.one_cycle().await;
     assert_eq!(report.tally.sent, 1);
 
     let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
