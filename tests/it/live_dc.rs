@@ -157,6 +157,7 @@ impl LiveRig {
         let report = next_cycle(&mut heard, &mut restricted).await;
         engine.shutdown().await;
         tasks.finish().await;
+        self.assert_no_faults();
         (report, restricted)
     }
 
@@ -180,6 +181,14 @@ impl LiveRig {
                 .map(|r| (r.connection, r.decode()))
                 .collect()
         })
+    }
+}
+
+impl LiveRig {
+    /// Every byte the client sent was understood by the data centre.
+    fn assert_no_faults(&self) {
+        let faults = self.dc.state(|s| s.faults.clone());
+        assert!(faults.is_empty(), "the loopback DC: {faults:?}");
     }
 }
 

@@ -89,6 +89,8 @@ pub struct State {
     /// initConnection's api_id, per connection.
     pub api_ids: Vec<i32>,
     pub connections: usize,
+    /// What a client sent that this server could not read (each closed its connection).
+    pub faults: Vec<String>,
     scripted: HashMap<&'static str, VecDeque<Reply>>,
     next_message_id: i32,
 }
@@ -202,8 +204,24 @@ const PING: u32 = 0x7abe_77ec;
 const PING_DELAY_DISCONNECT: u32 = 0xf342_7b8c;
 const PONG: u32 = 0x3477_73c5;
 
-/// One client connection until it closes (or a scripted drop closes it).
-async fn serve(mut stream: TcpStream, key: Key, state: Arc<Mutex<State>>, connection: usize) {
+/// One client connection until it closes (or a scripted drop closes it); what the client
+/// sent that this server could not read is noted in [`State::faults`].
+async fn serve(stream: TcpStream, key: Key, state: Arc<Mutex<State>>, connection: usize) {
+    if let Err(fault) = exchange(stream, key, &state, connection).await {
+        state
+            .lock()
+            .unwrap()
+            .faults
+            .push(format!("connection {connection}: {fault}"));
+    }
+}
+
+async fn exchange(
+    mut stream: TcpStream,
+    key: Key,
+    state: &Mutex<State>,
+    connection: usize,
+) -> Result<(), String> {
     let mut framing = Framing::new();
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -212,23 +230,21 @@ async fn serve(mut stream: TcpStream, key: Key, state: Arc<Mutex<State>>, connec
         let payload = match framing.unpack(&mut buf) {
             Ok(Some(payload)) => payload,
             Ok(None) => match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
+                Ok(0) | Err(_) => return Ok(()),
                 Ok(n) => {
                     buf.extend_from_slice(&chunk[..n]);
                     continue;
                 }
             },
-            Err(e) => panic!("loopback DC: {e}"),
+            Err(e) => return Err(e),
         };
-        let plain = key
-            .decrypt(&payload)
-            .expect("a message under the session's key");
-        let (session_id, messages) = wire::messages(&plain).expect("a well-formed message");
+        let plain = key.decrypt(&payload)?;
+        let (session_id, messages) = wire::messages(&plain)?;
         for message in messages {
-            let Some(body) = respond(&message, &state, connection) else {
+            let Some(body) = respond(&message, state, connection)? else {
                 // A scripted drop: the request took effect, its answer is lost.
                 let _ = stream.shutdown().await;
-                return;
+                return Ok(());
             };
             let Some(body) = body else { continue };
             server_seq += 1;
@@ -242,7 +258,7 @@ async fn serve(mut stream: TcpStream, key: Key, state: Arc<Mutex<State>>, connec
                 wire::server_message(session_id, msg_id, (server_seq * 2 + 1) as i32, &body);
             let frame = framing.pack(&key.encrypt(plain));
             if stream.write_all(&frame).await.is_err() {
-                return;
+                return Ok(());
             }
         }
     }
@@ -254,25 +270,24 @@ fn respond(
     message: &wire::Message,
     state: &Mutex<State>,
     connection: usize,
-) -> Option<Option<Vec<u8>>> {
+) -> Result<Option<Option<Vec<u8>>>, String> {
     let mut r = wire::Reader(&message.body);
-    let constructor = r.u32().expect("a constructor");
+    let constructor = r.u32()?;
     match constructor {
-        MSGS_ACK => return Some(None),
+        MSGS_ACK => return Ok(Some(None)),
         PING | PING_DELAY_DISCONNECT => {
-            let ping_id = r.i64().expect("ping_id");
+            let ping_id = r.i64()?;
             let mut pong = Vec::new();
             PONG.serialize(&mut pong);
             message.msg_id.serialize(&mut pong);
             ping_id.serialize(&mut pong);
-            return Some(Some(pong));
+            return Ok(Some(Some(pong)));
         }
         _ => {}
     }
     let mut state = state.lock().unwrap();
-    let body = unwrap_query(&message.body, &mut state);
-    let constructor = u32::from_le_bytes(body[..4].try_into().unwrap());
-    let name = tl::name_for_id(constructor);
+    let body = unwrap_query(&message.body, &mut state)?;
+    let name = tl::name_for_id(wire::Reader(&body).u32()?);
     state.requests.push(Request {
         name,
         body: body.clone(),
@@ -283,7 +298,7 @@ fn respond(
     let reply = match scripted {
         Some(Reply::Drop) => {
             let _ = handle(name, &body, &mut state);
-            return None;
+            return Ok(None);
         }
         Some(reply) => reply,
         None => handle(name, &body, &mut state),
@@ -291,25 +306,27 @@ fn respond(
     let answer = match reply {
         Reply::Answer(bytes) => bytes,
         Reply::Error(code, message) => wire::rpc_error(code, &message),
-        Reply::Drop => return None,
+        Reply::Drop => return Ok(None),
     };
-    Some(Some(wire::rpc_result(message.msg_id, &answer)))
+    Ok(Some(Some(wire::rpc_result(message.msg_id, &answer))))
 }
 
 /// The query inside invokeWithLayer and initConnection (noting initConnection's api_id).
-fn unwrap_query(body: &[u8], state: &mut State) -> Vec<u8> {
-    let constructor = u32::from_le_bytes(body[..4].try_into().unwrap());
+fn unwrap_query(body: &[u8], state: &mut State) -> Result<Vec<u8>, String> {
+    let constructor = wire::Reader(body).u32()?;
     if constructor == <tl::functions::InvokeWithLayer<Rest> as tl::Identifiable>::CONSTRUCTOR_ID {
-        let outer: tl::functions::InvokeWithLayer<Rest> = decode(body).expect("invokeWithLayer");
-        assert_eq!(outer.layer, tl::LAYER, "the client's layer");
+        let outer: tl::functions::InvokeWithLayer<Rest> = decode(body)?;
+        if outer.layer != tl::LAYER {
+            return Err(format!("layer {}, not {}", outer.layer, tl::LAYER));
+        }
         return unwrap_query(&outer.query.0, state);
     }
     if constructor == <tl::functions::InitConnection<Rest> as tl::Identifiable>::CONSTRUCTOR_ID {
-        let init: tl::functions::InitConnection<Rest> = decode(body).expect("initConnection");
+        let init: tl::functions::InitConnection<Rest> = decode(body)?;
         state.api_ids.push(init.api_id);
         return unwrap_query(&init.query.0, state);
     }
-    body.to_vec()
+    Ok(body.to_vec())
 }
 
 /// A handler answers one TL function from the data centre's state.
