@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use autoposter::bot::callback::Cb;
+use autoposter::bot::{Control, Input, Sender};
 use autoposter::config::{KeySource, RunConfig, Secret, TelegramApp};
 use autoposter::engine::{CycleReport, Engine, EngineTasks};
 use autoposter::schedule::{slot_random_id, Plan};
-use autoposter::serve::Seams;
 use autoposter::store::{AccountStatus, Restriction, Store};
-use autoposter::telegram::groups::GroupInfo;
 use autoposter::vault::MasterKey;
 use grammers_tl_types as tl;
 use tokio::sync::mpsc;
@@ -30,17 +30,20 @@ fn group(n: i64) -> Group {
     }
 }
 
-/// A loopback DC, a SQLite file store, the seams `autoposter run` builds, and a customer
-/// whose account was imported from a Telethon string and whose groups were checked through
-/// that account.
+/// A loopback DC, a SQLite file store, the seams `autoposter run` builds and the control bot
+/// over them, and a customer whose account was imported from a Telethon string and whose
+/// groups were added (checked through that account) on the bot's screens.
 struct LiveRig {
     dc: LoopbackDc,
     store: Store,
-    seams: Seams,
+    engine: Engine,
+    tasks: Option<EngineTasks>,
+    heard: mpsc::UnboundedReceiver<Heard>,
     account_id: i64,
     /// (store group id, DC group) in posting order.
     groups: Vec<(i64, Group)>,
-    checked: Vec<GroupInfo>,
+    /// What the bot answered to the session string and to each group.
+    answers: Vec<String>,
     dir: std::path::PathBuf,
 }
 
@@ -49,7 +52,7 @@ impl LiveRig {
         LiveRig::posting(groups, "<b>Sale</b> today").await
     }
 
-    /// A rig whose customer posts `html`.
+    /// A rig whose customer posts `html` (set in the store: the bot would refuse some).
     async fn posting(groups: usize, html: &str) -> LiveRig {
         let dc_groups: Vec<Group> = (1..=groups as i64).map(group).collect();
         let dc = LoopbackDc::start(dc_groups.clone()).await;
@@ -80,83 +83,80 @@ impl LiveRig {
         };
         let seams = autoposter::serve::seams(&config, &store).await.unwrap();
         let mut c = customer(CUSTOMER, Plan::Enterprise, 0, 0, settings(3.0, 60.0, None));
-        c.groups = dc_groups
-            .iter()
-            .map(|g| format!("@{}", g.username))
-            .collect();
         c.message_html = html.to_string();
         store.create_customers(&[c]).await.unwrap();
+        let (tx, heard) = mpsc::unbounded_channel();
+        let (engine, tasks) = Engine::new(
+            store.clone(),
+            seams.transport.clone(),
+            Some(Arc::new(Listener(tx))),
+        );
+        let control = Control::new(
+            store.clone(),
+            engine.clone(),
+            Some(seams.login.clone()),
+            seams.groups.clone(),
+        );
+        let say = |input: Input| {
+            let control = &control;
+            async move {
+                let sender = Sender {
+                    user_id: CUSTOMER,
+                    language_code: Some("en".into()),
+                };
+                format!("{:?}", control.handle(&sender, input).await)
+            }
+        };
+        let press = |cb: Cb| Input::Callback {
+            data: cb.encode(),
+            message_id: Some(1),
+        };
+        let typed = |text: &str, message_id: i32| Input::Text {
+            plain: text.to_string(),
+            html: autoposter::i18n::escape(text),
+            message_id,
+            reply_to: None,
+        };
 
-        // The import screen's flow: the string is parsed, the login seam proves it with a
-        // request, the account is stored and adopts the session (bot.rs, typed_session).
-        let session = dc.telethon_session(2);
-        let imported = autoposter::telegram::import::parse(&session).unwrap();
-        let signed_in = seams
-            .login
-            .import_session(CUSTOMER, &imported)
-            .await
-            .expect("the session imports");
-        assert_eq!(signed_in.label, format!("+{}", crate::dc::PHONE));
-        let account_id = store.add_account(CUSTOMER, &signed_in.label).await.unwrap();
-        seams
-            .login
-            .adopt(CUSTOMER, &signed_in.label, account_id)
-            .await
-            .unwrap();
+        // The import screen: the string is pasted, the login seam proves it with a request,
+        // the account is stored and adopts the session.
+        let mut answers = Vec::new();
+        say(press(Cb::ImportSession)).await;
+        answers.push(say(typed(&dc.telethon_session(2), 10)).await);
+        let accounts = store.accounts(CUSTOMER).await.unwrap();
+        assert_eq!(accounts.len(), 1, "{answers:?}");
+        assert_eq!(accounts[0].label, format!("+{}", crate::dc::PHONE));
+        let account_id = accounts[0].id;
 
-        // The Groups screen's flow: each group checked through the account, its peer stored.
-        let stored = store.groups(CUSTOMER).await.unwrap();
-        let mut checked = Vec::new();
-        let mut pairs = Vec::new();
-        for (g, dc_group) in stored.iter().zip(dc_groups) {
-            let info = seams
-                .groups
-                .check(account_id, &g.reference)
-                .await
-                .expect("the group checks");
-            store
-                .save_group_peer(
-                    account_id,
-                    g.id,
-                    info.dialog_id,
-                    info.access_hash,
-                    info.slow_mode_secs,
-                )
-                .await
-                .unwrap();
-            checked.push(info);
-            pairs.push((g.id, dc_group));
+        // The Groups screen: each group checked through the account, its peer stored.
+        for g in &dc_groups {
+            say(press(Cb::AddGroup)).await;
+            answers.push(say(typed(&format!("@{}", g.username), 11)).await);
         }
+        let stored = store.groups(CUSTOMER).await.unwrap();
+        assert_eq!(stored.len(), groups, "{answers:?}");
+        let pairs = stored.iter().map(|g| g.id).zip(dc_groups).collect();
         LiveRig {
             dc,
             store,
-            seams,
+            engine,
+            tasks: Some(tasks),
+            heard,
             account_id,
             groups: pairs,
-            checked,
+            answers,
             dir,
         }
     }
 
-    fn engine(&self) -> (Engine, EngineTasks, mpsc::UnboundedReceiver<Heard>) {
-        let (tx, heard) = mpsc::unbounded_channel();
-        let (engine, tasks) = Engine::new(
-            self.store.clone(),
-            self.seams.transport.clone(),
-            Some(Arc::new(Listener(tx))),
-        );
-        (engine, tasks, heard)
-    }
-
-    /// Starts the customer on a fresh engine, waits for its first cycle, stops and writes
-    /// the post log out: the report and the restrictions heard.
-    async fn one_cycle(&self) -> (CycleReport, Vec<Restriction>) {
-        let (engine, tasks, mut heard) = self.engine();
+    /// Starts the customer, waits for its first cycle, stops the engine and writes the post
+    /// log out: the report and the restrictions heard.
+    async fn one_cycle(&mut self) -> (CycleReport, Vec<Restriction>) {
         let mut restricted = Vec::new();
-        engine.start(CUSTOMER, None).await.unwrap();
-        let report = next_cycle(&mut heard, &mut restricted).await;
-        engine.shutdown().await;
-        tasks.finish().await;
+        self.engine.start(CUSTOMER, None).await.unwrap();
+        let report = next_cycle(&mut self.heard, &mut restricted).await;
+        self.engine.shutdown().await;
+        self.tasks.take().expect("one cycle per rig").finish().await;
         self.assert_no_faults();
         (report, restricted)
     }
@@ -218,7 +218,18 @@ async fn next_cycle(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_telethon_session_imports_checks_groups_and_posts_on_schedule_over_mtproto() {
-    let rig = LiveRig::new(2).await;
+    let mut rig = LiveRig::new(2).await;
+    assert!(
+        rig.answers[0].contains("Account +15550001111 added."),
+        "{}",
+        rig.answers[0]
+    );
+    for (answer, (_, g)) in rig.answers[1..].iter().zip(&rig.groups) {
+        assert!(
+            answer.contains(&format!("@{} added.", g.username)),
+            "{answer}"
+        );
+    }
 
     // The import went over the wire: initConnection with our app, then users.getUsers.
     let (api_ids, names) = rig.dc.state(|s| {
@@ -233,19 +244,22 @@ async fn a_telethon_session_imports_checks_groups_and_posts_on_schedule_over_mtp
         rig.dc.state(|s| s.named("contacts.resolveUsername").len()),
         2
     );
-    // The session is stored, sealed: it opens for the account.
+    // The session is stored, sealed.
     assert!(rig
         .store
         .load_session(rig.account_id)
         .await
         .unwrap()
         .is_some());
-    // The groups as Telegram described them through the account.
-    for (info, (_, g)) in rig.checked.iter().zip(&rig.groups) {
-        assert_eq!(info.dialog_id, g.dialog_id());
-        assert_eq!(info.access_hash, g.access_hash);
-        assert_eq!(info.title, g.title);
-        assert_eq!(info.slow_mode_secs, None);
+    // Each group's peer as Telegram described it to the account.
+    for (group_id, g) in &rig.groups {
+        assert_eq!(
+            rig.store
+                .group_peer(rig.account_id, *group_id)
+                .await
+                .unwrap(),
+            Some((g.dialog_id(), g.access_hash))
+        );
     }
 
     let (report, restricted) = rig.one_cycle().await;
@@ -319,7 +333,7 @@ async fn each_telegram_refusal_on_the_wire_has_its_effect_end_to_end() {
         (Posting("x".repeat(5000)), Expect::Outcome("rejected")),
     ];
     for (cause, expect) in cases {
-        let (rig, name) = match cause {
+        let (mut rig, name) = match cause {
             Scripted(code, name) => {
                 let rig = LiveRig::new(1).await;
                 rig.dc
@@ -399,7 +413,7 @@ fn now_ms() -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_answer_is_sent_again_with_the_same_random_id_and_posts_once() {
-    let rig = LiveRig::new(1).await;
+    let mut rig = LiveRig::new(1).await;
     // Telegram posts the message, then the connection dies before the answer arrives.
     rig.dc.script("messages.sendMessage", Reply::Drop);
     let (group_id, _) = rig.groups[0];
@@ -431,7 +445,7 @@ async fn nothing_secret_reaches_the_logs_on_the_wire() {
         .with_writer(move || writer.clone())
         .finish();
     let _scoped = tracing::subscriber::set_default(subscriber);
-    let rig = LiveRig::new(1).await;
+    let mut rig = LiveRig::new(1).await;
     let (report, _) = rig.one_cycle().await;
     assert_eq!(report.tally.sent, 1);
 
