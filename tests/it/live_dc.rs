@@ -268,6 +268,10 @@ async fn a_telethon_session_imports_checks_groups_and_posts_on_schedule_over_mtp
 
     let sent = rig.sent_requests();
     assert_eq!(sent.len(), 2);
+    // The import's connection closed when the account adopted the session; the posts went
+    // on a connection the transport opened from the session sealed in the store.
+    let import = rig.dc.state(|s| s.named("users.getUsers")[0].connection);
+    assert!(sent.iter().all(|(connection, _)| *connection != import));
     let (want_text, want_entities) =
         autoposter::telegram::live::text_and_entities("<b>Sale</b> today");
     assert_eq!(want_text, "Sale today");

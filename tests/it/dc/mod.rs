@@ -610,3 +610,43 @@ mod handlers {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(msg_id: i64, body: Vec<u8>) -> wire::Message {
+        wire::Message {
+            msg_id,
+            body,
+            packed: false,
+        }
+    }
+
+    #[test]
+    fn a_ping_gets_its_pong_and_a_function_without_a_handler_is_refused_by_name() {
+        let state = Mutex::new(State::default());
+        let mut ping = Vec::new();
+        PING_DELAY_DISCONNECT.serialize(&mut ping);
+        77i64.serialize(&mut ping);
+        75i32.serialize(&mut ping);
+        let pong = respond(&message(40, ping), &state, 1)
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let mut r = wire::Reader(&pong);
+        assert_eq!(
+            (r.u32().unwrap(), r.i64().unwrap(), r.i64().unwrap()),
+            (PONG, 40, 77)
+        );
+
+        let body = tl::functions::help::GetNearestDc {}.to_bytes();
+        let answer = respond(&message(44, body), &state, 1)
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let refused = wire::rpc_error(400, "LOOPBACK_DC_NO_HANDLER_help_getNearestDc");
+        assert_eq!(answer, wire::rpc_result(44, &refused));
+        assert_eq!(state.lock().unwrap().named("help.getNearestDc").len(), 1);
+    }
+}
