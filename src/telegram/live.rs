@@ -9,8 +9,10 @@
 //! (`schedule::slot_random_id`), so a retry after a network error, or after a crash, can
 //! never post twice: Telegram answers RANDOM_ID_DUPLICATE, which counts as sent.
 //!
-//! Not exercised against Telegram in CI (nothing in CI reaches the network): the pieces that
-//! can be, are unit-tested without it (error mapping, sessions, HTML to entities).
+//! Nothing in CI reaches Telegram: the pieces that can be are unit-tested without a network
+//! (error mapping, sessions, HTML to entities), and the whole path (import, group check,
+//! posts, refusals, a lost answer) runs on the wire against a loopback MTProto data centre
+//! in the integration tests (`tests/it/dc`, `tests/it/live_dc.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,0 +1,489 @@
+//! The live transport on the wire: the product's real grammers code paths (import, group
+//! check, posting, Telegram's refusals, a lost answer) against the loopback data centre in
+//! [`crate::dc`], on real time, with the seams `autoposter run` builds over a SQLite file.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use autoposter::bot::callback::Cb;
+use autoposter::bot::{Control, Input, Sender};
+use autoposter::config::{KeySource, RunConfig, Secret, TelegramApp};
+use autoposter::engine::{CycleReport, Engine, EngineTasks};
+use autoposter::schedule::{slot_random_id, Plan};
+use autoposter::store::{AccountStatus, Restriction, Store};
+use autoposter::vault::MasterKey;
+use grammers_tl_types as tl;
+use tokio::sync::mpsc;
+
+use crate::dc::{Group, LoopbackDc, Reply};
+use crate::helpers::{customer, settings, Heard, Listener};
+
+const CUSTOMER: i64 = 31;
+const API_ID: i32 = 424_242;
+
+fn group(n: i64) -> Group {
+    Group {
+        channel_id: 1_700_000 + n,
+        access_hash: 9_000 + n,
+        username: format!("loopgroup_{n}"),
+        title: format!("Loop group {n}"),
+    }
+}
+
+/// A loopback DC, a SQLite file store, the seams `autoposter run` builds and the control bot
+/// over them, and a customer whose account was imported from a Telethon string and whose
+/// groups were added (checked through that account) on the bot's screens.
+struct LiveRig {
+    dc: LoopbackDc,
+    store: Store,
+    engine: Engine,
+    tasks: Option<EngineTasks>,
+    heard: mpsc::UnboundedReceiver<Heard>,
+    account_id: i64,
+    /// (store group id, DC group) in posting order.
+    groups: Vec<(i64, Group)>,
+    /// What the bot answered to the session string and to each group.
+    answers: Vec<String>,
+    dir: std::path::PathBuf,
+}
+
+impl LiveRig {
+    async fn new(groups: usize) -> LiveRig {
+        LiveRig::posting(groups, "<b>Sale</b> today").await
+    }
+
+    /// A rig whose customer posts `html` (set in the store: the bot would refuse some).
+    async fn posting(groups: usize, html: &str) -> LiveRig {
+        let dc_groups: Vec<Group> = (1..=groups as i64).map(group).collect();
+        let dc = LoopbackDc::start(dc_groups.clone()).await;
+        let dir = std::env::temp_dir().join(format!("autoposter-dc-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite:{}", dir.join("live.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let config = RunConfig {
+            database_url: Secret::new(&url),
+            bot_token: None,
+            bot_api_url: None,
+            simulated_accounts: false,
+            sim_latency: Duration::ZERO,
+            sim_ledger: None,
+            telegram_app: Some(TelegramApp {
+                api_id: API_ID,
+                api_hash: Secret::new("loopback-api-hash"),
+            }),
+            master_key: KeySource::Given {
+                key: Secret::new(MasterKey::generate_base64()),
+                version: 1,
+            },
+            previous_master_key: None,
+            admins: Vec::new(),
+            catalog: Default::default(),
+            metrics_addr: None,
+            lease_ttl: Duration::from_secs(30),
+        };
+        let seams = autoposter::serve::seams(&config, &store).await.unwrap();
+        let mut c = customer(CUSTOMER, Plan::Enterprise, 0, 0, settings(3.0, 60.0, None));
+        c.message_html = html.to_string();
+        store.create_customers(&[c]).await.unwrap();
+        let (tx, heard) = mpsc::unbounded_channel();
+        let (engine, tasks) = Engine::new(
+            store.clone(),
+            seams.transport.clone(),
+            Some(Arc::new(Listener(tx))),
+        );
+        let control = Control::new(
+            store.clone(),
+            engine.clone(),
+            Some(seams.login.clone()),
+            seams.groups.clone(),
+        );
+        let say = |input: Input| {
+            let control = &control;
+            async move {
+                let sender = Sender {
+                    user_id: CUSTOMER,
+                    language_code: Some("en".into()),
+                };
+                format!("{:?}", control.handle(&sender, input).await)
+            }
+        };
+        let press = |cb: Cb| Input::Callback {
+            data: cb.encode(),
+            message_id: Some(1),
+        };
+        let typed = |text: &str, message_id: i32| Input::Text {
+            plain: text.to_string(),
+            html: autoposter::i18n::escape(text),
+            message_id,
+            reply_to: None,
+        };
+
+        // The import screen: the string is pasted, the login seam proves it with a request,
+        // the account is stored and adopts the session.
+        let mut answers = Vec::new();
+        say(press(Cb::ImportSession)).await;
+        answers.push(say(typed(&dc.telethon_session(2), 10)).await);
+        let accounts = store.accounts(CUSTOMER).await.unwrap();
+        assert_eq!(accounts.len(), 1, "{answers:?}");
+        assert_eq!(accounts[0].label, format!("+{}", crate::dc::PHONE));
+        let account_id = accounts[0].id;
+
+        // The Groups screen: each group checked through the account, its peer stored.
+        for g in &dc_groups {
+            say(press(Cb::AddGroup)).await;
+            answers.push(say(typed(&format!("@{}", g.username), 11)).await);
+        }
+        let stored = store.groups(CUSTOMER).await.unwrap();
+        assert_eq!(stored.len(), groups, "{answers:?}");
+        let pairs = stored.iter().map(|g| g.id).zip(dc_groups).collect();
+        LiveRig {
+            dc,
+            store,
+            engine,
+            tasks: Some(tasks),
+            heard,
+            account_id,
+            groups: pairs,
+            answers,
+            dir,
+        }
+    }
+
+    /// Starts the customer, waits for its first cycle, stops the engine and writes the post
+    /// log out: the report and the restrictions heard.
+    async fn one_cycle(&mut self) -> (CycleReport, Vec<Restriction>) {
+        let mut restricted = Vec::new();
+        self.engine.start(CUSTOMER, None).await.unwrap();
+        let report = next_cycle(&mut self.heard, &mut restricted).await;
+        self.engine.shutdown().await;
+        self.tasks.take().expect("one cycle per rig").finish().await;
+        self.assert_no_faults();
+        (report, restricted)
+    }
+
+    /// The random_id of the slot (report's cycle, the account, `group_id`).
+    async fn slot_id(&self, report: &CycleReport, group_id: i64) -> i64 {
+        let key = self
+            .store
+            .snapshot(CUSTOMER)
+            .await
+            .unwrap()
+            .unwrap()
+            .post_key
+            .unwrap();
+        slot_random_id(key, report.seq, self.account_id, group_id)
+    }
+
+    fn sent_requests(&self) -> Vec<(usize, tl::functions::messages::SendMessage)> {
+        self.dc.state(|s| {
+            s.named("messages.sendMessage")
+                .iter()
+                .map(|r| (r.connection, r.decode()))
+                .collect()
+        })
+    }
+}
+
+impl LiveRig {
+    /// Every byte the client sent was understood by the data centre.
+    fn assert_no_faults(&self) {
+        let faults = self.dc.state(|s| s.faults.clone());
+        assert!(faults.is_empty(), "the loopback DC: {faults:?}");
+    }
+}
+
+impl Drop for LiveRig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The next cycle report, restrictions heard meanwhile collected.
+async fn next_cycle(
+    heard: &mut mpsc::UnboundedReceiver<Heard>,
+    restricted: &mut Vec<Restriction>,
+) -> CycleReport {
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(15), heard.recv())
+            .await
+            .expect("a cycle within 15 s")
+            .expect("engine alive");
+        match next {
+            Heard::Cycle(report) => return report,
+            Heard::Stopped(id, why) => panic!("customer {id} stopped: {why}"),
+            Heard::Restricted(r) => restricted.push(r),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_telethon_session_imports_checks_groups_and_posts_on_schedule_over_mtproto() {
+    let mut rig = LiveRig::new(2).await;
+    assert!(
+        rig.answers[0].contains("Account +15550001111 added."),
+        "{}",
+        rig.answers[0]
+    );
+    for (answer, (_, g)) in rig.answers[1..].iter().zip(&rig.groups) {
+        assert!(
+            answer.contains(&format!("@{} added.", g.username)),
+            "{answer}"
+        );
+    }
+
+    // The import went over the wire: initConnection with our app, then users.getUsers.
+    let (api_ids, names) = rig.dc.state(|s| {
+        (
+            s.api_ids.clone(),
+            s.requests.iter().map(|r| r.name).collect::<Vec<_>>(),
+        )
+    });
+    assert!(api_ids.iter().all(|&id| id == API_ID), "{api_ids:?}");
+    assert_eq!(names[..2], ["help.getConfig", "users.getUsers"]);
+    assert_eq!(
+        rig.dc.state(|s| s.named("contacts.resolveUsername").len()),
+        2
+    );
+    // The session is stored, sealed.
+    assert!(rig
+        .store
+        .load_session(rig.account_id)
+        .await
+        .unwrap()
+        .is_some());
+    // Each group's peer as Telegram described it to the account.
+    for (group_id, g) in &rig.groups {
+        assert_eq!(
+            rig.store
+                .group_peer(rig.account_id, *group_id)
+                .await
+                .unwrap(),
+            Some((g.dialog_id(), g.access_hash))
+        );
+    }
+
+    let (report, restricted) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 2, "{report:?}");
+    assert!(restricted.is_empty(), "{restricted:?}");
+
+    let sent = rig.sent_requests();
+    assert_eq!(sent.len(), 2);
+    // The import's connection closed when the account adopted the session; the posts went
+    // on a connection the transport opened from the session sealed in the store.
+    let import = rig.dc.state(|s| s.named("users.getUsers")[0].connection);
+    assert!(sent.iter().all(|(connection, _)| *connection != import));
+    let (want_text, want_entities) =
+        autoposter::telegram::live::text_and_entities("<b>Sale</b> today");
+    assert_eq!(want_text, "Sale today");
+    for ((_, request), (group_id, g)) in sent.iter().zip(&rig.groups) {
+        match &request.peer {
+            tl::enums::InputPeer::Channel(c) => {
+                assert_eq!((c.channel_id, c.access_hash), (g.channel_id, g.access_hash))
+            }
+            other => panic!("peer {other:?}"),
+        }
+        assert_eq!(request.random_id, rig.slot_id(&report, *group_id).await);
+        assert_eq!(request.message, want_text);
+        assert_eq!(request.entities, want_entities);
+        assert!(matches!(
+            request.entities.as_deref(),
+            Some([tl::enums::MessageEntity::Bold(b)]) if b.offset == 0 && b.length == 4
+        ));
+        assert!(!request.silent && !request.no_webpage && request.reply_to.is_none());
+    }
+    let rows = rig.store.posts(CUSTOMER).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, (_, request)) in rows.iter().zip(&sent) {
+        assert_eq!(row.outcome, "sent", "{row:?}");
+        assert_eq!(row.random_id, request.random_id);
+        assert_eq!(row.account_id, rig.account_id);
+    }
+    let posted = rig.dc.state(|s| s.posted.clone());
+    assert_eq!(posted.len(), 2);
+    assert!(posted.iter().all(|p| p.request.message == "Sale today"));
+}
+
+/// How a refusal is brought about.
+enum Cause {
+    /// The DC answers the send with this error.
+    Scripted(i32, &'static str),
+    /// The DC refuses what the customer posts, as Telegram would.
+    Posting(String),
+}
+
+/// What one refusal must leave behind.
+enum Expect {
+    Outcome(&'static str),
+    AccountWait(u64),
+    PairWait(u64),
+    PairBlock,
+    Quarantined,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_telegram_refusal_on_the_wire_has_its_effect_end_to_end() {
+    use Cause::{Posting, Scripted};
+    let cases = [
+        (Scripted(420, "FLOOD_WAIT_30"), Expect::AccountWait(30)),
+        (Scripted(420, "SLOWMODE_WAIT_60"), Expect::PairWait(60)),
+        (
+            Scripted(400, "RANDOM_ID_DUPLICATE"),
+            Expect::Outcome("sent"),
+        ),
+        (Scripted(401, "AUTH_KEY_UNREGISTERED"), Expect::Quarantined),
+        (Scripted(403, "CHAT_WRITE_FORBIDDEN"), Expect::PairBlock),
+        (Scripted(400, "PEER_FLOOD"), Expect::Quarantined),
+        // Over Telegram's 4096 characters: the request also goes gzip_packed.
+        (Posting("x".repeat(5000)), Expect::Outcome("rejected")),
+    ];
+    for (cause, expect) in cases {
+        let (mut rig, name) = match cause {
+            Scripted(code, name) => {
+                let rig = LiveRig::new(1).await;
+                rig.dc
+                    .script("messages.sendMessage", Reply::Error(code, name.into()));
+                (rig, name)
+            }
+            Posting(html) => (LiveRig::posting(1, &html).await, "MESSAGE_TOO_LONG"),
+        };
+        let (group_id, _) = rig.groups[0];
+        let before = now_ms();
+        let (report, restricted) = rig.one_cycle().await;
+
+        let sent = rig.sent_requests();
+        assert_eq!(sent.len(), 1, "{name}: one request, no retry");
+        assert_eq!(sent[0].1.random_id, rig.slot_id(&report, group_id).await);
+        assert!(rig.dc.state(|s| s.posted.is_empty()), "{name}");
+        let rows = rig.store.posts(CUSTOMER).await.unwrap();
+        assert_eq!(rows.len(), 1, "{name}: {rows:?}");
+        let account = rig.store.accounts(CUSTOMER).await.unwrap().remove(0);
+        match expect {
+            Expect::Outcome(outcome) => {
+                assert_eq!(rows[0].outcome, outcome, "{name}: {rows:?}");
+                if outcome == "rejected" {
+                    let error = rows[0].error.as_deref().unwrap_or_default();
+                    assert!(error.ends_with(name), "{rows:?}");
+                    assert!(rig.dc.state(|s| s.named("messages.sendMessage")[0].packed));
+                }
+                assert!(restricted.is_empty(), "{name}: {restricted:?}");
+                assert_eq!(account.status, AccountStatus::Active);
+            }
+            Expect::AccountWait(secs) => {
+                let waits = rig.store.account_waits(CUSTOMER).await.unwrap();
+                assert_eq!(waits.len(), 1, "{name}: {waits:?}");
+                let (account_id, until) = waits[0];
+                assert_eq!(account_id, rig.account_id);
+                assert_within(until, before, secs, name);
+                assert!(matches!(restricted[..], [Restriction::AccountWait { .. }]));
+            }
+            Expect::PairWait(secs) => {
+                let waits = rig.store.pair_waits(CUSTOMER).await.unwrap();
+                assert_eq!(waits.len(), 1, "{name}: {waits:?}");
+                let (account_id, group, until) = waits[0];
+                assert_eq!((account_id, group), (rig.account_id, group_id));
+                assert_within(until, before, secs, name);
+            }
+            Expect::PairBlock => {
+                let blocks = rig.store.pair_blocks(CUSTOMER).await.unwrap();
+                assert_eq!(blocks.len(), 1, "{name}: {blocks:?}");
+                assert_eq!(
+                    (blocks[0].account_id, blocks[0].group_id),
+                    (rig.account_id, group_id)
+                );
+            }
+            Expect::Quarantined => {
+                assert_eq!(account.status, AccountStatus::Quarantined, "{name}");
+            }
+        }
+    }
+}
+
+/// A persisted "not before" `secs` from the send (allowing for the time the test took).
+fn assert_within(until_ms: i64, before_ms: i64, secs: u64, name: &str) {
+    let after = now_ms();
+    let secs = secs as i64 * 1000;
+    assert!(
+        until_ms >= before_ms + secs && until_ms <= after + secs,
+        "{name}: until {until_ms} not {secs} ms after [{before_ms}, {after}]"
+    );
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_is_sent_again_with_the_same_random_id_and_posts_once() {
+    let mut rig = LiveRig::new(1).await;
+    // Telegram posts the message, then the connection dies before the answer arrives.
+    rig.dc.script("messages.sendMessage", Reply::Drop);
+    let (group_id, _) = rig.groups[0];
+    let (report, _) = rig.one_cycle().await;
+
+    let sent = rig.sent_requests();
+    assert_eq!(sent.len(), 2, "one send, one re-send");
+    let id = rig.slot_id(&report, group_id).await;
+    assert!(sent.iter().all(|(_, r)| r.random_id == id));
+    assert_ne!(sent[0].0, sent[1].0, "the re-send came on a new connection");
+    assert_eq!(rig.dc.state(|s| s.posted.len()), 1, "posted exactly once");
+    let rows = rig.store.posts(CUSTOMER).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0].outcome.as_str(), rows[0].random_id), ("sent", id));
+    assert_eq!(report.tally.sent, 1);
+}
+
+/// Everything logged at any level while a session is imported and a post goes out (grammers'
+/// own logs included): neither the session string nor the auth key, in any spelling.
+#[tokio::test]
+async fn nothing_secret_reaches_the_logs_on_the_wire() {
+    // A current-thread runtime: every task (grammers', the DC's, the engine's) logs into the
+    // subscriber set on this thread.
+    let captured = Logs::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _scoped = tracing::subscriber::set_default(subscriber);
+    let mut rig = LiveRig::new(1).await;
+    let (report, _) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 1);
+
+    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
+    assert!(
+        logs.contains("req_name=\"messages.sendMessage\""),
+        "the capture saw grammers' traffic: {logs}"
+    );
+    let session = rig.dc.telethon_session(2);
+    let key = rig.dc.auth_key;
+    let hex: String = key[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let debug = format!("{:?}", &key[..6]);
+    let debug = &debug[1..debug.len() - 1];
+    assert!(
+        !logs.contains(&session[1..41]),
+        "session string in the logs"
+    );
+    assert!(
+        !logs.to_lowercase().contains(&hex),
+        "auth key (hex) in the logs"
+    );
+    assert!(!logs.contains(debug), "auth key (bytes) in the logs");
+}
+
+/// A log sink for one test.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
