@@ -336,6 +336,28 @@ mod tests {
     }
 
     #[test]
+    fn every_rich_post_refusal_reads_as_a_reason_in_every_language() {
+        let names = [
+            Outcome::GroupRefused(GroupRefusal::MediaForbidden(Media::Any)),
+            Outcome::GroupRefused(GroupRefusal::MediaForbidden(Media::Photos)),
+            Outcome::GroupRefused(GroupRefusal::MediaForbidden(Media::Videos)),
+            Outcome::GroupRefused(GroupRefusal::MediaForbidden(Media::Documents)),
+            Outcome::GroupRefused(GroupRefusal::MediaForbidden(Media::Gifs)),
+            Outcome::GroupRefused(GroupRefusal::PaymentRequired { stars: None }),
+            Outcome::GroupRefused(GroupRefusal::TopicClosed),
+            Outcome::GroupRefused(GroupRefusal::TopicDeleted),
+            Outcome::GroupRefused(GroupRefusal::AlbumsRefused),
+            Outcome::StaleFile,
+        ];
+        for lang in crate::i18n::Lang::ALL {
+            for o in &names {
+                let key = format!("reason-{}", o.name());
+                assert!(crate::i18n::try_t(lang, &key).is_some(), "{lang:?} {key}");
+            }
+        }
+    }
+
+    #[test]
     fn a_text_post_is_one_item_whose_id_is_the_slots() {
         let post = Post {
             account_id: 1,
