@@ -182,6 +182,14 @@ struct CycleSql {
 const CYCLE_COLUMNS: &str =
     "id, customer_id, seq, mode, started_at, ended_at, status, planned, sent, failed, skipped";
 
+/// An update of the customer's own row: none updated means there is no such customer.
+fn customer_updated(done: &sqlx::any::AnyQueryResult, id: i64) -> Result<(), StoreError> {
+    match done.rows_affected() {
+        0 => Err(StoreError::NoCustomer(id)),
+        _ => Ok(()),
+    }
+}
+
 impl Store {
     /// The customer, or `None` if they never started the bot.
     pub async fn customer(&self, id: i64) -> Result<Option<CustomerRow>, StoreError> {
@@ -233,10 +241,7 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NoCustomer(id));
-        }
-        Ok(())
+        customer_updated(&done, id)
     }
 
     /// Stores the language of the customer's Telegram app.
@@ -274,10 +279,7 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NoCustomer(id));
-        }
-        Ok(())
+        customer_updated(&done, id)
     }
 
     /// Saves `defaults` as the customer's timing unless they have settings already.
@@ -422,10 +424,7 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NoCustomer(id));
-        }
-        Ok(())
+        customer_updated(&done, id)
     }
 
     /// Sets the account's status if it belongs to the customer; `false` if it does not.
