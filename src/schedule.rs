@@ -777,6 +777,11 @@ pub enum OutcomeKind {
     /// Our side cannot use the account right now (its stored session does not open): its
     /// session ends for this cycle, nothing about the account is recorded against it.
     Unavailable,
+    /// FILE_REFERENCE_EXPIRED / _INVALID: the media's reference went stale, nothing was
+    /// posted. The transport uploads again and resends (same random ids) itself; one that
+    /// still reaches the engine is sent again at once ([`retry_after`]), never a failure of
+    /// the group or the account.
+    StaleFile,
 }
 
 /// What an outcome leaves behind beyond the running session: recorded, obeyed by every later
@@ -814,11 +819,14 @@ pub struct Decision {
 /// | FLOOD_WAIT N | its slots due within N s are skipped, later ones go ahead | the account skips every slot until N s from now |
 /// | PEER_FLOOD, revoked, deactivated | the rest is skipped | the account is quarantined |
 /// | our side can't use the account (its session doesn't open) | the rest is skipped | — (the operator fixes the key; the account is not blamed) |
+/// | media forbidden, payment required, topic closed or deleted, albums refused | next group on schedule | this group is paused for this account (a group refusal) |
+/// | file reference expired (the transport's re-upload did not cure it) | the same slot is sent again at once, with the same random ids, [`STALE_FILE_RETRIES`] times; then the slot fails; next group on schedule | — |
 pub fn next_after(outcome: OutcomeKind) -> Decision {
     let (session, lasting) = match outcome {
-        OutcomeKind::Sent | OutcomeKind::Transient | OutcomeKind::Rejected => {
-            (Next::Continue, Lasting::Nothing)
-        }
+        OutcomeKind::Sent
+        | OutcomeKind::Transient
+        | OutcomeKind::Rejected
+        | OutcomeKind::StaleFile => (Next::Continue, Lasting::Nothing),
         OutcomeKind::SlowMode(wait) => (Next::Continue, Lasting::PairWait(wait)),
         OutcomeKind::GroupRefused => (Next::Continue, Lasting::PairBlock),
         OutcomeKind::FloodWait(wait) => (Next::AccountWaits(wait), Lasting::AccountWait(wait)),
@@ -832,13 +840,30 @@ pub fn next_after(outcome: OutcomeKind) -> Decision {
 /// have reached Telegram, and the same random id makes a second arrival harmless.
 pub const RETRY_BACKOFF: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
 
+/// How many times a slot whose media reference went stale is sent again (at once: nothing
+/// was posted, and the transport has uploaded afresh).
+pub const STALE_FILE_RETRIES: usize = 2;
+
 /// Whether a slot whose send has been tried `tries` times (≥ 1) and ended with `outcome` is
 /// sent again, and after what pause (see the table at [`next_after`], which applies once no
-/// retry is left). Only network errors are retried: every other outcome is Telegram's answer.
+/// retry is left). Only network errors and stale media references are retried: every other
+/// outcome is Telegram's answer.
 pub fn retry_after(outcome: OutcomeKind, tries: usize) -> Option<Duration> {
     match outcome {
         OutcomeKind::Transient => RETRY_BACKOFF.get(tries.checked_sub(1)?).copied(),
+        OutcomeKind::StaleFile => {
+            (tries.checked_sub(1)? < STALE_FILE_RETRIES).then_some(Duration::ZERO)
+        }
         _ => None,
+    }
+}
+
+impl OutcomeKind {
+    /// Nothing was posted, or can't be known to have been, and the slot is worth another try:
+    /// a network error, a stale media reference. When its engine stops or leaves, such a slot
+    /// is left unlogged for the engine that resumes the cycle.
+    pub fn unsent(self) -> bool {
+        matches!(self, OutcomeKind::Transient | OutcomeKind::StaleFile)
     }
 }
 
@@ -848,23 +873,66 @@ pub fn retry_after(outcome: OutcomeKind, tries: usize) -> Option<Duration> {
 /// retry or a re-send after a crash carries the same id, and Telegram answers a second send
 /// with RANDOM_ID_DUPLICATE instead of posting twice. The function must never change: a
 /// newer engine resuming an older engine's cycle has to derive the same ids. Never 0
-/// (Telegram's "no id").
+/// (Telegram's "no id"). It is [`RandomIds::first`] of the slot.
 pub fn slot_random_id(post_key: i64, cycle_seq: i64, account_id: i64, group_id: i64) -> i64 {
-    // SplitMix64's finaliser is a bijection on u64: each input is mixed on its own before it
-    // is absorbed, so structured inputs (small consecutive numbers) don't cancel out.
-    fn mix(mut z: u64) -> u64 {
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    const STEP: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = mix(post_key as u64 ^ STEP);
-    for part in [cycle_seq, account_id, group_id] {
-        h = mix(h.wrapping_add(mix((part as u64).wrapping_add(STEP))));
-    }
+    RandomIds::of(post_key, cycle_seq, account_id, group_id).first()
+}
+
+/// SplitMix64's finaliser, a bijection on u64: each input is mixed on its own before it is
+/// absorbed, so structured inputs (small consecutive numbers) don't cancel out.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+const STEP: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// `h` with one more part absorbed.
+fn absorb(h: u64, part: u64) -> u64 {
+    mix(h.wrapping_add(mix(part.wrapping_add(STEP))))
+}
+
+/// Never Telegram's "no id".
+fn nonzero(h: u64) -> i64 {
     match h as i64 {
         0 => 1,
         id => id,
+    }
+}
+
+/// The random ids of one slot, one per item it posts (an album's photos, the messages of a
+/// multi-message forward), all fixed by the slot: item 0 is the slot's own id
+/// ([`slot_random_id`], so a text slot's id is what it always was), item `k` absorbs `k` as
+/// one more part. A retry, or a newer engine resuming the cycle, derives the same ids for
+/// every item. Copy and allocation-free: the transport derives an item's id when it needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RandomIds {
+    /// The slot's hash before the never-0 substitution.
+    slot: u64,
+}
+
+impl RandomIds {
+    /// The ids of the slot (customer's post key, cycle number, account, group).
+    pub fn of(post_key: i64, cycle_seq: i64, account_id: i64, group_id: i64) -> RandomIds {
+        let mut h = mix(post_key as u64 ^ STEP);
+        for part in [cycle_seq, account_id, group_id] {
+            h = absorb(h, part as u64);
+        }
+        RandomIds { slot: h }
+    }
+
+    /// The slot's own id: a single message's, an album's first item's.
+    pub fn first(self) -> i64 {
+        nonzero(self.slot)
+    }
+
+    /// The id of item `index` (0-based); `item(0) == first()`.
+    pub fn item(self, index: usize) -> i64 {
+        match index {
+            0 => self.first(),
+            k => nonzero(absorb(self.slot, k as u64)),
+        }
     }
 }
 
@@ -1415,6 +1483,7 @@ mod tests {
                 Lasting::Quarantine,
             ),
             (OutcomeKind::Unavailable, Next::EndSession, Lasting::Nothing),
+            (OutcomeKind::StaleFile, Next::Continue, Lasting::Nothing),
         ];
         for (outcome, session, lasting) in cases {
             assert_eq!(
@@ -1447,6 +1516,77 @@ mod tests {
         }
         // Another customer's key gives other ids for the same slot.
         assert_ne!(slot_random_id(1, 1, 1, 1), slot_random_id(2, 1, 1, 1));
+    }
+
+    #[test]
+    fn item_zero_is_the_slots_id_and_later_items_are_pinned() {
+        let ids = RandomIds::of(42, 7, 3, 9);
+        assert_eq!(ids.item(0), 1_416_767_139_237_786_332);
+        assert_eq!(ids.first(), slot_random_id(42, 7, 3, 9));
+        // Pinned: an album resumed by a newer engine must carry the ids an older one derived.
+        assert_eq!(ids.item(1), ITEM_1_OF_42_7_3_9);
+        assert_eq!(ids.item(9), ITEM_9_OF_42_7_3_9);
+        assert_eq!(
+            ids,
+            RandomIds::of(42, 7, 3, 9),
+            "derived the same each time"
+        );
+    }
+
+    const ITEM_1_OF_42_7_3_9: i64 = 8_781_321_535_745_723_015;
+    const ITEM_9_OF_42_7_3_9: i64 = 8_976_782_229_259_766_831;
+
+    #[test]
+    fn item_ids_are_distinct_across_items_and_slots() {
+        let mut seen = std::collections::HashSet::new();
+        for key in [3_i64, -11] {
+            for seq in 1..=20 {
+                for account in 1..=5 {
+                    for group in 1..=30 {
+                        let ids = RandomIds::of(key, seq, account, group);
+                        for item in 0..10 {
+                            let id = ids.item(item);
+                            assert_ne!(id, 0);
+                            assert!(
+                                seen.insert(id),
+                                "collision at {key} {seq} {account} {group} item {item}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // An item of one slot is not the first id of the slot whose group number is the
+        // item's index (the index is absorbed as a fifth part, not as the group).
+        assert_ne!(
+            RandomIds::of(1, 1, 1, 1).item(2),
+            slot_random_id(1, 1, 1, 2)
+        );
+    }
+
+    #[test]
+    fn a_stale_media_reference_is_sent_again_at_once_twice_then_fails() {
+        let s = OutcomeKind::StaleFile;
+        assert_eq!(
+            retry_after(s, 0),
+            None,
+            "a slot not tried yet is not a retry"
+        );
+        assert_eq!(retry_after(s, 1), Some(Duration::ZERO));
+        assert_eq!(retry_after(s, 2), Some(Duration::ZERO));
+        assert_eq!(retry_after(s, 3), None);
+        assert!(s.unsent() && OutcomeKind::Transient.unsent());
+        for other in [
+            OutcomeKind::Sent,
+            OutcomeKind::GroupRefused,
+            OutcomeKind::Rejected,
+            OutcomeKind::AccountStopped,
+            OutcomeKind::Unavailable,
+            OutcomeKind::FloodWait(secs(1)),
+            OutcomeKind::SlowMode(secs(1)),
+        ] {
+            assert!(!other.unsent(), "{other:?}");
+        }
     }
 
     #[test]

@@ -146,6 +146,8 @@ pub struct Group {
     pub status: GroupStatus,
     /// Why it is paused.
     pub reason: Option<String>,
+    /// The forum topic posts go into (its top message id); `None`: the main chat.
+    pub topic: Option<i32>,
 }
 
 /// A lasting consequence of an outcome, recorded by the post-log writer in order with the post.
@@ -167,8 +169,11 @@ pub enum Restriction {
     PairBlock {
         account_id: i64,
         group_id: i64,
+        /// The refusal's outcome name (`write_forbidden`, `payment_required`, …).
         reason: String,
         at: i64,
+        /// The Stars per message the group asked for (`payment_required`), for the notice.
+        stars: Option<i64>,
     },
     /// Telegram stopped the account (PEER_FLOOD, revoked, deactivated): quarantined.
     Quarantine { account_id: i64, reason: String },

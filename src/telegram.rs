@@ -15,27 +15,96 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use crate::schedule::OutcomeKind;
+use crate::schedule::{OutcomeKind, RandomIds};
 
-/// What to post, where and from which account.
+/// What to post, where and from which account. Borrowed and `Copy`-sized parts only: a text
+/// post costs no allocation on the fleet's hot path.
 #[derive(Clone, Debug)]
 pub struct Post<'a> {
     pub account_id: i64,
     pub group_id: i64,
     /// The group as the customer gave it (@username, t.me link or numeric id).
     pub group_ref: &'a str,
-    /// The message, HTML-formatted.
-    pub html: &'a str,
-    /// Chosen before the send and stored with the post, so that a retry is recognisably the
-    /// same message (Telegram answers RANDOM_ID_DUPLICATE).
-    pub random_id: i64,
+    /// What is posted.
+    pub content: Content<'a>,
+    /// The slot's random ids, fixed before the send, so that a retry is recognisably the same
+    /// message (Telegram answers RANDOM_ID_DUPLICATE): `ids.first()` for a single message,
+    /// `ids.item(i)` for item `i` of several.
+    pub ids: RandomIds,
+    /// The forum topic to post into (its top message id); `None`, or the General topic
+    /// ([`GENERAL_TOPIC`]), is a plain send to the group ([`Post::thread`]).
+    pub topic: Option<i32>,
+    /// Sent without a notification sound for the group's members.
+    pub silent: bool,
     /// The request must not leave after this instant (the engine's lease on the customer is
     /// trusted until then); a transport that had to connect or look the group up first checks
     /// it again just before sending, and answers a network error instead of sending late.
     pub not_after: Option<tokio::time::Instant>,
 }
 
-/// Why a group refused a post from this account.
+impl Post<'_> {
+    /// The slot's own random id (a single message's, the first item's).
+    pub fn random_id(&self) -> i64 {
+        self.ids.first()
+    }
+
+    /// The topic to reply into: `None` for the main chat and for the General topic, which
+    /// Telegram takes as a plain send.
+    pub fn thread(&self) -> Option<i32> {
+        self.topic.filter(|t| *t != GENERAL_TOPIC)
+    }
+}
+
+/// The General topic of a forum: its top message id. A post "into" it is a plain send.
+pub const GENERAL_TOPIC: i32 = 1;
+
+/// What a post carries. Media (a photo, a video, a document, an album, a forward) joins as
+/// further variants, each with its items and content hash; the random ids per item are
+/// already in [`Post::ids`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Content<'a> {
+    /// One text message, HTML-formatted.
+    Text { html: &'a str },
+}
+
+impl Content<'_> {
+    pub fn kind(&self) -> ContentKind {
+        match self {
+            Content::Text { .. } => ContentKind::Text,
+        }
+    }
+
+    /// How many messages the post makes (one random id each).
+    pub fn items(&self) -> usize {
+        match self {
+            Content::Text { .. } => 1,
+        }
+    }
+
+    /// The text, or a media post's caption, HTML-formatted.
+    pub fn html(&self) -> &str {
+        match self {
+            Content::Text { html } => html,
+        }
+    }
+}
+
+/// The kind of a post, by a stable name (the demo's `kind`, a recorded send's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ContentKind {
+    Text,
+}
+
+impl ContentKind {
+    /// The stable name: `text`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentKind::Text => "text",
+        }
+    }
+}
+
+/// Why a group refused a post from this account. Each pauses the group for the account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GroupRefusal {
     /// CHAT_WRITE_FORBIDDEN, CHAT_RESTRICTED.
@@ -44,6 +113,31 @@ pub enum GroupRefusal {
     Banned,
     /// CHANNEL_PRIVATE: the account is no longer a member.
     Private,
+    /// CHAT_SEND_MEDIA_FORBIDDEN and its per-kind siblings: the group takes no media of the
+    /// kind from this account.
+    MediaForbidden(Media),
+    /// ALLOW_PAYMENT_REQUIRED_N: the group charges N Stars per message (`None`: Telegram gave
+    /// no price). Never paid.
+    PaymentRequired { stars: Option<u32> },
+    /// TOPIC_CLOSED: the forum topic is closed.
+    TopicClosed,
+    /// TOPIC_DELETED, TOPIC_ID_INVALID: the forum topic is gone.
+    TopicDeleted,
+    /// SLOWMODE_MULTI_MSGS_DISABLED: a slow-mode group takes no album.
+    AlbumsRefused,
+}
+
+/// Which media a group forbids (CHAT_SEND_…_FORBIDDEN).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Media {
+    /// Every kind (CHAT_SEND_MEDIA_FORBIDDEN, and the kinds we never send on purpose: audio,
+    /// voice, round video, sticker, which a document can be taken for).
+    Any,
+    Photos,
+    Videos,
+    Documents,
+    /// Animations.
+    Gifs,
 }
 
 /// Why an account can't post any more.
@@ -78,6 +172,9 @@ pub enum Outcome {
     /// We cannot use the account (its stored session does not open with this server's key):
     /// its session ends for this cycle; the account itself is not blamed.
     Unavailable(String),
+    /// FILE_REFERENCE_EXPIRED / _INVALID after the transport's own re-upload: nothing was
+    /// posted; the engine sends the slot again with the same random ids.
+    StaleFile,
 }
 
 impl Outcome {
@@ -90,12 +187,24 @@ impl Outcome {
             Outcome::GroupRefused(GroupRefusal::WriteForbidden) => "write_forbidden",
             Outcome::GroupRefused(GroupRefusal::Banned) => "banned",
             Outcome::GroupRefused(GroupRefusal::Private) => "channel_private",
+            Outcome::GroupRefused(GroupRefusal::MediaForbidden(media)) => match media {
+                Media::Any => "media_forbidden",
+                Media::Photos => "photos_forbidden",
+                Media::Videos => "videos_forbidden",
+                Media::Documents => "documents_forbidden",
+                Media::Gifs => "gifs_forbidden",
+            },
+            Outcome::GroupRefused(GroupRefusal::PaymentRequired { .. }) => "payment_required",
+            Outcome::GroupRefused(GroupRefusal::TopicClosed) => "topic_closed",
+            Outcome::GroupRefused(GroupRefusal::TopicDeleted) => "topic_deleted",
+            Outcome::GroupRefused(GroupRefusal::AlbumsRefused) => "albums_refused",
             Outcome::AccountLost(AccountLoss::Revoked) => "account_revoked",
             Outcome::AccountLost(AccountLoss::Deactivated) => "account_deactivated",
             Outcome::PeerFlood => "peer_flood",
             Outcome::Network(_) => "network_error",
             Outcome::Rejected(_) => "rejected",
             Outcome::Unavailable(_) => "account_unavailable",
+            Outcome::StaleFile => "file_reference_expired",
         }
     }
 
@@ -109,6 +218,9 @@ impl Outcome {
             Outcome::Network(detail) => Some(format!("network_error: {detail}")),
             Outcome::Rejected(detail) => Some(format!("rejected: {detail}")),
             Outcome::Unavailable(detail) => Some(format!("account_unavailable: {detail}")),
+            Outcome::GroupRefused(GroupRefusal::PaymentRequired { stars: Some(stars) }) => {
+                Some(format!("{}: {stars} stars per message", self.name()))
+            }
             other => Some(other.name().to_string()),
         }
     }
@@ -124,6 +236,16 @@ impl Outcome {
             Outcome::Network(_) => OutcomeKind::Transient,
             Outcome::Rejected(_) => OutcomeKind::Rejected,
             Outcome::Unavailable(_) => OutcomeKind::Unavailable,
+            Outcome::StaleFile => OutcomeKind::StaleFile,
+        }
+    }
+
+    /// The Stars per message a group asked for (ALLOW_PAYMENT_REQUIRED), kept for the
+    /// customer's notice.
+    pub fn price_stars(&self) -> Option<u32> {
+        match self {
+            Outcome::GroupRefused(GroupRefusal::PaymentRequired { stars }) => *stars,
+            _ => None,
         }
     }
 }
@@ -134,7 +256,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// What the engine needs from Telegram. Implementations must not retry or sleep on Telegram's
 /// waits themselves: the engine owns every wait.
 pub trait Transport: Send + Sync + 'static {
-    /// Posts `post.html` to the group from the account and reports what happened.
+    /// Posts `post.content` to the group from the account and reports what happened.
     fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Outcome>;
 
     /// The accounts have no more work in this process for a while (their customer stopped,
@@ -147,5 +269,118 @@ pub trait Transport: Send + Sync + 'static {
     /// doesn't wait for a connection. Best effort; a failure here is the send's to report.
     fn prepare<'a>(&'a self, _accounts: &'a [i64]) -> BoxFuture<'a, ()> {
         Box::pin(async {})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn every_outcome_has_its_stable_stored_name() {
+        let refused = Outcome::GroupRefused;
+        let cases = [
+            (Outcome::Sent, "sent"),
+            (Outcome::FloodWait(Duration::from_secs(1)), "flood_wait"),
+            (Outcome::SlowMode(Duration::from_secs(1)), "slow_mode"),
+            (refused(GroupRefusal::WriteForbidden), "write_forbidden"),
+            (refused(GroupRefusal::Banned), "banned"),
+            (refused(GroupRefusal::Private), "channel_private"),
+            (
+                Outcome::AccountLost(AccountLoss::Revoked),
+                "account_revoked",
+            ),
+            (
+                Outcome::AccountLost(AccountLoss::Deactivated),
+                "account_deactivated",
+            ),
+            (Outcome::PeerFlood, "peer_flood"),
+            (Outcome::Network(String::new()), "network_error"),
+            (Outcome::Rejected(String::new()), "rejected"),
+            (Outcome::Unavailable(String::new()), "account_unavailable"),
+            (
+                refused(GroupRefusal::MediaForbidden(Media::Any)),
+                "media_forbidden",
+            ),
+            (
+                refused(GroupRefusal::MediaForbidden(Media::Photos)),
+                "photos_forbidden",
+            ),
+            (
+                refused(GroupRefusal::MediaForbidden(Media::Videos)),
+                "videos_forbidden",
+            ),
+            (
+                refused(GroupRefusal::MediaForbidden(Media::Documents)),
+                "documents_forbidden",
+            ),
+            (
+                refused(GroupRefusal::MediaForbidden(Media::Gifs)),
+                "gifs_forbidden",
+            ),
+            (
+                refused(GroupRefusal::PaymentRequired { stars: Some(5) }),
+                "payment_required",
+            ),
+            (refused(GroupRefusal::TopicClosed), "topic_closed"),
+            (refused(GroupRefusal::TopicDeleted), "topic_deleted"),
+            (refused(GroupRefusal::AlbumsRefused), "albums_refused"),
+            (Outcome::StaleFile, "file_reference_expired"),
+        ];
+        for (outcome, name) in &cases {
+            assert_eq!(outcome.name(), *name, "{outcome:?}");
+        }
+        let names: std::collections::HashSet<_> = cases.iter().map(|(_, n)| n).collect();
+        assert_eq!(names.len(), cases.len(), "no two outcomes share a name");
+    }
+
+    #[test]
+    fn every_rich_post_refusal_reads_as_a_reason_in_every_language() {
+        let names = [
+            Outcome::GroupRefused(GroupRefusal::MediaForbidden(Media::Any)),
+            Outcome::GroupRefused(GroupRefusal::MediaForbidden(Media::Photos)),
+            Outcome::GroupRefused(GroupRefusal::MediaForbidden(Media::Videos)),
+            Outcome::GroupRefused(GroupRefusal::MediaForbidden(Media::Documents)),
+            Outcome::GroupRefused(GroupRefusal::MediaForbidden(Media::Gifs)),
+            Outcome::GroupRefused(GroupRefusal::PaymentRequired { stars: None }),
+            Outcome::GroupRefused(GroupRefusal::TopicClosed),
+            Outcome::GroupRefused(GroupRefusal::TopicDeleted),
+            Outcome::GroupRefused(GroupRefusal::AlbumsRefused),
+            Outcome::StaleFile,
+        ];
+        for lang in crate::i18n::Lang::ALL {
+            for o in &names {
+                let key = format!("reason-{}", o.name());
+                assert!(crate::i18n::try_t(lang, &key).is_some(), "{lang:?} {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_text_post_is_one_item_whose_id_is_the_slots() {
+        let post = Post {
+            account_id: 1,
+            group_id: 2,
+            group_ref: "@g",
+            content: Content::Text { html: "<b>x</b>" },
+            ids: RandomIds::of(42, 7, 3, 9),
+            topic: Some(GENERAL_TOPIC),
+            silent: false,
+            not_after: None,
+        };
+        assert_eq!(post.content.kind().as_str(), "text");
+        assert_eq!(post.content.items(), 1);
+        assert_eq!(post.content.html(), "<b>x</b>");
+        assert_eq!(post.random_id(), 1_416_767_139_237_786_332);
+        assert_eq!(post.thread(), None, "the General topic is a plain send");
+        assert_eq!(
+            Post {
+                topic: Some(7),
+                ..post
+            }
+            .thread(),
+            Some(7)
+        );
     }
 }

@@ -33,7 +33,7 @@ pub(super) async fn logged(
         restrict(shared, ctx, f.due, lasting, &f.outcome).await;
     }
     let due = Due { target, ..f.due };
-    record(shared, ctx, due, f.random_id, Ok((f.sent_at, f.outcome))).await;
+    record(shared, ctx, due, f.ids.first(), Ok((f.sent_at, f.outcome))).await;
 }
 
 /// Records what an outcome leaves behind (through the post-log writer, in order with the
@@ -60,6 +60,7 @@ async fn restrict(shared: &Shared, ctx: &CycleCtx, due: Due, lasting: Lasting, o
             group_id,
             reason,
             at: shared.clock.wall_ms(now),
+            stars: outcome.price_stars().map(i64::from),
         },
         Lasting::Quarantine => Restriction::Quarantine { account_id, reason },
     };

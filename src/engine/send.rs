@@ -11,13 +11,14 @@ use tokio_util::sync::CancellationToken;
 use super::setup::CycleCtx;
 use super::Shared;
 use crate::schedule::cycle::{Answer, Due, Handover, SkipReason};
-use crate::telegram::{AccountLoss, Outcome, Post};
+use crate::schedule::RandomIds;
+use crate::telegram::{AccountLoss, Content, Outcome, Post};
 
 /// A send that finished: which slot, when its last try started, what happened, and how
 /// many tries it took.
 pub(super) struct Finished {
     pub due: Due,
-    pub random_id: i64,
+    pub ids: RandomIds,
     pub sent_at: Instant,
     pub outcome: Outcome,
     pub tries: usize,
@@ -53,13 +54,13 @@ pub(super) async fn attempt(
     shared: &Shared,
     ctx: &CycleCtx,
     stop: &CancellationToken,
-    (due, random_id, tries): (Due, i64, usize),
+    (due, ids, tries): (Due, RandomIds, usize),
     pause: Duration,
     previous: Option<(Instant, Outcome)>,
 ) -> Finished {
     let finished = |sent_at, outcome, tries, abandoned| Finished {
         due,
-        random_id,
+        ids,
         sent_at,
         outcome,
         tries,
@@ -84,8 +85,10 @@ pub(super) async fn attempt(
             account_id: due.account_id,
             group_id: group.id,
             group_ref: &group.reference,
-            html: &ctx.html,
-            random_id,
+            content: Content::Text { html: &ctx.html },
+            ids,
+            topic: group.topic,
+            silent: ctx.silent,
             not_after: ctx.held.as_ref().map(|h| h.deadline()),
         })
         .await;

@@ -21,6 +21,9 @@ pub(super) struct CycleCtx {
     pub seq: i64,
     pub start: Instant,
     pub html: String,
+    /// The customer's posts go out without a notification sound.
+    pub silent: bool,
+    /// The cycle's groups, in order, each with its forum topic.
     pub groups: Vec<Group>,
     /// The customer's lease, when engines share the database.
     pub held: Option<Arc<Held>>,
@@ -123,6 +126,7 @@ pub(super) async fn set_up(
                         // Planned, but paused or removed since.
                         status: GroupStatus::Paused,
                         reason: None,
+                        topic: None,
                     })
                 })
                 .collect();
@@ -155,6 +159,7 @@ pub(super) async fn set_up(
         seq,
         start: cycle_start,
         html: snapshot.message_html.unwrap_or_default(),
+        silent: snapshot.silent,
         groups,
         held,
     };

@@ -22,7 +22,7 @@ use super::send::{attempt, leaving};
 use super::setup::{set_up, SetUp};
 use super::{EngineError, Shared};
 use crate::schedule::cycle::{Effects, PlanExpiry, Step};
-use crate::schedule::{self, CyclePlan, Mode};
+use crate::schedule::{CyclePlan, Mode, RandomIds};
 use crate::store::{Interrupted, Snapshot};
 
 const ZERO: Duration = Duration::ZERO;
@@ -107,9 +107,8 @@ pub(super) async fn run_cycle(
             match cycle.next(now) {
                 Step::Skip(due, reason) => record(shared, &ctx, due, 0, Err(reason)).await,
                 Step::Send(due) => {
-                    let random_id =
-                        schedule::slot_random_id(post_key, seq, due.account_id, due.group_id);
-                    let first = (due, random_id, 0);
+                    let ids = RandomIds::of(post_key, seq, due.account_id, due.group_id);
+                    let first = (due, ids, 0);
                     in_flight.push(attempt(shared, &ctx, &cycle_stop, first, ZERO, None));
                 }
                 Step::Wait(at) => break Some(at),
@@ -136,7 +135,7 @@ pub(super) async fn run_cycle(
                 match cycle.on_outcome(slot, &answer, handover, ctx.since(Instant::now())) {
                     Effects::Retry(pause) => {
                         // The same slot again, same random id: the session stays busy with it.
-                        let again = (f.due, f.random_id, f.tries);
+                        let again = (f.due, f.ids, f.tries);
                         let previous = Some((f.sent_at, f.outcome));
                         in_flight.push(attempt(shared, &ctx, &cycle_stop, again, pause, previous));
                     }

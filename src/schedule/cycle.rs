@@ -485,7 +485,7 @@ impl Cycle {
         s.sending = false;
         self.in_flight -= 1;
         if handover.abandoned
-            || (answer.kind == OutcomeKind::Transient
+            || (answer.kind.unsent()
                 && (self.lease_lost || !handover.lease_valid || handover.leaving))
         {
             // Not sent because the lease lapsed before the try, or given up (its retry, or
@@ -803,6 +803,7 @@ mod tests {
             OutcomeKind::Transient => ("network_error", SkipReason::AccountUnavailable),
             OutcomeKind::Rejected => ("rejected", SkipReason::AccountUnavailable),
             OutcomeKind::Unavailable => ("account_unavailable", SkipReason::AccountUnavailable),
+            OutcomeKind::StaleFile => ("file_reference_expired", SkipReason::AccountUnavailable),
         };
         Answer {
             kind,
@@ -1035,6 +1036,61 @@ mod tests {
             pass(&mut c, secs(4)),
             [Step::Wait(Some(secs(14) - TIMER_SLACK))]
         );
+    }
+
+    #[test]
+    fn a_stale_media_reference_is_sent_again_at_once_and_counts_once() {
+        let mut c = fresh(&[0], 2, 10);
+        pass(&mut c, secs(0));
+        let stale = |at, tries| answer(OutcomeKind::StaleFile, at, tries);
+        assert_eq!(
+            c.on_outcome((0, 0), &stale(secs(0), 1), CALM, secs(0)),
+            Effects::Retry(Duration::ZERO)
+        );
+        assert_eq!(pass(&mut c, secs(0)), [Step::Wait(None)], "still busy");
+        assert_eq!(
+            c.on_outcome((0, 0), &answer(OutcomeKind::Sent, ms(20), 2), CALM, ms(20)),
+            logged(secs(0), Lasting::Nothing)
+        );
+        assert_eq!(
+            c.tally(),
+            Tally {
+                sent: 1,
+                failed: 0,
+                skipped: 0
+            }
+        );
+        // Three stale answers in a row: the slot fails, the group and account are untouched.
+        let mut c = fresh(&[0], 2, 10);
+        pass(&mut c, secs(0));
+        for tries in 1..=2 {
+            assert_eq!(
+                c.on_outcome((0, 0), &stale(secs(0), tries), CALM, secs(0)),
+                Effects::Retry(Duration::ZERO)
+            );
+        }
+        assert_eq!(
+            c.on_outcome((0, 0), &stale(secs(0), 3), CALM, secs(0)),
+            logged(secs(0), Lasting::Nothing)
+        );
+        assert_eq!(c.fares()[0].last_error, Some("file_reference_expired"));
+        assert_eq!(
+            pass(&mut c, secs(10)),
+            [Step::Send(due(0, 1, secs(10))), Step::Wait(None)]
+        );
+        // Leaving mid-retry: nothing was posted, so the slot is left for the next engine.
+        let mut c = fresh(&[0], 2, 10);
+        pass(&mut c, secs(0));
+        c.stop();
+        let leaving = Handover {
+            leaving: true,
+            ..CALM
+        };
+        assert_eq!(
+            c.on_outcome((0, 0), &stale(secs(0), 1), leaving, secs(0)),
+            Effects::GivenUp
+        );
+        assert_eq!(c.tally(), Tally::default());
     }
 
     #[test]

@@ -111,9 +111,12 @@ pub struct Timing {
 pub struct PairBlock {
     pub account_id: i64,
     pub group_id: i64,
-    /// An outcome name: `write_forbidden`, `banned`, `channel_private`.
+    /// An outcome name: `write_forbidden`, `banned`, `channel_private`, `media_forbidden`,
+    /// `payment_required`, `topic_closed`, … (see `telegram::Outcome::name`).
     pub reason: String,
     pub at: i64,
+    /// The Stars per message the group asked for (`payment_required`).
+    pub stars: Option<i64>,
 }
 
 /// The latest cycle and the latest finished one, with its per-group report.
@@ -158,6 +161,7 @@ struct GroupSql {
     #[sqlx(try_from = "String")]
     status: GroupStatus,
     status_reason: Option<String>,
+    topic_id: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -177,6 +181,14 @@ struct CycleSql {
 
 const CYCLE_COLUMNS: &str =
     "id, customer_id, seq, mode, started_at, ended_at, status, planned, sent, failed, skipped";
+
+/// An update of the customer's own row: none updated means there is no such customer.
+fn customer_updated(done: &sqlx::any::AnyQueryResult, id: i64) -> Result<(), StoreError> {
+    match done.rows_affected() {
+        0 => Err(StoreError::NoCustomer(id)),
+        _ => Ok(()),
+    }
+}
 
 impl Store {
     /// The customer, or `None` if they never started the bot.
@@ -229,10 +241,7 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NoCustomer(id));
-        }
-        Ok(())
+        customer_updated(&done, id)
     }
 
     /// Stores the language of the customer's Telegram app.
@@ -270,10 +279,7 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NoCustomer(id));
-        }
-        Ok(())
+        customer_updated(&done, id)
     }
 
     /// Saves `defaults` as the customer's timing unless they have settings already.
@@ -365,7 +371,7 @@ impl Store {
     /// Every group of the customer, whatever its status, in posting order.
     pub async fn groups(&self, customer_id: i64) -> Result<Vec<Group>, StoreError> {
         let rows: Vec<GroupSql> = sqlx::query_as(
-            "SELECT id, reference, position, status, status_reason FROM chat_groups \
+            "SELECT id, reference, position, status, status_reason, topic_id FROM chat_groups \
              WHERE customer_id = $1 ORDER BY position, id",
         )
         .bind(customer_id)
@@ -379,8 +385,46 @@ impl Store {
                 position: r.position,
                 status: r.status,
                 reason: r.status_reason,
+                topic: r.topic_id.and_then(|t| i32::try_from(t).ok()),
             })
             .collect())
+    }
+
+    /// Sets the forum topic the group's posts go into (`None`: the main chat) if the group
+    /// belongs to the customer; `false` if it does not.
+    pub async fn set_group_topic(
+        &self,
+        customer_id: i64,
+        group_id: i64,
+        topic: Option<i32>,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE chat_groups SET topic_id = $1 WHERE id = $2 AND customer_id = $3")
+                .bind(topic.map(i64::from))
+                .bind(group_id)
+                .bind(customer_id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Whether the customer's posts go out without a notification sound.
+    pub async fn silent(&self, id: i64) -> Result<bool, StoreError> {
+        let silent: Option<i64> = sqlx::query_scalar("SELECT silent FROM customers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        silent.map(|s| s != 0).ok_or(StoreError::NoCustomer(id))
+    }
+
+    /// Sets whether the customer's posts go out without a notification sound.
+    pub async fn set_silent(&self, id: i64, silent: bool) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE customers SET silent = $1 WHERE id = $2")
+            .bind(i64::from(silent))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        customer_updated(&done, id)
     }
 
     /// Sets the account's status if it belongs to the customer; `false` if it does not.
@@ -500,7 +544,7 @@ impl Store {
     /// Groups that refused one of the customer's accounts.
     pub async fn pair_blocks(&self, customer_id: i64) -> Result<Vec<PairBlock>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT b.account_id, b.group_id, b.reason, b.at FROM pair_blocks b \
+            "SELECT b.account_id, b.group_id, b.reason, b.at, b.stars FROM pair_blocks b \
              JOIN accounts a ON a.id = b.account_id WHERE a.customer_id = $1 \
              ORDER BY b.group_id, b.account_id",
         )

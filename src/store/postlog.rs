@@ -401,17 +401,19 @@ impl Store {
                 group_id,
                 reason,
                 at,
+                stars,
             } => sqlx::query(
-                "INSERT INTO pair_blocks (account_id, group_id, reason, at) \
-                 SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $5) \
-                 AND EXISTS (SELECT 1 FROM chat_groups WHERE id = $6) \
+                "INSERT INTO pair_blocks (account_id, group_id, reason, at, stars) \
+                 SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $6) \
+                 AND EXISTS (SELECT 1 FROM chat_groups WHERE id = $7) \
                  ON CONFLICT (account_id, group_id) DO UPDATE SET reason = excluded.reason, \
-                 at = excluded.at",
+                 at = excluded.at, stars = excluded.stars",
             )
             .bind(*account_id)
             .bind(*group_id)
             .bind(reason.clone())
             .bind(*at)
+            .bind(*stars)
             .bind(*account_id)
             .bind(*group_id),
             Restriction::Quarantine { account_id, reason } => sqlx::query(

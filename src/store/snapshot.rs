@@ -17,6 +17,8 @@ pub struct Snapshot {
     /// `None` until the customer saved timing settings.
     pub settings: Option<Settings>,
     pub message_html: Option<String>,
+    /// The customer's posts go out without a notification sound.
+    pub silent: bool,
     /// Active accounts, oldest first.
     pub accounts: Vec<Account>,
     /// Active groups, in posting order.
@@ -52,10 +54,11 @@ struct HeadRow {
     cycle_length_ms: Option<i64>,
     message_html: Option<String>,
     post_key: Option<i64>,
+    silent: i64,
     last_seq: i64,
     /// `[[id, label, status], …]`, active accounts by id.
     accounts: String,
-    /// `[[id, reference, position, status], …]`, active groups in posting order.
+    /// `[[id, reference, position, status, topic], …]`, active groups in posting order.
     groups: String,
     /// `[[account, until], …]`.
     account_waits: String,
@@ -67,11 +70,11 @@ struct HeadRow {
 
 /// The snapshot in one statement, SQLite dialect (aggregate ORDER BY needs SQLite 3.44).
 const SNAPSHOT_SQLITE: &str = "SELECT p.plan, p.expires_at, s.delay_between_posts_ms, \
-     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, c.post_key, \
+     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, c.post_key, c.silent, \
      (SELECT COALESCE(MAX(seq), 0) FROM cycles WHERE customer_id = c.id) AS last_seq, \
      (SELECT COALESCE(json_group_array(json_array(a.id, a.label, a.status) ORDER BY a.id), '[]') \
       FROM accounts a WHERE a.customer_id = c.id AND a.status = 'active') AS accounts, \
-     (SELECT COALESCE(json_group_array(json_array(g.id, g.reference, g.position, g.status) \
+     (SELECT COALESCE(json_group_array(json_array(g.id, g.reference, g.position, g.status, g.topic_id) \
       ORDER BY g.position, g.id), '[]') \
       FROM chat_groups g WHERE g.customer_id = c.id AND g.status = 'active') AS groups, \
      (SELECT COALESCE(json_group_array(json_array(w.account_id, w.until_at)), '[]') \
@@ -88,11 +91,11 @@ const SNAPSHOT_SQLITE: &str = "SELECT p.plan, p.expires_at, s.delay_between_post
 
 /// The snapshot in one statement, PostgreSQL dialect.
 const SNAPSHOT_POSTGRES: &str = "SELECT p.plan, p.expires_at, s.delay_between_posts_ms, \
-     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, c.post_key, \
+     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, c.post_key, c.silent, \
      (SELECT COALESCE(MAX(seq), 0) FROM cycles WHERE customer_id = c.id) AS last_seq, \
      (SELECT COALESCE(json_agg(json_build_array(a.id, a.label, a.status) ORDER BY a.id), '[]')::text \
       FROM accounts a WHERE a.customer_id = c.id AND a.status = 'active') AS accounts, \
-     (SELECT COALESCE(json_agg(json_build_array(g.id, g.reference, g.position, g.status) \
+     (SELECT COALESCE(json_agg(json_build_array(g.id, g.reference, g.position, g.status, g.topic_id) \
       ORDER BY g.position, g.id), '[]')::text \
       FROM chat_groups g WHERE g.customer_id = c.id AND g.status = 'active') AS groups, \
      (SELECT COALESCE(json_agg(json_build_array(w.account_id, w.until_at)), '[]')::text \
@@ -147,13 +150,14 @@ impl Store {
             |what: &'static str, cause: serde_json::Error| StoreError::Json { what, cause };
         let accounts: Vec<(i64, String, String)> =
             serde_json::from_str(&head.accounts).map_err(|e| invalid("accounts", e))?;
-        let groups: Vec<(i64, String, i64, String)> =
+        let groups: Vec<(i64, String, i64, String, Option<i64>)> =
             serde_json::from_str(&head.groups).map_err(|e| invalid("groups", e))?;
         Ok(Some(Snapshot {
             customer_id,
             plan,
             settings,
             message_html: head.message_html,
+            silent: head.silent != 0,
             post_key: head.post_key,
             accounts: accounts
                 .into_iter()
@@ -168,13 +172,14 @@ impl Store {
                 .collect::<Result<_, UnknownStatus>>()?,
             groups: groups
                 .into_iter()
-                .map(|(id, reference, position, status)| {
+                .map(|(id, reference, position, status, topic)| {
                     Ok(Group {
                         id,
                         reference,
                         position,
                         status: GroupStatus::try_from(status)?,
                         reason: None,
+                        topic: topic.and_then(|t| i32::try_from(t).ok()),
                     })
                 })
                 .collect::<Result<_, UnknownStatus>>()?,

@@ -653,6 +653,53 @@ pub fn text_and_entities(html: &str) -> (String, Option<Vec<tl::enums::MessageEn
     (text, (!entities.is_empty()).then_some(entities))
 }
 
+/// The raw `messages.SendMessage` of a text post: the slot's random id, the customer's
+/// silent switch, and the forum topic as `reply_to` (`top_msg_id`; the General topic and no
+/// topic are a plain send).
+pub fn send_message_request(
+    post: &Post<'_>,
+    peer: tl::enums::InputPeer,
+) -> tl::functions::messages::SendMessage {
+    let (message, entities) = text_and_entities(post.content.html());
+    let reply_to = post.thread().map(|topic| {
+        tl::enums::InputReplyTo::Message(tl::types::InputReplyToMessage {
+            reply_to_msg_id: topic,
+            top_msg_id: Some(topic),
+            reply_to_peer_id: None,
+            quote_text: None,
+            quote_entities: None,
+            quote_offset: None,
+            monoforum_peer_id: None,
+            todo_item_id: None,
+            poll_option: None,
+        })
+    });
+    tl::functions::messages::SendMessage {
+        no_webpage: false,
+        silent: post.silent,
+        background: false,
+        clear_draft: false,
+        noforwards: false,
+        update_stickersets_order: false,
+        invert_media: false,
+        allow_paid_floodskip: false,
+        peer,
+        reply_to,
+        message,
+        random_id: post.random_id(),
+        reply_markup: None,
+        entities,
+        schedule_date: None,
+        schedule_repeat_period: None,
+        send_as: None,
+        quick_reply_shortcut: None,
+        effect: None,
+        allow_paid_stars: None,
+        suggested_post: None,
+        rich_message: None,
+    }
+}
+
 impl Transport for MtprotoTransport {
     fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
@@ -671,31 +718,7 @@ impl Transport for MtprotoTransport {
                 // Connecting or resolving took too long: the engine may no longer send.
                 return Outcome::Network("the lease ran out before the request left".into());
             }
-            let (message, entities) = text_and_entities(post.html);
-            let request = tl::functions::messages::SendMessage {
-                no_webpage: false,
-                silent: false,
-                background: false,
-                clear_draft: false,
-                noforwards: false,
-                update_stickersets_order: false,
-                invert_media: false,
-                allow_paid_floodskip: false,
-                peer: peer.into(),
-                reply_to: None,
-                message,
-                random_id: post.random_id,
-                reply_markup: None,
-                entities,
-                schedule_date: None,
-                schedule_repeat_period: None,
-                send_as: None,
-                quick_reply_shortcut: None,
-                effect: None,
-                allow_paid_stars: None,
-                suggested_post: None,
-                rich_message: None,
-            };
+            let request = send_message_request(&post, peer.into());
             // A network error is retried by the engine, with the same random id
             // (schedule::retry_after).
             let outcome = self.send_once(&post, &request).await;
@@ -939,6 +962,52 @@ impl Groups for MtprotoTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_send_request_carries_the_random_id_silent_and_the_topic() {
+        use crate::schedule::RandomIds;
+        use crate::telegram::{Content, GENERAL_TOPIC};
+        let ids = RandomIds::of(42, 7, 3, 9);
+        let post = |topic, silent| Post {
+            account_id: 3,
+            group_id: 9,
+            group_ref: "@g",
+            content: Content::Text {
+                html: "<b>Sale</b>",
+            },
+            ids,
+            topic,
+            silent,
+            not_after: None,
+        };
+        let peer = || {
+            tl::enums::InputPeer::Channel(tl::types::InputPeerChannel {
+                channel_id: 77,
+                access_hash: 5,
+            })
+        };
+        let r = send_message_request(&post(Some(123), true), peer());
+        assert_eq!(r.random_id, 1_416_767_139_237_786_332);
+        assert!(r.silent);
+        assert_eq!(r.message, "Sale");
+        assert!(r.entities.is_some());
+        assert!(matches!(
+            &r.peer,
+            tl::enums::InputPeer::Channel(c) if c.channel_id == 77 && c.access_hash == 5
+        ));
+        match &r.reply_to {
+            Some(tl::enums::InputReplyTo::Message(m)) => {
+                assert_eq!((m.reply_to_msg_id, m.top_msg_id), (123, Some(123)));
+                assert!(m.reply_to_peer_id.is_none() && m.quote_text.is_none());
+            }
+            other => panic!("reply_to {other:?}"),
+        }
+        for (topic, silent) in [(None, false), (Some(GENERAL_TOPIC), false)] {
+            let r = send_message_request(&post(topic, silent), peer());
+            assert!(r.reply_to.is_none(), "{topic:?}: a plain send");
+            assert!(!r.silent);
+        }
+    }
 
     #[test]
     fn our_post_html_becomes_telegram_text_and_entities() {

@@ -15,7 +15,7 @@ use grammers_session::types::{DcOption, PeerId, PeerInfo, UpdateState, UpdatesSt
 use grammers_session::{BoxFuture, Session, SessionData};
 use serde::{Deserialize, Serialize};
 
-use super::{AccountLoss, GroupRefusal, Outcome};
+use super::{AccountLoss, GroupRefusal, Media, Outcome};
 use crate::store::{Store, StoreError};
 use crate::vault::{MasterKey, Sealed, VaultError};
 
@@ -34,6 +34,25 @@ pub fn outcome_of_rpc(e: &RpcError) -> Outcome {
         | "CHAT_GUEST_SEND_FORBIDDEN"
         | "CHAT_ADMIN_REQUIRED" => refused(GroupRefusal::WriteForbidden),
         "USER_BANNED_IN_CHANNEL" => refused(GroupRefusal::Banned),
+        "CHAT_SEND_MEDIA_FORBIDDEN"
+        | "CHAT_SEND_AUDIOS_FORBIDDEN"
+        | "CHAT_SEND_VOICES_FORBIDDEN"
+        | "CHAT_SEND_ROUNDVIDEOS_FORBIDDEN"
+        | "CHAT_SEND_STICKERS_FORBIDDEN" => refused(GroupRefusal::MediaForbidden(Media::Any)),
+        "CHAT_SEND_PHOTOS_FORBIDDEN" => refused(GroupRefusal::MediaForbidden(Media::Photos)),
+        "CHAT_SEND_VIDEOS_FORBIDDEN" => refused(GroupRefusal::MediaForbidden(Media::Videos)),
+        "CHAT_SEND_DOCS_FORBIDDEN" => refused(GroupRefusal::MediaForbidden(Media::Documents)),
+        "CHAT_SEND_GIFS_FORBIDDEN" => refused(GroupRefusal::MediaForbidden(Media::Gifs)),
+        // ALLOW_PAYMENT_REQUIRED_N: N Stars per message. Never paid.
+        "ALLOW_PAYMENT_REQUIRED" => refused(GroupRefusal::PaymentRequired { stars: e.value }),
+        "TOPIC_CLOSED" => refused(GroupRefusal::TopicClosed),
+        "TOPIC_DELETED" | "TOPIC_ID_INVALID" => refused(GroupRefusal::TopicDeleted),
+        "SLOWMODE_MULTI_MSGS_DISABLED" => refused(GroupRefusal::AlbumsRefused),
+        // FILE_REFERENCE_EXPIRED, FILE_REFERENCE_N_EXPIRED (item N of an album; grammers moves
+        // the N into `value`), _INVALID, _EMPTY: upload again, never a failed slot.
+        "FILE_REFERENCE_EXPIRED" | "FILE_REFERENCE_INVALID" | "FILE_REFERENCE_EMPTY" => {
+            Outcome::StaleFile
+        }
         "CHANNEL_PRIVATE"
         | "CHANNEL_INVALID"
         | "CHAT_ID_INVALID"
@@ -445,6 +464,167 @@ mod tests {
             assert_eq!(outcome_of_rpc(&error), want, "{error:?}");
             assert_eq!(outcome_of(&InvocationError::Rpc(error.clone())), want);
         }
+    }
+
+    #[test]
+    fn refusals_of_rich_posts_are_mapped_with_stable_names_and_their_consequence() {
+        use crate::schedule::{next_after, Lasting, Next, OutcomeKind};
+        let refused = Outcome::GroupRefused;
+        let media = |m| Outcome::GroupRefused(GroupRefusal::MediaForbidden(m));
+        // (error, outcome, stored name, kind, lasting)
+        let block = (OutcomeKind::GroupRefused, Lasting::PairBlock);
+        let again = (OutcomeKind::StaleFile, Lasting::Nothing);
+        let cases = [
+            (
+                rpc(403, "CHAT_SEND_MEDIA_FORBIDDEN", None),
+                media(Media::Any),
+                "media_forbidden",
+                block,
+            ),
+            (
+                rpc(403, "CHAT_SEND_PHOTOS_FORBIDDEN", None),
+                media(Media::Photos),
+                "photos_forbidden",
+                block,
+            ),
+            (
+                rpc(403, "CHAT_SEND_VIDEOS_FORBIDDEN", None),
+                media(Media::Videos),
+                "videos_forbidden",
+                block,
+            ),
+            (
+                rpc(403, "CHAT_SEND_DOCS_FORBIDDEN", None),
+                media(Media::Documents),
+                "documents_forbidden",
+                block,
+            ),
+            (
+                rpc(403, "CHAT_SEND_GIFS_FORBIDDEN", None),
+                media(Media::Gifs),
+                "gifs_forbidden",
+                block,
+            ),
+            (
+                rpc(403, "CHAT_SEND_AUDIOS_FORBIDDEN", None),
+                media(Media::Any),
+                "media_forbidden",
+                block,
+            ),
+            (
+                rpc(403, "CHAT_SEND_STICKERS_FORBIDDEN", None),
+                media(Media::Any),
+                "media_forbidden",
+                block,
+            ),
+            (
+                rpc(400, "ALLOW_PAYMENT_REQUIRED", Some(250)),
+                refused(GroupRefusal::PaymentRequired { stars: Some(250) }),
+                "payment_required",
+                block,
+            ),
+            (
+                rpc(400, "ALLOW_PAYMENT_REQUIRED", None),
+                refused(GroupRefusal::PaymentRequired { stars: None }),
+                "payment_required",
+                block,
+            ),
+            (
+                rpc(400, "TOPIC_CLOSED", None),
+                refused(GroupRefusal::TopicClosed),
+                "topic_closed",
+                block,
+            ),
+            (
+                rpc(400, "TOPIC_DELETED", None),
+                refused(GroupRefusal::TopicDeleted),
+                "topic_deleted",
+                block,
+            ),
+            (
+                rpc(400, "TOPIC_ID_INVALID", None),
+                refused(GroupRefusal::TopicDeleted),
+                "topic_deleted",
+                block,
+            ),
+            (
+                rpc(400, "SLOWMODE_MULTI_MSGS_DISABLED", None),
+                refused(GroupRefusal::AlbumsRefused),
+                "albums_refused",
+                block,
+            ),
+            (
+                rpc(400, "FILE_REFERENCE_EXPIRED", None),
+                Outcome::StaleFile,
+                "file_reference_expired",
+                again,
+            ),
+            (
+                rpc(400, "FILE_REFERENCE_EXPIRED", Some(3)),
+                Outcome::StaleFile,
+                "file_reference_expired",
+                again,
+            ),
+            (
+                rpc(400, "FILE_REFERENCE_INVALID", None),
+                Outcome::StaleFile,
+                "file_reference_expired",
+                again,
+            ),
+            (
+                rpc(400, "FILE_REFERENCE_INVALID", Some(0)),
+                Outcome::StaleFile,
+                "file_reference_expired",
+                again,
+            ),
+            (
+                rpc(400, "FILE_REFERENCE_EMPTY", None),
+                Outcome::StaleFile,
+                "file_reference_expired",
+                again,
+            ),
+        ];
+        for (error, want, name, (kind, lasting)) in cases {
+            let got = outcome_of_rpc(&error);
+            assert_eq!(got, want, "{error:?}");
+            assert_eq!(got.name(), name, "{error:?}");
+            assert_eq!(got.kind(), kind, "{error:?}");
+            let decision = next_after(got.kind());
+            assert_eq!(decision.session, Next::Continue, "{error:?}");
+            assert_eq!(decision.lasting, lasting, "{error:?}");
+        }
+        let priced = outcome_of_rpc(&rpc(400, "ALLOW_PAYMENT_REQUIRED", Some(250)));
+        assert_eq!(priced.price_stars(), Some(250));
+        assert_eq!(
+            priced.error().as_deref(),
+            Some("payment_required: 250 stars per message")
+        );
+        assert_eq!(
+            outcome_of_rpc(&rpc(400, "TOPIC_CLOSED", None)).price_stars(),
+            None
+        );
+    }
+
+    #[test]
+    fn grammers_moves_the_digits_of_rich_post_errors_into_the_value() {
+        // What our mapping relies on: the name Telegram sends, as grammers hands it over.
+        let parsed = |message: &str| {
+            RpcError::from(grammers_tl_types::types::RpcError {
+                error_code: 400,
+                error_message: message.to_string(),
+            })
+        };
+        let e = parsed("ALLOW_PAYMENT_REQUIRED_250");
+        assert_eq!(
+            (e.name.as_str(), e.value),
+            ("ALLOW_PAYMENT_REQUIRED", Some(250))
+        );
+        let e = parsed("FILE_REFERENCE_2_EXPIRED");
+        assert_eq!(
+            (e.name.as_str(), e.value),
+            ("FILE_REFERENCE_EXPIRED", Some(2))
+        );
+        assert_eq!(outcome_of_rpc(&e), Outcome::StaleFile);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The simulated transport: every post "succeeds" after a configurable latency unless an
-//! outcome was injected for it. It can record every send (instant, account, group, random id)
-//! so tests can compare what was posted, and when, with what the schedule says. While
+//! outcome was injected for it (any [`Outcome`]: a flood wait, a group refusing media or
+//! asking for payment, a closed topic, a stale media reference, …). It can record every send
+//! (instant, account, group, random ids, what it carried: kind, items, topic, silent) so tests
+//! can compare what was posted, and when, with what the schedule says. While
 //! recording it also behaves like Telegram with a `random_id` it has already posted from that
 //! account: nothing is posted again and the send counts as sent (RANDOM_ID_DUPLICATE).
 
@@ -10,7 +12,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{BoxFuture, Outcome, Post, Transport};
+use super::{BoxFuture, ContentKind, Outcome, Post, Transport};
 
 /// One send as the simulated Telegram saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +23,13 @@ pub struct Sent {
     pub group_id: i64,
     pub random_id: i64,
     pub html: String,
+    /// What the post was: text (media kinds join it).
+    pub kind: ContentKind,
+    /// One random id per item, in order (`item_ids[0] == random_id`).
+    pub item_ids: Vec<i64>,
+    /// The topic it went into (`None`: the main chat, the General topic included).
+    pub topic: Option<i32>,
+    pub silent: bool,
 }
 
 /// Which sends an injected outcome applies to.
@@ -259,7 +268,7 @@ impl Ledger {
                 posted.insert((account, random_id));
             }
         }
-        let key = (post.account_id, post.random_id);
+        let key = (post.account_id, post.random_id());
         let repeated = posted.contains(&key);
         // A repeated id is written too (last field 1): the request reached Telegram, which
         // posted nothing for it.
@@ -267,7 +276,7 @@ impl Ledger {
             "{},{},{},{},{},{}\n",
             post.account_id,
             post.group_id,
-            post.random_id,
+            post.random_id(),
             std::process::id(),
             crate::time::unix_ms_now(),
             u8::from(repeated)
@@ -290,10 +299,16 @@ impl Transport for SimTransport {
                     at: Instant::now(),
                     account_id: post.account_id,
                     group_id: post.group_id,
-                    random_id: post.random_id,
-                    html: post.html.to_string(),
+                    random_id: post.random_id(),
+                    html: post.content.html().to_string(),
+                    kind: post.content.kind(),
+                    item_ids: (0..post.content.items())
+                        .map(|i| post.ids.item(i))
+                        .collect(),
+                    topic: post.thread(),
+                    silent: post.silent,
                 };
-                let key = (post.account_id, post.random_id);
+                let key = (post.account_id, post.random_id());
                 if self.posted.lock().expect("sim lock").contains(&key) {
                     self.duplicates.lock().expect("sim lock").push(sent);
                     if !self.latency.is_zero() {
@@ -308,7 +323,7 @@ impl Transport for SimTransport {
                 self.posted
                     .lock()
                     .expect("sim lock")
-                    .insert((post.account_id, post.random_id));
+                    .insert((post.account_id, post.random_id()));
             }
             if !self.latency.is_zero() {
                 tokio::time::sleep(self.latency).await;
@@ -341,16 +356,70 @@ impl Transport for SimTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schedule::RandomIds;
+    use crate::telegram::Content;
 
     fn post(account_id: i64, group_id: i64) -> Post<'static> {
         Post {
             account_id,
             group_id,
             group_ref: "@g",
-            html: "<b>hi</b>",
-            random_id: 7,
+            content: Content::Text { html: "<b>hi</b>" },
+            ids: RandomIds::of(1, 1, 1, 7),
+            topic: None,
+            silent: false,
             not_after: None,
         }
+    }
+
+    #[tokio::test]
+    async fn a_send_records_what_it_carried() {
+        let sim = SimTransport::new(Duration::ZERO, true);
+        let mut p = post(1, 2);
+        p.topic = Some(55);
+        p.silent = true;
+        sim.send(p.clone()).await;
+        // The General topic is the main chat.
+        p.topic = Some(crate::telegram::GENERAL_TOPIC);
+        p.silent = false;
+        p.ids = RandomIds::of(1, 1, 1, 8);
+        sim.send(p).await;
+        let sent = sim.sent();
+        let carried: Vec<_> = sent
+            .iter()
+            .map(|s| (s.kind, s.item_ids.clone(), s.topic, s.silent))
+            .collect();
+        let first = RandomIds::of(1, 1, 1, 7).first();
+        let second = RandomIds::of(1, 1, 1, 8).first();
+        assert_eq!(
+            carried,
+            [
+                (ContentKind::Text, vec![first], Some(55), true),
+                (ContentKind::Text, vec![second], None, false),
+            ]
+        );
+        assert_eq!(sent[0].random_id, first);
+    }
+
+    #[tokio::test]
+    async fn every_refusal_of_a_rich_post_can_be_injected() {
+        use crate::telegram::{GroupRefusal, Media};
+        let sim = SimTransport::new(Duration::ZERO, false);
+        let refusals = [
+            Outcome::GroupRefused(GroupRefusal::MediaForbidden(Media::Photos)),
+            Outcome::GroupRefused(GroupRefusal::PaymentRequired { stars: Some(10) }),
+            Outcome::GroupRefused(GroupRefusal::TopicClosed),
+            Outcome::GroupRefused(GroupRefusal::TopicDeleted),
+            Outcome::GroupRefused(GroupRefusal::AlbumsRefused),
+            Outcome::StaleFile,
+        ];
+        for outcome in &refusals {
+            sim.inject(Target::Account(1), outcome.clone());
+        }
+        for outcome in refusals {
+            assert_eq!(sim.send(post(1, 2)).await, outcome);
+        }
+        assert_eq!(sim.send(post(1, 2)).await, Outcome::Sent);
     }
 
     #[tokio::test(start_paused = true)]

@@ -13,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::helpers::{customer, settings, Rig};
 
+mod rich;
+
 fn s(secs: u64) -> Duration {
     Duration::from_secs(secs)
 }
@@ -881,6 +883,7 @@ async fn a_refusing_group_is_paused_for_that_account_until_the_customer_resumes_
             group_id: 2,
             reason: "banned".into(),
             at: rig.store.pair_blocks(1).await.unwrap()[0].at,
+            stars: None,
         }]
     );
     // The customer fixed it and resumes the group: the next cycles post there again.

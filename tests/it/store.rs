@@ -60,6 +60,7 @@ suite!(
     the_batched_writer_writes_everything_it_is_given,
     running_flags_survive_and_unknown_customers_are_errors,
     restrictions_are_recorded_read_back_and_lifted,
+    a_customers_silent_switch_and_a_groups_topic_reach_the_snapshot,
     the_bots_customer_queries_touch_only_the_customers_rows,
     a_payment_grants_once_and_extends_the_running_plan,
     reminders_are_due_once_per_expiry,
@@ -423,6 +424,7 @@ async fn restrictions_are_recorded_read_back_and_lifted(store: &Store) {
     let a = store.add_account(1, "+1").await.unwrap();
     let b = store.add_account(1, "+2").await.unwrap();
     let g = store.add_group(1, "@g").await.unwrap();
+    let paid = store.add_group(1, "@paid").await.unwrap();
     let wait = |until_at| {
         LogEntry::Restrict(Restriction::AccountWait {
             account_id: a,
@@ -444,6 +446,14 @@ async fn restrictions_are_recorded_read_back_and_lifted(store: &Store) {
                 group_id: g,
                 reason: "banned".into(),
                 at: 1_000,
+                stars: None,
+            }),
+            LogEntry::Restrict(Restriction::PairBlock {
+                account_id: b,
+                group_id: paid,
+                reason: "payment_required".into(),
+                at: 2_000,
+                stars: Some(250),
             }),
             LogEntry::Restrict(Restriction::Quarantine {
                 account_id: b,
@@ -455,6 +465,7 @@ async fn restrictions_are_recorded_read_back_and_lifted(store: &Store) {
                 group_id: g,
                 reason: "banned".into(),
                 at: 1_000,
+                stars: None,
             }),
         ])
         .await
@@ -466,7 +477,7 @@ async fn restrictions_are_recorded_read_back_and_lifted(store: &Store) {
         "the later wait replaces"
     );
     assert_eq!(snap.restrictions.pair_waits, vec![(b, g, 7_000)]);
-    assert_eq!(snap.restrictions.pair_blocks, vec![(a, g)]);
+    assert_eq!(snap.restrictions.pair_blocks, vec![(a, g), (b, paid)]);
     assert_eq!(
         snap.accounts.len(),
         1,
@@ -474,7 +485,12 @@ async fn restrictions_are_recorded_read_back_and_lifted(store: &Store) {
     );
     assert_eq!(store.account_waits(1).await.unwrap(), vec![(a, 9_000)]);
     assert_eq!(store.pair_waits(1).await.unwrap(), vec![(b, g, 7_000)]);
-    assert_eq!(store.pair_blocks(1).await.unwrap()[0].reason, "banned");
+    let blocks = store.pair_blocks(1).await.unwrap();
+    let blocks: Vec<_> = blocks
+        .iter()
+        .map(|b| (b.reason.as_str(), b.stars))
+        .collect();
+    assert_eq!(blocks, [("banned", None), ("payment_required", Some(250))]);
     let accounts = store.accounts(1).await.unwrap();
     assert_eq!(
         (accounts[1].status.as_str(), accounts[1].reason.as_deref()),
@@ -484,6 +500,7 @@ async fn restrictions_are_recorded_read_back_and_lifted(store: &Store) {
     store.ensure_customer(2, None).await.unwrap();
     assert_eq!(store.clear_pair_blocks(2, g).await.unwrap(), 0);
     assert_eq!(store.clear_pair_blocks(1, g).await.unwrap(), 1);
+    assert_eq!(store.clear_pair_blocks(1, paid).await.unwrap(), 1);
     assert!(store
         .snapshot(1)
         .await
@@ -492,6 +509,48 @@ async fn restrictions_are_recorded_read_back_and_lifted(store: &Store) {
         .restrictions
         .pair_blocks
         .is_empty());
+}
+
+async fn a_customers_silent_switch_and_a_groups_topic_reach_the_snapshot(store: &Store) {
+    store.ensure_customer(1, None).await.unwrap();
+    store.ensure_customer(2, None).await.unwrap();
+    let plain = store.add_group(1, "@plain").await.unwrap();
+    let forum = store.add_group(1, "@forum").await.unwrap();
+    let snap = store.snapshot(1).await.unwrap().unwrap();
+    assert!(!snap.silent, "posts make a sound unless the customer asks");
+    assert!(snap.groups.iter().all(|g| g.topic.is_none()));
+    assert!(!store.silent(1).await.unwrap());
+    store.set_silent(1, true).await.unwrap();
+    assert!(store.silent(1).await.unwrap());
+    assert!(!store.silent(2).await.unwrap(), "another customer's stays");
+    assert!(matches!(
+        store.set_silent(9, true).await,
+        Err(StoreError::NoCustomer(9))
+    ));
+    assert!(matches!(
+        store.silent(9).await,
+        Err(StoreError::NoCustomer(9))
+    ));
+    // Another customer can't set a topic on this customer's group.
+    assert!(!store.set_group_topic(2, forum, Some(7)).await.unwrap());
+    assert!(store
+        .set_group_topic(1, forum, Some(i32::MAX))
+        .await
+        .unwrap());
+    let snap = store.snapshot(1).await.unwrap().unwrap();
+    assert!(snap.silent);
+    let topics: Vec<_> = snap.groups.iter().map(|g| (g.id, g.topic)).collect();
+    assert_eq!(topics, [(plain, None), (forum, Some(i32::MAX))]);
+    let listed: Vec<_> = (store.groups(1).await.unwrap().iter())
+        .map(|g| (g.id, g.topic))
+        .collect();
+    assert_eq!(listed, topics);
+    // Back to the main chat, and sound on.
+    assert!(store.set_group_topic(1, forum, None).await.unwrap());
+    store.set_silent(1, false).await.unwrap();
+    let snap = store.snapshot(1).await.unwrap().unwrap();
+    assert!(!snap.silent);
+    assert!(snap.groups.iter().all(|g| g.topic.is_none()));
 }
 
 async fn the_bots_customer_queries_touch_only_the_customers_rows(store: &Store) {
