@@ -1,51 +1,11 @@
 //! Callback data: what each inline button means, encoded in Telegram's 64 bytes and parsed
 //! strictly. Anything that does not parse is stale or forged and gets "this menu is out of
-//! date"; ids inside are checked against the pressing customer by the store.
+//! date"; ids inside are checked against the pressing customer by the store. A screen's code
+//! (`m:<code>`) comes from the table in [`super::screen`].
 
 use crate::schedule::{Field, Mode, Plan};
 
-/// A screen of the menu.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Screen {
-    Main,
-    Message,
-    Groups,
-    Accounts,
-    Timing,
-    Preview,
-    Status,
-    Plan,
-    Language,
-}
-
-impl Screen {
-    const ALL: [(Screen, &'static str); 9] = [
-        (Screen::Main, "main"),
-        (Screen::Message, "msg"),
-        (Screen::Groups, "grp"),
-        (Screen::Accounts, "acc"),
-        (Screen::Timing, "tim"),
-        (Screen::Preview, "prev"),
-        (Screen::Status, "stat"),
-        (Screen::Plan, "plan"),
-        (Screen::Language, "lang"),
-    ];
-
-    fn code(self) -> &'static str {
-        Screen::ALL
-            .iter()
-            .find(|(s, _)| *s == self)
-            .map(|(_, c)| *c)
-            .unwrap_or("main")
-    }
-
-    fn parse(code: &str) -> Option<Screen> {
-        Screen::ALL
-            .iter()
-            .find(|(_, c)| *c == code)
-            .map(|(s, _)| *s)
-    }
-}
+pub use super::screen::Screen;
 
 /// What a button does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,10 +136,10 @@ impl Cb {
             ["pg", screen, n] => {
                 let screen = Screen::parse(screen)?;
                 let page = id(n).and_then(|n| u32::try_from(n).ok())?;
-                match screen {
-                    Screen::Groups | Screen::Accounts => Cb::Page(screen, page),
-                    _ => return None,
+                if !screen.paged() {
+                    return None;
                 }
+                Cb::Page(screen, page)
             }
             ["post"] => Cb::ShowPost,
             ["buy", "starter"] => Cb::Buy(Plan::Starter),
