@@ -102,14 +102,7 @@ async fn typed_password(
             let error = login_error(lang, &LoginError::InvalidPassword { hint });
             actions.push(ask_again(lang, error));
         }
-        Err(e) => {
-            // Clearing the question cancels the login.
-            c.clear_awaiting(ctx).await?;
-            let notice = login_error(lang, &e);
-            actions.push(Action::Send(
-                c.render(ctx, Screen::Accounts, Some(notice)).await?,
-            ));
-        }
+        Err(e) => actions.push(Action::Send(failed(c, ctx, &e).await?)),
     }
     Ok(actions)
 }
@@ -133,13 +126,7 @@ async fn typed_session(c: &Control, ctx: &Ctx, text: &str, message_id: i32) -> S
     };
     match login.import_session(ctx.id, &imported).await {
         Ok(signed_in) => actions.push(Action::Send(finish(c, ctx, &signed_in.label).await?)),
-        Err(e) => {
-            c.clear_awaiting(ctx).await?;
-            let notice = login_error(lang, &e);
-            actions.push(Action::Send(
-                c.render(ctx, Screen::Accounts, Some(notice)).await?,
-            ));
-        }
+        Err(e) => actions.push(Action::Send(failed(c, ctx, &e).await?)),
     }
     Ok(actions)
 }
@@ -201,14 +188,17 @@ async fn submit(c: &Control, p: &Press<'_>, phone: String, digits: String) -> St
             let error = login_error(lang, &LoginError::InvalidCode);
             p.show(keypad(lang, &phone, "", Some(error)))
         }
-        Err(e) => {
-            // Expired code, flood wait, Telegram unreachable: this login is over (clearing the
-            // question cancels it).
-            c.clear_awaiting(ctx).await?;
-            let notice = login_error(lang, &e);
-            p.show(c.render(ctx, Screen::Accounts, Some(notice)).await?)
-        }
+        // Expired code, flood wait, Telegram unreachable: this login is over.
+        Err(e) => p.show(failed(c, ctx, &e).await?),
     }
+}
+
+/// A login that failed for good: clearing the question cancels it, and the Accounts screen
+/// says why.
+async fn failed(c: &Control, ctx: &Ctx, e: &LoginError) -> Result<Screenful, StoreError> {
+    c.clear_awaiting(ctx).await?;
+    let notice = login_error(ctx.lang, e);
+    c.render(ctx, Screen::Accounts, Some(notice)).await
 }
 
 /// Stores the account a login produced and shows the Accounts screen saying so; an account

@@ -10,7 +10,7 @@ use super::callback::Cb;
 use super::{alert, answer, show, Action, Awaiting, Button, Control, Ctx, Screenful, Step};
 use crate::i18n::{t, Lang};
 use crate::schedule::{self, Limited};
-use crate::store::{Account, Group, GroupStatus, StoreError};
+use crate::store::{Account, AccountStatus, Group, GroupStatus, StoreError};
 
 /// One screen: how it renders, what its buttons and typed answers do. Only [`Page::render`]
 /// is required; a screen without buttons or questions of its own has nothing else to say.
@@ -225,6 +225,18 @@ impl Control {
     pub(in crate::bot) async fn use_the_menu(&self, ctx: &Ctx) -> Step {
         let notice = t(ctx.lang, "use-the-menu");
         self.send_screen(ctx, Screen::Main, Some(notice)).await
+    }
+
+    /// The customer's accounts that are not paused or stopped.
+    pub(in crate::bot) async fn active_accounts(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<Vec<Account>, StoreError> {
+        let accounts = self.store.accounts(ctx.id).await?;
+        Ok(accounts
+            .into_iter()
+            .filter(|a| a.status == AccountStatus::Active)
+            .collect())
     }
 
     /// The refusal when the customer's plan has no room for one more account or group

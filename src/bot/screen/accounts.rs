@@ -2,27 +2,16 @@
 //! (the shared [`super::list`]), and adding one by phone login or session import (carried
 //! out by [`crate::bot::login`]).
 
-use super::list::{self, Item, Kind};
+use super::list::{self, Kind, Listed, Row};
 use super::{ask, Health, Page, Press, Screen, Typed};
 use crate::bot::callback::Cb;
 use crate::bot::view::{self, account_health};
-use crate::bot::{alert, login, out_of_date, Awaiting, Button, Control, Ctx, Screenful, Step};
+use crate::bot::{alert, login, Action, Awaiting, Button, Control, Ctx, Screenful, Step};
 use crate::i18n::{t, Lang};
 use crate::schedule::Limited;
-use crate::store::{AccountStatus, StoreError};
+use crate::store::{Account, AccountStatus, StoreError};
 
 pub(in crate::bot) struct Accounts;
-
-const KIND: Kind = Kind {
-    screen: Screen::Accounts,
-    title: "accounts-title",
-    empty: "accounts-empty",
-    confirm: "account-remove-confirm",
-    removed: "account-removed",
-    toggle: Cb::ToggleAccount,
-    remove: Cb::RemoveAccount,
-    confirm_remove: Cb::ConfirmRemoveAccount,
-};
 
 impl Page for Accounts {
     const PAGED: bool = true;
@@ -43,9 +32,9 @@ impl Page for Accounts {
                 Some(refused) => refused,
                 None => add(c, p, cb == Cb::ImportSession).await,
             },
-            Cb::ToggleAccount(id) => toggle(c, p, id).await,
-            Cb::RemoveAccount(id) => remove(c, p, id).await,
-            Cb::ConfirmRemoveAccount(id) => confirm_remove(c, p, id).await,
+            Cb::ToggleAccount(id) => list::toggle::<Accounts>(c, p, id).await,
+            Cb::RemoveAccount(id) => list::remove::<Accounts>(c, p, id).await,
+            Cb::ConfirmRemoveAccount(id) => list::confirm_remove::<Accounts>(c, p, id).await,
             Cb::Digit(_) | Cb::Backspace | Cb::SubmitCode => login::key(c, p, cb).await,
             _ => return None,
         })
@@ -89,36 +78,52 @@ async fn add(c: &Control, p: &Press<'_>, import: bool) -> Step {
     p.show(ask(lang, key))
 }
 
-/// Pauses or resumes an account; one Telegram stopped needs a fresh login instead.
-async fn toggle(c: &Control, p: &Press<'_>, id: i64) -> Step {
-    let ctx = p.ctx;
-    let accounts = c.store.accounts(ctx.id).await?;
-    let Some(index) = accounts.iter().position(|a| a.id == id) else {
-        return Ok(vec![out_of_date(ctx.lang)]);
+impl Listed for Accounts {
+    type Item = Account;
+    const KIND: Kind = Kind {
+        screen: Screen::Accounts,
+        title: "accounts-title",
+        empty: "accounts-empty",
+        confirm: "account-remove-confirm",
+        removed: "account-removed",
+        toggle: Cb::ToggleAccount,
+        remove: Cb::RemoveAccount,
+        confirm_remove: Cb::ConfirmRemoveAccount,
     };
-    let (status, reason) = match accounts[index].status {
-        AccountStatus::Active => (AccountStatus::Paused, Some("customer")),
-        AccountStatus::Paused => (AccountStatus::Active, None),
-        // Telegram stopped it: resuming needs a fresh login, not a button.
-        AccountStatus::Quarantined => {
-            return Ok(vec![alert(t(ctx.lang, "account-quarantined-cannot-resume"))])
-        }
-    };
-    let changed = c.store.set_account_status(ctx.id, id, status, reason).await?;
-    list::toggled(c, p, &KIND, index, changed).await
-}
 
-/// Asks to confirm removing an account.
-async fn remove(c: &Control, p: &Press<'_>, id: i64) -> Step {
-    let accounts = c.store.accounts(p.ctx.id).await?;
-    let name = accounts.iter().find(|a| a.id == id);
-    list::ask_removal(p, &KIND, name.map(|a| a.label.as_str()), id)
-}
+    async fn items(c: &Control, ctx: &Ctx) -> Result<Vec<Account>, StoreError> {
+        c.store.accounts(ctx.id).await
+    }
 
-/// Removes an account, confirmed.
-async fn confirm_remove(c: &Control, p: &Press<'_>, id: i64) -> Step {
-    let removed = c.store.remove_account(p.ctx.id, id).await?;
-    list::removed(c, p, &KIND, removed).await
+    fn id(account: &Account) -> i64 {
+        account.id
+    }
+
+    fn name(account: &Account) -> &str {
+        &account.label
+    }
+
+    /// One Telegram stopped needs a fresh login instead.
+    async fn toggle(
+        c: &Control,
+        ctx: &Ctx,
+        account: &Account,
+    ) -> Result<Result<bool, Action>, StoreError> {
+        let (status, reason) = match account.status {
+            AccountStatus::Active => (AccountStatus::Paused, Some("customer")),
+            AccountStatus::Paused => (AccountStatus::Active, None),
+            // Telegram stopped it: resuming needs a fresh login, not a button.
+            AccountStatus::Quarantined => {
+                return Ok(Err(alert(t(ctx.lang, "account-quarantined-cannot-resume"))));
+            }
+        };
+        let id = account.id;
+        Ok(Ok(c.store.set_account_status(ctx.id, id, status, reason).await?))
+    }
+
+    async fn remove(c: &Control, ctx: &Ctx, id: i64) -> Result<bool, StoreError> {
+        c.store.remove_account(ctx.id, id).await
+    }
 }
 
 /// How accounts can be added on this server.
@@ -133,18 +138,18 @@ pub enum Logins {
 }
 
 pub fn accounts(lang: Lang, h: &Health, logins: Logins, page: usize) -> Screenful {
-    let items: Vec<Item> = h
+    let items: Vec<Row> = h
         .accounts
         .iter()
         .enumerate()
-        .map(|(n, a)| Item {
+        .map(|(n, a)| Row {
             id: a.id,
             name: &a.label,
             health: account_health(lang, a, h.waits.get(n).copied().flatten()),
             ok: a.status == AccountStatus::Active,
         })
         .collect();
-    let (mut lines, mut keyboard) = list::render(lang, &KIND, &items, page);
+    let (mut lines, mut keyboard) = list::render::<Accounts>(lang, &items, page);
     if logins == Logins::Unavailable {
         lines.push(t(lang, "login-unavailable"));
     }

@@ -2,29 +2,18 @@
 //! shared [`super::list`]), adding one by typed reference or picked from an account's own
 //! groups. A group is only added after every active account was checked in it.
 
-use super::list::{self, Item, Kind};
+use super::list::{self, Kind, Listed, Row};
 use super::{ask, ask_again, Health, Page, Press, Screen, Typed};
 use crate::bot::callback::Cb;
 use crate::bot::input::GroupRef;
 use crate::bot::view::{self, group_health, PAGE};
-use crate::bot::{alert, out_of_date, Awaiting, Button, Control, Ctx, Screenful, Step};
+use crate::bot::{alert, out_of_date, Action, Awaiting, Button, Control, Ctx, Screenful, Step};
 use crate::i18n::{t, t_args, Args, Lang};
 use crate::schedule::Limited;
-use crate::store::{AccountStatus, GroupStatus, StoreError};
+use crate::store::{AccountStatus, Group, GroupStatus, StoreError};
 use crate::telegram::groups::{GroupInfo, GroupProblem};
 
 pub(in crate::bot) struct Groups;
-
-const KIND: Kind = Kind {
-    screen: Screen::Groups,
-    title: "groups-title",
-    empty: "groups-empty",
-    confirm: "group-remove-confirm",
-    removed: "group-removed",
-    toggle: Cb::ToggleGroup,
-    remove: Cb::RemoveGroup,
-    confirm_remove: Cb::ConfirmRemoveGroup,
-};
 
 impl Page for Groups {
     const PAGED: bool = true;
@@ -41,9 +30,9 @@ impl Page for Groups {
             },
             Cb::PickGroups => pick_list(c, p).await,
             Cb::PickGroup(dialog_id) => pick(c, p, dialog_id).await,
-            Cb::ToggleGroup(id) => toggle(c, p, id).await,
-            Cb::RemoveGroup(id) => remove(c, p, id).await,
-            Cb::ConfirmRemoveGroup(id) => confirm_remove(c, p, id).await,
+            Cb::ToggleGroup(id) => list::toggle::<Groups>(c, p, id).await,
+            Cb::RemoveGroup(id) => list::remove::<Groups>(c, p, id).await,
+            Cb::ConfirmRemoveGroup(id) => list::confirm_remove::<Groups>(c, p, id).await,
             _ => return None,
         })
     }
@@ -97,45 +86,59 @@ async fn pick(c: &Control, p: &Press<'_>, dialog_id: i64) -> Step {
     }
 }
 
-/// Pauses or resumes a group.
-async fn toggle(c: &Control, p: &Press<'_>, id: i64) -> Step {
-    let ctx = p.ctx;
-    let groups = c.store.groups(ctx.id).await?;
-    let Some(index) = groups.iter().position(|g| g.id == id) else {
-        return Ok(vec![out_of_date(ctx.lang)]);
+impl Listed for Groups {
+    type Item = Group;
+    const KIND: Kind = Kind {
+        screen: Screen::Groups,
+        title: "groups-title",
+        empty: "groups-empty",
+        confirm: "group-remove-confirm",
+        removed: "group-removed",
+        toggle: Cb::ToggleGroup,
+        remove: Cb::RemoveGroup,
+        confirm_remove: Cb::ConfirmRemoveGroup,
     };
-    let group = &groups[index];
-    let refused = c
-        .store
-        .pair_blocks(ctx.id)
-        .await?
-        .iter()
-        .any(|b| b.group_id == id);
-    // ▶ on a group Telegram refused lifts the refusal (the customer fixed it); otherwise the
-    // button pauses or resumes.
-    let (status, reason) = match group.status {
-        GroupStatus::Active if refused => (GroupStatus::Active, None),
-        GroupStatus::Active => (GroupStatus::Paused, Some("customer")),
-        GroupStatus::Paused => (GroupStatus::Active, None),
-    };
-    if status == GroupStatus::Active {
-        c.store.clear_pair_blocks(ctx.id, id).await?;
+
+    async fn items(c: &Control, ctx: &Ctx) -> Result<Vec<Group>, StoreError> {
+        c.store.groups(ctx.id).await
     }
-    let changed = c.store.set_group_status(ctx.id, id, status, reason).await?;
-    list::toggled(c, p, &KIND, index, changed).await
-}
 
-/// Asks to confirm removing a group.
-async fn remove(c: &Control, p: &Press<'_>, id: i64) -> Step {
-    let groups = c.store.groups(p.ctx.id).await?;
-    let name = groups.iter().find(|g| g.id == id);
-    list::ask_removal(p, &KIND, name.map(|g| g.reference.as_str()), id)
-}
+    fn id(group: &Group) -> i64 {
+        group.id
+    }
 
-/// Removes a group, confirmed.
-async fn confirm_remove(c: &Control, p: &Press<'_>, id: i64) -> Step {
-    let removed = c.store.remove_group(p.ctx.id, id).await?;
-    list::removed(c, p, &KIND, removed).await
+    fn name(group: &Group) -> &str {
+        &group.reference
+    }
+
+    async fn toggle(
+        c: &Control,
+        ctx: &Ctx,
+        group: &Group,
+    ) -> Result<Result<bool, Action>, StoreError> {
+        let id = group.id;
+        let refused = c
+            .store
+            .pair_blocks(ctx.id)
+            .await?
+            .iter()
+            .any(|b| b.group_id == id);
+        // ▶ on a group Telegram refused lifts the refusal (the customer fixed it); otherwise
+        // the button pauses or resumes.
+        let (status, reason) = match group.status {
+            GroupStatus::Active if refused => (GroupStatus::Active, None),
+            GroupStatus::Active => (GroupStatus::Paused, Some("customer")),
+            GroupStatus::Paused => (GroupStatus::Active, None),
+        };
+        if status == GroupStatus::Active {
+            c.store.clear_pair_blocks(ctx.id, id).await?;
+        }
+        Ok(Ok(c.store.set_group_status(ctx.id, id, status, reason).await?))
+    }
+
+    async fn remove(c: &Control, ctx: &Ctx, id: i64) -> Result<bool, StoreError> {
+        c.store.remove_group(ctx.id, id).await
+    }
 }
 
 /// Adds the group after checking it through every active account of the customer (each
@@ -155,13 +158,7 @@ async fn add_checked(
     if let Some(refusal) = c.limit_refusal(ctx, Limited::Groups, existing.len()) {
         return Ok(Err(refusal));
     }
-    let accounts: Vec<_> = c
-        .store
-        .accounts(ctx.id)
-        .await?
-        .into_iter()
-        .filter(|a| a.status == AccountStatus::Active)
-        .collect();
+    let accounts = c.active_accounts(ctx).await?;
     if accounts.is_empty() {
         return Ok(Err(t(lang, "group-needs-account")));
     }
@@ -240,11 +237,11 @@ async fn pickable(c: &Control, ctx: &Ctx) -> Result<Result<Vec<GroupInfo>, Strin
 }
 
 pub fn groups(lang: Lang, h: &Health, page: usize) -> Screenful {
-    let items: Vec<Item> = h
+    let items: Vec<Row> = h
         .groups
         .iter()
         .enumerate()
-        .map(|(n, g)| Item {
+        .map(|(n, g)| Row {
             id: g.id,
             name: &g.reference,
             health: group_health(lang, g, &h.notes[n]),
@@ -252,7 +249,7 @@ pub fn groups(lang: Lang, h: &Health, page: usize) -> Screenful {
             ok: h.group_ok(n),
         })
         .collect();
-    let (lines, mut keyboard) = list::render(lang, &KIND, &items, page);
+    let (lines, mut keyboard) = list::render::<Groups>(lang, &items, page);
     keyboard.push(vec![
         Button::new(t(lang, "button-add-group"), Cb::AddGroup),
         Button::new(t(lang, "button-pick-groups"), Cb::PickGroups),

@@ -5,8 +5,9 @@
 use super::{Press, Screen};
 use crate::bot::callback::Cb;
 use crate::bot::view::PAGE;
-use crate::bot::{out_of_date, Button, Control, Screenful, Step};
+use crate::bot::{out_of_date, Action, Button, Control, Ctx, Screenful, Step};
 use crate::i18n::{t, t_args, Args, Lang};
+use crate::store::StoreError;
 
 /// A kind of list: its screen, its words and its buttons.
 pub(in crate::bot) struct Kind {
@@ -24,8 +25,8 @@ pub(in crate::bot) struct Kind {
     pub confirm_remove: fn(i64) -> Cb,
 }
 
-/// One item of a list.
-pub(in crate::bot) struct Item<'a> {
+/// One row of a list: an item as shown.
+pub(in crate::bot) struct Row<'a> {
     pub id: i64,
     pub name: &'a str,
     /// Its health, in words.
@@ -36,12 +37,12 @@ pub(in crate::bot) struct Item<'a> {
 
 /// The title, the items on `page` and, when there are none, the "empty" line; the keyboard:
 /// the buttons of each item shown, then the page buttons.
-pub(in crate::bot) fn render(
+pub(in crate::bot) fn render<L: Listed>(
     lang: Lang,
-    kind: &Kind,
-    items: &[Item],
+    items: &[Row],
     page: usize,
 ) -> (Vec<String>, Vec<Vec<Button>>) {
+    let kind = L::KIND;
     let (shown, page, pages) = paged(items, page);
     let mut lines = vec![t_args(
         lang,
@@ -104,30 +105,51 @@ fn page_row(screen: Screen, page: usize, pages: usize) -> Option<Vec<Button>> {
     Some(row)
 }
 
-/// After the item at `index` was paused or resumed: its page again; "out of date" when the
-/// store changed nothing of the customer's.
-pub(in crate::bot) async fn toggled(
-    c: &Control,
-    p: &Press<'_>,
-    kind: &Kind,
-    index: usize,
-    changed: bool,
-) -> Step {
-    if !changed {
-        return Ok(vec![out_of_date(p.ctx.lang)]);
-    }
-    let page = index / PAGE;
-    p.show(c.render_page(p.ctx, kind.screen, page, None).await?)
+/// A list screen's items, and what its buttons change in the store.
+pub(in crate::bot) trait Listed {
+    type Item;
+    const KIND: Kind;
+
+    /// The customer's items, in list order.
+    async fn items(c: &Control, ctx: &Ctx) -> Result<Vec<Self::Item>, StoreError>;
+    fn id(item: &Self::Item) -> i64;
+    fn name(item: &Self::Item) -> &str;
+    /// Pauses or resumes `item`: whether the store changed it, or the alert refusing to.
+    async fn toggle(
+        c: &Control,
+        ctx: &Ctx,
+        item: &Self::Item,
+    ) -> Result<Result<bool, Action>, StoreError>;
+    /// Removes the customer's item `id`: whether there was one.
+    async fn remove(c: &Control, ctx: &Ctx, id: i64) -> Result<bool, StoreError>;
 }
 
-/// Asks to confirm removing `name` (the customer's item `id`); "out of date" when the id
-/// named nothing of theirs.
-pub(in crate::bot) fn ask_removal(p: &Press<'_>, kind: &Kind, name: Option<&str>, id: i64) -> Step {
+/// Pause/resume: the item's page again; "out of date" when it is none of the customer's.
+pub(in crate::bot) async fn toggle<L: Listed>(c: &Control, p: &Press<'_>, id: i64) -> Step {
     let lang = p.ctx.lang;
-    let Some(name) = name else {
+    let items = L::items(c, p.ctx).await?;
+    let Some(index) = items.iter().position(|item| L::id(item) == id) else {
         return Ok(vec![out_of_date(lang)]);
     };
-    let text = t_args(lang, kind.confirm, &Args::new().text("name", name));
+    match L::toggle(c, p.ctx, &items[index]).await? {
+        Ok(true) => p.show(
+            c.render_page(p.ctx, L::KIND.screen, index / PAGE, None)
+                .await?,
+        ),
+        Ok(false) => Ok(vec![out_of_date(lang)]),
+        Err(refusal) => Ok(vec![refusal]),
+    }
+}
+
+/// Remove: asks to confirm; "out of date" when the id names nothing of the customer's.
+pub(in crate::bot) async fn remove<L: Listed>(c: &Control, p: &Press<'_>, id: i64) -> Step {
+    let lang = p.ctx.lang;
+    let items = L::items(c, p.ctx).await?;
+    let Some(item) = items.iter().find(|item| L::id(item) == id) else {
+        return Ok(vec![out_of_date(lang)]);
+    };
+    let kind = L::KIND;
+    let text = t_args(lang, kind.confirm, &Args::new().text("name", L::name(item)));
     p.show(Screenful {
         text,
         keyboard: vec![vec![
@@ -137,17 +159,12 @@ pub(in crate::bot) fn ask_removal(p: &Press<'_>, kind: &Kind, name: Option<&str>
     })
 }
 
-/// After a confirmed removal: the list again, or "out of date" when nothing of the
-/// customer's was removed (pressed twice, or someone else's id).
-pub(in crate::bot) async fn removed(
-    c: &Control,
-    p: &Press<'_>,
-    kind: &Kind,
-    removed: bool,
-) -> Step {
-    if !removed {
+/// Remove, confirmed: the list again, or "out of date" when nothing of the customer's was
+/// removed (pressed twice, or someone else's id).
+pub(in crate::bot) async fn confirm_remove<L: Listed>(c: &Control, p: &Press<'_>, id: i64) -> Step {
+    if !L::remove(c, p.ctx, id).await? {
         return Ok(vec![out_of_date(p.ctx.lang)]);
     }
-    let notice = t(p.ctx.lang, kind.removed);
-    p.show(c.render(p.ctx, kind.screen, Some(notice)).await?)
+    let notice = t(p.ctx.lang, L::KIND.removed);
+    p.show(c.render(p.ctx, L::KIND.screen, Some(notice)).await?)
 }

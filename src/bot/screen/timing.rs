@@ -16,7 +16,7 @@ use crate::schedule::{
     self, Field, InputError, Mode, NotReady, Plan, ScheduleError, Settings, MAX_CYCLE_LENGTH,
     MAX_DELAY_BETWEEN_CYCLES, MAX_DELAY_BETWEEN_POSTS,
 };
-use crate::store::{Account, AccountStatus, GroupStatus, StoreError};
+use crate::store::{Account, GroupStatus, StoreError};
 
 pub(in crate::bot) struct Timing;
 
@@ -107,13 +107,7 @@ pub(in crate::bot) async fn setup(
     ctx: &Ctx,
 ) -> Result<(Settings, Vec<Account>, Counts), StoreError> {
     let timing = c.store.timing(ctx.id).await?;
-    let accounts: Vec<Account> = c
-        .store
-        .accounts(ctx.id)
-        .await?
-        .into_iter()
-        .filter(|a| a.status == AccountStatus::Active)
-        .collect();
+    let accounts = c.active_accounts(ctx).await?;
     let groups = c.store.groups(ctx.id).await?;
     let counts = Counts {
         accounts: accounts.len(),
