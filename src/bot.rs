@@ -5,6 +5,10 @@
 //! start, stop and status. [`dispatch`] is the thin teloxide layer that turns updates into
 //! inputs and actions into Bot API calls.
 //!
+//! Here: commands, and routing. Each screen of the menu is one module registered in the table
+//! of [`screen`] (its rendering, its buttons, the answers to its questions); a button press or a
+//! typed answer goes to the screen it belongs to. Logging an account in is [`login`].
+//!
 //! Rules every step keeps: each text comes from the locale files; bad input changes nothing
 //! and says why; a button names things by id and the store only touches rows of the customer
 //! who pressed it, so forged or stale data gets "this menu is out of date"; what the next
@@ -126,7 +130,9 @@ pub enum Action {
     },
 }
 
-/// What the customer's next typed message answers; kept in the store as JSON.
+/// What the customer's next typed message answers; kept in the store as JSON. A value stored
+/// by an earlier version must still load (a customer mid-question during an upgrade): add
+/// variants, never rename one or its fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Awaiting {
@@ -814,5 +820,45 @@ fn show(message_id: Option<i32>, screen: Screenful) -> Action {
     match message_id {
         Some(message_id) => Action::Edit { message_id, screen },
         None => Action::Send(screen),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_stored_by_the_previous_version_still_load() {
+        for (json, awaiting) in [
+            (r#"{"kind":"message"}"#, Awaiting::Message),
+            (
+                r#"{"kind":"timing","field":"minutes"}"#,
+                Awaiting::Timing {
+                    field: "minutes".into(),
+                },
+            ),
+            (r#"{"kind":"group"}"#, Awaiting::Group),
+            (r#"{"kind":"phone"}"#, Awaiting::Phone),
+            (
+                r#"{"kind":"code","phone":"15550001","digits":"12"}"#,
+                Awaiting::Code {
+                    phone: "15550001".into(),
+                    digits: "12".into(),
+                },
+            ),
+            (
+                r#"{"kind":"password","phone":"15550001","hint":null}"#,
+                Awaiting::Password {
+                    phone: "15550001".into(),
+                    hint: None,
+                },
+            ),
+            (r#"{"kind":"session_string"}"#, Awaiting::SessionString),
+        ] {
+            assert_eq!(Awaiting::load(Some(json)), Some(awaiting.clone()), "{json}");
+            assert_eq!(serde_json::to_string(&awaiting).unwrap(), json);
+            // Each is a question of exactly one screen's.
+            assert!(screen::Screen::asking(&awaiting).is_some(), "{json}");
+        }
     }
 }

@@ -215,6 +215,29 @@ mod tests {
     }
 
     #[test]
+    fn screen_codes_are_the_ones_already_in_customers_chats() {
+        for (screen, data) in [
+            (Screen::Main, "m:main"),
+            (Screen::Message, "m:msg"),
+            (Screen::Groups, "m:grp"),
+            (Screen::Accounts, "m:acc"),
+            (Screen::Timing, "m:tim"),
+            (Screen::Preview, "m:prev"),
+            (Screen::Status, "m:stat"),
+            (Screen::Plan, "m:plan"),
+            (Screen::Language, "m:lang"),
+        ] {
+            assert_eq!(Cb::Open(screen).encode(), data);
+            assert_eq!(Cb::parse(data), Some(Cb::Open(screen)));
+        }
+        // Only the long lists have pages.
+        assert_eq!(Cb::parse("pg:acc:3"), Some(Cb::Page(Screen::Accounts, 3)));
+        for data in ["pg:main:1", "pg:tim:0", "pg:stat:2"] {
+            assert_eq!(Cb::parse(data), None, "{data}");
+        }
+    }
+
+    #[test]
     fn forged_or_stale_data_does_not_parse() {
         for data in [
             "",

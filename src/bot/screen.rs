@@ -354,3 +354,43 @@ impl Control {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancel_goes_back_to_the_screen_that_asked() {
+        let phone = || "15550001".to_string();
+        for (awaiting, back) in [
+            (None, Screen::Main),
+            // The post is asked by opening the Message screen: Cancel leaves it.
+            (Some(Awaiting::Message), Screen::Main),
+            (Some(Awaiting::Group), Screen::Groups),
+            (
+                Some(Awaiting::Timing {
+                    field: "posts".into(),
+                }),
+                Screen::Timing,
+            ),
+            (Some(Awaiting::Phone), Screen::Accounts),
+            (
+                Some(Awaiting::Code {
+                    phone: phone(),
+                    digits: String::new(),
+                }),
+                Screen::Accounts,
+            ),
+            (
+                Some(Awaiting::Password {
+                    phone: phone(),
+                    hint: None,
+                }),
+                Screen::Accounts,
+            ),
+            (Some(Awaiting::SessionString), Screen::Accounts),
+        ] {
+            assert_eq!(Screen::cancelled(awaiting.as_ref()), back, "{awaiting:?}");
+        }
+    }
+}
