@@ -536,21 +536,12 @@ impl Control {
     // ---- buttons --------------------------------------------------------------------------
 
     /// A button: opening a screen, turning a list's page and Cancel are the menu's own; every
-    /// other button is carried out by the screen it belongs to.
+    /// other button is carried out by the screen it belongs to, or else by the admin commands.
     async fn callback(&self, ctx: &Ctx, data: &str, message_id: Option<i32>) -> Step {
         let lang = ctx.lang;
         let Some(cb) = Cb::parse(data) else {
             return Ok(vec![out_of_date(lang)]);
         };
-        if matches!(
-            cb,
-            Cb::AdminUsers(_) | Cb::BroadcastConfirm(_) | Cb::BroadcastAbandon(_)
-        ) {
-            return match self.admin_callback(ctx, cb, message_id).await {
-                Some(step) => step,
-                None => Ok(vec![out_of_date(lang)]),
-            };
-        }
         let press = Press {
             ctx,
             message_id,
@@ -583,10 +574,16 @@ impl Control {
                 let notice = t(lang, "cancelled");
                 press.show(self.render(ctx, back, Some(notice)).await?)
             }
-            cb => match Screen::press(self, &press, cb).await {
-                Some(step) => step,
-                None => Ok(vec![out_of_date(lang)]),
-            },
+            cb => {
+                if let Some(step) = Screen::press(self, &press, cb).await {
+                    return step;
+                }
+                // The admins' buttons (anyone else's press of one is "out of date").
+                match self.admin_callback(ctx, cb, message_id).await {
+                    Some(step) => step,
+                    None => Ok(vec![out_of_date(lang)]),
+                }
+            }
         }
     }
 

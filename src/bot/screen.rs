@@ -104,7 +104,20 @@ macro_rules! screens {
         }
 
         impl Screen {
-            const ALL: &'static [(Screen, &'static str)] = &[$((Screen::$name, $code),)*];
+            /// The code in the screen's buttons.
+            pub(in crate::bot) fn code(self) -> &'static str {
+                match self {
+                    $(Screen::$name => $code,)*
+                }
+            }
+
+            /// The screen a code names.
+            pub(in crate::bot) fn parse(code: &str) -> Option<Screen> {
+                match code {
+                    $($code => Some(Screen::$name),)*
+                    _ => None,
+                }
+            }
 
             /// Whether the screen is shown a page at a time.
             pub(in crate::bot) fn paged(self) -> bool {
@@ -200,25 +213,6 @@ screens! {
 }
 
 pub(in crate::bot) mod list;
-
-impl Screen {
-    /// The code in the screen's buttons.
-    pub(in crate::bot) fn code(self) -> &'static str {
-        Screen::ALL
-            .iter()
-            .find(|(s, _)| *s == self)
-            .map(|(_, c)| *c)
-            .unwrap_or("main")
-    }
-
-    /// The screen a code names.
-    pub(in crate::bot) fn parse(code: &str) -> Option<Screen> {
-        Screen::ALL
-            .iter()
-            .find(|(_, c)| *c == code)
-            .map(|(s, _)| *s)
-    }
-}
 
 impl Control {
     /// Nothing asked: the main menu, saying to use it.
