@@ -1,7 +1,9 @@
-//! The menu's screens, registered in one table ([`screens!`] below): each row names a screen,
+//! The menu's screens, registered in one table (`screens!` below): each row names a screen,
 //! the code its buttons carry (`m:<code>`, `pg:<code>:<n>`) and the module that is its one
-//! home. A screen's module implements [`Page`]: how it renders, what its buttons do and what
-//! the typed answers to its questions do. Adding a screen is one file in `screen/` and one row.
+//! home. A screen's module implements `Page`: how it renders, what its buttons do and what
+//! the typed answers to its questions do. Adding a screen is one file in `screen/` and one row
+//! (a new kind of button also needs its `Cb` variant in [`super::callback`], the wire format;
+//! a new kind of question, its `Awaiting` variant, the stored format).
 //!
 //! Also here: what several screens share (the customer's health, the plan's limit, asking a
 //! question again).
@@ -12,8 +14,8 @@ use crate::i18n::{t, Lang};
 use crate::schedule::{self, Limited};
 use crate::store::{Account, AccountStatus, Group, GroupStatus, StoreError};
 
-/// One screen: how it renders, what its buttons and typed answers do. Only [`Page::render`]
-/// is required; a screen without buttons or questions of its own has nothing else to say.
+/// One screen: how it renders, what its buttons and typed answers do. Only `render` is
+/// required; a screen without buttons or questions of its own has nothing else to say.
 pub(in crate::bot) trait Page {
     /// A long list shown a page at a time (◀ ▶ buttons carry the screen's code).
     const PAGED: bool = false;
