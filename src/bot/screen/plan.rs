@@ -1,15 +1,13 @@
 //! The Plan screen: the customer's plan, its limits and expiry, what each plan offers, and a
 //! button to buy or renew each with Telegram Stars (the invoice: [`crate::bot::payment`]).
 
-use super::Page;
+use super::{Page, Press};
 use crate::bot::callback::Cb;
 use crate::bot::view::{self, plan_line};
 use crate::bot::{Button, Control, Ctx, Screenful, Step};
 use crate::i18n::{t, t_args, Args, Lang};
 use crate::schedule;
 use crate::store::{PlanGrant, StoreError};
-
-use super::Press;
 
 pub(in crate::bot) struct Plan;
 

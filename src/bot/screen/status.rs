@@ -2,16 +2,15 @@
 //! finished cycle's tally with the groups that did not get everything, and the accounts and
 //! groups that are not healthy. (The admins' `/user` shows it too.)
 
-use super::{Health, Page};
+use super::{Health, Page, Screen};
 use crate::bot::callback::Cb;
 use crate::bot::view::{account_health, back, clock_time, group_health, reason, PAGE};
 use crate::bot::{Button, Control, Ctx, Screenful};
 use crate::engine::LiveStatus;
 use crate::i18n::{t, t_args, Args, Lang};
-use crate::store::{AccountStatus, CycleRow, CycleStatus, GroupStatus, GroupTally, LastCycle};
-use crate::store::StoreError;
-
-use super::Screen;
+use crate::store::{
+    AccountStatus, CycleRow, CycleStatus, GroupStatus, GroupTally, LastCycle, StoreError,
+};
 
 pub(in crate::bot) struct Status;
 
