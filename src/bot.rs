@@ -5,6 +5,10 @@
 //! start, stop and status. [`dispatch`] is the thin teloxide layer that turns updates into
 //! inputs and actions into Bot API calls.
 //!
+//! Here: commands, and routing. Each screen of the menu is one module registered in the table
+//! of [`screen`] (its rendering, its buttons, the answers to its questions); a button press or a
+//! typed answer goes to the screen it belongs to. Logging an account in is [`login`].
+//!
 //! Rules every step keeps: each text comes from the locale files; bad input changes nothing
 //! and says why; a button names things by id and the store only touches rows of the customer
 //! who pressed it, so forged or stale data gets "this menu is out of date"; what the next
@@ -16,9 +20,11 @@ pub mod callback;
 pub mod dispatch;
 pub mod html;
 pub mod input;
+pub mod login;
 pub mod outbox;
 pub mod payment;
 pub mod reminder;
+pub mod screen;
 pub mod update_log;
 pub mod view;
 
@@ -28,15 +34,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{Engine, EngineError, Observer, Restricted};
 use crate::i18n::{t, t_args, Args, Lang};
-use crate::schedule::NotReady;
 use crate::schedule::{
-    self, CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Limited, Mode, Plan, Settings,
+    self, CycleLength, DelayBetweenCycles, DelayBetweenPosts, Mode, NotReady, Settings,
 };
-use crate::store::{AccountStatus, CustomerRow, GroupStatus, Restriction, Store, StoreError};
-use crate::telegram::groups::{GroupInfo, Groups};
-use crate::telegram::login::{Login, LoginError, SignInStep};
-use callback::{Cb, Screen};
-use input::{GroupRef, MessageText, Phone, Refusal};
+use crate::store::{CustomerRow, Restriction, Store, StoreError};
+use crate::telegram::groups::Groups;
+use crate::telegram::login::Login;
+use callback::Cb;
+use screen::{Press, Screen, Typed};
 
 /// Who did something.
 #[derive(Clone, Debug)]
@@ -125,7 +130,9 @@ pub enum Action {
     },
 }
 
-/// What the customer's next typed message answers; kept in the store as JSON.
+/// What the customer's next typed message answers; kept in the store as JSON. A value stored
+/// by an earlier version must still load (a customer mid-question during an upgrade): add
+/// variants, never rename one or its fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Awaiting {
@@ -222,9 +229,6 @@ fn command_of(text: &str) -> Option<(String, &str)> {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     valid.then(|| (name.to_ascii_lowercase(), args.trim()))
 }
-
-/// The longest login code the keypad takes (Telegram's are 5 or 6 digits).
-const MAX_CODE_DIGITS: usize = 8;
 
 /// Timing a new customer starts with: within the floor and feasible for a few accounts.
 pub fn default_settings() -> Settings {
@@ -508,760 +512,79 @@ impl Control {
 
     // ---- typed messages -------------------------------------------------------------------
 
+    /// A typed message: the answer to the open question, carried out by the screen that
+    /// asked it.
     async fn typed(&self, ctx: &Ctx, plain: &str, html: String, message_id: i32) -> Step {
-        let lang = ctx.lang;
-        match Awaiting::load(ctx.row.awaiting.as_deref()) {
-            None => {
-                self.send_screen(ctx, Screen::Main, Some(t(lang, "use-the-menu")))
-                    .await
-            }
-            Some(Awaiting::Message) => match MessageText::parse(plain, html) {
-                Ok(text) => {
-                    self.store.set_message(ctx.id, text.html()).await?;
-                    self.clear_awaiting(ctx).await?;
-                    self.send_screen(ctx, Screen::Message, Some(t(lang, "message-saved")))
-                        .await
-                }
-                Err(r) => Ok(vec![self.ask_again(ctx, r)]),
-            },
-            Some(Awaiting::Timing { field }) => {
-                let Some(field) = callback::parse_field(&field) else {
-                    self.clear_awaiting(ctx).await?;
-                    return self.send_screen(ctx, Screen::Timing, None).await;
-                };
-                match input::parse_timing(field, plain) {
-                    Ok(ms) => {
-                        self.store.set_timing_field(ctx.id, field, ms).await?;
-                        self.clear_awaiting(ctx).await?;
-                        // The Timing screen says it when the floor raises the value.
-                        let notice = t(lang, "timing-saved");
-                        self.send_screen(ctx, Screen::Timing, Some(notice)).await
-                    }
-                    Err(r) => Ok(vec![self.ask_again_field(ctx, field, r)]),
-                }
-            }
-            Some(Awaiting::Group) => match GroupRef::parse(plain) {
-                Ok(group) => match self.add_checked_group(ctx, group.as_str()).await? {
-                    Ok(notice) => self.send_screen(ctx, Screen::Groups, Some(notice)).await,
-                    Err(refusal) => Ok(vec![self.ask_again_text(ctx, refusal)]),
-                },
-                Err(r) => Ok(vec![self.ask_again(ctx, r)]),
-            },
-            Some(Awaiting::Phone) => self.typed_phone(ctx, plain).await,
-            Some(Awaiting::Code { .. }) => {
-                // A code typed into the chat is void (Telegram kills codes pasted in chats).
-                Ok(vec![send_text(t(lang, "login-use-keypad"))])
-            }
-            Some(Awaiting::Password { phone, .. }) => {
-                self.typed_password(ctx, &phone, plain, message_id).await
-            }
-            Some(Awaiting::SessionString) => self.typed_session(ctx, plain, message_id).await,
-        }
+        let Some(awaiting) = Awaiting::load(ctx.row.awaiting.as_deref()) else {
+            return self.use_the_menu(ctx).await;
+        };
+        let text = Typed {
+            plain,
+            html,
+            message_id,
+        };
+        Screen::answer(self, ctx, awaiting, text).await
     }
 
     async fn media(&self, ctx: &Ctx) -> Step {
         match Awaiting::load(ctx.row.awaiting.as_deref()) {
-            Some(Awaiting::Message) => Ok(vec![self.ask_again(ctx, Refusal::MediaMessage)]),
-            Some(_) => Ok(vec![send_text(t(ctx.lang, "text-expected"))]),
-            None => {
-                self.send_screen(ctx, Screen::Main, Some(t(ctx.lang, "use-the-menu")))
-                    .await
-            }
+            Some(awaiting) => Screen::media(self, ctx, &awaiting).await,
+            None => self.use_the_menu(ctx).await,
         }
-    }
-
-    /// The two-step-verification password: the message is deleted first, whatever follows.
-    async fn typed_password(
-        &self,
-        ctx: &Ctx,
-        phone: &str,
-        password: &str,
-        message_id: i32,
-    ) -> Step {
-        let lang = ctx.lang;
-        let mut actions = vec![Action::Delete { message_id }];
-        let Some(login) = &self.login else {
-            self.clear_awaiting(ctx).await?;
-            actions.push(send_text(t(lang, "login-unavailable")));
-            return Ok(actions);
-        };
-        match login.check_password(ctx.id, phone, password).await {
-            Ok(signed_in) => {
-                let screen = self.finish_login(ctx, &signed_in.label).await?;
-                actions.push(Action::Send(screen));
-            }
-            Err(LoginError::InvalidPassword { hint }) => {
-                let awaiting = Awaiting::Password {
-                    phone: phone.to_string(),
-                    hint: hint.clone(),
-                };
-                self.set_awaiting(ctx, &awaiting).await?;
-                let error = view::login_error(lang, &LoginError::InvalidPassword { hint });
-                actions.push(self.ask_again_text(ctx, error));
-            }
-            Err(e) => {
-                // Clearing the question cancels the login.
-                self.clear_awaiting(ctx).await?;
-                let notice = view::login_error(lang, &e);
-                actions.push(Action::Send(
-                    self.render(ctx, Screen::Accounts, Some(notice)).await?,
-                ));
-            }
-        }
-        Ok(actions)
-    }
-
-    /// Adds the group after checking it through every active account of the customer (each
-    /// must be a member allowed to write), recording how each account reaches it. `Err` is
-    /// the refusal to show; nothing is stored then.
-    async fn add_checked_group(
-        &self,
-        ctx: &Ctx,
-        reference: &str,
-    ) -> Result<Result<String, String>, StoreError> {
-        let lang = ctx.lang;
-        let group = Args::new().text("group", reference);
-        let existing = self.store.groups(ctx.id).await?;
-        if existing.iter().any(|g| g.reference == reference) {
-            return Ok(Err(t_args(lang, "group-duplicate", &group)));
-        }
-        if let Some(refusal) = self.limit_refusal(ctx, Limited::Groups, existing.len()) {
-            return Ok(Err(refusal));
-        }
-        let accounts: Vec<_> = self
-            .store
-            .accounts(ctx.id)
-            .await?
-            .into_iter()
-            .filter(|a| a.status == AccountStatus::Active)
-            .collect();
-        if accounts.is_empty() {
-            return Ok(Err(t(lang, "group-needs-account")));
-        }
-        let mut reached = Vec::new();
-        let mut problems = Vec::new();
-        for account in &accounts {
-            match self.groups.check(account.id, reference).await {
-                Ok(info) => reached.push((account.id, info)),
-                Err(problem) => problems.push(format!(
-                    "• {} — {}",
-                    crate::i18n::escape(&account.label),
-                    view::group_problem(lang, &problem)
-                )),
-            }
-        }
-        if !problems.is_empty() {
-            let text = t_args(
-                lang,
-                "group-check-failed",
-                &Args::new()
-                    .text("group", reference)
-                    .html("problems", problems.join("\n")),
-            );
-            return Ok(Err(text));
-        }
-        let group_id = match self.store.add_group(ctx.id, reference).await {
-            Ok(id) => id,
-            Err(StoreError::Duplicate) => return Ok(Err(t_args(lang, "group-duplicate", &group))),
-            Err(e) => return Err(e),
-        };
-        for (account_id, info) in &reached {
-            self.store
-                .save_group_peer(
-                    *account_id,
-                    group_id,
-                    info.dialog_id,
-                    info.access_hash,
-                    info.slow_mode_secs,
-                )
-                .await?;
-        }
-        self.clear_awaiting(ctx).await?;
-        let mut notice = t_args(lang, "group-added", &group);
-        if let Some(secs) = reached.iter().filter_map(|(_, i)| i.slow_mode_secs).max() {
-            notice.push(' ');
-            notice.push_str(&t_args(
-                lang,
-                "group-slow-mode",
-                &Args::new().num("secs", secs as f64),
-            ));
-        }
-        Ok(Ok(notice))
-    }
-
-    /// The groups the customer's first active account belongs to, to pick from.
-    async fn pickable(&self, ctx: &Ctx) -> Result<Result<Vec<GroupInfo>, String>, StoreError> {
-        let lang = ctx.lang;
-        let accounts = self.store.accounts(ctx.id).await?;
-        let Some(account) = accounts.iter().find(|a| a.status == AccountStatus::Active) else {
-            return Ok(Err(t(lang, "group-needs-account")));
-        };
-        let known: Vec<String> = self
-            .store
-            .groups(ctx.id)
-            .await?
-            .into_iter()
-            .map(|g| g.reference)
-            .collect();
-        match self.groups.list(account.id).await {
-            Ok(list) => Ok(Ok(list
-                .into_iter()
-                .filter(|g| !known.contains(&g.reference))
-                .collect())),
-            Err(problem) => Ok(Err(view::group_problem(lang, &problem))),
-        }
-    }
-
-    /// A session string: the message is deleted first; the string is decoded, then the
-    /// login seam checks it with Telegram before the account is stored.
-    async fn typed_session(&self, ctx: &Ctx, text: &str, message_id: i32) -> Step {
-        let lang = ctx.lang;
-        let mut actions = vec![Action::Delete { message_id }];
-        let imported = match crate::telegram::import::parse(text) {
-            Ok(imported) => imported,
-            Err(e) => {
-                actions.push(self.ask_again(ctx, Refusal::BadSession(e)));
-                return Ok(actions);
-            }
-        };
-        let Some(login) = &self.login else {
-            self.clear_awaiting(ctx).await?;
-            actions.push(send_text(t(lang, "login-unavailable")));
-            return Ok(actions);
-        };
-        match login.import_session(ctx.id, &imported).await {
-            Ok(signed_in) => actions.push(Action::Send(
-                self.finish_login(ctx, &signed_in.label).await?,
-            )),
-            Err(e) => {
-                self.clear_awaiting(ctx).await?;
-                let notice = view::login_error(lang, &e);
-                actions.push(Action::Send(
-                    self.render(ctx, Screen::Accounts, Some(notice)).await?,
-                ));
-            }
-        }
-        Ok(actions)
-    }
-
-    /// Stores the account a login produced and shows the Accounts screen saying so; an
-    /// account the customer has already is not added twice.
-    async fn finish_login(&self, ctx: &Ctx, label: &str) -> Result<Screenful, StoreError> {
-        // The login is over (not left): nothing to cancel under its phone.
-        self.store.set_awaiting(ctx.id, None).await?;
-        let lang = ctx.lang;
-        let accounts = self.store.accounts(ctx.id).await?;
-        let known = accounts.iter().any(|a| a.label == label);
-        let over = self.limit_refusal(ctx, Limited::Accounts, accounts.len());
-        let notice = if let (false, Some(refusal)) = (known, over) {
-            // Accounts were added meanwhile (another login): the plan has no room left.
-            if let Some(login) = &self.login {
-                login.cancel(ctx.id, label).await;
-            }
-            refusal
-        } else if known {
-            // Not adopted: the login lets its session go.
-            if let Some(login) = &self.login {
-                login.cancel(ctx.id, label).await;
-            }
-            t_args(lang, "account-duplicate", &Args::new().text("phone", label))
-        } else {
-            let account_id = self.store.add_account(ctx.id, label).await?;
-            let adopted = match &self.login {
-                Some(login) => login.adopt(ctx.id, label, account_id).await,
-                None => Ok(()),
-            };
-            match adopted {
-                Ok(()) => t_args(lang, "account-added", &Args::new().text("account", label)),
-                // Without its session the account could never post: take it back out.
-                Err(e) => {
-                    self.store.remove_account(ctx.id, account_id).await?;
-                    view::login_error(lang, &e)
-                }
-            }
-        };
-        self.render(ctx, Screen::Accounts, Some(notice)).await
-    }
-
-    async fn typed_phone(&self, ctx: &Ctx, plain: &str) -> Step {
-        let lang = ctx.lang;
-        let phone = match Phone::parse(plain) {
-            Ok(phone) => phone,
-            Err(r) => return Ok(vec![self.ask_again(ctx, r)]),
-        };
-        let Some(login) = &self.login else {
-            self.clear_awaiting(ctx).await?;
-            return self
-                .send_screen(ctx, Screen::Accounts, Some(t(lang, "login-unavailable")))
-                .await;
-        };
-        let label = format!("+{}", phone.digits());
-        let accounts = self.store.accounts(ctx.id).await?;
-        if accounts.iter().any(|a| a.label == label) {
-            let text = t_args(
-                lang,
-                "account-duplicate",
-                &Args::new().text("phone", &label),
-            );
-            return Ok(vec![self.ask_again_text(ctx, text)]);
-        }
-        if let Some(refusal) = self.limit_refusal(ctx, Limited::Accounts, accounts.len()) {
-            self.clear_awaiting(ctx).await?;
-            return self.send_screen(ctx, Screen::Accounts, Some(refusal)).await;
-        }
-        match login.request_code(ctx.id, phone.digits()).await {
-            Ok(()) => {
-                let awaiting = Awaiting::Code {
-                    phone: phone.digits().to_string(),
-                    digits: String::new(),
-                };
-                self.set_awaiting(ctx, &awaiting).await?;
-                Ok(vec![Action::Send(view::keypad(
-                    lang,
-                    phone.digits(),
-                    "",
-                    None,
-                ))])
-            }
-            Err(e) => Ok(vec![self.ask_again_text(ctx, view::login_error(lang, &e))]),
-        }
-    }
-
-    /// The refusal when the customer's plan has no room for one more account or group
-    /// (`have` are there already, paused ones included).
-    fn limit_refusal(&self, ctx: &Ctx, what: Limited, have: usize) -> Option<String> {
-        let plan = ctx.row.plan.map(|g| g.plan);
-        schedule::may_add(&self.engine.catalog(), plan, what, have)
-            .err()
-            .map(|o| view::over_limit(ctx.lang, &o))
-    }
-
-    /// Refuses typed input and repeats the question (it stays open; Cancel abandons it).
-    fn ask_again(&self, ctx: &Ctx, refusal: Refusal) -> Action {
-        self.ask_again_text(ctx, view::refusal(ctx.lang, &refusal))
-    }
-
-    fn ask_again_field(&self, ctx: &Ctx, field: Field, refusal: Refusal) -> Action {
-        self.ask_again_text(ctx, view::timing_refusal(ctx.lang, field, &refusal))
-    }
-
-    fn ask_again_text(&self, ctx: &Ctx, text: String) -> Action {
-        Action::Send(Screenful {
-            text,
-            keyboard: vec![vec![Button::new(t(ctx.lang, "button-cancel"), Cb::Cancel)]],
-        })
     }
 
     // ---- buttons --------------------------------------------------------------------------
 
+    /// A button: opening a screen, turning a list's page and Cancel are the menu's own; every
+    /// other button is carried out by the screen it belongs to, or else by the admin commands.
     async fn callback(&self, ctx: &Ctx, data: &str, message_id: Option<i32>) -> Step {
         let lang = ctx.lang;
         let Some(cb) = Cb::parse(data) else {
             return Ok(vec![out_of_date(lang)]);
         };
-        if matches!(
-            cb,
-            Cb::AdminUsers(_) | Cb::BroadcastConfirm(_) | Cb::BroadcastAbandon(_)
-        ) {
-            return match self.admin_callback(ctx, cb, message_id).await {
-                Some(step) => step,
-                None => Ok(vec![out_of_date(lang)]),
-            };
-        }
-        let awaiting = Awaiting::load(ctx.row.awaiting.as_deref());
-        // Keypad keys only mean something during a login.
-        if matches!(cb, Cb::Digit(_) | Cb::Backspace | Cb::SubmitCode)
-            && !matches!(awaiting, Some(Awaiting::Code { .. }))
-        {
-            return Ok(vec![out_of_date(lang)]);
-        }
-        let screen_reply =
-            |screen: Screenful| -> Vec<Action> { vec![answer(None), show(message_id, screen)] };
-        // One question at a time: a login in progress is finished or cancelled first.
-        let login_open = awaiting.as_ref().and_then(Awaiting::login_phone).is_some();
-        let asks_a_question = matches!(
-            cb,
-            Cb::Open(Screen::Message)
-                | Cb::AskTiming(_)
-                | Cb::AddGroup
-                | Cb::AddAccount
-                | Cb::ImportSession
-        );
-        if login_open && asks_a_question {
-            return Ok(vec![alert(t(lang, "login-in-progress"))]);
-        }
+        let press = Press {
+            ctx,
+            message_id,
+            awaiting: Awaiting::load(ctx.row.awaiting.as_deref()),
+        };
         match cb {
             Cb::Open(screen) => {
+                let question = screen.question();
+                if question.is_some() {
+                    if let Some(refused) = press.busy() {
+                        return refused;
+                    }
+                }
                 // Leaving for another screen abandons a typed question, but not a login.
-                if awaiting.is_some() && !login_open {
+                if press.awaiting.is_some() && !press.login_open() {
                     self.clear_awaiting(ctx).await?;
                 }
-                let asks = match screen {
-                    Screen::Message => Some(Awaiting::Message),
-                    _ => None,
-                };
-                if let Some(a) = &asks {
-                    self.set_awaiting(ctx, a).await?;
+                if let Some(question) = &question {
+                    self.set_awaiting(ctx, question).await?;
                 }
-                Ok(screen_reply(self.render(ctx, screen, None).await?))
+                press.show(self.render(ctx, screen, None).await?)
             }
-            Cb::Start => {
-                let notice = self.start(ctx, None).await?;
-                Ok(screen_reply(
-                    self.render(ctx, Screen::Main, Some(notice)).await?,
-                ))
-            }
-            Cb::Stop => {
-                let notice = self.stop(ctx).await?;
-                Ok(screen_reply(
-                    self.render(ctx, Screen::Main, Some(notice)).await?,
-                ))
-            }
-            Cb::Language(choice) => self.choose_language(ctx, choice, message_id).await,
-            Cb::Mode(mode) => {
-                let Some(grant) = ctx.row.plan else {
-                    return Ok(vec![alert(t(lang, "mode-no-plan"))]);
-                };
-                match schedule::mode_for(grant.plan, Some(mode)) {
-                    Ok(_) => Ok(vec![answer(Some(t(lang, "mode-is-plan-mode")))]),
-                    Err(e) => Ok(vec![alert(view::plan_error(lang, &e))]),
-                }
-            }
-            Cb::AskTiming(field) => {
-                if field == Field::CycleMinutes
-                    && ctx.row.plan.is_some_and(|g| g.plan == Plan::Enterprise)
-                {
-                    return Ok(vec![alert(view::plan_error(
-                        lang,
-                        &schedule::PlanError::EnterpriseRequiresEnterpriseMode,
-                    ))]);
-                }
-                let awaiting = Awaiting::Timing {
-                    field: callback::field_code(field).to_string(),
-                };
-                self.set_awaiting(ctx, &awaiting).await?;
-                Ok(screen_reply(view::ask_timing(lang, field)))
-            }
-            Cb::PickGroups => match self.pickable(ctx).await? {
-                Ok(list) => Ok(screen_reply(view::pick_groups(lang, &list))),
-                Err(text) => Ok(vec![alert(text)]),
-            },
-            Cb::PickGroup(dialog_id) => {
-                // The list is fetched again: only a group the account really has is added.
-                let picked = match self.pickable(ctx).await? {
-                    Ok(list) => list.into_iter().find(|g| g.dialog_id == dialog_id),
-                    Err(text) => return Ok(vec![alert(text)]),
-                };
-                let Some(picked) = picked else {
-                    return Ok(vec![out_of_date(lang)]);
-                };
-                match self.add_checked_group(ctx, &picked.reference).await? {
-                    Ok(notice) => Ok(screen_reply(
-                        self.render(ctx, Screen::Groups, Some(notice)).await?,
-                    )),
-                    Err(refusal) => Ok(vec![alert(refusal)]),
-                }
-            }
-            Cb::AddGroup => {
-                let have = self.store.groups(ctx.id).await?.len();
-                if let Some(refusal) = self.limit_refusal(ctx, Limited::Groups, have) {
-                    return Ok(vec![alert(refusal)]);
-                }
-                self.set_awaiting(ctx, &Awaiting::Group).await?;
-                Ok(screen_reply(view::ask(lang, "group-ask")))
-            }
-            Cb::ToggleGroup(id) => {
-                let groups = self.store.groups(ctx.id).await?;
-                let Some(index) = groups.iter().position(|g| g.id == id) else {
-                    return Ok(vec![out_of_date(lang)]);
-                };
-                let group = &groups[index];
-                let refused = self
-                    .store
-                    .pair_blocks(ctx.id)
-                    .await?
-                    .iter()
-                    .any(|b| b.group_id == id);
-                // ▶ on a group Telegram refused lifts the refusal (the customer fixed it);
-                // otherwise the button pauses or resumes.
-                let (status, reason) = match group.status {
-                    GroupStatus::Active if refused => (GroupStatus::Active, None),
-                    GroupStatus::Active => (GroupStatus::Paused, Some("customer")),
-                    GroupStatus::Paused => (GroupStatus::Active, None),
-                };
-                if status == GroupStatus::Active {
-                    self.store.clear_pair_blocks(ctx.id, id).await?;
-                }
-                if !self
-                    .store
-                    .set_group_status(ctx.id, id, status, reason)
-                    .await?
-                {
-                    return Ok(vec![out_of_date(lang)]);
-                }
-                let page = index / view::PAGE;
-                Ok(screen_reply(
-                    self.render_page(ctx, Screen::Groups, page, None).await?,
-                ))
-            }
-            Cb::RemoveGroup(id) => {
-                let groups = self.store.groups(ctx.id).await?;
-                let name = groups
-                    .iter()
-                    .find(|g| g.id == id)
-                    .map(|g| g.reference.as_str());
-                Ok(confirm_removal(
-                    lang,
-                    name,
-                    "group-remove-confirm",
-                    Cb::ConfirmRemoveGroup(id),
-                    Screen::Groups,
-                    message_id,
-                ))
-            }
-            Cb::ConfirmRemoveGroup(id) => {
-                let removed = self.store.remove_group(ctx.id, id).await?;
-                self.after_removal(ctx, removed, Screen::Groups, "group-removed", message_id)
-                    .await
-            }
-            Cb::AddAccount => {
-                if self.login.is_none() {
-                    return Ok(vec![alert(t(lang, "login-unavailable"))]);
-                }
-                let have = self.store.accounts(ctx.id).await?.len();
-                if let Some(refusal) = self.limit_refusal(ctx, Limited::Accounts, have) {
-                    return Ok(vec![alert(refusal)]);
-                }
-                self.set_awaiting(ctx, &Awaiting::Phone).await?;
-                Ok(screen_reply(view::ask(lang, "account-ask-phone")))
-            }
-            Cb::ImportSession => {
-                let Some(login) = &self.login else {
-                    return Ok(vec![alert(t(lang, "login-unavailable"))]);
-                };
-                let have = self.store.accounts(ctx.id).await?.len();
-                if let Some(refusal) = self.limit_refusal(ctx, Limited::Accounts, have) {
-                    return Ok(vec![alert(refusal)]);
-                }
-                if !login.imports_sessions() {
-                    return Ok(vec![alert(t(lang, "import-unavailable"))]);
-                }
-                self.set_awaiting(ctx, &Awaiting::SessionString).await?;
-                Ok(screen_reply(view::ask(lang, "import-ask")))
-            }
-            Cb::ToggleAccount(id) => {
-                let accounts = self.store.accounts(ctx.id).await?;
-                let Some(index) = accounts.iter().position(|a| a.id == id) else {
-                    return Ok(vec![out_of_date(lang)]);
-                };
-                let account = &accounts[index];
-                let (status, reason) = match account.status {
-                    AccountStatus::Active => (AccountStatus::Paused, Some("customer")),
-                    AccountStatus::Paused => (AccountStatus::Active, None),
-                    // Telegram stopped it: resuming needs a fresh login, not a button.
-                    AccountStatus::Quarantined => {
-                        return Ok(vec![alert(t(lang, "account-quarantined-cannot-resume"))])
-                    }
-                };
-                if !self
-                    .store
-                    .set_account_status(ctx.id, id, status, reason)
-                    .await?
-                {
-                    return Ok(vec![out_of_date(lang)]);
-                }
-                let page = index / view::PAGE;
-                Ok(screen_reply(
-                    self.render_page(ctx, Screen::Accounts, page, None).await?,
-                ))
-            }
-            Cb::RemoveAccount(id) => {
-                let accounts = self.store.accounts(ctx.id).await?;
-                let name = accounts
-                    .iter()
-                    .find(|a| a.id == id)
-                    .map(|a| a.label.as_str());
-                Ok(confirm_removal(
-                    lang,
-                    name,
-                    "account-remove-confirm",
-                    Cb::ConfirmRemoveAccount(id),
-                    Screen::Accounts,
-                    message_id,
-                ))
-            }
-            Cb::ConfirmRemoveAccount(id) => {
-                let removed = self.store.remove_account(ctx.id, id).await?;
-                self.after_removal(
-                    ctx,
-                    removed,
-                    Screen::Accounts,
-                    "account-removed",
-                    message_id,
-                )
-                .await
-            }
-            Cb::Digit(_) | Cb::Backspace | Cb::SubmitCode => {
-                let Some(Awaiting::Code { phone, digits }) = awaiting else {
-                    return Ok(vec![out_of_date(lang)]);
-                };
-                self.keypad(ctx, cb, phone, digits, message_id).await
-            }
-            Cb::Buy(plan) => self.buy(ctx, plan).await,
-            Cb::AdminUsers(_) | Cb::BroadcastConfirm(_) | Cb::BroadcastAbandon(_) => {
-                Ok(vec![out_of_date(lang)])
-            }
-            Cb::Page(screen, page) => Ok(screen_reply(
-                self.render_page(ctx, screen, page as usize, None).await?,
-            )),
-            Cb::ShowPost => {
-                let post = self
-                    .store
-                    .timing(ctx.id)
-                    .await?
-                    .and_then(|t| t.message_html);
-                match post {
-                    // Exactly what the accounts post, as its own message.
-                    Some(html) => Ok(vec![
-                        answer(None),
-                        Action::Send(Screenful {
-                            text: html,
-                            keyboard: Vec::new(),
-                        }),
-                    ]),
-                    None => Ok(vec![out_of_date(lang)]),
-                }
+            Cb::Page(screen, page) => {
+                press.show(self.render_page(ctx, screen, page as usize, None).await?)
             }
             Cb::Cancel => {
                 // Clearing the question cancels a login it held open.
                 self.clear_awaiting(ctx).await?;
-                let back = match awaiting {
-                    Some(
-                        Awaiting::Phone
-                        | Awaiting::Code { .. }
-                        | Awaiting::Password { .. }
-                        | Awaiting::SessionString,
-                    ) => Screen::Accounts,
-                    Some(Awaiting::Group) => Screen::Groups,
-                    Some(Awaiting::Timing { .. }) => Screen::Timing,
-                    _ => Screen::Main,
-                };
+                let back = Screen::cancelled(press.awaiting.as_ref());
                 let notice = t(lang, "cancelled");
-                Ok(screen_reply(self.render(ctx, back, Some(notice)).await?))
+                press.show(self.render(ctx, back, Some(notice)).await?)
             }
-        }
-    }
-
-    /// After a confirmed removal: the list again, or "out of date" when nothing of the
-    /// customer's was removed (pressed twice, or someone else's id).
-    async fn after_removal(
-        &self,
-        ctx: &Ctx,
-        removed: bool,
-        screen: Screen,
-        notice: &str,
-        message_id: Option<i32>,
-    ) -> Step {
-        if !removed {
-            return Ok(vec![out_of_date(ctx.lang)]);
-        }
-        let notice = t(ctx.lang, notice);
-        let screen = self.render(ctx, screen, Some(notice)).await?;
-        Ok(vec![answer(None), show(message_id, screen)])
-    }
-
-    async fn keypad(
-        &self,
-        ctx: &Ctx,
-        key: Cb,
-        phone: String,
-        mut digits: String,
-        message_id: Option<i32>,
-    ) -> Step {
-        let lang = ctx.lang;
-        match key {
-            Cb::Digit(d) if digits.len() < MAX_CODE_DIGITS => {
-                digits.push(char::from(b'0' + d));
-            }
-            Cb::Digit(_) => return Ok(vec![answer(None)]),
-            Cb::Backspace => {
-                digits.pop();
-            }
-            _ => {
-                if digits.is_empty() {
-                    return Ok(vec![alert(t(lang, "login-code-empty"))]);
+            cb => {
+                if let Some(step) = Screen::press(self, &press, cb).await {
+                    return step;
                 }
-                let Some(login) = &self.login else {
-                    self.clear_awaiting(ctx).await?;
-                    return Ok(vec![alert(t(lang, "login-unavailable"))]);
-                };
-                return match login.sign_in(ctx.id, &phone, &digits).await {
-                    Ok(SignInStep::Done(signed_in)) => Ok(vec![
-                        answer(None),
-                        show(message_id, self.finish_login(ctx, &signed_in.label).await?),
-                    ]),
-                    Ok(SignInStep::PasswordRequired { hint }) => {
-                        let screen = view::ask_password(lang, &phone, hint.as_deref());
-                        self.set_awaiting(ctx, &Awaiting::Password { phone, hint })
-                            .await?;
-                        Ok(vec![answer(None), show(message_id, screen)])
-                    }
-                    Err(LoginError::InvalidCode) => {
-                        let awaiting = Awaiting::Code {
-                            phone: phone.clone(),
-                            digits: String::new(),
-                        };
-                        self.set_awaiting(ctx, &awaiting).await?;
-                        let error = view::login_error(lang, &LoginError::InvalidCode);
-                        Ok(vec![
-                            answer(None),
-                            show(message_id, view::keypad(lang, &phone, "", Some(error))),
-                        ])
-                    }
-                    Err(e) => {
-                        // Expired code, flood wait, Telegram unreachable: this login is over
-                        // (clearing the question cancels it).
-                        self.clear_awaiting(ctx).await?;
-                        let notice = view::login_error(lang, &e);
-                        Ok(vec![
-                            answer(None),
-                            show(
-                                message_id,
-                                self.render(ctx, Screen::Accounts, Some(notice)).await?,
-                            ),
-                        ])
-                    }
-                };
+                // The admins' buttons (anyone else's press of one is "out of date").
+                match self.admin_callback(ctx, cb, message_id).await {
+                    Some(step) => step,
+                    None => Ok(vec![out_of_date(lang)]),
+                }
             }
         }
-        let awaiting = Awaiting::Code {
-            phone: phone.clone(),
-            digits: digits.clone(),
-        };
-        self.set_awaiting(ctx, &awaiting).await?;
-        Ok(vec![
-            answer(None),
-            show(message_id, view::keypad(lang, &phone, &digits, None)),
-        ])
-    }
-
-    async fn choose_language(&self, ctx: &Ctx, lang: Lang, message_id: Option<i32>) -> Step {
-        self.store.set_language(ctx.id, Some(lang.code())).await?;
-        let ctx = Ctx {
-            id: ctx.id,
-            lang,
-            row: CustomerRow {
-                language: Some(lang.code().to_string()),
-                ..ctx.row.clone()
-            },
-        };
-        let screen = self
-            .render(&ctx, Screen::Main, Some(t(lang, "language-set")))
-            .await?;
-        Ok(match message_id {
-            Some(_) => vec![answer(None), show(message_id, screen)],
-            None => vec![Action::Send(screen)],
-        })
     }
 
     /// The message telling a customer what the engine did on its own, in their language:
@@ -1431,131 +754,13 @@ impl Control {
         page: usize,
         notice: Option<String>,
     ) -> Result<Screenful, StoreError> {
-        let lang = ctx.lang;
-        let running = self.running(ctx.id).await?;
-        let plan = ctx.row.plan;
-        let now_ms = self.engine.clock().wall_ms(tokio::time::Instant::now());
-        let body = match screen {
-            Screen::Main => view::main(lang, plan, running, now_ms),
-            Screen::Message => {
-                let timing = self.store.timing(ctx.id).await?;
-                view::message(lang, timing.and_then(|t| t.message_html).as_deref())
-            }
-            Screen::Groups => view::groups(lang, &self.health(ctx.id, now_ms).await?, page),
-            Screen::Accounts => view::accounts(
-                lang,
-                &self.health(ctx.id, now_ms).await?,
-                match &self.login {
-                    None => view::Logins::Unavailable,
-                    Some(login) if login.imports_sessions() => view::Logins::PhoneOrSession,
-                    Some(_) => view::Logins::Phone,
-                },
-                page,
-            ),
-            Screen::Timing | Screen::Preview => {
-                let timing = self.store.timing(ctx.id).await?;
-                let accounts = self.store.accounts(ctx.id).await?;
-                let groups = self.store.groups(ctx.id).await?;
-                let counts = view::Counts {
-                    accounts: accounts
-                        .iter()
-                        .filter(|a| a.status == AccountStatus::Active)
-                        .count(),
-                    groups: groups
-                        .iter()
-                        .filter(|g| g.status == GroupStatus::Active)
-                        .count(),
-                };
-                let settings = timing.map(|t| t.settings).unwrap_or_else(default_settings);
-                if screen == Screen::Timing {
-                    view::timing(lang, plan.map(|g| g.plan), &settings, counts)
-                } else {
-                    let labels: Vec<String> = accounts
-                        .into_iter()
-                        .filter(|a| a.status == AccountStatus::Active)
-                        .map(|a| a.label)
-                        .collect();
-                    let anchor = match (running, self.engine.live(ctx.id)) {
-                        (false, _) => view::Anchor::IfStartedAt(now_ms),
-                        (true, Some(live)) => match live.next_cycle_ms {
-                            Some(at) => view::Anchor::NextCycleAt(at),
-                            None => view::Anchor::AfterCurrent,
-                        },
-                        (true, None) => view::Anchor::AfterCurrent,
-                    };
-                    view::preview(
-                        lang,
-                        plan.map(|g| g.plan),
-                        &settings,
-                        &labels,
-                        counts.groups,
-                        anchor,
-                    )
-                }
-            }
-            Screen::Status => view::status(
-                lang,
-                &view::StatusData {
-                    running,
-                    live: self.engine.live(ctx.id),
-                    last: self.store.last_cycles(ctx.id).await?,
-                    health: self.health(ctx.id, now_ms).await?,
-                },
-            ),
-            Screen::Plan => view::plan(lang, plan, now_ms, &self.engine.catalog()),
-            Screen::Language => view::language(lang),
-        };
+        let body = screen.render(self, ctx, page).await?;
         Ok(match notice {
             Some(notice) => Screenful {
                 text: format!("{notice}\n\n{}", body.text),
                 keyboard: body.keyboard,
             },
             None => body,
-        })
-    }
-
-    /// The customer's accounts and groups with the waits and refusals in force (from the
-    /// store, so whichever engine recorded them).
-    async fn health(&self, customer_id: i64, now_ms: i64) -> Result<view::Health, StoreError> {
-        let accounts = self.store.accounts(customer_id).await?;
-        let groups = self.store.groups(customer_id).await?;
-        let account_waits = self.store.account_waits(customer_id).await?;
-        let waits = accounts
-            .iter()
-            .map(|a| {
-                account_waits
-                    .iter()
-                    .find(|(id, until)| *id == a.id && *until > now_ms)
-                    .map(|(_, until)| *until)
-            })
-            .collect();
-        let label = |id: i64| {
-            accounts
-                .iter()
-                .find(|a| a.id == id)
-                .map(|a| a.label.clone())
-                .unwrap_or_default()
-        };
-        let mut notes = vec![Vec::new(); groups.len()];
-        let index = |group_id: i64| groups.iter().position(|g| g.id == group_id);
-        for block in self.store.pair_blocks(customer_id).await? {
-            if let Some(i) = index(block.group_id) {
-                notes[i].push((
-                    label(block.account_id),
-                    view::GroupNote::Refused(block.reason),
-                ));
-            }
-        }
-        for (account, group, until) in self.store.pair_waits(customer_id).await? {
-            if let (Some(i), true) = (index(group), until > now_ms) {
-                notes[i].push((label(account), view::GroupNote::SlowMode(until)));
-            }
-        }
-        Ok(view::Health {
-            accounts,
-            waits,
-            groups,
-            notes,
         })
     }
 
@@ -1578,41 +783,6 @@ impl Control {
         self.leave_login(ctx, None).await;
         self.store.set_awaiting(ctx.id, None).await
     }
-
-    /// Cancels the customer's login in progress (as the question held it when this input
-    /// arrived) unless the next question goes on with the same phone.
-    async fn leave_login(&self, ctx: &Ctx, next_phone: Option<&str>) {
-        let open = Awaiting::load(ctx.row.awaiting.as_deref());
-        let Some(phone) = open.as_ref().and_then(Awaiting::login_phone) else {
-            return;
-        };
-        if next_phone == Some(phone) {
-            return;
-        }
-        if let Some(login) = &self.login {
-            login.cancel(ctx.id, phone).await;
-        }
-    }
-}
-
-/// Asks to confirm removing `name` (an account or group of the customer's); "out of date"
-/// when the id named nothing of theirs.
-fn confirm_removal(
-    lang: Lang,
-    name: Option<&str>,
-    key: &str,
-    confirm: Cb,
-    back: Screen,
-    message_id: Option<i32>,
-) -> Vec<Action> {
-    let Some(name) = name else {
-        return vec![out_of_date(lang)];
-    };
-    let text = t_args(lang, key, &Args::new().text("name", name));
-    vec![
-        answer(None),
-        show(message_id, view::confirm_remove(lang, text, confirm, back)),
-    ]
 }
 
 fn send_text(text: String) -> Action {
@@ -1647,5 +817,45 @@ fn show(message_id: Option<i32>, screen: Screenful) -> Action {
     match message_id {
         Some(message_id) => Action::Edit { message_id, screen },
         None => Action::Send(screen),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_stored_by_the_previous_version_still_load() {
+        for (json, awaiting) in [
+            (r#"{"kind":"message"}"#, Awaiting::Message),
+            (
+                r#"{"kind":"timing","field":"minutes"}"#,
+                Awaiting::Timing {
+                    field: "minutes".into(),
+                },
+            ),
+            (r#"{"kind":"group"}"#, Awaiting::Group),
+            (r#"{"kind":"phone"}"#, Awaiting::Phone),
+            (
+                r#"{"kind":"code","phone":"15550001","digits":"12"}"#,
+                Awaiting::Code {
+                    phone: "15550001".into(),
+                    digits: "12".into(),
+                },
+            ),
+            (
+                r#"{"kind":"password","phone":"15550001","hint":null}"#,
+                Awaiting::Password {
+                    phone: "15550001".into(),
+                    hint: None,
+                },
+            ),
+            (r#"{"kind":"session_string"}"#, Awaiting::SessionString),
+        ] {
+            assert_eq!(Awaiting::load(Some(json)), Some(awaiting.clone()), "{json}");
+            assert_eq!(serde_json::to_string(&awaiting).unwrap(), json);
+            // Each is a question of exactly one screen's.
+            assert!(screen::Screen::asking(&awaiting).is_some(), "{json}");
+        }
     }
 }

@@ -321,9 +321,9 @@ impl Control {
         }
         more(lang, &mut lines, health.groups.len());
         lines.push(String::new());
-        let status = view::status(
+        let status = super::screen::status::status(
             lang,
-            &view::StatusData {
+            &super::screen::status::StatusData {
                 running: self.engine.is_running(id) || customer.running,
                 live: self.engine.live(id),
                 last: self.store.last_cycles(id).await?,

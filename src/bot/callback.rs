@@ -1,51 +1,11 @@
 //! Callback data: what each inline button means, encoded in Telegram's 64 bytes and parsed
 //! strictly. Anything that does not parse is stale or forged and gets "this menu is out of
-//! date"; ids inside are checked against the pressing customer by the store.
+//! date"; ids inside are checked against the pressing customer by the store. A screen's code
+//! (`m:<code>`) comes from the table in [`super::screen`].
 
 use crate::schedule::{Field, Mode, Plan};
 
-/// A screen of the menu.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Screen {
-    Main,
-    Message,
-    Groups,
-    Accounts,
-    Timing,
-    Preview,
-    Status,
-    Plan,
-    Language,
-}
-
-impl Screen {
-    const ALL: [(Screen, &'static str); 9] = [
-        (Screen::Main, "main"),
-        (Screen::Message, "msg"),
-        (Screen::Groups, "grp"),
-        (Screen::Accounts, "acc"),
-        (Screen::Timing, "tim"),
-        (Screen::Preview, "prev"),
-        (Screen::Status, "stat"),
-        (Screen::Plan, "plan"),
-        (Screen::Language, "lang"),
-    ];
-
-    fn code(self) -> &'static str {
-        Screen::ALL
-            .iter()
-            .find(|(s, _)| *s == self)
-            .map(|(_, c)| *c)
-            .unwrap_or("main")
-    }
-
-    fn parse(code: &str) -> Option<Screen> {
-        Screen::ALL
-            .iter()
-            .find(|(_, c)| *c == code)
-            .map(|(s, _)| *s)
-    }
-}
+pub use super::screen::Screen;
 
 /// What a button does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,10 +136,10 @@ impl Cb {
             ["pg", screen, n] => {
                 let screen = Screen::parse(screen)?;
                 let page = id(n).and_then(|n| u32::try_from(n).ok())?;
-                match screen {
-                    Screen::Groups | Screen::Accounts => Cb::Page(screen, page),
-                    _ => return None,
+                if !screen.paged() {
+                    return None;
                 }
+                Cb::Page(screen, page)
             }
             ["post"] => Cb::ShowPost,
             ["buy", "starter"] => Cb::Buy(Plan::Starter),
@@ -251,6 +211,29 @@ mod tests {
             let data = cb.encode();
             assert!(data.len() <= 64, "{data}");
             assert_eq!(Cb::parse(&data), Some(cb), "{data}");
+        }
+    }
+
+    #[test]
+    fn screen_codes_are_the_ones_already_in_customers_chats() {
+        for (screen, data) in [
+            (Screen::Main, "m:main"),
+            (Screen::Message, "m:msg"),
+            (Screen::Groups, "m:grp"),
+            (Screen::Accounts, "m:acc"),
+            (Screen::Timing, "m:tim"),
+            (Screen::Preview, "m:prev"),
+            (Screen::Status, "m:stat"),
+            (Screen::Plan, "m:plan"),
+            (Screen::Language, "m:lang"),
+        ] {
+            assert_eq!(Cb::Open(screen).encode(), data);
+            assert_eq!(Cb::parse(data), Some(Cb::Open(screen)));
+        }
+        // Only the long lists have pages.
+        assert_eq!(Cb::parse("pg:acc:3"), Some(Cb::Page(Screen::Accounts, 3)));
+        for data in ["pg:main:1", "pg:tim:0", "pg:stat:2"] {
+            assert_eq!(Cb::parse(data), None, "{data}");
         }
     }
 

@@ -1,0 +1,121 @@
+//! The Message screen: the post as the accounts will post it. Opening it asks for a new post
+//! (the next typed message, formatting kept, replaces it); "Show the post" sends it on its own.
+
+use super::{Page, Press, Screen, Typed};
+use crate::bot::callback::Cb;
+use crate::bot::input::{MessageText, Refusal, MAX_MESSAGE_LEN};
+use crate::bot::{answer, out_of_date, view, Action, Awaiting, Button, Control, Ctx, Screenful, Step};
+use crate::i18n::{t, t_args, Args, Lang};
+use crate::store::StoreError;
+
+pub(in crate::bot) struct Message;
+
+impl Page for Message {
+    /// The post is asked while the screen is open; Cancel then means "back to the menu".
+    const CANCEL_RETURNS: bool = false;
+
+    async fn render(c: &Control, ctx: &Ctx, _page: usize) -> Result<Screenful, StoreError> {
+        let timing = c.store.timing(ctx.id).await?;
+        Ok(message(
+            ctx.lang,
+            timing.and_then(|t| t.message_html).as_deref(),
+        ))
+    }
+
+    fn question() -> Option<Awaiting> {
+        Some(Awaiting::Message)
+    }
+
+    async fn press(c: &Control, p: &Press<'_>, cb: Cb) -> Option<Step> {
+        match cb {
+            Cb::ShowPost => Some(show_post(c, p).await),
+            _ => None,
+        }
+    }
+
+    fn asked(awaiting: &Awaiting) -> bool {
+        matches!(awaiting, Awaiting::Message)
+    }
+
+    async fn answer(c: &Control, ctx: &Ctx, _awaiting: Awaiting, text: Typed<'_>) -> Step {
+        match MessageText::parse(text.plain, text.html) {
+            Ok(text) => {
+                c.store.set_message(ctx.id, text.html()).await?;
+                c.clear_awaiting(ctx).await?;
+                let notice = t(ctx.lang, "message-saved");
+                c.send_screen(ctx, Screen::Message, Some(notice)).await
+            }
+            Err(r) => Ok(vec![c.ask_again(ctx, r)]),
+        }
+    }
+
+    async fn media(c: &Control, ctx: &Ctx) -> Step {
+        Ok(vec![c.ask_again(ctx, Refusal::MediaMessage)])
+    }
+}
+
+/// "Show the post": exactly what the accounts post, as its own message.
+async fn show_post(c: &Control, p: &Press<'_>) -> Step {
+    let post = c.store.timing(p.ctx.id).await?.and_then(|t| t.message_html);
+    match post {
+        Some(html) => Ok(vec![
+            answer(None),
+            Action::Send(Screenful {
+                text: html,
+                keyboard: Vec::new(),
+            }),
+        ]),
+        None => Ok(vec![out_of_date(p.ctx.lang)]),
+    }
+}
+
+/// Posts up to this many characters are shown inside the Message screen; longer ones would
+/// push the screen past Telegram's 4 096 and are shown on their own with "Show the post".
+const PREVIEW_MAX: usize = 3_000;
+
+/// The length Telegram counts for a post given as HTML: tags dropped, entities one character.
+pub fn html_text_len(html: &str) -> usize {
+    let mut len = 0;
+    let mut in_tag = false;
+    let mut in_entity = false;
+    for c in html.chars() {
+        match (in_tag, in_entity, c) {
+            (false, false, '<') => in_tag = true,
+            (true, _, '>') => in_tag = false,
+            (true, _, _) => {}
+            (false, false, '&') => {
+                in_entity = true;
+                len += 1;
+            }
+            (false, true, ';') => in_entity = false,
+            (false, true, _) => {}
+            (false, false, c) => len += c.len_utf16(),
+        }
+    }
+    len
+}
+
+pub fn message(lang: Lang, html: Option<&str>) -> Screenful {
+    let max = MAX_MESSAGE_LEN as f64;
+    let text = match html {
+        Some(html) if html_text_len(html) <= PREVIEW_MAX => t_args(
+            lang,
+            "message-screen",
+            &Args::new().html("message", html).num("max", max),
+        ),
+        Some(html) => t_args(
+            lang,
+            "message-screen-long",
+            &Args::new()
+                .num("len", html_text_len(html) as f64)
+                .num("max", max),
+        ),
+        None => t_args(lang, "message-screen-empty", &Args::new().num("max", max)),
+    };
+    let mut keyboard = Vec::new();
+    if html.is_some() {
+        keyboard.push(vec![Button::new(t(lang, "button-show-post"), Cb::ShowPost)]);
+    }
+    keyboard.push(view::back(lang));
+    Screenful { text, keyboard }
+}
