@@ -11,6 +11,7 @@ use autoposter::config::{KeySource, RunConfig, Secret, TelegramApp};
 use autoposter::engine::{CycleReport, Engine, EngineTasks};
 use autoposter::schedule::{slot_random_id, Plan};
 use autoposter::store::{AccountStatus, Restriction, Store};
+use autoposter::telegram::Transport;
 use autoposter::vault::MasterKey;
 use grammers_tl_types as tl;
 use tokio::sync::mpsc;
@@ -25,8 +26,17 @@ fn group(n: i64) -> Group {
     Group {
         channel_id: 1_700_000 + n,
         access_hash: 9_000 + n,
-        username: format!("loopgroup_{n}"),
+        username: Some(format!("loopgroup_{n}")),
         title: format!("Loop group {n}"),
+        slow_mode_secs: None,
+    }
+}
+
+/// A private group: no username, so it is added by its numeric id.
+fn private_group(n: i64) -> Group {
+    Group {
+        username: None,
+        ..group(n)
     }
 }
 
@@ -37,6 +47,9 @@ struct LiveRig {
     dc: LoopbackDc,
     store: Store,
     engine: Engine,
+    control: Control,
+    /// The live transport the engine posts through (and the bot checks groups through).
+    transport: Arc<dyn Transport>,
     tasks: Option<EngineTasks>,
     heard: mpsc::UnboundedReceiver<Heard>,
     account_id: i64,
@@ -55,6 +68,12 @@ impl LiveRig {
     /// A rig whose customer posts `html` (set in the store: the bot would refuse some).
     async fn posting(groups: usize, html: &str) -> LiveRig {
         let dc_groups: Vec<Group> = (1..=groups as i64).map(group).collect();
+        LiveRig::build(dc_groups, groups, html).await
+    }
+
+    /// A rig whose account is in `dc_groups`; the first `added` are added on the Groups
+    /// screen by their [`Group::reference`].
+    async fn build(dc_groups: Vec<Group>, added: usize, html: &str) -> LiveRig {
         let dc = LoopbackDc::start(dc_groups.clone()).await;
         let dir = std::env::temp_dir().join(format!("autoposter-dc-{}", fastrand::u64(..)));
         std::fs::create_dir_all(&dir).unwrap();
@@ -97,27 +116,7 @@ impl LiveRig {
             Some(seams.login.clone()),
             seams.groups.clone(),
         );
-        let say = |input: Input| {
-            let control = &control;
-            async move {
-                let sender = Sender {
-                    user_id: CUSTOMER,
-                    language_code: Some("en".into()),
-                };
-                format!("{:?}", control.handle(&sender, input).await)
-            }
-        };
-        let press = |cb: Cb| Input::Callback {
-            data: cb.encode(),
-            message_id: Some(1),
-        };
-        let typed = |text: &str, message_id: i32| Input::Text {
-            plain: text.to_string(),
-            html: autoposter::i18n::escape(text),
-            message_id,
-            reply_to: None,
-        };
-
+        let say = |input: Input| say(&control, input);
         // The import screen: the string is pasted, the login seam proves it with a request,
         // the account is stored and adopts the session.
         let mut answers = Vec::new();
@@ -129,17 +128,19 @@ impl LiveRig {
         let account_id = accounts[0].id;
 
         // The Groups screen: each group checked through the account, its peer stored.
-        for g in &dc_groups {
+        for g in &dc_groups[..added] {
             say(press(Cb::AddGroup)).await;
-            answers.push(say(typed(&format!("@{}", g.username), 11)).await);
+            answers.push(say(typed(&g.reference(), 11)).await);
         }
         let stored = store.groups(CUSTOMER).await.unwrap();
-        assert_eq!(stored.len(), groups, "{answers:?}");
+        assert_eq!(stored.len(), added, "{answers:?}");
         let pairs = stored.iter().map(|g| g.id).zip(dc_groups).collect();
         LiveRig {
             dc,
             store,
             engine,
+            control,
+            transport: seams.transport.clone(),
             tasks: Some(tasks),
             heard,
             account_id,
@@ -198,6 +199,31 @@ impl Drop for LiveRig {
     }
 }
 
+/// What the bot answers the customer (in en), as text.
+async fn say(control: &Control, input: Input) -> String {
+    let sender = Sender {
+        user_id: CUSTOMER,
+        language_code: Some("en".into()),
+    };
+    format!("{:?}", control.handle(&sender, input).await)
+}
+
+fn press(cb: Cb) -> Input {
+    Input::Callback {
+        data: cb.encode(),
+        message_id: Some(1),
+    }
+}
+
+fn typed(text: &str, message_id: i32) -> Input {
+    Input::Text {
+        plain: text.to_string(),
+        html: autoposter::i18n::escape(text),
+        message_id,
+        reply_to: None,
+    }
+}
+
 /// The next cycle report, restrictions heard meanwhile collected.
 async fn next_cycle(
     heard: &mut mpsc::UnboundedReceiver<Heard>,
@@ -226,7 +252,7 @@ async fn a_telethon_session_imports_checks_groups_and_posts_on_schedule_over_mtp
     );
     for (answer, (_, g)) in rig.answers[1..].iter().zip(&rig.groups) {
         assert!(
-            answer.contains(&format!("@{} added.", g.username)),
+            answer.contains(&format!("{} added.", g.reference())),
             "{answer}"
         );
     }
@@ -486,4 +512,148 @@ impl std::io::Write for Logs {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// The peer a `messages.sendMessage` went to, as (channel id, access hash).
+fn channel_of(request: &tl::functions::messages::SendMessage) -> (i64, i64) {
+    match &request.peer {
+        tl::enums::InputPeer::Channel(c) => (c.channel_id, c.access_hash),
+        other => panic!("peer {other:?}"),
+    }
+}
+
+/// A private group typed by its numeric id is found among the account's dialogs
+/// (`messages.getDialogs`, no username to resolve); "Pick from my groups" lists the account's
+/// other groups from the same call, and the picked one is checked and added the same way.
+/// Both are then posted to with the access hash the dialogs gave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_added_by_numeric_id_and_picked_from_the_accounts_groups_come_from_its_dialogs() {
+    let typed_in = private_group(1);
+    let picked = private_group(2);
+    let mut rig = LiveRig::build(vec![typed_in.clone(), picked.clone()], 1, "Sale").await;
+    let id = typed_in.dialog_id().to_string();
+    assert!(
+        rig.answers[1].contains(&format!("{id} added.")),
+        "{}",
+        rig.answers[1]
+    );
+    assert_eq!(rig.dc.state(|s| s.named("messages.getDialogs").len()), 1);
+    assert!(rig
+        .dc
+        .state(|s| s.named("contacts.resolveUsername").is_empty()));
+
+    // The pick list: the account's groups not yet added, from its dialogs.
+    let list = say(&rig.control, press(Cb::PickGroups)).await;
+    assert!(list.contains(&picked.title), "{list}");
+    assert!(!list.contains(&typed_in.title), "{list}");
+    let added = say(&rig.control, press(Cb::PickGroup(picked.dialog_id()))).await;
+    assert!(
+        added.contains(&format!("{} added.", picked.dialog_id())),
+        "{added}"
+    );
+    // Listed, listed again at the tap, then checked by id.
+    assert_eq!(rig.dc.state(|s| s.named("messages.getDialogs").len()), 4);
+    assert!(rig
+        .dc
+        .state(|s| s.named("channels.getFullChannel").is_empty()));
+
+    let stored = rig.store.groups(CUSTOMER).await.unwrap();
+    let expected = [&typed_in, &picked];
+    assert_eq!(
+        stored
+            .iter()
+            .map(|g| g.reference.clone())
+            .collect::<Vec<_>>(),
+        expected.map(|g| g.reference())
+    );
+    for (row, g) in stored.iter().zip(expected) {
+        assert_eq!(
+            rig.store.group_peer(rig.account_id, row.id).await.unwrap(),
+            Some((g.dialog_id(), g.access_hash))
+        );
+    }
+
+    let (report, _) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 2, "{report:?}");
+    let mut peers: Vec<_> = rig
+        .sent_requests()
+        .iter()
+        .map(|(_, r)| channel_of(r))
+        .collect();
+    peers.sort();
+    assert_eq!(
+        peers,
+        expected.map(|g| (g.channel_id, g.access_hash)).to_vec()
+    );
+}
+
+/// A group in slow mode: the check asks Telegram for the group's full description
+/// (`channels.getFullChannel`, with the account's access hash) and the bot tells the
+/// customer the slow mode it found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_in_slow_mode_is_checked_for_its_interval_and_the_bot_says_it() {
+    let slow = Group {
+        slow_mode_secs: Some(45),
+        ..group(1)
+    };
+    let rig = LiveRig::build(vec![slow.clone()], 1, "Sale").await;
+    let answer = &rig.answers[1];
+    assert!(answer.contains("@loopgroup_1 added."), "{answer}");
+    assert!(
+        answer.contains("Slow mode there: one post every 45 s per account."),
+        "{answer}"
+    );
+    let asked = rig.dc.state(|s| s.named("channels.getFullChannel"));
+    assert_eq!(asked.len(), 1);
+    let request: tl::functions::channels::GetFullChannel = asked[0].decode();
+    match request.channel {
+        tl::enums::InputChannel::Channel(c) => {
+            assert_eq!(
+                (c.channel_id, c.access_hash),
+                (slow.channel_id, slow.access_hash)
+            )
+        }
+        other => panic!("channel {other:?}"),
+    }
+    rig.assert_no_faults();
+}
+
+/// The warm-up before a cycle on the live transport: an account released (disconnected) is
+/// connected again by `prepare`, which sends one request at once, and the next post goes on
+/// that connection rather than opening one. (The engine calls `prepare` `WARM_UP` before a
+/// cycle that follows a pause of `IDLE_RELEASE`, 10 minutes, which is too long to wait on real
+/// time; that timing is tested on the paused clock in `engine.rs` with the simulated
+/// transport. Here the release and the warm-up are called as the engine calls them.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_released_account_is_connected_again_by_prepare_and_posts_on_that_connection() {
+    let mut rig = LiveRig::new(1).await;
+    let account = [rig.account_id];
+    // The group check connected the account; the long pause releases it.
+    rig.transport.release(&account).await;
+    let before = rig.dc.state(|s| s.connections);
+
+    rig.transport.prepare(&account).await;
+    let warmed = before + 1;
+    let (connections, on_warmed) = rig.dc.state(|s| {
+        let names: Vec<_> = s
+            .requests
+            .iter()
+            .filter(|r| r.connection == warmed)
+            .map(|r| r.name)
+            .collect();
+        (s.connections, names)
+    });
+    assert_eq!(connections, warmed, "prepare opened one connection");
+    assert!(
+        on_warmed.contains(&"updates.getState"),
+        "prepare made the connection happen now: {on_warmed:?}"
+    );
+    assert!(rig.sent_requests().is_empty());
+
+    let (report, _) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 1, "{report:?}");
+    let sent = rig.sent_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, warmed, "the post went on the warmed connection");
+    assert_eq!(rig.dc.state(|s| s.connections), warmed, "no new connection");
 }
