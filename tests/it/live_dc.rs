@@ -11,7 +11,6 @@ use autoposter::config::{KeySource, RunConfig, Secret, TelegramApp};
 use autoposter::engine::{CycleReport, Engine, EngineTasks};
 use autoposter::schedule::{slot_random_id, Plan};
 use autoposter::store::{AccountStatus, Restriction, Store};
-use autoposter::telegram::Transport;
 use autoposter::vault::MasterKey;
 use grammers_tl_types as tl;
 use tokio::sync::mpsc;
@@ -48,8 +47,6 @@ struct LiveRig {
     store: Store,
     engine: Engine,
     control: Control,
-    /// The live transport the engine posts through (and the bot checks groups through).
-    transport: Arc<dyn Transport>,
     tasks: Option<EngineTasks>,
     heard: mpsc::UnboundedReceiver<Heard>,
     account_id: i64,
@@ -68,12 +65,18 @@ impl LiveRig {
     /// A rig whose customer posts `html` (set in the store: the bot would refuse some).
     async fn posting(groups: usize, html: &str) -> LiveRig {
         let dc_groups: Vec<Group> = (1..=groups as i64).map(group).collect();
-        LiveRig::build(dc_groups, groups, html).await
+        LiveRig::build(dc_groups, groups, html, 60.0).await
     }
 
     /// A rig whose account is in `dc_groups`; the first `added` are added on the Groups
     /// screen by their [`Group::reference`].
-    async fn build(dc_groups: Vec<Group>, added: usize, html: &str) -> LiveRig {
+    /// The customer pauses `between_cycles` seconds between cycles.
+    async fn build(
+        dc_groups: Vec<Group>,
+        added: usize,
+        html: &str,
+        between_cycles: f64,
+    ) -> LiveRig {
         let dc = LoopbackDc::start(dc_groups.clone()).await;
         let dir = std::env::temp_dir().join(format!("autoposter-dc-{}", fastrand::u64(..)));
         std::fs::create_dir_all(&dir).unwrap();
@@ -101,7 +104,13 @@ impl LiveRig {
             lease_ttl: Duration::from_secs(30),
         };
         let seams = autoposter::serve::seams(&config, &store).await.unwrap();
-        let mut c = customer(CUSTOMER, Plan::Enterprise, 0, 0, settings(3.0, 60.0, None));
+        let mut c = customer(
+            CUSTOMER,
+            Plan::Enterprise,
+            0,
+            0,
+            settings(3.0, between_cycles, None),
+        );
         c.message_html = html.to_string();
         store.create_customers(&[c]).await.unwrap();
         let (tx, heard) = mpsc::unbounded_channel();
@@ -140,7 +149,6 @@ impl LiveRig {
             store,
             engine,
             control,
-            transport: seams.transport.clone(),
             tasks: Some(tasks),
             heard,
             account_id,
@@ -530,7 +538,7 @@ fn channel_of(request: &tl::functions::messages::SendMessage) -> (i64, i64) {
 async fn groups_added_by_numeric_id_and_picked_from_the_accounts_groups_come_from_its_dialogs() {
     let typed_in = private_group(1);
     let picked = private_group(2);
-    let mut rig = LiveRig::build(vec![typed_in.clone(), picked.clone()], 1, "Sale").await;
+    let mut rig = LiveRig::build(vec![typed_in.clone(), picked.clone()], 1, "Sale", 60.0).await;
     let id = typed_in.dialog_id().to_string();
     assert!(
         rig.answers[1].contains(&format!("{id} added.")),
@@ -596,7 +604,7 @@ async fn a_group_in_slow_mode_is_checked_for_its_interval_and_the_bot_says_it() 
         slow_mode_secs: Some(45),
         ..group(1)
     };
-    let rig = LiveRig::build(vec![slow.clone()], 1, "Sale").await;
+    let rig = LiveRig::build(vec![slow.clone()], 1, "Sale", 60.0).await;
     let answer = &rig.answers[1];
     assert!(answer.contains("@loopgroup_1 added."), "{answer}");
     assert!(
@@ -618,42 +626,66 @@ async fn a_group_in_slow_mode_is_checked_for_its_interval_and_the_bot_says_it() 
     rig.assert_no_faults();
 }
 
-/// The warm-up before a cycle on the live transport: an account released (disconnected) is
-/// connected again by `prepare`, which sends one request at once, and the next post goes on
-/// that connection rather than opening one. (The engine calls `prepare` `WARM_UP` before a
-/// cycle that follows a pause of `IDLE_RELEASE`, 10 minutes, which is too long to wait on real
-/// time; that timing is tested on the paused clock in `engine.rs` with the simulated
-/// transport. Here the release and the warm-up are called as the engine calls them.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_released_account_is_connected_again_by_prepare_and_posts_on_that_connection() {
-    let mut rig = LiveRig::new(1).await;
-    let account = [rig.account_id];
-    // The group check connected the account; the long pause releases it.
-    rig.transport.release(&account).await;
-    let before = rig.dc.state(|s| s.connections);
-
-    rig.transport.prepare(&account).await;
-    let warmed = before + 1;
-    let (connections, on_warmed) = rig.dc.state(|s| {
-        let names: Vec<_> = s
-            .requests
-            .iter()
-            .filter(|r| r.connection == warmed)
-            .map(|r| r.name)
-            .collect();
-        (s.connections, names)
-    });
-    assert_eq!(connections, warmed, "prepare opened one connection");
+/// The engine's warm-up on the wire, on tokio's paused clock (a 20-minute pause between
+/// cycles is skipped, not waited; loopback I/O still runs): after cycle 1 the account is
+/// released (its connection closed), and before cycle 2's post it is connected again and
+/// asks `updates.getState` (the warm-up), on the connection the post then goes on; cycle 2
+/// starts when it is due.
+#[tokio::test(start_paused = true)]
+async fn over_a_long_pause_the_account_is_released_and_warmed_up_before_the_next_cycle() {
+    autoposter::engine::clock::use_virtual_time();
+    let mut rig = LiveRig::build(vec![group(1)], 1, "Sale", 1200.0).await;
+    rig.engine.start(CUSTOMER, None).await.unwrap();
+    let mut reports = Vec::new();
+    while reports.len() < 2 {
+        let next = tokio::time::timeout(Duration::from_secs(3600), rig.heard.recv())
+            .await
+            .expect("two cycles within the hour")
+            .expect("engine alive");
+        match next {
+            Heard::Cycle(report) => reports.push(report),
+            Heard::Stopped(id, why) => panic!("customer {id} stopped: {why}"),
+            Heard::Restricted(r) => panic!("restricted: {r:?}"),
+        }
+    }
+    rig.engine.shutdown().await;
+    rig.tasks.take().unwrap().finish().await;
+    rig.assert_no_faults();
+    let due = reports[0].ended + Duration::from_secs(1200);
+    assert!(reports[1].start >= due, "{:?}", reports[1]);
     assert!(
-        on_warmed.contains(&"updates.getState"),
-        "prepare made the connection happen now: {on_warmed:?}"
+        reports[1].start - due < Duration::from_secs(1),
+        "cycle 2 on time: {:?}",
+        reports[1].start - due
     );
-    assert!(rig.sent_requests().is_empty());
+    assert_eq!(reports[1].tally.sent, 1, "{:?}", reports[1]);
+    assert!(
+        reports[1].max_lateness < Duration::from_secs(1),
+        "{:?}",
+        reports[1]
+    );
 
-    let (report, _) = rig.one_cycle().await;
-    assert_eq!(report.tally.sent, 1, "{report:?}");
-    let sent = rig.sent_requests();
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].0, warmed, "the post went on the warmed connection");
-    assert_eq!(rig.dc.state(|s| s.connections), warmed, "no new connection");
+    let requests = rig.dc.state(|s| s.requests.clone());
+    let sends: Vec<_> = requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.name == "messages.sendMessage")
+        .collect();
+    assert_eq!(sends.len(), 2, "one post per cycle");
+    let ((first_at, first), (second_at, second)) = (sends[0], sends[1]);
+    assert_ne!(
+        first.connection, second.connection,
+        "the account was disconnected over the pause"
+    );
+    // grammers opens a connection with help.getConfig; the warm-up's own request follows.
+    let before_post: Vec<_> = requests[first_at..second_at]
+        .iter()
+        .filter(|r| r.connection == second.connection)
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(
+        before_post,
+        ["help.getConfig", "updates.getState"],
+        "connected and warmed up before cycle 2's post"
+    );
 }
