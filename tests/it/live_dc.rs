@@ -25,8 +25,17 @@ fn group(n: i64) -> Group {
     Group {
         channel_id: 1_700_000 + n,
         access_hash: 9_000 + n,
-        username: format!("loopgroup_{n}"),
+        username: Some(format!("loopgroup_{n}")),
         title: format!("Loop group {n}"),
+        slow_mode_secs: None,
+    }
+}
+
+/// A private group: no username, so it is added by its numeric id.
+fn private_group(n: i64) -> Group {
+    Group {
+        username: None,
+        ..group(n)
     }
 }
 
@@ -37,6 +46,7 @@ struct LiveRig {
     dc: LoopbackDc,
     store: Store,
     engine: Engine,
+    control: Control,
     tasks: Option<EngineTasks>,
     heard: mpsc::UnboundedReceiver<Heard>,
     account_id: i64,
@@ -55,6 +65,18 @@ impl LiveRig {
     /// A rig whose customer posts `html` (set in the store: the bot would refuse some).
     async fn posting(groups: usize, html: &str) -> LiveRig {
         let dc_groups: Vec<Group> = (1..=groups as i64).map(group).collect();
+        LiveRig::build(dc_groups, groups, html, 60.0).await
+    }
+
+    /// A rig whose account is in `dc_groups`; the first `added` are added on the Groups
+    /// screen by their [`Group::reference`].
+    /// The customer pauses `between_cycles` seconds between cycles.
+    async fn build(
+        dc_groups: Vec<Group>,
+        added: usize,
+        html: &str,
+        between_cycles: f64,
+    ) -> LiveRig {
         let dc = LoopbackDc::start(dc_groups.clone()).await;
         let dir = std::env::temp_dir().join(format!("autoposter-dc-{}", fastrand::u64(..)));
         std::fs::create_dir_all(&dir).unwrap();
@@ -82,7 +104,13 @@ impl LiveRig {
             lease_ttl: Duration::from_secs(30),
         };
         let seams = autoposter::serve::seams(&config, &store).await.unwrap();
-        let mut c = customer(CUSTOMER, Plan::Enterprise, 0, 0, settings(3.0, 60.0, None));
+        let mut c = customer(
+            CUSTOMER,
+            Plan::Enterprise,
+            0,
+            0,
+            settings(3.0, between_cycles, None),
+        );
         c.message_html = html.to_string();
         store.create_customers(&[c]).await.unwrap();
         let (tx, heard) = mpsc::unbounded_channel();
@@ -97,27 +125,7 @@ impl LiveRig {
             Some(seams.login.clone()),
             seams.groups.clone(),
         );
-        let say = |input: Input| {
-            let control = &control;
-            async move {
-                let sender = Sender {
-                    user_id: CUSTOMER,
-                    language_code: Some("en".into()),
-                };
-                format!("{:?}", control.handle(&sender, input).await)
-            }
-        };
-        let press = |cb: Cb| Input::Callback {
-            data: cb.encode(),
-            message_id: Some(1),
-        };
-        let typed = |text: &str, message_id: i32| Input::Text {
-            plain: text.to_string(),
-            html: autoposter::i18n::escape(text),
-            message_id,
-            reply_to: None,
-        };
-
+        let say = |input: Input| say(&control, input);
         // The import screen: the string is pasted, the login seam proves it with a request,
         // the account is stored and adopts the session.
         let mut answers = Vec::new();
@@ -129,17 +137,18 @@ impl LiveRig {
         let account_id = accounts[0].id;
 
         // The Groups screen: each group checked through the account, its peer stored.
-        for g in &dc_groups {
+        for g in &dc_groups[..added] {
             say(press(Cb::AddGroup)).await;
-            answers.push(say(typed(&format!("@{}", g.username), 11)).await);
+            answers.push(say(typed(&g.reference(), 11)).await);
         }
         let stored = store.groups(CUSTOMER).await.unwrap();
-        assert_eq!(stored.len(), groups, "{answers:?}");
+        assert_eq!(stored.len(), added, "{answers:?}");
         let pairs = stored.iter().map(|g| g.id).zip(dc_groups).collect();
         LiveRig {
             dc,
             store,
             engine,
+            control,
             tasks: Some(tasks),
             heard,
             account_id,
@@ -198,6 +207,31 @@ impl Drop for LiveRig {
     }
 }
 
+/// What the bot answers the customer (in en), as text.
+async fn say(control: &Control, input: Input) -> String {
+    let sender = Sender {
+        user_id: CUSTOMER,
+        language_code: Some("en".into()),
+    };
+    format!("{:?}", control.handle(&sender, input).await)
+}
+
+fn press(cb: Cb) -> Input {
+    Input::Callback {
+        data: cb.encode(),
+        message_id: Some(1),
+    }
+}
+
+fn typed(text: &str, message_id: i32) -> Input {
+    Input::Text {
+        plain: text.to_string(),
+        html: autoposter::i18n::escape(text),
+        message_id,
+        reply_to: None,
+    }
+}
+
 /// The next cycle report, restrictions heard meanwhile collected.
 async fn next_cycle(
     heard: &mut mpsc::UnboundedReceiver<Heard>,
@@ -226,7 +260,7 @@ async fn a_telethon_session_imports_checks_groups_and_posts_on_schedule_over_mtp
     );
     for (answer, (_, g)) in rig.answers[1..].iter().zip(&rig.groups) {
         assert!(
-            answer.contains(&format!("@{} added.", g.username)),
+            answer.contains(&format!("{} added.", g.reference())),
             "{answer}"
         );
     }
@@ -486,4 +520,172 @@ impl std::io::Write for Logs {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// The peer a `messages.sendMessage` went to, as (channel id, access hash).
+fn channel_of(request: &tl::functions::messages::SendMessage) -> (i64, i64) {
+    match &request.peer {
+        tl::enums::InputPeer::Channel(c) => (c.channel_id, c.access_hash),
+        other => panic!("peer {other:?}"),
+    }
+}
+
+/// A private group typed by its numeric id is found among the account's dialogs
+/// (`messages.getDialogs`, no username to resolve); "Pick from my groups" lists the account's
+/// other groups from the same call, and the picked one is checked and added the same way.
+/// Both are then posted to with the access hash the dialogs gave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_added_by_numeric_id_and_picked_from_the_accounts_groups_come_from_its_dialogs() {
+    let typed_in = private_group(1);
+    let picked = private_group(2);
+    let mut rig = LiveRig::build(vec![typed_in.clone(), picked.clone()], 1, "Sale", 60.0).await;
+    let id = typed_in.dialog_id().to_string();
+    assert!(
+        rig.answers[1].contains(&format!("{id} added.")),
+        "{}",
+        rig.answers[1]
+    );
+    assert_eq!(rig.dc.state(|s| s.named("messages.getDialogs").len()), 1);
+    assert!(rig
+        .dc
+        .state(|s| s.named("contacts.resolveUsername").is_empty()));
+
+    // The pick list: the account's groups not yet added, from its dialogs.
+    let list = say(&rig.control, press(Cb::PickGroups)).await;
+    assert!(list.contains(&picked.title), "{list}");
+    assert!(!list.contains(&typed_in.title), "{list}");
+    let added = say(&rig.control, press(Cb::PickGroup(picked.dialog_id()))).await;
+    assert!(
+        added.contains(&format!("{} added.", picked.dialog_id())),
+        "{added}"
+    );
+    // Listed, listed again at the tap, then checked by id.
+    assert_eq!(rig.dc.state(|s| s.named("messages.getDialogs").len()), 4);
+    assert!(rig
+        .dc
+        .state(|s| s.named("channels.getFullChannel").is_empty()));
+
+    let stored = rig.store.groups(CUSTOMER).await.unwrap();
+    let expected = [&typed_in, &picked];
+    assert_eq!(
+        stored
+            .iter()
+            .map(|g| g.reference.clone())
+            .collect::<Vec<_>>(),
+        expected.map(|g| g.reference())
+    );
+    for (row, g) in stored.iter().zip(expected) {
+        assert_eq!(
+            rig.store.group_peer(rig.account_id, row.id).await.unwrap(),
+            Some((g.dialog_id(), g.access_hash))
+        );
+    }
+
+    let (report, _) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 2, "{report:?}");
+    let mut peers: Vec<_> = rig
+        .sent_requests()
+        .iter()
+        .map(|(_, r)| channel_of(r))
+        .collect();
+    peers.sort();
+    assert_eq!(
+        peers,
+        expected.map(|g| (g.channel_id, g.access_hash)).to_vec()
+    );
+}
+
+/// A group in slow mode: the check asks Telegram for the group's full description
+/// (`channels.getFullChannel`, with the account's access hash) and the bot tells the
+/// customer the slow mode it found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_in_slow_mode_is_checked_for_its_interval_and_the_bot_says_it() {
+    let slow = Group {
+        slow_mode_secs: Some(45),
+        ..group(1)
+    };
+    let rig = LiveRig::build(vec![slow.clone()], 1, "Sale", 60.0).await;
+    let answer = &rig.answers[1];
+    assert!(answer.contains("@loopgroup_1 added."), "{answer}");
+    assert!(
+        answer.contains("Slow mode there: one post every 45 s per account."),
+        "{answer}"
+    );
+    let asked = rig.dc.state(|s| s.named("channels.getFullChannel"));
+    assert_eq!(asked.len(), 1);
+    let request: tl::functions::channels::GetFullChannel = asked[0].decode();
+    match request.channel {
+        tl::enums::InputChannel::Channel(c) => {
+            assert_eq!(
+                (c.channel_id, c.access_hash),
+                (slow.channel_id, slow.access_hash)
+            )
+        }
+        other => panic!("channel {other:?}"),
+    }
+    rig.assert_no_faults();
+}
+
+/// The engine's warm-up on the wire, on tokio's paused clock (a 20-minute pause between
+/// cycles is skipped, not waited; loopback I/O still runs): after cycle 1 the account is
+/// released (its connection closed), and before cycle 2's post it is connected again and
+/// asks `updates.getState` (the warm-up), on the connection the post then goes on; cycle 2
+/// starts when it is due.
+#[tokio::test(start_paused = true)]
+async fn over_a_long_pause_the_account_is_released_and_warmed_up_before_the_next_cycle() {
+    autoposter::engine::clock::use_virtual_time();
+    let mut rig = LiveRig::build(vec![group(1)], 1, "Sale", 1200.0).await;
+    rig.engine.start(CUSTOMER, None).await.unwrap();
+    let mut reports = Vec::new();
+    while reports.len() < 2 {
+        let next = tokio::time::timeout(Duration::from_secs(3600), rig.heard.recv())
+            .await
+            .expect("two cycles within the hour")
+            .expect("engine alive");
+        match next {
+            Heard::Cycle(report) => reports.push(report),
+            Heard::Stopped(id, why) => panic!("customer {id} stopped: {why}"),
+            Heard::Restricted(r) => panic!("restricted: {r:?}"),
+        }
+    }
+    rig.engine.shutdown().await;
+    rig.tasks.take().unwrap().finish().await;
+    rig.assert_no_faults();
+    let due = reports[0].ended + Duration::from_secs(1200);
+    assert!(reports[1].start >= due, "{:?}", reports[1]);
+    assert!(
+        reports[1].start - due < Duration::from_secs(1),
+        "cycle 2 on time: {:?}",
+        reports[1].start - due
+    );
+    assert_eq!(reports[1].tally.sent, 1, "{:?}", reports[1]);
+    assert!(
+        reports[1].max_lateness < Duration::from_secs(1),
+        "{:?}",
+        reports[1]
+    );
+
+    let requests = rig.dc.state(|s| s.requests.clone());
+    let sends: Vec<_> = requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.name == "messages.sendMessage")
+        .collect();
+    assert_eq!(sends.len(), 2, "one post per cycle");
+    let ((first_at, first), (second_at, second)) = (sends[0], sends[1]);
+    assert_ne!(
+        first.connection, second.connection,
+        "the account was disconnected over the pause"
+    );
+    // grammers opens a connection with help.getConfig; the warm-up's own request follows.
+    let before_post: Vec<_> = requests[first_at..second_at]
+        .iter()
+        .filter(|r| r.connection == second.connection)
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(
+        before_post,
+        ["help.getConfig", "updates.getState"],
+        "connected and warmed up before cycle 2's post"
+    );
 }

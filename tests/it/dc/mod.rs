@@ -30,14 +30,25 @@ pub const PHONE: &str = "15550001111";
 pub struct Group {
     pub channel_id: i64,
     pub access_hash: i64,
-    pub username: String,
+    /// A public group's username; a private group has none (it is added by id).
+    pub username: Option<String>,
     pub title: String,
+    /// The group's slow mode: one message per this many seconds per member.
+    pub slow_mode_secs: Option<i32>,
 }
 
 impl Group {
     /// The group's id as the Bot API (and our store) writes it.
     pub fn dialog_id(&self) -> i64 {
         -1_000_000_000_000 - self.channel_id
+    }
+
+    /// How a customer names the group on the Groups screen: `@username`, or its id.
+    pub fn reference(&self) -> String {
+        match &self.username {
+            Some(username) => format!("@{username}"),
+            None => self.dialog_id().to_string(),
+        }
     }
 }
 
@@ -340,6 +351,8 @@ fn handlers(name: &str) -> Option<Handler> {
         "updates.getState" => handlers::get_state,
         "contacts.resolveUsername" => handlers::resolve_username,
         "messages.sendMessage" => handlers::send_message,
+        "messages.getDialogs" => handlers::get_dialogs,
+        "channels.getFullChannel" => handlers::get_full_channel,
         _ => return None,
     })
 }
@@ -443,11 +456,11 @@ mod handlers {
     pub fn resolve_username(body: &[u8], state: &mut State) -> Reply {
         let request: tl::functions::contacts::ResolveUsername =
             decode(body).expect("contacts.resolveUsername");
-        let Some(group) = state
-            .groups
-            .iter()
-            .find(|g| g.username.eq_ignore_ascii_case(&request.username))
-        else {
+        let Some(group) = state.groups.iter().find(|g| {
+            g.username
+                .as_deref()
+                .is_some_and(|u| u.eq_ignore_ascii_case(&request.username))
+        }) else {
             return Reply::Error(400, "USERNAME_NOT_OCCUPIED".into());
         };
         Reply::Answer(
@@ -455,6 +468,70 @@ mod handlers {
                 peer: tl::enums::Peer::Channel(tl::types::PeerChannel {
                     channel_id: group.channel_id,
                 }),
+                chats: vec![channel(group)],
+                users: Vec::new(),
+            })
+            .to_bytes(),
+        )
+    }
+
+    /// Every group the account is in, in one answer (no slice: the client stops there).
+    pub fn get_dialogs(_: &[u8], state: &mut State) -> Reply {
+        let dialogs = state
+            .groups
+            .iter()
+            .map(|g| {
+                tl::enums::Dialog::Dialog(tl::types::Dialog {
+                    pinned: false,
+                    unread_mark: false,
+                    view_forum_as_messages: false,
+                    peer: tl::enums::Peer::Channel(tl::types::PeerChannel {
+                        channel_id: g.channel_id,
+                    }),
+                    top_message: 0,
+                    read_inbox_max_id: 0,
+                    read_outbox_max_id: 0,
+                    unread_count: 0,
+                    unread_mentions_count: 0,
+                    unread_reactions_count: 0,
+                    unread_poll_votes_count: 0,
+                    notify_settings: notify_settings(),
+                    pts: None,
+                    draft: None,
+                    folder_id: None,
+                    ttl_period: None,
+                })
+            })
+            .collect();
+        Reply::Answer(
+            tl::enums::messages::Dialogs::Dialogs(tl::types::messages::Dialogs {
+                dialogs,
+                messages: Vec::new(),
+                chats: state.groups.iter().map(channel).collect(),
+                users: vec![me()],
+            })
+            .to_bytes(),
+        )
+    }
+
+    /// The group's full description, its slow mode included; CHANNEL_INVALID for a group
+    /// this account does not know (or an access hash that is not the account's).
+    pub fn get_full_channel(body: &[u8], state: &mut State) -> Reply {
+        let request: tl::functions::channels::GetFullChannel =
+            decode(body).expect("channels.getFullChannel");
+        let tl::enums::InputChannel::Channel(wanted) = request.channel else {
+            return Reply::Error(400, "CHANNEL_INVALID".into());
+        };
+        let Some(group) = state
+            .groups
+            .iter()
+            .find(|g| (g.channel_id, g.access_hash) == (wanted.channel_id, wanted.access_hash))
+        else {
+            return Reply::Error(400, "CHANNEL_INVALID".into());
+        };
+        Reply::Answer(
+            tl::enums::messages::ChatFull::Full(tl::types::messages::ChatFull {
+                full_chat: tl::enums::ChatFull::ChannelFull(channel_full(group)),
                 chats: vec![channel(group)],
                 users: Vec::new(),
             })
@@ -568,7 +645,7 @@ mod handlers {
             scam: false,
             has_link: false,
             has_geo: false,
-            slowmode_enabled: false,
+            slowmode_enabled: group.slow_mode_secs.is_some(),
             call_active: false,
             call_not_empty: false,
             fake: false,
@@ -588,7 +665,7 @@ mod handlers {
             id: group.channel_id,
             access_hash: Some(group.access_hash),
             title: group.title.clone(),
-            username: Some(group.username.clone()),
+            username: group.username.clone(),
             photo: tl::enums::ChatPhoto::Empty,
             date: now(),
             restriction_reason: None,
@@ -608,6 +685,94 @@ mod handlers {
             linked_monoforum_id: None,
             linked_community_id: None,
         })
+    }
+    fn notify_settings() -> tl::enums::PeerNotifySettings {
+        tl::enums::PeerNotifySettings::Settings(tl::types::PeerNotifySettings {
+            show_previews: None,
+            silent: None,
+            mute_until: None,
+            ios_sound: None,
+            android_sound: None,
+            other_sound: None,
+            stories_muted: None,
+            stories_hide_sender: None,
+            stories_ios_sound: None,
+            stories_android_sound: None,
+            stories_other_sound: None,
+        })
+    }
+
+    fn channel_full(group: &Group) -> tl::types::ChannelFull {
+        tl::types::ChannelFull {
+            can_view_participants: false,
+            can_set_username: false,
+            can_set_stickers: false,
+            hidden_prehistory: false,
+            can_set_location: false,
+            has_scheduled: false,
+            can_view_stats: false,
+            blocked: false,
+            can_delete_channel: false,
+            antispam: false,
+            participants_hidden: false,
+            translations_disabled: false,
+            stories_pinned_available: false,
+            view_forum_as_messages: false,
+            restricted_sponsored: false,
+            can_view_revenue: false,
+            paid_media_allowed: false,
+            can_view_stars_revenue: false,
+            paid_reactions_available: false,
+            stargifts_available: false,
+            paid_messages_available: false,
+            has_welcome_messages: false,
+            id: group.channel_id,
+            about: String::new(),
+            participants_count: Some(3),
+            admins_count: None,
+            kicked_count: None,
+            banned_count: None,
+            online_count: None,
+            read_inbox_max_id: 0,
+            read_outbox_max_id: 0,
+            unread_count: 0,
+            chat_photo: tl::enums::Photo::Empty(tl::types::PhotoEmpty { id: 0 }),
+            notify_settings: notify_settings(),
+            exported_invite: None,
+            bot_info: Vec::new(),
+            migrated_from_chat_id: None,
+            migrated_from_max_id: None,
+            pinned_msg_id: None,
+            stickerset: None,
+            available_min_id: None,
+            folder_id: None,
+            linked_chat_id: None,
+            location: None,
+            slowmode_seconds: group.slow_mode_secs,
+            slowmode_next_send_date: None,
+            stats_dc: None,
+            pts: 1,
+            call: None,
+            ttl_period: None,
+            pending_suggestions: None,
+            groupcall_default_join_as: None,
+            theme_emoticon: None,
+            requests_pending: None,
+            recent_requesters: None,
+            default_send_as: None,
+            available_reactions: None,
+            reactions_limit: None,
+            stories: None,
+            wallpaper: None,
+            boosts_applied: None,
+            boosts_unrestrict: None,
+            emojiset: None,
+            bot_verification: None,
+            stargifts_count: None,
+            send_paid_messages_stars: None,
+            main_tab: None,
+            guard_bot_id: None,
+        }
     }
 }
 
