@@ -1,8 +1,9 @@
 //! The teloxide layer, kept thin: private-chat updates become [`Input`]s for
 //! [`Control::handle`], and its [`Action`]s become Bot API calls (HTML parse mode, inline
 //! keyboards, edits in place, callback answers). Every message goes through the one
-//! [`Limiter`] (Telegram's bot limits, retry_after obeyed). Also registers the command list
-//! per language and runs the bot with the engine (`autoposter run`).
+//! [`Limiter`] (Telegram's bot limits, retry_after obeyed). Also the dispatcher and its long
+//! poll, the command list per language, and the broadcast's Bot API side; `autoposter run`
+//! puts them together with the engine in [`crate::serve::run`].
 
 use std::sync::Arc;
 
@@ -17,12 +18,9 @@ use teloxide::RequestError;
 use super::broadcast::{BroadcastSink, Delivery};
 use super::input::{self, Entity, EntityKind};
 use super::outbox::{Class, Limiter};
-use super::{Action, Control, Input, Notifier, Screenful, Sender};
-use crate::config::RunConfig;
-use crate::engine::Engine;
+use super::{Action, Control, Input, Screenful, Sender};
 use crate::i18n::{t, Lang};
 use crate::store::BroadcastSource;
-use crate::store::Store;
 use crate::telegram::BoxFuture;
 
 /// What a handler may fail with (teloxide's dispatcher logs it).
@@ -198,7 +196,8 @@ fn keyboard(screen: &Screenful) -> Option<InlineKeyboardMarkup> {
     )))
 }
 
-async fn send(
+/// Sends `screen` to `chat` through the limiter.
+pub async fn send_screen(
     bot: &Bot,
     limiter: &Limiter,
     chat: ChatId,
@@ -212,6 +211,22 @@ async fn send(
     }
     limiter
         .send(chat.0, Class::Reply, || request.send_ref())
+        .await
+        .map(|_| ())
+}
+
+/// Sends `text` (HTML) to `user_id`'s chat through the limiter.
+pub async fn send_html(
+    bot: &Bot,
+    limiter: &Limiter,
+    user_id: i64,
+    text: String,
+) -> Result<(), RequestError> {
+    let request = bot
+        .send_message(ChatId(user_id), text)
+        .parse_mode(ParseMode::Html);
+    limiter
+        .send(user_id, Class::Reply, || request.send_ref())
         .await
         .map(|_| ())
 }
@@ -237,7 +252,7 @@ async fn perform(
     let mut answered = false;
     for action in actions {
         match action {
-            Action::Send(screen) => send(bot, limiter, chat, &screen).await?,
+            Action::Send(screen) => send_screen(bot, limiter, chat, &screen).await?,
             Action::Edit { message_id, screen } => {
                 let mut request = bot
                     .edit_message_text(chat, MessageId(message_id), screen.text.clone())
@@ -253,7 +268,7 @@ async fn perform(
                     // Pressing a button that leads to the same screen.
                     Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => {}
                     // The menu message is too old to edit, or gone: show it anew.
-                    Err(RequestError::Api(_)) => send(bot, limiter, chat, &screen).await?,
+                    Err(RequestError::Api(_)) => send_screen(bot, limiter, chat, &screen).await?,
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -270,13 +285,7 @@ async fn perform(
                 request.await?;
             }
             Action::Notify { user_id, text } => {
-                let request = bot
-                    .send_message(ChatId(user_id), text)
-                    .parse_mode(ParseMode::Html);
-                let sent = limiter
-                    .send(user_id, Class::Reply, || request.send_ref())
-                    .await;
-                if let Err(e) = sent {
+                if let Err(e) = send_html(bot, limiter, user_id, text).await {
                     tracing::warn!(user_id, error = %e, "could not notify a user");
                 }
             }
@@ -358,157 +367,30 @@ pub async fn register_commands(bot: &Bot, admins: &[i64]) -> Result<(), RequestE
     Ok(())
 }
 
-pub use crate::serve::{checked_master_key, RunError};
-use crate::serve::{seams, Seams};
-
-/// `autoposter run`: the control bot and the engine in one process, until SIGTERM or ctrl-c.
-pub async fn run(config: RunConfig) -> Result<(), RunError> {
-    let mut signals = crate::serve::StopSignals::install()?;
-    let store = Store::connect(config.database_url.expose()).await?;
-    let lock = store.lock_engine().await?;
-    let Seams {
-        transport,
-        login,
-        groups,
-    } = seams(&config, &store).await?;
-    let (stops_tx, mut stops) = tokio::sync::mpsc::unbounded_channel();
-    let served = crate::serve::metrics(&config).await?;
-    let notifier: Arc<dyn crate::engine::Observer> = Arc::new(Notifier(stops_tx));
-    let observer: Arc<dyn crate::engine::Observer> = match &served {
-        Some((metrics, _)) => Arc::new(crate::metrics::Observers(vec![notifier, metrics.clone()])),
-        None => notifier,
-    };
-    let (engine, tasks) = Engine::new(store.clone(), transport, Some(observer));
-    crate::serve::share_if_postgres(&engine, &store, &config);
-    let stop_metrics = tokio_util::sync::CancellationToken::new();
-    crate::serve::spawn_metrics(served, &engine, &store, &stop_metrics);
-    engine.set_catalog(config.catalog);
-    let token = config.bot_token.clone().ok_or(RunError::NoBotToken)?;
-    let mut bot = Bot::new(token.expose());
-    if let Some(url) = &config.bot_api_url {
-        bot = bot.set_api_url(url.parse().map_err(|_| RunError::BadApiUrl)?);
-    }
-    // teloxide's errors may quote the request URL, which holds the token: say only what failed.
-    register_commands(&bot, &config.admins)
-        .await
-        .map_err(|e| RunError::Telegram(redact(&e.to_string(), token.expose())))?;
-    let resumed = engine.resume().await.map_err(|e| match e {
-        crate::engine::EngineError::Store(e) => RunError::Store(e),
-        other => RunError::Telegram(other.to_string()),
-    })?;
-    tracing::info!(resumed, "engine running; control bot listening");
-    // Every message below (replies, notices, reminders, the broadcast) shares this budget.
-    let limiter = Arc::new(Limiter::telegram());
-    let broadcaster = super::broadcast::Broadcaster::new(
-        store.clone(),
-        Arc::new(BotSink::new(bot.clone(), limiter.clone())),
-    );
-    let broadcasts_stop = tokio_util::sync::CancellationToken::new();
-    let broadcasts = {
-        let (broadcaster, stop) = (broadcaster.clone(), broadcasts_stop.clone());
-        tokio::spawn(async move { broadcaster.run(stop).await })
-    };
-    let control = Arc::new(
-        Control::new(store.clone(), engine.clone(), Some(login), groups)
-            .with_admins(config.admins.clone())
-            .with_broadcaster(broadcaster),
-    );
-    // Remind customers a day before their plan expires.
-    let reminders_stop = tokio_util::sync::CancellationToken::new();
-    let reminders = {
-        let (bot, control, stop) = (bot.clone(), control.clone(), reminders_stop.clone());
-        let limiter = limiter.clone();
-        tokio::spawn(async move {
-            let send = move |user_id: i64, text: String| {
-                let (bot, limiter) = (bot.clone(), limiter.clone());
-                async move {
-                    let request = bot
-                        .send_message(ChatId(user_id), text)
-                        .parse_mode(ParseMode::Html);
-                    let sent = limiter
-                        .send(user_id, Class::Reply, || request.send_ref())
-                        .await;
-                    if let Err(e) = sent {
-                        tracing::warn!(user_id, error = %e, "could not send a plan reminder");
-                    }
-                }
-            };
-            super::reminder::run(&control, send, &stop).await
-        })
-    };
-    // Tell customers what the engine did on its own (stopped them, Telegram refused, …).
-    let notifier = {
-        let (bot, control, limiter) = (bot.clone(), control.clone(), limiter.clone());
-        tokio::spawn(async move {
-            while let Some((customer_id, event)) = stops.recv().await {
-                let sent = match control.event_notice(customer_id, &event).await {
-                    Ok(Some(screen)) => send(&bot, &limiter, ChatId(customer_id), &screen)
-                        .await
-                        .map_err(|e| e.to_string()),
-                    Ok(None) => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                };
-                if let Err(e) = sent {
-                    tracing::warn!(customer_id, error = %e, "could not tell the customer");
-                }
-            }
-        })
-    };
-    // teloxide's own handlers log whole updates: ours log ids (see update_log).
-    let mut dispatcher = Dispatcher::builder(bot.clone(), handler_tree_with(limiter))
+/// The dispatcher that runs the conversation: [`handler_tree_with`] over `limiter`, with
+/// unhandled updates and handler errors logged by id only (teloxide's own handlers would log
+/// whole updates; see [`super::update_log`]).
+pub fn dispatcher(bot: Bot, control: Arc<Control>, limiter: Arc<Limiter>) -> BotDispatcher {
+    Dispatcher::builder(bot, handler_tree_with(limiter))
         .dependencies(dptree::deps![control])
         .default_handler(super::update_log::unhandled)
         .error_handler(Arc::new(super::update_log::LogErrors("a handler failed")))
-        .build();
-    // The first SIGTERM or ctrl-c stops taking updates, then everything below runs; a second
-    // signal exits at once.
-    let shutdown = dispatcher.shutdown_token();
-    // The task hands the lock back when done: it is held until everything below has stopped.
-    let stopper = tokio::spawn(async move {
-        signals.next().await;
-        signals.exit_on_next();
-        tracing::info!("stopping: no new posts; sends under way are finished");
-        // Refused while the dispatcher is still starting: asked again until it takes it.
-        loop {
-            match shutdown.shutdown() {
-                Ok(done) => {
-                    done.await;
-                    return lock;
-                }
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
-            }
-        }
-    });
-    let updates =
-        super::update_log::Parsed(teloxide::update_listeners::polling_default(bot.clone()).await);
+        .build()
+}
+
+/// The dispatcher [`dispatcher`] builds.
+pub type BotDispatcher = Dispatcher<Bot, HandlerError, teloxide::dispatching::DefaultKey>;
+
+/// Long-polls `getUpdates` into `dispatcher` (updates that do not parse logged by id only)
+/// until its shutdown token is used.
+pub async fn poll(dispatcher: &mut BotDispatcher, bot: Bot) {
+    let updates = super::update_log::Parsed(teloxide::update_listeners::polling_default(bot).await);
     dispatcher
         .dispatch_with_listener(
             updates,
             Arc::new(super::update_log::LogErrors("could not get updates")),
         )
         .await;
-    engine.shutdown().await;
-    // The broadcast finishes its sends in flight; the rest stays pending for the next start.
-    broadcasts_stop.cancel();
-    let _ = broadcasts.await;
-    stop_metrics.cancel();
-    notifier.abort();
-    reminders_stop.cancel();
-    let _ = reminders.await;
-    tasks.finish().await;
-    store.close().await;
-    // Released last: no other engine starts before this one has stopped.
-    stopper.abort();
-    drop(stopper.await);
-    Ok(())
-}
-
-/// `text` with every occurrence of `secret` replaced.
-pub fn redact(text: &str, secret: &str) -> String {
-    if secret.is_empty() {
-        return text.to_string();
-    }
-    text.replace(secret, "«hidden»")
 }
 
 /// The broadcast's Bot API side: copyMessage or sendMessage to each recipient, the progress
