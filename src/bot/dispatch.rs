@@ -10,7 +10,7 @@ use std::sync::Arc;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::{
-    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode,
+    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Me, MessageId, ParseMode,
 };
 use teloxide::types::{MessageEntity, MessageEntityKind};
 use teloxide::RequestError;
@@ -19,7 +19,7 @@ use super::broadcast::{BroadcastSink, Delivery};
 use super::input::{self, Entity, EntityKind};
 use super::outbox::{Class, Limiter};
 use super::{Action, Control, Input, Screenful, Sender};
-use crate::i18n::{t, Lang};
+use crate::i18n::{t, t_args, Args, Lang};
 use crate::store::BroadcastSource;
 use crate::telegram::BoxFuture;
 
@@ -35,8 +35,16 @@ pub fn handler_tree() -> UpdateHandler<HandlerError> {
 /// The update handlers, sending every message through `limiter` (shared with everything
 /// else that sends). Needs an `Arc<Control>` among the dispatcher's dependencies.
 pub fn handler_tree_with(limiter: Arc<Limiter>) -> UpdateHandler<HandlerError> {
-    let (l1, l2, l3) = (limiter.clone(), limiter.clone(), limiter);
+    let (l0, l1, l2, l3) = (limiter.clone(), limiter.clone(), limiter.clone(), limiter);
     dptree::entry()
+        .branch(
+            Update::filter_message()
+                .filter(|msg: Message| !msg.chat.is_private())
+                .endpoint(move |bot: Bot, msg: Message, me: Me| {
+                    let limiter = l0.clone();
+                    async move { on_group_message(bot, msg, me, &limiter).await }
+                }),
+        )
         .branch(Update::filter_message().endpoint(
             move |bot: Bot, msg: Message, c: Arc<Control>| {
                 let limiter = l1.clone();
@@ -57,17 +65,55 @@ pub fn handler_tree_with(limiter: Arc<Limiter>) -> UpdateHandler<HandlerError> {
         ))
 }
 
-/// A message in a private chat: text (its formatting rendered to HTML; commands are text the
-/// conversation recognises) or media.
+/// A message in a group (or channel) the bot was added to. The conversation lives in private
+/// chats only, so nothing of it (screens, plans, admin answers) is shown here and nothing is
+/// stored: a command addressed to this bot is answered with where to find it, in the sender's
+/// app language; anything else (text, members joining, commands for other bots) is ignored.
+async fn on_group_message(
+    bot: Bot,
+    msg: Message,
+    me: Me,
+    limiter: &Limiter,
+) -> Result<(), HandlerError> {
+    let Some(command) = msg.text().and_then(|t| t.strip_prefix('/')) else {
+        return Ok(());
+    };
+    let head = command.split_whitespace().next().unwrap_or_default();
+    if let Some((_, to)) = head.split_once('@') {
+        if !to.eq_ignore_ascii_case(me.username()) {
+            return Ok(());
+        }
+    }
+    let lang = Lang::pick(
+        None,
+        msg.from.as_ref().and_then(|u| u.language_code.as_deref()),
+    );
+    let text = t_args(
+        lang,
+        "group-chat-private-only",
+        &Args::new().text("bot", me.username()),
+    );
+    let request = bot
+        .send_message(msg.chat.id, text)
+        .parse_mode(ParseMode::Html)
+        .reply_parameters(
+            teloxide::types::ReplyParameters::new(msg.id).allow_sending_without_reply(),
+        );
+    limiter
+        .send(msg.chat.id.0, Class::Reply, || request.send_ref())
+        .await?;
+    Ok(())
+}
+
+/// A message in a private chat (the branch before takes every other chat): text (its
+/// formatting rendered to HTML; commands are text the conversation recognises), media or a
+/// successful payment.
 async fn on_message(
     bot: Bot,
     msg: Message,
     control: Arc<Control>,
     limiter: &Limiter,
 ) -> Result<(), HandlerError> {
-    if !msg.chat.is_private() {
-        return Ok(());
-    }
     let Some(user) = msg.from.as_ref() else {
         return Ok(());
     };
