@@ -149,6 +149,8 @@ async fn usage(api: &FakeBotApi, admin: Customer, lang: Lang) {
     ] {
         let before = api.sent_to(admin.id);
         api.say(admin, command);
+        let answered = wait_until(Duration::from_secs(20), || api.sent_to(admin.id) > before).await;
+        assert!(answered, "{command} unanswered: {:?}", api.report());
         expect_now(api, admin.id, &[t(lang, key)]).await;
         assert_eq!(api.sent_to(admin.id), before + 1, "{command}");
     }

@@ -352,11 +352,21 @@ pub(super) async fn expect_now(api: &FakeBotApi, chat: i64, texts: &[String]) {
     );
 }
 
-/// Asks for the menu and waits until it is the newest screen.
+/// Asks for the menu and waits until it is the newest screen (a new message: a menu already
+/// on screen does not count).
 pub(super) async fn open_menu(api: &FakeBotApi, customer: &Customer, lang: Lang) {
+    let before = api.sent_to(customer.id);
     api.say(customer, "/menu");
-    let menu = Args::new().html("plan", "").html("state", "");
-    expect_now(api, customer.id, &[first_line(lang, "main-menu", &menu)]).await;
+    let menu = first_line(
+        lang,
+        "main-menu",
+        &Args::new().html("plan", "").html("state", ""),
+    );
+    let shown = wait_until(Duration::from_secs(20), || {
+        api.sent_to(customer.id) > before && shows(api, customer.id, &menu)
+    })
+    .await;
+    assert!(shown, "no menu: {:#?}", api.last(customer.id));
 }
 
 /// Waits until the newest screen carries the button `label`, then presses it.
