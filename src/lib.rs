@@ -35,7 +35,7 @@
 //! - `src/bot/` [`bot`] — the control bot: the conversation (screens, questions, refusals)
 //!   independent of teloxide, admin commands, broadcasts, payments, reminders, the outbound
 //!   limiter, and the thin teloxide layer (`dispatch`).
-//! - `src/bench/` [`bench`] — what no product path uses: the fleet, soak and broadcast
+//! - `src/bench/` [`bench`](mod@bench) — what no product path uses: the fleet, soak and broadcast
 //!   benchmarks (`autoposter bench …`) and the local Bot API the whole-process tests drive.
 
 pub mod bench;
