@@ -273,46 +273,14 @@ impl FakeBotApi {
     pub fn say(&self, customer: &Customer, text: &str) {
         let mut s = self.state();
         s.customers.insert(customer.id, customer.clone());
-        let message_id = s.next_message_id;
-        s.next_message_id += 1;
-        let mut message = json!({
-            "message_id": message_id,
-            "date": unix_now(),
-            "chat": private_chat(customer),
-            "from": customer.user_json(),
-            "text": text,
-        });
-        if text.starts_with('/') {
-            let command = text.split_whitespace().next().unwrap_or(text);
-            message["entities"] = json!([{
-                "type": "bot_command", "offset": 0,
-                "length": command.encode_utf16().count(),
-            }]);
-        }
-        push_update(&self.shared, &mut s, json!({ "message": message }));
+        push_text(&self.shared, &mut s, customer, private_chat(customer), text);
     }
 
     /// `customer` sends `text` in the group `group` (a negative id) that the bot was added
     /// to (a command gets its `bot_command` entity).
     pub fn say_in_group(&self, customer: &Customer, group: i64, text: &str) {
         let mut s = self.state();
-        let message_id = s.next_message_id;
-        s.next_message_id += 1;
-        let mut message = json!({
-            "message_id": message_id,
-            "date": unix_now(),
-            "chat": {"id": group, "type": "group", "title": "Group"},
-            "from": customer.user_json(),
-            "text": text,
-        });
-        if text.starts_with('/') {
-            let command = text.split_whitespace().next().unwrap_or(text);
-            message["entities"] = json!([{
-                "type": "bot_command", "offset": 0,
-                "length": command.encode_utf16().count(),
-            }]);
-        }
-        push_update(&self.shared, &mut s, json!({ "message": message }));
+        push_text(&self.shared, &mut s, customer, group_chat(group), text);
     }
 
     /// `customer` adds the bot to the group `group`: the service message Telegram sends.
@@ -323,7 +291,7 @@ impl FakeBotApi {
         let message = json!({
             "message_id": message_id,
             "date": unix_now(),
-            "chat": {"id": group, "type": "group", "title": "Group"},
+            "chat": group_chat(group),
             "from": customer.user_json(),
             "new_chat_members": [bot_user()],
         });
@@ -576,10 +544,14 @@ fn private_chat(customer: &Customer) -> Value {
     json!({"id": customer.id, "type": "private", "first_name": customer.first_name})
 }
 
+fn group_chat(group: i64) -> Value {
+    json!({"id": group, "type": "group", "title": "Group"})
+}
+
 fn chat_json(chat: i64, customers: &HashMap<i64, Customer>) -> Value {
     match customers.get(&chat) {
         Some(c) => private_chat(c),
-        None if chat < 0 => json!({"id": chat, "type": "group", "title": "Group"}),
+        None if chat < 0 => group_chat(chat),
         None => json!({"id": chat, "type": "private", "first_name": "Customer"}),
     }
 }
@@ -612,6 +584,27 @@ fn push_update(shared: &Shared, s: &mut State, mut update: Value) {
     update["update_id"] = json!(id);
     s.updates.push_back((id, update));
     shared.updates.send_modify(|n| *n += 1);
+}
+
+/// A text message from `customer` in `chat` (a command gets its `bot_command` entity).
+fn push_text(shared: &Shared, s: &mut State, customer: &Customer, chat: Value, text: &str) {
+    let message_id = s.next_message_id;
+    s.next_message_id += 1;
+    let mut message = json!({
+        "message_id": message_id,
+        "date": unix_now(),
+        "chat": chat,
+        "from": customer.user_json(),
+        "text": text,
+    });
+    if text.starts_with('/') {
+        let command = text.split_whitespace().next().unwrap_or(text);
+        message["entities"] = json!([{
+            "type": "bot_command", "offset": 0,
+            "length": command.encode_utf16().count(),
+        }]);
+    }
+    push_update(shared, s, json!({ "message": message }));
 }
 
 /// A successful payment for `paid`, with a new charge id (returned).

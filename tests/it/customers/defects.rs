@@ -10,7 +10,8 @@ use autoposter::bench::fake_api::{Customer, FakeBotApi};
 use autoposter::i18n::{t, t_args, Args, Lang};
 
 use super::{
-    assert_clean, expect, expect_now, first_line, open_menu, press_when_shown, wait_until, Run,
+    assert_clean, configure, expect, expect_now, first_line, open_menu, press_when_shown,
+    wait_until, Run,
 };
 
 /// The session import is offered on the Accounts screen, in the row of "Add an account".
@@ -227,50 +228,16 @@ async fn without_a_plan_the_plan_screen_has_its_heading_and_the_mode_buttons_exp
 async fn between_cycles(api: &FakeBotApi, admin: &Customer, customer: Customer, lang: Lang) {
     let customer = &customer;
     let id = customer.id;
-    api.say(customer, "/start");
-    expect(api, id, &t(lang, "welcome")).await;
-    api.say(admin, &format!("/setplan {id} ENTERPRISE 30"));
-    expect(
-        api,
-        id,
-        &first_line(lang, "plan-granted", &Args::new().html("plan", "")),
-    )
-    .await;
-    open_menu(api, customer, lang).await;
-    api.press(customer, &t(lang, "button-accounts")).unwrap();
-    press_when_shown(api, customer, &t(lang, "button-add-account")).await;
-    expect(
-        api,
-        id,
-        &first_line(lang, "account-ask-phone", &Args::new()),
-    )
-    .await;
     let phone = format!("+99966{}", 21000 + id % 1000);
-    api.say(customer, &phone);
-    press_when_shown(api, customer, "2").await;
-    for _ in 1..5 {
-        api.press(customer, "2").unwrap();
-    }
-    api.press(customer, "✓").unwrap();
-    expect(
+    let post = "Between cycles";
+    configure(
         api,
-        id,
-        &t_args(lang, "account-added", &Args::new().text("account", &phone)),
-    )
-    .await;
-    open_menu(api, customer, lang).await;
-    api.press(customer, &t(lang, "button-groups")).unwrap();
-    press_when_shown(api, customer, &t(lang, "button-add-group")).await;
-    expect(api, id, &first_line(lang, "group-ask", &Args::new())).await;
-    api.say(customer, "@between_cycles");
-    expect(
-        api,
-        id,
-        &t_args(
-            lang,
-            "group-added",
-            &Args::new().text("group", "@between_cycles"),
-        ),
+        admin,
+        customer,
+        lang,
+        &phone,
+        &["@between_cycles"],
+        post,
     )
     .await;
     open_menu(api, customer, lang).await;
@@ -279,13 +246,7 @@ async fn between_cycles(api: &FakeBotApi, admin: &Customer, customer: Customer, 
     api.say(customer, "600");
     expect_now(api, id, &[t(lang, "timing-saved")]).await;
     open_menu(api, customer, lang).await;
-    api.press(customer, &t(lang, "button-message")).unwrap();
-    let max = Args::new().num("max", autoposter::bot::input::MAX_MESSAGE_LEN as f64);
-    expect(api, id, &first_line(lang, "message-screen-empty", &max)).await;
-    api.say(customer, "Between cycles");
-    expect(api, id, &t(lang, "message-saved")).await;
-    press_when_shown(api, customer, &t(lang, "button-back")).await;
-    press_when_shown(api, customer, &t(lang, "button-start")).await;
+    api.press(customer, &t(lang, "button-start")).unwrap();
     let next_cycle = t_args(
         lang,
         "status-next-cycle",

@@ -380,11 +380,18 @@ pub(super) async fn press_when_shown(api: &FakeBotApi, customer: &Customer, labe
     api.press(customer, label).unwrap();
 }
 
-/// The whole journey, pressing only what the screens show: a plan from the admin, an account
-/// logged in on the keypad, three groups, the post; start, status, a stop in the middle of the
-/// first cycle, and the status again, which says the cycle was cut short and what was not
-/// posted (ENTERPRISE, 1 account × 3 groups, 10 s apart: the stop comes after the first post).
-async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, lang: Lang) {
+/// A new customer set up through the screens: /start, an ENTERPRISE plan from `admin`, the
+/// test account `phone` (`+99966XYYYY`, code X five times) logged in on the keypad, `groups`
+/// added, and `post` saved as the message; the Message screen is the newest.
+pub(super) async fn configure(
+    api: &FakeBotApi,
+    admin: &Customer,
+    customer: &Customer,
+    lang: Lang,
+    phone: &str,
+    groups: &[&str],
+    post: &str,
+) {
     let id = customer.id;
     api.say(customer, "/start");
     expect(api, id, &t(lang, "welcome")).await;
@@ -405,34 +412,30 @@ async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, 
         &first_line(lang, "account-ask-phone", &Args::new()),
     )
     .await;
-    api.say(customer, "+9996611000");
-    press_when_shown(api, customer, "1").await;
+    api.say(customer, phone);
+    let digit = &phone[6..7];
+    press_when_shown(api, customer, digit).await;
     for _ in 1..5 {
-        api.press(customer, "1").unwrap();
+        api.press(customer, digit).unwrap();
     }
     api.press(customer, "✓").unwrap();
     expect(
         api,
         id,
-        &t_args(
-            lang,
-            "account-added",
-            &Args::new().text("account", "+9996611000"),
-        ),
+        &t_args(lang, "account-added", &Args::new().text("account", phone)),
     )
     .await;
 
     open_menu(api, customer, lang).await;
     api.press(customer, &t(lang, "button-groups")).unwrap();
-    for g in 1..=3 {
+    for group in groups {
         press_when_shown(api, customer, &t(lang, "button-add-group")).await;
         expect(api, id, &first_line(lang, "group-ask", &Args::new())).await;
-        let group = format!("@sale_group_{g}");
-        api.say(customer, &group);
+        api.say(customer, group);
         expect(
             api,
             id,
-            &t_args(lang, "group-added", &Args::new().text("group", &group)),
+            &t_args(lang, "group-added", &Args::new().text("group", group)),
         )
         .await;
     }
@@ -441,8 +444,19 @@ async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, 
     api.press(customer, &t(lang, "button-message")).unwrap();
     let max = Args::new().num("max", autoposter::bot::input::MAX_MESSAGE_LEN as f64);
     expect(api, id, &first_line(lang, "message-screen-empty", &max)).await;
-    api.say(customer, "Spring sale: everything half price");
+    api.say(customer, post);
     expect(api, id, &t(lang, "message-saved")).await;
+}
+
+/// The whole journey, pressing only what the screens show: a plan from the admin, an account
+/// logged in on the keypad, three groups, the post; start, status, a stop in the middle of the
+/// first cycle, and the status again, which says the cycle was cut short and what was not
+/// posted (ENTERPRISE, 1 account × 3 groups, 10 s apart: the stop comes after the first post).
+async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, lang: Lang) {
+    let id = customer.id;
+    let groups = ["@sale_group_1", "@sale_group_2", "@sale_group_3"];
+    let post = "Spring sale: everything half price";
+    configure(api, admin, customer, lang, "+9996611000", &groups, post).await;
     api.press(customer, &t(lang, "button-back")).unwrap();
     press_when_shown(api, customer, &t(lang, "button-start")).await;
     expect(
