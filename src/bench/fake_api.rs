@@ -13,8 +13,9 @@
 //! refused again and recorded as sent during a retry_after. Users told to have blocked the
 //! bot answer 403. Each bot message is kept with its text and buttons, so edits behave as on
 //! Telegram ("message is not modified", "message to edit not found", a keyboard dropped by
-//! an edit without one) and a scripted user can press only a button the screen shows. Every
-//! text goes through [`check_text`].
+//! an edit without one) and a scripted user can press only a button the screen shows; the
+//! users' own messages can be deleted by the bot, as in a private chat. Every text goes
+//! through [`check_text`].
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -175,6 +176,10 @@ struct State {
     next_message_id: i64,
     /// (chat, message id) → what the bot shows there.
     messages: BTreeMap<(i64, i64), Shown>,
+    /// (chat, message id) of the users' text messages still in their chats.
+    user_messages: HashSet<(i64, i64)>,
+    /// (chat, message id) of the users' messages the bot deleted, in order.
+    deleted_user_messages: Vec<(i64, i64)>,
     customers: HashMap<i64, Customer>,
     /// Updates not yet confirmed by an offset.
     updates: VecDeque<(i64, Value)>,
@@ -484,6 +489,15 @@ impl FakeBotApi {
             .count()
     }
 
+    /// How many of `chat`'s own messages (what the user typed) the bot deleted.
+    pub fn deleted_user_messages(&self, chat: i64) -> usize {
+        self.state()
+            .deleted_user_messages
+            .iter()
+            .filter(|(c, _)| *c == chat)
+            .count()
+    }
+
     /// How many `getUpdates` calls came.
     pub fn polls(&self) -> u64 {
         self.state().polls
@@ -590,6 +604,8 @@ fn push_update(shared: &Shared, s: &mut State, mut update: Value) {
 fn push_text(shared: &Shared, s: &mut State, customer: &Customer, chat: Value, text: &str) {
     let message_id = s.next_message_id;
     s.next_message_id += 1;
+    let chat_id = chat["id"].as_i64().unwrap_or_default();
+    s.user_messages.insert((chat_id, message_id));
     let mut message = json!({
         "message_id": message_id,
         "date": unix_now(),
@@ -916,6 +932,10 @@ fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value)
         }
         "deletemessage" => {
             let id = request["message_id"].as_i64().unwrap_or_default();
+            if s.user_messages.remove(&(chat, id)) {
+                s.deleted_user_messages.push((chat, id));
+                return ok(json!(true));
+            }
             match s.messages.remove(&(chat, id)) {
                 Some(_) => ok(json!(true)),
                 None => bad_request("Bad Request: message to delete not found"),

@@ -45,8 +45,11 @@ async fn import_offered(api: &FakeBotApi, admin: &Customer, customer: Customer, 
     assert!(offered, "{:#?}", api.last(id));
     api.press(customer, &import).unwrap();
     expect(api, id, &t(lang, "import-ask")).await;
+    let deleted = api.deleted_user_messages(id);
     api.say(customer, "certainly not a session string");
     expect(api, id, &t(lang, "import-unrecognised")).await;
+    // What was typed as a session string does not stay in the chat.
+    assert_eq!(api.deleted_user_messages(id), deleted + 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
