@@ -279,7 +279,8 @@ pub async fn send_html(
 
 /// Carries out the actions in order, after the answers that are not messages (a button
 /// press's answer, a pre-checkout's), which must not wait behind the chat's messages. A
-/// button press always gets exactly one answer.
+/// button press always gets exactly one answer. An action that fails does not stop the ones
+/// after it.
 async fn perform(
     bot: &Bot,
     limiter: &Limiter,
@@ -296,78 +297,93 @@ async fn perform(
         bot.answer_callback_query(query.id.clone()).await?;
     }
     let mut answered = false;
+    // Each action is carried out even when one before it failed (a customer who blocked the
+    // bot must not keep the admins from being told); the first failure is returned.
+    let mut first_failure: Option<RequestError> = None;
     for action in actions {
-        match action {
-            Action::Send(screen) => send_screen(bot, limiter, chat, &screen).await?,
-            Action::Edit { message_id, screen } => {
-                let mut request = bot
-                    .edit_message_text(chat, MessageId(message_id), screen.text.clone())
-                    .parse_mode(ParseMode::Html);
-                if let Some(markup) = keyboard(&screen) {
-                    request = request.reply_markup(markup);
+        let done: Result<(), RequestError> = async {
+            match action {
+                Action::Send(screen) => send_screen(bot, limiter, chat, &screen).await?,
+                Action::Edit { message_id, screen } => {
+                    let mut request = bot
+                        .edit_message_text(chat, MessageId(message_id), screen.text.clone())
+                        .parse_mode(ParseMode::Html);
+                    if let Some(markup) = keyboard(&screen) {
+                        request = request.reply_markup(markup);
+                    }
+                    match limiter
+                        .send(chat.0, Class::Reply, || request.send_ref())
+                        .await
+                    {
+                        Ok(_) => {}
+                        // Pressing a button that leads to the same screen.
+                        Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => {}
+                        // The menu message is too old to edit, or gone: show it anew.
+                        Err(RequestError::Api(_)) => {
+                            send_screen(bot, limiter, chat, &screen).await?
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
-                match limiter
-                    .send(chat.0, Class::Reply, || request.send_ref())
-                    .await
-                {
-                    Ok(_) => {}
-                    // Pressing a button that leads to the same screen.
-                    Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => {}
-                    // The menu message is too old to edit, or gone: show it anew.
-                    Err(RequestError::Api(_)) => send_screen(bot, limiter, chat, &screen).await?,
-                    Err(e) => return Err(e.into()),
+                Action::Answer { text, alert } => {
+                    let Some(query) = query else { return Ok(()) };
+                    if answered {
+                        return Ok(());
+                    }
+                    answered = true;
+                    let mut request = bot.answer_callback_query(query.id.clone());
+                    if let Some(text) = text {
+                        request = request.text(text).show_alert(alert);
+                    }
+                    request.await?;
+                }
+                Action::Notify { user_id, text } => {
+                    if let Err(e) = send_html(bot, limiter, user_id, text).await {
+                        tracing::warn!(user_id, error = %e, "could not notify a user");
+                    }
+                }
+                Action::Invoice(invoice) => {
+                    let request = bot.send_invoice(
+                        chat,
+                        invoice.title,
+                        invoice.description,
+                        invoice.payload,
+                        super::payment::STARS,
+                        [teloxide::types::LabeledPrice::new(
+                            invoice.label,
+                            invoice.stars,
+                        )],
+                    );
+                    limiter
+                        .send(chat.0, Class::Reply, || request.send_ref())
+                        .await?;
+                }
+                Action::AnswerPreCheckout { query_id, error } => {
+                    let id = teloxide::types::PreCheckoutQueryId(query_id);
+                    let mut request = bot.answer_pre_checkout_query(id, error.is_none());
+                    if let Some(error) = error {
+                        request = request.error_message(error);
+                    }
+                    request.await?;
+                }
+                Action::Delete { message_id } => {
+                    // Best effort: a message older than 48 h cannot be deleted by a bot.
+                    if let Err(e) = bot.delete_message(chat, MessageId(message_id)).await {
+                        tracing::warn!(error = %e, "could not delete a message");
+                    }
                 }
             }
-            Action::Answer { text, alert } => {
-                let Some(query) = query else { continue };
-                if answered {
-                    continue;
-                }
-                answered = true;
-                let mut request = bot.answer_callback_query(query.id.clone());
-                if let Some(text) = text {
-                    request = request.text(text).show_alert(alert);
-                }
-                request.await?;
-            }
-            Action::Notify { user_id, text } => {
-                if let Err(e) = send_html(bot, limiter, user_id, text).await {
-                    tracing::warn!(user_id, error = %e, "could not notify a user");
-                }
-            }
-            Action::Invoice(invoice) => {
-                let request = bot.send_invoice(
-                    chat,
-                    invoice.title,
-                    invoice.description,
-                    invoice.payload,
-                    super::payment::STARS,
-                    [teloxide::types::LabeledPrice::new(
-                        invoice.label,
-                        invoice.stars,
-                    )],
-                );
-                limiter
-                    .send(chat.0, Class::Reply, || request.send_ref())
-                    .await?;
-            }
-            Action::AnswerPreCheckout { query_id, error } => {
-                let id = teloxide::types::PreCheckoutQueryId(query_id);
-                let mut request = bot.answer_pre_checkout_query(id, error.is_none());
-                if let Some(error) = error {
-                    request = request.error_message(error);
-                }
-                request.await?;
-            }
-            Action::Delete { message_id } => {
-                // Best effort: a message older than 48 h cannot be deleted by a bot.
-                if let Err(e) = bot.delete_message(chat, MessageId(message_id)).await {
-                    tracing::warn!(error = %e, "could not delete a message");
-                }
-            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = done {
+            first_failure.get_or_insert(e);
         }
     }
-    Ok(())
+    match first_failure {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 /// The command list in the menu of Telegram's apps, in every language the bot speaks

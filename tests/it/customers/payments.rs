@@ -1,7 +1,8 @@
 //! Plans bought with Telegram Stars through the fake Bot API: the Buy button the Plan screen
 //! shows, the invoice, Telegram's pre-checkout query and the successful payment that follows
 //! an approval; a payment delivered twice grants once; a checkout the bot never offered is
-//! refused, and a payment nobody approved grants nothing.
+//! refused, and a payment nobody approved grants nothing (and the admins are told, even when
+//! the customer has blocked the bot meanwhile).
 
 use std::time::Duration;
 
@@ -143,7 +144,24 @@ async fn a_checkout_the_bot_never_offered_is_refused_and_an_unapproved_payment_g
             .text("id", "")
             .text("payload", ""),
     );
-    expect(&api, admin.id, admin_note.split('\u{1}').next().unwrap()).await;
+    let admin_note = admin_note.split('\u{1}').next().unwrap();
+    expect(&api, admin.id, admin_note).await;
+    // The same from a customer who blocked the bot meanwhile: their message is refused, and
+    // the admins are told all the same.
+    let gone = Customer::new(704, Some("en"));
+    api.say(&gone, "/start");
+    expect(&api, gone.id, &t(Lang::En, "welcome")).await;
+    api.block(gone.id);
+    api.forge_payment(&gone, &real, "XTR", price);
+    let told = wait_until(Duration::from_secs(20), || {
+        api.chat(admin.id)
+            .iter()
+            .filter(|m| m.text.starts_with(admin_note))
+            .count()
+            == 2
+    })
+    .await;
+    assert!(told, "the admin was not told: {:#?}", api.chat(admin.id));
     assert_clean(&api.report());
     assert_eq!(run.stop(), Some(0));
     let store = run.store().await;
