@@ -126,6 +126,17 @@ struct Checkout {
     total_amount: u64,
 }
 
+impl Checkout {
+    fn new(customer: &Customer, payload: &str, currency: &str, total_amount: u64) -> Checkout {
+        Checkout {
+            customer: customer.clone(),
+            payload: payload.to_string(),
+            currency: currency.to_string(),
+            total_amount,
+        }
+    }
+}
+
 /// A message request that arrived while a 429's retry_after was in force.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
@@ -338,15 +349,8 @@ impl FakeBotApi {
         s.customers.insert(customer.id, customer.clone());
         s.next_query_id += 1;
         let id = format!("pcq{}", s.next_query_id);
-        s.checkouts.insert(
-            id.clone(),
-            Checkout {
-                customer: customer.clone(),
-                payload: payload.to_string(),
-                currency: currency.to_string(),
-                total_amount,
-            },
-        );
+        let checkout = Checkout::new(customer, payload, currency, total_amount);
+        s.checkouts.insert(id.clone(), checkout);
         let query = json!({
             "id": id,
             "from": customer.user_json(),
@@ -369,12 +373,7 @@ impl FakeBotApi {
     ) -> String {
         let mut s = self.state();
         s.customers.insert(customer.id, customer.clone());
-        let checkout = Checkout {
-            customer: customer.clone(),
-            payload: payload.to_string(),
-            currency: currency.to_string(),
-            total_amount,
-        };
+        let checkout = Checkout::new(customer, payload, currency, total_amount);
         push_payment(&self.shared, &mut s, &checkout)
     }
 

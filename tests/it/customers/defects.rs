@@ -10,7 +10,7 @@ use autoposter::bench::fake_api::{Customer, FakeBotApi};
 use autoposter::i18n::{t, t_args, Args, Lang};
 
 use super::{
-    assert_clean, configure, expect, expect_now, first_line, open_menu, press_when_shown,
+    assert_clean, configure, expect, expect_now, open_menu, press_when_shown, start_with_plan,
     wait_until, Run,
 };
 
@@ -18,16 +18,7 @@ use super::{
 async fn import_offered(api: &FakeBotApi, admin: &Customer, customer: Customer, lang: Lang) {
     let customer = &customer;
     let id = customer.id;
-    api.say(customer, "/start");
-    expect(api, id, &t(lang, "welcome")).await;
-    api.say(admin, &format!("/setplan {id} STARTER 30"));
-    expect(
-        api,
-        id,
-        &first_line(lang, "plan-granted", &Args::new().html("plan", "")),
-    )
-    .await;
-    open_menu(api, customer, lang).await;
+    start_with_plan(api, admin, customer, lang, "STARTER").await;
     api.press(customer, &t(lang, "button-accounts")).unwrap();
     let (add, import) = (
         t(lang, "button-add-account"),

@@ -380,6 +380,27 @@ pub(super) async fn press_when_shown(api: &FakeBotApi, customer: &Customer, labe
     api.press(customer, label).unwrap();
 }
 
+/// A new customer: /start, then `plan` for 30 days from `admin`; the menu is the newest screen.
+pub(super) async fn start_with_plan(
+    api: &FakeBotApi,
+    admin: &Customer,
+    customer: &Customer,
+    lang: Lang,
+    plan: &str,
+) {
+    let id = customer.id;
+    api.say(customer, "/start");
+    expect(api, id, &t(lang, "welcome")).await;
+    api.say(admin, &format!("/setplan {id} {plan} 30"));
+    expect(
+        api,
+        id,
+        &first_line(lang, "plan-granted", &Args::new().html("plan", "")),
+    )
+    .await;
+    open_menu(api, customer, lang).await;
+}
+
 /// A new customer set up through the screens: /start, an ENTERPRISE plan from `admin`, the
 /// test account `phone` (`+99966XYYYY`, code X five times) logged in on the keypad, `groups`
 /// added, and `post` saved as the message; the Message screen is the newest.
@@ -393,17 +414,7 @@ pub(super) async fn configure(
     post: &str,
 ) {
     let id = customer.id;
-    api.say(customer, "/start");
-    expect(api, id, &t(lang, "welcome")).await;
-    api.say(admin, &format!("/setplan {id} ENTERPRISE 30"));
-    expect(
-        api,
-        id,
-        &first_line(lang, "plan-granted", &Args::new().html("plan", "")),
-    )
-    .await;
-    open_menu(api, customer, lang).await;
-
+    start_with_plan(api, admin, customer, lang, "ENTERPRISE").await;
     api.press(customer, &t(lang, "button-accounts")).unwrap();
     press_when_shown(api, customer, &t(lang, "button-add-account")).await;
     expect(
