@@ -358,7 +358,7 @@ fn run_bot(f: RunFlags) -> i32 {
     config.bot_token = Some(bot_token);
     config.bot_api_url = f.bot_api_url;
     config.admins = admins;
-    finish(runtime(false).block_on(crate::bot::dispatch::run(config)))
+    finish(runtime(false).block_on(crate::serve::run(config)))
 }
 
 fn run_engine(f: ServeFlags) -> i32 {

@@ -1,33 +1,42 @@
 //! autoposter: posts a customer's announcement into the Telegram groups they belong to, from
 //! their own accounts, on the exact schedule of the STARTER/ENTERPRISE timing model.
 //!
-//! Crate map (each module's own `//!` says more):
-//! - [`schedule`] — PURE: plans and modes, the 3 s floor, validated settings, per-cycle
-//!   offsets, STARTER feasibility, start checks, what an outcome means for a session.
-//! - [`engine`] — the only code that sleeps or reads the clock: the scheduler (one loop per
-//!   running customer, triggers cycles), the worker (owns all timing inside a cycle), the
-//!   lease keeper (engines sharing PostgreSQL).
-//! - [`telegram`] — the seam to Telegram: a small trait, typed outcomes, the simulated
-//!   transport and the grammers implementation for real accounts.
-//! - [`store`] — all SQL (SQLite or PostgreSQL through sqlx Any): connection and
-//!   migrations, customer writes, the cycle snapshot, running flags and resume, the post log
-//!   (its rows, its INSERT and the batched writer), leases, payments, broadcasts.
+//! Crate map, by folder as the README's architecture map (a folder's module root is the file
+//! of the same name beside it; each module's own `//!` says more):
+//!
+//! `src/`, what every layer shares and the entry points:
+//! - [`cli`] — the command line: flags, runtimes and exit codes.
+//! - [`serve`] — `autoposter run` (the bot's teloxide layer put together with the engine, the
+//!   broadcaster, reminders and notices) and `autoposter engine` as processes: the SQLite
+//!   engine lock or PostgreSQL leases, the seams the configuration asks for, graceful stop on
+//!   SIGTERM / ctrl-c; `autoposter rekey`'s re-sealing.
+//! - [`config`] — configuration for `autoposter run`; secrets hidden from `Debug`.
 //! - [`time`] — a leaf that every layer uses: the wall-clock read and the paused-clock hold
 //!   that the store puts around every database call.
-//! - [`bot`] — the control bot: the conversation (screens, questions, refusals) independent
-//!   of teloxide, admin commands, broadcasts, payments, reminders, and the thin teloxide layer
-//!   that runs it.
-//! - [`serve`] — `autoposter run` and `autoposter engine` as processes: the SQLite engine
-//!   lock or PostgreSQL leases, the seams the configuration asks for, graceful stop on
-//!   SIGTERM / ctrl-c.
 //! - [`i18n`] — the locale files (English, Russian) and lookups.
-//! - [`config`] — configuration for `autoposter run`; secrets hidden from `Debug`.
-//! - [`metrics`] — Prometheus metrics and `/healthz` on an optional port.
 //! - [`vault`] — account secrets sealed with XChaCha20-Poly1305 under the master key.
+//! - [`metrics`] — Prometheus metrics and `/healthz` on an optional port.
 //! - [`demo`] — `autoposter demo`: the engine on simulated accounts, printed as it runs.
-//! - [`bench`] — what no product path uses: the fleet, soak and broadcast benchmarks
-//!   (`autoposter bench …`) and the local Bot API the whole-process tests drive.
-//! - [`cli`] — the command line: flags, runtimes and exit codes.
+//!
+//! The folders:
+//! - `src/schedule/` [`schedule`] — PURE: plans and modes, the 3 s floor, validated settings,
+//!   per-cycle offsets, STARTER feasibility, start checks, what an outcome means for a
+//!   session; `cycle`: one cycle as a state machine.
+//! - `src/engine/` [`engine`] — the only code that sleeps or reads the clock: the scheduler
+//!   (one loop per running customer, triggers cycles), `worker` (carries a cycle's steps
+//!   out), `clock`, `lease` (the keeper of engines sharing PostgreSQL).
+//! - `src/telegram/` [`telegram`] — the seam to Telegram: a small trait, typed outcomes,
+//!   `sim` (the simulated transport), `login`, `groups`, `mtproto`, `import`, and `live` (the
+//!   grammers implementation for real accounts, with `live/logins`).
+//! - `src/store/` [`store`] — all SQL (SQLite or PostgreSQL through sqlx Any): connection and
+//!   migrations, `pool`, `snapshot` (what a cycle reads), `running` (flags and resume),
+//!   `postlog` (its rows, its INSERT and the batched writer), `customer`, `admin`,
+//!   `broadcast`, `lock`, `lease`.
+//! - `src/bot/` [`bot`] — the control bot: the conversation (screens, questions, refusals)
+//!   independent of teloxide, admin commands, broadcasts, payments, reminders, the outbound
+//!   limiter, and the thin teloxide layer (`dispatch`).
+//! - `src/bench/` [`bench`](mod@bench) — what no product path uses: the fleet, soak and broadcast
+//!   benchmarks (`autoposter bench …`) and the local Bot API the whole-process tests drive.
 
 pub mod bench;
 pub mod bot;

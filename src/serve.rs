@@ -1,5 +1,6 @@
-//! The long-running processes, `autoposter run` (bot and engine) and `autoposter engine`
-//! (the engine alone): what both need at start — the database's engine lock, the master key
+//! The long-running processes, `autoposter run` (bot and engine, assembled here from the
+//! bot's teloxide layer in [`crate::bot::dispatch`]) and `autoposter engine` (the engine
+//! alone): what both need at start — the database's engine lock, the master key
 //! checked against the stored sessions, the Telegram seams the configuration asks for — and
 //! how they stop: the first SIGTERM or ctrl-c stops gracefully (no new posts, sends under way
 //! finished and logged, the post log written, clients disconnected), a second one exits at
@@ -295,6 +296,146 @@ pub fn spawn_metrics(
             listener, metrics, engine, store, stop,
         ));
     }
+}
+
+/// `autoposter run`: the control bot and the engine in one process, until SIGTERM or ctrl-c.
+/// The bot's Bot API side is [`crate::bot::dispatch`]; this puts it together with the engine,
+/// the broadcaster, the plan reminders and the notices the engine gives customers.
+pub async fn run(config: RunConfig) -> Result<(), RunError> {
+    use crate::bot::dispatch::{self, send_html, send_screen};
+    use crate::bot::outbox::Limiter;
+    use crate::bot::{Control, Notifier};
+    use teloxide::types::ChatId;
+    use tokio_util::sync::CancellationToken;
+
+    let mut signals = StopSignals::install()?;
+    let store = Store::connect(config.database_url.expose()).await?;
+    let lock = store.lock_engine().await?;
+    let Seams {
+        transport,
+        login,
+        groups,
+    } = seams(&config, &store).await?;
+    let (stops_tx, mut stops) = tokio::sync::mpsc::unbounded_channel();
+    let served = metrics(&config).await?;
+    let notifier: Arc<dyn crate::engine::Observer> = Arc::new(Notifier(stops_tx));
+    let observer: Arc<dyn crate::engine::Observer> = match &served {
+        Some((metrics, _)) => Arc::new(crate::metrics::Observers(vec![notifier, metrics.clone()])),
+        None => notifier,
+    };
+    let (engine, tasks) = Engine::new(store.clone(), transport, Some(observer));
+    share_if_postgres(&engine, &store, &config);
+    let stop_metrics = CancellationToken::new();
+    spawn_metrics(served, &engine, &store, &stop_metrics);
+    engine.set_catalog(config.catalog);
+    let token = config.bot_token.clone().ok_or(RunError::NoBotToken)?;
+    let mut bot = teloxide::Bot::new(token.expose());
+    if let Some(url) = &config.bot_api_url {
+        bot = bot.set_api_url(url.parse().map_err(|_| RunError::BadApiUrl)?);
+    }
+    // teloxide's errors may quote the request URL, which holds the token: say only what failed.
+    dispatch::register_commands(&bot, &config.admins)
+        .await
+        .map_err(|e| RunError::Telegram(redact(&e.to_string(), token.expose())))?;
+    let resumed = engine.resume().await.map_err(|e| match e {
+        crate::engine::EngineError::Store(e) => RunError::Store(e),
+        other => RunError::Telegram(other.to_string()),
+    })?;
+    tracing::info!(resumed, "engine running; control bot listening");
+    // Every message below (replies, notices, reminders, the broadcast) shares this budget.
+    let limiter = Arc::new(Limiter::telegram());
+    let broadcaster = crate::bot::broadcast::Broadcaster::new(
+        store.clone(),
+        Arc::new(dispatch::BotSink::new(bot.clone(), limiter.clone())),
+    );
+    let broadcasts_stop = CancellationToken::new();
+    let broadcasts = {
+        let (broadcaster, stop) = (broadcaster.clone(), broadcasts_stop.clone());
+        tokio::spawn(async move { broadcaster.run(stop).await })
+    };
+    let control = Arc::new(
+        Control::new(store.clone(), engine.clone(), Some(login), groups)
+            .with_admins(config.admins.clone())
+            .with_broadcaster(broadcaster),
+    );
+    // Remind customers a day before their plan expires.
+    let reminders_stop = CancellationToken::new();
+    let reminders = {
+        let (bot, control, stop) = (bot.clone(), control.clone(), reminders_stop.clone());
+        let limiter = limiter.clone();
+        tokio::spawn(async move {
+            let send = move |user_id: i64, text: String| {
+                let (bot, limiter) = (bot.clone(), limiter.clone());
+                async move {
+                    if let Err(e) = send_html(&bot, &limiter, user_id, text).await {
+                        tracing::warn!(user_id, error = %e, "could not send a plan reminder");
+                    }
+                }
+            };
+            crate::bot::reminder::run(&control, send, &stop).await
+        })
+    };
+    // Tell customers what the engine did on its own (stopped them, Telegram refused, …).
+    let notifier = {
+        let (bot, control, limiter) = (bot.clone(), control.clone(), limiter.clone());
+        tokio::spawn(async move {
+            while let Some((customer_id, event)) = stops.recv().await {
+                let sent = match control.event_notice(customer_id, &event).await {
+                    Ok(Some(screen)) => send_screen(&bot, &limiter, ChatId(customer_id), &screen)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Ok(None) => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(e) = sent {
+                    tracing::warn!(customer_id, error = %e, "could not tell the customer");
+                }
+            }
+        })
+    };
+    let mut dispatcher = dispatch::dispatcher(bot.clone(), control, limiter);
+    // The first SIGTERM or ctrl-c stops taking updates, then everything below runs; a second
+    // signal exits at once.
+    let shutdown = dispatcher.shutdown_token();
+    // The task hands the lock back when done: it is held until everything below has stopped.
+    let stopper = tokio::spawn(async move {
+        signals.next().await;
+        signals.exit_on_next();
+        tracing::info!("stopping: no new posts; sends under way are finished");
+        // Refused while the dispatcher is still starting: asked again until it takes it.
+        loop {
+            match shutdown.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    return lock;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+    });
+    dispatch::poll(&mut dispatcher, bot).await;
+    engine.shutdown().await;
+    // The broadcast finishes its sends in flight; the rest stays pending for the next start.
+    broadcasts_stop.cancel();
+    let _ = broadcasts.await;
+    stop_metrics.cancel();
+    notifier.abort();
+    reminders_stop.cancel();
+    let _ = reminders.await;
+    tasks.finish().await;
+    store.close().await;
+    // Released last: no other engine starts before this one has stopped.
+    stopper.abort();
+    drop(stopper.await);
+    Ok(())
+}
+
+/// `text` with every occurrence of `secret` replaced.
+pub fn redact(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return text.to_string();
+    }
+    text.replace(secret, "«hidden»")
 }
 
 /// `autoposter engine`: the engine without the bot. Resumes the customers marked running and

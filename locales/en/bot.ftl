@@ -370,3 +370,4 @@ broadcast-cancelled = ⏹ Broadcast #{ $id } cancelled: { $sent } sent, { $block
 payment-unrecorded = ⚠️ Your payment went through, but I could not record it just now. The admins have been told and will apply it; you lose nothing.
 admin-payment-unrecorded = ⚠️ Payment { $charge } ({ $stars } Stars) from user { $id } could not be recorded (database error). Invoice payload: { $payload }. Grant it with /setplan.
 checkout-nothing-to-renew = Your plan has no expiry: there is nothing to renew.
+group-chat-private-only = I work in a private chat only, so that your posts, accounts and plan stay between us: open @{ $bot } and send /start there.

@@ -1,7 +1,8 @@
 //! A local stand-in for Telegram's Bot API, for the broadcast benchmark and for tests that
 //! drive a real `autoposter run` process as customers would: it serves `getMe`,
 //! `getUpdates` (a long poll with offsets, fed with the messages and button presses of
-//! scripted users in private chats), `sendMessage`, `copyMessage`, `editMessageText`,
+//! scripted users in private chats and in groups, and with the pre-checkout queries and
+//! successful payments of the invoices they pay), `sendMessage`, `copyMessage`, `editMessageText`,
 //! `sendInvoice`, `deleteMessage`, `answerCallbackQuery`, `answerPreCheckoutQuery`,
 //! `setMyCommands` and the webhook calls teloxide makes at start, over HTTP/1.1 (hyper),
 //! answering as Telegram does.
@@ -12,8 +13,9 @@
 //! refused again and recorded as sent during a retry_after. Users told to have blocked the
 //! bot answer 403. Each bot message is kept with its text and buttons, so edits behave as on
 //! Telegram ("message is not modified", "message to edit not found", a keyboard dropped by
-//! an edit without one) and a scripted user can press only a button the screen shows. Every
-//! text goes through [`check_text`].
+//! an edit without one) and a scripted user can press only a button the screen shows; the
+//! users' own messages can be deleted by the bot, as in a private chat. Every text goes
+//! through [`check_text`].
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -103,6 +105,38 @@ impl Shown {
     }
 }
 
+/// An invoice the bot sent (`sendInvoice`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invoice {
+    pub chat: i64,
+    pub message_id: i64,
+    pub title: String,
+    pub payload: String,
+    pub currency: String,
+    /// The sum of its prices.
+    pub total_amount: u64,
+}
+
+/// A pre-checkout query the fake asked, waiting for the bot's answer.
+#[derive(Clone, Debug)]
+struct Checkout {
+    customer: Customer,
+    payload: String,
+    currency: String,
+    total_amount: u64,
+}
+
+impl Checkout {
+    fn new(customer: &Customer, payload: &str, currency: &str, total_amount: u64) -> Checkout {
+        Checkout {
+            customer: customer.clone(),
+            payload: payload.to_string(),
+            currency: currency.to_string(),
+            total_amount,
+        }
+    }
+}
+
 /// A message request that arrived while a 429's retry_after was in force.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
@@ -153,14 +187,26 @@ struct State {
     next_message_id: i64,
     /// (chat, message id) → what the bot shows there.
     messages: BTreeMap<(i64, i64), Shown>,
+    /// (chat, message id) of the users' text messages still in their chats.
+    user_messages: HashSet<(i64, i64)>,
+    /// (chat, message id) of the users' messages the bot deleted, in order.
+    deleted_user_messages: Vec<(i64, i64)>,
     customers: HashMap<i64, Customer>,
     /// Updates not yet confirmed by an offset.
     updates: VecDeque<(i64, Value)>,
     next_update_id: i64,
     next_query_id: u64,
-    /// Button presses: query id → times answered.
-    answers: BTreeMap<String, (u32, Option<String>)>,
+    /// Button presses: query id → times answered, the last answer's text and whether it
+    /// was an alert.
+    answers: BTreeMap<String, (u32, Option<String>, bool)>,
     pre_checkout_answers: Vec<(String, bool)>,
+    /// Invoices sent, in order.
+    invoices: Vec<Invoice>,
+    /// Pre-checkout queries not answered yet: query id → what pays it.
+    checkouts: HashMap<String, Checkout>,
+    /// Successful payments delivered: (customer, its `successful_payment`).
+    payments: Vec<(i64, Value)>,
+    next_charge: u64,
     refused_texts: Vec<(String, String)>,
     unknown_methods: Vec<String>,
     set_my_commands: u32,
@@ -243,28 +289,135 @@ impl FakeBotApi {
     pub fn say(&self, customer: &Customer, text: &str) {
         let mut s = self.state();
         s.customers.insert(customer.id, customer.clone());
+        push_text(&self.shared, &mut s, customer, private_chat(customer), text);
+    }
+
+    /// `customer` sends `text` in the group `group` (a negative id) that the bot was added
+    /// to (a command gets its `bot_command` entity).
+    pub fn say_in_group(&self, customer: &Customer, group: i64, text: &str) {
+        let mut s = self.state();
+        push_text(&self.shared, &mut s, customer, group_chat(group), text);
+    }
+
+    /// `customer` adds the bot to the group `group`: the service message Telegram sends.
+    pub fn add_bot_to_group(&self, customer: &Customer, group: i64) {
+        let mut s = self.state();
         let message_id = s.next_message_id;
         s.next_message_id += 1;
-        let mut message = json!({
+        let message = json!({
             "message_id": message_id,
             "date": unix_now(),
-            "chat": private_chat(customer),
+            "chat": group_chat(group),
             "from": customer.user_json(),
-            "text": text,
+            "new_chat_members": [bot_user()],
         });
-        if text.starts_with('/') {
-            let command = text.split_whitespace().next().unwrap_or(text);
-            message["entities"] = json!([{
-                "type": "bot_command", "offset": 0,
-                "length": command.encode_utf16().count(),
-            }]);
-        }
         push_update(&self.shared, &mut s, json!({ "message": message }));
+    }
+
+    /// The invoices the bot sent to `chat`, oldest first.
+    pub fn invoices(&self, chat: i64) -> Vec<Invoice> {
+        self.state()
+            .invoices
+            .iter()
+            .filter(|i| i.chat == chat)
+            .cloned()
+            .collect()
+    }
+
+    /// `customer` pays `invoice` as Telegram's app does: a pre-checkout query with the
+    /// invoice's payload and amount; when the bot answers it ok, the successful payment
+    /// follows (a new charge id). Returns the query's id.
+    pub fn pay(&self, customer: &Customer, invoice: &Invoice) -> String {
+        self.checkout(
+            customer,
+            &invoice.payload,
+            &invoice.currency,
+            invoice.total_amount,
+        )
+    }
+
+    /// A pre-checkout query for whatever payload and amount (a forged or outdated invoice);
+    /// paid as [`FakeBotApi::pay`] says if the bot approves it. Returns the query's id.
+    pub fn checkout(
+        &self,
+        customer: &Customer,
+        payload: &str,
+        currency: &str,
+        total_amount: u64,
+    ) -> String {
+        let mut s = self.state();
+        s.customers.insert(customer.id, customer.clone());
+        s.next_query_id += 1;
+        let id = format!("pcq{}", s.next_query_id);
+        let checkout = Checkout::new(customer, payload, currency, total_amount);
+        s.checkouts.insert(id.clone(), checkout);
+        let query = json!({
+            "id": id,
+            "from": customer.user_json(),
+            "currency": currency,
+            "total_amount": total_amount,
+            "invoice_payload": payload,
+        });
+        push_update(&self.shared, &mut s, json!({ "pre_checkout_query": query }));
+        id
+    }
+
+    /// A successful payment nobody approved (Telegram never sends one; a test of what the bot
+    /// does if it came anyway). Returns its charge id.
+    pub fn forge_payment(
+        &self,
+        customer: &Customer,
+        payload: &str,
+        currency: &str,
+        total_amount: u64,
+    ) -> String {
+        let mut s = self.state();
+        s.customers.insert(customer.id, customer.clone());
+        let checkout = Checkout::new(customer, payload, currency, total_amount);
+        push_payment(&self.shared, &mut s, &checkout)
+    }
+
+    /// The successful payments delivered so far: (customer, charge id, payload).
+    pub fn payments(&self) -> Vec<(i64, String, String)> {
+        self.state()
+            .payments
+            .iter()
+            .map(|(customer, p)| {
+                (
+                    *customer,
+                    p["telegram_payment_charge_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    p["invoice_payload"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Delivers the successful payment with `charge_id` once more (Telegram may deliver an
+    /// update twice, e.g. when the bot restarts before confirming it).
+    pub fn deliver_payment_again(&self, charge_id: &str) {
+        let mut s = self.state();
+        let Some((customer, payment)) = s
+            .payments
+            .iter()
+            .find(|(_, p)| p["telegram_payment_charge_id"] == charge_id)
+            .cloned()
+        else {
+            panic!("no payment {charge_id}");
+        };
+        let customer = s.customers[&customer].clone();
+        push_payment_message(&self.shared, &mut s, &customer, payment);
     }
 
     /// `customer` presses the button labelled `label` on the newest bot message in their
     /// chat that shows one; an error (naming the buttons there are) when no screen does.
-    pub fn press(&self, customer: &Customer, label: &str) -> Result<(), String> {
+    /// Returns the press's query id (see [`FakeBotApi::answer_to`]).
+    pub fn press(&self, customer: &Customer, label: &str) -> Result<String, String> {
         let mut s = self.state();
         let found = s
             .messages
@@ -291,7 +444,7 @@ impl FakeBotApi {
         s.customers.insert(customer.id, customer.clone());
         s.next_query_id += 1;
         let id = format!("q{}", s.next_query_id);
-        s.answers.insert(id.clone(), (0, None));
+        s.answers.insert(id.clone(), (0, None, false));
         let query = json!({
             "id": id,
             "from": customer.user_json(),
@@ -300,7 +453,16 @@ impl FakeBotApi {
             "data": data,
         });
         push_update(&self.shared, &mut s, json!({ "callback_query": query }));
-        Ok(())
+        Ok(id)
+    }
+
+    /// How the bot answered the button press `query`: its text and whether it was an alert;
+    /// `None` while it is unanswered.
+    pub fn answer_to(&self, query: &str) -> Option<(Option<String>, bool)> {
+        match self.state().answers.get(query) {
+            Some((n, text, alert)) if *n > 0 => Some((text.clone(), *alert)),
+            _ => None,
+        }
     }
 
     /// What the bot shows in `chat` now, oldest first.
@@ -321,6 +483,15 @@ impl FakeBotApi {
     pub fn sent_to(&self, chat: i64) -> usize {
         self.state()
             .delivered
+            .iter()
+            .filter(|(c, _)| *c == chat)
+            .count()
+    }
+
+    /// How many of `chat`'s own messages (what the user typed) the bot deleted.
+    pub fn deleted_user_messages(&self, chat: i64) -> usize {
+        self.state()
+            .deleted_user_messages
             .iter()
             .filter(|(c, _)| *c == chat)
             .count()
@@ -363,13 +534,13 @@ impl FakeBotApi {
             answered_twice: s
                 .answers
                 .iter()
-                .filter(|(_, (n, _))| *n > 1)
+                .filter(|(_, (n, _, _))| *n > 1)
                 .map(|(id, _)| id.clone())
                 .collect(),
             unanswered: s
                 .answers
                 .iter()
-                .filter(|(_, (n, _))| *n == 0)
+                .filter(|(_, (n, _, _))| *n == 0)
                 .map(|(id, _)| id.clone())
                 .collect(),
         }
@@ -386,10 +557,14 @@ fn private_chat(customer: &Customer) -> Value {
     json!({"id": customer.id, "type": "private", "first_name": customer.first_name})
 }
 
+fn group_chat(group: i64) -> Value {
+    json!({"id": group, "type": "group", "title": "Group"})
+}
+
 fn chat_json(chat: i64, customers: &HashMap<i64, Customer>) -> Value {
     match customers.get(&chat) {
         Some(c) => private_chat(c),
-        None if chat < 0 => json!({"id": chat, "type": "group", "title": "Group"}),
+        None if chat < 0 => group_chat(chat),
         None => json!({"id": chat, "type": "private", "first_name": "Customer"}),
     }
 }
@@ -422,6 +597,59 @@ fn push_update(shared: &Shared, s: &mut State, mut update: Value) {
     update["update_id"] = json!(id);
     s.updates.push_back((id, update));
     shared.updates.send_modify(|n| *n += 1);
+}
+
+/// A text message from `customer` in `chat` (a command gets its `bot_command` entity).
+fn push_text(shared: &Shared, s: &mut State, customer: &Customer, chat: Value, text: &str) {
+    let message_id = s.next_message_id;
+    s.next_message_id += 1;
+    let chat_id = chat["id"].as_i64().unwrap_or_default();
+    s.user_messages.insert((chat_id, message_id));
+    let mut message = json!({
+        "message_id": message_id,
+        "date": unix_now(),
+        "chat": chat,
+        "from": customer.user_json(),
+        "text": text,
+    });
+    if text.starts_with('/') {
+        let command = text.split_whitespace().next().unwrap_or(text);
+        message["entities"] = json!([{
+            "type": "bot_command", "offset": 0,
+            "length": command.encode_utf16().count(),
+        }]);
+    }
+    push_update(shared, s, json!({ "message": message }));
+}
+
+/// A successful payment for `paid`, with a new charge id (returned).
+fn push_payment(shared: &Shared, s: &mut State, paid: &Checkout) -> String {
+    s.next_charge += 1;
+    let charge_id = format!("charge-{}", s.next_charge);
+    let payment = json!({
+        "currency": paid.currency,
+        "total_amount": paid.total_amount,
+        "invoice_payload": paid.payload,
+        "telegram_payment_charge_id": charge_id,
+        "provider_payment_charge_id": "",
+    });
+    s.payments.push((paid.customer.id, payment.clone()));
+    push_payment_message(shared, s, &paid.customer, payment);
+    charge_id
+}
+
+/// The service message that carries a successful payment into the customer's chat.
+fn push_payment_message(shared: &Shared, s: &mut State, customer: &Customer, payment: Value) {
+    let message_id = s.next_message_id;
+    s.next_message_id += 1;
+    let message = json!({
+        "message_id": message_id,
+        "date": unix_now(),
+        "chat": private_chat(customer),
+        "from": customer.user_json(),
+        "successful_payment": payment,
+    });
+    push_update(shared, s, json!({ "message": message }));
 }
 
 /// The (label, data) rows of an inline keyboard.
@@ -653,11 +881,25 @@ fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value)
             };
             let mut m = message_json(chat, &shown, &s.customers);
             if method == "sendinvoice" {
+                let total_amount = request["prices"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["amount"].as_u64())
+                    .sum();
+                s.invoices.push(Invoice {
+                    chat,
+                    message_id: id,
+                    title: request["title"].as_str().unwrap_or_default().to_string(),
+                    payload: request["payload"].as_str().unwrap_or_default().to_string(),
+                    currency: request["currency"].as_str().unwrap_or_default().to_string(),
+                    total_amount,
+                });
                 m.as_object_mut().expect("an object").remove("text");
                 m["invoice"] = json!({
                     "title": request["title"], "description": request["description"],
                     "start_parameter": "", "currency": request["currency"],
-                    "total_amount": request["prices"][0]["amount"],
+                    "total_amount": total_amount,
                 });
             } else {
                 s.messages.insert((chat, id), shown);
@@ -689,6 +931,10 @@ fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value)
         }
         "deletemessage" => {
             let id = request["message_id"].as_i64().unwrap_or_default();
+            if s.user_messages.remove(&(chat, id)) {
+                s.deleted_user_messages.push((chat, id));
+                return ok(json!(true));
+            }
             match s.messages.remove(&(chat, id)) {
                 Some(_) => ok(json!(true)),
                 None => bad_request("Bad Request: message to delete not found"),
@@ -705,10 +951,12 @@ fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value)
                     s.refused_texts.push((method.to_string(), e));
                 }
             }
+            let alert = request["show_alert"].as_bool().unwrap_or(false);
             match s.answers.get_mut(&id) {
-                Some((times, answer)) => {
+                Some((times, answer, shown_as_alert)) => {
                     *times += 1;
                     *answer = text;
+                    *shown_as_alert = alert;
                     if *times > 1 {
                         return bad_request(
                             "Bad Request: query is too old and response timeout expired or \
@@ -726,7 +974,19 @@ fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value)
                 .unwrap_or_default()
                 .to_string();
             let good = request["ok"].as_bool().unwrap_or(false);
+            if !good && request["error_message"].as_str().is_none_or(str::is_empty) {
+                return bad_request("Bad Request: PRE_CHECKOUT_ERROR_MESSAGE_EMPTY");
+            }
+            let Some(checkout) = s.checkouts.remove(&id) else {
+                return bad_request(
+                    "Bad Request: query is too old and response timeout expired or query ID is \
+                     invalid",
+                );
+            };
             s.pre_checkout_answers.push((id, good));
+            if good {
+                push_payment(shared, &mut s, &checkout);
+            }
             ok(json!(true))
         }
         _ => {

@@ -1,15 +1,16 @@
 //! The teloxide layer, kept thin: private-chat updates become [`Input`]s for
 //! [`Control::handle`], and its [`Action`]s become Bot API calls (HTML parse mode, inline
 //! keyboards, edits in place, callback answers). Every message goes through the one
-//! [`Limiter`] (Telegram's bot limits, retry_after obeyed). Also registers the command list
-//! per language and runs the bot with the engine (`autoposter run`).
+//! [`Limiter`] (Telegram's bot limits, retry_after obeyed). Also the dispatcher and its long
+//! poll, the command list per language, and the broadcast's Bot API side; `autoposter run`
+//! puts them together with the engine in [`crate::serve::run`].
 
 use std::sync::Arc;
 
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::{
-    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode,
+    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Me, MessageId, ParseMode,
 };
 use teloxide::types::{MessageEntity, MessageEntityKind};
 use teloxide::RequestError;
@@ -17,12 +18,9 @@ use teloxide::RequestError;
 use super::broadcast::{BroadcastSink, Delivery};
 use super::input::{self, Entity, EntityKind};
 use super::outbox::{Class, Limiter};
-use super::{Action, Control, Input, Notifier, Screenful, Sender};
-use crate::config::RunConfig;
-use crate::engine::Engine;
-use crate::i18n::{t, Lang};
+use super::{Action, Control, Input, Screenful, Sender};
+use crate::i18n::{t, t_args, Args, Lang};
 use crate::store::BroadcastSource;
-use crate::store::Store;
 use crate::telegram::BoxFuture;
 
 /// What a handler may fail with (teloxide's dispatcher logs it).
@@ -37,8 +35,16 @@ pub fn handler_tree() -> UpdateHandler<HandlerError> {
 /// The update handlers, sending every message through `limiter` (shared with everything
 /// else that sends). Needs an `Arc<Control>` among the dispatcher's dependencies.
 pub fn handler_tree_with(limiter: Arc<Limiter>) -> UpdateHandler<HandlerError> {
-    let (l1, l2, l3) = (limiter.clone(), limiter.clone(), limiter);
+    let (l0, l1, l2, l3) = (limiter.clone(), limiter.clone(), limiter.clone(), limiter);
     dptree::entry()
+        .branch(
+            Update::filter_message()
+                .filter(|msg: Message| !msg.chat.is_private())
+                .endpoint(move |bot: Bot, msg: Message, me: Me| {
+                    let limiter = l0.clone();
+                    async move { on_group_message(bot, msg, me, &limiter).await }
+                }),
+        )
         .branch(Update::filter_message().endpoint(
             move |bot: Bot, msg: Message, c: Arc<Control>| {
                 let limiter = l1.clone();
@@ -59,17 +65,55 @@ pub fn handler_tree_with(limiter: Arc<Limiter>) -> UpdateHandler<HandlerError> {
         ))
 }
 
-/// A message in a private chat: text (its formatting rendered to HTML; commands are text the
-/// conversation recognises) or media.
+/// A message in a group (or channel) the bot was added to. The conversation lives in private
+/// chats only, so nothing of it (screens, plans, admin answers) is shown here and nothing is
+/// stored: a command addressed to this bot is answered with where to find it, in the sender's
+/// app language; anything else (text, members joining, commands for other bots) is ignored.
+async fn on_group_message(
+    bot: Bot,
+    msg: Message,
+    me: Me,
+    limiter: &Limiter,
+) -> Result<(), HandlerError> {
+    let Some(command) = msg.text().and_then(|t| t.strip_prefix('/')) else {
+        return Ok(());
+    };
+    let head = command.split_whitespace().next().unwrap_or_default();
+    if let Some((_, to)) = head.split_once('@') {
+        if !to.eq_ignore_ascii_case(me.username()) {
+            return Ok(());
+        }
+    }
+    let lang = Lang::pick(
+        None,
+        msg.from.as_ref().and_then(|u| u.language_code.as_deref()),
+    );
+    let text = t_args(
+        lang,
+        "group-chat-private-only",
+        &Args::new().text("bot", me.username()),
+    );
+    let request = bot
+        .send_message(msg.chat.id, text)
+        .parse_mode(ParseMode::Html)
+        .reply_parameters(
+            teloxide::types::ReplyParameters::new(msg.id).allow_sending_without_reply(),
+        );
+    limiter
+        .send(msg.chat.id.0, Class::Reply, || request.send_ref())
+        .await?;
+    Ok(())
+}
+
+/// A message in a private chat (the branch before takes every other chat): text (its
+/// formatting rendered to HTML; commands are text the conversation recognises), media or a
+/// successful payment.
 async fn on_message(
     bot: Bot,
     msg: Message,
     control: Arc<Control>,
     limiter: &Limiter,
 ) -> Result<(), HandlerError> {
-    if !msg.chat.is_private() {
-        return Ok(());
-    }
     let Some(user) = msg.from.as_ref() else {
         return Ok(());
     };
@@ -198,7 +242,8 @@ fn keyboard(screen: &Screenful) -> Option<InlineKeyboardMarkup> {
     )))
 }
 
-async fn send(
+/// Sends `screen` to `chat` through the limiter.
+pub async fn send_screen(
     bot: &Bot,
     limiter: &Limiter,
     chat: ChatId,
@@ -216,9 +261,26 @@ async fn send(
         .map(|_| ())
 }
 
+/// Sends `text` (HTML) to `user_id`'s chat through the limiter.
+pub async fn send_html(
+    bot: &Bot,
+    limiter: &Limiter,
+    user_id: i64,
+    text: String,
+) -> Result<(), RequestError> {
+    let request = bot
+        .send_message(ChatId(user_id), text)
+        .parse_mode(ParseMode::Html);
+    limiter
+        .send(user_id, Class::Reply, || request.send_ref())
+        .await
+        .map(|_| ())
+}
+
 /// Carries out the actions in order, after the answers that are not messages (a button
 /// press's answer, a pre-checkout's), which must not wait behind the chat's messages. A
-/// button press always gets exactly one answer.
+/// button press always gets exactly one answer. An action that fails does not stop the ones
+/// after it.
 async fn perform(
     bot: &Bot,
     limiter: &Limiter,
@@ -235,84 +297,93 @@ async fn perform(
         bot.answer_callback_query(query.id.clone()).await?;
     }
     let mut answered = false;
+    // Each action is carried out even when one before it failed (a customer who blocked the
+    // bot must not keep the admins from being told); the first failure is returned.
+    let mut first_failure: Option<RequestError> = None;
     for action in actions {
-        match action {
-            Action::Send(screen) => send(bot, limiter, chat, &screen).await?,
-            Action::Edit { message_id, screen } => {
-                let mut request = bot
-                    .edit_message_text(chat, MessageId(message_id), screen.text.clone())
-                    .parse_mode(ParseMode::Html);
-                if let Some(markup) = keyboard(&screen) {
-                    request = request.reply_markup(markup);
+        let done: Result<(), RequestError> = async {
+            match action {
+                Action::Send(screen) => send_screen(bot, limiter, chat, &screen).await?,
+                Action::Edit { message_id, screen } => {
+                    let mut request = bot
+                        .edit_message_text(chat, MessageId(message_id), screen.text.clone())
+                        .parse_mode(ParseMode::Html);
+                    if let Some(markup) = keyboard(&screen) {
+                        request = request.reply_markup(markup);
+                    }
+                    match limiter
+                        .send(chat.0, Class::Reply, || request.send_ref())
+                        .await
+                    {
+                        Ok(_) => {}
+                        // Pressing a button that leads to the same screen.
+                        Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => {}
+                        // The menu message is too old to edit, or gone: show it anew.
+                        Err(RequestError::Api(_)) => {
+                            send_screen(bot, limiter, chat, &screen).await?
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
-                match limiter
-                    .send(chat.0, Class::Reply, || request.send_ref())
-                    .await
-                {
-                    Ok(_) => {}
-                    // Pressing a button that leads to the same screen.
-                    Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => {}
-                    // The menu message is too old to edit, or gone: show it anew.
-                    Err(RequestError::Api(_)) => send(bot, limiter, chat, &screen).await?,
-                    Err(e) => return Err(e.into()),
+                Action::Answer { text, alert } => {
+                    let Some(query) = query else { return Ok(()) };
+                    if answered {
+                        return Ok(());
+                    }
+                    answered = true;
+                    let mut request = bot.answer_callback_query(query.id.clone());
+                    if let Some(text) = text {
+                        request = request.text(text).show_alert(alert);
+                    }
+                    request.await?;
                 }
-            }
-            Action::Answer { text, alert } => {
-                let Some(query) = query else { continue };
-                if answered {
-                    continue;
+                Action::Notify { user_id, text } => {
+                    if let Err(e) = send_html(bot, limiter, user_id, text).await {
+                        tracing::warn!(user_id, error = %e, "could not notify a user");
+                    }
                 }
-                answered = true;
-                let mut request = bot.answer_callback_query(query.id.clone());
-                if let Some(text) = text {
-                    request = request.text(text).show_alert(alert);
+                Action::Invoice(invoice) => {
+                    let request = bot.send_invoice(
+                        chat,
+                        invoice.title,
+                        invoice.description,
+                        invoice.payload,
+                        super::payment::STARS,
+                        [teloxide::types::LabeledPrice::new(
+                            invoice.label,
+                            invoice.stars,
+                        )],
+                    );
+                    limiter
+                        .send(chat.0, Class::Reply, || request.send_ref())
+                        .await?;
                 }
-                request.await?;
-            }
-            Action::Notify { user_id, text } => {
-                let request = bot
-                    .send_message(ChatId(user_id), text)
-                    .parse_mode(ParseMode::Html);
-                let sent = limiter
-                    .send(user_id, Class::Reply, || request.send_ref())
-                    .await;
-                if let Err(e) = sent {
-                    tracing::warn!(user_id, error = %e, "could not notify a user");
+                Action::AnswerPreCheckout { query_id, error } => {
+                    let id = teloxide::types::PreCheckoutQueryId(query_id);
+                    let mut request = bot.answer_pre_checkout_query(id, error.is_none());
+                    if let Some(error) = error {
+                        request = request.error_message(error);
+                    }
+                    request.await?;
                 }
-            }
-            Action::Invoice(invoice) => {
-                let request = bot.send_invoice(
-                    chat,
-                    invoice.title,
-                    invoice.description,
-                    invoice.payload,
-                    super::payment::STARS,
-                    [teloxide::types::LabeledPrice::new(
-                        invoice.label,
-                        invoice.stars,
-                    )],
-                );
-                limiter
-                    .send(chat.0, Class::Reply, || request.send_ref())
-                    .await?;
-            }
-            Action::AnswerPreCheckout { query_id, error } => {
-                let id = teloxide::types::PreCheckoutQueryId(query_id);
-                let mut request = bot.answer_pre_checkout_query(id, error.is_none());
-                if let Some(error) = error {
-                    request = request.error_message(error);
-                }
-                request.await?;
-            }
-            Action::Delete { message_id } => {
-                // Best effort: a message older than 48 h cannot be deleted by a bot.
-                if let Err(e) = bot.delete_message(chat, MessageId(message_id)).await {
-                    tracing::warn!(error = %e, "could not delete a message");
+                Action::Delete { message_id } => {
+                    // Best effort: a message older than 48 h cannot be deleted by a bot.
+                    if let Err(e) = bot.delete_message(chat, MessageId(message_id)).await {
+                        tracing::warn!(error = %e, "could not delete a message");
+                    }
                 }
             }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = done {
+            first_failure.get_or_insert(e);
         }
     }
-    Ok(())
+    match first_failure {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 /// The command list in the menu of Telegram's apps, in every language the bot speaks
@@ -358,157 +429,30 @@ pub async fn register_commands(bot: &Bot, admins: &[i64]) -> Result<(), RequestE
     Ok(())
 }
 
-pub use crate::serve::{checked_master_key, RunError};
-use crate::serve::{seams, Seams};
-
-/// `autoposter run`: the control bot and the engine in one process, until SIGTERM or ctrl-c.
-pub async fn run(config: RunConfig) -> Result<(), RunError> {
-    let mut signals = crate::serve::StopSignals::install()?;
-    let store = Store::connect(config.database_url.expose()).await?;
-    let lock = store.lock_engine().await?;
-    let Seams {
-        transport,
-        login,
-        groups,
-    } = seams(&config, &store).await?;
-    let (stops_tx, mut stops) = tokio::sync::mpsc::unbounded_channel();
-    let served = crate::serve::metrics(&config).await?;
-    let notifier: Arc<dyn crate::engine::Observer> = Arc::new(Notifier(stops_tx));
-    let observer: Arc<dyn crate::engine::Observer> = match &served {
-        Some((metrics, _)) => Arc::new(crate::metrics::Observers(vec![notifier, metrics.clone()])),
-        None => notifier,
-    };
-    let (engine, tasks) = Engine::new(store.clone(), transport, Some(observer));
-    crate::serve::share_if_postgres(&engine, &store, &config);
-    let stop_metrics = tokio_util::sync::CancellationToken::new();
-    crate::serve::spawn_metrics(served, &engine, &store, &stop_metrics);
-    engine.set_catalog(config.catalog);
-    let token = config.bot_token.clone().ok_or(RunError::NoBotToken)?;
-    let mut bot = Bot::new(token.expose());
-    if let Some(url) = &config.bot_api_url {
-        bot = bot.set_api_url(url.parse().map_err(|_| RunError::BadApiUrl)?);
-    }
-    // teloxide's errors may quote the request URL, which holds the token: say only what failed.
-    register_commands(&bot, &config.admins)
-        .await
-        .map_err(|e| RunError::Telegram(redact(&e.to_string(), token.expose())))?;
-    let resumed = engine.resume().await.map_err(|e| match e {
-        crate::engine::EngineError::Store(e) => RunError::Store(e),
-        other => RunError::Telegram(other.to_string()),
-    })?;
-    tracing::info!(resumed, "engine running; control bot listening");
-    // Every message below (replies, notices, reminders, the broadcast) shares this budget.
-    let limiter = Arc::new(Limiter::telegram());
-    let broadcaster = super::broadcast::Broadcaster::new(
-        store.clone(),
-        Arc::new(BotSink::new(bot.clone(), limiter.clone())),
-    );
-    let broadcasts_stop = tokio_util::sync::CancellationToken::new();
-    let broadcasts = {
-        let (broadcaster, stop) = (broadcaster.clone(), broadcasts_stop.clone());
-        tokio::spawn(async move { broadcaster.run(stop).await })
-    };
-    let control = Arc::new(
-        Control::new(store.clone(), engine.clone(), Some(login), groups)
-            .with_admins(config.admins.clone())
-            .with_broadcaster(broadcaster),
-    );
-    // Remind customers a day before their plan expires.
-    let reminders_stop = tokio_util::sync::CancellationToken::new();
-    let reminders = {
-        let (bot, control, stop) = (bot.clone(), control.clone(), reminders_stop.clone());
-        let limiter = limiter.clone();
-        tokio::spawn(async move {
-            let send = move |user_id: i64, text: String| {
-                let (bot, limiter) = (bot.clone(), limiter.clone());
-                async move {
-                    let request = bot
-                        .send_message(ChatId(user_id), text)
-                        .parse_mode(ParseMode::Html);
-                    let sent = limiter
-                        .send(user_id, Class::Reply, || request.send_ref())
-                        .await;
-                    if let Err(e) = sent {
-                        tracing::warn!(user_id, error = %e, "could not send a plan reminder");
-                    }
-                }
-            };
-            super::reminder::run(&control, send, &stop).await
-        })
-    };
-    // Tell customers what the engine did on its own (stopped them, Telegram refused, …).
-    let notifier = {
-        let (bot, control, limiter) = (bot.clone(), control.clone(), limiter.clone());
-        tokio::spawn(async move {
-            while let Some((customer_id, event)) = stops.recv().await {
-                let sent = match control.event_notice(customer_id, &event).await {
-                    Ok(Some(screen)) => send(&bot, &limiter, ChatId(customer_id), &screen)
-                        .await
-                        .map_err(|e| e.to_string()),
-                    Ok(None) => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                };
-                if let Err(e) = sent {
-                    tracing::warn!(customer_id, error = %e, "could not tell the customer");
-                }
-            }
-        })
-    };
-    // teloxide's own handlers log whole updates: ours log ids (see update_log).
-    let mut dispatcher = Dispatcher::builder(bot.clone(), handler_tree_with(limiter))
+/// The dispatcher that runs the conversation: [`handler_tree_with`] over `limiter`, with
+/// unhandled updates and handler errors logged by id only (teloxide's own handlers would log
+/// whole updates; see [`super::update_log`]).
+pub fn dispatcher(bot: Bot, control: Arc<Control>, limiter: Arc<Limiter>) -> BotDispatcher {
+    Dispatcher::builder(bot, handler_tree_with(limiter))
         .dependencies(dptree::deps![control])
         .default_handler(super::update_log::unhandled)
         .error_handler(Arc::new(super::update_log::LogErrors("a handler failed")))
-        .build();
-    // The first SIGTERM or ctrl-c stops taking updates, then everything below runs; a second
-    // signal exits at once.
-    let shutdown = dispatcher.shutdown_token();
-    // The task hands the lock back when done: it is held until everything below has stopped.
-    let stopper = tokio::spawn(async move {
-        signals.next().await;
-        signals.exit_on_next();
-        tracing::info!("stopping: no new posts; sends under way are finished");
-        // Refused while the dispatcher is still starting: asked again until it takes it.
-        loop {
-            match shutdown.shutdown() {
-                Ok(done) => {
-                    done.await;
-                    return lock;
-                }
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
-            }
-        }
-    });
-    let updates =
-        super::update_log::Parsed(teloxide::update_listeners::polling_default(bot.clone()).await);
+        .build()
+}
+
+/// The dispatcher [`dispatcher`] builds.
+pub type BotDispatcher = Dispatcher<Bot, HandlerError, teloxide::dispatching::DefaultKey>;
+
+/// Long-polls `getUpdates` into `dispatcher` (updates that do not parse logged by id only)
+/// until its shutdown token is used.
+pub async fn poll(dispatcher: &mut BotDispatcher, bot: Bot) {
+    let updates = super::update_log::Parsed(teloxide::update_listeners::polling_default(bot).await);
     dispatcher
         .dispatch_with_listener(
             updates,
             Arc::new(super::update_log::LogErrors("could not get updates")),
         )
         .await;
-    engine.shutdown().await;
-    // The broadcast finishes its sends in flight; the rest stays pending for the next start.
-    broadcasts_stop.cancel();
-    let _ = broadcasts.await;
-    stop_metrics.cancel();
-    notifier.abort();
-    reminders_stop.cancel();
-    let _ = reminders.await;
-    tasks.finish().await;
-    store.close().await;
-    // Released last: no other engine starts before this one has stopped.
-    stopper.abort();
-    drop(stopper.await);
-    Ok(())
-}
-
-/// `text` with every occurrence of `secret` replaced.
-pub fn redact(text: &str, secret: &str) -> String {
-    if secret.is_empty() {
-        return text.to_string();
-    }
-    text.replace(secret, "«hidden»")
 }
 
 /// The broadcast's Bot API side: copyMessage or sendMessage to each recipient, the progress

@@ -15,7 +15,20 @@ use crate::time::{hold, ClockHold};
 
 /// The store's connection pool: an `AnyPool` whose every use holds the paused clock.
 #[derive(Clone)]
-pub(crate) struct Pool(AnyPool);
+pub(crate) struct Pool(AnyPool, Begin);
+
+/// How a transaction begins.
+#[derive(Clone, Copy)]
+enum Begin {
+    /// PostgreSQL: `BEGIN` (rows are locked as they are written, or `FOR UPDATE`).
+    Plain,
+    /// SQLite: `BEGIN IMMEDIATE`, the database's write lock taken at once (waiting up to the
+    /// busy timeout for it). A deferred `BEGIN` would read first and ask for the lock at its
+    /// first write, and SQLite answers "database is locked" at once, without waiting, when
+    /// another connection wrote in between: two customers paying at the same moment lost a
+    /// payment that way.
+    Immediate,
+}
 
 /// The pool's options hold the connection URL, which may carry a password.
 impl std::fmt::Debug for Pool {
@@ -26,13 +39,21 @@ impl std::fmt::Debug for Pool {
 
 impl Pool {
     pub(crate) fn new(pool: AnyPool) -> Pool {
-        Pool(pool)
+        let begin = match pool.connect_options().database_url.scheme() {
+            "sqlite" => Begin::Immediate,
+            _ => Begin::Plain,
+        };
+        Pool(pool, begin)
     }
 
-    /// Begins a transaction that holds the clock until it is committed or dropped.
+    /// Begins a transaction that holds the clock until it is committed or dropped (on SQLite
+    /// with the write lock, see [`Begin::Immediate`]).
     pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let hold = hold();
-        let tx = self.0.begin().await?;
+        let tx = match self.1 {
+            Begin::Plain => self.0.begin().await?,
+            Begin::Immediate => self.0.begin_with("BEGIN IMMEDIATE").await?,
+        };
         Ok(Tx { tx, _hold: hold })
     }
 

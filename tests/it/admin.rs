@@ -9,7 +9,7 @@ use std::time::Duration;
 use autoposter::schedule::{Plan, DAY_MS};
 use autoposter::store::PlanGrant;
 
-use crate::bot::{alert, button_texts, shown, texts, BotRig, ME};
+use crate::helpers::{alert, button_texts, shown, texts, BotRig, ME};
 
 const ADMIN: i64 = 7;
 

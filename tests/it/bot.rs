@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use autoposter::bot::callback::{Cb, Screen};
-use autoposter::bot::{Action, BotEvent, Control, Input, Notifier, Screenful, Sender, StopReason};
-use autoposter::engine::{Engine, EngineTasks, Observer};
+use autoposter::bot::{Action, BotEvent, Input, Notifier, Sender, StopReason};
+use autoposter::engine::Engine;
 use autoposter::schedule::NotReady;
 use autoposter::schedule::{Field, Mode, Plan, PlanCatalog};
-use autoposter::store::{GroupStatus, PlanGrant, Store};
-use autoposter::telegram::groups::{GroupInfo, GroupProblem, Groups, SimGroups};
+use autoposter::store::{GroupStatus, Store};
+use autoposter::telegram::groups::{GroupInfo, GroupProblem, Groups};
 use autoposter::telegram::login::{Login, LoginError, SignInStep, SignedIn, SimLogin};
 use autoposter::telegram::sim::{SimTransport, Target};
 use autoposter::telegram::BoxFuture;
@@ -21,215 +21,11 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::time::Instant;
 
-pub(crate) const ME: i64 = 1001;
+use crate::helpers::{
+    account_ids, alert, answered, button_texts, buttons, group_ids, shown, BotRig, ME, MENU,
+};
+
 const OTHER: i64 = 2002;
-pub(crate) const MENU: i32 = 500;
-
-pub(crate) struct BotRig {
-    pub(crate) control: Control,
-    pub(crate) store: Store,
-    sim: Arc<SimTransport>,
-    pub(crate) lang: Option<&'static str>,
-    pub(crate) user: i64,
-    /// The post-log writer, alive as long as the rig.
-    _tasks: EngineTasks,
-}
-
-impl BotRig {
-    pub(crate) async fn new(lang: Option<&'static str>) -> BotRig {
-        BotRig::observed(lang, None).await
-    }
-
-    pub(crate) async fn observed(
-        lang: Option<&'static str>,
-        observer: Option<Arc<dyn Observer>>,
-    ) -> BotRig {
-        BotRig::built(lang, observer, Arc::new(SimLogin)).await
-    }
-
-    pub(crate) async fn built(
-        lang: Option<&'static str>,
-        observer: Option<Arc<dyn Observer>>,
-        login: Arc<dyn Login>,
-    ) -> BotRig {
-        BotRig::with_seams(lang, observer, login, Arc::new(SimGroups)).await
-    }
-
-    pub(crate) async fn with_seams(
-        lang: Option<&'static str>,
-        observer: Option<Arc<dyn Observer>>,
-        login: Arc<dyn Login>,
-        groups: Arc<dyn Groups>,
-    ) -> BotRig {
-        autoposter::engine::clock::use_virtual_time();
-        let store = Store::memory().await.unwrap();
-        let sim = Arc::new(SimTransport::new(Duration::ZERO, true));
-        let (engine, tasks) = Engine::new(store.clone(), sim.clone(), observer);
-        let control = Control::new(store.clone(), engine, Some(login), groups);
-        BotRig {
-            control,
-            store,
-            sim,
-            lang,
-            user: ME,
-            _tasks: tasks,
-        }
-    }
-
-    pub(crate) fn sender(&self) -> Sender {
-        Sender {
-            user_id: self.user,
-            language_code: self.lang.map(str::to_string),
-        }
-    }
-
-    pub(crate) async fn cmd(&self, line: &str) -> Vec<Action> {
-        self.text(line).await
-    }
-
-    pub(crate) async fn text(&self, text: &str) -> Vec<Action> {
-        self.html(text, &autoposter::i18n::escape(text)).await
-    }
-
-    pub(crate) async fn html(&self, plain: &str, html: &str) -> Vec<Action> {
-        let input = Input::Text {
-            plain: plain.to_string(),
-            html: html.to_string(),
-            message_id: 1,
-            reply_to: None,
-        };
-        self.control.handle(&self.sender(), input).await
-    }
-
-    pub(crate) async fn press(&self, cb: Cb) -> Vec<Action> {
-        self.data(&cb.encode()).await
-    }
-
-    pub(crate) async fn data(&self, data: &str) -> Vec<Action> {
-        let input = Input::Callback {
-            data: data.to_string(),
-            message_id: Some(MENU),
-        };
-        self.control.handle(&self.sender(), input).await
-    }
-
-    pub(crate) async fn grant(&self, plan: Plan, expires_at: Option<i64>) {
-        self.store.ensure_customer(self.user, None).await.unwrap();
-        self.store
-            .set_plan(self.user, PlanGrant { plan, expires_at })
-            .await
-            .unwrap();
-    }
-
-    /// Message, `accounts` test accounts and `groups` groups, through the bot.
-    pub(crate) async fn configure(&self, accounts: usize, groups: usize) {
-        self.cmd("/start").await;
-        self.press(Cb::Open(Screen::Message)).await;
-        self.html("Sale today", "<b>Sale</b> today").await;
-        for i in 0..accounts {
-            self.press(Cb::AddAccount).await;
-            let dc = i + 1;
-            self.text(&format!("+99966{dc}{dc}000")).await;
-            for _ in 0..5 {
-                self.press(Cb::Digit(dc as u8)).await;
-            }
-            self.press(Cb::SubmitCode).await;
-            assert_eq!(self.store.accounts(self.user).await.unwrap().len(), i + 1);
-        }
-        for i in 0..groups {
-            self.press(Cb::AddGroup).await;
-            self.text(&format!("@group_number_{i}")).await;
-        }
-    }
-
-    pub(crate) async fn set_timing(&self, field: Field, value: &str) -> Vec<Action> {
-        self.press(Cb::AskTiming(field)).await;
-        self.text(value).await
-    }
-}
-
-/// The customer's account ids, oldest first.
-pub(crate) async fn account_ids(rig: &BotRig) -> Vec<i64> {
-    rig.store
-        .accounts(ME)
-        .await
-        .unwrap()
-        .iter()
-        .map(|a| a.id)
-        .collect()
-}
-
-/// The customer's group ids, in posting order.
-pub(crate) async fn group_ids(rig: &BotRig) -> Vec<i64> {
-    rig.store
-        .groups(ME)
-        .await
-        .unwrap()
-        .iter()
-        .map(|g| g.id)
-        .collect()
-}
-
-/// The screen the bot showed last (sent or edited).
-pub(crate) fn shown(actions: &[Action]) -> Screenful {
-    actions
-        .iter()
-        .rev()
-        .find_map(|a| match a {
-            Action::Send(s) => Some(s.clone()),
-            Action::Edit { screen, .. } => Some(screen.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no screen in {actions:?}"))
-}
-
-/// The alert or toast text of a button answer.
-pub(crate) fn answered(actions: &[Action]) -> Option<String> {
-    actions.iter().find_map(|a| match a {
-        Action::Answer { text, .. } => text.clone(),
-        _ => None,
-    })
-}
-
-pub(crate) fn alert(actions: &[Action]) -> String {
-    match actions
-        .iter()
-        .find(|a| matches!(a, Action::Answer { alert: true, .. }))
-    {
-        Some(Action::Answer { text: Some(t), .. }) => t.clone(),
-        _ => panic!("no alert in {actions:?}"),
-    }
-}
-
-pub(crate) fn buttons(screen: &Screenful) -> Vec<String> {
-    screen
-        .keyboard
-        .iter()
-        .flatten()
-        .map(|b| b.data.clone())
-        .collect()
-}
-
-/// The texts of the messages sent, in order.
-pub(crate) fn texts(actions: &[Action]) -> Vec<String> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Send(s) => Some(s.text.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The texts of a screen's buttons, in order.
-pub(crate) fn button_texts(screen: &Screenful) -> Vec<String> {
-    screen
-        .keyboard
-        .iter()
-        .flatten()
-        .map(|b| b.text.clone())
-        .collect()
-}
 
 const STARTER_ONLY: &str =
     "STARTER plan requires starter execution mode. Cannot use enterprise mode with STARTER plan.";

@@ -174,7 +174,7 @@ async fn the_posts_formatting_reaches_the_store_as_html() {
 }
 
 #[tokio::test]
-async fn media_is_refused_and_group_chats_are_ignored() {
+async fn media_is_refused_and_a_group_gets_only_a_pointer_to_the_private_chat() {
     let (control, store) = control().await;
     let mut bot = MockBot::new(MockMessagePhoto::new().from(user("en")), handler_tree());
     bot.dependencies(dptree::deps![control.clone()]);
@@ -191,15 +191,34 @@ async fn media_is_refused_and_group_chats_are_ignored() {
         reply.text
     );
 
+    let group = MockGroupChat::new().build();
     let in_group = MockMessageText::new()
         .text("/start")
-        .chat(MockGroupChat::new().build())
+        .chat(group.clone())
         .from(MockUser::new().id(555).build());
     bot.update(in_group);
     bot.dispatch().await;
+    // Only where the bot works: no screen, no keyboard, nothing of anyone's data.
+    let said = bot.get_responses().sent_messages_text;
+    assert_eq!(said.len(), 1, "one answer in the group");
+    let pointer = autoposter::i18n::t_args(
+        autoposter::i18n::Lang::En,
+        "group-chat-private-only",
+        &autoposter::i18n::Args::new().text("bot", bot.me.username()),
+    );
+    assert_eq!(said[0].bot_request.text, pointer);
+    assert_eq!(said[0].bot_request.chat_id.id(), group.id.0);
+    assert!(said[0].bot_request.reply_markup.is_none());
+    // Text that is not a command is not answered there.
+    let chatter = MockMessageText::new()
+        .text("hello everyone")
+        .chat(MockGroupChat::new().build())
+        .from(MockUser::new().id(555).build());
+    bot.update(chatter);
+    bot.dispatch().await;
     assert!(
         bot.get_responses().sent_messages.is_empty(),
-        "nothing said in a group"
+        "plain text in a group is ignored"
     );
     assert!(
         store.customer(555).await.unwrap().is_none(),

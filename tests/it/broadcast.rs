@@ -14,7 +14,7 @@ use autoposter::telegram::BoxFuture;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::bot::{alert, shown, texts, BotRig};
+use crate::helpers::{alert, shown, texts, BotRig};
 
 /// Telegram as the broadcast sees it: at most 30 messages in any second (else 429, nothing
 /// delivered), 403 for blocked users, a reply after `latency`.
@@ -255,7 +255,7 @@ async fn broadcast_resumes_after_restart_without_resending() {
 #[tokio::test]
 async fn the_bot_asks_before_broadcasting_and_cancels_on_request() {
     let mut rig = BotRig::new(Some("en")).await;
-    rig.control.set_admins(vec![crate::bot::ME]);
+    rig.control.set_admins(vec![crate::helpers::ME]);
     rig.cmd("/start").await;
     for id in 10..15 {
         rig.store.ensure_customer(id, None).await.unwrap();
@@ -283,7 +283,7 @@ async fn the_bot_asks_before_broadcasting_and_cancels_on_request() {
     assert_eq!(
         rig.store.broadcast(2).await.unwrap().unwrap().source,
         BroadcastSource::Copy {
-            chat_id: crate::bot::ME,
+            chat_id: crate::helpers::ME,
             message_id: 76
         }
     );
@@ -328,7 +328,7 @@ async fn a_customer_who_blocked_the_bot_is_reached_again_once_they_write() {
     let rig = BotRig::new(Some("en")).await;
     rig.cmd("/start").await;
     rig.store
-        .set_blocked_bot(crate::bot::ME, true)
+        .set_blocked_bot(crate::helpers::ME, true)
         .await
         .unwrap();
     assert_eq!(rig.store.broadcast_audience(&[]).await.unwrap(), 0);
@@ -419,7 +419,8 @@ async fn admins_are_not_sent_their_own_broadcast_and_the_confirmation_says_so() 
         ),
     ] {
         let mut rig = BotRig::new(Some(lang)).await;
-        rig.control.set_admins(vec![crate::bot::ME, OTHER_ADMIN]);
+        rig.control
+            .set_admins(vec![crate::helpers::ME, OTHER_ADMIN]);
         rig.cmd("/start").await;
         rig.store.ensure_customer(OTHER_ADMIN, None).await.unwrap();
         for id in 10..13 {

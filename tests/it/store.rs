@@ -51,6 +51,7 @@ macro_rules! suite {
 }
 
 suite!(
+    payments_of_many_customers_at_once_are_each_granted,
     a_configured_customer_reads_back_as_one_snapshot,
     plans_settings_and_messages_are_replaced_not_duplicated,
     groups_keep_their_order_and_refuse_a_duplicate_reference,
@@ -606,6 +607,43 @@ async fn the_bots_customer_queries_touch_only_the_customers_rows(store: &Store) 
         store.set_language(3, Some("en")).await,
         Err(StoreError::NoCustomer(3))
     ));
+}
+
+/// Customers paying at the same moment (found by the customer harness: two payments at once
+/// on SQLite, one answered "database is locked" and its plan not granted). Each payment's
+/// transaction reads its approval and then writes: on SQLite it must take the write lock
+/// first, or a concurrent writer makes it fail instead of wait.
+async fn payments_of_many_customers_at_once_are_each_granted(store: &Store) {
+    let now = 1_700_000_000_000;
+    let payload = "plan:STARTER:30:250";
+    let customers: Vec<i64> = (1..=16).collect();
+    for id in &customers {
+        store.ensure_customer(*id, None).await.unwrap();
+        store
+            .approve_checkout(*id, payload, 250, now)
+            .await
+            .unwrap();
+    }
+    let payments: Vec<NewPayment> = customers
+        .iter()
+        .map(|id| NewPayment {
+            charge_id: format!("ch-{id}"),
+            provider_charge_id: None,
+            customer_id: *id,
+            stars: 250,
+            grant: Some((Plan::Starter, 30)),
+            payload: payload.into(),
+            paid_at: now + 1,
+        })
+        .collect();
+    let recorded =
+        futures_util::future::join_all(payments.iter().map(|p| store.record_payment(p))).await;
+    for (id, r) in customers.iter().zip(recorded) {
+        assert!(
+            matches!(r, Ok(PaymentRecorded::Granted(_))),
+            "customer {id}: {r:?}"
+        );
+    }
 }
 
 async fn a_payment_grants_once_and_extends_the_running_plan(store: &Store) {

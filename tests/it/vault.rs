@@ -158,8 +158,8 @@ async fn the_database_file_holds_no_plaintext_auth_key() {
 
 #[tokio::test]
 async fn the_server_refuses_to_start_with_a_key_that_does_not_open_the_stored_sessions() {
-    use autoposter::bot::dispatch::{checked_master_key, RunError};
     use autoposter::config::{KeySource, Secret};
+    use autoposter::serve::{checked_master_key, RunError};
     let store = Store::memory().await.unwrap();
     let (a, _) = two_accounts(&store).await;
     let right = MasterKey::generate_base64();
@@ -381,8 +381,8 @@ async fn rekey_reseals_every_session_and_is_idempotent_on_postgres() {
 
 #[tokio::test]
 async fn a_session_under_neither_the_current_nor_the_previous_version_fails_closed() {
-    use autoposter::bot::dispatch::{checked_master_key, RunError};
     use autoposter::config::{KeySource, Secret};
+    use autoposter::serve::{checked_master_key, RunError};
     let store = Store::memory().await.unwrap();
     let (a, _) = two_accounts(&store).await;
     let (v1, v2, v3) = (

@@ -1,6 +1,12 @@
 //! A real `autoposter run --simulated-accounts` process polling the local fake Bot API
 //! (`autoposter::bench::fake_api`), played by scripted customers who type and press only the
-//! buttons the screens they were shown carry.
+//! buttons the screens they were shown carry. The rig and the journeys are here; payments,
+//! group chats, blocked customers and the replays of issue 12's defects have their own files.
+
+mod blocked;
+mod defects;
+mod groups;
+mod payments;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -9,18 +15,33 @@ use autoposter::bench::fake_api::{Customer, FakeBotApi, Report};
 use autoposter::i18n::{t, t_args, Args, Lang};
 
 /// A running `autoposter run` and its files.
-struct Run {
+pub(super) struct Run {
     child: Child,
     dir: std::path::PathBuf,
 }
 
 impl Run {
-    fn start(api: &FakeBotApi) -> Run {
+    pub(super) fn start(api: &FakeBotApi) -> Run {
         Run::start_with(api, &[])
     }
 
     /// With these environment variables too.
-    fn start_with(api: &FakeBotApi, env: &[(&str, &str)]) -> Run {
+    pub(super) fn start_with(api: &FakeBotApi, env: &[(&str, &str)]) -> Run {
+        Run::launch(api, &["--simulated-accounts"], env)
+    }
+
+    /// With real accounts (logins through Telegram's MTProto, session import offered): an
+    /// application id and hash that are never used, since nothing here logs in.
+    pub(super) fn start_with_real_accounts(api: &FakeBotApi, env: &[(&str, &str)]) -> Run {
+        let mut all = vec![
+            ("TELEGRAM_API_ID", "12345"),
+            ("TELEGRAM_API_HASH", "0123456789abcdef"),
+        ];
+        all.extend_from_slice(env);
+        Run::launch(api, &[], &all)
+    }
+
+    fn launch(api: &FakeBotApi, flags: &[&str], env: &[(&str, &str)]) -> Run {
         let dir = std::env::temp_dir().join(format!(
             "autoposter-customers-{}-{}",
             std::process::id(),
@@ -28,7 +49,9 @@ impl Run {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_autoposter"))
-            .args(["run", "--simulated-accounts", "--bot-api-url", &api.url()])
+            .arg("run")
+            .args(flags)
+            .args(["--bot-api-url", &api.url()])
             .arg("--database-url")
             .arg(format!("sqlite:{}", dir.join("autoposter.db").display()))
             .arg("--key-file")
@@ -39,6 +62,9 @@ impl Run {
             .env_remove("TELOXIDE_API_URL")
             .env_remove("AUTOPOSTER_MASTER_KEY")
             .env_remove("AUTOPOSTER_ADMINS")
+            .env_remove("AUTOPOSTER_SIMULATED_ACCOUNTS")
+            .env_remove("TELEGRAM_API_ID")
+            .env_remove("TELEGRAM_API_HASH")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -47,8 +73,8 @@ impl Run {
         Run { child, dir }
     }
 
-    /// SIGTERM, then the exit code (within 15 s).
-    fn stop(mut self) -> Option<i32> {
+    /// SIGTERM, then the exit code (within 15 s). The files stay until the run is dropped.
+    pub(super) fn stop(&mut self) -> Option<i32> {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         while std::time::Instant::now() < deadline {
@@ -61,6 +87,14 @@ impl Run {
     }
 }
 
+impl Run {
+    /// The database the stopped process left (open it after [`Run::stop`]).
+    pub(super) async fn store(&self) -> autoposter::store::Store {
+        let url = format!("sqlite:{}", self.dir.join("autoposter.db").display());
+        autoposter::store::Store::connect(&url).await.unwrap()
+    }
+}
+
 impl Drop for Run {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -70,7 +104,7 @@ impl Drop for Run {
 }
 
 /// Waits (up to `limit`) until `done` holds; whether it did.
-async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+pub(super) async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = tokio::time::Instant::now() + limit;
     while tokio::time::Instant::now() < deadline {
         if done() {
@@ -82,18 +116,18 @@ async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
 }
 
 /// The first line of a locale text rendered with `args` (the part a test can rely on).
-fn first_line(lang: Lang, key: &str, args: &Args) -> String {
+pub(super) fn first_line(lang: Lang, key: &str, args: &Args) -> String {
     let text = t_args(lang, key, args);
     text.lines().next().unwrap_or_default().to_string()
 }
 
 /// Whether the bot's newest message in `chat` holds `text`.
-fn shows(api: &FakeBotApi, chat: i64, text: &str) -> bool {
+pub(super) fn shows(api: &FakeBotApi, chat: i64, text: &str) -> bool {
     api.last(chat).is_some_and(|m| m.text.contains(text))
 }
 
 /// Nothing the fake saw went against Telegram's rules.
-fn assert_clean(report: &Report) {
+pub(super) fn assert_clean(report: &Report) {
     assert!(
         report.during_retry_after.is_empty(),
         "sent while a retry_after was in force: {:?}",
@@ -109,7 +143,7 @@ fn assert_clean(report: &Report) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hundred_customers_sending_start_within_five_seconds_all_get_the_welcome() {
     let api = FakeBotApi::start([]).await.unwrap();
-    let run = Run::start(&api);
+    let mut run = Run::start(&api);
     assert!(
         wait_until(Duration::from_secs(30), || api.polls() > 0).await,
         "the bot never polled"
@@ -210,7 +244,7 @@ async fn journey(api: &FakeBotApi, customer: &Customer, lang: Lang) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_sets_the_message_through_the_buttons_shown_in_english_and_russian() {
     let api = FakeBotApi::start([]).await.unwrap();
-    let run = Run::start(&api);
+    let mut run = Run::start(&api);
     let english = Customer::new(501, Some("en"));
     let russian = Customer::new(502, Some("ru"));
     tokio::join!(
@@ -228,7 +262,7 @@ async fn a_customer_sets_the_message_through_the_buttons_shown_in_english_and_ru
 async fn customers_writing_during_a_broadcast_are_answered_before_it_ends() {
     let api = FakeBotApi::start([]).await.unwrap();
     let admin = Customer::new(1, Some("en"));
-    let run = Run::start_with(&api, &[("AUTOPOSTER_ADMINS", "1")]);
+    let mut run = Run::start_with(&api, &[("AUTOPOSTER_ADMINS", "1")]);
     let audience: Vec<Customer> = (0..250).map(|i| Customer::new(20_000 + i, None)).collect();
     api.say(&admin, "/start");
     for c in &audience {
@@ -292,7 +326,7 @@ async fn customers_writing_during_a_broadcast_are_answered_before_it_ends() {
 }
 
 /// Waits until some bot message in `chat` holds `text`; fails with the chat's messages.
-async fn expect(api: &FakeBotApi, chat: i64, text: &str) {
+pub(super) async fn expect(api: &FakeBotApi, chat: i64, text: &str) {
     let seen = wait_until(Duration::from_secs(20), || {
         api.chat(chat).iter().any(|m| m.text.contains(text))
     })
@@ -305,7 +339,7 @@ async fn expect(api: &FakeBotApi, chat: i64, text: &str) {
 }
 
 /// Waits until the newest bot message in `chat` holds every one of `texts`.
-async fn expect_now(api: &FakeBotApi, chat: i64, texts: &[String]) {
+pub(super) async fn expect_now(api: &FakeBotApi, chat: i64, texts: &[String]) {
     let seen = wait_until(Duration::from_secs(20), || {
         api.last(chat)
             .is_some_and(|m| texts.iter().all(|t| m.text.contains(t.as_str())))
@@ -318,15 +352,25 @@ async fn expect_now(api: &FakeBotApi, chat: i64, texts: &[String]) {
     );
 }
 
-/// Asks for the menu and waits until it is the newest screen.
-async fn open_menu(api: &FakeBotApi, customer: &Customer, lang: Lang) {
+/// Asks for the menu and waits until it is the newest screen (a new message: a menu already
+/// on screen does not count).
+pub(super) async fn open_menu(api: &FakeBotApi, customer: &Customer, lang: Lang) {
+    let before = api.sent_to(customer.id);
     api.say(customer, "/menu");
-    let menu = Args::new().html("plan", "").html("state", "");
-    expect_now(api, customer.id, &[first_line(lang, "main-menu", &menu)]).await;
+    let menu = first_line(
+        lang,
+        "main-menu",
+        &Args::new().html("plan", "").html("state", ""),
+    );
+    let shown = wait_until(Duration::from_secs(20), || {
+        api.sent_to(customer.id) > before && shows(api, customer.id, &menu)
+    })
+    .await;
+    assert!(shown, "no menu: {:#?}", api.last(customer.id));
 }
 
 /// Waits until the newest screen carries the button `label`, then presses it.
-async fn press_when_shown(api: &FakeBotApi, customer: &Customer, label: &str) {
+pub(super) async fn press_when_shown(api: &FakeBotApi, customer: &Customer, label: &str) {
     let shown = wait_until(Duration::from_secs(20), || {
         api.last(customer.id)
             .is_some_and(|m| m.labels().contains(&label))
@@ -336,15 +380,18 @@ async fn press_when_shown(api: &FakeBotApi, customer: &Customer, label: &str) {
     api.press(customer, label).unwrap();
 }
 
-/// The whole journey, pressing only what the screens show: a plan from the admin, an account
-/// logged in on the keypad, three groups, the post; start, status, a stop in the middle of the
-/// first cycle, and the status again, which says the cycle was cut short and what was not
-/// posted (ENTERPRISE, 1 account × 3 groups, 10 s apart: the stop comes after the first post).
-async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, lang: Lang) {
+/// A new customer: /start, then `plan` for 30 days from `admin`; the menu is the newest screen.
+pub(super) async fn start_with_plan(
+    api: &FakeBotApi,
+    admin: &Customer,
+    customer: &Customer,
+    lang: Lang,
+    plan: &str,
+) {
     let id = customer.id;
     api.say(customer, "/start");
     expect(api, id, &t(lang, "welcome")).await;
-    api.say(admin, &format!("/setplan {id} ENTERPRISE 30"));
+    api.say(admin, &format!("/setplan {id} {plan} 30"));
     expect(
         api,
         id,
@@ -352,7 +399,22 @@ async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, 
     )
     .await;
     open_menu(api, customer, lang).await;
+}
 
+/// A new customer set up through the screens: /start, an ENTERPRISE plan from `admin`, the
+/// test account `phone` (`+99966XYYYY`, code X five times) logged in on the keypad, `groups`
+/// added, and `post` saved as the message; the Message screen is the newest.
+pub(super) async fn configure(
+    api: &FakeBotApi,
+    admin: &Customer,
+    customer: &Customer,
+    lang: Lang,
+    phone: &str,
+    groups: &[&str],
+    post: &str,
+) {
+    let id = customer.id;
+    start_with_plan(api, admin, customer, lang, "ENTERPRISE").await;
     api.press(customer, &t(lang, "button-accounts")).unwrap();
     press_when_shown(api, customer, &t(lang, "button-add-account")).await;
     expect(
@@ -361,34 +423,30 @@ async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, 
         &first_line(lang, "account-ask-phone", &Args::new()),
     )
     .await;
-    api.say(customer, "+9996611000");
-    press_when_shown(api, customer, "1").await;
+    api.say(customer, phone);
+    let digit = &phone[6..7];
+    press_when_shown(api, customer, digit).await;
     for _ in 1..5 {
-        api.press(customer, "1").unwrap();
+        api.press(customer, digit).unwrap();
     }
     api.press(customer, "✓").unwrap();
     expect(
         api,
         id,
-        &t_args(
-            lang,
-            "account-added",
-            &Args::new().text("account", "+9996611000"),
-        ),
+        &t_args(lang, "account-added", &Args::new().text("account", phone)),
     )
     .await;
 
     open_menu(api, customer, lang).await;
     api.press(customer, &t(lang, "button-groups")).unwrap();
-    for g in 1..=3 {
+    for group in groups {
         press_when_shown(api, customer, &t(lang, "button-add-group")).await;
         expect(api, id, &first_line(lang, "group-ask", &Args::new())).await;
-        let group = format!("@sale_group_{g}");
-        api.say(customer, &group);
+        api.say(customer, group);
         expect(
             api,
             id,
-            &t_args(lang, "group-added", &Args::new().text("group", &group)),
+            &t_args(lang, "group-added", &Args::new().text("group", group)),
         )
         .await;
     }
@@ -397,8 +455,19 @@ async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, 
     api.press(customer, &t(lang, "button-message")).unwrap();
     let max = Args::new().num("max", autoposter::bot::input::MAX_MESSAGE_LEN as f64);
     expect(api, id, &first_line(lang, "message-screen-empty", &max)).await;
-    api.say(customer, "Spring sale: everything half price");
+    api.say(customer, post);
     expect(api, id, &t(lang, "message-saved")).await;
+}
+
+/// The whole journey, pressing only what the screens show: a plan from the admin, an account
+/// logged in on the keypad, three groups, the post; start, status, a stop in the middle of the
+/// first cycle, and the status again, which says the cycle was cut short and what was not
+/// posted (ENTERPRISE, 1 account × 3 groups, 10 s apart: the stop comes after the first post).
+async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, lang: Lang) {
+    let id = customer.id;
+    let groups = ["@sale_group_1", "@sale_group_2", "@sale_group_3"];
+    let post = "Spring sale: everything half price";
+    configure(api, admin, customer, lang, "+9996611000", &groups, post).await;
     api.press(customer, &t(lang, "button-back")).unwrap();
     press_when_shown(api, customer, &t(lang, "button-start")).await;
     expect(
@@ -461,7 +530,7 @@ async fn whole_journey(api: &FakeBotApi, admin: &Customer, customer: &Customer, 
 async fn customers_configure_start_watch_and_stop_mid_cycle_in_english_and_russian() {
     let api = FakeBotApi::start([]).await.unwrap();
     let admin = Customer::new(1, Some("en"));
-    let run = Run::start_with(&api, &[("AUTOPOSTER_ADMINS", "1")]);
+    let mut run = Run::start_with(&api, &[("AUTOPOSTER_ADMINS", "1")]);
     api.say(&admin, "/start");
     let english = Customer::new(601, Some("en"));
     let russian = Customer::new(602, Some("ru"));
