@@ -24,7 +24,8 @@
 //!   session; `cycle`: one cycle as a state machine.
 //! - `src/engine/` [`engine`] — the only code that sleeps or reads the clock: the scheduler
 //!   (one loop per running customer, triggers cycles), `worker` (carries a cycle's steps
-//!   out), `clock`, `lease` (the keeper of engines sharing PostgreSQL).
+//!   out) with `setup`, `send`, `record` and `report`, `clock`, `lease` (the keeper of
+//!   engines sharing PostgreSQL).
 //! - `src/telegram/` [`telegram`] — the seam to Telegram: a small trait, typed outcomes,
 //!   `sim` (the simulated transport), `login`, `groups`, `mtproto`, `import`, and `live` (the
 //!   grammers implementation for real accounts, with `live/logins`).
@@ -32,8 +33,8 @@
 //!   migrations, `pool`, `snapshot` (what a cycle reads), `running` (flags and resume),
 //!   `postlog` (its rows, its INSERT and the batched writer), `customer`, `admin`,
 //!   `broadcast`, `lock`, `lease`.
-//! - `src/bot/` [`bot`] — the control bot: the conversation (screens, questions, refusals)
-//!   independent of teloxide, admin commands, broadcasts, payments, reminders, the outbound
+//! - `src/bot/` [`bot`] — the control bot: the conversation independent of teloxide, one
+//!   module per screen (`screen` and its table, `screen/*`), `login`, admin commands, broadcasts, payments, reminders, the outbound
 //!   limiter, and the thin teloxide layer (`dispatch`).
 //! - `src/bench/` [`bench`](mod@bench) — what no product path uses: the fleet, soak and broadcast
 //!   benchmarks (`autoposter bench …`) and the local Bot API the whole-process tests drive.
