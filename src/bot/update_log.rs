@@ -105,9 +105,25 @@ where
 {
     fn handle_error(self: Arc<Self>, error: E) -> BoxFuture<'static, ()> {
         let error: Box<dyn std::error::Error + Send + Sync> = error.into();
-        tracing::error!(error = %describe(error.as_ref()), "{}", self.0);
+        if is_gone(error.as_ref()) {
+            tracing::warn!(error = %describe(error.as_ref()), "{}", self.0);
+        } else {
+            tracing::error!(error = %describe(error.as_ref()), "{}", self.0);
+        }
         Box::pin(async {})
     }
+}
+
+/// The customer blocked the bot, deleted their account or removed the bot from the chat: what
+/// they do, not a fault of ours (a warning, not an error).
+fn is_gone(error: &(dyn std::error::Error + 'static)) -> bool {
+    use teloxide::ApiError;
+    matches!(
+        error.downcast_ref::<RequestError>(),
+        Some(RequestError::Api(
+            ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::BotKicked
+        ))
+    )
 }
 
 /// An error said without content from Telegram: a Bot API answer that could not be parsed
@@ -129,6 +145,17 @@ pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_customer_who_blocked_the_bot_is_not_an_error_of_ours() {
+        use teloxide::ApiError;
+        assert!(is_gone(&RequestError::Api(ApiError::BotBlocked)));
+        assert!(is_gone(&RequestError::Api(ApiError::UserDeactivated)));
+        assert!(!is_gone(&RequestError::Api(ApiError::MessageNotModified)));
+        assert!(!is_gone(&RequestError::RetryAfter(
+            teloxide::types::Seconds::from_seconds(3)
+        )));
+    }
 
     #[test]
     fn a_bot_api_answer_that_cannot_be_parsed_is_described_without_its_content() {
