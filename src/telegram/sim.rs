@@ -347,19 +347,24 @@ impl Ledger {
         let key = (post.account_id, post.random_id());
         let repeated = posted.contains(&key);
         // A repeated id is written too (last field 1): the request reached Telegram, which
-        // posted nothing for it.
-        let line = format!(
-            "{},{},{},{},{},{}\n",
-            post.account_id,
-            post.group_id,
-            post.random_id(),
-            std::process::id(),
-            crate::time::unix_ms_now(),
-            u8::from(repeated)
-        );
-        // One write (appended: O_APPEND): a kill -9 leaves whole lines.
-        self.file.write_all(line.as_bytes())?;
-        posted.insert(key);
+        // posted nothing for it. An album is one line per item, each with its own id (all
+        // repeated or none: Telegram takes or refuses the album whole).
+        let (pid, at_ms) = (std::process::id(), crate::time::unix_ms_now());
+        let mut lines = String::new();
+        for i in 0..post.content.items() {
+            lines.push_str(&format!(
+                "{},{},{},{pid},{at_ms},{}\n",
+                post.account_id,
+                post.group_id,
+                post.ids.item(i),
+                u8::from(repeated)
+            ));
+        }
+        // One write (appended: O_APPEND): a kill -9 leaves whole lines, and the whole album.
+        self.file.write_all(lines.as_bytes())?;
+        for i in 0..post.content.items() {
+            posted.insert((post.account_id, post.ids.item(i)));
+        }
         Ok(!repeated)
     }
 }
@@ -595,5 +600,50 @@ mod tests {
         assert_eq!(sim.send(post(2, 2)).await, Outcome::Sent);
         assert_eq!(sim.sent().len(), 3);
         assert_eq!(sim.duplicates().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_media_send_needs_the_accounts_upload_and_a_stale_reference_drops_it() {
+        use crate::schedule::content::{MediaItem, MediaKind, Sha256};
+        let sim = SimTransport::new(Duration::ZERO, true);
+        let bytes = b"photo";
+        let item = MediaItem {
+            kind: MediaKind::Photo,
+            sha256: Sha256::of(bytes),
+            size: 5,
+        };
+        let items = [item, item];
+        let mut p = post(1, 2);
+        p.content = Content::Album {
+            items: &items,
+            caption: "c",
+        };
+        // Not uploaded by this account: answered as a stale reference.
+        assert_eq!(sim.send(p.clone()).await, Outcome::StaleFile);
+        assert_eq!(sim.not_uploaded(), 1);
+        assert!(!sim.has_upload(1, item.sha256));
+        let handle = sim.upload(1, item, bytes).await.unwrap();
+        assert_eq!((handle.account_id, handle.sha256), (1, item.sha256));
+        assert!(sim.has_upload(1, item.sha256));
+        assert!(!sim.has_upload(2, item.sha256), "per account");
+        sim.inject(Target::Account(1), Outcome::StaleFile);
+        assert_eq!(sim.send(p.clone()).await, Outcome::StaleFile);
+        assert!(
+            !sim.has_upload(1, item.sha256),
+            "the stale reference is dropped"
+        );
+        sim.upload(1, item, bytes).await.unwrap();
+        assert_eq!(sim.send(p.clone()).await, Outcome::Sent);
+        let last = sim.sent().pop().unwrap();
+        assert_eq!(
+            (last.kind, last.item_ids.len(), last.media, last.forward),
+            (ContentKind::Album, 2, vec![item.sha256; 2], false)
+        );
+        let uploads: Vec<_> = sim.uploads().iter().map(|u| u.account_id).collect();
+        assert_eq!(uploads, [1, 1]);
+        assert!(matches!(
+            sim.upload(1, item, b"other bytes").await,
+            Err(Outcome::Rejected(_))
+        ));
     }
 }
