@@ -471,4 +471,35 @@ mod tests {
             Some(7)
         );
     }
+
+    #[test]
+    fn a_customers_content_is_text_media_or_album_by_its_items_with_stable_kind_names() {
+        use crate::schedule::content::{MediaItem, MediaKind, Sha256};
+        let item = |kind| MediaItem {
+            kind,
+            sha256: Sha256([1; 32]),
+            size: 1,
+        };
+        assert_eq!(Content::of("t", &[]), Content::Text { html: "t" });
+        let cases = [
+            (MediaKind::Photo, "photo"),
+            (MediaKind::Video, "video"),
+            (MediaKind::Animation, "animation"),
+            (MediaKind::Document, "document"),
+        ];
+        for (kind, name) in cases {
+            let items = [item(kind)];
+            let c = Content::of("cap", &items);
+            assert_eq!((c.kind().as_str(), c.items(), c.html()), (name, 1, "cap"));
+            assert_eq!(c.media(), &items);
+        }
+        let items = [
+            item(MediaKind::Photo),
+            item(MediaKind::Video),
+            item(MediaKind::Photo),
+        ];
+        let album = Content::of("cap", &items);
+        assert_eq!((album.kind().as_str(), album.items()), ("album", 3));
+        assert_eq!(Content::of("t", &[]).kind().as_str(), "text");
+    }
 }
