@@ -167,6 +167,17 @@ pub struct DemoFlags {
     /// One JSON object per line per post, then a summary line.
     #[arg(long)]
     pub json: bool,
+    /// Post this file instead of a text (repeat up to 10 times for an album). The kind comes
+    /// from the extension: jpg/jpeg/png a photo, mp4 a video, gif an animation, anything else
+    /// a document.
+    #[arg(long, value_name = "FILE")]
+    pub media: Vec<PathBuf>,
+    /// The caption of --media (HTML), or the text of a text post.
+    #[arg(long, value_name = "TEXT")]
+    pub caption: Option<String>,
+    /// Post into this forum topic (its top message id) in every group.
+    #[arg(long, value_name = "N")]
+    pub topic: Option<i32>,
     /// Run on a virtual clock that jumps from one post to the next: the same schedule,
     /// printed at once, every post exactly on time. For previews and tests.
     #[arg(long)]
@@ -571,6 +582,9 @@ fn run_demo(f: DemoFlags) -> i32 {
         cycles: f.cycles,
         json: f.json,
         latency_ms: f.latency_ms,
+        media: f.media,
+        caption: f.caption,
+        topic: f.topic,
     };
     match runtime(f.virtual_clock).block_on(demo::run(&args)) {
         Ok(()) => 0,

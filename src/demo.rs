@@ -12,8 +12,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::engine::{Clock, CycleReport, Engine, EngineError, Observer, PostEvent};
+use crate::schedule::content::{ContentRefusal, MediaItem, MediaKind, PostContent, Sha256};
 use crate::schedule::{self, InputError, Mode, Plan, Settings};
-use crate::store::{NewCustomer, PlanGrant, Store, StoreError};
+use crate::store::{NewCustomer, NewMedia, PlanGrant, Store, StoreError};
 use crate::telegram::sim::SimTransport;
 
 /// The demo's knobs, as the command line gives them.
@@ -31,6 +32,12 @@ pub struct DemoArgs {
     pub json: bool,
     /// Simulated send time.
     pub latency_ms: u64,
+    /// Files to post (one: a media post; 2–10: an album); none: a text post.
+    pub media: Vec<std::path::PathBuf>,
+    /// The caption of the media, or the text.
+    pub caption: Option<String>,
+    /// The forum topic every group's posts go into.
+    pub topic: Option<i32>,
 }
 
 /// Why the demo could not run.
@@ -46,13 +53,20 @@ pub enum DemoError {
     Store(#[from] StoreError),
     #[error("the engine stopped the demo customer: {0}")]
     StoppedByEngine(String),
+    #[error("--media {path}: {cause}")]
+    Media { path: String, cause: std::io::Error },
+    #[error("--media: {0}")]
+    Content(#[from] ContentRefusal),
 }
 
 impl DemoError {
     /// 2 for a bad flag, 1 for a configuration the engine refuses.
     pub fn exit_code(&self) -> i32 {
         match self {
-            DemoError::Input(_) | DemoError::NoCycles => 2,
+            DemoError::Input(_)
+            | DemoError::NoCycles
+            | DemoError::Media { .. }
+            | DemoError::Content(_) => 2,
             _ => 1,
         }
     }
@@ -76,6 +90,27 @@ pub async fn run(args: &DemoArgs) -> Result<(), DemoError> {
     let mode = schedule::mode_for(plan, Some(args.mode)).map_err(schedule::ScheduleError::from);
     mode.and_then(|mode| schedule::plan_cycle(mode, &settings, args.accounts, args.groups))
         .map_err(|e| EngineError::NotReady(e.into()))?;
+    // The files are read (and their form checked) before any set-up.
+    let mut files = Vec::new();
+    for path in &args.media {
+        let bytes = std::fs::read(path).map_err(|cause| DemoError::Media {
+            path: path.display().to_string(),
+            cause,
+        })?;
+        let kind = MediaKind::from_file_name(&path.to_string_lossy());
+        files.push((kind, bytes));
+    }
+    let caption = args.caption.clone();
+    if !files.is_empty() {
+        let items = (files.iter())
+            .map(|(kind, bytes)| MediaItem {
+                kind: *kind,
+                sha256: Sha256::of(bytes),
+                size: bytes.len() as u64,
+            })
+            .collect();
+        PostContent::media(items, caption.clone().unwrap_or_default())?;
+    }
     let store = Store::memory().await?;
     store
         .create_customers(&[NewCustomer {
@@ -94,6 +129,29 @@ pub async fn run(args: &DemoArgs) -> Result<(), DemoError> {
                 .collect(),
         }])
         .await?;
+    if !files.is_empty() {
+        let new: Vec<NewMedia> = (files.iter())
+            .map(|(kind, bytes)| NewMedia { kind: *kind, bytes })
+            .collect();
+        let caption = caption.as_deref().unwrap_or_default();
+        store.set_media_content(CUSTOMER, &new, caption).await?;
+    } else if let Some(text) = &caption {
+        store.set_message(CUSTOMER, text).await?;
+    }
+    for group in store.groups(CUSTOMER).await? {
+        store
+            .set_group_topic(CUSTOMER, group.id, args.topic)
+            .await?;
+    }
+    let content = store.content(CUSTOMER).await?;
+    let items = content.as_ref().map_or(&[][..], |c| c.items());
+    let html = content.as_ref().map_or("", |c| c.html());
+    let carried = Carried {
+        kind: crate::telegram::Content::of(html, items).kind().as_str(),
+        items: items.len().max(1),
+        media_sha256: items.first().map(|i| i.sha256.hex()),
+        topic: args.topic,
+    };
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let printer = Arc::new(Printer {
         json: args.json,
@@ -103,6 +161,7 @@ pub async fn run(args: &DemoArgs) -> Result<(), DemoError> {
         lateness: Mutex::new(Vec::new()),
         reports: Mutex::new(Vec::new()),
         done: done_tx,
+        carried,
     });
     let transport = Arc::new(SimTransport::new(
         Duration::from_millis(args.latency_ms),
@@ -163,6 +222,18 @@ struct Printer {
     reports: Mutex<Vec<CycleReport>>,
     /// `None` after the last wanted cycle; `Some(reason)` if the engine stopped the customer.
     done: mpsc::UnboundedSender<Option<String>>,
+    /// What every post of the demo carries.
+    carried: Carried,
+}
+
+/// What the demo's posts carry, as each JSON post line names it.
+struct Carried {
+    /// `text`, `photo`, `video`, `animation`, `document` or `album`.
+    kind: &'static str,
+    items: usize,
+    /// The first item's hash (`None` for a text).
+    media_sha256: Option<String>,
+    topic: Option<i32>,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -255,6 +326,10 @@ impl Observer for Printer {
                     "sent_ms": e.sent_at.map(|at| ms(self.since_origin(at))),
                     "lateness_ms": ms(e.lateness),
                     "outcome": outcome,
+                    "kind": self.carried.kind,
+                    "items": self.carried.items,
+                    "media_sha256": self.carried.media_sha256,
+                    "topic": self.carried.topic,
                 })
             )
         } else {

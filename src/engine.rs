@@ -795,10 +795,12 @@ fn readiness<'a>(
         now_ms,
         requested,
         settings: snapshot.settings.as_ref(),
-        has_message: snapshot
-            .message_html
-            .as_deref()
-            .is_some_and(|m| !m.trim().is_empty()),
+        // A media post may go without a caption.
+        has_message: !snapshot.items.is_empty()
+            || snapshot
+                .message_html
+                .as_deref()
+                .is_some_and(|m| !m.trim().is_empty()),
         accounts: snapshot.accounts.len(),
         groups: snapshot.groups.len(),
     }

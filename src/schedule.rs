@@ -10,6 +10,7 @@
 use std::fmt;
 use std::time::Duration;
 
+pub mod content;
 pub mod cycle;
 
 /// The least time between two posts of one account, in both modes (the seed's FIX 4).

@@ -10,6 +10,7 @@ mod broadcast;
 mod customer;
 mod lease;
 mod lock;
+mod media;
 mod pool;
 pub mod postlog;
 mod running;
@@ -20,6 +21,7 @@ pub use broadcast::{Broadcast, BroadcastSource, BroadcastTally, RecipientState};
 pub use customer::{AccountStatus, CustomerRow, GroupStatus, LastCycle, PairBlock, Timing};
 pub use lease::{Lease, TermedPost};
 pub use lock::EngineLock;
+pub use media::{MediaFile, NewMedia};
 pub use postlog::{LogEntry, PostRow};
 pub use running::Interrupted;
 pub use snapshot::{Restrictions, Snapshot};
@@ -88,6 +90,12 @@ pub enum StoreError {
     EngineRunning(String),
     #[error("stored value is invalid: {0}")]
     UnknownStatus(#[from] UnknownStatus),
+    /// A post's content refused for its form (no file, too many items, …): nothing stored.
+    #[error("content refused: {0}")]
+    Content(#[from] crate::schedule::content::ContentRefusal),
+    /// A stored post item whose kind or hash no build of ours writes.
+    #[error("stored post item is invalid: {0}")]
+    PostItem(String),
     /// The SQLite file could not be created or made private to its owner.
     #[error("{what} {path}: {cause}")]
     File {
@@ -491,19 +499,26 @@ impl Store {
         Ok(())
     }
 
-    /// Saves the message the accounts post (HTML). Requires saved settings.
+    /// Saves the message the accounts post (HTML): the post becomes a text (media it had are
+    /// dropped from it; the files stay stored for others). Requires saved settings.
     pub async fn set_message(&self, customer_id: i64, html: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE settings SET message_html = $1, updated_at = $2 WHERE customer_id = $3",
         )
         .bind(html.to_string())
         .bind(unix_ms_now())
         .bind(customer_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NoCustomer(customer_id));
         }
+        sqlx::query("DELETE FROM post_items WHERE customer_id = $1")
+            .bind(customer_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -15,6 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::schedule::content::{MediaItem, MediaKind, Sha256};
 use crate::schedule::{OutcomeKind, RandomIds};
 
 /// What to post, where and from which account. Borrowed and `Copy`-sized parts only: a text
@@ -58,19 +59,52 @@ impl Post<'_> {
 /// The General topic of a forum: its top message id. A post "into" it is a plain send.
 pub const GENERAL_TOPIC: i32 = 1;
 
-/// What a post carries. Media (a photo, a video, a document, an album, a forward) joins as
-/// further variants, each with its items and content hash; the random ids per item are
-/// already in [`Post::ids`].
+/// What a post carries, borrowed from the cycle (a text post costs no allocation). A media
+/// post's files are named by their hash: the transport sends what the account uploaded
+/// ([`Transport::upload`]); the random ids per item are in [`Post::ids`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Content<'a> {
     /// One text message, HTML-formatted.
     Text { html: &'a str },
+    /// One photo, video, animation or document with a caption (HTML, may be empty).
+    Media {
+        item: &'a MediaItem,
+        caption: &'a str,
+    },
+    /// 2–10 items sent as one album; the caption goes on the first.
+    Album {
+        items: &'a [MediaItem],
+        caption: &'a str,
+    },
 }
 
-impl Content<'_> {
+impl<'a> Content<'a> {
+    /// The content of a customer's post: a text when `items` is empty, else its media with
+    /// `html` as the caption.
+    pub fn of(html: &'a str, items: &'a [MediaItem]) -> Content<'a> {
+        match items {
+            [] => Content::Text { html },
+            [item] => Content::Media {
+                item,
+                caption: html,
+            },
+            items => Content::Album {
+                items,
+                caption: html,
+            },
+        }
+    }
+
     pub fn kind(&self) -> ContentKind {
         match self {
             Content::Text { .. } => ContentKind::Text,
+            Content::Media { item, .. } => match item.kind {
+                MediaKind::Photo => ContentKind::Photo,
+                MediaKind::Video => ContentKind::Video,
+                MediaKind::Animation => ContentKind::Animation,
+                MediaKind::Document => ContentKind::Document,
+            },
+            Content::Album { .. } => ContentKind::Album,
         }
     }
 
@@ -78,13 +112,25 @@ impl Content<'_> {
     pub fn items(&self) -> usize {
         match self {
             Content::Text { .. } => 1,
+            Content::Media { .. } => 1,
+            Content::Album { items, .. } => items.len(),
+        }
+    }
+
+    /// The media files, in order (none for a text).
+    pub fn media(&self) -> &'a [MediaItem] {
+        match *self {
+            Content::Text { .. } => &[],
+            Content::Media { item, .. } => std::slice::from_ref(item),
+            Content::Album { items, .. } => items,
         }
     }
 
     /// The text, or a media post's caption, HTML-formatted.
-    pub fn html(&self) -> &str {
-        match self {
+    pub fn html(&self) -> &'a str {
+        match *self {
             Content::Text { html } => html,
+            Content::Media { caption, .. } | Content::Album { caption, .. } => caption,
         }
     }
 }
@@ -93,15 +139,34 @@ impl Content<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ContentKind {
     Text,
+    Photo,
+    Video,
+    Animation,
+    Document,
+    Album,
 }
 
 impl ContentKind {
-    /// The stable name: `text`.
+    /// The stable name: `text`, `photo`, `video`, `animation`, `document`, `album`.
     pub fn as_str(self) -> &'static str {
         match self {
             ContentKind::Text => "text",
+            ContentKind::Photo => "photo",
+            ContentKind::Video => "video",
+            ContentKind::Animation => "animation",
+            ContentKind::Document => "document",
+            ContentKind::Album => "album",
         }
     }
+}
+
+/// A file an account has uploaded: the transport keeps what Telegram gave for it (per
+/// account and hash) and sends it for every post of the account that carries the file, this
+/// cycle and later, until Telegram calls the reference stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UploadedHandle {
+    pub account_id: i64,
+    pub sha256: Sha256,
 }
 
 /// Why a group refused a post from this account. Each pauses the group for the account.
@@ -270,6 +335,29 @@ pub trait Transport: Send + Sync + 'static {
     fn prepare<'a>(&'a self, _accounts: &'a [i64]) -> BoxFuture<'a, ()> {
         Box::pin(async {})
     }
+
+    /// Whether the account holds a usable upload of the file (a send can carry it without
+    /// uploading). The cache is the transport's: per (account, hash), for as long as the
+    /// transport lives; a send answered [`Outcome::StaleFile`] drops the account's handle.
+    fn has_upload(&self, _account_id: i64, _sha256: Sha256) -> bool {
+        false
+    }
+
+    /// Uploads a file for the account (work before the send: the engine calls it at a
+    /// cycle's set-up, and again before a send whose file was lost). A failure is reported
+    /// as the send's outcome would be.
+    fn upload<'a>(
+        &'a self,
+        _account_id: i64,
+        _item: MediaItem,
+        _bytes: &'a [u8],
+    ) -> BoxFuture<'a, Result<UploadedHandle, Outcome>> {
+        Box::pin(async {
+            Err(Outcome::Rejected(
+                "this transport does not send media".to_string(),
+            ))
+        })
+    }
 }
 
 #[cfg(test)]
@@ -382,5 +470,36 @@ mod tests {
             .thread(),
             Some(7)
         );
+    }
+
+    #[test]
+    fn a_customers_content_is_text_media_or_album_by_its_items_with_stable_kind_names() {
+        use crate::schedule::content::{MediaItem, MediaKind, Sha256};
+        let item = |kind| MediaItem {
+            kind,
+            sha256: Sha256([1; 32]),
+            size: 1,
+        };
+        assert_eq!(Content::of("t", &[]), Content::Text { html: "t" });
+        let cases = [
+            (MediaKind::Photo, "photo"),
+            (MediaKind::Video, "video"),
+            (MediaKind::Animation, "animation"),
+            (MediaKind::Document, "document"),
+        ];
+        for (kind, name) in cases {
+            let items = [item(kind)];
+            let c = Content::of("cap", &items);
+            assert_eq!((c.kind().as_str(), c.items(), c.html()), (name, 1, "cap"));
+            assert_eq!(c.media(), &items);
+        }
+        let items = [
+            item(MediaKind::Photo),
+            item(MediaKind::Video),
+            item(MediaKind::Photo),
+        ];
+        let album = Content::of("cap", &items);
+        assert_eq!((album.kind().as_str(), album.items()), ("album", 3));
+        assert_eq!(Content::of("t", &[]).kind().as_str(), "text");
     }
 }

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::setup::CycleCtx;
 use super::Shared;
+use crate::schedule::content::MediaItem;
 use crate::schedule::cycle::{Answer, Due, Handover, SkipReason};
 use crate::schedule::RandomIds;
 use crate::telegram::{AccountLoss, Content, Outcome, Post};
@@ -79,13 +80,19 @@ pub(super) async fn attempt(
         return finished(sent_at, outcome, tries, true);
     }
     let group = &ctx.groups[due.slot];
+    let content = Content::of(&ctx.html, &ctx.items);
+    // Normally uploaded at the cycle's set-up already; again here after a stale reference
+    // (a retry, with the same random ids).
+    if let Err(outcome) = ensure_uploaded(shared, due.account_id, content.media()).await {
+        return finished(sent_at, outcome, tries + 1, false);
+    }
     let outcome = shared
         .transport
         .send(Post {
             account_id: due.account_id,
             group_id: group.id,
             group_ref: &group.reference,
-            content: Content::Text { html: &ctx.html },
+            content,
             ids,
             topic: group.topic,
             silent: ctx.silent,
@@ -93,6 +100,31 @@ pub(super) async fn attempt(
         })
         .await;
     finished(sent_at, outcome, tries + 1, false)
+}
+
+/// Uploads whichever of `files` the account holds no upload of, reading each file's bytes
+/// from the store only then (the fleet holds none). Nothing to do for a text post.
+pub(super) async fn ensure_uploaded(
+    shared: &Shared,
+    account_id: i64,
+    files: &[MediaItem],
+) -> Result<(), Outcome> {
+    for item in files {
+        if shared.transport.has_upload(account_id, item.sha256) {
+            continue;
+        }
+        let file = match shared.store.media_file(item.sha256).await {
+            Ok(Some(file)) => file,
+            Ok(None) => return Err(Outcome::Rejected(format!("no stored file {}", item.sha256))),
+            Err(e) => return Err(Outcome::Network(format!("reading the file: {e}"))),
+        };
+        shared
+            .transport
+            .upload(account_id, *item, &file.bytes)
+            .await?;
+        tracing::debug!(account_id, sha256 = %item.sha256, size = item.size, "uploaded");
+    }
+    Ok(())
 }
 
 /// Whether the customer's cycle is being cut short for another engine to resume it: the engine

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::lease::Held;
 use super::report::Read;
 use super::{readiness, EngineError, Shared};
+use crate::schedule::content::MediaItem;
 use crate::schedule::cycle::{Cycle, InForce, Logged, LoggedSlot, Member, StoredPlan};
 use crate::schedule::{self, CyclePlan, Mode};
 use crate::store::{CycleStart, Fence, Group, GroupStatus, Interrupted, Snapshot, StoreError};
@@ -20,7 +21,10 @@ pub(super) struct CycleCtx {
     pub customer_id: i64,
     pub seq: i64,
     pub start: Instant,
+    /// The text, or the media's caption.
     pub html: String,
+    /// The media files, in order (none for a text post).
+    pub items: Vec<MediaItem>,
     /// The customer's posts go out without a notification sound.
     pub silent: bool,
     /// The cycle's groups, in order, each with its forum topic.
@@ -59,6 +63,20 @@ pub(super) struct SetUp {
     pub plan_expires_at: Option<i64>,
 }
 
+/// Each active account of the snapshot uploads each of the post's files it holds no upload
+/// of (the accounts side by side; a failure is left for the send to meet and report).
+async fn upload_ahead(shared: &Shared, snapshot: &Snapshot) {
+    if snapshot.items.is_empty() {
+        return;
+    }
+    let uploads = (snapshot.accounts.iter()).map(|a| async move {
+        if let Err(outcome) = super::send::ensure_uploaded(shared, a.id, &snapshot.items).await {
+            tracing::warn!(account_id = a.id, outcome = outcome.name(), "upload failed");
+        }
+    });
+    futures_util::future::join_all(uploads).await;
+}
+
 /// Sets up cycle number `seq` of the customer (see [`super::worker::run_cycle`] for
 /// `preloaded` and `resume`).
 pub(super) async fn set_up(
@@ -90,6 +108,9 @@ pub(super) async fn set_up(
     let post_key = snapshot
         .post_key
         .ok_or_else(|| EngineError::Store(StoreError::NoPostKey(customer_id)))?;
+    // Media are uploaded before the cycle starts, so that no post waits for an upload: every
+    // target and wait counts from the start taken after this.
+    upload_ahead(shared, &snapshot).await;
     let now = Instant::now();
     let plan_expires_at = snapshot.plan.and_then(|g| g.expires_at);
     // The same checks for a resumed cycle (plan expired, no message, …): only its layout is
@@ -159,6 +180,7 @@ pub(super) async fn set_up(
         seq,
         start: cycle_start,
         html: snapshot.message_html.unwrap_or_default(),
+        items: snapshot.items,
         silent: snapshot.silent,
         groups,
         held,

@@ -7,6 +7,7 @@ use super::{
     Account, AccountStatus, Backend, Group, GroupStatus, PlanGrant, Store, StoreError,
     UnknownStatus,
 };
+use crate::schedule::content::{MediaItem, PostContent};
 use crate::schedule::{CycleLength, DelayBetweenCycles, DelayBetweenPosts, Plan, Settings};
 
 /// Everything one cycle needs, read in one go at the cycle's start.
@@ -16,7 +17,10 @@ pub struct Snapshot {
     pub plan: Option<PlanGrant>,
     /// `None` until the customer saved timing settings.
     pub settings: Option<Settings>,
+    /// The text, or the caption of a media post.
     pub message_html: Option<String>,
+    /// A media post's files in order (kind, hash, size; never the bytes); empty for a text.
+    pub items: Vec<MediaItem>,
     /// The customer's posts go out without a notification sound.
     pub silent: bool,
     /// Active accounts, oldest first.
@@ -66,6 +70,8 @@ struct HeadRow {
     pair_waits: String,
     /// `[[account, group], …]`.
     pair_blocks: String,
+    /// `[[kind, sha256, size], …]`, the post's media in order.
+    items: String,
 }
 
 /// The snapshot in one statement, SQLite dialect (aggregate ORDER BY needs SQLite 3.44).
@@ -85,7 +91,9 @@ const SNAPSHOT_SQLITE: &str = "SELECT p.plan, p.expires_at, s.delay_between_post
       AS pair_waits, \
      (SELECT COALESCE(json_group_array(json_array(b.account_id, b.group_id)), '[]') \
       FROM pair_blocks b JOIN accounts a ON a.id = b.account_id WHERE a.customer_id = c.id) \
-      AS pair_blocks \
+      AS pair_blocks, \
+     (SELECT COALESCE(json_group_array(json_array(i.kind, i.sha256, m.size) ORDER BY i.position), '[]') \
+      FROM post_items i JOIN media m ON m.sha256 = i.sha256 WHERE i.customer_id = c.id) AS items \
      FROM customers c LEFT JOIN plans p ON p.customer_id = c.id \
      LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1";
 
@@ -106,9 +114,19 @@ const SNAPSHOT_POSTGRES: &str = "SELECT p.plan, p.expires_at, s.delay_between_po
       AS pair_waits, \
      (SELECT COALESCE(json_agg(json_build_array(b.account_id, b.group_id)), '[]')::text \
       FROM pair_blocks b JOIN accounts a ON a.id = b.account_id WHERE a.customer_id = c.id) \
-      AS pair_blocks \
+      AS pair_blocks, \
+     (SELECT COALESCE(json_agg(json_build_array(i.kind, i.sha256, m.size) ORDER BY i.position), '[]')::text \
+      FROM post_items i JOIN media m ON m.sha256 = i.sha256 WHERE i.customer_id = c.id) AS items \
      FROM customers c LEFT JOIN plans p ON p.customer_id = c.id \
      LEFT JOIN settings s ON s.customer_id = c.id WHERE c.id = $1";
+
+impl Snapshot {
+    /// The post as typed content (`None` before a message was saved); an error when the
+    /// stored items don't make a post.
+    pub fn content(&self) -> Result<Option<PostContent>, StoreError> {
+        super::media::content_of(self.message_html.clone(), self.items.clone())
+    }
+}
 
 impl Store {
     /// Everything a cycle needs. `Ok(None)` for an unknown customer; an error when a stored
@@ -157,6 +175,7 @@ impl Store {
             plan,
             settings,
             message_html: head.message_html,
+            items: super::media::parse_items(&head.items)?,
             silent: head.silent != 0,
             post_key: head.post_key,
             accounts: accounts

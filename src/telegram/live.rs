@@ -703,6 +703,10 @@ pub fn send_message_request(
 impl Transport for MtprotoTransport {
     fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
+            if !post.content.media().is_empty() {
+                // Never the caption alone in place of the media.
+                return Outcome::Rejected("media posts are not sent by this transport yet".into());
+            }
             let client = match self.client(post.account_id).await {
                 Ok(client) => client,
                 Err(outcome) => return outcome,

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{BoxFuture, ContentKind, Outcome, Post, Transport};
+use super::{BoxFuture, ContentKind, Outcome, Post, Transport, UploadedHandle};
+use crate::schedule::content::{MediaItem, Sha256};
 
 /// One send as the simulated Telegram saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +31,21 @@ pub struct Sent {
     /// The topic it went into (`None`: the main chat, the General topic included).
     pub topic: Option<i32>,
     pub silent: bool,
+    /// The hash of each media item, in order (none for a text).
+    pub media: Vec<Sha256>,
+    /// A forward or copy of an existing message (a placeholder: always `false` until the
+    /// engine forwards).
+    pub forward: bool,
+}
+
+/// One upload as the simulated Telegram saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upload {
+    /// When the upload started.
+    pub at: Instant,
+    pub account_id: i64,
+    pub sha256: Sha256,
+    pub size: u64,
 }
 
 /// Which sends an injected outcome applies to.
@@ -60,6 +76,14 @@ pub struct SimTransport {
     ledger: Option<Mutex<Ledger>>,
     /// (when, account) of every connection prepared ahead of a cycle.
     prepared: Mutex<Vec<(Instant, i64)>>,
+    /// How long an upload takes (ns).
+    upload_latency: std::sync::atomic::AtomicU64,
+    /// The files each account holds an upload of.
+    uploaded: Mutex<HashSet<(i64, Sha256)>>,
+    /// Every upload, in order.
+    uploads: Mutex<Vec<Upload>>,
+    /// Sends that carried a file their account had not uploaded (answered StaleFile).
+    not_uploaded: Mutex<usize>,
 }
 
 impl SimTransport {
@@ -76,6 +100,55 @@ impl SimTransport {
             released: Mutex::new(Vec::new()),
             ledger: None,
             prepared: Mutex::new(Vec::new()),
+            upload_latency: std::sync::atomic::AtomicU64::new(latency.as_nanos() as u64),
+            uploaded: Mutex::new(HashSet::new()),
+            uploads: Mutex::new(Vec::new()),
+            not_uploaded: Mutex::new(0),
+        }
+    }
+
+    /// Uploads take `latency` from now on (by default, a send's).
+    pub fn set_upload_latency(&self, latency: Duration) {
+        (self.upload_latency).store(
+            latency.as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// Every upload so far, in order.
+    pub fn uploads(&self) -> Vec<Upload> {
+        self.uploads.lock().expect("sim lock").clone()
+    }
+
+    /// How many sends carried a file their account had not uploaded (each answered
+    /// StaleFile, as Telegram answers a reference it doesn't know). Zero when the engine
+    /// uploads before it sends.
+    pub fn not_uploaded(&self) -> usize {
+        *self.not_uploaded.lock().expect("sim lock")
+    }
+
+    /// The account's uploads of the post's files are all there; else the send is answered
+    /// StaleFile.
+    fn holds_files(&self, post: &Post<'_>) -> bool {
+        let files = post.content.media();
+        if files.is_empty() {
+            return true;
+        }
+        let uploaded = self.uploaded.lock().expect("sim lock");
+        let all = (files.iter()).all(|f| uploaded.contains(&(post.account_id, f.sha256)));
+        drop(uploaded);
+        if !all {
+            *self.not_uploaded.lock().expect("sim lock") += 1;
+        }
+        all
+    }
+
+    /// A stale reference: the account's uploads of the post's files are gone (the next send
+    /// needs them uploaded again).
+    fn forget_files(&self, post: &Post<'_>) {
+        let mut uploaded = self.uploaded.lock().expect("sim lock");
+        for f in post.content.media() {
+            uploaded.remove(&(post.account_id, f.sha256));
         }
     }
 
@@ -189,6 +262,9 @@ impl SimTransport {
     /// posted); the answer takes the latency.
     async fn post_to_ledger(&self, ledger: &Mutex<Ledger>, post: &Post<'_>) -> Outcome {
         let mut outcome = self.outcome_for(post.account_id, post.group_id);
+        if outcome == Outcome::StaleFile {
+            self.forget_files(post);
+        }
         if outcome == Outcome::Sent {
             let mut posted = self.posted.lock().expect("sim lock");
             // Posted now, or already (RANDOM_ID_DUPLICATE): both answer Sent.
@@ -271,19 +347,24 @@ impl Ledger {
         let key = (post.account_id, post.random_id());
         let repeated = posted.contains(&key);
         // A repeated id is written too (last field 1): the request reached Telegram, which
-        // posted nothing for it.
-        let line = format!(
-            "{},{},{},{},{},{}\n",
-            post.account_id,
-            post.group_id,
-            post.random_id(),
-            std::process::id(),
-            crate::time::unix_ms_now(),
-            u8::from(repeated)
-        );
-        // One write (appended: O_APPEND): a kill -9 leaves whole lines.
-        self.file.write_all(line.as_bytes())?;
-        posted.insert(key);
+        // posted nothing for it. An album is one line per item, each with its own id (all
+        // repeated or none: Telegram takes or refuses the album whole).
+        let (pid, at_ms) = (std::process::id(), crate::time::unix_ms_now());
+        let mut lines = String::new();
+        for i in 0..post.content.items() {
+            lines.push_str(&format!(
+                "{},{},{},{pid},{at_ms},{}\n",
+                post.account_id,
+                post.group_id,
+                post.ids.item(i),
+                u8::from(repeated)
+            ));
+        }
+        // One write (appended: O_APPEND): a kill -9 leaves whole lines, and the whole album.
+        self.file.write_all(lines.as_bytes())?;
+        for i in 0..post.content.items() {
+            posted.insert((post.account_id, post.ids.item(i)));
+        }
         Ok(!repeated)
     }
 }
@@ -291,6 +372,12 @@ impl Ledger {
 impl Transport for SimTransport {
     fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
+            if !self.holds_files(&post) {
+                if !self.latency.is_zero() {
+                    tokio::time::sleep(self.latency).await;
+                }
+                return Outcome::StaleFile;
+            }
             if let Some(ledger) = &self.ledger {
                 return self.post_to_ledger(ledger, &post).await;
             }
@@ -307,6 +394,8 @@ impl Transport for SimTransport {
                         .collect(),
                     topic: post.thread(),
                     silent: post.silent,
+                    media: post.content.media().iter().map(|m| m.sha256).collect(),
+                    forward: false,
                 };
                 let key = (post.account_id, post.random_id());
                 if self.posted.lock().expect("sim lock").contains(&key) {
@@ -319,6 +408,9 @@ impl Transport for SimTransport {
                 self.sent.lock().expect("sim lock").push(sent);
             }
             let outcome = self.outcome_for(post.account_id, post.group_id);
+            if outcome == Outcome::StaleFile {
+                self.forget_files(&post);
+            }
             if self.record && outcome == Outcome::Sent {
                 self.posted
                     .lock()
@@ -350,6 +442,41 @@ impl Transport for SimTransport {
             .expect("sim lock")
             .extend(accounts.iter().map(|a| (now, *a)));
         Box::pin(async {})
+    }
+
+    fn has_upload(&self, account_id: i64, sha256: Sha256) -> bool {
+        (self.uploaded.lock().expect("sim lock")).contains(&(account_id, sha256))
+    }
+
+    fn upload<'a>(
+        &'a self,
+        account_id: i64,
+        item: MediaItem,
+        bytes: &'a [u8],
+    ) -> BoxFuture<'a, Result<UploadedHandle, Outcome>> {
+        Box::pin(async move {
+            let upload = Upload {
+                at: Instant::now(),
+                account_id,
+                sha256: item.sha256,
+                size: item.size,
+            };
+            self.uploads.lock().expect("sim lock").push(upload);
+            let latency = self
+                .upload_latency
+                .load(std::sync::atomic::Ordering::Relaxed);
+            if latency != 0 {
+                tokio::time::sleep(Duration::from_nanos(latency)).await;
+            }
+            if Sha256::of(bytes) != item.sha256 {
+                return Err(Outcome::Rejected("the bytes don't match the hash".into()));
+            }
+            (self.uploaded.lock().expect("sim lock")).insert((account_id, item.sha256));
+            Ok(UploadedHandle {
+                account_id,
+                sha256: item.sha256,
+            })
+        })
     }
 }
 
@@ -473,5 +600,50 @@ mod tests {
         assert_eq!(sim.send(post(2, 2)).await, Outcome::Sent);
         assert_eq!(sim.sent().len(), 3);
         assert_eq!(sim.duplicates().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_media_send_needs_the_accounts_upload_and_a_stale_reference_drops_it() {
+        use crate::schedule::content::{MediaItem, MediaKind, Sha256};
+        let sim = SimTransport::new(Duration::ZERO, true);
+        let bytes = b"photo";
+        let item = MediaItem {
+            kind: MediaKind::Photo,
+            sha256: Sha256::of(bytes),
+            size: 5,
+        };
+        let items = [item, item];
+        let mut p = post(1, 2);
+        p.content = Content::Album {
+            items: &items,
+            caption: "c",
+        };
+        // Not uploaded by this account: answered as a stale reference.
+        assert_eq!(sim.send(p.clone()).await, Outcome::StaleFile);
+        assert_eq!(sim.not_uploaded(), 1);
+        assert!(!sim.has_upload(1, item.sha256));
+        let handle = sim.upload(1, item, bytes).await.unwrap();
+        assert_eq!((handle.account_id, handle.sha256), (1, item.sha256));
+        assert!(sim.has_upload(1, item.sha256));
+        assert!(!sim.has_upload(2, item.sha256), "per account");
+        sim.inject(Target::Account(1), Outcome::StaleFile);
+        assert_eq!(sim.send(p.clone()).await, Outcome::StaleFile);
+        assert!(
+            !sim.has_upload(1, item.sha256),
+            "the stale reference is dropped"
+        );
+        sim.upload(1, item, bytes).await.unwrap();
+        assert_eq!(sim.send(p.clone()).await, Outcome::Sent);
+        let last = sim.sent().pop().unwrap();
+        assert_eq!(
+            (last.kind, last.item_ids.len(), last.media, last.forward),
+            (ContentKind::Album, 2, vec![item.sha256; 2], false)
+        );
+        let uploads: Vec<_> = sim.uploads().iter().map(|u| u.account_id).collect();
+        assert_eq!(uploads, [1, 1]);
+        assert!(matches!(
+            sim.upload(1, item, b"other bytes").await,
+            Err(Outcome::Rejected(_))
+        ));
     }
 }

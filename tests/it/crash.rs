@@ -2,14 +2,16 @@
 //! simulated Telegram keeping its posts in a file across the engine's lives: afterwards no
 //! slot was posted twice, every post is in the post log, and no slot is silently missing
 //! (every slot of a finished cycle has an outcome; the cycle left open by the final stop has
-//! its outcomes as a prefix of each account's groups, to be resumed).
+//! its outcomes as a prefix of each account's groups, to be resumed). Half the customers post
+//! media (an album, or one photo): each item of a slot is posted once, resumed or not.
 
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use autoposter::schedule::{slot_random_id, Plan};
-use autoposter::store::Store;
+use autoposter::schedule::content::MediaKind;
+use autoposter::schedule::{Plan, RandomIds};
+use autoposter::store::{NewMedia, Store};
 
 use crate::helpers::{customer, settings, wait_for};
 
@@ -55,6 +57,24 @@ async fn kill_minus_9_at_random_points_loses_and_duplicates_nothing() {
     for id in 1..=CUSTOMERS {
         store.mark_running(id, 1_000 + id).await.unwrap();
     }
+    // Customers 1–3 post an album of two, 4–5 a photo; the rest a text.
+    let photo = NewMedia {
+        kind: MediaKind::Photo,
+        bytes: b"a photo",
+    };
+    let video = NewMedia {
+        kind: MediaKind::Video,
+        bytes: b"a video",
+    };
+    let items = |c: i64| match c {
+        1..=3 => 2,
+        _ => 1,
+    };
+    for c in 1..=5 {
+        let files = [photo, video];
+        let set = store.set_media_content(c, &files[..items(c)], "caption");
+        set.await.unwrap();
+    }
     store.close().await;
 
     let mut kills = 0;
@@ -82,6 +102,8 @@ async fn kill_minus_9_at_random_points_loses_and_duplicates_nothing() {
     assert!(posted.len() >= 240, "{}", posted.len());
     let store = Store::connect(&url).await.unwrap();
     let mut slots_posted: HashMap<(i64, i64, i64, i64), usize> = HashMap::new();
+    // (customer, cycle, account, group, item) of every item Telegram got.
+    let mut items_posted: HashMap<(i64, i64, i64, i64, usize), usize> = HashMap::new();
     let mut explained = 0;
     for c in 1..=CUSTOMERS {
         let key = store.snapshot(c).await.unwrap().unwrap().post_key.unwrap();
@@ -105,12 +127,30 @@ async fn kill_minus_9_at_random_points_loses_and_duplicates_nothing() {
         let seqs: Vec<i64> = cycles.iter().map(|x| x.seq).collect();
         assert_eq!(seqs, (1..=max_seq).collect::<Vec<_>>(), "customer {c}");
         // Every post Telegram got maps to one slot of one of this customer's cycles.
+        let n_items = if c <= 5 { items(c) } else { 1 };
         for (account, group, random_id) in posted.iter().filter(|p| accounts.contains(&p.0)) {
-            let seq = (1..=max_seq + 1)
-                .find(|s| slot_random_id(key, *s, *account, *group) == *random_id)
+            let (seq, item) = (1..=max_seq + 1)
+                .flat_map(|s| (0..n_items).map(move |i| (s, i)))
+                .find(|(s, i)| RandomIds::of(key, *s, *account, *group).item(*i) == *random_id)
                 .unwrap_or_else(|| panic!("a post no slot explains: {account} {group}"));
-            *slots_posted.entry((c, seq, *account, *group)).or_default() += 1;
+            *items_posted
+                .entry((c, seq, *account, *group, item))
+                .or_default() += 1;
+            if item == 0 {
+                *slots_posted.entry((c, seq, *account, *group)).or_default() += 1;
+            }
             explained += 1;
+        }
+        // Each item of a posted slot once: no album resumed with an item twice or missing.
+        for ((cc, seq, account, group), _) in slots_posted.iter().filter(|(k, _)| k.0 == c) {
+            for item in 0..n_items {
+                let n = items_posted.get(&(*cc, *seq, *account, *group, item));
+                assert_eq!(
+                    n,
+                    Some(&1),
+                    "customer {c} slot {seq}/{account}/{group} item {item}"
+                );
+            }
         }
         // The post log: each slot at most once, and every post Telegram got is logged sent.
         let rows = store.posts(c).await.unwrap();

@@ -232,3 +232,90 @@ fn run_never_prints_the_bot_token_and_refuses_real_accounts_for_now() {
         "{help}"
     );
 }
+
+fn posts(stdout: &str) -> Vec<Value> {
+    let mut lines: Vec<Value> = (stdout.lines())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    lines.pop(); // the summary
+    lines
+}
+
+#[test]
+fn media_posts_name_their_kind_items_first_hash_and_topic() {
+    use autoposter::schedule::content::Sha256;
+    let dir = std::env::temp_dir().join(format!("autoposter-demo-media-{}", fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.display().to_string()
+    };
+    let (photo, video, gif, pdf) = (
+        file("a.JPG", b"photo"),
+        file("b.mp4", b"video"),
+        file("c.gif", b"gif"),
+        file("d.pdf", b"pdf"),
+    );
+    let base = ["--json", "--virtual-clock", "--cycles", "1"];
+    let run = |extra: &[&str]| {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        let (code, stdout, stderr) = demo(&args);
+        assert_eq!(code, 0, "{stderr}");
+        posts(&stdout)
+    };
+    // A text post, as before: kind text, one item, no hash, no topic.
+    for p in run(&[]) {
+        assert_eq!(
+            (&p["kind"], &p["items"], &p["media_sha256"], &p["topic"]),
+            (
+                &Value::from("text"),
+                &Value::from(1),
+                &Value::Null,
+                &Value::Null
+            )
+        );
+    }
+    let singles = [
+        (&photo, "photo", b"photo".as_slice()),
+        (&video, "video", b"video"),
+        (&gif, "animation", b"gif"),
+        (&pdf, "document", b"pdf"),
+    ];
+    for (path, kind, bytes) in singles {
+        let got = run(&["--media", path, "--caption", "<b>hi</b>", "--topic", "5"]);
+        assert_eq!(got.len(), 6, "2 accounts × 3 groups");
+        for p in got {
+            assert_eq!(p["outcome"], "sent", "{p}");
+            assert_eq!(p["kind"], kind);
+            assert_eq!(p["items"], 1);
+            assert_eq!(p["media_sha256"], Sha256::of(bytes).hex());
+            assert_eq!(p["topic"], 5);
+        }
+    }
+    let album = run(&["--media", &video, "--media", &photo]);
+    for p in &album {
+        assert_eq!(
+            (&p["kind"], &p["items"], &p["outcome"]),
+            (&Value::from("album"), &Value::from(2), &Value::from("sent"))
+        );
+        assert_eq!(
+            p["media_sha256"],
+            Sha256::of(b"video").hex(),
+            "the first item"
+        );
+        assert_eq!(p["topic"], Value::Null);
+    }
+    // Refused before anything runs: a document among photos, more than ten, a missing file.
+    let (code, _, stderr) = demo(&["--media", &photo, "--media", &pdf]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("documents can't be mixed"), "{stderr}");
+    let eleven: Vec<&str> = (0..11).flat_map(|_| ["--media", photo.as_str()]).collect();
+    let (code, _, stderr) = demo(&eleven);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("at most 10"), "{stderr}");
+    let (code, _, stderr) = demo(&["--media", "/nonexistent/x.png"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("/nonexistent/x.png"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::helpers::{customer, settings, Rig};
 
+mod media;
 mod rich;
 
 fn s(secs: u64) -> Duration {

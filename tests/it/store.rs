@@ -67,6 +67,7 @@ suite!(
     reminders_are_due_once_per_expiry,
     the_admin_lists_and_statistics_count_what_is_there,
     leases_fence_out_a_holder_that_lost_its_lease,
+    media_posts_store_each_file_once_and_read_back_typed,
 );
 
 fn row(cycle_seq: i64, account_id: i64, group_id: i64, n: i64) -> PostRow {
@@ -1105,4 +1106,104 @@ async fn the_sqlite_database_and_its_wal_and_shm_files_are_private_to_their_owne
     }
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn media_posts_store_each_file_once_and_read_back_typed(store: &Store) {
+    use autoposter::schedule::content::{ContentRefusal, MediaKind, PostContent, Sha256};
+    use autoposter::store::NewMedia;
+    let s = settings(5.0, 0.0, Some(60.0));
+    let customers = [
+        customer(1, Plan::Starter, 1, 1, s),
+        customer(2, Plan::Starter, 1, 1, s),
+    ];
+    store.create_customers(&customers).await.unwrap();
+    // A customer from before media: the text is the post.
+    let text = PostContent::Text {
+        html: "<b>Sale</b> today".into(),
+    };
+    assert_eq!(store.content(1).await.unwrap(), Some(text.clone()));
+    let snap = store.snapshot(1).await.unwrap().unwrap();
+    assert_eq!(snap.content().unwrap(), Some(text));
+    let photo: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    let video = vec![7u8; 500];
+    let files = [
+        NewMedia {
+            kind: MediaKind::Photo,
+            bytes: &photo,
+        },
+        NewMedia {
+            kind: MediaKind::Video,
+            bytes: &video,
+        },
+    ];
+    let album = store
+        .set_media_content(1, &files, "<i>two</i>")
+        .await
+        .unwrap();
+    let PostContent::Album { items, caption } = &album else {
+        panic!("{album:?}")
+    };
+    assert_eq!(caption, "<i>two</i>");
+    let carried: Vec<_> = items.iter().map(|i| (i.kind, i.sha256, i.size)).collect();
+    assert_eq!(
+        carried,
+        [
+            (MediaKind::Photo, Sha256::of(&photo), 3000),
+            (MediaKind::Video, Sha256::of(&video), 500),
+        ]
+    );
+    // The other customer posts the same photo alone: stored once.
+    let single = store.set_media_content(2, &files[..1], "").await.unwrap();
+    assert!(matches!(single, PostContent::Media { .. }), "{single:?}");
+    assert_eq!(store.media_count().await.unwrap(), 2);
+    assert_eq!(store.content(1).await.unwrap().as_ref(), Some(&album));
+    let snap = store.snapshot(1).await.unwrap().unwrap();
+    assert_eq!(snap.items, items.clone());
+    assert_eq!(snap.content().unwrap().as_ref(), Some(&album));
+    assert_eq!(snap.message_html.as_deref(), Some("<i>two</i>"));
+    let file = store.media_file(Sha256::of(&photo)).await.unwrap().unwrap();
+    assert_eq!(file.bytes, photo, "the bytes read back whole");
+    assert!(store
+        .media_file(Sha256::of(b"none"))
+        .await
+        .unwrap()
+        .is_none());
+    // Nothing of a file's bytes in its Debug.
+    for shown in [format!("{file:?}"), format!("{files:?}")] {
+        assert!(!shown.contains("0, 1, 2, 3"), "{shown}");
+        assert!(!shown.contains("7, 7, 7"), "{shown}");
+    }
+    // A refused post stores nothing and changes nothing.
+    let other = vec![9u8; 10];
+    let doc = NewMedia {
+        kind: MediaKind::Document,
+        bytes: &other,
+    };
+    let err = store
+        .set_media_content(1, &[files[0], doc], "mixed")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Content(ContentRefusal::DocumentsMixed)),
+        "{err:?}"
+    );
+    let err = store.set_media_content(1, &[], "").await.unwrap_err();
+    assert!(matches!(err, StoreError::Content(ContentRefusal::NoMedia)));
+    assert_eq!(store.media_count().await.unwrap(), 2);
+    assert_eq!(store.content(1).await.unwrap().as_ref(), Some(&album));
+    assert!(matches!(
+        store.set_media_content(9, &files, "").await,
+        Err(StoreError::NoCustomer(9))
+    ));
+    // Back to a text: the items go, the files stay for the other customer.
+    store.set_message(1, "plain").await.unwrap();
+    assert_eq!(
+        store.content(1).await.unwrap(),
+        Some(PostContent::Text {
+            html: "plain".into()
+        })
+    );
+    assert!(store.snapshot(1).await.unwrap().unwrap().items.is_empty());
+    assert_eq!(store.content(2).await.unwrap(), Some(single));
+    assert_eq!(store.media_count().await.unwrap(), 2);
 }
