@@ -21,7 +21,7 @@
 //! The folders:
 //! - `src/schedule/` [`schedule`] — PURE: plans and modes, the 3 s floor, validated settings,
 //!   per-cycle offsets, STARTER feasibility, start checks, what an outcome means for a
-//!   session; `cycle`: one cycle as a state machine.
+//!   session; `cycle`: one cycle as a state machine; `content`: what a post is.
 //! - `src/engine/` [`engine`] — the only code that sleeps or reads the clock: the scheduler
 //!   (one loop per running customer, triggers cycles), `worker` (carries a cycle's steps
 //!   out) with `setup`, `send`, `record` and `report`, `clock`, `lease` (the keeper of
@@ -32,7 +32,7 @@
 //! - `src/store/` [`store`] — all SQL (SQLite or PostgreSQL through sqlx Any): connection and
 //!   migrations, `pool`, `snapshot` (what a cycle reads), `running` (flags and resume),
 //!   `postlog` (its rows, its INSERT and the batched writer), `customer`, `admin`,
-//!   `broadcast`, `lock`, `lease`.
+//!   `broadcast`, `media`, `lock`, `lease`.
 //! - `src/bot/` [`bot`] — the control bot: the conversation independent of teloxide, one
 //!   module per screen (`screen` and its table, `screen/*`), `login`, admin commands, broadcasts, payments, reminders, the outbound
 //!   limiter, and the thin teloxide layer (`dispatch`).
