@@ -460,8 +460,13 @@ impl Control {
             },
             "help" => Ok(vec![send_text(t(ctx.lang, "help"))]),
             "cancel" => {
+                // With no question open, "Cancelled" would read as if a saved answer was undone.
+                let notice = match ctx.row.awaiting {
+                    Some(_) => "cancelled",
+                    None => "cancel-nothing",
+                };
                 self.clear_awaiting(ctx).await?;
-                self.send_screen(ctx, Screen::Main, Some(t(ctx.lang, "cancelled")))
+                self.send_screen(ctx, Screen::Main, Some(t(ctx.lang, notice)))
                     .await
             }
             _ => match self.admin_command(ctx, name, args).await {
@@ -571,7 +576,14 @@ impl Control {
                 // Clearing the question cancels a login it held open.
                 self.clear_awaiting(ctx).await?;
                 let back = Screen::cancelled(press.awaiting.as_ref());
-                let notice = t(lang, "cancelled");
+                // A Cancel left under a question already answered: the answer stands.
+                let notice = t(
+                    lang,
+                    match press.awaiting {
+                        Some(_) => "cancelled",
+                        None => "cancel-nothing",
+                    },
+                );
                 press.show(self.render(ctx, back, Some(notice)).await?)
             }
             cb => {

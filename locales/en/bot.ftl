@@ -20,6 +20,7 @@ unknown-command = I don't know that command. /help lists what I can do.
 use-the-menu = Use the buttons below, or /help.
 text-expected = Please answer with text, or press Cancel.
 cancelled = Cancelled. Nothing was changed.
+cancel-nothing = Nothing to cancel: no question was open, and what you sent before stays saved.
 menu-out-of-date = This menu is out of date. Open /menu for a fresh one.
 error-unexpected = Something went wrong: { $reason }. Please try again.
 error-unexpected-short = Something went wrong on our side. Nothing was changed; please try again in a minute.
@@ -155,7 +156,7 @@ timing-too-large = The { $field } may be at most { $max } { $unit }.
 feasibility-no-plan = Feasibility: shown once you have a plan.
 feasibility-need-counts = Feasibility: add at least one active account and one group to check it.
 feasible-starter = ✅ Feasible: each account posts for { $runtime } s; the { $accounts } accounts start { $offset } s apart.
-feasible-starter-one = ✅ Feasible: the account posts for { $runtime } s in each { $minutes }-minute cycle.
+feasible-starter-one = ✅ Feasible: the account posts for { $runtime } s in each cycle. With one account the cycle length spaces nothing: each cycle starts { $pause } s after the previous one ends.
 feasible-enterprise = { $accounts ->
     [one] ✅ Feasible: the account posts for { $runtime } s per cycle.
    *[other] ✅ Feasible: all { $accounts } accounts post together; each session takes { $runtime } s.

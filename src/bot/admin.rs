@@ -306,6 +306,9 @@ impl Control {
                 view::account_health(lang, a, *wait)
             ));
         }
+        if health.accounts.is_empty() {
+            lines.push(t(lang, "accounts-empty"));
+        }
         more(lang, &mut lines, health.accounts.len());
         lines.push(t_args(
             lang,
@@ -318,6 +321,9 @@ impl Control {
                 crate::i18n::escape(&g.reference),
                 view::group_health(lang, g, notes)
             ));
+        }
+        if health.groups.is_empty() {
+            lines.push(t(lang, "groups-empty"));
         }
         more(lang, &mut lines, health.groups.len());
         lines.push(String::new());

@@ -200,16 +200,11 @@ fn feasibility(lang: Lang, plan: Option<Plan>, settings: &Settings, counts: Coun
                     "feasible-starter",
                     &args.text("offset", secs_one_decimal(lang, *step)),
                 ),
+                // One account: the cycle is its session, the cycle length spaces nothing.
                 (Mode::Starter, None) => t_args(
                     lang,
                     "feasible-starter-one",
-                    &args.text(
-                        "minutes",
-                        settings
-                            .cycle_length
-                            .map(|c| minutes_text(lang, c.get()))
-                            .unwrap_or_default(),
-                    ),
+                    &args.text("pause", secs(lang, layout.delay_between_cycles)),
                 ),
                 (Mode::Enterprise, _) => t_args(lang, "feasible-enterprise", &args),
             }
