@@ -12,7 +12,6 @@ mod demo_cli;
 mod engine;
 mod engine_cli;
 mod helpers;
-mod journeys;
 mod lease_cli;
 mod leases;
 mod live_dc;

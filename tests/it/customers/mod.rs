@@ -6,6 +6,7 @@
 mod blocked;
 mod defects;
 mod groups;
+mod journeys;
 mod payments;
 
 use std::process::{Child, Command, Stdio};

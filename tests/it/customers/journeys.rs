@@ -1,68 +1,14 @@
 //! Customers and an admin using a real `autoposter run --simulated-accounts` through the local
 //! fake Bot API, pressing only the buttons shown: what each screen says must be true.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use autoposter::bench::fake_api::{Customer, FakeBotApi};
 use autoposter::i18n::{t, t_args, Args, Lang};
 
-/// A running `autoposter run` and its files.
-struct Run {
-    child: Child,
-    dir: std::path::PathBuf,
-}
-
-impl Run {
-    /// With `admins` as `AUTOPOSTER_ADMINS`.
-    fn start(api: &FakeBotApi, admins: &str) -> Run {
-        let dir = std::env::temp_dir().join(format!(
-            "autoposter-journeys-{}-{}",
-            std::process::id(),
-            fastrand::u64(..)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_autoposter"))
-            .args(["run", "--simulated-accounts", "--bot-api-url", &api.url()])
-            .arg("--database-url")
-            .arg(format!("sqlite:{}", dir.join("autoposter.db").display()))
-            .arg("--key-file")
-            .arg(dir.join("autoposter.key"))
-            .env("TELOXIDE_TOKEN", "123456:TEST")
-            .env("RUST_LOG", "warn")
-            .env_remove("DATABASE_URL")
-            .env_remove("TELOXIDE_API_URL")
-            .env_remove("AUTOPOSTER_MASTER_KEY")
-            .env("AUTOPOSTER_ADMINS", admins)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the binary runs");
-        Run { child, dir }
-    }
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use super::{wait_until, Run};
 
 const PATIENCE: Duration = Duration::from_secs(15);
-
-/// Waits (up to `limit`) until `done` holds; whether it did.
-async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + limit;
-    while tokio::time::Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    done()
-}
 
 /// Whether any bot message in `chat` holds `text` now.
 fn anywhere(api: &FakeBotApi, chat: i64, text: &str) -> bool {
@@ -153,7 +99,7 @@ fn count(api: &FakeBotApi, who: &Customer, text: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_under_an_answered_question_does_not_claim_the_answer_was_undone() {
     let api = FakeBotApi::start([]).await.unwrap();
-    let _run = Run::start(&api, "");
+    let _run = Run::start(&api);
     let english = Customer::new(601, Some("en"));
     let russian = Customer::new(602, Some("ru"));
     tokio::join!(
@@ -207,7 +153,7 @@ async fn cancel_after_answer(api: &FakeBotApi, who: &Customer) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_looking_at_a_new_customer_reads_that_there_are_no_accounts_or_groups() {
     let api = FakeBotApi::start([]).await.unwrap();
-    let _run = Run::start(&api, "1");
+    let _run = Run::start_with(&api, &[("AUTOPOSTER_ADMINS", "1")]);
     let admin = Customer::new(1, Some("ru"));
     let customer = Customer::new(603, Some("en"));
     welcome(&api, &customer).await;
@@ -227,7 +173,7 @@ async fn an_admin_looking_at_a_new_customer_reads_that_there_are_no_accounts_or_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_starter_account_the_timing_screen_tells_how_far_apart_cycles_really_are() {
     let api = FakeBotApi::start([]).await.unwrap();
-    let _run = Run::start(&api, "1");
+    let _run = Run::start_with(&api, &[("AUTOPOSTER_ADMINS", "1")]);
     let admin = Customer::new(1, Some("en"));
     let who = Customer::new(604, Some("ru"));
     let lang = Lang::Ru;
