@@ -229,6 +229,7 @@ reason-videos_forbidden = the group takes no videos from the account
 reason-documents_forbidden = the group takes no files from the account
 reason-gifs_forbidden = the group takes no GIFs from the account
 reason-payment_required = the group charges Stars for every message (never paid)
+reason-payment_required-stars = the group asks { $stars } ⭐ per message; autoposter never pays it
 reason-topic_closed = the group's topic is closed
 reason-topic_deleted = the group's topic was deleted
 reason-albums_refused = the group's slow mode refuses albums

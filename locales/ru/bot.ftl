@@ -235,6 +235,7 @@ reason-videos_forbidden = группа не принимает видео от �
 reason-documents_forbidden = группа не принимает файлы от аккаунта
 reason-gifs_forbidden = группа не принимает GIF от аккаунта
 reason-payment_required = группа берёт звёзды за каждое сообщение (не оплачиваем)
+reason-payment_required-stars = группа просит { $stars } ⭐ за каждое сообщение; autoposter никогда их не платит
 reason-topic_closed = тема группы закрыта
 reason-topic_deleted = тема группы удалена
 reason-albums_refused = медленный режим группы не пропускает альбомы
