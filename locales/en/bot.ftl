@@ -211,6 +211,10 @@ cmd-cancel = Abandon the current question
 message-screen-long = <b>Your message</b>: { $len } characters, too long to show inside this menu. "Show the post" sends it exactly as the accounts will post it.
     To replace it, send me the new post as an ordinary message; formatting is kept. Text only, 1–{ $max } characters.
 button-show-post = 👁 Show the post
+silent-on = 🔕 <b>Silent posts</b>: on — group members get no notification sound for your posts.
+silent-off = 🔔 <b>Silent posts</b>: off — group members hear the usual notification sound for your posts.
+button-silent-on = 🔕 Silent posts: turn on
+button-silent-off = 🔔 Silent posts: turn off
 list-more = …and { $count } more
 health-paused-why = ⏸ paused ({ $reason })
 reason-customer = by you

@@ -2594,3 +2594,66 @@ async fn a_group_asking_stars_per_message_is_told_with_its_price_in_the_notice_a
         screen.text
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_message_screens_silent_switch_is_saved_shown_and_posts_go_out_silent() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(1, 1).await;
+    assert!(!rig.store.silent(ME).await.unwrap());
+    let screen = shown(&rig.press(Cb::Open(Screen::Message)).await);
+    assert!(
+        screen.text.contains("🔔 <b>Silent posts</b>: off"),
+        "{}",
+        screen.text
+    );
+    assert!(
+        buttons(&screen).contains(&"sil:1".to_string()),
+        "{:?}",
+        buttons(&screen)
+    );
+    assert!(button_texts(&screen).contains(&"🔕 Silent posts: turn on".to_string()));
+    // The button the screen shows turns it on; the screen says so.
+    let screen = shown(&rig.data("sil:1").await);
+    assert!(rig.store.silent(ME).await.unwrap());
+    assert!(
+        screen.text.contains(
+            "🔕 <b>Silent posts</b>: on — group members get no notification sound for your posts."
+        ),
+        "{}",
+        screen.text
+    );
+    assert!(
+        buttons(&screen).contains(&"sil:0".to_string()),
+        "{:?}",
+        buttons(&screen)
+    );
+    // A stale press of the old button sets what it said, again; a forged one is out of date.
+    shown(&rig.data("sil:1").await);
+    assert!(rig.store.silent(ME).await.unwrap());
+    for forged in ["sil:2", "sil:", "sil:1:1"] {
+        assert_eq!(
+            alert(&rig.data(forged).await),
+            "This menu is out of date. Open /menu for a fresh one.",
+            "{forged}"
+        );
+    }
+    // The engine's posts carry it.
+    rig.press(Cb::Start).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let sent = rig.sim.sent();
+    assert!(!sent.is_empty());
+    assert!(sent.iter().all(|s| s.silent), "{sent:?}");
+    rig.cmd("/stop").await;
+
+    // Off again, in Russian.
+    rig.cmd("/language ru").await;
+    let screen = shown(&rig.data("sil:0").await);
+    assert!(!rig.store.silent(ME).await.unwrap());
+    assert!(
+        screen.text.contains("🔔 <b>Тихие посты</b>: выключены"),
+        "{}",
+        screen.text
+    );
+    assert!(button_texts(&screen).contains(&"🔕 Тихие посты: включить".to_string()));
+}
