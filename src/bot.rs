@@ -642,6 +642,7 @@ impl Control {
                         account_id,
                         group_id,
                         reason,
+                        stars,
                         ..
                     } => {
                         let groups = self.store.groups(customer_id).await?;
@@ -655,7 +656,7 @@ impl Control {
                             &Args::new()
                                 .text("account", account)
                                 .text("group", &group.reference)
-                                .html("reason", view::reason(lang, reason)),
+                                .html("reason", view::group_refusal(lang, reason, *stars)),
                         )
                     }
                     _ => return Ok(None),

@@ -45,6 +45,9 @@ pub enum Cb {
     Page(Screen, u32),
     /// Send the post as the accounts will post it.
     ShowPost,
+    /// Turn silent posts (no notification sound for group members) on or off: the state the
+    /// button sets, so a stale press repeats what it said.
+    Silent(bool),
     /// Buy (or renew) a plan with Telegram Stars.
     Buy(Plan),
     /// Admin: a page of the customer list.
@@ -82,6 +85,7 @@ impl Cb {
             Cb::Cancel => "cancel".into(),
             Cb::Page(screen, page) => format!("pg:{}:{page}", screen.code()),
             Cb::ShowPost => "post".into(),
+            Cb::Silent(on) => format!("sil:{}", u8::from(on)),
             Cb::Buy(plan) => format!("buy:{}", plan.as_str().to_ascii_lowercase()),
             Cb::AdminUsers(page) => format!("adm:u:{page}"),
             Cb::BroadcastConfirm(id) => format!("adm:bc:{id}"),
@@ -142,6 +146,8 @@ impl Cb {
                 Cb::Page(screen, page)
             }
             ["post"] => Cb::ShowPost,
+            ["sil", "1"] => Cb::Silent(true),
+            ["sil", "0"] => Cb::Silent(false),
             ["buy", "starter"] => Cb::Buy(Plan::Starter),
             ["buy", "enterprise"] => Cb::Buy(Plan::Enterprise),
             ["adm", "u", n] => Cb::AdminUsers(u32::try_from(id(n)?).ok()?),
@@ -201,6 +207,8 @@ mod tests {
             Cb::Cancel,
             Cb::Page(Screen::Groups, 99),
             Cb::ShowPost,
+            Cb::Silent(true),
+            Cb::Silent(false),
             Cb::Buy(Plan::Starter),
             Cb::Buy(Plan::Enterprise),
             Cb::AdminUsers(u32::MAX),
@@ -255,6 +263,8 @@ mod tests {
             "buy:gold",
             "adm:u:4294967296",
             "adm:u:-1",
+            "sil:2",
+            "sil:on",
         ] {
             assert_eq!(Cb::parse(data), None, "{data}");
         }

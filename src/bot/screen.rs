@@ -287,8 +287,9 @@ pub struct Health {
 /// What Telegram said about one account in one group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GroupNote {
-    /// The group refused the account (a reason code); paused for it.
-    Refused(String),
+    /// The group refused the account (a reason code, and the Stars per message a paid group
+    /// asked); paused for it.
+    Refused { reason: String, stars: Option<i64> },
     /// Slow mode: the account may post there again at this time (unix ms).
     SlowMode(i64),
 }
@@ -299,7 +300,7 @@ impl Health {
         self.groups[i].status == GroupStatus::Active
             && !self.notes[i]
                 .iter()
-                .any(|(_, n)| matches!(n, GroupNote::Refused(_)))
+                .any(|(_, n)| matches!(n, GroupNote::Refused { .. }))
     }
 }
 
@@ -334,7 +335,11 @@ impl Control {
         let index = |group_id: i64| groups.iter().position(|g| g.id == group_id);
         for block in self.store.pair_blocks(customer_id).await? {
             if let Some(i) = index(block.group_id) {
-                notes[i].push((label(block.account_id), GroupNote::Refused(block.reason)));
+                let note = GroupNote::Refused {
+                    reason: block.reason,
+                    stars: block.stars,
+                };
+                notes[i].push((label(block.account_id), note));
             }
         }
         for (account, group, until) in self.store.pair_waits(customer_id).await? {

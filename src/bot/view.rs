@@ -183,6 +183,19 @@ pub fn reason(lang: Lang, code: &str) -> String {
     crate::i18n::try_t(lang, &format!("reason-{code}")).unwrap_or_else(|| crate::i18n::escape(code))
 }
 
+/// A group's refusal in words: a group charging Stars (`payment_required`) says the price
+/// Telegram asked, when it said one.
+pub fn group_refusal(lang: Lang, code: &str, stars: Option<i64>) -> String {
+    match stars {
+        Some(stars) if code == "payment_required" => t_args(
+            lang,
+            "reason-payment_required-stars",
+            &Args::new().num("stars", stars as f64),
+        ),
+        _ => reason(lang, code),
+    }
+}
+
 pub(crate) fn plan_line(lang: Lang, plan: Option<PlanGrant>, now_ms: i64) -> String {
     match plan {
         None => t(lang, "plan-none"),
@@ -229,12 +242,12 @@ pub(crate) fn group_health(lang: Lang, g: &Group, notes: &[(String, GroupNote)])
             text.push_str("; ");
         }
         text.push_str(&match note {
-            GroupNote::Refused(why) => t_args(
+            GroupNote::Refused { reason: why, stars } => t_args(
                 lang,
                 "health-refused-for",
                 &Args::new()
                     .text("account", account)
-                    .html("reason", reason(lang, why)),
+                    .html("reason", group_refusal(lang, why, *stars)),
             ),
             GroupNote::SlowMode(until) => t_args(
                 lang,

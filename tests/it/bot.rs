@@ -2541,3 +2541,119 @@ async fn too_many_code_requests_are_refused_with_when_to_try_again_and_the_quest
         refused.text
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_group_asking_stars_per_message_is_told_with_its_price_in_the_notice_and_on_groups() {
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let rig = BotRig::observed(Some("en"), Some(Arc::new(Notifier(tx)))).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(1, 2).await;
+    let accounts = account_ids(&rig).await;
+    let groups = group_ids(&rig).await;
+    rig.sim.inject(
+        Target::Slot {
+            account_id: accounts[0],
+            group_id: groups[1],
+        },
+        Outcome::GroupRefused(GroupRefusal::PaymentRequired { stars: Some(50) }),
+    );
+    rig.press(Cb::Start).await;
+    let (customer, event) = events.recv().await.expect("an event");
+    assert_eq!(customer, ME);
+    let notice = rig.control.event_notice(ME, &event).await.unwrap().unwrap();
+    assert_eq!(
+        notice.text,
+        "⏸ @group_number_1 refused the account +9996611000: the group asks 50 ⭐ per message; autoposter never pays it. The group is paused for that account; once it is fixed, press ▶ on the group under Groups."
+    );
+    rig.control.engine().flush().await;
+    let screen = shown(&rig.press(Cb::Open(Screen::Groups)).await);
+    assert!(
+        screen.text.contains(
+            "2. @group_number_1 — ⏸ paused for +9996611000 (the group asks 50 ⭐ per message; autoposter never pays it)"
+        ),
+        "{}",
+        screen.text
+    );
+    rig.cmd("/stop").await;
+
+    rig.cmd("/language ru").await;
+    let notice = rig.control.event_notice(ME, &event).await.unwrap().unwrap();
+    assert!(
+        notice.text.contains(
+            ": группа просит 50 ⭐ за каждое сообщение; autoposter никогда их не платит."
+        ),
+        "{}",
+        notice.text
+    );
+    let screen = shown(&rig.press(Cb::Open(Screen::Groups)).await);
+    assert!(
+        screen
+            .text
+            .contains("(группа просит 50 ⭐ за каждое сообщение; autoposter никогда их не платит)"),
+        "{}",
+        screen.text
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_message_screens_silent_switch_is_saved_shown_and_posts_go_out_silent() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(1, 1).await;
+    assert!(!rig.store.silent(ME).await.unwrap());
+    let screen = shown(&rig.press(Cb::Open(Screen::Message)).await);
+    assert!(
+        screen.text.contains("🔔 <b>Silent posts</b>: off"),
+        "{}",
+        screen.text
+    );
+    assert!(
+        buttons(&screen).contains(&"sil:1".to_string()),
+        "{:?}",
+        buttons(&screen)
+    );
+    assert!(button_texts(&screen).contains(&"🔕 Silent posts: turn on".to_string()));
+    // The button the screen shows turns it on; the screen says so.
+    let screen = shown(&rig.data("sil:1").await);
+    assert!(rig.store.silent(ME).await.unwrap());
+    assert!(
+        screen.text.contains(
+            "🔕 <b>Silent posts</b>: on — group members get no notification sound for your posts."
+        ),
+        "{}",
+        screen.text
+    );
+    assert!(
+        buttons(&screen).contains(&"sil:0".to_string()),
+        "{:?}",
+        buttons(&screen)
+    );
+    // A stale press of the old button sets what it said, again; a forged one is out of date.
+    shown(&rig.data("sil:1").await);
+    assert!(rig.store.silent(ME).await.unwrap());
+    for forged in ["sil:2", "sil:", "sil:1:1"] {
+        assert_eq!(
+            alert(&rig.data(forged).await),
+            "This menu is out of date. Open /menu for a fresh one.",
+            "{forged}"
+        );
+    }
+    // The engine's posts carry it.
+    rig.press(Cb::Start).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let sent = rig.sim.sent();
+    assert!(!sent.is_empty());
+    assert!(sent.iter().all(|s| s.silent), "{sent:?}");
+    rig.cmd("/stop").await;
+
+    // Off again, in Russian.
+    rig.cmd("/language ru").await;
+    let screen = shown(&rig.data("sil:0").await);
+    assert!(!rig.store.silent(ME).await.unwrap());
+    assert!(
+        screen.text.contains("🔔 <b>Тихие посты</b>: выключены"),
+        "{}",
+        screen.text
+    );
+    assert!(button_texts(&screen).contains(&"🔕 Тихие посты: включить".to_string()));
+}

@@ -1,5 +1,7 @@
 //! The Message screen: the post as the accounts will post it. Opening it asks for a new post
 //! (the next typed message, formatting kept, replaces it); "Show the post" sends it on its own.
+//! The silent-posts switch is here too: it is about how the post lands in the groups (no
+//! notification sound for their members), not about when it goes.
 
 use super::{Page, Press, Screen, Typed};
 use crate::bot::callback::Cb;
@@ -16,9 +18,11 @@ impl Page for Message {
 
     async fn render(c: &Control, ctx: &Ctx, _page: usize) -> Result<Screenful, StoreError> {
         let timing = c.store.timing(ctx.id).await?;
+        let silent = c.store.silent(ctx.id).await?;
         Ok(message(
             ctx.lang,
             timing.and_then(|t| t.message_html).as_deref(),
+            silent,
         ))
     }
 
@@ -29,6 +33,10 @@ impl Page for Message {
     async fn press(c: &Control, p: &Press<'_>, cb: Cb) -> Option<Step> {
         match cb {
             Cb::ShowPost => Some(show_post(c, p).await),
+            Cb::Silent(on) => Some(match p.busy() {
+                Some(refused) => refused,
+                None => set_silent(c, p, on).await,
+            }),
             _ => None,
         }
     }
@@ -69,6 +77,12 @@ async fn show_post(c: &Control, p: &Press<'_>) -> Step {
     }
 }
 
+/// The silent-posts switch: saved, and the screen shown again with its new state.
+async fn set_silent(c: &Control, p: &Press<'_>, on: bool) -> Step {
+    c.store.set_silent(p.ctx.id, on).await?;
+    p.show(Message::render(c, p.ctx, 0).await?)
+}
+
 /// Posts up to this many characters are shown inside the Message screen; longer ones would
 /// push the screen past Telegram's 4 096 and are shown on their own with "Show the post".
 const PREVIEW_MAX: usize = 3_000;
@@ -95,7 +109,7 @@ pub fn html_text_len(html: &str) -> usize {
     len
 }
 
-pub fn message(lang: Lang, html: Option<&str>) -> Screenful {
+pub fn message(lang: Lang, html: Option<&str>, silent: bool) -> Screenful {
     let max = MAX_MESSAGE_LEN as f64;
     let text = match html {
         Some(html) if html_text_len(html) <= PREVIEW_MAX => t_args(
@@ -112,10 +126,20 @@ pub fn message(lang: Lang, html: Option<&str>) -> Screenful {
         ),
         None => t_args(lang, "message-screen-empty", &Args::new().num("max", max)),
     };
+    let text = format!(
+        "{text}\n\n{}",
+        t(lang, if silent { "silent-on" } else { "silent-off" })
+    );
     let mut keyboard = Vec::new();
     if html.is_some() {
         keyboard.push(vec![Button::new(t(lang, "button-show-post"), Cb::ShowPost)]);
     }
+    let switch = if silent {
+        "button-silent-off"
+    } else {
+        "button-silent-on"
+    };
+    keyboard.push(vec![Button::new(t(lang, switch), Cb::Silent(!silent))]);
     keyboard.push(view::back(lang));
     Screenful { text, keyboard }
 }
