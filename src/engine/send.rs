@@ -74,17 +74,22 @@ pub(super) async fn attempt(
             _ = tokio::time::sleep(pause) => {}
         }
     }
-    let sent_at = Instant::now();
+    let lapsed = || Outcome::Network("lease lapsed".to_string());
     if !ctx.may_send() {
-        let outcome = Outcome::Network("lease lapsed".to_string());
-        return finished(sent_at, outcome, tries, true);
+        return finished(Instant::now(), lapsed(), tries, true);
     }
     let group = &ctx.groups[due.slot];
     let content = Content::of(&ctx.html, &ctx.items);
     // Normally uploaded at the cycle's set-up already; again here after a stale reference
     // (a retry, with the same random ids).
     if let Err(outcome) = ensure_uploaded(shared, due.account_id, content.media()).await {
-        return finished(sent_at, outcome, tries + 1, false);
+        return finished(Instant::now(), outcome, tries + 1, false);
+    }
+    // The post leaves now, after any upload: the floor to the account's next post and the
+    // lateness count from here, and the lease must still hold.
+    let sent_at = Instant::now();
+    if !content.media().is_empty() && !ctx.may_send() {
+        return finished(sent_at, lapsed(), tries, true);
     }
     let outcome = shared
         .transport

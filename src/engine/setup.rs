@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 use tokio::time::Instant;
 
@@ -86,6 +87,7 @@ pub(super) async fn set_up(
     seq: i64,
     preloaded: Option<(Snapshot, Option<CyclePlan>)>,
     resume: Option<Interrupted>,
+    stop: &CancellationToken,
 ) -> Result<SetUp, EngineError> {
     // With leases: nothing is started for a customer this engine may no longer post for.
     let held = match shared.leasing.get() {
@@ -109,8 +111,13 @@ pub(super) async fn set_up(
         .post_key
         .ok_or_else(|| EngineError::Store(StoreError::NoPostKey(customer_id)))?;
     // Media are uploaded before the cycle starts, so that no post waits for an upload: every
-    // target and wait counts from the start taken after this.
-    upload_ahead(shared, &snapshot).await;
+    // target and wait counts from the start taken after this. A stop (or shutdown) meanwhile
+    // is not kept waiting for the uploads: the worker finds it before its first send.
+    tokio::select! {
+        biased;
+        _ = stop.cancelled() => {}
+        _ = upload_ahead(shared, &snapshot) => {}
+    }
     let now = Instant::now();
     let plan_expires_at = snapshot.plan.and_then(|g| g.expires_at);
     // The same checks for a resumed cycle (plan expired, no message, …): only its layout is

@@ -55,7 +55,11 @@ pub(super) async fn run_cycle(
         post_key,
         read,
         plan_expires_at,
-    } = set_up(shared, customer_id, requested, seq, preloaded, resume).await?;
+    } = set_up(shared, customer_id, requested, seq, preloaded, resume, stop).await?;
+    // Stopped while the set-up uploaded the post's files: nothing of this cycle goes out.
+    if stop.is_cancelled() {
+        cycle.stop();
+    }
     let (clock, cycle_start) = (&shared.clock, ctx.start);
     // Cancelled by an outside stop or by the plan's expiry: retries waiting out their pause
     // give up then. (Declared before the sends that borrow it.)

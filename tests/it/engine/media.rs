@@ -86,11 +86,19 @@ async fn each_account_uploads_each_file_once_before_the_first_target_and_reuses_
     let sends = rig.sim.sent();
     let first_send = sends.iter().map(|x| x.at).min().unwrap();
     assert_eq!(first_send - t0, 2 * s5, "the cycle starts once uploaded");
+    // The two cycles waited for (a third one may begin at 18 s, with no pause between cycles,
+    // before the rig shuts the engine down).
+    let two_cycles = |rig: &Rig| {
+        let mut t = timeline(rig);
+        t.retain(|(at, _, _)| *at < Duration::from_secs(18));
+        t
+    };
     assert_eq!(
-        timeline(&rig),
-        timeline(&text),
+        two_cycles(&rig),
+        two_cycles(&text),
         "the posts keep a text post's exact targets and spacing"
     );
+    assert_eq!(two_cycles(&rig).len(), 12);
     assert_eq!(rig.sim.not_uploaded(), 0, "no send waited for a file");
     for x in &sends {
         assert_eq!(
@@ -174,4 +182,57 @@ async fn an_albums_ids_are_the_slots_derived_per_item_and_distinct() {
         all.extend(x.item_ids.iter().copied());
     }
     assert_eq!(all.len(), 8, "no two items of the cycle share an id");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_while_the_files_upload_is_obeyed_at_once_and_nothing_is_posted() {
+    let c = customer(1, Plan::Enterprise, 1, 2, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    album(&rig, 1).await;
+    rig.sim.set_upload_latency(Duration::from_secs(5));
+    let t0 = Instant::now();
+    rig.engine.start(1, None).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    rig.engine.stop(1).await.unwrap();
+    assert_eq!(
+        Instant::now() - t0,
+        Duration::from_secs(2),
+        "not kept waiting"
+    );
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert!(rig.sim.sent().is_empty(), "{:?}", rig.sim.sent());
+    rig.finish().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_upload_again_at_send_time_keeps_the_floor_from_when_the_post_left() {
+    // One account, two groups 3 s apart; group 1's file goes stale and each upload takes 10 s.
+    let c = customer(1, Plan::Enterprise, 1, 2, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    album(&rig, 1).await;
+    rig.sim.inject(
+        Target::Slot {
+            account_id: 1,
+            group_id: 1,
+        },
+        Outcome::StaleFile,
+    );
+    rig.sim.set_upload_latency(Duration::from_secs(10));
+    rig.engine.start(1, None).await.unwrap();
+    rig.next_cycle().await;
+    rig.engine.stop(1).await.unwrap();
+    rig.finish().await;
+    let sent = rig.sim.sent();
+    let at = |group: i64| {
+        sent.iter()
+            .filter(|s| s.group_id == group)
+            .map(|s| s.at)
+            .max()
+    };
+    let (g1, g2) = (at(1).unwrap(), at(2).unwrap());
+    assert!(
+        g2 - g1 >= Duration::from_millis(2_995),
+        "group 2 went {:?} after group 1's post left",
+        g2 - g1
+    );
 }
