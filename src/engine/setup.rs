@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::lease::Held;
 use super::report::Read;
