@@ -132,9 +132,10 @@ pub enum Action {
         query_id: String,
         error: Option<String>,
     },
-    /// One of the customer's messages shown again in their chat: forwarded (keeping its
-    /// "Forwarded from") or copied (without it) — how a post passed on from a channel looks.
-    PassOn { message_id: i32, copy: bool },
+    /// Some of the customer's messages shown again in their chat, together (an album stays
+    /// one): forwarded (keeping their "Forwarded from") or copied (without it) — how a post
+    /// passed on from a channel looks.
+    PassOn { message_ids: Vec<i32>, copy: bool },
 }
 
 /// What the customer's next typed message answers; kept in the store as JSON. A value stored
@@ -168,6 +169,9 @@ enum Awaiting {
         message_ids: Vec<i32>,
         /// The customer's own forwarded messages in the bot chat.
         preview: Vec<i32>,
+        /// The album the messages are part of, while its next messages may still come.
+        #[serde(default)]
+        album: Option<String>,
     },
 }
 

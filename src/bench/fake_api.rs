@@ -326,7 +326,51 @@ impl FakeBotApi {
         id
     }
 
-    /// The bot's forwardMessage and copyMessage calls: (method, chat, from chat, message id).
+    /// `customer` forwards to the bot an album of photos, messages `message_ids` of a channel:
+    /// one update per message, sharing a media group id, in the order given; returns their
+    /// ids in the customer's chat.
+    pub fn forward_album_from_channel(
+        &self,
+        customer: &Customer,
+        channel: (i64, Option<&str>, &str),
+        message_ids: &[i64],
+    ) -> Vec<i64> {
+        let (channel_id, username, title) = channel;
+        let mut s = self.state();
+        s.customers.insert(customer.id, customer.clone());
+        let group = format!("album-{}", s.next_message_id);
+        let mut ids = Vec::new();
+        for (i, message_id) in message_ids.iter().enumerate() {
+            let id = s.next_message_id;
+            s.next_message_id += 1;
+            let mut chat = json!({"id": channel_id, "type": "channel", "title": title});
+            if let Some(username) = username {
+                chat["username"] = json!(username);
+            }
+            let mut message = json!({
+                "message_id": id,
+                "date": unix_now(),
+                "chat": private_chat(customer),
+                "from": customer.user_json(),
+                "media_group_id": group,
+                "photo": [{"file_id": format!("photo-{id}"), "file_unique_id": format!("u{id}"),
+                           "width": 800, "height": 600, "file_size": 1000}],
+                "forward_origin": {
+                    "type": "channel", "date": unix_now(), "chat": chat,
+                    "message_id": message_id,
+                },
+            });
+            if i == 0 {
+                message["caption"] = json!("album caption");
+            }
+            push_update(&self.shared, &mut s, json!({ "message": message }));
+            ids.push(id);
+        }
+        ids
+    }
+
+    /// The bot's forwardMessage(s) and copyMessage(s) calls, one row per message: (method in
+    /// the singular, chat, from chat, message id).
     pub fn passed_on(&self) -> Vec<(String, i64, i64, i64)> {
         self.state().passed_on.clone()
     }
@@ -854,7 +898,13 @@ fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value)
     let now = Instant::now();
     let is_message = matches!(
         method,
-        "sendmessage" | "copymessage" | "forwardmessage" | "editmessagetext" | "sendinvoice"
+        "sendmessage"
+            | "copymessage"
+            | "forwardmessage"
+            | "copymessages"
+            | "forwardmessages"
+            | "editmessagetext"
+            | "sendinvoice"
     );
     if is_message {
         if let Err(refused) = admit(&mut s, method, chat, now) {
@@ -900,6 +950,24 @@ fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value)
         "setmycommands" => {
             s.set_my_commands += 1;
             ok(json!(true))
+        }
+        "copymessages" | "forwardmessages" => {
+            s.accepted.push(now);
+            s.delivered.push((chat, now));
+            let from = request["from_chat_id"].as_i64().unwrap_or_default();
+            let method = method.trim_end_matches('s');
+            let ids: Vec<i64> = (request["message_ids"].as_array().into_iter().flatten())
+                .filter_map(Value::as_i64)
+                .collect();
+            let mut answered = Vec::new();
+            for message_id in ids {
+                s.passed_on
+                    .push((method.to_string(), chat, from, message_id));
+                let id = s.next_message_id;
+                s.next_message_id += 1;
+                answered.push(json!({"message_id": id}));
+            }
+            ok(json!(answered))
         }
         "sendmessage" | "copymessage" | "forwardmessage" | "sendinvoice" => {
             s.accepted.push(now);

@@ -167,6 +167,7 @@ fn forwarded_from_channel(msg: &Message) -> Option<super::forward::Forwarded> {
         chat: reference,
         title: chat.title().unwrap_or_default().to_string(),
         source_message_id: message_id.0,
+        media_group_id: msg.media_group_id().map(|g| g.0.clone()),
     })
 }
 
@@ -390,15 +391,15 @@ async fn perform(
                     }
                     request.await?;
                 }
-                Action::PassOn { message_id, copy } => {
-                    let id = MessageId(message_id);
+                Action::PassOn { message_ids, copy } => {
+                    let ids = message_ids.into_iter().map(MessageId);
                     if copy {
-                        let request = bot.copy_message(chat, chat, id);
+                        let request = bot.copy_messages(chat, chat, ids);
                         limiter
                             .send(chat.0, Class::Reply, || request.send_ref())
                             .await?;
                     } else {
-                        let request = bot.forward_message(chat, chat, id);
+                        let request = bot.forward_messages(chat, chat, ids);
                         limiter
                             .send(chat.0, Class::Reply, || request.send_ref())
                             .await?;

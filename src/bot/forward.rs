@@ -27,6 +27,8 @@ pub struct Forwarded {
     pub title: String,
     /// The message's id in the channel.
     pub source_message_id: i32,
+    /// The album it is part of (Telegram delivers an album's messages one by one).
+    pub media_group_id: Option<String>,
 }
 
 /// The question: forward or copy the message from `title`.
@@ -46,13 +48,42 @@ fn choice(lang: Lang, title: &str) -> super::Screenful {
 }
 
 /// A forwarded message arrived while the post is asked: keep it and ask how to pass it on.
+/// The next messages of the same album (they come one by one, in the chat's order) join it
+/// without asking again.
 pub(super) async fn offer(c: &Control, ctx: &Ctx, f: Forwarded) -> Step {
+    if let Some(Awaiting::Forward {
+        chat,
+        title,
+        mut message_ids,
+        mut preview,
+        album: Some(album),
+    }) = Awaiting::load(ctx.row.awaiting.as_deref())
+    {
+        if f.media_group_id.as_ref() == Some(&album) && f.chat == chat {
+            if !message_ids.contains(&f.source_message_id) {
+                message_ids.push(f.source_message_id);
+                message_ids.sort_unstable();
+                preview.push(f.message_id);
+                preview.sort_unstable();
+            }
+            let awaiting = Awaiting::Forward {
+                chat,
+                title,
+                message_ids,
+                preview,
+                album: Some(album),
+            };
+            c.set_awaiting(ctx, &awaiting).await?;
+            return Ok(Vec::new());
+        }
+    }
     let title = f.title.clone();
     let awaiting = Awaiting::Forward {
         chat: f.chat,
         title: f.title,
         message_ids: vec![f.source_message_id],
         preview: vec![f.message_id],
+        album: f.media_group_id,
     };
     c.set_awaiting(ctx, &awaiting).await?;
     Ok(vec![Action::Send(choice(ctx.lang, &title))])
@@ -69,6 +100,7 @@ pub(super) async fn choose(c: &Control, p: &Press<'_>, mode: ForwardMode) -> Ste
         title,
         message_ids,
         preview,
+        ..
     }) = p.awaiting.clone()
     else {
         return Ok(vec![out_of_date(lang)]);
@@ -125,7 +157,8 @@ pub(super) async fn choose(c: &Control, p: &Press<'_>, mode: ForwardMode) -> Ste
         }
         Err(e) => return Err(e),
     }
-    c.clear_awaiting(ctx).await?;
+    // The Message screen shown next still takes a new post (it says so).
+    c.set_awaiting(ctx, &Awaiting::Message).await?;
     let notice = t_args(
         lang,
         match mode {
@@ -145,12 +178,13 @@ pub(super) async fn choose(c: &Control, p: &Press<'_>, mode: ForwardMode) -> Ste
 /// The post shown as the groups will see it: the customer's own forwarded messages, forwarded
 /// again (with their "Forwarded from") or copied (without it).
 pub(super) fn pass_on(preview: &[i32], mode: ForwardMode) -> Vec<Action> {
-    (preview.iter())
-        .map(|message_id| Action::PassOn {
-            message_id: *message_id,
-            copy: mode == ForwardMode::Copy,
-        })
-        .collect()
+    if preview.is_empty() {
+        return Vec::new();
+    }
+    vec![Action::PassOn {
+        message_ids: preview.to_vec(),
+        copy: mode == ForwardMode::Copy,
+    }]
 }
 
 /// Why an account can't pass the source on, for the customer.

@@ -159,6 +159,52 @@ async fn a_message_forwarded_from_a_channel_is_checked_saved_shown_and_posted_in
             .await
         );
 
+        // An album from the channel (its messages come one by one): asked once, taken whole.
+        let asked = |api: &FakeBotApi| {
+            let q = question(lang, "Our News");
+            api.chat(id).iter().filter(|m| m.text.contains(&q)).count()
+        };
+        let asked_before = asked(&api);
+        let channel = (-100_222, Some("OurNews"), "Our News");
+        let album = api.forward_album_from_channel(customer, channel, &[52, 50, 51]);
+        assert!(wait_until(Duration::from_secs(20), || asked(&api) > asked_before).await);
+        api.press(customer, &button).unwrap();
+        expect(
+            &api,
+            id,
+            &t_args(lang, saved, &Args::new().text("chat", "Our News")),
+        )
+        .await;
+        let whole = PostContent::Forward {
+            source: ForwardSource {
+                chat: "@ournews".into(),
+                message_ids: vec![50, 51, 52],
+            },
+            mode,
+        };
+        let mut stored = None;
+        for _ in 0..80 {
+            stored = store.content(id).await.unwrap();
+            if stored.as_ref() == Some(&whole) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert_eq!(stored.as_ref(), Some(&whole));
+        assert_eq!(asked(&api), asked_before + 1, "asked once for the album");
+        let shown: Vec<_> = album
+            .iter()
+            .map(|m| (method.to_string(), id, id, *m))
+            .collect();
+        assert!(
+            wait_until(Duration::from_secs(20), || {
+                shown.iter().all(|s| api.passed_on().contains(s))
+            })
+            .await,
+            "the album shown back whole: {:?}",
+            api.passed_on()
+        );
+
         // Started, the account passes it on into the group.
         api.say(customer, "/menu");
         super::press_when_shown(&api, customer, &t(lang, "button-start")).await;
