@@ -9,6 +9,7 @@
 //! for that function first ([`LoopbackDc::script`]): an RPC error, or a connection dropped
 //! after the request took effect. Every request is recorded for the test to check.
 
+pub mod media;
 pub mod wire;
 
 use std::collections::{HashMap, VecDeque};
@@ -104,6 +105,8 @@ pub struct State {
     pub faults: Vec<String>,
     scripted: HashMap<&'static str, VecDeque<Reply>>,
     next_message_id: i32,
+    /// Uploaded parts and files, and media posts ([`media`]).
+    pub media: media::Media,
 }
 
 impl State {
@@ -353,6 +356,11 @@ fn handlers(name: &str) -> Option<Handler> {
         "messages.sendMessage" => handlers::send_message,
         "messages.getDialogs" => handlers::get_dialogs,
         "channels.getFullChannel" => handlers::get_full_channel,
+        "upload.saveFilePart" => media::save_file_part,
+        "upload.saveBigFilePart" => media::save_big_file_part,
+        "messages.uploadMedia" => media::upload_media,
+        "messages.sendMedia" => media::send_media,
+        "messages.sendMultiMedia" => media::send_multi_media,
         _ => return None,
     })
 }

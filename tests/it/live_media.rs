@@ -1,0 +1,481 @@
+//! Media posts from real accounts on the wire: the engine and the live transport (grammers)
+//! against the loopback data centre ([`crate::dc`], its media in [`crate::dc::media`]) —
+//! uploads in parts (big files too), the photo or document kept per account and reused,
+//! `messages.sendMedia` and `sendMultiMedia` with the slot's random ids, a lost answer, a
+//! stale file reference, a lost part, and groups that refuse media. What arrives is checked
+//! against the stored bytes (SHA-256), and the post log against what was posted.
+
+use std::time::Duration;
+
+use autoposter::engine::CycleReport;
+use autoposter::schedule::content::{MediaKind, Sha256};
+use autoposter::schedule::RandomIds;
+use autoposter::store::NewMedia;
+use autoposter::telegram::live::text_and_entities;
+use grammers_tl_types as tl;
+
+use crate::dc::media::{File, MediaPost};
+use crate::dc::{Group, Reply};
+use crate::helpers::Heard;
+use crate::live_dc::{group, LiveRig, CUSTOMER};
+
+const PART: usize = 512 * 1024;
+
+/// `len` bytes that differ from every other `seed`'s.
+fn bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    (0..len).map(|_| rng.u8(..)).collect()
+}
+
+/// One file of the customer's post.
+struct Upload {
+    kind: MediaKind,
+    bytes: Vec<u8>,
+    name: Option<&'static str>,
+    mime: Option<&'static str>,
+}
+
+fn photo(len: usize, seed: u64) -> Upload {
+    Upload {
+        kind: MediaKind::Photo,
+        bytes: bytes(len, seed),
+        name: Some("sale.jpg"),
+        mime: Some("image/jpeg"),
+    }
+}
+
+/// A rig whose account is in `groups` (all added), and whose customer posts `files` with the
+/// caption `html` (stored as the bot stores them).
+async fn media_rig(groups: Vec<Group>, files: &[Upload], html: &str, between: f64) -> LiveRig {
+    let added = groups.len();
+    let rig = LiveRig::build(groups, added, "unused", between).await;
+    let new: Vec<NewMedia> = (files.iter())
+        .map(|f| NewMedia {
+            kind: f.kind,
+            bytes: &f.bytes,
+            name: f.name,
+            mime: f.mime,
+        })
+        .collect();
+    rig.store
+        .set_media_content(CUSTOMER, &new, html)
+        .await
+        .unwrap();
+    rig
+}
+
+impl LiveRig {
+    /// The random ids of the slot (report's cycle, the account, `group_id`).
+    async fn slot_ids(&self, report: &CycleReport, group_id: i64) -> RandomIds {
+        let key = (self.store.snapshot(CUSTOMER).await.unwrap().unwrap())
+            .post_key
+            .unwrap();
+        RandomIds::of(key, report.seq, self.account_id, group_id)
+    }
+
+    fn media_posts(&self) -> Vec<MediaPost> {
+        self.dc.state(|s| s.media.posts.clone())
+    }
+
+    fn files(&self) -> Vec<File> {
+        self.dc.state(|s| s.media.files.clone())
+    }
+
+    /// The names of the upload and send requests, in order.
+    fn traffic(&self) -> Vec<&'static str> {
+        self.dc.state(|s| {
+            (s.requests.iter())
+                .map(|r| r.name)
+                .filter(|n| {
+                    n.starts_with("upload.")
+                        || n.starts_with("messages.send")
+                        || *n == "messages.uploadMedia"
+                })
+                .collect()
+        })
+    }
+
+    fn count(&self, name: &str) -> usize {
+        self.dc.state(|s| s.named(name).len())
+    }
+}
+
+fn channel(peer: &tl::enums::InputPeer) -> (i64, i64) {
+    match peer {
+        tl::enums::InputPeer::Channel(c) => (c.channel_id, c.access_hash),
+        other => panic!("peer {other:?}"),
+    }
+}
+
+/// The whole engine path: a customer whose post is a photo with a formatted caption, on a
+/// real (loopback) account, posts it on schedule into both groups. The account uploads the
+/// file once, in two parts, before the cycle's first post, and both groups get the same photo
+/// by reference, with the stored bytes exactly, the caption's text and entities, and each
+/// slot's random id; the post log says sent with those ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_post_is_uploaded_once_and_arrives_in_every_group_with_its_bytes_and_caption() {
+    let file = photo(PART + 1000, 1);
+    let mut rig = media_rig(vec![group(1), group(2)], &[file], "<b>Sale</b> today", 60.0).await;
+    let want = Sha256::of(&bytes(PART + 1000, 1));
+    let (report, restricted) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 2, "{report:?}");
+    assert!(restricted.is_empty(), "{restricted:?}");
+
+    assert_eq!(
+        rig.traffic(),
+        [
+            "upload.saveFilePart",
+            "upload.saveFilePart",
+            "messages.uploadMedia",
+            "messages.sendMedia",
+            "messages.sendMedia"
+        ],
+        "uploaded once, before the first post; no text sent"
+    );
+    let parts: Vec<tl::functions::upload::SaveFilePart> = rig
+        .dc
+        .state(|s| s.named("upload.saveFilePart"))
+        .iter()
+        .map(|r| r.decode())
+        .collect();
+    assert_eq!(parts[0].file_id, parts[1].file_id);
+    assert_eq!(
+        parts
+            .iter()
+            .map(|p| (p.file_part, p.bytes.len()))
+            .collect::<Vec<_>>(),
+        [(0, PART), (1, 1000)]
+    );
+    let upload: tl::functions::messages::UploadMedia = rig
+        .dc
+        .state(|s| s.named("messages.uploadMedia")[0].decode());
+    assert_eq!(upload.peer, tl::enums::InputPeer::PeerSelf);
+    let files = rig.files();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].photo && !files[0].big);
+    assert_eq!(
+        (files[0].sha256, files[0].name.as_str()),
+        (want, "sale.jpg")
+    );
+
+    let (text, entities) = text_and_entities("<b>Sale</b> today");
+    assert!(matches!(
+        entities.as_deref(),
+        Some([tl::enums::MessageEntity::Bold(b)]) if b.offset == 0 && b.length == 4
+    ));
+    let posts = rig.media_posts();
+    assert_eq!(posts.len(), 2);
+    let mut want_ids = Vec::new();
+    for (post, (group_id, g)) in posts.iter().zip(&rig.groups) {
+        let ids = rig.slot_ids(&report, *group_id).await;
+        want_ids.push(ids.first());
+        assert_eq!(channel(&post.peer), (g.channel_id, g.access_hash));
+        assert!(!post.album && !post.silent && post.top_msg_id.is_none());
+        let [item] = &post.items[..] else {
+            panic!("{post:?}")
+        };
+        assert_eq!(item.random_id, ids.first());
+        assert_eq!((item.file.id, item.file.sha256), (files[0].id, want));
+        assert_eq!(item.caption, text);
+        assert_eq!(item.entities, entities);
+    }
+    let rows = rig.store.posts(CUSTOMER).await.unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.outcome.as_str(), r.random_id))
+            .collect::<Vec<_>>(),
+        want_ids.iter().map(|id| ("sent", *id)).collect::<Vec<_>>()
+    );
+}
+
+/// A file over 10 MB goes up as a big file: every part with `upload.saveBigFilePart` and the
+/// total, then `inputFileBig`; the document keeps its name and MIME type, and is sent as a
+/// file, with the stored bytes exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_over_ten_megabytes_goes_up_in_big_parts_with_its_name_and_type() {
+    let len = 10 * 1024 * 1024 + 300 * 1024;
+    let document = Upload {
+        kind: MediaKind::Document,
+        bytes: bytes(len, 2),
+        name: Some("price-list.pdf"),
+        mime: Some("application/pdf"),
+    };
+    let want = Sha256::of(&document.bytes);
+    let mut rig = media_rig(vec![group(1)], &[document], "Prices", 60.0).await;
+    let (report, _) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 1, "{report:?}");
+
+    assert_eq!(rig.count("upload.saveFilePart"), 0);
+    let parts: Vec<tl::functions::upload::SaveBigFilePart> = rig
+        .dc
+        .state(|s| s.named("upload.saveBigFilePart"))
+        .iter()
+        .map(|r| r.decode())
+        .collect();
+    assert_eq!(parts.len(), 21);
+    for (i, p) in parts.iter().enumerate() {
+        assert_eq!((p.file_part, p.file_total_parts), (i as i32, 21));
+        assert_eq!(p.file_id, parts[0].file_id);
+    }
+    let upload: tl::functions::messages::UploadMedia = rig
+        .dc
+        .state(|s| s.named("messages.uploadMedia")[0].decode());
+    match upload.media {
+        tl::enums::InputMedia::UploadedDocument(d) => match d.file {
+            tl::enums::InputFile::Big(f) => {
+                assert_eq!((f.parts, f.name.as_str()), (21, "price-list.pdf"))
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    let posts = rig.media_posts();
+    let [post] = &posts[..] else {
+        panic!("{posts:?}")
+    };
+    let file = &post.items[0].file;
+    assert!(file.big && !file.photo && file.force_file);
+    assert_eq!((file.sha256, file.size), (want, len));
+    assert_eq!(file.mime.as_deref(), Some("application/pdf"));
+    assert_eq!(file.file_name(), Some("price-list.pdf"));
+    assert_eq!(post.items[0].caption, "Prices");
+    let rows = rig.store.posts(CUSTOMER).await.unwrap();
+    assert_eq!(rows[0].outcome, "sent");
+}
+
+/// An album of three (photo, video, photo) is one `messages.sendMultiMedia`: item `i` carries
+/// the slot's `ids.item(i)`, the caption and its entities are on the first item only, each
+/// item is its own upload with its own bytes, and the video streams under its name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_album_of_three_arrives_with_its_item_ids_and_the_caption_on_the_first() {
+    let video = Upload {
+        kind: MediaKind::Video,
+        bytes: bytes(40_000, 4),
+        name: Some("clip.mp4"),
+        mime: None,
+    };
+    let files = [photo(30_000, 3), video, photo(20_000, 5)];
+    let want: Vec<Sha256> = files.iter().map(|f| Sha256::of(&f.bytes)).collect();
+    let mut rig = media_rig(vec![group(1)], &files, "<i>Three</i> pictures", 60.0).await;
+    let (group_id, _) = rig.groups[0];
+    let (report, _) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 1, "{report:?}");
+    assert_eq!(rig.count("messages.uploadMedia"), 3);
+    assert_eq!(rig.count("messages.sendMedia"), 0);
+    assert_eq!(rig.count("messages.sendMultiMedia"), 1);
+
+    let ids = rig.slot_ids(&report, group_id).await;
+    let posts = rig.media_posts();
+    let [album] = &posts[..] else {
+        panic!("{posts:?}")
+    };
+    assert!(album.album);
+    assert_eq!(album.items.len(), 3);
+    let (text, entities) = text_and_entities("<i>Three</i> pictures");
+    for (i, item) in album.items.iter().enumerate() {
+        assert_eq!(item.random_id, ids.item(i), "item {i}");
+        assert_eq!(item.file.sha256, want[i], "item {i}");
+        if i == 0 {
+            assert_eq!((&item.caption, &item.entities), (&text, &entities));
+            assert!(matches!(
+                item.entities.as_deref(),
+                Some([tl::enums::MessageEntity::Italic(_)])
+            ));
+        } else {
+            assert_eq!((item.caption.as_str(), &item.entities), ("", &None));
+        }
+    }
+    assert!(album.items[0].file.photo && album.items[2].file.photo);
+    let clip = &album.items[1].file;
+    assert!(!clip.photo && !clip.force_file);
+    assert_eq!(clip.mime.as_deref(), Some("video/mp4"));
+    assert_eq!(clip.file_name(), Some("clip.mp4"));
+    assert!(clip
+        .attributes
+        .iter()
+        .any(|a| matches!(a, tl::enums::DocumentAttribute::Video(v) if v.supports_streaming)));
+    let distinct: std::collections::HashSet<i64> =
+        album.items.iter().map(|i| i.random_id).collect();
+    assert_eq!(distinct.len(), 3);
+    let rows = rig.store.posts(CUSTOMER).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].outcome.as_str(), rows[0].random_id),
+        ("sent", ids.first())
+    );
+}
+
+/// Telegram posts the photo and the connection dies before the answer: the engine sends the
+/// slot again (same random id, a new connection, the upload kept), Telegram answers
+/// RANDOM_ID_DUPLICATE, and the photo is posted exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_to_a_media_post_is_sent_again_and_posts_once() {
+    let mut rig = media_rig(vec![group(1)], &[photo(5_000, 6)], "Sale", 60.0).await;
+    rig.dc.script("messages.sendMedia", Reply::Drop);
+    let (group_id, _) = rig.groups[0];
+    let (report, _) = rig.one_cycle().await;
+
+    let sends = rig.dc.state(|s| s.named("messages.sendMedia"));
+    assert_eq!(sends.len(), 2, "one send, one re-send");
+    assert_ne!(sends[0].connection, sends[1].connection);
+    let id = rig.slot_ids(&report, group_id).await.first();
+    for s in &sends {
+        let r: tl::functions::messages::SendMedia = s.decode();
+        assert_eq!(r.random_id, id);
+    }
+    assert_eq!(rig.media_posts().len(), 1, "posted exactly once");
+    assert_eq!(
+        rig.count("messages.uploadMedia"),
+        1,
+        "the upload outlived the connection"
+    );
+    let rows = rig.store.posts(CUSTOMER).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0].outcome.as_str(), rows[0].random_id), ("sent", id));
+    assert_eq!(report.tally.sent, 1);
+}
+
+/// A file reference that went stale (FILE_REFERENCE_EXPIRED, or FILE_REFERENCE_N_EXPIRED for
+/// an album's item): the account uploads again, once, and the slot is sent again with the
+/// same random ids, posting exactly once; the post log says sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_file_reference_is_uploaded_again_once_and_posts_exactly_once() {
+    // (files, which upload goes stale, uploads in all, send request)
+    let single = [photo(9_000, 7)];
+    let album = [photo(9_000, 8), photo(8_000, 9), photo(7_000, 10)];
+    let cases: [(&[Upload], usize, usize, &str); 2] = [
+        (&single, 1, 2, "messages.sendMedia"),
+        // The album's second item: every item of the post is uploaded again.
+        (&album, 2, 6, "messages.sendMultiMedia"),
+    ];
+    for (files, stale, uploads, send) in cases {
+        let mut rig = media_rig(vec![group(1)], files, "Sale", 60.0).await;
+        rig.dc.expire_uploads(&[stale]);
+        let (group_id, _) = rig.groups[0];
+        let (report, _) = rig.one_cycle().await;
+        assert_eq!(report.tally.sent, 1, "{send}: {report:?}");
+        assert_eq!(rig.count("messages.uploadMedia"), uploads, "{send}");
+        assert_eq!(
+            rig.count(send),
+            2,
+            "{send}: the refused send and the one after the upload"
+        );
+        let posts = rig.media_posts();
+        let [post] = &posts[..] else {
+            panic!("{posts:?}")
+        };
+        let ids = rig.slot_ids(&report, group_id).await;
+        let all = rig.files();
+        for (i, item) in post.items.iter().enumerate() {
+            assert_eq!(item.random_id, ids.item(i), "{send}");
+            // The fresh uploads are the later ones.
+            assert_eq!(item.file.id, all[files.len() + i].id, "{send}");
+            assert_eq!(item.file.sha256, Sha256::of(&files[i].bytes), "{send}");
+        }
+        let rows = rig.store.posts(CUSTOMER).await.unwrap();
+        assert_eq!(rows.len(), 1, "{send}: {rows:?}");
+        assert_eq!(
+            (rows[0].outcome.as_str(), rows[0].random_id),
+            ("sent", ids.first())
+        );
+    }
+}
+
+/// A part Telegram did not keep (FILE_PART_N_MISSING at `messages.uploadMedia`) fails the
+/// upload at the cycle's set-up as a network error, not the slot: the send uploads again and
+/// posts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_part_is_uploaded_again_before_the_send_and_the_slot_posts() {
+    let mut rig = media_rig(vec![group(1)], &[photo(PART * 2 + 10, 11)], "Sale", 60.0).await;
+    rig.dc.script(
+        "messages.uploadMedia",
+        Reply::Error(400, "FILE_PART_1_MISSING".into()),
+    );
+    let (report, _) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 1, "{report:?}");
+    assert_eq!(rig.count("messages.uploadMedia"), 2);
+    assert_eq!(rig.count("upload.saveFilePart"), 6, "three parts, twice");
+    assert_eq!(rig.media_posts().len(), 1);
+    let rows = rig.store.posts(CUSTOMER).await.unwrap();
+    assert_eq!(rows[0].outcome, "sent", "{rows:?}");
+}
+
+/// Groups whose rights refuse the account's media (CHAT_SEND_MEDIA_FORBIDDEN, and the photos
+/// one): the slots fail under their own names, each group is paused for the account, and
+/// nothing is posted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_that_forbids_media_refuses_the_post_and_is_paused_for_the_account() {
+    let mut rig = media_rig(vec![group(1), group(2)], &[photo(3_000, 12)], "Sale", 60.0).await;
+    rig.dc
+        .forbid_media(group(1).channel_id, "CHAT_SEND_MEDIA_FORBIDDEN");
+    rig.dc
+        .forbid_media(group(2).channel_id, "CHAT_SEND_PHOTOS_FORBIDDEN");
+    let (report, restricted) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 0, "{report:?}");
+    assert!(rig.media_posts().is_empty());
+    assert_eq!(
+        rig.count("messages.sendMedia"),
+        2,
+        "each refusal once, no retry"
+    );
+    let rows = rig.store.posts(CUSTOMER).await.unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.outcome.as_str()).collect::<Vec<_>>(),
+        ["media_forbidden", "photos_forbidden"]
+    );
+    let mut blocked: Vec<(i64, i64)> = (rig.store.pair_blocks(CUSTOMER).await.unwrap().iter())
+        .map(|b| (b.account_id, b.group_id))
+        .collect();
+    blocked.sort();
+    let mut want: Vec<(i64, i64)> = rig
+        .groups
+        .iter()
+        .map(|(g, _)| (rig.account_id, *g))
+        .collect();
+    want.sort();
+    assert_eq!(blocked, want);
+    assert_eq!(restricted.len(), 2, "{restricted:?}");
+}
+
+/// The handle outlives the connection: over a 20-minute pause (paused clock) the account is
+/// released and connected again, and cycle 2 posts the same photo by reference with no second
+/// upload.
+#[tokio::test(start_paused = true)]
+async fn the_next_cycle_reuses_the_upload_after_the_account_was_released() {
+    autoposter::engine::clock::use_virtual_time();
+    let mut rig = media_rig(vec![group(1)], &[photo(PART + 7, 13)], "Sale", 1200.0).await;
+    rig.engine.start(CUSTOMER, None).await.unwrap();
+    let mut reports = Vec::new();
+    while reports.len() < 2 {
+        let next = tokio::time::timeout(Duration::from_secs(3600), rig.heard.recv())
+            .await
+            .expect("two cycles within the hour")
+            .expect("engine alive");
+        match next {
+            Heard::Cycle(report) => reports.push(report),
+            Heard::Stopped(id, why) => panic!("customer {id} stopped: {why}"),
+            Heard::Restricted(r) => panic!("restricted: {r:?}"),
+        }
+    }
+    rig.engine.shutdown().await;
+    rig.tasks.take().unwrap().finish().await;
+    rig.assert_no_faults();
+    assert!(reports.iter().all(|r| r.tally.sent == 1), "{reports:?}");
+
+    assert_eq!(
+        rig.count("upload.saveFilePart"),
+        2,
+        "one upload, in two parts"
+    );
+    assert_eq!(rig.count("messages.uploadMedia"), 1, "no second upload");
+    let sends = rig.dc.state(|s| s.named("messages.sendMedia"));
+    assert_eq!(sends.len(), 2, "one post per cycle");
+    assert_ne!(
+        sends[0].connection, sends[1].connection,
+        "the account was released over the pause"
+    );
+    let posts = rig.media_posts();
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[0].items[0].file.id, posts[1].items[0].file.id);
+    assert_ne!(posts[0].items[0].random_id, posts[1].items[0].random_id);
+}
