@@ -149,10 +149,15 @@ async fn a_photo_post_is_uploaded_once_and_arrives_in_every_group_with_its_bytes
     let upload: tl::functions::messages::UploadMedia = rig
         .dc
         .state(|s| s.named("messages.uploadMedia")[0].decode());
-    assert_eq!(upload.peer, tl::enums::InputPeer::PeerSelf);
+    assert_eq!(
+        upload.peer,
+        tl::enums::InputPeer::PeerSelf,
+        "uploaded to itself"
+    );
     let files = rig.files();
     assert_eq!(files.len(), 1);
-    assert!(files[0].photo && !files[0].big);
+    assert_eq!(files[0].peer, upload.peer);
+    assert!(files[0].photo && !files[0].big && files[0].parts == 2);
     assert_eq!(
         (files[0].sha256, files[0].name.as_str()),
         (want, "sale.jpg")
@@ -234,7 +239,7 @@ async fn a_document_over_ten_megabytes_goes_up_in_big_parts_with_its_name_and_ty
         panic!("{posts:?}")
     };
     let file = &post.items[0].file;
-    assert!(file.big && !file.photo && file.force_file);
+    assert!(file.big && !file.photo && file.force_file && file.parts == 21);
     assert_eq!((file.sha256, file.size), (want, len));
     assert_eq!(file.mime.as_deref(), Some("application/pdf"));
     assert_eq!(file.file_name(), Some("price-list.pdf"));

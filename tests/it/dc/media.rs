@@ -47,8 +47,7 @@ struct Parts {
 pub struct File {
     pub id: i64,
     pub access_hash: i64,
-    /// The reference the upload's answer gave (the current one is in `reference`).
-    pub first_reference: Vec<u8>,
+    /// The current file reference (a post naming another is refused as stale).
     reference: Vec<u8>,
     /// Goes stale when first posted (see [`LoopbackDc::expire_uploads`]).
     expires_on_use: bool,
@@ -228,7 +227,6 @@ pub fn upload_media(body: &[u8], state: &mut State) -> Reply {
     let file = File {
         id,
         access_hash: id * 7 + 3,
-        first_reference: reference.clone(),
         reference,
         expires_on_use,
         photo,
