@@ -250,7 +250,8 @@ async fn a_document_over_ten_megabytes_goes_up_in_big_parts_with_its_name_and_ty
 
 /// An album of three (photo, video, photo) is one `messages.sendMultiMedia`: item `i` carries
 /// the slot's `ids.item(i)`, the caption and its entities are on the first item only, each
-/// item is its own upload with its own bytes, and the video streams under its name.
+/// item is its own upload with its own bytes, and the video streams under its name. The
+/// customer posts silently into a forum topic: the album carries both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_album_of_three_arrives_with_its_item_ids_and_the_caption_on_the_first() {
     let video = Upload {
@@ -263,6 +264,12 @@ async fn an_album_of_three_arrives_with_its_item_ids_and_the_caption_on_the_firs
     let want: Vec<Sha256> = files.iter().map(|f| Sha256::of(&f.bytes)).collect();
     let mut rig = media_rig(vec![group(1)], &files, "<i>Three</i> pictures", 60.0).await;
     let (group_id, _) = rig.groups[0];
+    rig.store.set_silent(CUSTOMER, true).await.unwrap();
+    assert!(rig
+        .store
+        .set_group_topic(CUSTOMER, group_id, Some(7))
+        .await
+        .unwrap());
     let (report, _) = rig.one_cycle().await;
     assert_eq!(report.tally.sent, 1, "{report:?}");
     assert_eq!(rig.count("messages.uploadMedia"), 3);
@@ -274,7 +281,8 @@ async fn an_album_of_three_arrives_with_its_item_ids_and_the_caption_on_the_firs
     let [album] = &posts[..] else {
         panic!("{posts:?}")
     };
-    assert!(album.album);
+    assert!(album.album && album.silent);
+    assert_eq!(album.top_msg_id, Some(7));
     assert_eq!(album.items.len(), 3);
     let (text, entities) = text_and_entities("<i>Three</i> pictures");
     for (i, item) in album.items.iter().enumerate() {
