@@ -31,6 +31,7 @@ use tokio::task::JoinHandle;
 
 mod logins;
 mod media;
+mod mp4;
 mod send;
 
 use self::logins::{Logins, Ticket};

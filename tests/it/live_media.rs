@@ -35,6 +35,32 @@ struct Upload {
     mime: Option<&'static str>,
 }
 
+/// A small MP4 that says its length (`seconds` + 0.5 s) and picture size (ISO boxes: moov
+/// with mvhd and one video track's tkhd; then `payload` random bytes of mdat).
+fn mp4(seconds: u32, width: u32, height: u32, payload: usize, seed: u64) -> Vec<u8> {
+    fn mp4_box(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
+        let mut b = ((content.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(kind);
+        b.extend_from_slice(content);
+        b
+    }
+    // mvhd v0: version/flags, creation, modification, timescale, duration, the rest.
+    let mut mvhd = vec![0u8; 12];
+    mvhd.extend(1000u32.to_be_bytes());
+    mvhd.extend((seconds * 1000 + 500).to_be_bytes());
+    mvhd.extend([0; 80]);
+    // tkhd v0: version/flags, times, id, reserved, duration, reserved, layer…, matrix, size.
+    let mut tkhd = vec![0u8; 4 + 20 + 8 + 8 + 36];
+    tkhd.extend((width << 16).to_be_bytes());
+    tkhd.extend((height << 16).to_be_bytes());
+    let mut moov = mp4_box(b"mvhd", &mvhd);
+    moov.extend(mp4_box(b"trak", &mp4_box(b"tkhd", &tkhd)));
+    let mut file = mp4_box(b"ftyp", b"isom\0\0\x02\0isomiso2mp41");
+    file.extend(mp4_box(b"moov", &moov));
+    file.extend(mp4_box(b"mdat", &bytes(payload, seed)));
+    file
+}
+
 fn photo(len: usize, seed: u64) -> Upload {
     Upload {
         kind: MediaKind::Photo,
@@ -256,7 +282,7 @@ async fn a_document_over_ten_megabytes_goes_up_in_big_parts_with_its_name_and_ty
 async fn an_album_of_three_arrives_with_its_item_ids_and_the_caption_on_the_first() {
     let video = Upload {
         kind: MediaKind::Video,
-        bytes: bytes(40_000, 4),
+        bytes: mp4(14, 1280, 720, 40_000, 4),
         name: Some("clip.mp4"),
         mime: None,
     };
@@ -303,10 +329,17 @@ async fn an_album_of_three_arrives_with_its_item_ids_and_the_caption_on_the_firs
     assert!(!clip.photo && !clip.force_file);
     assert_eq!(clip.mime.as_deref(), Some("video/mp4"));
     assert_eq!(clip.file_name(), Some("clip.mp4"));
-    assert!(clip
-        .attributes
-        .iter()
-        .any(|a| matches!(a, tl::enums::DocumentAttribute::Video(v) if v.supports_streaming)));
+    let streams = |a: &tl::enums::DocumentAttribute| match a {
+        tl::enums::DocumentAttribute::Video(v) => {
+            Some((v.supports_streaming, v.duration, v.w, v.h))
+        }
+        _ => None,
+    };
+    assert_eq!(
+        clip.attributes.iter().find_map(streams),
+        Some((true, 14.5, 1280, 720)),
+        "a streamable video with its length and size, read from the file"
+    );
     let distinct: std::collections::HashSet<i64> =
         album.items.iter().map(|i| i.random_id).collect();
     assert_eq!(distinct.len(), 3);

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use grammers_client::Client;
 use grammers_tl_types as tl;
 
+use super::mp4::{video_info, VideoInfo};
 use super::MtprotoTransport;
 use crate::schedule::content::{MediaItem, MediaKind, Sha256};
 use crate::store::MediaFile;
@@ -153,21 +154,24 @@ pub fn mime_type(kind: MediaKind, file: &MediaFile) -> String {
 
 /// `messages.uploadMedia`'s media for an uploaded file: a photo, or a document with its MIME
 /// type and attributes (its name always; a video streams; an animation is marked animated,
-/// and an MP4 one is a silent video too, as Telegram's apps send GIFs).
+/// and an MP4 one is a silent video too, as Telegram's apps send GIFs). A video's duration and
+/// picture size are `video`'s (read from the file; zero when it doesn't say).
 pub fn uploaded_media(
     kind: MediaKind,
     file: tl::enums::InputFile,
     name: String,
     mime: String,
+    video: Option<VideoInfo>,
 ) -> tl::enums::InputMedia {
+    let info = video.unwrap_or_default();
     let video = |supports_streaming, nosound| {
         tl::enums::DocumentAttribute::Video(tl::types::DocumentAttributeVideo {
             round_message: false,
             supports_streaming,
             nosound,
-            duration: 0.0,
-            w: 0,
-            h: 0,
+            duration: info.duration,
+            w: info.width,
+            h: info.height,
             preload_prefix_size: None,
             video_start_ts: None,
             video_codec: None,
@@ -296,6 +300,10 @@ impl MtprotoTransport {
         let client = self.client(account_id).await?;
         let name = file_name(item.kind, file);
         let mime = mime_type(item.kind, file);
+        let video = match item.kind {
+            MediaKind::Video | MediaKind::Animation => video_info(&file.bytes),
+            MediaKind::Photo | MediaKind::Document => None,
+        };
         let input_file = match save_parts(&client, &file.bytes, name.clone()).await {
             Ok(input_file) => input_file,
             Err((part, outcome)) => {
@@ -309,7 +317,7 @@ impl MtprotoTransport {
         let request = tl::functions::messages::UploadMedia {
             business_connection_id: None,
             peer: tl::enums::InputPeer::PeerSelf,
-            media: uploaded_media(item.kind, input_file, name, mime),
+            media: uploaded_media(item.kind, input_file, name, mime, video),
         };
         let handle = match client.invoke(&request).await {
             Ok(media) => Handle::of(media),
@@ -394,15 +402,22 @@ mod tests {
             input_file(),
             "a.jpg".into(),
             "image/jpeg".into(),
+            None,
         );
         assert!(
             matches!(&photo, tl::enums::InputMedia::UploadedPhoto(p) if p.file == input_file())
         );
+        let info = VideoInfo {
+            duration: 12.5,
+            width: 1280,
+            height: 720,
+        };
         let document = |kind, mime: &str| match uploaded_media(
             kind,
             input_file(),
             "n.bin".into(),
             mime.into(),
+            Some(info),
         ) {
             tl::enums::InputMedia::UploadedDocument(d) => d,
             other => panic!("{kind:?}: {other:?}"),
@@ -422,6 +437,7 @@ mod tests {
         match &v.attributes[..] {
             [tl::enums::DocumentAttribute::Video(a), name] => {
                 assert!(a.supports_streaming && !a.round_message && !a.nosound);
+                assert_eq!((a.duration, a.w, a.h), (12.5, 1280, 720));
                 assert_eq!(name, &filename);
             }
             other => panic!("video attributes {other:?}"),
@@ -433,6 +449,7 @@ mod tests {
             [tl::enums::DocumentAttribute::Video(a), tl::enums::DocumentAttribute::Animated, name] =>
             {
                 assert!(a.nosound);
+                assert_eq!((a.duration, a.w, a.h), (12.5, 1280, 720));
                 assert_eq!(name, &filename);
             }
             other => panic!("animation attributes {other:?}"),
