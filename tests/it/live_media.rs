@@ -525,3 +525,37 @@ async fn the_next_cycle_reuses_the_upload_after_the_account_was_released() {
     assert_eq!(posts[0].items[0].file.id, posts[1].items[0].file.id);
     assert_ne!(posts[0].items[0].random_id, posts[1].items[0].random_id);
 }
+
+/// A post passed on from a source chat is not sent by the live transport yet: the slot fails
+/// as `rejected` (saying so), and nothing, not even an empty text, reaches the group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarded_post_on_a_real_account_is_refused_and_nothing_is_sent() {
+    let mut rig = LiveRig::build(vec![group(1)], 1, "unused", 60.0).await;
+    rig.store
+        .set_forward(
+            CUSTOMER,
+            "@source_channel",
+            vec![5, 6],
+            autoposter::schedule::content::ForwardMode::Copy,
+            &[1],
+        )
+        .await
+        .unwrap();
+    let (report, _) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 0, "{report:?}");
+    let sent = rig.dc.state(|s| {
+        (s.requests.iter())
+            .filter(|r| {
+                r.name.starts_with("messages.send") || r.name.starts_with("messages.forward")
+            })
+            .count()
+    });
+    assert_eq!(sent, 0);
+    let rows = rig.store.posts(CUSTOMER).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].outcome, "rejected");
+    assert_eq!(
+        rows[0].error.as_deref(),
+        Some("rejected: forwards are not sent by this transport yet")
+    );
+}
