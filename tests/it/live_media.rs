@@ -559,3 +559,23 @@ async fn a_forwarded_post_on_a_real_account_is_refused_and_nothing_is_sent() {
         Some("rejected: forwards are not sent by this transport yet")
     );
 }
+
+/// A caption over Telegram's 1024 characters from an account without Premium: Telegram
+/// refuses the post (MEDIA_CAPTION_TOO_LONG), the slot fails as `rejected` at once (sending it
+/// again would get the same answer), and nothing is blamed on the group or the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caption_too_long_for_the_account_is_rejected_once() {
+    let caption = "x".repeat(1500);
+    let mut rig = media_rig(vec![group(1)], &[photo(2_000, 14)], &caption, 60.0).await;
+    let (report, restricted) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 0, "{report:?}");
+    assert_eq!(rig.count("messages.sendMedia"), 1, "no retry");
+    assert!(rig.media_posts().is_empty());
+    let rows = rig.store.posts(CUSTOMER).await.unwrap();
+    assert_eq!(
+        (rows[0].outcome.as_str(), rows[0].error.as_deref()),
+        ("rejected", Some("rejected: MEDIA_CAPTION_TOO_LONG"))
+    );
+    assert!(restricted.is_empty(), "{restricted:?}");
+    assert!(rig.store.pair_blocks(CUSTOMER).await.unwrap().is_empty());
+}
