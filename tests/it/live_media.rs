@@ -158,12 +158,14 @@ async fn a_photo_post_is_uploaded_once_and_arrives_in_every_group_with_its_bytes
         ],
         "uploaded once, before the first post; no text sent"
     );
-    let parts: Vec<tl::functions::upload::SaveFilePart> = rig
+    let mut parts: Vec<tl::functions::upload::SaveFilePart> = rig
         .dc
         .state(|s| s.named("upload.saveFilePart"))
         .iter()
         .map(|r| r.decode())
         .collect();
+    // Parts go up side by side: by number.
+    parts.sort_by_key(|p| p.file_part);
     assert_eq!(parts[0].file_id, parts[1].file_id);
     assert_eq!(
         parts
@@ -237,12 +239,13 @@ async fn a_document_over_ten_megabytes_goes_up_in_big_parts_with_its_name_and_ty
     assert_eq!(report.tally.sent, 1, "{report:?}");
 
     assert_eq!(rig.count("upload.saveFilePart"), 0);
-    let parts: Vec<tl::functions::upload::SaveBigFilePart> = rig
+    let mut parts: Vec<tl::functions::upload::SaveBigFilePart> = rig
         .dc
         .state(|s| s.named("upload.saveBigFilePart"))
         .iter()
         .map(|r| r.decode())
         .collect();
+    parts.sort_by_key(|p| p.file_part);
     assert_eq!(parts.len(), 21);
     for (i, p) in parts.iter().enumerate() {
         assert_eq!((p.file_part, p.file_total_parts), (i as i32, 21));

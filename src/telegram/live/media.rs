@@ -222,13 +222,54 @@ pub fn parts_of(size: usize) -> i32 {
     size.div_ceil(PART_SIZE) as i32
 }
 
-/// Sends the file's parts and names the whole: `inputFile` (no MD5 checksum: Telegram checks
-/// one only when given), or `inputFileBig` over [`BIG_FILE_SIZE`].
+/// How many parts of one file are in flight at once (Telegram's apps upload several side by
+/// side; Telegram keeps them by number, in whatever order they arrive).
+pub const PARTS_IN_FLIGHT: usize = 4;
+
+/// Sends one part (`upload.saveBigFilePart` with the total for a big file).
+async fn save_part(
+    client: &Client,
+    file_id: i64,
+    (part, total, big): (i32, i32, bool),
+    chunk: &[u8],
+) -> Result<(), (i32, Outcome)> {
+    let stored = if big {
+        client
+            .invoke(&tl::functions::upload::SaveBigFilePart {
+                file_id,
+                file_part: part,
+                file_total_parts: total,
+                bytes: chunk.to_vec(),
+            })
+            .await
+    } else {
+        client
+            .invoke(&tl::functions::upload::SaveFilePart {
+                file_id,
+                file_part: part,
+                bytes: chunk.to_vec(),
+            })
+            .await
+    };
+    match stored {
+        Ok(true) => Ok(()),
+        Ok(false) => Err((
+            part,
+            Outcome::Network(format!("Telegram did not store part {part}")),
+        )),
+        Err(e) => Err((part, outcome_of_upload(&e))),
+    }
+}
+
+/// Sends the file's parts ([`PARTS_IN_FLIGHT`] at a time) and names the whole: `inputFile`
+/// (no MD5 checksum: Telegram checks one only when given), or `inputFileBig` over
+/// [`BIG_FILE_SIZE`]. The first part that fails ends the upload.
 async fn save_parts(
     client: &Client,
     bytes: &[u8],
     name: String,
 ) -> Result<tl::enums::InputFile, (i32, Outcome)> {
+    use futures_util::StreamExt as _;
     let file_id = loop {
         let id = fastrand::i64(..);
         if id != 0 {
@@ -237,34 +278,16 @@ async fn save_parts(
     };
     let big = bytes.len() > BIG_FILE_SIZE;
     let total = parts_of(bytes.len());
-    for (part, chunk) in bytes.chunks(PART_SIZE).enumerate() {
-        let part = part as i32;
-        let stored = if big {
-            client
-                .invoke(&tl::functions::upload::SaveBigFilePart {
-                    file_id,
-                    file_part: part,
-                    file_total_parts: total,
-                    bytes: chunk.to_vec(),
-                })
-                .await
-        } else {
-            client
-                .invoke(&tl::functions::upload::SaveFilePart {
-                    file_id,
-                    file_part: part,
-                    bytes: chunk.to_vec(),
-                })
-                .await
-        };
-        match stored {
-            Ok(true) => {}
-            Ok(false) => {
-                let outcome = Outcome::Network(format!("Telegram did not store part {part}"));
-                return Err((part, outcome));
-            }
-            Err(e) => return Err((part, outcome_of_upload(&e))),
-        }
+    // By number, not by chunk: a stream of borrowed chunks is not `Send` for the seam's future.
+    let mut parts = futures_util::stream::iter(0..total)
+        .map(|part| {
+            let start = part as usize * PART_SIZE;
+            let chunk = &bytes[start..bytes.len().min(start + PART_SIZE)];
+            save_part(client, file_id, (part, total, big), chunk)
+        })
+        .buffer_unordered(PARTS_IN_FLIGHT);
+    while let Some(saved) = parts.next().await {
+        saved?;
     }
     Ok(if big {
         tl::enums::InputFile::Big(tl::types::InputFileBig {
