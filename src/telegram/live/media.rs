@@ -154,8 +154,9 @@ pub fn mime_type(kind: MediaKind, file: &MediaFile) -> String {
 
 /// `messages.uploadMedia`'s media for an uploaded file: a photo, or a document with its MIME
 /// type and attributes (its name always; a video streams; an animation is marked animated,
-/// and an MP4 one is a silent video too, as Telegram's apps send GIFs). A video's duration and
-/// picture size are `video`'s (read from the file; zero when it doesn't say).
+/// and an MP4 one is a silent video too, as Telegram's apps send GIFs). A video's duration,
+/// picture size and streaming are `video`'s (read from the file; when it doesn't say: zero,
+/// and streamable).
 pub fn uploaded_media(
     kind: MediaKind,
     file: tl::enums::InputFile,
@@ -163,7 +164,10 @@ pub fn uploaded_media(
     mime: String,
     video: Option<VideoInfo>,
 ) -> tl::enums::InputMedia {
-    let info = video.unwrap_or_default();
+    let info = video.unwrap_or(VideoInfo {
+        streams: true,
+        ..VideoInfo::default()
+    });
     let video = |supports_streaming, nosound| {
         tl::enums::DocumentAttribute::Video(tl::types::DocumentAttributeVideo {
             round_message: false,
@@ -189,7 +193,7 @@ pub fn uploaded_media(
                 video: None,
             })
         }
-        MediaKind::Video => attributes.push(video(true, false)),
+        MediaKind::Video => attributes.push(video(info.streams, false)),
         MediaKind::Animation => {
             if mime.starts_with("video/") {
                 attributes.push(video(false, true));
@@ -434,6 +438,7 @@ mod tests {
             duration: 12.5,
             width: 1280,
             height: 720,
+            streams: true,
         };
         let document = |kind, mime: &str| match uploaded_media(
             kind,
@@ -465,6 +470,27 @@ mod tests {
             }
             other => panic!("video attributes {other:?}"),
         }
+
+        // What the file says of streaming is kept; a file that says nothing streams.
+        let streaming = |video| match uploaded_media(
+            MediaKind::Video,
+            input_file(),
+            "v.mp4".into(),
+            "video/mp4".into(),
+            video,
+        ) {
+            tl::enums::InputMedia::UploadedDocument(d) => match &d.attributes[0] {
+                tl::enums::DocumentAttribute::Video(a) => (a.supports_streaming, a.duration, a.w),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        };
+        let late_index = VideoInfo {
+            streams: false,
+            ..info
+        };
+        assert_eq!(streaming(Some(late_index)), (false, 12.5, 1280));
+        assert_eq!(streaming(None), (true, 0.0, 0));
 
         let mp4 = document(MediaKind::Animation, "video/mp4");
         assert!(mp4.nosound_video && !mp4.force_file);

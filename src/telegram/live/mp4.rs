@@ -1,6 +1,7 @@
 //! What Telegram's apps need to know about a video before they can show it, read from the
-//! MP4 itself (ISO base media boxes, nothing decoded): its duration (`moov/mvhd`) and its
-//! picture size (the first track of `moov/trak/tkhd` with one). Telegram does not probe a
+//! MP4 itself (ISO base media boxes, nothing decoded): its duration (`moov/mvhd`), its
+//! picture size (the first track of `moov/trak/tkhd` with one) and whether it can be played
+//! while it downloads (its index, `moov`, before the media data, `mdat`). Telegram does not probe a
 //! user's upload; without these a video shows as 0:00 and 0 × 0. Pure, and forgiving: a file
 //! that is not an MP4, or a box that does not add up, gives nothing rather than an error.
 
@@ -11,6 +12,8 @@ pub struct VideoInfo {
     pub duration: f64,
     pub width: i32,
     pub height: i32,
+    /// Playable while it downloads: `moov` comes before `mdat` ("fast start").
+    pub streams: bool,
 }
 
 /// The boxes of `data`, in order: (type, content).
@@ -81,10 +84,15 @@ pub fn video_info(file: &[u8]) -> Option<VideoInfo> {
         .filter(|(k, _)| k == b"trak")
         .filter_map(|(_, trak)| size(child(trak, b"tkhd")?))
         .find(|&(w, h)| w > 0 && h > 0)?;
+    let streams = boxes(file)
+        .map(|(kind, _)| kind)
+        .find(|kind| kind == b"moov" || kind == b"mdat")
+        .is_some_and(|kind| &kind == b"moov");
     Some(VideoInfo {
         duration,
         width,
         height,
+        streams,
     })
 }
 
@@ -118,14 +126,18 @@ pub(crate) mod tests {
     }
 
     /// A minimal MP4: ftyp, moov (mvhd, an audio track, a video track), mdat.
-    pub(crate) fn mp4(seconds: u32, width: u32, height: u32) -> Vec<u8> {
+    fn mp4(seconds: u32, width: u32, height: u32) -> Vec<u8> {
+        let mut file = mp4_box(b"ftyp", b"isom\0\0\x02\0isomiso2mp41");
+        file.extend(moov(seconds, width, height));
+        file.extend(mp4_box(b"mdat", &[9; 64]));
+        file
+    }
+
+    fn moov(seconds: u32, width: u32, height: u32) -> Vec<u8> {
         let mut moov = mvhd_v0(1000, seconds * 1000 + 500);
         moov.extend(mp4_box(b"trak", &tkhd(0, 0, 0)));
         moov.extend(mp4_box(b"trak", &tkhd(1, width, height)));
-        let mut file = mp4_box(b"ftyp", b"isom\0\0\x02\0isomiso2mp41");
-        file.extend(mp4_box(b"moov", &moov));
-        file.extend(mp4_box(b"mdat", &[9; 64]));
-        file
+        mp4_box(b"moov", &moov)
     }
 
     #[test]
@@ -135,9 +147,20 @@ pub(crate) mod tests {
             Some(VideoInfo {
                 duration: 12.5,
                 width: 1280,
-                height: 720
+                height: 720,
+                streams: true,
             })
         );
+    }
+
+    #[test]
+    fn an_mp4_with_its_index_after_the_media_does_not_stream() {
+        let mut file = mp4_box(b"ftyp", b"isom");
+        file.extend(mp4_box(b"mdat", &[9; 64]));
+        file.extend(moov(2, 320, 240));
+        let info = video_info(&file).expect("an MP4");
+        assert!(!info.streams);
+        assert_eq!((info.width, info.height), (320, 240));
     }
 
     #[test]
@@ -158,7 +181,8 @@ pub(crate) mod tests {
             Some(VideoInfo {
                 duration: 3.0,
                 width: 640,
-                height: 360
+                height: 360,
+                streams: true,
             })
         );
     }
