@@ -582,3 +582,58 @@ async fn a_caption_too_long_for_the_account_is_rejected_once() {
     assert!(restricted.is_empty(), "{restricted:?}");
     assert!(rig.store.pair_blocks(CUSTOMER).await.unwrap().is_empty());
 }
+
+/// Telegram's other refusals of a media post, on the wire: a group that wants Stars per
+/// message (never paid; the price kept), a closed topic, and a slow-mode group that takes no
+/// album. Each fails the slot under its own name, once, and pauses the group for the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_media_post_refused_for_payment_a_closed_topic_or_an_album_pauses_the_group() {
+    let single = [photo(2_500, 15)];
+    let album = [photo(2_500, 16), photo(2_600, 17)];
+    // (files, the request, Telegram's error, the post log's outcome and error)
+    let cases: [(&[Upload], &'static str, &str, &str, &str); 3] = [
+        (
+            &single,
+            "messages.sendMedia",
+            "ALLOW_PAYMENT_REQUIRED_25",
+            "payment_required",
+            "payment_required: 25 stars per message",
+        ),
+        (
+            &single,
+            "messages.sendMedia",
+            "TOPIC_CLOSED",
+            "topic_closed",
+            "topic_closed",
+        ),
+        (
+            &album,
+            "messages.sendMultiMedia",
+            "SLOWMODE_MULTI_MSGS_DISABLED",
+            "albums_refused",
+            "albums_refused",
+        ),
+    ];
+    for (files, request, error, outcome, detail) in cases {
+        let mut rig = media_rig(vec![group(1)], files, "Sale", 60.0).await;
+        rig.dc.script(request, Reply::Error(400, error.to_string()));
+        let (group_id, _) = rig.groups[0];
+        let (report, restricted) = rig.one_cycle().await;
+        assert_eq!(report.tally.sent, 0, "{error}: {report:?}");
+        assert_eq!(rig.count(request), 1, "{error}: no retry");
+        assert!(rig.media_posts().is_empty(), "{error}");
+        let rows = rig.store.posts(CUSTOMER).await.unwrap();
+        assert_eq!(
+            (rows[0].outcome.as_str(), rows[0].error.as_deref()),
+            (outcome, Some(detail)),
+            "{error}"
+        );
+        let blocks = rig.store.pair_blocks(CUSTOMER).await.unwrap();
+        assert_eq!(blocks.len(), 1, "{error}: {blocks:?}");
+        assert_eq!(
+            (blocks[0].account_id, blocks[0].group_id),
+            (rig.account_id, group_id)
+        );
+        assert_eq!(restricted.len(), 1, "{error}: {restricted:?}");
+    }
+}
