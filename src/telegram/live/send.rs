@@ -236,22 +236,31 @@ impl MtprotoTransport {
             Request::Media(r) => client.invoke(r).await.map(drop),
             Request::Album(r) => client.invoke(r).await.map(drop),
         };
-        let outcome = match answer {
+        let outcome = match &answer {
             Ok(()) => Outcome::Sent,
-            Err(e) if files.is_empty() => outcome_of(&e),
-            Err(e) => {
-                let outcome = outcome_of_media_send(&e);
-                if outcome == Outcome::StaleFile {
-                    tracing::info!(
-                        account_id = post.account_id,
-                        error = %e,
-                        "Telegram called an uploaded file stale: uploading it again"
-                    );
-                    self.uploads.forget(post.account_id, files);
-                }
-                outcome
-            }
+            Err(e) if files.is_empty() => outcome_of(e),
+            Err(e) => outcome_of_media_send(e),
         };
+        if let Err(e) = &answer {
+            let (account_id, group_id) = (post.account_id, post.group_id);
+            let outcome_name = outcome.name();
+            match e {
+                // Telegram's answer: the post log keeps it; the engine obeys it.
+                InvocationError::Rpc(_) => {
+                    tracing::debug!(account_id, group_id, error = %e, outcome = outcome_name, "Telegram refused a post")
+                }
+                _ => {
+                    tracing::warn!(account_id, group_id, error = %e, outcome = outcome_name, "a post's request failed")
+                }
+            }
+        }
+        if outcome == Outcome::StaleFile {
+            tracing::info!(
+                account_id = post.account_id,
+                "Telegram called an uploaded file stale: uploading it again"
+            );
+            self.uploads.forget(post.account_id, files);
+        }
         if matches!(outcome, Outcome::GroupRefused(_)) {
             // Look the group up afresh next time (membership or access hash may change).
             self.peers
