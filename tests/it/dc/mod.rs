@@ -8,6 +8,7 @@
 //! ([`handlers`]: adding one is a function and a line), unless the test scripted an answer
 //! for that function first ([`LoopbackDc::script`]): an RPC error, or a connection dropped
 //! after the request took effect. Every request is recorded for the test to check.
+//! Media (uploads in parts, uploaded files, media posts and albums) is in [`media`].
 
 pub mod media;
 pub mod wire;
@@ -97,6 +98,8 @@ pub struct Posted {
 pub struct State {
     pub requests: Vec<Request>,
     pub posted: Vec<Posted>,
+    /// Uploaded parts and files, and media posts ([`media`]).
+    pub media: media::Media,
     pub groups: Vec<Group>,
     /// initConnection's api_id, per connection.
     pub api_ids: Vec<i32>,
@@ -105,8 +108,6 @@ pub struct State {
     pub faults: Vec<String>,
     scripted: HashMap<&'static str, VecDeque<Reply>>,
     next_message_id: i32,
-    /// Uploaded parts and files, and media posts ([`media`]).
-    pub media: media::Media,
 }
 
 impl State {
@@ -349,6 +350,11 @@ type Handler = fn(&[u8], &mut State) -> Reply;
 /// The TL functions this data centre serves. A new one: a handler below and a line here.
 fn handlers(name: &str) -> Option<Handler> {
     Some(match name {
+        "upload.saveFilePart" => media::save_file_part,
+        "upload.saveBigFilePart" => media::save_big_file_part,
+        "messages.uploadMedia" => media::upload_media,
+        "messages.sendMedia" => media::send_media,
+        "messages.sendMultiMedia" => media::send_multi_media,
         "help.getConfig" => handlers::get_config,
         "users.getUsers" => handlers::get_users,
         "updates.getState" => handlers::get_state,
@@ -356,11 +362,6 @@ fn handlers(name: &str) -> Option<Handler> {
         "messages.sendMessage" => handlers::send_message,
         "messages.getDialogs" => handlers::get_dialogs,
         "channels.getFullChannel" => handlers::get_full_channel,
-        "upload.saveFilePart" => media::save_file_part,
-        "upload.saveBigFilePart" => media::save_big_file_part,
-        "messages.uploadMedia" => media::upload_media,
-        "messages.sendMedia" => media::send_media,
-        "messages.sendMultiMedia" => media::send_multi_media,
         _ => return None,
     })
 }
