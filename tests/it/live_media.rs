@@ -637,3 +637,32 @@ async fn a_media_post_refused_for_payment_a_closed_topic_or_an_album_pauses_the_
         assert_eq!(restricted.len(), 1, "{error}: {restricted:?}");
     }
 }
+
+/// Uploads obey the engine's waits like sends (grammers' `NoRetries`): a FLOOD_WAIT on a part
+/// is not slept on inside grammers (the cycle would not end within 15 s); the upload before the
+/// send meets it again, and the slot ends as the account's flood wait, stored, nothing sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_wait_during_an_upload_is_the_engines_to_obey_not_slept_on() {
+    let mut rig = media_rig(vec![group(1)], &[photo(1_000, 18)], "Sale", 60.0).await;
+    for _ in 0..2 {
+        rig.dc.script(
+            "upload.saveFilePart",
+            Reply::Error(420, "FLOOD_WAIT_30".into()),
+        );
+    }
+    let (report, restricted) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 0, "{report:?}");
+    assert_eq!(
+        rig.count("upload.saveFilePart"),
+        2,
+        "set-up, then before the send"
+    );
+    assert_eq!(rig.count("messages.uploadMedia"), 0);
+    assert_eq!(rig.count("messages.sendMedia"), 0);
+    let rows = rig.store.posts(CUSTOMER).await.unwrap();
+    assert_eq!(rows[0].outcome, "flood_wait", "{rows:?}");
+    let waits = rig.store.account_waits(CUSTOMER).await.unwrap();
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    assert_eq!(waits[0].0, rig.account_id);
+    assert_eq!(restricted.len(), 1, "{restricted:?}");
+}
