@@ -385,21 +385,26 @@ async fn a_lost_answer_to_a_media_post_is_sent_again_and_posts_once() {
 }
 
 /// A file reference that went stale (FILE_REFERENCE_EXPIRED, or FILE_REFERENCE_N_EXPIRED for
-/// an album's item): the account uploads again, once, and the slot is sent again with the
-/// same random ids, posting exactly once; the post log says sent.
+/// an album's item), or a file Telegram forgot (MEDIA_EMPTY): the account uploads again, once,
+/// and the slot is sent again with the same random ids, posting exactly once; the post log
+/// says sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_file_reference_is_uploaded_again_once_and_posts_exactly_once() {
-    // (files, which upload goes stale, uploads in all, send request)
+    // (files, which upload goes stale, or is forgotten, uploads in all, send request)
     let single = [photo(9_000, 7)];
     let album = [photo(9_000, 8), photo(8_000, 9), photo(7_000, 10)];
-    let cases: [(&[Upload], usize, usize, &str); 2] = [
-        (&single, 1, 2, "messages.sendMedia"),
+    let cases: [(&[Upload], usize, bool, usize, &str); 3] = [
+        (&single, 1, false, 2, "messages.sendMedia"),
         // The album's second item: every item of the post is uploaded again.
-        (&album, 2, 6, "messages.sendMultiMedia"),
+        (&album, 2, false, 6, "messages.sendMultiMedia"),
+        (&single, 1, true, 2, "messages.sendMedia"),
     ];
-    for (files, stale, uploads, send) in cases {
+    for (files, stale, forgotten, uploads, send) in cases {
         let mut rig = media_rig(vec![group(1)], files, "Sale", 60.0).await;
-        rig.dc.expire_uploads(&[stale]);
+        match forgotten {
+            false => rig.dc.expire_uploads(&[stale]),
+            true => rig.dc.forget_uploads(&[stale]),
+        }
         let (group_id, _) = rig.groups[0];
         let (report, _) = rig.one_cycle().await;
         assert_eq!(report.tally.sent, 1, "{send}: {report:?}");

@@ -32,6 +32,8 @@ pub struct Media {
     forbidden: HashMap<i64, &'static str>,
     /// Which uploads (counted from 1) are stale at their first use.
     expiring: Vec<usize>,
+    /// Which uploads (counted from 1) Telegram no longer knows at their first use.
+    forgetting: Vec<usize>,
     next_id: i64,
 }
 
@@ -51,6 +53,10 @@ pub struct File {
     reference: Vec<u8>,
     /// Goes stale when first posted (see [`LoopbackDc::expire_uploads`]).
     expires_on_use: bool,
+    /// Forgotten when first posted (see [`LoopbackDc::forget_uploads`]); once forgotten, a
+    /// post naming it is refused as MEDIA_EMPTY.
+    forgotten_on_use: bool,
+    pub forgotten: bool,
     pub photo: bool,
     /// The SHA-256 and size of the assembled bytes.
     pub sha256: Sha256,
@@ -116,6 +122,13 @@ impl LoopbackDc {
     pub fn expire_uploads(&self, uploads: &[usize]) {
         let mut state = self.state.lock().unwrap();
         state.media.expiring.extend_from_slice(uploads);
+    }
+
+    /// The files of these uploads (counted from 1) are forgotten by the time they are first
+    /// posted: that post, and any later one naming them, is refused with MEDIA_EMPTY.
+    pub fn forget_uploads(&self, uploads: &[usize]) {
+        let mut state = self.state.lock().unwrap();
+        state.media.forgetting.extend_from_slice(uploads);
     }
 }
 
@@ -223,12 +236,16 @@ pub fn upload_media(body: &[u8], state: &mut State) -> Reply {
     state.media.next_id += 1;
     let id = 8_000_000 + state.media.next_id;
     let reference = format!("ref-{id}-1").into_bytes();
-    let expires_on_use = (state.media.expiring).contains(&(state.media.files.len() + 1));
+    let number = state.media.files.len() + 1;
+    let expires_on_use = state.media.expiring.contains(&number);
+    let forgotten_on_use = state.media.forgetting.contains(&number);
     let file = File {
         id,
         access_hash: id * 7 + 3,
         reference,
         expires_on_use,
+        forgotten_on_use,
+        forgotten: false,
         photo,
         sha256: Sha256::of(&bytes),
         size: bytes.len(),
@@ -313,10 +330,14 @@ fn file_of(
         .media
         .files
         .iter_mut()
-        .find(|f| (f.id, f.access_hash, f.photo) == (id, access_hash, photo))
+        .find(|f| (f.id, f.access_hash, f.photo) == (id, access_hash, photo) && !f.forgotten)
     else {
         return Err(Reply::Error(400, "MEDIA_EMPTY".into()));
     };
+    if file.forgotten_on_use {
+        file.forgotten = true;
+        return Err(Reply::Error(400, "MEDIA_EMPTY".into()));
+    }
     if file.expires_on_use {
         file.expires_on_use = false;
         file.reference = format!("ref-{}-2", file.id).into_bytes();
