@@ -82,12 +82,13 @@ impl Handle {
     }
 }
 
-/// The handles every account holds, per (account, file hash).
+/// The handles every account holds, per (account, file hash), with the kind each file was
+/// uploaded as.
 #[derive(Default)]
-pub(super) struct Uploads(Mutex<HashMap<(i64, Sha256), Handle>>);
+pub(super) struct Uploads(Mutex<HashMap<(i64, Sha256), (MediaKind, Handle)>>);
 
 impl Uploads {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, Sha256), Handle>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, Sha256), (MediaKind, Handle)>> {
         // A panic elsewhere while holding the lock leaves a map that is still whole.
         self.0
             .lock()
@@ -98,16 +99,29 @@ impl Uploads {
         self.map().contains_key(&(account_id, sha256))
     }
 
-    /// The account's handle of each file, in order; `None` if one is missing.
+    /// The account's handle of each file, in order; `None` if one is missing. A file uploaded
+    /// as another kind (the same bytes, once a photo, now a document) is dropped and missing:
+    /// it goes up again as what the post says it is.
     pub(super) fn handles(&self, account_id: i64, items: &[MediaItem]) -> Option<Vec<Handle>> {
-        let map = self.map();
-        (items.iter())
-            .map(|item| map.get(&(account_id, item.sha256)).cloned())
-            .collect()
+        let mut map = self.map();
+        let mut handles = Vec::with_capacity(items.len());
+        for item in items {
+            let key = (account_id, item.sha256);
+            match map.get(&key) {
+                Some((kind, handle)) if *kind == item.kind => handles.push(handle.clone()),
+                Some(_) => {
+                    map.remove(&key);
+                    return None;
+                }
+                None => return None,
+            }
+        }
+        Some(handles)
     }
 
-    fn keep(&self, account_id: i64, sha256: Sha256, handle: Handle) {
-        self.map().insert((account_id, sha256), handle);
+    fn keep(&self, account_id: i64, item: MediaItem, handle: Handle) {
+        self.map()
+            .insert((account_id, item.sha256), (item.kind, handle));
     }
 
     /// Drops the account's handles of these files (Telegram called a reference stale).
@@ -360,7 +374,7 @@ impl MtprotoTransport {
                 "the upload was answered without the file".into(),
             ));
         };
-        self.uploads.keep(account_id, sha256, handle);
+        self.uploads.keep(account_id, item, handle);
         Ok(UploadedHandle { account_id, sha256 })
     }
 }
@@ -525,9 +539,9 @@ mod tests {
                 file_reference: vec![3],
             })
         };
-        uploads.keep(1, item(1).sha256, photo(10));
-        uploads.keep(1, item(2).sha256, photo(20));
-        uploads.keep(2, item(1).sha256, photo(30));
+        uploads.keep(1, item(1), photo(10));
+        uploads.keep(1, item(2), photo(20));
+        uploads.keep(2, item(1), photo(30));
         assert!(uploads.holds(1, item(1).sha256) && !uploads.holds(3, item(1).sha256));
         assert_eq!(
             uploads.handles(1, &[item(2), item(1)]),
@@ -537,6 +551,14 @@ mod tests {
         uploads.forget(1, &[item(1), item(2)]);
         assert!(!uploads.holds(1, item(1).sha256) && !uploads.holds(1, item(2).sha256));
         assert!(uploads.holds(2, item(1).sha256), "another account's stays");
+
+        // The same bytes posted as another kind: dropped, to go up again as that kind.
+        let as_document = MediaItem {
+            kind: MediaKind::Document,
+            ..item(1)
+        };
+        assert_eq!(uploads.handles(2, &[as_document]), None);
+        assert!(!uploads.holds(2, item(1).sha256));
     }
 
     #[test]
