@@ -1,6 +1,7 @@
 //! What Telegram's apps need to know about a video before they can show it, read from the
 //! MP4 itself (ISO base media boxes, nothing decoded): its duration (`moov/mvhd`), its
-//! picture size (the first track of `moov/trak/tkhd` with one) and whether it can be played
+//! picture size as shown (the first track of `moov/trak/tkhd` with one, turned by its
+//! matrix) and whether it can be played
 //! while it downloads (its index, `moov`, before the media data, `mdat`). Telegram does not probe a
 //! user's upload; without these a video shows as 0:00 and 0 × 0. Pure, and forgiving: a file
 //! that is not an MP4, or a box that does not add up, gives nothing rather than an error.
@@ -60,7 +61,9 @@ fn duration(mvhd: &[u8]) -> Option<f64> {
     (timescale > 0).then(|| duration as f64 / f64::from(timescale))
 }
 
-/// `tkhd`: the track's picture size (16.16 fixed point, whole pixels kept).
+/// `tkhd`: the track's picture size as shown (16.16 fixed point, whole pixels kept): width
+/// and height swapped when its matrix turns it a quarter (a phone's portrait video is stored
+/// landscape with a rotation).
 fn size(tkhd: &[u8]) -> Option<(i32, i32)> {
     // version+flags, then the times, ids and duration by version, then reserved (8), layer,
     // alternate group, volume, reserved (2 each) and the matrix (36).
@@ -73,7 +76,17 @@ fn size(tkhd: &[u8]) -> Option<(i32, i32)> {
         + 36;
     let width = i32::try_from(u32_at(tkhd, at)? >> 16).ok()?;
     let height = i32::try_from(u32_at(tkhd, at + 4)? >> 16).ok()?;
-    Some((width, height))
+    // The matrix { a b u, c d v, x y w }: a quarter turn has a = d = 0.
+    let matrix = at - 36;
+    let (a, b, d) = (
+        u32_at(tkhd, matrix)?,
+        u32_at(tkhd, matrix + 4)?,
+        u32_at(tkhd, matrix + 16)?,
+    );
+    Some(match (a, d) {
+        (0, 0) if b != 0 => (height, width),
+        _ => (width, height),
+    })
 }
 
 /// The video's duration and picture size; `None` when the file is not an MP4 that says.
@@ -117,9 +130,22 @@ pub(crate) mod tests {
     }
 
     fn tkhd(version: u8, width: u32, height: u32) -> Vec<u8> {
+        tkhd_turned(version, width, height, false)
+    }
+
+    /// A track header whose matrix is the identity, or a quarter turn (90°).
+    fn tkhd_turned(version: u8, width: u32, height: u32, turned: bool) -> Vec<u8> {
+        let one = 0x0001_0000u32;
+        let matrix = match turned {
+            false => [one, 0, 0, 0, one, 0, 0, 0, 0x4000_0000],
+            true => [0, one, 0, one.wrapping_neg(), 0, 0, 0, 0, 0x4000_0000],
+        };
         let mut c = vec![version, 0, 0, 7];
         c.extend(vec![0; if version == 0 { 20 } else { 32 }]);
-        c.extend([0; 8 + 8 + 36]);
+        c.extend([0; 8 + 8]);
+        for v in matrix {
+            c.extend(v.to_be_bytes());
+        }
         c.extend((width << 16).to_be_bytes());
         c.extend((height << 16).to_be_bytes());
         mp4_box(b"tkhd", &c)
@@ -151,6 +177,19 @@ pub(crate) mod tests {
                 streams: true,
             })
         );
+    }
+
+    #[test]
+    fn a_video_turned_a_quarter_is_as_tall_as_it_is_shown() {
+        let mut moov = mvhd_v0(1000, 4000);
+        moov.extend(mp4_box(b"trak", &tkhd_turned(0, 1920, 1080, true)));
+        let file = mp4_box(b"moov", &moov);
+        let info = video_info(&file).expect("an MP4");
+        assert_eq!((info.width, info.height), (1080, 1920));
+        let mut upright = mvhd_v0(1000, 4000);
+        upright.extend(mp4_box(b"trak", &tkhd_turned(1, 1920, 1080, false)));
+        let info = video_info(&mp4_box(b"moov", &upright)).expect("an MP4");
+        assert_eq!((info.width, info.height), (1920, 1080));
     }
 
     #[test]
