@@ -671,3 +671,35 @@ async fn a_flood_wait_during_an_upload_is_the_engines_to_obey_not_slept_on() {
     assert_eq!(waits[0].0, rig.account_id);
     assert_eq!(restricted.len(), 1, "{restricted:?}");
 }
+
+/// The same for an album: the connection dies after Telegram posted it; the re-send carries
+/// the same per-item ids, Telegram answers RANDOM_ID_DUPLICATE, and no item is posted twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_to_an_album_is_sent_again_with_the_same_item_ids_and_posts_once() {
+    let files = [photo(4_000, 19), photo(4_100, 20), photo(4_200, 21)];
+    let mut rig = media_rig(vec![group(1)], &files, "Sale", 60.0).await;
+    rig.dc.script("messages.sendMultiMedia", Reply::Drop);
+    let (group_id, _) = rig.groups[0];
+    let (report, _) = rig.one_cycle().await;
+
+    let sends = rig.dc.state(|s| s.named("messages.sendMultiMedia"));
+    assert_eq!(sends.len(), 2, "one send, one re-send");
+    let ids = rig.slot_ids(&report, group_id).await;
+    for s in &sends {
+        let r: tl::functions::messages::SendMultiMedia = s.decode();
+        let sent: Vec<i64> = (r.multi_media.iter())
+            .map(|tl::enums::InputSingleMedia::Media(m)| m.random_id)
+            .collect();
+        assert_eq!(sent, (0..3).map(|i| ids.item(i)).collect::<Vec<_>>());
+    }
+    let posts = rig.media_posts();
+    assert_eq!(posts.len(), 1, "posted exactly once");
+    assert_eq!(posts[0].items.len(), 3);
+    assert_eq!(rig.count("messages.uploadMedia"), 3, "uploaded once");
+    let rows = rig.store.posts(CUSTOMER).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (rows[0].outcome.as_str(), rows[0].random_id),
+        ("sent", ids.first())
+    );
+}
