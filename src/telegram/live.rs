@@ -33,6 +33,7 @@ mod logins;
 mod media;
 mod mp4;
 mod send;
+mod source;
 
 use self::logins::{Logins, Ticket};
 pub use self::send::{send_message_request, text_and_entities};
@@ -517,6 +518,8 @@ pub struct MtprotoTransport {
     peers: Mutex<HashMap<(i64, i64), PeerRef>>,
     /// What each account uploaded (see `media`): kept across connections.
     uploads: media::Uploads,
+    /// Resolved source chats of forwarded posts per (account, chat as stored).
+    sources: Mutex<HashMap<(i64, String), PeerRef>>,
 }
 
 /// How many of an account's dialogs are searched for a group given by its numeric id.
@@ -529,6 +532,7 @@ impl MtprotoTransport {
             connections: Mutex::new(HashMap::new()),
             peers: Mutex::new(HashMap::new()),
             uploads: media::Uploads::default(),
+            sources: Mutex::new(HashMap::new()),
         }
     }
 

@@ -534,38 +534,69 @@ async fn the_next_cycle_reuses_the_upload_after_the_account_was_released() {
     assert_ne!(posts[0].items[0].random_id, posts[1].items[0].random_id);
 }
 
-/// A post passed on from a source chat is not sent by the live transport yet: the slot fails
-/// as `rejected` (saying so), and nothing, not even an empty text, reaches the group.
+/// A post passed on from the customer's channel, on the wire: one `messages.forwardMessages`
+/// from the source channel (a broadcast channel, resolved through the account by its username,
+/// with its access hash) naming the
+/// source messages, one slot-derived random id per message, without the author for a copy,
+/// silent and into the group's topic; a lost answer is sent again with the same ids and the
+/// messages are passed on once. The post log keeps the slot's id.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forwarded_post_on_a_real_account_is_refused_and_nothing_is_sent() {
-    let mut rig = LiveRig::build(vec![group(1)], 1, "unused", 60.0).await;
-    rig.store
-        .set_forward(
-            CUSTOMER,
-            "@source_channel",
-            vec![5, 6],
-            autoposter::schedule::content::ForwardMode::Copy,
-            &[1],
-        )
-        .await
-        .unwrap();
-    let (report, _) = rig.one_cycle().await;
-    assert_eq!(report.tally.sent, 0, "{report:?}");
-    let sent = rig.dc.state(|s| {
-        (s.requests.iter())
-            .filter(|r| {
-                r.name.starts_with("messages.send") || r.name.starts_with("messages.forward")
-            })
-            .count()
-    });
-    assert_eq!(sent, 0);
-    let rows = rig.store.posts(CUSTOMER).await.unwrap();
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0].outcome, "rejected");
-    assert_eq!(
-        rows[0].error.as_deref(),
-        Some("rejected: forwards are not sent by this transport yet")
-    );
+async fn a_forwarded_or_copied_post_goes_out_as_one_forward_with_an_id_per_message() {
+    use autoposter::schedule::content::ForwardMode;
+    let source = Group {
+        username: Some("loopsource".into()),
+        title: "Loop source".into(),
+        ..group(9)
+    };
+    // (mode, the first answer lost)
+    for (mode, lost) in [(ForwardMode::Copy, false), (ForwardMode::Forward, true)] {
+        let mut rig = LiveRig::build(vec![group(1), source.clone()], 1, "unused", 60.0).await;
+        rig.dc.source_messages(source.channel_id, &[5, 6, 7]);
+        rig.dc.resolve_as_broadcast("loopsource");
+        rig.store
+            .set_forward(CUSTOMER, "@loopsource", vec![5, 6], mode, &[1])
+            .await
+            .unwrap();
+        let (group_id, target) = rig.groups[0].clone();
+        rig.store.set_silent(CUSTOMER, true).await.unwrap();
+        assert!(rig
+            .store
+            .set_group_topic(CUSTOMER, group_id, Some(7))
+            .await
+            .unwrap());
+        if lost {
+            rig.dc.script("messages.forwardMessages", Reply::Drop);
+        }
+        let (report, _) = rig.one_cycle().await;
+        let rows = rig.store.posts(CUSTOMER).await.unwrap();
+        assert_eq!(report.tally.sent, 1, "{mode:?}: {rows:?}");
+
+        let ids = rig.slot_ids(&report, group_id).await;
+        let requests = rig.dc.state(|s| s.named("messages.forwardMessages"));
+        assert_eq!(requests.len(), if lost { 2 } else { 1 }, "{mode:?}");
+        for request in &requests {
+            let r: tl::functions::messages::ForwardMessages = request.decode();
+            assert_eq!(r.random_id, vec![ids.item(0), ids.item(1)], "{mode:?}");
+        }
+        let forwards = rig.dc.state(|s| s.forwards.posted.clone());
+        let [f] = &forwards[..] else {
+            panic!("{mode:?}: passed on once: {forwards:?}")
+        };
+        assert_eq!(f.from, (source.channel_id, source.access_hash));
+        assert_eq!(f.ids, [5, 6]);
+        assert_eq!(channel(&f.to_peer), (target.channel_id, target.access_hash));
+        assert_eq!(f.drop_author, mode == ForwardMode::Copy, "{mode:?}");
+        assert!(f.silent);
+        assert_eq!(f.top_msg_id, Some(7));
+        assert!(rig.media_posts().is_empty());
+        assert_eq!(rig.count("messages.sendMessage"), 0);
+        let rows = rig.store.posts(CUSTOMER).await.unwrap();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(
+            (rows[0].outcome.as_str(), rows[0].random_id),
+            ("sent", ids.first())
+        );
+    }
 }
 
 /// A caption over Telegram's 1024 characters from an account without Premium: Telegram

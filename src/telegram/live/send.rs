@@ -10,8 +10,8 @@
 //! forgot) drops the account's handles of the post and answers [`Outcome::StaleFile`]: nothing
 //! was posted, and the engine uploads again and sends the slot again with the same ids.
 //!
-//! A post passed on from a source chat (`Content::Forward`) is not sent here yet: it is
-//! refused as `rejected` before anything connects, never sent as an empty text.
+//! A post passed on from a source chat (`Content::Forward`) goes out as
+//! `messages.forwardMessages` (`source`).
 
 use grammers_mtsender::InvocationError;
 use grammers_tl_types as tl;
@@ -162,12 +162,6 @@ fn send_album_request(
     }
 }
 
-/// A post passed on from a source chat is not sent by this transport yet: refused, never an
-/// empty text in its place.
-fn forward_refused() -> Outcome {
-    Outcome::Rejected("forwards are not sent by this transport yet".into())
-}
-
 /// One request of a post, built once the peer is known.
 enum Request {
     Text(tl::functions::messages::SendMessage),
@@ -193,8 +187,9 @@ impl MtprotoTransport {
     }
 
     async fn send_post(&self, post: Post<'_>) -> Outcome {
-        if let Content::Forward { .. } = post.content {
-            return forward_refused();
+        if let Content::Forward { source, mode } = post.content {
+            // messages.forwardMessages (see `source`).
+            return self.send_forward(&post, source, mode).await;
         }
         let files = post.content.media();
         let handles = match self.handles(&post, files) {
@@ -227,7 +222,9 @@ impl MtprotoTransport {
             (Content::Media { .. }, _) => {
                 return Outcome::Rejected("a media post of several files".into())
             }
-            (Content::Forward { .. }, _) => return forward_refused(),
+            (Content::Forward { source, mode }, _) => {
+                return self.send_forward(&post, source, mode).await
+            }
         };
         // A network error is retried by the engine, with the same random ids
         // (schedule::retry_after).

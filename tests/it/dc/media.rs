@@ -367,12 +367,6 @@ fn top_msg_id(reply_to: &Option<tl::enums::InputReplyTo>) -> Option<i32> {
     }
 }
 
-/// Whether a random id was posted already (as a text or a media item).
-fn posted(state: &State, random_id: i64) -> bool {
-    state.posted.iter().any(|p| p.random_id == random_id)
-        || (state.media.posts.iter()).any(|p| p.items.iter().any(|i| i.random_id == random_id))
-}
-
 /// Records the post and answers with its messages' ids, as Telegram's updates do.
 fn post(state: &mut State, post: MediaPost) -> Reply {
     let mut updates = Vec::new();
@@ -398,7 +392,7 @@ fn post(state: &mut State, post: MediaPost) -> Reply {
 
 pub fn send_media(body: &[u8], state: &mut State) -> Reply {
     let r: tl::functions::messages::SendMedia = decode(body).expect("messages.sendMedia");
-    if posted(state, r.random_id) {
+    if super::forward::taken(state, r.random_id) {
         return Reply::Error(400, "RANDOM_ID_DUPLICATE".into());
     }
     if r.message.encode_utf16().count() > CAPTION_MAX {
@@ -437,7 +431,10 @@ pub fn send_multi_media(body: &[u8], state: &mut State) -> Reply {
     let singles: Vec<tl::types::InputSingleMedia> = (r.multi_media.into_iter())
         .map(|tl::enums::InputSingleMedia::Media(m)| m)
         .collect();
-    if singles.iter().any(|m| posted(state, m.random_id)) {
+    if singles
+        .iter()
+        .any(|m| super::forward::taken(state, m.random_id))
+    {
         return Reply::Error(400, "RANDOM_ID_DUPLICATE".into());
     }
     if singles

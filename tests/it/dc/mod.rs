@@ -8,8 +8,10 @@
 //! ([`handlers`]: adding one is a function and a line), unless the test scripted an answer
 //! for that function first ([`LoopbackDc::script`]): an RPC error, or a connection dropped
 //! after the request took effect. Every request is recorded for the test to check.
-//! Media (uploads in parts, uploaded files, media posts and albums) is in [`media`].
+//! Media (uploads in parts, uploaded files, media posts and albums) is in [`media`], forwards
+//! from a source channel in [`forward`].
 
+pub mod forward;
 pub mod media;
 pub mod wire;
 
@@ -100,6 +102,8 @@ pub struct State {
     pub posted: Vec<Posted>,
     /// Uploaded parts and files, and media posts ([`media`]).
     pub media: media::Media,
+    /// Source messages and forwards ([`forward`]).
+    pub forwards: forward::Forwards,
     pub groups: Vec<Group>,
     /// initConnection's api_id, per connection.
     pub api_ids: Vec<i32>,
@@ -355,6 +359,7 @@ fn handlers(name: &str) -> Option<Handler> {
         "messages.uploadMedia" => media::upload_media,
         "messages.sendMedia" => media::send_media,
         "messages.sendMultiMedia" => media::send_multi_media,
+        "messages.forwardMessages" => forward::forward_messages,
         "help.getConfig" => handlers::get_config,
         "users.getUsers" => handlers::get_users,
         "updates.getState" => handlers::get_state,
