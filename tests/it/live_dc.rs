@@ -49,6 +49,8 @@ pub(crate) struct LiveRig {
     control: Control,
     pub(crate) tasks: Option<EngineTasks>,
     pub(crate) heard: mpsc::UnboundedReceiver<Heard>,
+    /// The Message screen's seam for source chats (the live transport).
+    pub(crate) sources: Arc<dyn autoposter::telegram::source::Sources>,
     pub(crate) account_id: i64,
     /// (store group id, DC group) in posting order.
     pub(crate) groups: Vec<(i64, Group)>,
@@ -151,6 +153,7 @@ impl LiveRig {
             control,
             tasks: Some(tasks),
             heard,
+            sources: seams.sources.clone(),
             account_id,
             groups: pairs,
             answers,

@@ -599,6 +599,56 @@ async fn a_forwarded_or_copied_post_goes_out_as_one_forward_with_an_id_per_messa
     }
 }
 
+/// The Message screen's check of a source through a real account, on the wire: the channel
+/// resolved by its username, its messages asked for with `channels.getMessages` (its access
+/// hash, the ids); all there is readable with the channel's title, one missing is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_channel_is_read_through_the_account_and_a_missing_message_named() {
+    use autoposter::telegram::source::SourceProblem;
+    let source = Group {
+        username: Some("loopsource".into()),
+        title: "Loop source".into(),
+        ..group(9)
+    };
+    let rig = LiveRig::build(vec![group(1), source.clone()], 1, "Sale", 60.0).await;
+    rig.dc.source_messages(source.channel_id, &[5, 6, 7]);
+
+    rig.dc.resolve_as_broadcast("loopsource");
+    let info = (rig
+        .sources
+        .read(rig.account_id, "@loopsource", &[5, 7])
+        .await)
+        .expect("readable");
+    assert_eq!(info.title, "Loop source");
+    let asked: tl::functions::channels::GetMessages = rig
+        .dc
+        .state(|s| s.named("channels.getMessages")[0].decode());
+    match asked.channel {
+        tl::enums::InputChannel::Channel(c) => {
+            assert_eq!(
+                (c.channel_id, c.access_hash),
+                (source.channel_id, source.access_hash)
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let ids: Vec<i32> = (asked.id.iter())
+        .map(|m| match m {
+            tl::enums::InputMessage::Id(m) => m.id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(ids, [5, 7]);
+
+    rig.dc.resolve_as_broadcast("loopsource");
+    let gone = rig
+        .sources
+        .read(rig.account_id, "@loopsource", &[5, 99])
+        .await;
+    assert_eq!(gone.err(), Some(SourceProblem::MessageGone(99)));
+    rig.assert_no_faults();
+}
+
 /// A caption over Telegram's 1024 characters from an account without Premium: Telegram
 /// refuses the post (MEDIA_CAPTION_TOO_LONG), the slot fails as `rejected` at once (sending it
 /// again would get the same answer), and nothing is blamed on the group or the account.

@@ -360,6 +360,7 @@ fn handlers(name: &str) -> Option<Handler> {
         "messages.sendMedia" => media::send_media,
         "messages.sendMultiMedia" => media::send_multi_media,
         "messages.forwardMessages" => forward::forward_messages,
+        "channels.getMessages" => forward::get_messages,
         "help.getConfig" => handlers::get_config,
         "users.getUsers" => handlers::get_users,
         "updates.getState" => handlers::get_state,
