@@ -5,14 +5,17 @@
 //! exists per account only while the account has work in this process: the engine releases
 //! it when its customer stops, when it leaves the cycle, and over a pause of 10 minutes or
 //! more (`prepare` connects it again 30 s before the next cycle). Posts go out as raw
-//! `messages.SendMessage` with the slot's random id, which the store fixes before the send
-//! (`schedule::slot_random_id`), so a retry after a network error, or after a crash, can
-//! never post twice: Telegram answers RANDOM_ID_DUPLICATE, which counts as sent.
+//! `messages.SendMessage` / `SendMedia` / `SendMultiMedia` with the slot's random ids, which
+//! the store fixes before the send (`schedule::slot_random_id`), so a retry after a network
+//! error, or after a crash, can never post twice: Telegram answers RANDOM_ID_DUPLICATE, which
+//! counts as sent (`send`). Media is uploaded once per account and file and sent by
+//! reference (`media`).
 //!
 //! Nothing in CI reaches Telegram: the pieces that can be are unit-tested without a network
 //! (error mapping, sessions, HTML to entities), and the whole path (import, group check,
-//! posts, refusals, a lost answer) runs on the wire against a loopback MTProto data centre
-//! in the integration tests (`tests/it/dc`, `tests/it/live_dc.rs`).
+//! posts, media, refusals, a lost answer) runs on the wire against a loopback MTProto data
+//! centre in the integration tests (`tests/it/dc`, `tests/it/live_dc.rs`,
+//! `tests/it/live_media.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,14 +30,18 @@ use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
 mod logins;
+mod media;
+mod mp4;
+mod send;
 mod source;
 
 use self::logins::{Logins, Ticket};
+pub use self::send::{send_message_request, text_and_entities};
 use super::groups::{GroupInfo, GroupProblem, Groups};
 use super::import::Imported;
 use super::login::{Login, LoginError, SignInStep, SignedIn};
 use super::mtproto::{outcome_of, VaultSession};
-use super::{BoxFuture, Outcome, Post, Transport};
+use super::{BoxFuture, Outcome, Post};
 use crate::config::Secret;
 use crate::store::Store;
 use crate::vault::MasterKey;
@@ -509,6 +516,8 @@ pub struct MtprotoTransport {
     connections: Mutex<HashMap<i64, Connection>>,
     /// Resolved groups per (account, group id): the peer to address.
     peers: Mutex<HashMap<(i64, i64), PeerRef>>,
+    /// What each account uploaded (see `media`): kept across connections.
+    uploads: media::Uploads,
     /// Resolved source chats of forwarded posts per (account, chat as stored).
     sources: Mutex<HashMap<(i64, String), PeerRef>>,
 }
@@ -522,6 +531,7 @@ impl MtprotoTransport {
             config,
             connections: Mutex::new(HashMap::new()),
             peers: Mutex::new(HashMap::new()),
+            uploads: media::Uploads::default(),
             sources: Mutex::new(HashMap::new()),
         }
     }
@@ -610,21 +620,6 @@ impl MtprotoTransport {
         Ok(peer)
     }
 
-    async fn send_once(
-        &self,
-        post: &Post<'_>,
-        request: &tl::functions::messages::SendMessage,
-    ) -> Outcome {
-        let client = match self.client(post.account_id).await {
-            Ok(client) => client,
-            Err(outcome) => return outcome,
-        };
-        match client.invoke(request).await {
-            Ok(_) => Outcome::Sent,
-            Err(e) => outcome_of(&e),
-        }
-    }
-
     /// Disconnects the accounts (their customer stopped, or the process is stopping).
     async fn disconnect(&self, accounts: &[i64]) {
         let mut closing = Vec::new();
@@ -639,127 +634,6 @@ impl MtprotoTransport {
         for c in closing {
             c.close().await;
         }
-    }
-}
-
-/// Our stored post HTML as Telegram text and entities. Our renderer writes `<tg-spoiler>`;
-/// grammers' parser reads spoilers as `<details>`.
-pub fn text_and_entities(html: &str) -> (String, Option<Vec<tl::enums::MessageEntity>>) {
-    let html = html
-        .replace("<tg-spoiler>", "<details>")
-        .replace("</tg-spoiler>", "</details>");
-    let (text, entities) = grammers_client::parsers::parse_html_message(&html);
-    // Mentions by id need the user's access hash to be sent; they stay as plain text.
-    let entities: Vec<_> = entities
-        .into_iter()
-        .filter(|e| !matches!(e, tl::enums::MessageEntity::MentionName(_)))
-        .collect();
-    (text, (!entities.is_empty()).then_some(entities))
-}
-
-/// The raw `messages.SendMessage` of a text post: the slot's random id, the customer's
-/// silent switch, and the forum topic as `reply_to` (`top_msg_id`; the General topic and no
-/// topic are a plain send).
-pub fn send_message_request(
-    post: &Post<'_>,
-    peer: tl::enums::InputPeer,
-) -> tl::functions::messages::SendMessage {
-    let (message, entities) = text_and_entities(post.content.html());
-    let reply_to = post.thread().map(|topic| {
-        tl::enums::InputReplyTo::Message(tl::types::InputReplyToMessage {
-            reply_to_msg_id: topic,
-            top_msg_id: Some(topic),
-            reply_to_peer_id: None,
-            quote_text: None,
-            quote_entities: None,
-            quote_offset: None,
-            monoforum_peer_id: None,
-            todo_item_id: None,
-            poll_option: None,
-        })
-    });
-    tl::functions::messages::SendMessage {
-        no_webpage: false,
-        silent: post.silent,
-        background: false,
-        clear_draft: false,
-        noforwards: false,
-        update_stickersets_order: false,
-        invert_media: false,
-        allow_paid_floodskip: false,
-        peer,
-        reply_to,
-        message,
-        random_id: post.random_id(),
-        reply_markup: None,
-        entities,
-        schedule_date: None,
-        schedule_repeat_period: None,
-        send_as: None,
-        quick_reply_shortcut: None,
-        effect: None,
-        allow_paid_stars: None,
-        suggested_post: None,
-        rich_message: None,
-    }
-}
-
-impl Transport for MtprotoTransport {
-    fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Outcome> {
-        Box::pin(async move {
-            if !post.content.media().is_empty() {
-                // Never the caption alone in place of the media.
-                return Outcome::Rejected("media posts are not sent by this transport yet".into());
-            }
-            if let super::Content::Forward { source, mode } = post.content {
-                return self.send_forward(&post, source, mode).await;
-            }
-            let client = match self.client(post.account_id).await {
-                Ok(client) => client,
-                Err(outcome) => return outcome,
-            };
-            let peer = match self.peer(&client, &post).await {
-                Ok(peer) => peer,
-                Err(outcome) => return outcome,
-            };
-            if post
-                .not_after
-                .is_some_and(|at| tokio::time::Instant::now() >= at)
-            {
-                // Connecting or resolving took too long: the engine may no longer send.
-                return Outcome::Network("the lease ran out before the request left".into());
-            }
-            let request = send_message_request(&post, peer.into());
-            // A network error is retried by the engine, with the same random id
-            // (schedule::retry_after).
-            let outcome = self.send_once(&post, &request).await;
-            if matches!(outcome, Outcome::GroupRefused(_)) {
-                // Look the group up afresh next time (membership or access hash may change).
-                self.peers
-                    .lock()
-                    .await
-                    .remove(&(post.account_id, post.group_id));
-            }
-            outcome
-        })
-    }
-
-    fn release<'a>(&'a self, accounts: &'a [i64]) -> BoxFuture<'a, ()> {
-        Box::pin(self.disconnect(accounts))
-    }
-
-    fn prepare<'a>(&'a self, accounts: &'a [i64]) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            for &account_id in accounts {
-                // Opening the client is lazy: one cheap request makes the connection (and
-                // the key exchange, on a fresh data center) happen now, not at the post.
-                if let Ok(client) = self.client(account_id).await {
-                    if let Err(e) = client.is_authorized().await {
-                        tracing::debug!(account_id, error = %e, "warm-up request failed");
-                    }
-                }
-            }
-        })
     }
 }
 
@@ -973,71 +847,6 @@ impl Groups for MtprotoTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_send_request_carries_the_random_id_silent_and_the_topic() {
-        use crate::schedule::RandomIds;
-        use crate::telegram::{Content, GENERAL_TOPIC};
-        let ids = RandomIds::of(42, 7, 3, 9);
-        let post = |topic, silent| Post {
-            account_id: 3,
-            group_id: 9,
-            group_ref: "@g",
-            content: Content::Text {
-                html: "<b>Sale</b>",
-            },
-            ids,
-            topic,
-            silent,
-            not_after: None,
-        };
-        let peer = || {
-            tl::enums::InputPeer::Channel(tl::types::InputPeerChannel {
-                channel_id: 77,
-                access_hash: 5,
-            })
-        };
-        let r = send_message_request(&post(Some(123), true), peer());
-        assert_eq!(r.random_id, 1_416_767_139_237_786_332);
-        assert!(r.silent);
-        assert_eq!(r.message, "Sale");
-        assert!(r.entities.is_some());
-        assert!(matches!(
-            &r.peer,
-            tl::enums::InputPeer::Channel(c) if c.channel_id == 77 && c.access_hash == 5
-        ));
-        match &r.reply_to {
-            Some(tl::enums::InputReplyTo::Message(m)) => {
-                assert_eq!((m.reply_to_msg_id, m.top_msg_id), (123, Some(123)));
-                assert!(m.reply_to_peer_id.is_none() && m.quote_text.is_none());
-            }
-            other => panic!("reply_to {other:?}"),
-        }
-        for (topic, silent) in [(None, false), (Some(GENERAL_TOPIC), false)] {
-            let r = send_message_request(&post(topic, silent), peer());
-            assert!(r.reply_to.is_none(), "{topic:?}: a plain send");
-            assert!(!r.silent);
-        }
-    }
-
-    #[test]
-    fn our_post_html_becomes_telegram_text_and_entities() {
-        let (text, entities) = text_and_entities(
-            "<b>Big sale</b> today: 5 &lt; 7 &amp; <tg-spoiler>more</tg-spoiler> <a href=\"https://x.example/?a=1&amp;b=2\">here</a>",
-        );
-        assert_eq!(text, "Big sale today: 5 < 7 & more here");
-        let entities = entities.expect("formatting kept");
-        assert!(
-            matches!(&entities[0], tl::enums::MessageEntity::Bold(b) if b.offset == 0 && b.length == 8)
-        );
-        assert!(entities
-            .iter()
-            .any(|e| matches!(e, tl::enums::MessageEntity::Spoiler(_))));
-        assert!(entities.iter().any(
-            |e| matches!(e, tl::enums::MessageEntity::TextUrl(u) if u.url == "https://x.example/?a=1&b=2")
-        ));
-        assert_eq!(text_and_entities("plain").1, None);
-    }
 
     #[test]
     fn login_errors_say_what_the_customer_can_do() {

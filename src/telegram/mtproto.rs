@@ -100,6 +100,30 @@ pub fn outcome_of(e: &InvocationError) -> Outcome {
     }
 }
 
+/// What a failed `messages.sendMedia` / `sendMultiMedia` means: as [`outcome_of`], and
+/// MEDIA_EMPTY (Telegram no longer knows the uploaded photo or document the post names) is a
+/// stale file too: the account uploads it again, the slot is sent again with the same ids.
+pub fn outcome_of_media_send(e: &InvocationError) -> Outcome {
+    match e {
+        InvocationError::Rpc(rpc) if rpc.name == "MEDIA_EMPTY" => Outcome::StaleFile,
+        other => outcome_of(other),
+    }
+}
+
+/// What a failed upload request (`upload.saveFilePart`, `saveBigFilePart`,
+/// `messages.uploadMedia`) means: as [`outcome_of`], and FILE_PART_N_MISSING (a part Telegram
+/// did not keep) is a lost upload, a network error the engine retries with a fresh upload,
+/// never a failed slot.
+pub fn outcome_of_upload(e: &InvocationError) -> Outcome {
+    match e {
+        InvocationError::Rpc(rpc) if rpc.name == "FILE_PART_MISSING" => Outcome::Network(format!(
+            "part {} of the upload was lost",
+            rpc.value.unwrap_or(0)
+        )),
+        other => outcome_of(other),
+    }
+}
+
 /// Why the stored session could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -625,6 +649,126 @@ mod tests {
             ("FILE_REFERENCE_EXPIRED", Some(2))
         );
         assert_eq!(outcome_of_rpc(&e), Outcome::StaleFile);
+    }
+
+    #[test]
+    fn media_sends_and_uploads_map_their_own_errors_and_otherwise_as_any_request() {
+        let parsed = |code, message: &str| {
+            InvocationError::Rpc(RpcError::from(grammers_tl_types::types::RpcError {
+                error_code: code,
+                error_message: message.to_string(),
+            }))
+        };
+        let refused = Outcome::GroupRefused;
+        let media = |m| refused(GroupRefusal::MediaForbidden(m));
+        // As Telegram writes them, through grammers' parsing; (send, upload).
+        let cases = [
+            (
+                "MEDIA_EMPTY",
+                Outcome::StaleFile,
+                Outcome::Rejected("MEDIA_EMPTY".into()),
+            ),
+            (
+                "FILE_REFERENCE_EXPIRED",
+                Outcome::StaleFile,
+                Outcome::StaleFile,
+            ),
+            (
+                "FILE_REFERENCE_1_EXPIRED",
+                Outcome::StaleFile,
+                Outcome::StaleFile,
+            ),
+            (
+                "FILE_REFERENCE_INVALID",
+                Outcome::StaleFile,
+                Outcome::StaleFile,
+            ),
+            (
+                "FILE_PART_3_MISSING",
+                Outcome::Rejected("FILE_PART_MISSING".into()),
+                Outcome::Network("part 3 of the upload was lost".into()),
+            ),
+            (
+                "MEDIA_CAPTION_TOO_LONG",
+                Outcome::Rejected("MEDIA_CAPTION_TOO_LONG".into()),
+                Outcome::Rejected("MEDIA_CAPTION_TOO_LONG".into()),
+            ),
+            (
+                "PHOTO_INVALID_DIMENSIONS",
+                Outcome::Rejected("PHOTO_INVALID_DIMENSIONS".into()),
+                Outcome::Rejected("PHOTO_INVALID_DIMENSIONS".into()),
+            ),
+            (
+                "CHAT_SEND_MEDIA_FORBIDDEN",
+                media(Media::Any),
+                media(Media::Any),
+            ),
+            (
+                "CHAT_SEND_PHOTOS_FORBIDDEN",
+                media(Media::Photos),
+                media(Media::Photos),
+            ),
+            (
+                "CHAT_SEND_VIDEOS_FORBIDDEN",
+                media(Media::Videos),
+                media(Media::Videos),
+            ),
+            (
+                "CHAT_SEND_DOCS_FORBIDDEN",
+                media(Media::Documents),
+                media(Media::Documents),
+            ),
+            (
+                "CHAT_SEND_GIFS_FORBIDDEN",
+                media(Media::Gifs),
+                media(Media::Gifs),
+            ),
+            (
+                "ALLOW_PAYMENT_REQUIRED_25",
+                refused(GroupRefusal::PaymentRequired { stars: Some(25) }),
+                refused(GroupRefusal::PaymentRequired { stars: Some(25) }),
+            ),
+            (
+                "TOPIC_CLOSED",
+                refused(GroupRefusal::TopicClosed),
+                refused(GroupRefusal::TopicClosed),
+            ),
+            (
+                "TOPIC_DELETED",
+                refused(GroupRefusal::TopicDeleted),
+                refused(GroupRefusal::TopicDeleted),
+            ),
+            (
+                "SLOWMODE_MULTI_MSGS_DISABLED",
+                refused(GroupRefusal::AlbumsRefused),
+                refused(GroupRefusal::AlbumsRefused),
+            ),
+            ("RANDOM_ID_DUPLICATE", Outcome::Sent, Outcome::Sent),
+            (
+                "FLOOD_WAIT_12",
+                Outcome::FloodWait(Duration::from_secs(12)),
+                Outcome::FloodWait(Duration::from_secs(12)),
+            ),
+        ];
+        for (message, send, upload) in cases {
+            let e = parsed(400, message);
+            assert_eq!(outcome_of_media_send(&e), send, "send: {message}");
+            assert_eq!(outcome_of_upload(&e), upload, "upload: {message}");
+        }
+        let dropped = InvocationError::Dropped("gone");
+        assert_eq!(
+            outcome_of_upload(&dropped),
+            Outcome::Network("connection dropped".into())
+        );
+        assert_eq!(
+            outcome_of_media_send(&dropped),
+            Outcome::Network("connection dropped".into())
+        );
+        // A text send never names a file: MEDIA_EMPTY there is Telegram refusing the text.
+        assert_eq!(
+            outcome_of(&parsed(400, "MEDIA_EMPTY")),
+            Outcome::Rejected("MEDIA_EMPTY".into())
+        );
     }
 
     #[test]

@@ -18,10 +18,10 @@ use tokio::sync::mpsc;
 use crate::dc::{Group, LoopbackDc, Reply};
 use crate::helpers::{customer, settings, Heard, Listener};
 
-const CUSTOMER: i64 = 31;
+pub(crate) const CUSTOMER: i64 = 31;
 const API_ID: i32 = 424_242;
 
-fn group(n: i64) -> Group {
+pub(crate) fn group(n: i64) -> Group {
     Group {
         channel_id: 1_700_000 + n,
         access_hash: 9_000 + n,
@@ -42,16 +42,18 @@ fn private_group(n: i64) -> Group {
 /// A loopback DC, a SQLite file store, the seams `autoposter run` builds and the control bot
 /// over them, and a customer whose account was imported from a Telethon string and whose
 /// groups were added (checked through that account) on the bot's screens.
-struct LiveRig {
-    dc: LoopbackDc,
-    store: Store,
-    engine: Engine,
+pub(crate) struct LiveRig {
+    pub(crate) dc: LoopbackDc,
+    pub(crate) store: Store,
+    pub(crate) engine: Engine,
     control: Control,
-    tasks: Option<EngineTasks>,
-    heard: mpsc::UnboundedReceiver<Heard>,
-    account_id: i64,
+    pub(crate) tasks: Option<EngineTasks>,
+    pub(crate) heard: mpsc::UnboundedReceiver<Heard>,
+    /// The Message screen's seam for source chats (the live transport).
+    pub(crate) sources: Arc<dyn autoposter::telegram::source::Sources>,
+    pub(crate) account_id: i64,
     /// (store group id, DC group) in posting order.
-    groups: Vec<(i64, Group)>,
+    pub(crate) groups: Vec<(i64, Group)>,
     /// What the bot answered to the session string and to each group.
     answers: Vec<String>,
     dir: std::path::PathBuf,
@@ -71,7 +73,7 @@ impl LiveRig {
     /// A rig whose account is in `dc_groups`; the first `added` are added on the Groups
     /// screen by their [`Group::reference`].
     /// The customer pauses `between_cycles` seconds between cycles.
-    async fn build(
+    pub(crate) async fn build(
         dc_groups: Vec<Group>,
         added: usize,
         html: &str,
@@ -151,6 +153,7 @@ impl LiveRig {
             control,
             tasks: Some(tasks),
             heard,
+            sources: seams.sources.clone(),
             account_id,
             groups: pairs,
             answers,
@@ -160,7 +163,7 @@ impl LiveRig {
 
     /// Starts the customer, waits for its first cycle, stops the engine and writes the post
     /// log out: the report and the restrictions heard.
-    async fn one_cycle(&mut self) -> (CycleReport, Vec<Restriction>) {
+    pub(crate) async fn one_cycle(&mut self) -> (CycleReport, Vec<Restriction>) {
         let mut restricted = Vec::new();
         self.engine.start(CUSTOMER, None).await.unwrap();
         let report = next_cycle(&mut self.heard, &mut restricted).await;
@@ -171,7 +174,7 @@ impl LiveRig {
     }
 
     /// The random_id of the slot (report's cycle, the account, `group_id`).
-    async fn slot_id(&self, report: &CycleReport, group_id: i64) -> i64 {
+    pub(crate) async fn slot_id(&self, report: &CycleReport, group_id: i64) -> i64 {
         let key = self
             .store
             .snapshot(CUSTOMER)
@@ -195,7 +198,7 @@ impl LiveRig {
 
 impl LiveRig {
     /// Every byte the client sent was understood by the data centre.
-    fn assert_no_faults(&self) {
+    pub(crate) fn assert_no_faults(&self) {
         let faults = self.dc.state(|s| s.faults.clone());
         assert!(faults.is_empty(), "the loopback DC: {faults:?}");
     }
@@ -233,7 +236,7 @@ fn typed(text: &str, message_id: i32) -> Input {
 }
 
 /// The next cycle report, restrictions heard meanwhile collected.
-async fn next_cycle(
+pub(crate) async fn next_cycle(
     heard: &mut mpsc::UnboundedReceiver<Heard>,
     restricted: &mut Vec<Restriction>,
 ) -> CycleReport {

@@ -15,6 +15,7 @@ mod helpers;
 mod lease_cli;
 mod leases;
 mod live_dc;
+mod live_media;
 mod metrics;
 mod schema;
 mod secrets_cli;

@@ -8,7 +8,11 @@
 //! ([`handlers`]: adding one is a function and a line), unless the test scripted an answer
 //! for that function first ([`LoopbackDc::script`]): an RPC error, or a connection dropped
 //! after the request took effect. Every request is recorded for the test to check.
+//! Media (uploads in parts, uploaded files, media posts and albums) is in [`media`], forwards
+//! from a source channel in [`forward`].
 
+pub mod forward;
+pub mod media;
 pub mod wire;
 
 use std::collections::{HashMap, VecDeque};
@@ -96,6 +100,10 @@ pub struct Posted {
 pub struct State {
     pub requests: Vec<Request>,
     pub posted: Vec<Posted>,
+    /// Uploaded parts and files, and media posts ([`media`]).
+    pub media: media::Media,
+    /// Source messages and forwards ([`forward`]).
+    pub forwards: forward::Forwards,
     pub groups: Vec<Group>,
     /// initConnection's api_id, per connection.
     pub api_ids: Vec<i32>,
@@ -346,6 +354,13 @@ type Handler = fn(&[u8], &mut State) -> Reply;
 /// The TL functions this data centre serves. A new one: a handler below and a line here.
 fn handlers(name: &str) -> Option<Handler> {
     Some(match name {
+        "upload.saveFilePart" => media::save_file_part,
+        "upload.saveBigFilePart" => media::save_big_file_part,
+        "messages.uploadMedia" => media::upload_media,
+        "messages.sendMedia" => media::send_media,
+        "messages.sendMultiMedia" => media::send_multi_media,
+        "messages.forwardMessages" => forward::forward_messages,
+        "channels.getMessages" => forward::get_messages,
         "help.getConfig" => handlers::get_config,
         "users.getUsers" => handlers::get_users,
         "updates.getState" => handlers::get_state,
