@@ -784,3 +784,45 @@ async fn a_lost_answer_to_an_album_is_sent_again_with_the_same_item_ids_and_post
         ("sent", ids.first())
     );
 }
+
+/// A supergroup as the source (grammers calls it a group, Telegram a channel): read through
+/// the account like a broadcast channel, and passed on from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supergroup_is_a_source_too() {
+    let source = Group {
+        username: Some("loopsuper".into()),
+        title: "Loop super".into(),
+        ..group(8)
+    };
+    let mut rig = LiveRig::build(vec![group(1), source.clone()], 1, "unused", 60.0).await;
+    rig.dc.source_messages(source.channel_id, &[3, 4]);
+    let info = (rig
+        .sources
+        .read(rig.account_id, "@loopsuper", &[3, 4])
+        .await)
+        .expect("a supergroup reads as a source");
+    assert_eq!(info.title, "Loop super");
+    rig.store
+        .set_forward(
+            CUSTOMER,
+            "@loopsuper",
+            vec![3, 4],
+            autoposter::schedule::content::ForwardMode::Copy,
+            &[],
+        )
+        .await
+        .unwrap();
+    let (report, restricted) = rig.one_cycle().await;
+    assert_eq!(
+        (report.tally.sent, report.tally.failed),
+        (1, 0),
+        "{report:?}"
+    );
+    assert!(restricted.is_empty(), "{restricted:?}");
+    let forwards = rig.dc.state(|s| s.forwards.posted.clone());
+    let [f] = &forwards[..] else {
+        panic!("passed on once: {forwards:?}")
+    };
+    assert_eq!(f.from, (source.channel_id, source.access_hash));
+    rig.assert_no_faults();
+}

@@ -11,7 +11,7 @@ use super::{find_dialog, MtprotoTransport};
 use crate::schedule::content::{ForwardMode, ForwardSource};
 use crate::telegram::mtproto::outcome_of;
 use crate::telegram::source::{SourceInfo, SourceProblem, Sources};
-use crate::telegram::{BoxFuture, Outcome, Post};
+use crate::telegram::{BoxFuture, GroupRefusal, Outcome, Post};
 
 /// What a failed request means for reading a source.
 fn problem_of(e: &InvocationError) -> SourceProblem {
@@ -51,11 +51,16 @@ async fn resolve(client: &Client, chat: &str) -> Result<(PeerRef, bool, String),
             dialog.peer().clone()
         }
     };
-    let Peer::Channel(channel) = &peer else {
-        // Basic groups number messages per member: their ids can't be shared by accounts.
-        return Err(SourceProblem::NotFound);
+    // A broadcast channel, or a supergroup (grammers names it a group); basic groups number
+    // messages per member, so their ids can't be shared by accounts.
+    let protected = match &peer {
+        Peer::Channel(channel) => channel.raw.noforwards,
+        Peer::Group(group) => match &group.raw {
+            tl::enums::Chat::Channel(c) => c.noforwards,
+            _ => return Err(SourceProblem::NotFound),
+        },
+        Peer::User(_) | Peer::Community(_) => return Err(SourceProblem::NotFound),
     };
-    let protected = channel.raw.noforwards;
     let title = peer.name().unwrap_or_default().to_string();
     let peer_ref = (peer.to_ref().await.ok().flatten()).ok_or(SourceProblem::NotReadable)?;
     Ok((peer_ref, protected, title))
@@ -173,7 +178,12 @@ impl MtprotoTransport {
         match client.invoke(&request).await {
             Ok(_) => Outcome::Sent,
             Err(e) => {
-                let outcome = outcome_of(&e);
+                let mut outcome = outcome_of(&e);
+                if outcome == Outcome::GroupRefused(GroupRefusal::Private) {
+                    // CHANNEL_PRIVATE and its kin may be about either chat: look at the source.
+                    let source = resolve(&client, &source.chat).await.err();
+                    outcome = blame(outcome, source);
+                }
                 if !matches!(outcome, Outcome::Network(_) | Outcome::FloodWait(_)) {
                     // Look both up afresh next time (membership or access hash may change).
                     let mut sources = self.sources.lock().await;
@@ -185,6 +195,17 @@ impl MtprotoTransport {
                 outcome
             }
         }
+    }
+}
+
+/// Whom a forward's "private" refusal is about: a source the account can no longer read
+/// (checked again after the refusal) fails the post and leaves the group alone; otherwise the
+/// group refused the account, as for any post. A source that couldn't be checked (Telegram
+/// unreachable) leaves the answer as it was.
+fn blame(outcome: Outcome, source: Option<SourceProblem>) -> Outcome {
+    match source {
+        None | Some(SourceProblem::Unavailable) => outcome,
+        Some(problem) => Outcome::Rejected(format!("source chat: {problem}")),
     }
 }
 
@@ -232,6 +253,24 @@ mod tests {
     use super::*;
     use crate::schedule::RandomIds;
     use crate::telegram::Content;
+
+    #[test]
+    fn a_private_answer_is_the_sources_fault_only_when_the_source_no_longer_reads() {
+        let private = Outcome::GroupRefused(GroupRefusal::Private);
+        assert_eq!(blame(private.clone(), None), private, "the group's");
+        assert_eq!(
+            blame(private.clone(), Some(SourceProblem::Unavailable)),
+            private,
+            "unknown: as Telegram said"
+        );
+        for problem in [SourceProblem::NotReadable, SourceProblem::NotFound] {
+            let said = format!("source chat: {problem}");
+            assert_eq!(
+                blame(private.clone(), Some(problem)),
+                Outcome::Rejected(said)
+            );
+        }
+    }
 
     #[test]
     fn the_forward_carries_one_slot_id_per_message_the_mode_silent_and_the_topic() {
