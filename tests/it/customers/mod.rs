@@ -8,6 +8,7 @@ mod defects;
 mod groups;
 mod journeys;
 mod payments;
+mod topics;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
