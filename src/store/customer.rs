@@ -484,7 +484,7 @@ impl Store {
         )
         .bind(group_id);
         for name in crate::schedule::choice::ANSWERED {
-            lift = lift.bind(name);
+            lift = lift.bind(name.to_string());
         }
         lift.execute(&mut *tx).await?;
         tx.commit().await?;

@@ -769,8 +769,9 @@ async fn a_forum_topic_link_and_a_groups_default_rights_are_read_over_mtproto_an
             (forum.channel_id, forum.access_hash)
         );
     }
-    // 🧵 on the list shows the forum's topics through the account: General first, the
-    // deleted one left out, the closed one locked, the current one marked.
+    // 🧵 on the list shows the forum's topics through the account: General first, the others
+    // in Telegram's order, the deleted one left out, the closed one locked, the current one
+    // marked.
     let sender = Sender {
         user_id: CUSTOMER,
         language_code: Some("en".into()),
@@ -794,8 +795,8 @@ async fn a_forum_topic_link_and_a_groups_default_rights_are_read_over_mtproto_an
         buttons,
         [
             "🧵 General (main chat)",
-            "✅ Deals & offers",
             "🔒 Old",
+            "✅ Deals & offers",
             "« Back"
         ]
     );
