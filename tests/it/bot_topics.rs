@@ -1,0 +1,214 @@
+//! The Groups screen's forum topics and media choices in the bot's conversation (simulated
+//! groups, the engine on tokio's paused clock): every malformed topic link refused in the
+//! customer's language with nothing stored; a media refusal's notice offering the choice;
+//! the choice resuming the group and the next cycle skipping it as `media_skipped`.
+
+use std::sync::Arc;
+
+use autoposter::bot::callback::{Cb, Screen};
+use autoposter::bot::html;
+use autoposter::bot::Notifier;
+use autoposter::i18n::{t, Lang};
+use autoposter::schedule::choice::MediaChoice;
+use autoposter::schedule::content::MediaKind;
+use autoposter::schedule::Plan;
+use autoposter::store::NewMedia;
+use autoposter::telegram::sim::Target;
+use autoposter::telegram::{GroupRefusal, Media, Outcome};
+
+use crate::helpers::{account_ids, alert, button_texts, buttons, group_ids, shown, BotRig, ME};
+
+#[tokio::test(start_paused = true)]
+async fn every_malformed_group_link_is_refused_in_the_customers_language_and_nothing_is_added() {
+    for (lang, code) in [(Lang::En, "en"), (Lang::Ru, "ru")] {
+        let rig = BotRig::new(Some(code)).await;
+        rig.grant(Plan::Enterprise, None).await;
+        rig.configure(1, 0).await;
+        for (input, key) in [
+            ("t.me/sim_forum_1/abc", "group-bad-link"),
+            ("https://t.me/sim_forum_1/0", "group-bad-link"),
+            ("t.me/sim_forum_1/1/2/3", "group-bad-link"),
+            ("https://t.me/c/abc/5", "group-bad-link"),
+            ("t.me/c/1234567890/99999999999", "group-bad-link"),
+            ("t.me/abc/5", "group-bad-reference"),
+            ("https://t.me/+AbCdEf", "group-private-invite"),
+        ] {
+            rig.press(Cb::AddGroup).await;
+            let refused = shown(&rig.text(input).await);
+            assert_eq!(refused.text, t(lang, key), "{lang:?} {input}");
+            assert!(html::check(&refused.text).is_ok(), "{}", refused.text);
+            assert_eq!(buttons(&refused), ["cancel"], "the question stays open");
+        }
+        assert!(rig.store.groups(ME).await.unwrap().is_empty(), "{lang:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_topic_link_to_a_message_of_a_plain_group_adds_the_group_and_a_forums_topic_is_kept() {
+    let rig = BotRig::new(Some("ru")).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(1, 0).await;
+    // Not a forum: t.me/name/N is a message link naming the group.
+    rig.press(Cb::AddGroup).await;
+    let plain = shown(&rig.text("https://t.me/plain_group/777").await);
+    assert!(plain.text.starts_with("✅ @plain_group добавлена."), "{}", plain.text);
+    // A forum: topic 3 is "Offers".
+    rig.press(Cb::AddGroup).await;
+    let topic = shown(&rig.text("t.me/sim_forum_9/3").await);
+    assert!(
+        topic
+            .text
+            .starts_with("✅ @sim_forum_9 добавлена: посты пойдут в её тему «Offers»."),
+        "{}",
+        topic.text
+    );
+    // A forum, and a number that is no topic of it: a message link; the topics are offered.
+    rig.press(Cb::AddGroup).await;
+    let offered = shown(&rig.text("t.me/sim_forum_8/12345").await);
+    assert!(offered.text.contains("@sim_forum_8 добавлена."), "{}", offered.text);
+    assert!(
+        offered.text.contains("<b>@sim_forum_8</b> — форум: выберите тему"),
+        "{}",
+        offered.text
+    );
+    assert_eq!(
+        button_texts(&offered),
+        [
+            "✅ General (основной чат)",
+            "🧵 Announcements",
+            "🧵 Offers",
+            "🔒 Archive",
+            "« Назад"
+        ]
+    );
+    // A message inside a topic that does not exist: refused, nothing added.
+    rig.press(Cb::AddGroup).await;
+    let missing = shown(&rig.text("t.me/sim_forum_7/55/100").await);
+    assert_eq!(
+        missing.text,
+        "В @sim_forum_7 нет темы 55 (возможно, её удалили). Пришлите ссылку на саму группу и выберите тему из списка."
+    );
+    let groups = rig.store.groups(ME).await.unwrap();
+    let seen: Vec<_> = (groups.iter())
+        .map(|g| (g.reference.as_str(), g.forum, g.topic, g.topic_title.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("@plain_group", false, None, None),
+            ("@sim_forum_9", true, Some(3), Some("Offers")),
+            ("@sim_forum_8", true, None, None),
+        ]
+    );
+    // The closed topic is refused with an alert; the list names the picked topic.
+    let forum8 = groups[2].id;
+    let closed = alert(&rig.press(Cb::PickTopic(forum8, 4)).await);
+    assert!(closed.starts_with("🔒 Тема «Archive» закрыта"), "{closed}");
+    let list = shown(&rig.press(Cb::PickTopic(forum8, 2)).await);
+    assert!(
+        list.text.starts_with("✅ @sim_forum_8: посты пойдут в тему «Announcements»."),
+        "{}",
+        list.text
+    );
+    assert!(list.text.contains("3. @sim_forum_8 › Announcements — "), "{}", list.text);
+    // A topic the forum does not have, or a group that is no forum: out of date.
+    let stale = alert(&rig.press(Cb::PickTopic(forum8, 99)).await);
+    assert_eq!(stale, t(Lang::Ru, "menu-out-of-date"));
+    let plain_id = groups[0].id;
+    let stale = alert(&rig.press(Cb::PickTopic(plain_id, 2)).await);
+    assert_eq!(stale, t(Lang::Ru, "menu-out-of-date"));
+    assert_eq!(rig.store.groups(ME).await.unwrap()[0].topic, None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_media_post_offers_the_choice_which_resumes_the_group_and_skip_is_obeyed() {
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let rig = BotRig::observed(Some("en"), Some(Arc::new(Notifier(tx)))).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(1, 2).await;
+    let photo = [NewMedia {
+        kind: MediaKind::Photo,
+        bytes: b"\x89PNG",
+    }];
+    (rig.store.set_media_content(ME, &photo, "<b>Sale</b> today"))
+        .await
+        .unwrap();
+    let accounts = account_ids(&rig).await;
+    let groups = group_ids(&rig).await;
+    rig.sim.inject(
+        Target::Slot {
+            account_id: accounts[0],
+            group_id: groups[1],
+        },
+        Outcome::GroupRefused(GroupRefusal::MediaForbidden(Media::Photos)),
+    );
+    rig.press(Cb::Start).await;
+    let (_, event) = events.recv().await.expect("an event");
+    let notice = rig.control.event_notice(ME, &event).await.unwrap().unwrap();
+    assert_eq!(
+        notice.text,
+        "⏸ @group_number_1 refused the account +9996611000: the group takes no photos from the account. The group is paused for that account; once it is fixed, press ▶ on the group under Groups.\nChoose what goes there when your post has media: the caption as text, an album's first item, or skip the group."
+    );
+    assert_eq!(
+        buttons(&notice),
+        [format!("g:mc:{}", groups[1]), "m:stat".to_string()]
+    );
+    rig.cmd("/stop").await;
+    rig.control.engine().flush().await;
+    // The choice page says why, and marks "as they are".
+    let page = shown(&rig.press(Cb::MediaChoices(groups[1])).await);
+    assert!(
+        page.text.starts_with(
+            "🖼 <b>@group_number_1</b>: what goes there when your post has media?\nTelegram refused your post there: the group takes no photos from the account."
+        ),
+        "{}",
+        page.text
+    );
+    assert!(html::check(&page.text).is_ok());
+    assert_eq!(
+        button_texts(&page),
+        [
+            "✅ 📤 Post media as they are",
+            "📝 Post the caption as text",
+            "🖼 Albums: first item only",
+            "⏭ Skip this group for media posts",
+            "« Back"
+        ]
+    );
+    let saved = shown(&rig.press(Cb::SetMedia(groups[1], Some(MediaChoice::Skip))).await);
+    assert!(
+        saved
+            .text
+            .starts_with("✅ @group_number_1: ⏭ skipped for media posts."),
+        "{}",
+        saved.text
+    );
+    assert!(
+        saved
+            .text
+            .contains("2. @group_number_1 — ✅ ok; ⏭ skipped for media posts"),
+        "{}",
+        saved.text
+    );
+    assert!(rig.store.pair_blocks(ME).await.unwrap().is_empty(), "resumed");
+    // Another customer's group, or a forged choice: out of date, nothing changed.
+    let forged = alert(&rig.data(&format!("g:ms:{}:skip", groups[1] + 100)).await);
+    assert_eq!(forged, t(Lang::En, "menu-out-of-date"));
+    // The next cycle: group 0 gets the photo, group 1 is skipped as the customer chose.
+    rig.press(Cb::Start).await;
+    // Group 0 at once, group 1's slot 10 s later (the default timing).
+    tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+    rig.cmd("/stop").await;
+    rig.control.engine().flush().await;
+    let posts = rig.store.posts(ME).await.unwrap();
+    let last: Vec<_> = (posts.iter().rev().take(2).rev())
+        .map(|r| (r.group_id, r.outcome.clone(), r.error.clone()))
+        .collect();
+    assert_eq!(
+        last,
+        [
+            (groups[0], "sent".to_string(), None),
+            (groups[1], "skipped".to_string(), Some("media_skipped".to_string())),
+        ]
+    );
+}
