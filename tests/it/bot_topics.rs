@@ -129,6 +129,8 @@ async fn a_refused_media_post_offers_the_choice_which_resumes_the_group_and_skip
     let photo = [NewMedia {
         kind: MediaKind::Photo,
         bytes: b"\x89PNG",
+        name: None,
+        mime: None,
     }];
     (rig.store.set_media_content(ME, &photo, "<b>Sale</b> today"))
         .await

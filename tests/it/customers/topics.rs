@@ -287,6 +287,8 @@ async fn topics_by_link_and_picker_and_a_media_refusing_groups_choice_reach_the_
         let photo = [NewMedia {
             kind: MediaKind::Photo,
             bytes: b"\x89PNG a photo",
+            name: None,
+            mime: None,
         }];
         (store.set_media_content(who.id, &photo, "<b>Spring</b> sale"))
             .await

@@ -27,10 +27,14 @@ async fn each_group_gets_what_its_media_choice_says_in_its_slot_with_the_slots_i
         NewMedia {
             kind: MediaKind::Photo,
             bytes: PHOTO,
+            name: None,
+            mime: None,
         },
         NewMedia {
             kind: MediaKind::Video,
             bytes: VIDEO,
+            name: None,
+            mime: None,
         },
     ];
     (rig.store.set_media_content(1, &files, "<b>Sale</b> today"))
