@@ -199,8 +199,8 @@ mod tests {
 
     #[test]
     fn each_group_gets_what_its_choice_says_of_each_kind_of_post() {
-        use Carried::*;
-        use MediaChoice::*;
+        use Carried::{CaptionAsText as AsText, FirstItem as First, Post, Skip as Skipped};
+        use MediaChoice::{CaptionAsText, FirstItem, Skip};
         let photo = [item(MediaKind::Photo)];
         let album = [item(MediaKind::Photo), item(MediaKind::Video)];
         let rows: [(Option<MediaChoice>, &[MediaItem], &str, Carried); 13] = [
@@ -212,14 +212,14 @@ mod tests {
             // No choice: the media as they are.
             (None, &photo, "cap", Post),
             (None, &album, "cap", Post),
-            (Some(CaptionAsText), &photo, "<b>cap</b>", CaptionAsText),
-            (Some(CaptionAsText), &album, "cap", CaptionAsText),
+            (Some(CaptionAsText), &photo, "<b>cap</b>", AsText),
+            (Some(CaptionAsText), &album, "cap", AsText),
             // Nothing to post as text: skipped.
-            (Some(CaptionAsText), &album, " \n", Skip),
-            (Some(FirstItem), &album, "cap", FirstItem),
+            (Some(CaptionAsText), &album, " \n", Skipped),
+            (Some(FirstItem), &album, "cap", First),
             (Some(FirstItem), &photo, "cap", Post),
-            (Some(Skip), &photo, "cap", Skip),
-            (Some(Skip), &album, "", Skip),
+            (Some(Skip), &photo, "cap", Skipped),
+            (Some(Skip), &album, "", Skipped),
         ];
         for (choice, items, caption, want) in rows {
             assert_eq!(

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use autoposter::bot::callback::{Cb, Screen};
+use autoposter::bot::callback::Cb;
 use autoposter::bot::html;
 use autoposter::bot::Notifier;
 use autoposter::i18n::{t, Lang};
