@@ -11,7 +11,9 @@ pub const MAX_MESSAGE_LEN: usize = 4096;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Refusal {
     EmptyMessage,
-    MessageTooLong { len: usize },
+    MessageTooLong {
+        len: usize,
+    },
     MediaMessage,
     BadGroupRef,
     /// A t.me link to a group whose topic or message part is not one.
@@ -118,7 +120,8 @@ impl GroupRef {
         let parts: Vec<&str> = path.split('/').collect();
         let (group, numbers) = match parts.as_slice() {
             ["c", id, numbers @ ..] => {
-                let digits = !id.is_empty() && id.len() <= 13 && id.bytes().all(|b| b.is_ascii_digit());
+                let digits =
+                    !id.is_empty() && id.len() <= 13 && id.bytes().all(|b| b.is_ascii_digit());
                 let id = (digits.then(|| id.parse::<i64>().ok()).flatten())
                     .filter(|n| *n > 0)
                     .ok_or(Refusal::BadLink)?;
@@ -266,13 +269,25 @@ mod tests {
             ("-1001234567890", "-1001234567890", None),
             (" 777000 ", "777000", None),
             // A topic's link, or a message's: which one, the group decides (a forum?).
-            ("https://t.me/mygroup/123", "@mygroup", Some(TopicOrMessage(123))),
+            (
+                "https://t.me/mygroup/123",
+                "@mygroup",
+                Some(TopicOrMessage(123)),
+            ),
             ("t.me/MyGroup/7/", "@mygroup", Some(TopicOrMessage(7))),
-            ("t.me/mygroup/123?single", "@mygroup", Some(TopicOrMessage(123))),
+            (
+                "t.me/mygroup/123?single",
+                "@mygroup",
+                Some(TopicOrMessage(123)),
+            ),
             // A message inside a topic names the topic for sure.
             ("https://t.me/mygroup/5/678", "@mygroup", Some(InTopic(5))),
             // A private group's links name it by id.
-            ("https://t.me/c/1234567890/55", "-1001234567890", Some(TopicOrMessage(55))),
+            (
+                "https://t.me/c/1234567890/55",
+                "-1001234567890",
+                Some(TopicOrMessage(55)),
+            ),
             ("t.me/c/1234567890/3/99", "-1001234567890", Some(InTopic(3))),
             ("telegram.me/c/1234567890", "-1001234567890", None),
         ] {

@@ -1361,7 +1361,8 @@ mod tests {
     }
 
     #[test]
-    fn a_group_skipped_for_media_posts_is_skipped_by_every_account_not_failed_and_the_next_keeps_its_target() {
+    fn a_group_skipped_for_media_posts_is_skipped_by_every_account_not_failed_and_the_next_keeps_its_target(
+    ) {
         let in_force = InForce {
             media_skipped: vec![102],
             ..InForce::default()

@@ -205,20 +205,22 @@ impl Store {
                 .collect::<Result<_, UnknownStatus>>()?,
             groups: groups
                 .into_iter()
-                .map(|(id, reference, position, status, topic, choice, forum, title, bans)| {
-                    Ok(Group {
-                        id,
-                        reference,
-                        position,
-                        status: GroupStatus::try_from(status)?,
-                        reason: None,
-                        topic: topic.and_then(|t| i32::try_from(t).ok()),
-                        media_choice: super::customer::media_choice(choice)?,
-                        forum: forum != 0,
-                        topic_title: title,
-                        media_bans: super::customer::media_bans(bans)?,
-                    })
-                })
+                .map(
+                    |(id, reference, position, status, topic, choice, forum, title, bans)| {
+                        Ok(Group {
+                            id,
+                            reference,
+                            position,
+                            status: GroupStatus::try_from(status)?,
+                            reason: None,
+                            topic: topic.and_then(|t| i32::try_from(t).ok()),
+                            media_choice: super::customer::media_choice(choice)?,
+                            forum: forum != 0,
+                            topic_title: title,
+                            media_bans: super::customer::media_bans(bans)?,
+                        })
+                    },
+                )
                 .collect::<Result<_, UnknownStatus>>()?,
             last_seq: head.last_seq,
             restrictions: Restrictions {

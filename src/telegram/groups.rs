@@ -271,7 +271,10 @@ mod tests {
             GroupRefusal::TopicClosed,
             GroupRefusal::PaymentRequired { stars: None },
         ] {
-            assert!(!crate::schedule::choice::answers(refused(other)), "{other:?}");
+            assert!(
+                !crate::schedule::choice::answers(refused(other)),
+                "{other:?}"
+            );
         }
     }
 

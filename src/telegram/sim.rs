@@ -517,6 +517,47 @@ mod tests {
     use crate::schedule::RandomIds;
     use crate::telegram::Content;
 
+    #[tokio::test]
+    async fn the_ledger_records_each_posts_topic_and_kind_and_reads_older_lines_too() {
+        let path = std::env::temp_dir().join(format!("autoposter-ledger-{}", fastrand::u64(..)));
+        // A line from before topics and kinds were written.
+        std::fs::write(&path, "1,2,33,100,1700000000000,0\n").unwrap();
+        let sim = SimTransport::with_ledger(Duration::ZERO, &path).unwrap();
+        let post = Post {
+            account_id: 1,
+            group_id: 3,
+            group_ref: "@g",
+            content: Content::Text { html: "hi" },
+            ids: RandomIds::of(1, 1, 1, 3),
+            topic: Some(7),
+            silent: false,
+            not_after: None,
+        };
+        assert_eq!(sim.send(post.clone()).await, Outcome::Sent);
+        let general = Post {
+            group_id: 4,
+            ids: RandomIds::of(1, 1, 1, 4),
+            topic: Some(crate::telegram::GENERAL_TOPIC),
+            ..post
+        };
+        assert_eq!(sim.send(general).await, Outcome::Sent);
+        let read = read_ledger(&path).unwrap();
+        let seen: Vec<_> = (read.iter())
+            .map(|r| (r.group, r.topic, r.kind.as_str(), r.repeated))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (2, None, "text", false),
+                (3, Some(7), "text", false),
+                (4, None, "text", false)
+            ]
+        );
+        std::fs::write(&path, "1,2,33,100,1700000000000,0,x,text\n").unwrap();
+        assert!(read_ledger(&path).is_err(), "a topic that is no number");
+        let _ = std::fs::remove_file(&path);
+    }
+
     fn post(account_id: i64, group_id: i64) -> Post<'static> {
         Post {
             account_id,

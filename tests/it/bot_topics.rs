@@ -12,7 +12,7 @@ use autoposter::i18n::{t, Lang};
 use autoposter::schedule::choice::MediaChoice;
 use autoposter::schedule::content::MediaKind;
 use autoposter::schedule::Plan;
-use autoposter::store::NewMedia;
+use autoposter::store::{LogEntry, NewMedia, Restriction};
 use autoposter::telegram::sim::Target;
 use autoposter::telegram::{GroupRefusal, Media, Outcome};
 
@@ -51,7 +51,11 @@ async fn a_topic_link_to_a_message_of_a_plain_group_adds_the_group_and_a_forums_
     // Not a forum: t.me/name/N is a message link naming the group.
     rig.press(Cb::AddGroup).await;
     let plain = shown(&rig.text("https://t.me/plain_group/777").await);
-    assert!(plain.text.starts_with("✅ @plain_group добавлена."), "{}", plain.text);
+    assert!(
+        plain.text.starts_with("✅ @plain_group добавлена."),
+        "{}",
+        plain.text
+    );
     // A forum: topic 3 is "Offers".
     rig.press(Cb::AddGroup).await;
     let topic = shown(&rig.text("t.me/sim_forum_9/3").await);
@@ -65,9 +69,15 @@ async fn a_topic_link_to_a_message_of_a_plain_group_adds_the_group_and_a_forums_
     // A forum, and a number that is no topic of it: a message link; the topics are offered.
     rig.press(Cb::AddGroup).await;
     let offered = shown(&rig.text("t.me/sim_forum_8/12345").await);
-    assert!(offered.text.contains("@sim_forum_8 добавлена."), "{}", offered.text);
     assert!(
-        offered.text.contains("<b>@sim_forum_8</b> — форум: выберите тему"),
+        offered.text.contains("@sim_forum_8 добавлена."),
+        "{}",
+        offered.text
+    );
+    assert!(
+        offered
+            .text
+            .contains("<b>@sim_forum_8</b> — форум: выберите тему"),
         "{}",
         offered.text
     );
@@ -90,7 +100,14 @@ async fn a_topic_link_to_a_message_of_a_plain_group_adds_the_group_and_a_forums_
     );
     let groups = rig.store.groups(ME).await.unwrap();
     let seen: Vec<_> = (groups.iter())
-        .map(|g| (g.reference.as_str(), g.forum, g.topic, g.topic_title.as_deref()))
+        .map(|g| {
+            (
+                g.reference.as_str(),
+                g.forum,
+                g.topic,
+                g.topic_title.as_deref(),
+            )
+        })
         .collect();
     assert_eq!(
         seen,
@@ -106,11 +123,16 @@ async fn a_topic_link_to_a_message_of_a_plain_group_adds_the_group_and_a_forums_
     assert!(closed.starts_with("🔒 Тема «Archive» закрыта"), "{closed}");
     let list = shown(&rig.press(Cb::PickTopic(forum8, 2)).await);
     assert!(
-        list.text.starts_with("✅ @sim_forum_8: посты пойдут в тему «Announcements»."),
+        list.text
+            .starts_with("✅ @sim_forum_8: посты пойдут в тему «Announcements»."),
         "{}",
         list.text
     );
-    assert!(list.text.contains("3. @sim_forum_8 › Announcements — "), "{}", list.text);
+    assert!(
+        list.text.contains("3. @sim_forum_8 › Announcements — "),
+        "{}",
+        list.text
+    );
     // A topic the forum does not have, or a group that is no forum: out of date.
     let stale = alert(&rig.press(Cb::PickTopic(forum8, 99)).await);
     assert_eq!(stale, t(Lang::Ru, "menu-out-of-date"));
@@ -172,12 +194,15 @@ async fn a_refused_media_post_offers_the_choice_which_resumes_the_group_and_skip
         [
             "✅ 📤 Post media as they are",
             "📝 Post the caption as text",
-            "🖼 Albums: first item only",
             "⏭ Skip this group for media posts",
             "« Back"
-        ]
+        ],
+        "an album's first item is media too: not offered where photos are refused"
     );
-    let saved = shown(&rig.press(Cb::SetMedia(groups[1], Some(MediaChoice::Skip))).await);
+    let saved = shown(
+        &rig.press(Cb::SetMedia(groups[1], Some(MediaChoice::Skip)))
+            .await,
+    );
     assert!(
         saved
             .text
@@ -192,10 +217,40 @@ async fn a_refused_media_post_offers_the_choice_which_resumes_the_group_and_skip
         "{}",
         saved.text
     );
-    assert!(rig.store.pair_blocks(ME).await.unwrap().is_empty(), "resumed");
+    assert!(
+        rig.store.pair_blocks(ME).await.unwrap().is_empty(),
+        "resumed"
+    );
     // Another customer's group, or a forged choice: out of date, nothing changed.
     let forged = alert(&rig.data(&format!("g:ms:{}:skip", groups[1] + 100)).await);
     assert_eq!(forged, t(Lang::En, "menu-out-of-date"));
+    // A slow-mode group that refused an album is offered its first item alone.
+    (rig.store
+        .write_log(&[LogEntry::Restrict(Restriction::PairBlock {
+            account_id: accounts[0],
+            group_id: groups[0],
+            reason: "albums_refused".into(),
+            at: 1,
+            stars: None,
+        })]))
+    .await
+    .unwrap();
+    let page = shown(&rig.press(Cb::MediaChoices(groups[0])).await);
+    assert!(
+        page.text
+            .contains("Telegram refused your post there: the group's slow mode refuses albums.")
+            && page
+                .text
+                .ends_with(&t(Lang::En, "media-choice-explain-first")),
+        "{}",
+        page.text
+    );
+    assert_eq!(
+        buttons(&page)[..4],
+        ["post", "text", "first", "skip"].map(|c| format!("g:ms:{}:{c}", groups[0]))
+    );
+    rig.press(Cb::SetMedia(groups[0], None)).await;
+    assert!(rig.store.pair_blocks(ME).await.unwrap().is_empty());
     // The next cycle: group 0 gets the photo, group 1 is skipped as the customer chose.
     rig.press(Cb::Start).await;
     // Group 0 at once, group 1's slot 10 s later (the default timing).
@@ -211,7 +266,11 @@ async fn a_refused_media_post_offers_the_choice_which_resumes_the_group_and_skip
         last,
         [
             (groups[0], "sent".to_string(), None),
-            (groups[1], "skipped".to_string(), Some("media_skipped".to_string())),
+            (
+                groups[1],
+                "skipped".to_string(),
+                Some("media_skipped".to_string())
+            ),
         ]
     );
 }

@@ -581,14 +581,21 @@ async fn a_groups_forum_topic_rights_and_media_choice_reach_the_snapshot_and_the
     assert!(!(store.set_group_topic_titled(2, forum, Some((3, "x"))))
         .await
         .unwrap());
-    assert!(!(store.set_media_choice(2, strict, Some(MediaChoice::Skip)))
+    assert!(
+        !(store.set_media_choice(2, strict, Some(MediaChoice::Skip)))
+            .await
+            .unwrap()
+    );
+    assert!(store
+        .set_group_kind(1, forum, true, MediaBans::NONE)
         .await
         .unwrap());
-    assert!(store.set_group_kind(1, forum, true, MediaBans::NONE).await.unwrap());
     assert!(store.set_group_kind(1, strict, false, bans).await.unwrap());
-    assert!((store.set_group_topic_titled(1, forum, Some((3, "Deals «new»"))))
-        .await
-        .unwrap());
+    assert!(
+        (store.set_group_topic_titled(1, forum, Some((3, "Deals «new»"))))
+            .await
+            .unwrap()
+    );
     // Refusals: a media one and an album one for @strict (answered by a choice), a ban (not).
     let block = |account_id, reason: &str| {
         LogEntry::Restrict(Restriction::PairBlock {
@@ -613,13 +620,19 @@ async fn a_groups_forum_topic_rights_and_media_choice_reach_the_snapshot_and_the
         ])
         .await
         .unwrap();
-    assert!((store.set_media_choice(1, strict, Some(MediaChoice::CaptionAsText)))
-        .await
-        .unwrap());
+    assert!(
+        (store.set_media_choice(1, strict, Some(MediaChoice::CaptionAsText)))
+            .await
+            .unwrap()
+    );
     let blocks: Vec<_> = (store.pair_blocks(1).await.unwrap().into_iter())
         .map(|b| (b.account_id, b.group_id, b.reason))
         .collect();
-    assert_eq!(blocks, [(a, forum, "banned".to_string())], "only the ban stays");
+    assert_eq!(
+        blocks,
+        [(a, forum, "banned".to_string())],
+        "only the ban stays"
+    );
     let snap = store.snapshot(1).await.unwrap().unwrap();
     let listed = store.groups(1).await.unwrap();
     for groups in [&snap.groups, &listed] {
@@ -638,8 +651,22 @@ async fn a_groups_forum_topic_rights_and_media_choice_reach_the_snapshot_and_the
         assert_eq!(
             seen,
             [
-                (forum, true, Some(3), Some("Deals «new»".to_string()), MediaBans::NONE, None),
-                (strict, false, None, None, bans, Some(MediaChoice::CaptionAsText)),
+                (
+                    forum,
+                    true,
+                    Some(3),
+                    Some("Deals «new»".to_string()),
+                    MediaBans::NONE,
+                    None
+                ),
+                (
+                    strict,
+                    false,
+                    None,
+                    None,
+                    bans,
+                    Some(MediaChoice::CaptionAsText)
+                ),
             ]
         );
     }
@@ -647,7 +674,9 @@ async fn a_groups_forum_topic_rights_and_media_choice_reach_the_snapshot_and_the
     assert!(store.set_group_topic_titled(1, forum, None).await.unwrap());
     assert!(store.set_media_choice(1, strict, None).await.unwrap());
     let listed = store.groups(1).await.unwrap();
-    assert!(listed.iter().all(|g| g.topic.is_none() && g.topic_title.is_none()));
+    assert!(listed
+        .iter()
+        .all(|g| g.topic.is_none() && g.topic_title.is_none()));
     assert!(listed.iter().all(|g| g.media_choice.is_none()));
 }
 

@@ -315,6 +315,8 @@ async fn media_choices(c: &Control, p: &Press<'_>, group_id: i64) -> Step {
             &Args::new().text("what", forbidden_words(lang, group.media_bans)),
         ));
     }
+    let albums_refused = (health.notes[i].iter())
+        .any(|(_, n)| matches!(n, GroupNote::Refused { reason, .. } if reason == "albums_refused"));
     let mut refusals: Vec<&str> = (health.notes[i].iter())
         .filter_map(|(_, n)| match n {
             GroupNote::Refused { reason, .. } if choice::answers(reason) => Some(reason.as_str()),
@@ -329,7 +331,15 @@ async fn media_choices(c: &Control, p: &Press<'_>, group_id: i64) -> Step {
             &Args::new().html("reason", view::reason(lang, reason)),
         ));
     }
+
+    // An album's first item is still media: offered where only albums are the trouble (a
+    // slow-mode group's refusal), not where the rights forbid media.
+    let first_item = group.media_choice == Some(MediaChoice::FirstItem)
+        || (albums_refused && group.media_bans.is_empty());
     lines.push(t(lang, "media-choice-explain"));
+    if first_item {
+        lines.push(t(lang, "media-choice-explain-first"));
+    }
     let options = [
         None,
         Some(MediaChoice::CaptionAsText),
@@ -337,6 +347,7 @@ async fn media_choices(c: &Control, p: &Press<'_>, group_id: i64) -> Step {
         Some(MediaChoice::Skip),
     ];
     let mut keyboard: Vec<Vec<Button>> = (options.into_iter())
+        .filter(|o| first_item || *o != Some(MediaChoice::FirstItem))
         .map(|option| {
             let mark = if option == group.media_choice {
                 "✅ "
@@ -640,9 +651,16 @@ pub fn groups(lang: Lang, h: &Health, post: &[MediaItem], page: usize) -> Screen
                 )),
                 _ => None,
             };
-            if let Some(media) = media {
-                health.push_str("; ");
-                health.push_str(&media);
+            match media {
+                // "ok" and "won't go there" don't go together: the warning alone.
+                Some(media) if g.media_choice.is_none() && health == t(lang, "health-ok") => {
+                    health = media
+                }
+                Some(media) => {
+                    health.push_str("; ");
+                    health.push_str(&media);
+                }
+                None => {}
             }
             Row {
                 id: g.id,

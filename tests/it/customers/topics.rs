@@ -108,7 +108,11 @@ fn assert_in_language(api: &FakeBotApi, who: &Customer) {
         Lang::Ru => Lang::En,
     };
     let words = t(other, "media-choice-explain");
-    let general = t_args(other, "button-topic-general", &Args::new().text("topic", ""));
+    let general = t_args(
+        other,
+        "button-topic-general",
+        &Args::new().text("topic", ""),
+    );
     for m in api.chat(who.id) {
         assert!(!m.text.contains(&words), "{m:?}");
         assert!(
@@ -144,13 +148,7 @@ async fn journey(api: &FakeBotApi, admin: &Customer, who: &Customer, phone: &str
     expect(api, who, &added).await;
 
     // A forum picked from the account's groups: its topics offered, General first.
-    press(
-        api,
-        who,
-        &t(lang, "button-pick-groups"),
-        "➕ sim_forum_1",
-    )
-    .await;
+    press(api, who, &t(lang, "button-pick-groups"), "➕ sim_forum_1").await;
     let general = format!(
         "✅ {}",
         t_args(
@@ -216,9 +214,22 @@ async fn journey(api: &FakeBotApi, admin: &Customer, who: &Customer, phone: &str
 /// chooses the caption as text there.
 async fn choose_caption(api: &FakeBotApi, who: &Customer) {
     let lang = lang_of(who);
+    let before = api.chat(who.id).len();
     api.say(who, "/menu");
-    expect(api, who, &t(lang, "button-groups")).await;
-    press(api, who, &t(lang, "button-groups"), &t(lang, "button-media")).await;
+    assert!(
+        wait_until(PATIENCE, || api.chat(who.id).len() > before
+            && api.last(who.id).is_some_and(|m| m
+                .labels()
+                .contains(&t(lang, "button-groups").as_str())))
+        .await
+    );
+    press(
+        api,
+        who,
+        &t(lang, "button-groups"),
+        &t(lang, "button-media"),
+    )
+    .await;
     let refused = t_args(
         lang,
         "health-media-refused",
@@ -294,7 +305,10 @@ async fn topics_by_link_and_picker_and_a_media_refusing_groups_choice_reach_the_
             .await
             .unwrap();
     }
-    tokio::join!(choose_caption(&api, &english), choose_caption(&api, &russian));
+    tokio::join!(
+        choose_caption(&api, &english),
+        choose_caption(&api, &russian)
+    );
     // One cycle each: three groups 10 s apart (the default timing), three posts, none failed.
     for who in [&english, &russian] {
         let lang = lang_of(who);

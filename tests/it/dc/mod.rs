@@ -595,9 +595,9 @@ mod handlers {
                 })
             })
             // A deleted topic is listed too: the client leaves it out.
-            .chain([tl::enums::ForumTopic::Deleted(tl::types::ForumTopicDeleted {
-                id: 999,
-            })])
+            .chain([tl::enums::ForumTopic::Deleted(
+                tl::types::ForumTopicDeleted { id: 999 },
+            )])
             .collect();
         Reply::Answer(
             tl::enums::messages::ForumTopics::Topics(tl::types::messages::ForumTopics {

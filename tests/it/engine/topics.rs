@@ -58,7 +58,11 @@ async fn each_group_gets_what_its_media_choice_says_in_its_slot_with_the_slots_i
             .unwrap());
     }
     assert!(rig.store.set_group_topic(1, as_is, Some(5)).await.unwrap());
-    assert!(rig.store.set_group_topic(1, caption, Some(9)).await.unwrap());
+    assert!(rig
+        .store
+        .set_group_topic(1, caption, Some(9))
+        .await
+        .unwrap());
     rig.engine.start(1, None).await.unwrap();
     let cycle = rig.next_cycle().await;
     rig.engine.stop(1).await.unwrap();
@@ -89,10 +93,31 @@ async fn each_group_gets_what_its_media_choice_says_in_its_slot_with_the_slots_i
     assert_eq!(
         seen,
         [
-            (secs(0), as_is, ContentKind::Album, "<b>Sale</b> today", vec![p, v], Some(5)),
-            (secs(3), caption, ContentKind::Text, "<b>Sale</b> today", vec![], Some(9)),
+            (
+                secs(0),
+                as_is,
+                ContentKind::Album,
+                "<b>Sale</b> today",
+                vec![p, v],
+                Some(5)
+            ),
+            (
+                secs(3),
+                caption,
+                ContentKind::Text,
+                "<b>Sale</b> today",
+                vec![],
+                Some(9)
+            ),
             // The skipped group's slot at 6 s stays empty; the next keeps its target.
-            (secs(9), first, ContentKind::Photo, "<b>Sale</b> today", vec![p], None),
+            (
+                secs(9),
+                first,
+                ContentKind::Photo,
+                "<b>Sale</b> today",
+                vec![p],
+                None
+            ),
         ]
     );
     for s in &sent {
