@@ -458,6 +458,31 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Lifts the group's refusals of these reasons (outcome names) for every account: the
+    /// customer answered them (a new topic answers `topic_closed` and `topic_deleted`).
+    /// Returns how many were lifted; none for a group that is not the customer's.
+    pub async fn lift_refusals(
+        &self,
+        customer_id: i64,
+        group_id: i64,
+        reasons: &[&str],
+    ) -> Result<u64, StoreError> {
+        let mut lifted = 0;
+        for reason in reasons {
+            let done = sqlx::query(
+                "DELETE FROM pair_blocks WHERE group_id = $1 AND reason = $2 AND group_id IN \
+                 (SELECT id FROM chat_groups WHERE customer_id = $3)",
+            )
+            .bind(group_id)
+            .bind(reason.to_string())
+            .bind(customer_id)
+            .execute(&self.pool)
+            .await?;
+            lifted += done.rows_affected();
+        }
+        Ok(lifted)
+    }
+
     /// Sets what a media post does in the group (`None`: posted as it is) and lifts the
     /// group's refusals of media and albums for every account (the choice answers them);
     /// other refusals stay. `false` if the group is none of the customer's.

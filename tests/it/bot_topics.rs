@@ -121,7 +121,25 @@ async fn a_topic_link_to_a_message_of_a_plain_group_adds_the_group_and_a_forums_
     let forum8 = groups[2].id;
     let closed = alert(&rig.press(Cb::PickTopic(forum8, 4)).await);
     assert!(closed.starts_with("🔒 Тема «Archive» закрыта"), "{closed}");
+    // Telegram said the topic was closed: picking another one resumes the group.
+    let account = account_ids(&rig).await[0];
+    let block = |reason: &str| {
+        LogEntry::Restrict(Restriction::PairBlock {
+            account_id: account,
+            group_id: forum8,
+            reason: reason.into(),
+            at: 1,
+            stars: None,
+        })
+    };
+    (rig.store.write_log(&[block("topic_closed")]))
+        .await
+        .unwrap();
     let list = shown(&rig.press(Cb::PickTopic(forum8, 2)).await);
+    assert!(
+        rig.store.pair_blocks(ME).await.unwrap().is_empty(),
+        "resumed"
+    );
     assert!(
         list.text
             .starts_with("✅ @sim_forum_8: посты пойдут в тему «Announcements»."),

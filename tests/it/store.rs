@@ -633,6 +633,12 @@ async fn a_groups_forum_topic_rights_and_media_choice_reach_the_snapshot_and_the
         [(a, forum, "banned".to_string())],
         "only the ban stays"
     );
+    // Lifting a topic's refusals leaves the ban; another customer lifts nothing.
+    let topic = ["topic_closed", "topic_deleted"];
+    assert_eq!(store.lift_refusals(1, forum, &topic).await.unwrap(), 0);
+    assert_eq!(store.lift_refusals(2, forum, &["banned"]).await.unwrap(), 0);
+    assert_eq!(store.pair_blocks(1).await.unwrap().len(), 1);
+    assert_eq!(store.lift_refusals(1, forum, &["banned"]).await.unwrap(), 1);
     let snap = store.snapshot(1).await.unwrap().unwrap();
     let listed = store.groups(1).await.unwrap();
     for groups in [&snap.groups, &listed] {

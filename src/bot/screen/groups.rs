@@ -218,6 +218,10 @@ async fn pick_topic(c: &Control, p: &Press<'_>, group_id: i64, topic_id: i32) ->
     if !saved {
         return Ok(vec![out_of_date(lang)]);
     }
+    // A topic Telegram called closed or deleted is answered by the new one: the group resumes.
+    (c.store)
+        .lift_refusals(p.ctx.id, group_id, &["topic_closed", "topic_deleted"])
+        .await?;
     let notice = t_args(
         lang,
         "topic-picked",
