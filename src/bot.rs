@@ -674,6 +674,21 @@ impl Control {
                                 ]],
                             }));
                         }
+                        // A closed or deleted topic: another one can be picked (which resumes
+                        // the group).
+                        if group.forum
+                            && ["topic_closed", "topic_deleted"].contains(&reason.as_str())
+                        {
+                            text.push('\n');
+                            text.push_str(&t(lang, "notice-topic-choose"));
+                            return Ok(Some(Screenful {
+                                text,
+                                keyboard: vec![vec![
+                                    Button::new(t(lang, "button-topic"), Cb::Topics(*group_id)),
+                                    Button::new(t(lang, "button-status"), Cb::Open(Screen::Status)),
+                                ]],
+                            }));
+                        }
                         text
                     }
                     _ => return Ok(None),

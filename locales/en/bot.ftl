@@ -326,6 +326,7 @@ button-media-skip = ⏭ Skip this group for media posts
 media-choice-saved = ✅ { $group }: { $choice }.
 notice-media-choose = Choose what goes there when your post has media: the caption as text, an album's first item, or skip the group.
 button-media-choose = 🖼 Choose
+notice-topic-choose = Pick another topic with 🧵: the group resumes in it.
 reason-media_skipped = skipped for media posts (your choice)
 
 ## Plan limits

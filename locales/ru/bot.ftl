@@ -333,6 +333,7 @@ button-media-skip = ⏭ Пропускать группу для постов с
 media-choice-saved = ✅ { $group }: { $choice }.
 notice-media-choose = Выберите, что отправлять туда, когда в посте есть медиа: подпись текстом, первый элемент альбома или пропускать группу.
 button-media-choose = 🖼 Выбрать
+notice-topic-choose = Выберите другую тему кнопкой 🧵: группа продолжит работу в ней.
 reason-media_skipped = пропущено для постов с медиа (ваш выбор)
 
 ## Plan limits

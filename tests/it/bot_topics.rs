@@ -292,3 +292,42 @@ async fn a_refused_media_post_offers_the_choice_which_resumes_the_group_and_skip
         ]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_topic_is_told_with_the_topic_picker_and_a_new_topic_resumes_the_group() {
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let rig = BotRig::observed(Some("ru"), Some(Arc::new(Notifier(tx)))).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(1, 0).await;
+    rig.press(Cb::AddGroup).await;
+    rig.text("https://t.me/sim_forum_3/2").await;
+    let group = group_ids(&rig).await[0];
+    let account = account_ids(&rig).await[0];
+    rig.sim.inject(
+        Target::Slot {
+            account_id: account,
+            group_id: group,
+        },
+        Outcome::GroupRefused(GroupRefusal::TopicClosed),
+    );
+    rig.press(Cb::Start).await;
+    let (_, event) = events.recv().await.expect("an event");
+    rig.cmd("/stop").await;
+    rig.control.engine().flush().await;
+    let notice = rig.control.event_notice(ME, &event).await.unwrap().unwrap();
+    assert_eq!(
+        notice.text,
+        "⏸ @sim_forum_3 не принимает посты от аккаунта +9996611000: тема группы закрыта. Для этого аккаунта группа поставлена на паузу; когда проблема будет решена, нажмите ▶ у группы в разделе «Группы».\nВыберите другую тему кнопкой 🧵: группа продолжит работу в ней."
+    );
+    assert!(html::check(&notice.text).is_ok());
+    assert_eq!(
+        buttons(&notice),
+        [format!("g:tl:{group}"), "m:stat".to_string()]
+    );
+    assert_eq!(rig.store.pair_blocks(ME).await.unwrap().len(), 1);
+    let picker = shown(&rig.press(Cb::Topics(group)).await);
+    assert!(button_texts(&picker).contains(&"✅ Announcements".to_string()));
+    rig.press(Cb::PickTopic(group, 3)).await;
+    assert!(rig.store.pair_blocks(ME).await.unwrap().is_empty());
+    assert_eq!(rig.store.groups(ME).await.unwrap()[0].topic, Some(3));
+}
