@@ -83,7 +83,15 @@ pub(super) async fn attempt(
         return finished(Instant::now(), lapsed(), tries, true);
     }
     let group = &ctx.groups[due.slot];
-    let content = content_for(ctx, group.media_choice);
+    // A message passed on from a source chat goes as it is (what it carries is Telegram's to
+    // know); a text or media post by the customer's choice for the group.
+    let content = match &ctx.forward {
+        Some((source, mode)) => Content::Forward {
+            source,
+            mode: *mode,
+        },
+        None => content_for(ctx, group.media_choice),
+    };
     // Normally uploaded at the cycle's set-up already; again here after a stale reference
     // (a retry, with the same random ids).
     let files = Files::new(shared, ctx.customer_id);

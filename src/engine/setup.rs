@@ -13,7 +13,7 @@ use super::lease::Held;
 use super::report::Read;
 use super::{readiness, EngineError, Shared};
 use crate::schedule::choice::{carried, Carried};
-use crate::schedule::content::MediaItem;
+use crate::schedule::content::{ForwardMode, ForwardSource, MediaItem};
 use crate::schedule::cycle::{Cycle, InForce, Logged, LoggedSlot, Member, StoredPlan};
 use crate::schedule::{self, CyclePlan, Mode};
 use crate::store::{CycleStart, Fence, Group, GroupStatus, Interrupted, Snapshot, StoreError};
@@ -27,6 +27,8 @@ pub(super) struct CycleCtx {
     pub html: String,
     /// The media files, in order (none for a text post).
     pub items: Vec<MediaItem>,
+    /// A post passed on from a source chat, and how (then `html` and `items` are empty).
+    pub forward: Option<(ForwardSource, ForwardMode)>,
     /// The customer's posts go out without a notification sound.
     pub silent: bool,
     /// The cycle's groups, in order, each with its forum topic.
@@ -196,6 +198,7 @@ pub(super) async fn set_up(
         start: cycle_start,
         html: snapshot.message_html.unwrap_or_default(),
         items: snapshot.items,
+        forward: snapshot.forward,
         silent: snapshot.silent,
         groups,
         held,
@@ -219,8 +222,10 @@ pub(super) async fn set_up(
             .map(|&(a, g, ms)| (a, g, ctx.since(clock.instant_at(ms))))
             .collect(),
         pair_blocks: r.pair_blocks.clone(),
-        // Groups the customer skips for this post (a media post and their choice).
+        // Groups the customer skips for this post (a media post and their choice; a message
+        // passed on from a source chat goes everywhere as it is).
         media_skipped: (ctx.groups.iter())
+            .filter(|_| ctx.forward.is_none())
             .filter(|g| carried(g.media_choice, &ctx.items, &ctx.html) == Carried::Skip)
             .map(|g| g.id)
             .collect(),
