@@ -293,6 +293,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_groups_stored_media_choice_or_bans_no_build_writes_are_errors_never_none() {
+        for (column, value) in [("media_choice", "caption"), ("media_bans", "photos,stickers")] {
+            let store = Store::memory().await.unwrap();
+            started(&store).await;
+            let group = store.add_group(7, "@g_one").await.unwrap();
+            sqlx::query(&format!(
+                "PRAGMA ignore_check_constraints = ON; \
+                 UPDATE chat_groups SET {column} = '{value}' WHERE id = {group}"
+            ))
+            .execute(&store.pool)
+            .await
+            .unwrap();
+            let err = store.snapshot(7).await.unwrap_err();
+            assert!(
+                matches!(&err, StoreError::UnknownStatus(UnknownStatus(v)) if v == value),
+                "{column}: {err:?}"
+            );
+            let err = store.groups(7).await.unwrap_err();
+            assert!(
+                matches!(&err, StoreError::UnknownStatus(UnknownStatus(v)) if v == value),
+                "{column}: {err:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn a_stored_delay_out_of_range_is_a_bad_setting() {
         let store = Store::memory().await.unwrap();
         started(&store).await;
