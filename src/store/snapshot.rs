@@ -294,7 +294,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_groups_stored_media_choice_or_bans_no_build_writes_are_errors_never_none() {
-        for (column, value) in [("media_choice", "caption"), ("media_bans", "photos,stickers")] {
+        for (column, value) in [
+            ("media_choice", "caption"),
+            ("media_bans", "photos,stickers"),
+        ] {
             let store = Store::memory().await.unwrap();
             started(&store).await;
             let group = store.add_group(7, "@g_one").await.unwrap();

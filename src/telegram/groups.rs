@@ -92,10 +92,11 @@ pub trait Groups: Send + Sync + 'static {
 }
 
 /// Simulated groups: every well-formed reference checks out; each account is a member of
-/// `@sim_group_1` … `@sim_group_5`, of the forum `@sim_forum_1` and of `@sim_no_media_1`. Any
-/// group whose name starts with `sim_forum` is a forum with the topics of [`SimGroups::TOPICS`];
-/// any whose name starts with `sim_no_media` forbids media by its default rights (and the
-/// simulated transport refuses media posts there: [`SimGroups::refuses`]).
+/// `@sim_group_1` … `@sim_group_5`, of the forum `@sim_forum_1`, of `@sim_no_media_1` and of
+/// `@sim_slow_1`. Any group whose name starts with `sim_forum` is a forum with the topics of
+/// [`SimGroups::TOPICS`]; any whose name starts with `sim_no_media` forbids media by its default
+/// rights, and any whose name starts with `sim_slow` is in a 60 s slow mode that takes no
+/// album (the simulated transport refuses those posts there: [`SimGroups::refuses`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SimGroups;
 
@@ -134,14 +135,22 @@ impl SimGroups {
     }
 
     /// The refusal the simulated Telegram answers a post carrying `items` into the group
-    /// `reference` with, as its default rights say: `None` when it takes the post.
+    /// `reference` with, as its default rights and slow mode say: `None` when it takes the
+    /// post.
     pub fn refuses(
         reference: &str,
         items: &[crate::schedule::content::MediaItem],
     ) -> Option<super::GroupRefusal> {
-        SimGroups::bans(reference)
-            .refuse(items)
-            .then_some(super::GroupRefusal::MediaForbidden(Media::Any))
+        if SimGroups::bans(reference).refuse(items) {
+            return Some(super::GroupRefusal::MediaForbidden(Media::Any));
+        }
+        (SimGroups::slow(reference).is_some() && items.len() > 1)
+            .then_some(super::GroupRefusal::AlbumsRefused)
+    }
+
+    /// A simulated group's slow mode: 60 s in `@sim_slow…`.
+    fn slow(reference: &str) -> Option<u32> {
+        reference.starts_with("@sim_slow").then_some(60)
     }
 
     fn info(reference: &str) -> GroupInfo {
@@ -150,7 +159,7 @@ impl SimGroups {
             title: reference.trim_start_matches('@').to_string(),
             dialog_id: SimGroups::dialog_id(reference),
             access_hash: 0,
-            slow_mode_secs: None,
+            slow_mode_secs: SimGroups::slow(reference),
             forum: SimGroups::forum(reference),
             forbids: SimGroups::bans(reference),
         }
@@ -169,7 +178,7 @@ impl Groups for SimGroups {
     fn list<'a>(&'a self, _account_id: i64) -> BoxFuture<'a, Result<Vec<GroupInfo>, GroupProblem>> {
         Box::pin(async move {
             let names = (1..=5).map(|i| format!("@sim_group_{i}"));
-            let extra = ["@sim_forum_1", "@sim_no_media_1"].map(str::to_string);
+            let extra = ["@sim_forum_1", "@sim_no_media_1", "@sim_slow_1"].map(str::to_string);
             Ok(names.chain(extra).map(|r| SimGroups::info(&r)).collect())
         })
     }
@@ -199,7 +208,8 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn simulated_groups_check_out_and_list_five_plain_a_forum_and_one_without_media() {
+    async fn simulated_groups_check_out_and_list_five_plain_a_forum_one_without_media_and_a_slow_one(
+    ) {
         let info = SimGroups.check(1, "@any_group").await.unwrap();
         assert_eq!(
             (info.reference.as_str(), info.title.as_str()),
@@ -221,7 +231,8 @@ mod tests {
                 "@sim_group_4",
                 "@sim_group_5",
                 "@sim_forum_1",
-                "@sim_no_media_1"
+                "@sim_no_media_1",
+                "@sim_slow_1"
             ]
         );
         assert_eq!(SimGroups.check(1, "@sim_group_1").await.unwrap(), list[0]);
@@ -231,6 +242,9 @@ mod tests {
         assert!(forum.forum && forum.forbids.is_empty());
         let no_media = SimGroups.check(1, "@sim_no_media_1").await.unwrap();
         assert!(!no_media.forum && no_media.forbids.media);
+        let slow = SimGroups.check(1, "@sim_slow_1").await.unwrap();
+        assert_eq!(slow.slow_mode_secs, Some(60));
+        assert!(plain.slow_mode_secs.is_none() && slow.forbids.is_empty());
     }
 
     #[tokio::test]
@@ -279,7 +293,7 @@ mod tests {
     }
 
     #[test]
-    fn the_simulated_no_media_group_refuses_media_posts_only() {
+    fn the_simulated_no_media_group_refuses_media_and_the_slow_one_albums() {
         use crate::schedule::content::{MediaItem, MediaKind, Sha256};
         let photo = [MediaItem {
             kind: MediaKind::Photo,
@@ -292,5 +306,13 @@ mod tests {
         );
         assert_eq!(SimGroups::refuses("@sim_no_media_1", &[]), None);
         assert_eq!(SimGroups::refuses("@sim_group_1", &photo), None);
+        // The slow one takes a single photo, not an album.
+        let album = [photo[0], photo[0]];
+        assert_eq!(SimGroups::refuses("@sim_slow_1", &photo), None);
+        assert_eq!(
+            SimGroups::refuses("@sim_slow_1", &album),
+            Some(crate::telegram::GroupRefusal::AlbumsRefused)
+        );
+        assert_eq!(SimGroups::refuses("@sim_group_1", &album), None);
     }
 }

@@ -2092,8 +2092,8 @@ async fn groups_can_be_picked_from_the_accounts_own_and_forged_picks_are_stale()
         .into_iter()
         .filter(|d| d.starts_with("g:pk:"))
         .collect();
-    // Five plain groups, a forum and a group without media (SimGroups).
-    assert_eq!(picks.len(), 7);
+    // Five plain groups, a forum, a group without media and one in slow mode (SimGroups).
+    assert_eq!(picks.len(), 8);
     let added = shown(&rig.data(&picks[2]).await);
     assert!(
         added.text.starts_with("✅ @sim_group_3 добавлена."),
@@ -2111,7 +2111,7 @@ async fn groups_can_be_picked_from_the_accounts_own_and_forged_picks_are_stale()
             .iter()
             .filter(|d| d.starts_with("g:pk:"))
             .count(),
-        6
+        7
     );
     assert_eq!(
         alert(&rig.data(&picks[2]).await),
