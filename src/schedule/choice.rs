@@ -79,11 +79,26 @@ pub fn carried(choice: Option<MediaChoice>, items: &[MediaItem], caption: &str) 
     match choice {
         None => Carried::Post,
         Some(MediaChoice::Skip) => Carried::Skip,
-        Some(MediaChoice::CaptionAsText) if caption.trim().is_empty() => Carried::Skip,
+        Some(MediaChoice::CaptionAsText) if blank(caption) => Carried::Skip,
         Some(MediaChoice::CaptionAsText) => Carried::CaptionAsText,
         Some(MediaChoice::FirstItem) if items.len() > 1 => Carried::FirstItem,
         Some(MediaChoice::FirstItem) => Carried::Post,
     }
+}
+
+/// Whether an HTML text shows nothing: only whitespace outside its tags (Telegram refuses an
+/// empty message).
+fn blank(html: &str) -> bool {
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag && !c.is_whitespace() => return false,
+            _ => {}
+        }
+    }
+    true
 }
 
 /// What a group's default rights forbid its members to send (admins are not bound by them):
@@ -203,7 +218,7 @@ mod tests {
         use MediaChoice::{CaptionAsText, FirstItem, Skip};
         let photo = [item(MediaKind::Photo)];
         let album = [item(MediaKind::Photo), item(MediaKind::Video)];
-        let rows: [(Option<MediaChoice>, &[MediaItem], &str, Carried); 13] = [
+        let rows: [(Option<MediaChoice>, &[MediaItem], &str, Carried); 15] = [
             // A text post ignores every choice.
             (None, &[], "hi", Post),
             (Some(CaptionAsText), &[], "hi", Post),
@@ -216,6 +231,8 @@ mod tests {
             (Some(CaptionAsText), &album, "cap", AsText),
             // Nothing to post as text: skipped.
             (Some(CaptionAsText), &album, " \n", Skipped),
+            (Some(CaptionAsText), &photo, "<b> </b>\n<i></i>", Skipped),
+            (Some(CaptionAsText), &photo, "<b>&amp;</b>", AsText),
             (Some(FirstItem), &album, "cap", First),
             (Some(FirstItem), &photo, "cap", Post),
             (Some(Skip), &photo, "cap", Skipped),
