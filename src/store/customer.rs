@@ -746,6 +746,20 @@ impl Store {
         Ok(())
     }
 
+    /// The customer's groups in slow mode for one of their accounts, as seen when each group
+    /// was checked: (group, the longest interval in seconds), by group id.
+    pub async fn slow_groups(&self, customer_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT p.group_id, MAX(p.slow_mode_secs) FROM account_group_peers p \
+             JOIN chat_groups g ON g.id = p.group_id \
+             WHERE g.customer_id = $1 AND p.slow_mode_secs IS NOT NULL \
+             GROUP BY p.group_id ORDER BY p.group_id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// How the account reaches the group: (dialog id, access hash), if it was checked.
     pub async fn group_peer(
         &self,

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use autoposter::bot::callback::Cb;
+use autoposter::bot::callback::{Cb, Screen};
 use autoposter::bot::html;
 use autoposter::bot::Notifier;
 use autoposter::i18n::{t, Lang};
@@ -330,4 +330,89 @@ async fn a_closed_topic_is_told_with_the_topic_picker_and_a_new_topic_resumes_th
     rig.press(Cb::PickTopic(group, 3)).await;
     assert!(rig.store.pair_blocks(ME).await.unwrap().is_empty());
     assert_eq!(rig.store.groups(ME).await.unwrap()[0].topic, Some(3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_album_is_flagged_for_a_slow_mode_group_and_its_first_item_alone_goes_there() {
+    let rig = BotRig::new(Some("en")).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(1, 0).await;
+    for group in ["@sim_slow_1", "@sim_group_1"] {
+        rig.press(Cb::AddGroup).await;
+        rig.text(group).await;
+    }
+    let groups = group_ids(&rig).await;
+    let file = |kind, bytes: &'static [u8]| NewMedia {
+        kind,
+        bytes,
+        name: None,
+        mime: None,
+    };
+    // A single photo: a slow-mode group takes it, nothing is flagged.
+    let photo = [file(MediaKind::Photo, b"\x89PNG one")];
+    (rig.store.set_media_content(ME, &photo, "cap"))
+        .await
+        .unwrap();
+    let list = shown(&rig.press(Cb::Open(Screen::Groups)).await);
+    assert!(!list.text.contains("🐢"), "{}", list.text);
+    assert!(!buttons(&list).iter().any(|b| b.starts_with("g:mc:")));
+    // An album: flagged there only, with 🖼 offering its first item alone.
+    let album = [
+        file(MediaKind::Photo, b"\x89PNG one"),
+        file(MediaKind::Video, b"mp4 two"),
+    ];
+    (rig.store.set_media_content(ME, &album, "cap"))
+        .await
+        .unwrap();
+    let list = shown(&rig.press(Cb::Open(Screen::Groups)).await);
+    assert!(
+        list.text.contains(
+            "1. @sim_slow_1 — 🐢 slow mode: an album can't go there (🖼 to choose)\n2. @sim_group_1 — ✅ ok"
+        ),
+        "{}",
+        list.text
+    );
+    assert!(html::check(&list.text).is_ok());
+    let choose: Vec<String> = (buttons(&list).into_iter())
+        .filter(|b| b.starts_with("g:mc:"))
+        .collect();
+    assert_eq!(choose, [format!("g:mc:{}", groups[0])]);
+    let page = shown(&rig.press(Cb::MediaChoices(groups[0])).await);
+    assert!(
+        page.text
+            .contains("It is in slow mode, where Telegram takes no album from members."),
+        "{}",
+        page.text
+    );
+    assert!(buttons(&page).contains(&format!("g:ms:{}:first", groups[0])));
+    let saved = shown(
+        &rig.press(Cb::SetMedia(groups[0], Some(MediaChoice::FirstItem)))
+            .await,
+    );
+    assert!(
+        saved
+            .text
+            .contains("1. @sim_slow_1 — ✅ ok; 🖼 albums: the first item with the caption"),
+        "{}",
+        saved.text
+    );
+    // The cycle: the slow group gets the photo alone, the other the album.
+    rig.press(Cb::Start).await;
+    tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+    rig.cmd("/stop").await;
+    rig.control.engine().flush().await;
+    let kinds: Vec<_> = (rig.sim.sent().iter())
+        .map(|s| (s.group_id, s.kind, s.item_ids.len()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (groups[0], autoposter::telegram::ContentKind::Photo, 1),
+            (groups[1], autoposter::telegram::ContentKind::Album, 2),
+        ]
+    );
+    let outcomes: Vec<String> = (rig.store.posts(ME).await.unwrap().into_iter())
+        .map(|r| r.outcome)
+        .collect();
+    assert_eq!(outcomes, ["sent", "sent"]);
 }

@@ -32,7 +32,8 @@ impl Page for Groups {
     async fn render(c: &Control, ctx: &Ctx, page: usize) -> Result<Screenful, StoreError> {
         let post = post_items(c, ctx).await?;
         let health = c.health(ctx.id, c.now_ms()).await?;
-        Ok(groups(ctx.lang, &health, &post, page))
+        let slow = slow_ids(c, ctx).await?;
+        Ok(groups(ctx.lang, &health, (&post, &slow), page))
     }
 
     async fn press(c: &Control, p: &Press<'_>, cb: Cb) -> Option<Step> {
@@ -123,6 +124,12 @@ async fn post_items(c: &Control, ctx: &Ctx) -> Result<Vec<MediaItem>, StoreError
         Some(content) => content.items().to_vec(),
         None => Vec::new(),
     })
+}
+
+/// The customer's groups in slow mode (Telegram takes no album there from a member).
+async fn slow_ids(c: &Control, ctx: &Ctx) -> Result<Vec<i64>, StoreError> {
+    let slow = c.store.slow_groups(ctx.id).await?;
+    Ok(slow.into_iter().map(|(group, _)| group).collect())
 }
 
 /// The customer's first active account: the one topics are read through.
@@ -276,10 +283,11 @@ pub fn topic_picker(
 }
 
 /// Whether the group gets 🖼: its rights forbid some media, it refused a media post or an
-/// album, or a choice is set.
-fn media_matters(g: &Group, notes: &[(String, GroupNote)]) -> bool {
+/// album, it is in slow mode and the post is an album, or a choice is set.
+fn media_matters(g: &Group, notes: &[(String, GroupNote)], album_in_slow_mode: bool) -> bool {
     !g.media_bans.is_empty()
         || g.media_choice.is_some()
+        || album_in_slow_mode
         || notes.iter().any(
             |(_, n)| matches!(n, GroupNote::Refused { reason, .. } if choice::answers(reason)),
         )
@@ -307,11 +315,16 @@ async fn media_choices(c: &Control, p: &Press<'_>, group_id: i64) -> Step {
         return Ok(vec![out_of_date(lang)]);
     };
     let group = &health.groups[i];
+    let album_in_slow_mode =
+        post_items(c, p.ctx).await?.len() > 1 && slow_ids(c, p.ctx).await?.contains(&group_id);
     let mut lines = vec![t_args(
         lang,
         "media-choice-title",
         &Args::new().text("group", &group.reference),
     )];
+    if album_in_slow_mode {
+        lines.push(t(lang, "media-choice-why-slow"));
+    }
     if !group.media_bans.is_empty() {
         lines.push(t_args(
             lang,
@@ -319,8 +332,10 @@ async fn media_choices(c: &Control, p: &Press<'_>, group_id: i64) -> Step {
             &Args::new().text("what", forbidden_words(lang, group.media_bans)),
         ));
     }
-    let albums_refused = (health.notes[i].iter())
-        .any(|(_, n)| matches!(n, GroupNote::Refused { reason, .. } if reason == "albums_refused"));
+    let albums_refused = album_in_slow_mode
+        || (health.notes[i].iter()).any(
+            |(_, n)| matches!(n, GroupNote::Refused { reason, .. } if reason == "albums_refused"),
+        );
     let mut refusals: Vec<&str> = (health.notes[i].iter())
         .filter_map(|(_, n)| match n {
             GroupNote::Refused { reason, .. } if choice::answers(reason) => Some(reason.as_str()),
@@ -632,8 +647,15 @@ async fn pickable(c: &Control, ctx: &Ctx) -> Result<Result<Vec<GroupInfo>, Strin
 }
 
 /// The list: each group by its name (and its topic), its health and what a media post does
-/// there; 🧵 on a forum, 🖼 where media matter. `post` is the post's media (none: a text).
-pub fn groups(lang: Lang, h: &Health, post: &[MediaItem], page: usize) -> Screenful {
+/// there; 🧵 on a forum, 🖼 where media matter. `post` is the post's media (none: a text),
+/// `slow` the groups in slow mode (which take no album).
+pub fn groups(
+    lang: Lang,
+    h: &Health,
+    (post, slow): (&[MediaItem], &[i64]),
+    page: usize,
+) -> Screenful {
+    let album_in_slow_mode = |g: &Group| post.len() > 1 && slow.contains(&g.id);
     let names: Vec<String> = (h.groups.iter())
         .map(|g| match &g.topic_title {
             Some(topic) => format!("{} › {topic}", g.reference),
@@ -653,6 +675,7 @@ pub fn groups(lang: Lang, h: &Health, post: &[MediaItem], page: usize) -> Screen
                     "health-media-refused",
                     &Args::new().text("what", forbidden_words(lang, g.media_bans)),
                 )),
+                None if album_in_slow_mode(g) => Some(t(lang, "health-album-slow-mode")),
                 _ => None,
             };
             match media {
@@ -684,7 +707,7 @@ pub fn groups(lang: Lang, h: &Health, post: &[MediaItem], page: usize) -> Screen
         if g.forum {
             buttons.push(Button::new(t(lang, "button-topic"), Cb::Topics(id)));
         }
-        if media_matters(g, &h.notes[n]) {
+        if media_matters(g, &h.notes[n], album_in_slow_mode(g)) {
             buttons.push(Button::new(t(lang, "button-media"), Cb::MediaChoices(id)));
         }
         buttons
