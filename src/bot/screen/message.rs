@@ -8,6 +8,7 @@ use crate::bot::callback::Cb;
 use crate::bot::input::{MessageText, Refusal, MAX_MESSAGE_LEN};
 use crate::bot::{answer, out_of_date, view, Action, Awaiting, Button, Control, Ctx, Screenful, Step};
 use crate::i18n::{t, t_args, Args, Lang};
+use crate::schedule::content::{ForwardMode, ForwardSource, PostContent};
 use crate::store::StoreError;
 
 pub(in crate::bot) struct Message;
@@ -17,8 +18,11 @@ impl Page for Message {
     const CANCEL_RETURNS: bool = false;
 
     async fn render(c: &Control, ctx: &Ctx, _page: usize) -> Result<Screenful, StoreError> {
-        let timing = c.store.timing(ctx.id).await?;
         let silent = c.store.silent(ctx.id).await?;
+        if let Some(PostContent::Forward { source, mode }) = c.store.content(ctx.id).await? {
+            return Ok(forwarded(ctx.lang, &source, mode, silent));
+        }
+        let timing = c.store.timing(ctx.id).await?;
         Ok(message(
             ctx.lang,
             timing.and_then(|t| t.message_html).as_deref(),
@@ -37,12 +41,13 @@ impl Page for Message {
                 Some(refused) => refused,
                 None => set_silent(c, p, on).await,
             }),
+            Cb::PassOn(mode) => Some(crate::bot::forward::choose(c, p, mode).await),
             _ => None,
         }
     }
 
     fn asked(awaiting: &Awaiting) -> bool {
-        matches!(awaiting, Awaiting::Message)
+        matches!(awaiting, Awaiting::Message | Awaiting::Forward { .. })
     }
 
     async fn answer(c: &Control, ctx: &Ctx, _awaiting: Awaiting, text: Typed<'_>) -> Step {
@@ -64,6 +69,12 @@ impl Page for Message {
 
 /// "Show the post": exactly what the accounts post, as its own message.
 async fn show_post(c: &Control, p: &Press<'_>) -> Step {
+    if let Some(PostContent::Forward { mode, .. }) = c.store.content(p.ctx.id).await? {
+        let preview = c.store.forward_preview(p.ctx.id).await?;
+        let mut actions = vec![answer(None)];
+        actions.extend(crate::bot::forward::pass_on(&preview, mode));
+        return Ok(actions);
+    }
     let post = c.store.timing(p.ctx.id).await?.and_then(|t| t.message_html);
     match post {
         Some(html) => Ok(vec![
@@ -107,6 +118,35 @@ pub fn html_text_len(html: &str) -> usize {
         }
     }
     len
+}
+
+/// The Message screen for a post passed on from a channel: where from, how, how many
+/// messages.
+pub fn forwarded(lang: Lang, source: &ForwardSource, mode: ForwardMode, silent: bool) -> Screenful {
+    let key = match mode {
+        ForwardMode::Forward => "message-screen-forward",
+        ForwardMode::Copy => "message-screen-copy",
+    };
+    let args = Args::new()
+        .text("chat", &source.chat)
+        .num("count", source.message_ids.len() as f64)
+        .num("max", MAX_MESSAGE_LEN as f64);
+    let text = format!(
+        "{}\n\n{}",
+        t_args(lang, key, &args),
+        t(lang, if silent { "silent-on" } else { "silent-off" })
+    );
+    let switch = if silent {
+        "button-silent-off"
+    } else {
+        "button-silent-on"
+    };
+    let keyboard = vec![
+        vec![Button::new(t(lang, "button-show-post"), Cb::ShowPost)],
+        vec![Button::new(t(lang, switch), Cb::Silent(!silent))],
+        view::back(lang),
+    ];
+    Screenful { text, keyboard }
 }
 
 pub fn message(lang: Lang, html: Option<&str>, silent: bool) -> Screenful {
