@@ -137,6 +137,17 @@ impl MediaBans {
         self == MediaBans::NONE
     }
 
+    /// What either forbids (two accounts' restrictions, the group's and an account's own).
+    pub fn union(self, other: MediaBans) -> MediaBans {
+        MediaBans {
+            media: self.media || other.media,
+            photos: self.photos || other.photos,
+            videos: self.videos || other.videos,
+            documents: self.documents || other.documents,
+            gifs: self.gifs || other.gifs,
+        }
+    }
+
     /// Whether a file of `kind` may not be sent there.
     pub fn forbids(self, kind: MediaKind) -> bool {
         self.media
@@ -272,6 +283,10 @@ mod tests {
             ..MediaBans::NONE
         };
         assert!(gifs_docs.forbids(MediaKind::Animation) && gifs_docs.forbids(MediaKind::Document));
+        let both = photos.union(gifs_docs);
+        assert_eq!(both.names(), ["photos", "documents", "gifs"]);
+        assert_eq!(both.union(all).names(), ["media"]);
+        assert_eq!(photos.union(MediaBans::NONE), photos);
         assert_eq!(MediaBans::NONE.stored(), None);
         assert_eq!(all.stored().as_deref(), Some("media"));
         assert_eq!(gifs_docs.stored().as_deref(), Some("documents,gifs"));

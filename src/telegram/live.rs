@@ -841,20 +841,13 @@ fn kind_of(chat: &tl::enums::Chat) -> (bool, MediaBans) {
         },
         None => MediaBans::NONE,
     };
-    let union = |a: MediaBans, b: MediaBans| MediaBans {
-        media: a.media || b.media,
-        photos: a.photos || b.photos,
-        videos: a.videos || b.videos,
-        documents: a.documents || b.documents,
-        gifs: a.gifs || b.gifs,
-    };
     match chat {
         tl::enums::Chat::Chat(c) if c.admin_rights.is_none() && !c.creator => {
             (false, bans(&c.default_banned_rights))
         }
         tl::enums::Chat::Channel(c) if !(c.creator || c.admin_rights.is_some()) => (
             c.forum,
-            union(bans(&c.default_banned_rights), bans(&c.banned_rights)),
+            bans(&c.default_banned_rights).union(bans(&c.banned_rights)),
         ),
         tl::enums::Chat::Channel(c) => (c.forum, MediaBans::NONE),
         _ => (false, MediaBans::NONE),

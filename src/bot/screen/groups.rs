@@ -3,8 +3,9 @@
 //! picked from an account's own groups. A group is only added after every active account was
 //! checked in it. A forum's topic is picked from its topic list (offered when a forum is added
 //! without one, and by 🧵 later); a group whose rights forbid the post's media, or that refused
-//! a media post or an album, gets 🖼: what a media post does there (the caption as text, an
-//! album's first item, or skip the group), which also resumes the group Telegram paused.
+//! a media post or an album, or is in slow mode while the post is an album, gets 🖼: what a
+//! media post does there (the caption as text, an album's first item, or skip the group),
+//! which also resumes the group Telegram paused for its media.
 //!
 //! A topic link `t.me/name/N` is told from a message link by asking the group through the
 //! customer's first account: in a forum with a topic N it is that topic; otherwise (no forum,
@@ -527,7 +528,7 @@ async fn add_checked(
     let bans = reached
         .iter()
         .map(|(_, i)| i.forbids)
-        .fold(MediaBans::NONE, union);
+        .fold(MediaBans::NONE, MediaBans::union);
     // A forum: the link's topic, or the picker next.
     let mut topic = None;
     let mut pick = forum;
@@ -610,17 +611,6 @@ async fn add_checked(
         notice,
         pick: pick.then_some(group_id),
     }))
-}
-
-/// What either of two accounts may not send.
-fn union(a: MediaBans, b: MediaBans) -> MediaBans {
-    MediaBans {
-        media: a.media || b.media,
-        photos: a.photos || b.photos,
-        videos: a.videos || b.videos,
-        documents: a.documents || b.documents,
-        gifs: a.gifs || b.gifs,
-    }
 }
 
 /// The groups the customer's first active account belongs to, to pick from.
