@@ -692,14 +692,46 @@ impl Control {
                         let (Some(account), Some(group)) = (label(*account_id), group) else {
                             return Ok(None);
                         };
-                        t_args(
+                        let mut text = t_args(
                             lang,
                             "notice-group-refused",
                             &Args::new()
                                 .text("account", account)
                                 .text("group", &group.reference)
                                 .html("reason", view::group_refusal(lang, reason, *stars)),
-                        )
+                        );
+                        // A media post or an album refused: the customer chooses what goes
+                        // there instead (which resumes the group).
+                        if crate::schedule::choice::answers(reason) {
+                            text.push('\n');
+                            text.push_str(&t(lang, "notice-media-choose"));
+                            return Ok(Some(Screenful {
+                                text,
+                                keyboard: vec![vec![
+                                    Button::new(
+                                        t(lang, "button-media-choose"),
+                                        Cb::MediaChoices(*group_id),
+                                    ),
+                                    Button::new(t(lang, "button-status"), Cb::Open(Screen::Status)),
+                                ]],
+                            }));
+                        }
+                        // A closed or deleted topic: another one can be picked (which resumes
+                        // the group).
+                        if group.forum
+                            && ["topic_closed", "topic_deleted"].contains(&reason.as_str())
+                        {
+                            text.push('\n');
+                            text.push_str(&t(lang, "notice-topic-choose"));
+                            return Ok(Some(Screenful {
+                                text,
+                                keyboard: vec![vec![
+                                    Button::new(t(lang, "button-topic"), Cb::Topics(*group_id)),
+                                    Button::new(t(lang, "button-status"), Cb::Open(Screen::Status)),
+                                ]],
+                            }));
+                        }
+                        text
                     }
                     _ => return Ok(None),
                 };

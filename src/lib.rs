@@ -21,7 +21,8 @@
 //! The folders:
 //! - `src/schedule/` [`schedule`] — PURE: plans and modes, the 3 s floor, validated settings,
 //!   per-cycle offsets, STARTER feasibility, start checks, what an outcome means for a
-//!   session; `cycle`: one cycle as a state machine; `content`: what a post is.
+//!   session; `cycle`: one cycle as a state machine; `content`: what a post is; `choice`:
+//!   what a group takes of a media post (its rights, the customer's choice).
 //! - `src/engine/` [`engine`] — the only code that sleeps or reads the clock: the scheduler
 //!   (one loop per running customer, triggers cycles), `worker` (carries a cycle's steps
 //!   out) with `setup`, `send`, `record` and `report`, `clock`, `lease` (the keeper of

@@ -10,6 +10,7 @@
 use std::fmt;
 use std::time::Duration;
 
+pub mod choice;
 pub mod content;
 pub mod cycle;
 

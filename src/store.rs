@@ -156,6 +156,15 @@ pub struct Group {
     pub reason: Option<String>,
     /// The forum topic posts go into (its top message id); `None`: the main chat.
     pub topic: Option<i32>,
+    /// What a media post does there when the group refuses it, as the customer chose;
+    /// `None`: posted as it is.
+    pub media_choice: Option<crate::schedule::choice::MediaChoice>,
+    /// A forum (its posts go into `topic`).
+    pub forum: bool,
+    /// The topic's title as the picker showed it.
+    pub topic_title: Option<String>,
+    /// What the group's default rights forbid, as read when it was added.
+    pub media_bans: crate::schedule::choice::MediaBans,
 }
 
 /// A lasting consequence of an outcome, recorded by the post-log writer in order with the post.

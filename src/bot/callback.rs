@@ -3,6 +3,7 @@
 //! date"; ids inside are checked against the pressing customer by the store. A screen's code
 //! (`m:<code>`) comes from the table in [`super::screen`].
 
+use crate::schedule::choice::MediaChoice;
 use crate::schedule::content::ForwardMode;
 use crate::schedule::{Field, Mode, Plan};
 
@@ -30,6 +31,14 @@ pub enum Cb {
     /// Ask to remove a group, then confirm.
     RemoveGroup(i64),
     ConfirmRemoveGroup(i64),
+    /// Show a forum group's topics to pick from.
+    Topics(i64),
+    /// Post into this topic of the group: (group id, topic id).
+    PickTopic(i64, i32),
+    /// Show what a media post does in the group, to choose.
+    MediaChoices(i64),
+    /// Set what a media post does in the group (`None`: posted as it is).
+    SetMedia(i64, Option<MediaChoice>),
     AddAccount,
     /// Import a Telethon or Pyrogram session string.
     ImportSession,
@@ -77,6 +86,10 @@ impl Cb {
             Cb::ToggleGroup(id) => format!("g:p:{id}"),
             Cb::RemoveGroup(id) => format!("g:rm:{id}"),
             Cb::ConfirmRemoveGroup(id) => format!("g:rmy:{id}"),
+            Cb::Topics(id) => format!("g:tl:{id}"),
+            Cb::PickTopic(id, topic) => format!("g:tp:{id}:{topic}"),
+            Cb::MediaChoices(id) => format!("g:mc:{id}"),
+            Cb::SetMedia(id, choice) => format!("g:ms:{id}:{}", media_code(choice)),
             Cb::AddAccount => "a:add".into(),
             Cb::ImportSession => "a:imp".into(),
             Cb::ToggleAccount(id) => format!("a:p:{id}"),
@@ -130,6 +143,15 @@ impl Cb {
             ["g", "p", n] => Cb::ToggleGroup(id(n)?),
             ["g", "rm", n] => Cb::RemoveGroup(id(n)?),
             ["g", "rmy", n] => Cb::ConfirmRemoveGroup(id(n)?),
+            ["g", "tl", n] => Cb::Topics(id(n)?),
+            ["g", "tp", n, topic] => Cb::PickTopic(
+                id(n)?,
+                id(topic)
+                    .and_then(|t| i32::try_from(t).ok())
+                    .filter(|t| *t > 0)?,
+            ),
+            ["g", "mc", n] => Cb::MediaChoices(id(n)?),
+            ["g", "ms", n, code] => Cb::SetMedia(id(n)?, parse_media_code(code)?),
             ["a", "add"] => Cb::AddAccount,
             ["a", "imp"] => Cb::ImportSession,
             ["a", "p", n] => Cb::ToggleAccount(id(n)?),
@@ -161,6 +183,26 @@ impl Cb {
             _ => return None,
         })
     }
+}
+
+/// A media choice in a button: `post` (as it is), `text`, `first`, `skip`.
+fn media_code(choice: Option<MediaChoice>) -> &'static str {
+    match choice {
+        None => "post",
+        Some(MediaChoice::CaptionAsText) => "text",
+        Some(MediaChoice::FirstItem) => "first",
+        Some(MediaChoice::Skip) => "skip",
+    }
+}
+
+fn parse_media_code(code: &str) -> Option<Option<MediaChoice>> {
+    Some(match code {
+        "post" => None,
+        "text" => Some(MediaChoice::CaptionAsText),
+        "first" => Some(MediaChoice::FirstItem),
+        "skip" => Some(MediaChoice::Skip),
+        _ => return None,
+    })
 }
 
 pub(crate) fn field_code(field: Field) -> &'static str {
@@ -201,6 +243,14 @@ mod tests {
             Cb::ToggleGroup(i64::MAX),
             Cb::RemoveGroup(7),
             Cb::ConfirmRemoveGroup(7),
+            Cb::Topics(i64::MAX),
+            Cb::PickTopic(i64::MAX, i32::MAX),
+            Cb::PickTopic(3, 1),
+            Cb::MediaChoices(i64::MAX),
+            Cb::SetMedia(i64::MAX, None),
+            Cb::SetMedia(1, Some(MediaChoice::CaptionAsText)),
+            Cb::SetMedia(1, Some(MediaChoice::FirstItem)),
+            Cb::SetMedia(1, Some(MediaChoice::Skip)),
             Cb::AddAccount,
             Cb::ImportSession,
             Cb::ToggleAccount(1),
@@ -272,6 +322,16 @@ mod tests {
             "adm:u:-1",
             "sil:2",
             "sil:on",
+            "g:tp:1",
+            "g:tp:1:0",
+            "g:tp:1:-2",
+            "g:tp:1:2147483648",
+            "g:tp:x:2",
+            "g:tl:-1",
+            "g:mc:",
+            "g:ms:1",
+            "g:ms:1:caption",
+            "g:ms:1:skip:2",
         ] {
             assert_eq!(Cb::parse(data), None, "{data}");
         }

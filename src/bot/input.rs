@@ -11,9 +11,13 @@ pub const MAX_MESSAGE_LEN: usize = 4096;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Refusal {
     EmptyMessage,
-    MessageTooLong { len: usize },
+    MessageTooLong {
+        len: usize,
+    },
     MediaMessage,
     BadGroupRef,
+    /// A t.me link to a group whose topic or message part is not one.
+    BadLink,
     PrivateInvite,
     BadPhone,
     NotANumber,
@@ -46,58 +50,118 @@ impl MessageText {
     }
 }
 
-/// A group as the customer names it, normalised: `@username` (lower case) or a numeric id.
+/// A group as the customer names it, normalised: `@username` (lower case) or a numeric id,
+/// and the number a t.me link carried after the group, if any ([`LinkedPost`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GroupRef(String);
+pub struct GroupRef(String, Option<LinkedPost>);
+
+/// The number(s) a t.me link carries after the group. A link alone cannot tell a topic from a
+/// message: `t.me/name/123` is a forum topic's link when the group is a forum and 123 is one
+/// of its topics, and a message link otherwise (Telegram writes both the same way); only
+/// `t.me/name/123/456` (message 456 in topic 123) says for sure. The Groups screen asks the
+/// group through an account ([`crate::telegram::groups::Groups::topics`]) to decide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkedPost {
+    /// `t.me/name/N`: topic N of a forum, or message N of a group that is not one (or of a
+    /// forum's General topic, when N is no topic of it).
+    TopicOrMessage(i32),
+    /// `t.me/name/T/M`: message M in topic T, so topic T.
+    InTopic(i32),
+}
+
+impl LinkedPost {
+    /// The topic id the link may name.
+    pub fn topic(self) -> i32 {
+        match self {
+            LinkedPost::TopicOrMessage(n) | LinkedPost::InTopic(n) => n,
+        }
+    }
+}
 
 impl GroupRef {
     /// Accepts `@username`, `t.me/username` (with or without `https://`, also
-    /// `telegram.me`), and numeric ids (`-1001234567890`). Private invite links are refused:
-    /// the account must already be a member, and the group is then named by its id.
+    /// `telegram.me`), `t.me/username/N` and `t.me/username/T/M` (a topic or a message, see
+    /// [`LinkedPost`]), a private group's `t.me/c/<id>/N` (and `/T/M`), which names the group
+    /// by its id `-100<id>`, and numeric ids (`-1001234567890`). Private invite links are
+    /// refused: the account must already be a member, and the group is then named by its id.
+    /// A t.me link whose numbers are not ids (`t.me/name/abc`, `t.me/c/x/5`, a zero, a fourth
+    /// part) is refused as [`Refusal::BadLink`].
     pub fn parse(input: &str) -> Result<GroupRef, Refusal> {
         let s = input.trim();
         if s.is_empty() || s.len() > 200 {
             return Err(Refusal::BadGroupRef);
         }
         if let Some(id) = numeric_id(s) {
-            return Ok(GroupRef(id.to_string()));
+            return Ok(GroupRef(id.to_string(), None));
         }
         let lower = s.to_ascii_lowercase();
         let path = ["https://", "http://", ""]
             .iter()
             .flat_map(|scheme| {
-                ["t.me/", "telegram.me/", "www.t.me/"]
+                ["t.me/", "telegram.me/", "www.t.me/", "www.telegram.me/"]
                     .iter()
                     .map(move |host| format!("{scheme}{host}"))
             })
             .find_map(|prefix| lower.strip_prefix(prefix.as_str()).map(str::to_string));
-        let name = match path {
-            Some(path) => {
-                let path = path.trim_end_matches('/');
-                if path.starts_with('+') || path.starts_with("joinchat") {
-                    return Err(Refusal::PrivateInvite);
-                }
-                // t.me/name/123 (a message link) names the group too.
-                path.split(['/', '?'])
-                    .next()
-                    .unwrap_or_default()
-                    .to_string()
-            }
+        let Some(path) = path else {
             // A bare word is not taken as a group: "cancel" must not become @cancel.
-            None => match lower.strip_prefix('@') {
-                Some(name) => name.to_string(),
-                None => return Err(Refusal::BadGroupRef),
-            },
+            return match lower.strip_prefix('@') {
+                Some(name) if is_username(name) => Ok(GroupRef(format!("@{name}"), None)),
+                _ => Err(Refusal::BadGroupRef),
+            };
         };
-        if !is_username(&name) {
-            return Err(Refusal::BadGroupRef);
+        // A message link's query (`?single`, `?thread=…`, `?comment=…`) says nothing more
+        // about the group or the topic.
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        let path = path.trim_end_matches('/');
+        if path.starts_with('+') || path.starts_with("joinchat") {
+            return Err(Refusal::PrivateInvite);
         }
-        Ok(GroupRef(format!("@{name}")))
+        let parts: Vec<&str> = path.split('/').collect();
+        let (group, numbers) = match parts.as_slice() {
+            ["c", id, numbers @ ..] => {
+                let digits =
+                    !id.is_empty() && id.len() <= 13 && id.bytes().all(|b| b.is_ascii_digit());
+                let id = (digits.then(|| id.parse::<i64>().ok()).flatten())
+                    .filter(|n| *n > 0)
+                    .ok_or(Refusal::BadLink)?;
+                (format!("-100{id}"), numbers)
+            }
+            [name, numbers @ ..] if is_username(name) => (format!("@{name}"), numbers),
+            _ => return Err(Refusal::BadGroupRef),
+        };
+        let linked = match numbers {
+            [] => None,
+            [n] => Some(LinkedPost::TopicOrMessage(
+                post_number(n).ok_or(Refusal::BadLink)?,
+            )),
+            [topic, message] => {
+                post_number(message).ok_or(Refusal::BadLink)?;
+                Some(LinkedPost::InTopic(
+                    post_number(topic).ok_or(Refusal::BadLink)?,
+                ))
+            }
+            _ => return Err(Refusal::BadLink),
+        };
+        Ok(GroupRef(group, linked))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The topic or message the link named after the group.
+    pub fn linked(&self) -> Option<LinkedPost> {
+        self.1
+    }
+}
+
+/// A message or topic id in a link: a positive 32-bit number in plain digits.
+fn post_number(s: &str) -> Option<i32> {
+    if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<i32>().ok().filter(|n| *n > 0)
 }
 
 /// A non-zero integer id no longer than Telegram's (13 digits for -100… ids).
@@ -195,20 +259,40 @@ mod tests {
 
     #[test]
     fn group_references_in_every_accepted_form_normalise() {
-        for (input, want) in [
-            ("@MyGroup", "@mygroup"),
-            ("t.me/mygroup", "@mygroup"),
-            ("https://t.me/MyGroup/", "@mygroup"),
-            ("http://telegram.me/mygroup", "@mygroup"),
-            ("https://t.me/mygroup/123", "@mygroup"),
-            ("-1001234567890", "-1001234567890"),
-            (" 777000 ", "777000"),
+        use LinkedPost::{InTopic, TopicOrMessage};
+        for (input, want, linked) in [
+            ("@MyGroup", "@mygroup", None),
+            ("t.me/mygroup", "@mygroup", None),
+            ("https://t.me/MyGroup/", "@mygroup", None),
+            ("http://telegram.me/mygroup", "@mygroup", None),
+            ("www.telegram.me/mygroup", "@mygroup", None),
+            ("-1001234567890", "-1001234567890", None),
+            (" 777000 ", "777000", None),
+            // A topic's link, or a message's: which one, the group decides (a forum?).
+            (
+                "https://t.me/mygroup/123",
+                "@mygroup",
+                Some(TopicOrMessage(123)),
+            ),
+            ("t.me/MyGroup/7/", "@mygroup", Some(TopicOrMessage(7))),
+            (
+                "t.me/mygroup/123?single",
+                "@mygroup",
+                Some(TopicOrMessage(123)),
+            ),
+            // A message inside a topic names the topic for sure.
+            ("https://t.me/mygroup/5/678", "@mygroup", Some(InTopic(5))),
+            // A private group's links name it by id.
+            (
+                "https://t.me/c/1234567890/55",
+                "-1001234567890",
+                Some(TopicOrMessage(55)),
+            ),
+            ("t.me/c/1234567890/3/99", "-1001234567890", Some(InTopic(3))),
+            ("telegram.me/c/1234567890", "-1001234567890", None),
         ] {
-            assert_eq!(
-                GroupRef::parse(input).map(|g| g.0),
-                Ok(want.to_string()),
-                "{input}"
-            );
+            let got = GroupRef::parse(input).unwrap_or_else(|r| panic!("{input}: {r:?}"));
+            assert_eq!((got.as_str(), got.linked()), (want, linked), "{input}");
         }
     }
 
@@ -229,8 +313,26 @@ mod tests {
             "https://example.com/group",
             "12345678901234567890",
             "@имягруппы",
+            "t.me/abc/5",
+            "t.me/c",
         ] {
             assert_eq!(GroupRef::parse(input), Err(Refusal::BadGroupRef), "{input}");
+        }
+        // The group part is right, what follows it is no topic or message id.
+        for input in [
+            "t.me/mygroup/abc",
+            "t.me/mygroup/0",
+            "t.me/mygroup/-5",
+            "t.me/mygroup/1/2/3",
+            "t.me/mygroup/99999999999",
+            "t.me/mygroup/5/x",
+            "t.me/mygroup/x/5",
+            "https://t.me/c/abc/5",
+            "t.me/c/0/5",
+            "t.me/c/12345678901234/5",
+            "t.me/c/1234567890/0",
+        ] {
+            assert_eq!(GroupRef::parse(input), Err(Refusal::BadLink), "{input}");
         }
         assert_eq!(
             GroupRef::parse("https://t.me/+AbCdEf"),

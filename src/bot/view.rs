@@ -163,6 +163,7 @@ pub fn refusal(lang: Lang, r: &Refusal) -> String {
             &Args::new().num("max", MAX_MESSAGE_LEN as f64),
         ),
         Refusal::BadGroupRef => t(lang, "group-bad-reference"),
+        Refusal::BadLink => t(lang, "group-bad-link"),
         Refusal::PrivateInvite => t(lang, "group-private-invite"),
         Refusal::BadPhone => t(lang, "account-bad-phone"),
         Refusal::NotANumber => t(lang, "timing-not-a-number"),

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::setup::CycleCtx;
 use super::Shared;
+use crate::schedule::choice::{carried, Carried, MediaChoice};
 use crate::schedule::content::{MediaItem, Sha256};
 use crate::schedule::cycle::{Answer, Due, Handover, SkipReason};
 use crate::schedule::RandomIds;
@@ -82,12 +83,14 @@ pub(super) async fn attempt(
         return finished(Instant::now(), lapsed(), tries, true);
     }
     let group = &ctx.groups[due.slot];
+    // A message passed on from a source chat goes as it is (what it carries is Telegram's to
+    // know); a text or media post by the customer's choice for the group.
     let content = match &ctx.forward {
         Some((source, mode)) => Content::Forward {
             source,
             mode: *mode,
         },
-        None => Content::of(&ctx.html, &ctx.items),
+        None => content_for(ctx, group.media_choice),
     };
     // Normally uploaded at the cycle's set-up already; again here after a stale reference
     // (a retry, with the same random ids).
@@ -115,6 +118,18 @@ pub(super) async fn attempt(
         })
         .await;
     finished(sent_at, outcome, tries + 1, false)
+}
+
+/// What the post to a group carries, by the customer's choice for it: the post as it is, its
+/// caption as a text message, or an album's first item with the caption. Still one slot with
+/// the slot's random ids (a caption sent as text or a single item takes the slot's own id).
+/// A group skipped for this post never gets here: the cycle skipped its slots.
+fn content_for(ctx: &CycleCtx, choice: Option<MediaChoice>) -> Content<'_> {
+    match carried(choice, &ctx.items, &ctx.html) {
+        Carried::CaptionAsText => Content::Text { html: &ctx.html },
+        Carried::FirstItem => Content::of(&ctx.html, &ctx.items[..1]),
+        Carried::Post | Carried::Skip => Content::of(&ctx.html, &ctx.items),
+    }
 }
 
 /// A customer's post files, each read from the store at most once however many accounts

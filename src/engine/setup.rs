@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::lease::Held;
 use super::report::Read;
 use super::{readiness, EngineError, Shared};
+use crate::schedule::choice::{carried, Carried};
 use crate::schedule::content::{ForwardMode, ForwardSource, MediaItem};
 use crate::schedule::cycle::{Cycle, InForce, Logged, LoggedSlot, Member, StoredPlan};
 use crate::schedule::{self, CyclePlan, Mode};
@@ -164,6 +165,10 @@ pub(super) async fn set_up(
                         status: GroupStatus::Paused,
                         reason: None,
                         topic: None,
+                        media_choice: None,
+                        forum: false,
+                        topic_title: None,
+                        media_bans: Default::default(),
                     })
                 })
                 .collect();
@@ -221,6 +226,13 @@ pub(super) async fn set_up(
             .map(|&(a, g, ms)| (a, g, ctx.since(clock.instant_at(ms))))
             .collect(),
         pair_blocks: r.pair_blocks.clone(),
+        // Groups the customer skips for this post (a media post and their choice; a message
+        // passed on from a source chat goes everywhere as it is).
+        media_skipped: (ctx.groups.iter())
+            .filter(|_| ctx.forward.is_none())
+            .filter(|g| carried(g.media_choice, &ctx.items, &ctx.html) == Carried::Skip)
+            .map(|g| g.id)
+            .collect(),
     };
     let accounts: Vec<Member> = (account_ids.iter())
         .map(|&id| Member {

@@ -40,10 +40,13 @@ pub enum SkipReason {
     AccountDeactivated,
     /// PEER_FLOOD during the cycle.
     PeerFlood,
+    /// The post has media and the customer chose to skip this group for media posts (or to
+    /// post the caption as text there, and the caption is empty).
+    MediaSkipped,
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 9] = [
+    pub const ALL: [SkipReason; 10] = [
         SkipReason::FloodWait,
         SkipReason::SlowMode,
         SkipReason::GroupPaused,
@@ -53,6 +56,7 @@ impl SkipReason {
         SkipReason::AccountRevoked,
         SkipReason::AccountDeactivated,
         SkipReason::PeerFlood,
+        SkipReason::MediaSkipped,
     ];
 
     /// The stable stored name (the post log's error column); must never change.
@@ -67,6 +71,7 @@ impl SkipReason {
             SkipReason::AccountRevoked => "account_revoked",
             SkipReason::AccountDeactivated => "account_deactivated",
             SkipReason::PeerFlood => "peer_flood",
+            SkipReason::MediaSkipped => "media_skipped",
         }
     }
 
@@ -116,6 +121,9 @@ pub struct InForce {
     pub pair_waits: Vec<(i64, i64, Duration)>,
     /// (account, group): the group refused the account.
     pub pair_blocks: Vec<(i64, i64)>,
+    /// Groups that get nothing of this cycle's post (the customer skips them for media
+    /// posts): every account's slot there is skipped as `media_skipped`.
+    pub media_skipped: Vec<i64>,
 }
 
 /// One account or group of the cycle, in order, and whether it may be used.
@@ -231,6 +239,7 @@ pub struct Cycle {
     groups: Vec<Member>,
     sessions: Vec<Session>,
     logged: HashSet<(i64, i64)>,
+    media_skipped: HashSet<i64>,
     in_flight: usize,
     stopping: bool,
     completed: bool,
@@ -348,6 +357,7 @@ impl Cycle {
             groups,
             sessions,
             logged,
+            media_skipped: in_force.media_skipped.iter().copied().collect(),
             in_flight: 0,
             stopping: false,
             completed: true,
@@ -408,6 +418,7 @@ impl Cycle {
                 let skip = match (s.ended, s.flood_until) {
                     (Some(reason), _) => Some(reason),
                     _ if !group.usable => Some(SkipReason::GroupUnavailable),
+                    _ if self.media_skipped.contains(&group.id) => Some(SkipReason::MediaSkipped),
                     (None, Some(until)) if target < until => Some(SkipReason::FloodWait),
                     _ if s.blocked.contains(&group.id) => Some(SkipReason::GroupPaused),
                     _ if s.pair_until.get(&group.id).is_some_and(|u| target < *u) => {
@@ -840,6 +851,7 @@ mod tests {
             (SkipReason::AccountRevoked, "account_revoked"),
             (SkipReason::AccountDeactivated, "account_deactivated"),
             (SkipReason::PeerFlood, "peer_flood"),
+            (SkipReason::MediaSkipped, "media_skipped"),
         ];
         assert_eq!(names.len(), SkipReason::ALL.len());
         for (reason, name) in names {
@@ -1270,6 +1282,7 @@ mod tests {
             account_waits: vec![(1, secs(5)), (1, secs(15)), (2, Duration::ZERO)],
             pair_waits: vec![(2, 101, secs(1)), (2, 102, secs(10))],
             pair_blocks: vec![(2, 103)],
+            media_skipped: Vec::new(),
         };
         let groups = vec![
             Member {
@@ -1345,6 +1358,66 @@ mod tests {
                 Step::Wait(Some(secs(40))),
             ]
         );
+    }
+
+    #[test]
+    fn a_group_skipped_for_media_posts_is_skipped_by_every_account_not_failed_and_the_next_keeps_its_target(
+    ) {
+        let in_force = InForce {
+            media_skipped: vec![102],
+            ..InForce::default()
+        };
+        let mut c = Cycle::new(
+            plan(&[0, 0], 3, 10),
+            &members(&[1, 2]),
+            members(&[101, 102, 103]),
+            &in_force,
+            None,
+            secs(0),
+        );
+        assert_eq!(
+            pass(&mut c, secs(0)),
+            [
+                Step::Send(due(0, 0, secs(0))),
+                Step::Send(due(1, 0, secs(0))),
+                // Both in flight: nothing is due before their outcomes.
+                Step::Wait(None),
+            ]
+        );
+        for session in 0..2 {
+            c.on_outcome(
+                (session, 0),
+                &answer(OutcomeKind::Sent, secs(0), 1),
+                CALM,
+                secs(0),
+            );
+        }
+        // The skipped slot is recorded at its turn, and the next group keeps its target.
+        assert_eq!(
+            pass(&mut c, secs(10)),
+            [
+                Step::Skip(due(0, 1, secs(10)), SkipReason::MediaSkipped),
+                Step::Skip(due(1, 1, secs(10)), SkipReason::MediaSkipped),
+                Step::Wait(Some(secs(20))),
+            ]
+        );
+        assert_eq!(
+            pass(&mut c, secs(20)),
+            [
+                Step::Send(due(0, 2, secs(20))),
+                Step::Send(due(1, 2, secs(20))),
+                Step::Wait(None),
+            ]
+        );
+        assert_eq!(
+            c.tally(),
+            Tally {
+                sent: 2,
+                failed: 0,
+                skipped: 2
+            }
+        );
+        assert_eq!(c.fares()[1].last_error, Some("media_skipped"));
     }
 
     /// One account, four groups 10 s apart, interrupted after two posts.

@@ -9,6 +9,7 @@ use sqlx::FromRow;
 use super::{
     unix_ms_now, Account, CycleRow, Group, GroupTally, PlanGrant, Store, StoreError, UnknownStatus,
 };
+use crate::schedule::choice::{MediaBans, MediaChoice};
 use crate::schedule::{CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, Plan, Settings};
 
 /// A customer as the bot sees them.
@@ -162,6 +163,25 @@ struct GroupSql {
     status: GroupStatus,
     status_reason: Option<String>,
     topic_id: Option<i64>,
+    media_choice: Option<String>,
+    forum: i64,
+    topic_title: Option<String>,
+    media_bans: Option<String>,
+}
+
+/// A stored media choice; an unknown name is an error, never read as "none".
+pub(super) fn media_choice(stored: Option<String>) -> Result<Option<MediaChoice>, UnknownStatus> {
+    stored
+        .map(|s| MediaChoice::parse(&s).ok_or(UnknownStatus(s)))
+        .transpose()
+}
+
+/// Stored media bans; an unknown name is an error.
+pub(super) fn media_bans(stored: Option<String>) -> Result<MediaBans, UnknownStatus> {
+    match stored {
+        None => Ok(MediaBans::NONE),
+        Some(s) => MediaBans::parse(&s).ok_or(UnknownStatus(s)),
+    }
 }
 
 #[derive(FromRow)]
@@ -371,23 +391,129 @@ impl Store {
     /// Every group of the customer, whatever its status, in posting order.
     pub async fn groups(&self, customer_id: i64) -> Result<Vec<Group>, StoreError> {
         let rows: Vec<GroupSql> = sqlx::query_as(
-            "SELECT id, reference, position, status, status_reason, topic_id FROM chat_groups \
+            "SELECT id, reference, position, status, status_reason, topic_id, media_choice, \
+             forum, topic_title, media_bans FROM chat_groups \
              WHERE customer_id = $1 ORDER BY position, id",
         )
         .bind(customer_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Group {
-                id: r.id,
-                reference: r.reference,
-                position: r.position,
-                status: r.status,
-                reason: r.status_reason,
-                topic: r.topic_id.and_then(|t| i32::try_from(t).ok()),
+        rows.into_iter()
+            .map(|r| {
+                Ok(Group {
+                    id: r.id,
+                    reference: r.reference,
+                    position: r.position,
+                    status: r.status,
+                    reason: r.status_reason,
+                    topic: r.topic_id.and_then(|t| i32::try_from(t).ok()),
+                    media_choice: media_choice(r.media_choice)?,
+                    forum: r.forum != 0,
+                    topic_title: r.topic_title,
+                    media_bans: media_bans(r.media_bans)?,
+                })
             })
-            .collect())
+            .collect()
+    }
+
+    /// Records what the group is as Telegram described it when it was checked: a forum or
+    /// not, and what its default rights forbid; `false` if it is none of the customer's.
+    pub async fn set_group_kind(
+        &self,
+        customer_id: i64,
+        group_id: i64,
+        forum: bool,
+        bans: MediaBans,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE chat_groups SET forum = $1, media_bans = $2 WHERE id = $3 AND customer_id = $4",
+        )
+        .bind(i64::from(forum))
+        .bind(bans.stored())
+        .bind(group_id)
+        .bind(customer_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets the forum topic posts go into and its title as shown (`None`: the main chat);
+    /// `false` if the group is none of the customer's.
+    pub async fn set_group_topic_titled(
+        &self,
+        customer_id: i64,
+        group_id: i64,
+        topic: Option<(i32, &str)>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE chat_groups SET topic_id = $1, topic_title = $2 \
+             WHERE id = $3 AND customer_id = $4",
+        )
+        .bind(topic.map(|(id, _)| i64::from(id)))
+        .bind(topic.map(|(_, title)| title.to_string()))
+        .bind(group_id)
+        .bind(customer_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Lifts the group's refusals of these reasons (outcome names) for every account: the
+    /// customer answered them (a new topic answers `topic_closed` and `topic_deleted`).
+    /// Returns how many were lifted; none for a group that is not the customer's.
+    pub async fn lift_refusals(
+        &self,
+        customer_id: i64,
+        group_id: i64,
+        reasons: &[&str],
+    ) -> Result<u64, StoreError> {
+        let mut lifted = 0;
+        for reason in reasons {
+            let done = sqlx::query(
+                "DELETE FROM pair_blocks WHERE group_id = $1 AND reason = $2 AND group_id IN \
+                 (SELECT id FROM chat_groups WHERE customer_id = $3)",
+            )
+            .bind(group_id)
+            .bind(reason.to_string())
+            .bind(customer_id)
+            .execute(&self.pool)
+            .await?;
+            lifted += done.rows_affected();
+        }
+        Ok(lifted)
+    }
+
+    /// Sets what a media post does in the group (`None`: posted as it is) and lifts the
+    /// group's refusals of media and albums for every account (the choice answers them);
+    /// other refusals stay. `false` if the group is none of the customer's.
+    pub async fn set_media_choice(
+        &self,
+        customer_id: i64,
+        group_id: i64,
+        choice: Option<MediaChoice>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE chat_groups SET media_choice = $1 WHERE id = $2 AND customer_id = $3",
+        )
+        .bind(choice.map(|c| c.as_str().to_string()))
+        .bind(group_id)
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let mut lift = sqlx::query(
+            "DELETE FROM pair_blocks WHERE group_id = $1 AND reason IN ($2, $3, $4, $5, $6, $7)",
+        )
+        .bind(group_id);
+        for name in crate::schedule::choice::ANSWERED {
+            lift = lift.bind(name.to_string());
+        }
+        lift.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Sets the forum topic the group's posts go into (`None`: the main chat) if the group
@@ -618,6 +744,20 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// The customer's groups in slow mode for one of their accounts, as seen when each group
+    /// was checked: (group, the longest interval in seconds), by group id.
+    pub async fn slow_groups(&self, customer_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT p.group_id, MAX(p.slow_mode_secs) FROM account_group_peers p \
+             JOIN chat_groups g ON g.id = p.group_id \
+             WHERE g.customer_id = $1 AND p.slow_mode_secs IS NOT NULL \
+             GROUP BY p.group_id ORDER BY p.group_id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// How the account reaches the group: (dialog id, access hash), if it was checked.

@@ -67,7 +67,8 @@ struct HeadRow {
     last_seq: i64,
     /// `[[id, label, status], …]`, active accounts by id.
     accounts: String,
-    /// `[[id, reference, position, status, topic], …]`, active groups in posting order.
+    /// `[[id, reference, position, status, topic, media choice, forum, topic title, media
+    /// bans], …]`, active groups in posting order.
     groups: String,
     /// `[[account, until], …]`.
     account_waits: String,
@@ -79,6 +80,19 @@ struct HeadRow {
     items: String,
 }
 
+/// One group as the snapshot's JSON has it.
+type GroupJson = (
+    i64,
+    String,
+    i64,
+    String,
+    Option<i64>,
+    Option<String>,
+    i64,
+    Option<String>,
+    Option<String>,
+);
+
 /// The snapshot in one statement, SQLite dialect (aggregate ORDER BY needs SQLite 3.44).
 const SNAPSHOT_SQLITE: &str = "SELECT p.plan, p.expires_at, s.delay_between_posts_ms, \
      s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, s.forward_chat, s.forward_ids, s.forward_mode, \
@@ -86,8 +100,8 @@ const SNAPSHOT_SQLITE: &str = "SELECT p.plan, p.expires_at, s.delay_between_post
      (SELECT COALESCE(MAX(seq), 0) FROM cycles WHERE customer_id = c.id) AS last_seq, \
      (SELECT COALESCE(json_group_array(json_array(a.id, a.label, a.status) ORDER BY a.id), '[]') \
       FROM accounts a WHERE a.customer_id = c.id AND a.status = 'active') AS accounts, \
-     (SELECT COALESCE(json_group_array(json_array(g.id, g.reference, g.position, g.status, g.topic_id) \
-      ORDER BY g.position, g.id), '[]') \
+     (SELECT COALESCE(json_group_array(json_array(g.id, g.reference, g.position, g.status, g.topic_id, \
+      g.media_choice, g.forum, g.topic_title, g.media_bans) ORDER BY g.position, g.id), '[]') \
       FROM chat_groups g WHERE g.customer_id = c.id AND g.status = 'active') AS groups, \
      (SELECT COALESCE(json_group_array(json_array(w.account_id, w.until_at)), '[]') \
       FROM account_waits w JOIN accounts a ON a.id = w.account_id WHERE a.customer_id = c.id) \
@@ -110,8 +124,8 @@ const SNAPSHOT_POSTGRES: &str = "SELECT p.plan, p.expires_at, s.delay_between_po
      (SELECT COALESCE(MAX(seq), 0) FROM cycles WHERE customer_id = c.id) AS last_seq, \
      (SELECT COALESCE(json_agg(json_build_array(a.id, a.label, a.status) ORDER BY a.id), '[]')::text \
       FROM accounts a WHERE a.customer_id = c.id AND a.status = 'active') AS accounts, \
-     (SELECT COALESCE(json_agg(json_build_array(g.id, g.reference, g.position, g.status, g.topic_id) \
-      ORDER BY g.position, g.id), '[]')::text \
+     (SELECT COALESCE(json_agg(json_build_array(g.id, g.reference, g.position, g.status, g.topic_id, \
+      g.media_choice, g.forum, g.topic_title, g.media_bans) ORDER BY g.position, g.id), '[]')::text \
       FROM chat_groups g WHERE g.customer_id = c.id AND g.status = 'active') AS groups, \
      (SELECT COALESCE(json_agg(json_build_array(w.account_id, w.until_at)), '[]')::text \
       FROM account_waits w JOIN accounts a ON a.id = w.account_id WHERE a.customer_id = c.id) \
@@ -181,7 +195,7 @@ impl Store {
             |what: &'static str, cause: serde_json::Error| StoreError::Json { what, cause };
         let accounts: Vec<(i64, String, String)> =
             serde_json::from_str(&head.accounts).map_err(|e| invalid("accounts", e))?;
-        let groups: Vec<(i64, String, i64, String, Option<i64>)> =
+        let groups: Vec<GroupJson> =
             serde_json::from_str(&head.groups).map_err(|e| invalid("groups", e))?;
         Ok(Some(Snapshot {
             customer_id,
@@ -209,16 +223,22 @@ impl Store {
                 .collect::<Result<_, UnknownStatus>>()?,
             groups: groups
                 .into_iter()
-                .map(|(id, reference, position, status, topic)| {
-                    Ok(Group {
-                        id,
-                        reference,
-                        position,
-                        status: GroupStatus::try_from(status)?,
-                        reason: None,
-                        topic: topic.and_then(|t| i32::try_from(t).ok()),
-                    })
-                })
+                .map(
+                    |(id, reference, position, status, topic, choice, forum, title, bans)| {
+                        Ok(Group {
+                            id,
+                            reference,
+                            position,
+                            status: GroupStatus::try_from(status)?,
+                            reason: None,
+                            topic: topic.and_then(|t| i32::try_from(t).ok()),
+                            media_choice: super::customer::media_choice(choice)?,
+                            forum: forum != 0,
+                            topic_title: title,
+                            media_bans: super::customer::media_bans(bans)?,
+                        })
+                    },
+                )
                 .collect::<Result<_, UnknownStatus>>()?,
             last_seq: head.last_seq,
             restrictions: Restrictions {
@@ -270,6 +290,35 @@ mod tests {
             matches!(&err, StoreError::UnknownPlan(p) if p == "GOLD"),
             "{err:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_groups_stored_media_choice_or_bans_no_build_writes_are_errors_never_none() {
+        for (column, value) in [
+            ("media_choice", "caption"),
+            ("media_bans", "photos,stickers"),
+        ] {
+            let store = Store::memory().await.unwrap();
+            started(&store).await;
+            let group = store.add_group(7, "@g_one").await.unwrap();
+            sqlx::query(&format!(
+                "PRAGMA ignore_check_constraints = ON; \
+                 UPDATE chat_groups SET {column} = '{value}' WHERE id = {group}"
+            ))
+            .execute(&store.pool)
+            .await
+            .unwrap();
+            let err = store.snapshot(7).await.unwrap_err();
+            assert!(
+                matches!(&err, StoreError::UnknownStatus(UnknownStatus(v)) if v == value),
+                "{column}: {err:?}"
+            );
+            let err = store.groups(7).await.unwrap_err();
+            assert!(
+                matches!(&err, StoreError::UnknownStatus(UnknownStatus(v)) if v == value),
+                "{column}: {err:?}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -37,7 +37,7 @@ mod source;
 
 use self::logins::{Logins, Ticket};
 pub use self::send::{send_message_request, text_and_entities};
-use super::groups::{GroupInfo, GroupProblem, Groups};
+use super::groups::{GroupInfo, GroupProblem, Groups, MediaBans, Topic};
 use super::import::Imported;
 use super::login::{Login, LoginError, SignInStep, SignedIn};
 use super::mtproto::{outcome_of, VaultSession};
@@ -701,6 +701,51 @@ fn writable(chat: &tl::enums::Chat) -> Result<bool, GroupProblem> {
     }
 }
 
+/// What a chat is beyond writable: a forum or not, and what the account may not send there
+/// for its media (the group's default rights, which bind members but not admins, and the
+/// account's own restriction in a supergroup).
+fn kind_of(chat: &tl::enums::Chat) -> (bool, MediaBans) {
+    let bans = |rights: &Option<tl::enums::ChatBannedRights>| match rights {
+        Some(tl::enums::ChatBannedRights::Rights(r)) => MediaBans {
+            media: r.send_media,
+            photos: r.send_photos,
+            videos: r.send_videos,
+            documents: r.send_docs,
+            gifs: r.send_gifs,
+        },
+        None => MediaBans::NONE,
+    };
+    match chat {
+        tl::enums::Chat::Chat(c) if c.admin_rights.is_none() && !c.creator => {
+            (false, bans(&c.default_banned_rights))
+        }
+        tl::enums::Chat::Channel(c) if !(c.creator || c.admin_rights.is_some()) => (
+            c.forum,
+            bans(&c.default_banned_rights).union(bans(&c.banned_rights)),
+        ),
+        tl::enums::Chat::Channel(c) => (c.forum, MediaBans::NONE),
+        _ => (false, MediaBans::NONE),
+    }
+}
+
+/// A forum's topics from Telegram's answer: the deleted ones left out, the General topic
+/// (the main chat) first.
+fn topics_of(answer: tl::enums::messages::ForumTopics) -> Vec<Topic> {
+    let tl::enums::messages::ForumTopics::Topics(answer) = answer;
+    let mut topics: Vec<Topic> = (answer.topics.into_iter())
+        .filter_map(|t| match t {
+            tl::enums::ForumTopic::Topic(t) => Some(Topic {
+                id: t.id,
+                title: t.title,
+                closed: t.closed,
+            }),
+            tl::enums::ForumTopic::Deleted(_) => None,
+        })
+        .collect();
+    topics.sort_by_key(|t| t.id != super::GENERAL_TOPIC);
+    topics
+}
+
 /// The raw chat behind a resolved peer; users are not groups.
 fn raw_chat(peer: &grammers_client::peer::Peer) -> Result<tl::enums::Chat, GroupProblem> {
     use grammers_client::peer::Peer;
@@ -724,14 +769,43 @@ fn problem_of(e: &InvocationError) -> GroupProblem {
 }
 
 impl MtprotoTransport {
-    /// A group as this account reaches it, checked: member, may write, slow mode.
+    /// The group `reference` names (`@username`, or a numeric id among the account's
+    /// dialogs), resolved through the account.
+    async fn resolve(
+        &self,
+        client: &Client,
+        reference: &str,
+    ) -> Result<grammers_client::peer::Peer, GroupProblem> {
+        match reference.strip_prefix('@') {
+            Some(username) => client
+                .resolve_username(username)
+                .await
+                .map_err(|e| problem_of(&e))?
+                .ok_or(GroupProblem::NotFound),
+            None => {
+                let id: i64 = reference.parse().map_err(|_| GroupProblem::NotFound)?;
+                let id = PeerId::from_bot_api_dialog_id(id).ok_or(GroupProblem::NotFound)?;
+                // A group the account is in is among its dialogs.
+                let dialog = find_dialog(client, id)
+                    .await
+                    .map_err(|e| problem_of(&e))?
+                    .ok_or(GroupProblem::NotMember)?;
+                Ok(dialog.peer().clone())
+            }
+        }
+    }
+
+    /// A group as this account reaches it, checked: member, may write, slow mode, a forum,
+    /// the media its rights forbid.
     async fn inspect(
         &self,
         client: &Client,
         peer: &grammers_client::peer::Peer,
         reference: String,
     ) -> Result<GroupInfo, GroupProblem> {
-        let slow = writable(&raw_chat(peer)?)?;
+        let chat = raw_chat(peer)?;
+        let slow = writable(&chat)?;
+        let (forum, forbids) = kind_of(&chat);
         let peer_ref = peer
             .to_ref()
             .await
@@ -768,6 +842,8 @@ impl MtprotoTransport {
                 .ok_or(GroupProblem::NotAGroup)?,
             access_hash: peer_ref.auth.hash(),
             slow_mode_secs,
+            forum,
+            forbids,
         })
     }
 }
@@ -783,27 +859,8 @@ impl Groups for MtprotoTransport {
                 .client(account_id)
                 .await
                 .map_err(|_| GroupProblem::AccountUnavailable)?;
-            match reference.strip_prefix('@') {
-                Some(username) => {
-                    let peer = client
-                        .resolve_username(username)
-                        .await
-                        .map_err(|e| problem_of(&e))?
-                        .ok_or(GroupProblem::NotFound)?;
-                    self.inspect(&client, &peer, reference.to_string()).await
-                }
-                None => {
-                    let id: i64 = reference.parse().map_err(|_| GroupProblem::NotFound)?;
-                    let id = PeerId::from_bot_api_dialog_id(id).ok_or(GroupProblem::NotFound)?;
-                    // A group the account is in is among its dialogs.
-                    let dialog = find_dialog(&client, id)
-                        .await
-                        .map_err(|e| problem_of(&e))?
-                        .ok_or(GroupProblem::NotMember)?;
-                    self.inspect(&client, dialog.peer(), reference.to_string())
-                        .await
-                }
-            }
+            let peer = self.resolve(&client, reference).await?;
+            self.inspect(&client, &peer, reference.to_string()).await
         })
     }
 
@@ -827,6 +884,7 @@ impl Groups for MtprotoTransport {
                 let Some(dialog_id) = peer_ref.id.bot_api_dialog_id() else {
                     continue;
                 };
+                let (forum, forbids) = kind_of(&chat);
                 found.push(GroupInfo {
                     reference: match peer.username() {
                         Some(username) => format!("@{}", username.to_ascii_lowercase()),
@@ -837,9 +895,51 @@ impl Groups for MtprotoTransport {
                     access_hash: peer_ref.auth.hash(),
                     // Noted when the group is added (one request per group, not per listing).
                     slow_mode_secs: None,
+                    forum,
+                    forbids,
                 });
             }
             Ok(found)
+        })
+    }
+
+    fn topics<'a>(
+        &'a self,
+        account_id: i64,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Topic>, GroupProblem>> {
+        Box::pin(async move {
+            let client = self
+                .client(account_id)
+                .await
+                .map_err(|_| GroupProblem::AccountUnavailable)?;
+            let peer = self.resolve(&client, reference).await?;
+            let chat = raw_chat(&peer)?;
+            writable(&chat)?;
+            let (tl::enums::Chat::Channel(channel), (true, _)) = (&chat, kind_of(&chat)) else {
+                return Err(GroupProblem::NotAForum);
+            };
+            let peer_ref = peer
+                .to_ref()
+                .await
+                .ok()
+                .flatten()
+                .ok_or(GroupProblem::NotMember)?;
+            let answer = client
+                .invoke(&tl::functions::messages::GetForumTopics {
+                    peer: tl::enums::InputPeer::Channel(tl::types::InputPeerChannel {
+                        channel_id: channel.id,
+                        access_hash: peer_ref.auth.hash(),
+                    }),
+                    q: None,
+                    offset_date: 0,
+                    offset_id: 0,
+                    offset_topic: 0,
+                    limit: 100,
+                })
+                .await
+                .map_err(|e| problem_of(&e))?;
+            Ok(topics_of(answer))
         })
     }
 }

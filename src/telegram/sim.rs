@@ -239,6 +239,15 @@ impl SimTransport {
         self.duplicates.lock().expect("sim lock").clone()
     }
 
+    /// The demonstration groups' own rights first (`@sim_no_media…` takes no media:
+    /// [`super::groups::SimGroups::refuses`]), then what was injected.
+    fn answer_for(&self, post: &Post<'_>) -> Outcome {
+        match super::groups::SimGroups::refuses(post.group_ref, post.content.media()) {
+            Some(refusal) => Outcome::GroupRefused(refusal),
+            None => self.outcome_for(post.account_id, post.group_id),
+        }
+    }
+
     fn outcome_for(&self, account_id: i64, group_id: i64) -> Outcome {
         let mut injected = self.injected.lock().expect("sim lock");
         if injected.is_empty() {
@@ -264,7 +273,7 @@ impl SimTransport {
     /// The post is made when the request leaves (a process frozen or killed after that has
     /// posted); the answer takes the latency.
     async fn post_to_ledger(&self, ledger: &Mutex<Ledger>, post: &Post<'_>) -> Outcome {
-        let mut outcome = self.outcome_for(post.account_id, post.group_id);
+        let mut outcome = self.answer_for(post);
         if outcome == Outcome::StaleFile {
             self.forget_files(post);
         }
@@ -293,6 +302,10 @@ pub struct LedgerRequest {
     pub at_ms: i64,
     /// The random id was already posted from the account: nothing was posted.
     pub repeated: bool,
+    /// The forum topic it went into (`None`: the main chat).
+    pub topic: Option<i32>,
+    /// What the post was (`text`, `photo`, … `album`; every item of an album says `album`).
+    pub kind: String,
 }
 
 /// Every request in a ledger file, in order (none when it does not exist yet).
@@ -304,7 +317,15 @@ pub fn read_ledger(path: &std::path::Path) -> std::io::Result<Vec<LedgerRequest>
     };
     text.lines()
         .map(|line| {
-            let v: Vec<i64> = line.split(',').filter_map(|p| p.parse().ok()).collect();
+            let fields: Vec<&str> = line.split(',').collect();
+            let bad = || std::io::Error::other(format!("ledger line {line:?}"));
+            let (numbers, topic, kind) = match fields[..] {
+                [.., topic, kind] if fields.len() == 8 => {
+                    (&fields[..6], topic.parse::<i32>().map_err(|_| bad())?, kind)
+                }
+                _ => (&fields[..], 0, "text"),
+            };
+            let v: Vec<i64> = numbers.iter().filter_map(|p| p.parse().ok()).collect();
             match v[..] {
                 [account, group, random_id, pid, at_ms, repeated] => Ok(LedgerRequest {
                     account,
@@ -313,8 +334,10 @@ pub fn read_ledger(path: &std::path::Path) -> std::io::Result<Vec<LedgerRequest>
                     pid: pid as u32,
                     at_ms,
                     repeated: repeated == 1,
+                    topic: (topic != 0).then_some(topic),
+                    kind: kind.to_string(),
                 }),
-                _ => Err(std::io::Error::other(format!("ledger line {line:?}"))),
+                _ => Err(bad()),
             }
         })
         .collect()
@@ -343,7 +366,7 @@ impl Ledger {
         self.read_to += whole as u64;
         for line in text[..whole].lines() {
             let v: Vec<i64> = line.split(',').filter_map(|p| p.parse().ok()).collect();
-            if let [account, _group, random_id, _pid, _at_ms, 0] = v[..] {
+            if let [account, _group, random_id, _pid, _at_ms, 0, ..] = v[..] {
                 posted.insert((account, random_id));
             }
         }
@@ -354,9 +377,11 @@ impl Ledger {
         // repeated or none: Telegram takes or refuses the album whole).
         let (pid, at_ms) = (std::process::id(), crate::time::unix_ms_now());
         let mut lines = String::new();
+        // Then the topic (0: the main chat) and the kind.
+        let (topic, kind) = (post.thread().unwrap_or(0), post.content.kind().as_str());
         for i in 0..post.content.items() {
             lines.push_str(&format!(
-                "{},{},{},{pid},{at_ms},{}\n",
+                "{},{},{},{pid},{at_ms},{},{topic},{kind}\n",
                 post.account_id,
                 post.group_id,
                 post.ids.item(i),
@@ -413,7 +438,7 @@ impl Transport for SimTransport {
                 }
                 self.sent.lock().expect("sim lock").push(sent);
             }
-            let outcome = self.outcome_for(post.account_id, post.group_id);
+            let outcome = self.answer_for(&post);
             if outcome == Outcome::StaleFile {
                 self.forget_files(&post);
             }
@@ -493,6 +518,47 @@ mod tests {
     use super::*;
     use crate::schedule::RandomIds;
     use crate::telegram::Content;
+
+    #[tokio::test]
+    async fn the_ledger_records_each_posts_topic_and_kind_and_reads_older_lines_too() {
+        let path = std::env::temp_dir().join(format!("autoposter-ledger-{}", fastrand::u64(..)));
+        // A line from before topics and kinds were written.
+        std::fs::write(&path, "1,2,33,100,1700000000000,0\n").unwrap();
+        let sim = SimTransport::with_ledger(Duration::ZERO, &path).unwrap();
+        let post = Post {
+            account_id: 1,
+            group_id: 3,
+            group_ref: "@g",
+            content: Content::Text { html: "hi" },
+            ids: RandomIds::of(1, 1, 1, 3),
+            topic: Some(7),
+            silent: false,
+            not_after: None,
+        };
+        assert_eq!(sim.send(post.clone()).await, Outcome::Sent);
+        let general = Post {
+            group_id: 4,
+            ids: RandomIds::of(1, 1, 1, 4),
+            topic: Some(crate::telegram::GENERAL_TOPIC),
+            ..post
+        };
+        assert_eq!(sim.send(general).await, Outcome::Sent);
+        let read = read_ledger(&path).unwrap();
+        let seen: Vec<_> = (read.iter())
+            .map(|r| (r.group, r.topic, r.kind.as_str(), r.repeated))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (2, None, "text", false),
+                (3, Some(7), "text", false),
+                (4, None, "text", false)
+            ]
+        );
+        std::fs::write(&path, "1,2,33,100,1700000000000,0,x,text\n").unwrap();
+        assert!(read_ledger(&path).is_err(), "a topic that is no number");
+        let _ = std::fs::remove_file(&path);
+    }
 
     fn post(account_id: i64, group_id: i64) -> Post<'static> {
         Post {

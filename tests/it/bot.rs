@@ -1968,6 +1968,8 @@ impl Groups for FakeGroups {
                     dialog_id: -1_000_000_000_000 - account_id,
                     access_hash: 4242 + account_id,
                     slow_mode_secs: Some(30),
+                    forum: false,
+                    forbids: Default::default(),
                 }),
             }
         })
@@ -1981,6 +1983,13 @@ impl Groups for FakeGroups {
             }
         })
     }
+    fn topics<'a>(
+        &'a self,
+        _account_id: i64,
+        _reference: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<autoposter::telegram::groups::Topic>, GroupProblem>> {
+        Box::pin(async { Err(GroupProblem::NotAForum) })
+    }
 }
 
 #[tokio::test]
@@ -1993,6 +2002,8 @@ async fn an_alert_reads_as_plain_text_not_as_html() {
             dialog_id: -1_000_000_000_777,
             access_hash: 1,
             slow_mode_secs: None,
+            forum: false,
+            forbids: Default::default(),
         }],
         ..FakeGroups::default()
     });
@@ -2081,7 +2092,8 @@ async fn groups_can_be_picked_from_the_accounts_own_and_forged_picks_are_stale()
         .into_iter()
         .filter(|d| d.starts_with("g:pk:"))
         .collect();
-    assert_eq!(picks.len(), 5);
+    // Five plain groups, a forum, a group without media and one in slow mode (SimGroups).
+    assert_eq!(picks.len(), 8);
     let added = shown(&rig.data(&picks[2]).await);
     assert!(
         added.text.starts_with("✅ @sim_group_3 добавлена."),
@@ -2099,7 +2111,7 @@ async fn groups_can_be_picked_from_the_accounts_own_and_forged_picks_are_stale()
             .iter()
             .filter(|d| d.starts_with("g:pk:"))
             .count(),
-        4
+        7
     );
     assert_eq!(
         alert(&rig.data(&picks[2]).await),

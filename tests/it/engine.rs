@@ -16,6 +16,7 @@ use crate::helpers::{customer, settings, Rig};
 mod forward;
 mod media;
 mod rich;
+mod topics;
 
 fn s(secs: u64) -> Duration {
     Duration::from_secs(secs)

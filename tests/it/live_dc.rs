@@ -28,6 +28,8 @@ pub(crate) fn group(n: i64) -> Group {
         username: Some(format!("loopgroup_{n}")),
         title: format!("Loop group {n}"),
         slow_mode_secs: None,
+        topics: None,
+        default_banned: Vec::new(),
     }
 }
 
@@ -691,4 +693,131 @@ async fn over_a_long_pause_the_account_is_released_and_warmed_up_before_the_next
         ["help.getConfig", "updates.getState"],
         "connected and warmed up before cycle 2's post"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forum_topic_link_and_a_groups_default_rights_are_read_over_mtproto_and_the_post_goes_into_the_topic(
+) {
+    let forum = Group {
+        topics: Some(vec![
+            (1, "General".to_string(), false),
+            (5, "Deals & offers".to_string(), false),
+            (7, "Old".to_string(), true),
+        ]),
+        ..group(1)
+    };
+    let no_photos = Group {
+        default_banned: vec!["send_photos"],
+        ..group(2)
+    };
+    let mut rig = LiveRig::build(vec![forum.clone(), no_photos.clone()], 0, "Sale", 60.0).await;
+    let say = |input| say(&rig.control, input);
+    // A closed topic's link is refused and changes nothing; t.me/name/N with N no topic of
+    // the forum is a message link: the group is added and its topics offered.
+    say(press(Cb::AddGroup)).await;
+    let closed = say(typed("https://t.me/loopgroup_1/7", 12)).await;
+    assert!(closed.contains("The topic “Old” is closed"), "{closed}");
+    assert!(rig.store.groups(CUSTOMER).await.unwrap().is_empty());
+    let added = say(typed("https://t.me/loopgroup_1/5", 13)).await;
+    assert!(
+        added.contains("@loopgroup_1 added: posts go into its topic “Deals &amp; offers”."),
+        "{added}"
+    );
+    say(press(Cb::AddGroup)).await;
+    let banned = say(typed("@loopgroup_2", 14)).await;
+    assert!(banned.contains("@loopgroup_2 added."), "{banned}");
+    assert!(
+        banned.contains("Its rights forbid members to send photos"),
+        "{banned}"
+    );
+    let stored = rig.store.groups(CUSTOMER).await.unwrap();
+    let view: Vec<_> = (stored.iter())
+        .map(|g| {
+            (
+                g.reference.as_str(),
+                g.forum,
+                g.topic,
+                g.topic_title.as_deref(),
+                g.media_bans.names(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        view,
+        [
+            (
+                "@loopgroup_1",
+                true,
+                Some(5),
+                Some("Deals & offers"),
+                Vec::<&str>::new()
+            ),
+            ("@loopgroup_2", false, None, None, vec!["photos"]),
+        ]
+    );
+    // messages.getForumTopics went out for the forum's peer, with the account's access hash.
+    let asked: Vec<tl::functions::messages::GetForumTopics> = rig.dc.state(|s| {
+        s.named("messages.getForumTopics")
+            .iter()
+            .map(|r| r.decode())
+            .collect()
+    });
+    assert_eq!(asked.len(), 2, "one per link typed");
+    for request in &asked {
+        let tl::enums::InputPeer::Channel(peer) = &request.peer else {
+            panic!("{:?}", request.peer);
+        };
+        assert_eq!(
+            (peer.channel_id, peer.access_hash),
+            (forum.channel_id, forum.access_hash)
+        );
+    }
+    // 🧵 on the list shows the forum's topics through the account: General first, the others
+    // in Telegram's order, the deleted one left out, the closed one locked, the current one
+    // marked.
+    let sender = Sender {
+        user_id: CUSTOMER,
+        language_code: Some("en".into()),
+    };
+    let picker = (rig.control)
+        .handle(&sender, press(Cb::Topics(stored[0].id)))
+        .await;
+    let buttons: Vec<String> = picker
+        .iter()
+        .flat_map(|a| match a {
+            autoposter::bot::Action::Edit { screen, .. } => screen
+                .keyboard
+                .iter()
+                .flatten()
+                .map(|b| b.text.clone())
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    assert_eq!(
+        buttons,
+        [
+            "🧵 General (main chat)",
+            "🔒 Old",
+            "✅ Deals & offers",
+            "« Back"
+        ]
+    );
+    // The post goes into the topic: reply_to with top_msg_id 5; the other group plainly.
+    let (report, _) = rig.one_cycle().await;
+    assert_eq!(report.tally.sent, 2, "{report:?}");
+    let sent = rig.sent_requests();
+    let reply_of = |channel_id: i64| {
+        let (_, request) = sent
+            .iter()
+            .find(|(_, r)| channel_of(r).0 == channel_id)
+            .expect("sent");
+        match &request.reply_to {
+            Some(tl::enums::InputReplyTo::Message(m)) => Some((m.reply_to_msg_id, m.top_msg_id)),
+            None => None,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(reply_of(forum.channel_id), Some((5, Some(5))));
+    assert_eq!(reply_of(no_photos.channel_id), None);
 }

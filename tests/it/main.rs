@@ -4,6 +4,7 @@
 mod admin;
 mod bot;
 mod bot_api;
+mod bot_topics;
 mod broadcast;
 mod crash;
 mod customers;

@@ -68,6 +68,7 @@ suite!(
     the_admin_lists_and_statistics_count_what_is_there,
     leases_fence_out_a_holder_that_lost_its_lease,
     media_posts_store_each_file_once_and_read_back_typed,
+    a_groups_forum_topic_rights_and_media_choice_reach_the_snapshot_and_the_choice_resumes_it,
     a_forward_post_reads_back_and_any_other_post_replaces_it,
 );
 
@@ -554,6 +555,136 @@ async fn a_customers_silent_switch_and_a_groups_topic_reach_the_snapshot(store: 
     let snap = store.snapshot(1).await.unwrap().unwrap();
     assert!(!snap.silent);
     assert!(snap.groups.iter().all(|g| g.topic.is_none()));
+}
+
+async fn a_groups_forum_topic_rights_and_media_choice_reach_the_snapshot_and_the_choice_resumes_it(
+    store: &Store,
+) {
+    use autoposter::schedule::choice::{MediaBans, MediaChoice};
+    store.ensure_customer(1, None).await.unwrap();
+    store.ensure_customer(2, None).await.unwrap();
+    let a = store.add_account(1, "+1").await.unwrap();
+    let b = store.add_account(1, "+2").await.unwrap();
+    let forum = store.add_group(1, "@forum").await.unwrap();
+    let strict = store.add_group(1, "@strict").await.unwrap();
+    let fresh = store.groups(1).await.unwrap();
+    assert!(fresh.iter().all(|g| !g.forum
+        && g.topic_title.is_none()
+        && g.media_bans.is_empty()
+        && g.media_choice.is_none()));
+    let bans = MediaBans {
+        photos: true,
+        gifs: true,
+        ..MediaBans::NONE
+    };
+    // Another customer's changes touch nothing.
+    assert!(!store.set_group_kind(2, strict, true, bans).await.unwrap());
+    assert!(!(store.set_group_topic_titled(2, forum, Some((3, "x"))))
+        .await
+        .unwrap());
+    assert!(
+        !(store.set_media_choice(2, strict, Some(MediaChoice::Skip)))
+            .await
+            .unwrap()
+    );
+    assert!(store
+        .set_group_kind(1, forum, true, MediaBans::NONE)
+        .await
+        .unwrap());
+    assert!(store.set_group_kind(1, strict, false, bans).await.unwrap());
+    assert!(
+        (store.set_group_topic_titled(1, forum, Some((3, "Deals «new»"))))
+            .await
+            .unwrap()
+    );
+    // Refusals: a media one and an album one for @strict (answered by a choice), a ban (not).
+    let block = |account_id, reason: &str| {
+        LogEntry::Restrict(Restriction::PairBlock {
+            account_id,
+            group_id: strict,
+            reason: reason.into(),
+            at: 1_000,
+            stars: None,
+        })
+    };
+    store
+        .write_log(&[
+            block(a, "photos_forbidden"),
+            block(b, "albums_refused"),
+            LogEntry::Restrict(Restriction::PairBlock {
+                account_id: a,
+                group_id: forum,
+                reason: "banned".into(),
+                at: 1_000,
+                stars: None,
+            }),
+        ])
+        .await
+        .unwrap();
+    assert!(
+        (store.set_media_choice(1, strict, Some(MediaChoice::CaptionAsText)))
+            .await
+            .unwrap()
+    );
+    let blocks: Vec<_> = (store.pair_blocks(1).await.unwrap().into_iter())
+        .map(|b| (b.account_id, b.group_id, b.reason))
+        .collect();
+    assert_eq!(
+        blocks,
+        [(a, forum, "banned".to_string())],
+        "only the ban stays"
+    );
+    // Lifting a topic's refusals leaves the ban; another customer lifts nothing.
+    let topic = ["topic_closed", "topic_deleted"];
+    assert_eq!(store.lift_refusals(1, forum, &topic).await.unwrap(), 0);
+    assert_eq!(store.lift_refusals(2, forum, &["banned"]).await.unwrap(), 0);
+    assert_eq!(store.pair_blocks(1).await.unwrap().len(), 1);
+    assert_eq!(store.lift_refusals(1, forum, &["banned"]).await.unwrap(), 1);
+    let snap = store.snapshot(1).await.unwrap().unwrap();
+    let listed = store.groups(1).await.unwrap();
+    for groups in [&snap.groups, &listed] {
+        let seen: Vec<_> = (groups.iter())
+            .map(|g| {
+                (
+                    g.id,
+                    g.forum,
+                    g.topic,
+                    g.topic_title.clone(),
+                    g.media_bans,
+                    g.media_choice,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    forum,
+                    true,
+                    Some(3),
+                    Some("Deals «new»".to_string()),
+                    MediaBans::NONE,
+                    None
+                ),
+                (
+                    strict,
+                    false,
+                    None,
+                    None,
+                    bans,
+                    Some(MediaChoice::CaptionAsText)
+                ),
+            ]
+        );
+    }
+    // Back to the main chat, and media as they are.
+    assert!(store.set_group_topic_titled(1, forum, None).await.unwrap());
+    assert!(store.set_media_choice(1, strict, None).await.unwrap());
+    let listed = store.groups(1).await.unwrap();
+    assert!(listed
+        .iter()
+        .all(|g| g.topic.is_none() && g.topic_title.is_none()));
+    assert!(listed.iter().all(|g| g.media_choice.is_none()));
 }
 
 async fn the_bots_customer_queries_touch_only_the_customers_rows(store: &Store) {

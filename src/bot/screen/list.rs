@@ -42,6 +42,17 @@ pub(in crate::bot) fn render<L: Listed>(
     items: &[Row],
     page: usize,
 ) -> (Vec<String>, Vec<Vec<Button>>) {
+    render_with::<L>(lang, items, page, &|_| Vec::new())
+}
+
+/// [`render`] with `extra(id)`'s buttons after each item's own (a forum's topic, a group's
+/// media choice).
+pub(in crate::bot) fn render_with<L: Listed>(
+    lang: Lang,
+    items: &[Row],
+    page: usize,
+    extra: &dyn Fn(i64) -> Vec<Button>,
+) -> (Vec<String>, Vec<Vec<Button>>) {
     let kind = L::KIND;
     let (shown, page, pages) = paged(items, page);
     let mut lines = vec![t_args(
@@ -63,13 +74,15 @@ pub(in crate::bot) fn render<L: Listed>(
         } else {
             "button-resume"
         };
-        keyboard.push(vec![
+        let mut row = vec![
             Button::new(
                 format!("{} {}", t(lang, toggle), item.name),
                 (kind.toggle)(item.id),
             ),
             Button::new(t(lang, "button-remove"), (kind.remove)(item.id)),
-        ]);
+        ];
+        row.extend(extra(item.id));
+        keyboard.push(row);
     }
     if items.is_empty() {
         lines.push(t(lang, kind.empty));

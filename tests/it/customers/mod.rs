@@ -9,6 +9,7 @@ mod forward;
 mod groups;
 mod journeys;
 mod payments;
+mod topics;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

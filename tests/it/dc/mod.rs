@@ -39,6 +39,11 @@ pub struct Group {
     pub title: String,
     /// The group's slow mode: one message per this many seconds per member.
     pub slow_mode_secs: Option<i32>,
+    /// A forum's topics (id, title, closed); `None`: not a forum.
+    pub topics: Option<Vec<(i32, String, bool)>>,
+    /// What the group's default rights forbid members (by chatBannedRights' flag names:
+    /// `send_media`, `send_photos`, `send_videos`, `send_docs`, `send_gifs`).
+    pub default_banned: Vec<&'static str>,
 }
 
 impl Group {
@@ -368,6 +373,7 @@ fn handlers(name: &str) -> Option<Handler> {
         "messages.sendMessage" => handlers::send_message,
         "messages.getDialogs" => handlers::get_dialogs,
         "channels.getFullChannel" => handlers::get_full_channel,
+        "messages.getForumTopics" => handlers::get_forum_topics,
         _ => return None,
     })
 }
@@ -554,6 +560,74 @@ mod handlers {
         )
     }
 
+    /// A forum's topics (all in one answer), as Telegram lists them: newest first, General
+    /// last; CHANNEL_FORUM_MISSING for a group that is no forum, CHANNEL_INVALID for one the
+    /// account does not know.
+    pub fn get_forum_topics(body: &[u8], state: &mut State) -> Reply {
+        let request: tl::functions::messages::GetForumTopics =
+            decode(body).expect("messages.getForumTopics");
+        let tl::enums::InputPeer::Channel(wanted) = request.peer else {
+            return Reply::Error(400, "PEER_ID_INVALID".into());
+        };
+        let Some(group) = state
+            .groups
+            .iter()
+            .find(|g| (g.channel_id, g.access_hash) == (wanted.channel_id, wanted.access_hash))
+        else {
+            return Reply::Error(400, "CHANNEL_INVALID".into());
+        };
+        let Some(topics) = &group.topics else {
+            return Reply::Error(400, "CHANNEL_FORUM_MISSING".into());
+        };
+        let peer = tl::enums::Peer::Channel(tl::types::PeerChannel {
+            channel_id: group.channel_id,
+        });
+        let topics: Vec<tl::enums::ForumTopic> = (topics.iter().rev())
+            .map(|(id, title, closed)| {
+                tl::enums::ForumTopic::Topic(tl::types::ForumTopic {
+                    my: false,
+                    closed: *closed,
+                    pinned: false,
+                    short: false,
+                    hidden: false,
+                    title_missing: false,
+                    id: *id,
+                    date: now(),
+                    peer: peer.clone(),
+                    title: title.clone(),
+                    icon_color: 0x6FB9F0,
+                    icon_emoji_id: None,
+                    top_message: *id,
+                    read_inbox_max_id: 0,
+                    read_outbox_max_id: 0,
+                    unread_count: 0,
+                    unread_mentions_count: 0,
+                    unread_reactions_count: 0,
+                    unread_poll_votes_count: 0,
+                    from_id: tl::enums::Peer::User(tl::types::PeerUser { user_id: USER_ID }),
+                    notify_settings: notify_settings(),
+                    draft: None,
+                })
+            })
+            // A deleted topic is listed too: the client leaves it out.
+            .chain([tl::enums::ForumTopic::Deleted(
+                tl::types::ForumTopicDeleted { id: 999 },
+            )])
+            .collect();
+        Reply::Answer(
+            tl::enums::messages::ForumTopics::Topics(tl::types::messages::ForumTopics {
+                order_by_create_date: false,
+                count: topics.len() as i32,
+                topics,
+                messages: Vec::new(),
+                chats: vec![channel(group)],
+                users: vec![me()],
+                pts: 1,
+            })
+            .to_bytes(),
+        )
+    }
+
     /// Posts the message, once per random_id: a second send of the same id is refused
     /// with RANDOM_ID_DUPLICATE, and a text over `message_length_max` with
     /// MESSAGE_TOO_LONG, as Telegram does.
@@ -668,7 +742,7 @@ mod handlers {
             noforwards: false,
             join_to_send: false,
             join_request: false,
-            forum: false,
+            forum: group.topics.is_some(),
             stories_hidden: false,
             stories_hidden_min: false,
             stories_unavailable: false,
@@ -686,7 +760,7 @@ mod handlers {
             restriction_reason: None,
             admin_rights: None,
             banned_rights: None,
-            default_banned_rights: None,
+            default_banned_rights: default_banned_rights(&group.default_banned),
             participants_count: Some(3),
             usernames: None,
             stories_max_id: None,
@@ -701,6 +775,42 @@ mod handlers {
             linked_community_id: None,
         })
     }
+    /// The group's default rights with the named flags set; `None` when nothing is banned.
+    fn default_banned_rights(banned: &[&str]) -> Option<tl::enums::ChatBannedRights> {
+        if banned.is_empty() {
+            return None;
+        }
+        let on = |name: &str| banned.contains(&name);
+        Some(tl::enums::ChatBannedRights::Rights(
+            tl::types::ChatBannedRights {
+                view_messages: false,
+                send_messages: false,
+                send_media: on("send_media"),
+                send_stickers: on("send_media"),
+                send_gifs: on("send_gifs") || on("send_media"),
+                send_games: false,
+                send_inline: false,
+                embed_links: false,
+                send_polls: false,
+                change_info: false,
+                invite_users: false,
+                pin_messages: false,
+                manage_topics: false,
+                send_photos: on("send_photos") || on("send_media"),
+                send_videos: on("send_videos") || on("send_media"),
+                send_roundvideos: on("send_media"),
+                send_audios: on("send_media"),
+                send_voices: on("send_media"),
+                send_docs: on("send_docs") || on("send_media"),
+                send_plain: false,
+                edit_rank: false,
+                send_reactions: false,
+                manage_linked_peers: false,
+                until_date: 0,
+            },
+        ))
+    }
+
     fn notify_settings() -> tl::enums::PeerNotifySettings {
         tl::enums::PeerNotifySettings::Settings(tl::types::PeerNotifySettings {
             show_previews: None,
