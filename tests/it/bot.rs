@@ -1594,6 +1594,7 @@ async fn two_step_verification_asks_the_password_deletes_it_and_gives_the_hint_w
         }),
         Ok(SignedIn {
             label: "+447700900123".into(),
+            premium: false,
         }),
     ]);
     let rig = fake_rig("en", &login).await;
@@ -1758,9 +1759,11 @@ async fn a_session_string_is_deleted_checked_and_imported_once() {
     login.imports.lock().unwrap().extend([
         Ok(SignedIn {
             label: "+447700900555".into(),
+            premium: false,
         }),
         Ok(SignedIn {
             label: "+447700900555".into(),
+            premium: false,
         }),
         Err(LoginError::SessionNotAuthorized),
     ]);
@@ -1891,6 +1894,7 @@ async fn logs_never_carry_a_password_a_session_string_or_an_auth_key() {
         Err(LoginError::InvalidPassword { hint: None }),
         Ok(SignedIn {
             label: "+447700900777".into(),
+            premium: false,
         }),
     ]);
     login
@@ -2407,6 +2411,7 @@ async fn another_customer_typing_a_number_mid_login_touches_only_their_own_login
         .unwrap()
         .push_back(Ok(SignInStep::Done(SignedIn {
             label: "+447700900123".into(),
+            premium: false,
         })));
     let rig = fake_rig("en", &login).await;
     rig.press(Cb::AddAccount).await;
