@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::callback::Cb;
-use super::input::{Refusal, MAX_MESSAGE_LEN};
+use super::input::{Refusal, DOWNLOAD_MAX, MAX_MESSAGE_LEN};
 use super::screen::{GroupNote, Screen};
 use super::Button;
 use crate::i18n::{decimal, t, t_args, Args, Lang};
@@ -15,6 +15,7 @@ use crate::schedule::{
     secs_text, Floored, Infeasible, InputError, Limited, NotReady, OverLimit, Plan, PlanError,
     ScheduleError,
 };
+use crate::schedule::content::{ContentRefusal, ALBUM_MAX, CAPTION_MAX, PREMIUM_CAPTION_MAX};
 use crate::store::{Account, AccountStatus, Group, GroupStatus, PlanGrant};
 
 /// The "Back" row: to the main menu.
@@ -175,7 +176,63 @@ pub fn refusal(lang: Lang, r: &Refusal) -> String {
                 _ => "import-unrecognised",
             },
         ),
+        Refusal::Unsupported(kind) => t_args(
+            lang,
+            "message-unsupported",
+            &Args::new().html("what", t(lang, &format!("unsupported-{}", kind.as_str()))),
+        ),
+        Refusal::FileTooBig { size: bytes } => t_args(
+            lang,
+            "media-too-big",
+            &Args::new()
+                .text("size", size(lang, *bytes))
+                .text("max", size(lang, DOWNLOAD_MAX)),
+        ),
+        Refusal::DownloadFailed => t(lang, "media-download-failed"),
+        Refusal::Content(r) => content_refusal(lang, r),
+        Refusal::CaptionNeedsPremium { chars, accounts } => t_args(
+            lang,
+            "caption-needs-premium",
+            &Args::new()
+                .num("len", *chars as f64)
+                .num("max", CAPTION_MAX as f64)
+                .num("premium", PREMIUM_CAPTION_MAX as f64)
+                .text("accounts", accounts.join(", ")),
+        ),
+        Refusal::SeveralCaptions => t(lang, "album-several-captions"),
     }
+}
+
+/// Why files and a caption don't make a post, in words.
+pub fn content_refusal(lang: Lang, r: &ContentRefusal) -> String {
+    let key = format!("reason-content-{}", r.as_str());
+    let args = match r {
+        ContentRefusal::TooManyItems { count } => Args::new()
+            .num("count", *count as f64)
+            .num("max", ALBUM_MAX as f64),
+        ContentRefusal::CaptionTooLong { chars } => Args::new()
+            .num("len", *chars as f64)
+            .num("max", PREMIUM_CAPTION_MAX as f64),
+        _ => Args::new().num("max", ALBUM_MAX as f64),
+    };
+    t_args(lang, &key, &args)
+}
+
+/// A file size as the customer's language writes it: `512 B`, `12.5 KB`, `1.2 MB`, `20 MB`
+/// (1 KB = 1024 bytes, one decimal, none when it is zero).
+pub fn size(lang: Lang, bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    let (value, unit) = if b < KB {
+        return t_args(lang, "size-bytes", &Args::new().text("n", bytes.to_string()));
+    } else if b < KB * KB {
+        (b / KB, "size-kb")
+    } else {
+        (b / (KB * KB), "size-mb")
+    };
+    let text = format!("{value:.1}");
+    let text = text.strip_suffix(".0").unwrap_or(&text);
+    t_args(lang, unit, &Args::new().text("n", decimal(lang, text)))
 }
 
 /// An outcome or status reason code (`flood_wait`, `write_forbidden`, …) in words.
