@@ -160,11 +160,16 @@ async fn on_message(
                     if albums.add(sender.user_id, &group, msg.id.0, part) {
                         let chat = msg.chat.id;
                         tokio::spawn(async move {
-                            let parts = albums.complete(sender.user_id, &group).await;
-                            let input = album_input(parts);
-                            let actions = control.handle(&sender, input).await;
-                            if let Err(e) = perform(&bot, &limiter, chat, None, actions).await {
-                                tracing::warn!(error = %e, "an album's answer failed");
+                            let collected = albums.complete(sender.user_id).await;
+                            let _turn = albums.turn(sender.user_id).await;
+                            // Albums sent back to back: each is answered, in the order sent.
+                            for parts in collected {
+                                let input = album_input(parts);
+                                let actions = control.handle(&sender, input).await;
+                                let done = perform(&bot, &limiter, chat, None, actions).await;
+                                if let Err(e) = done {
+                                    tracing::warn!(error = %e, "an album's answer failed");
+                                }
                             }
                         });
                     }
@@ -346,11 +351,33 @@ async fn send_preview(
     chat: ChatId,
     preview: &Preview,
 ) -> Result<(), RequestError> {
+    let caption = (!preview.caption.trim().is_empty()).then(|| preview.caption.clone());
+    // A bot may caption media with at most 1024 characters (Premium does not count for bots):
+    // a longer caption (which Premium accounts post) is shown under the media as a text.
+    let long = caption
+        .as_ref()
+        .filter(|c| crate::schedule::content::visible_len(c) > crate::schedule::content::CAPTION_MAX)
+        .cloned();
+    let caption = if long.is_some() { None } else { caption };
+    send_files(bot, limiter, chat, &preview.files, caption).await?;
+    match long {
+        Some(text) => send_html(bot, limiter, chat.0, text).await,
+        None => Ok(()),
+    }
+}
+
+/// Sends `files` as one media message or an album, `caption` on the first.
+async fn send_files(
+    bot: &Bot,
+    limiter: &Limiter,
+    chat: ChatId,
+    files: &[PreviewFile],
+    caption: Option<String>,
+) -> Result<(), RequestError> {
     use teloxide::types::{
         InputMedia, InputMediaAnimation, InputMediaDocument, InputMediaPhoto, InputMediaVideo,
     };
-    let caption = (!preview.caption.trim().is_empty()).then(|| preview.caption.clone());
-    match preview.files.as_slice() {
+    match files {
         [] => Ok(()),
         [one] => {
             let file = input_file(one);

@@ -343,6 +343,58 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sizes_read_as_each_language_writes_them() {
+        for (bytes, en, ru) in [
+            (0, "0 B", "0 Б"),
+            (512, "512 B", "512 Б"),
+            (1536, "1.5 KB", "1,5 КБ"),
+            (1_258_291, "1.2 MB", "1,2 МБ"),
+            (20 * 1024 * 1024, "20 MB", "20 МБ"),
+            (21 * 1024 * 1024, "21 MB", "21 МБ"),
+        ] {
+            assert_eq!(size(Lang::En, bytes), en);
+            assert_eq!(size(Lang::Ru, bytes), ru);
+        }
+    }
+
+    #[test]
+    fn media_refusals_name_the_kind_the_size_and_the_accounts() {
+        use crate::bot::input::Unsupported;
+        for lang in Lang::ALL {
+            let texts: std::collections::HashSet<String> = Unsupported::ALL
+                .iter()
+                .map(|k| refusal(lang, &Refusal::Unsupported(*k)))
+                .collect();
+            assert_eq!(texts.len(), Unsupported::ALL.len(), "each kind its own reason");
+            let big = refusal(lang, &Refusal::FileTooBig { size: 21 * 1024 * 1024 });
+            assert!(big.contains(&size(lang, 21 * 1024 * 1024)), "{big}");
+            assert!(big.contains(&size(lang, DOWNLOAD_MAX)), "{big}");
+            let premium = refusal(
+                lang,
+                &Refusal::CaptionNeedsPremium {
+                    chars: 1500,
+                    accounts: vec!["+9996611000".into(), "+9996622000".into()],
+                },
+            );
+            for part in ["1500", "1024", "4096", "+9996611000, +9996622000"] {
+                assert!(premium.contains(part), "{premium}");
+            }
+            for r in [
+                ContentRefusal::NoMedia,
+                ContentRefusal::TooManyItems { count: 11 },
+                ContentRefusal::DocumentsMixed,
+                ContentRefusal::AnimationInAlbum,
+                ContentRefusal::CaptionTooLong { chars: 5000 },
+                ContentRefusal::EmptyFile,
+            ] {
+                let text = refusal(lang, &Refusal::Content(r));
+                assert!(!text.contains("reason-content"), "{text}");
+                crate::bot::html::check(&text).unwrap();
+            }
+        }
+    }
+
+    #[test]
     fn the_seed_feasibility_message_keeps_its_numbers_in_both_languages() {
         let e = Infeasible {
             session_runtime: Duration::from_secs(50),

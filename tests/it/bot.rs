@@ -126,12 +126,12 @@ async fn empty_overlong_and_media_messages_are_refused_and_change_nothing() {
         (
             Some("en"),
             "The message is 4097 characters long; Telegram allows at most 4096.",
-            "Only text messages can be posted",
+            "This kind of message can't be posted",
         ),
         (
             Some("ru"),
             "В сообщении 4097 символов; Telegram допускает не более 4096.",
-            "Публиковать можно только текст",
+            "Такое сообщение опубликовать нельзя",
         ),
     ] {
         let rig = BotRig::new(lang).await;

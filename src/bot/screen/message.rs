@@ -3,7 +3,9 @@
 //! video, GIF or file, or an album, downloaded through the Bot API and stored), each refused
 //! with its reason when the accounts can't post it. After a media post is saved the bot sends
 //! it back as the groups will see it, and the screen states its kind, size and item count;
-//! "Show the post" sends the post (text or media) on its own. The silent-posts switch is here
+//! "Show the post" sends the post (text or media) on its own. After a media post the question
+//! stays open (an album is confirmed after a quiet period, and the customer may already have
+//! sent the next one). The silent-posts switch is here
 //! too: it is about how the post lands in the groups (no notification sound for their
 //! members), not about when it goes.
 //!
@@ -86,7 +88,8 @@ impl Page for Message {
             Ok(saved) => saved,
             Err(refusal) => return Ok(vec![c.ask_again(ctx, refusal)]),
         };
-        c.clear_awaiting(ctx).await?;
+        // The question stays open: a post sent right after (a second album the customer sent
+        // before this one was confirmed, or a text) replaces this one, in the order sent.
         let notice = match &content {
             PostContent::Album { items, .. } => t_args(
                 ctx.lang,
