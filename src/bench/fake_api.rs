@@ -234,6 +234,7 @@ struct State {
 #[derive(Clone, Debug)]
 struct FakeFile {
     bytes: Vec<u8>,
+    unavailable: bool,
     /// The size the message and getFile state.
     size: u64,
     path: String,
@@ -267,6 +268,8 @@ pub struct Attachment {
     pub caption: Option<String>,
     /// The caption's entities as the Bot API gives them (a JSON array), if any.
     pub caption_entities: Option<Value>,
+    /// getFile refuses the file (as for a file Telegram no longer has).
+    pub unavailable: bool,
 }
 
 impl Attachment {
@@ -279,6 +282,7 @@ impl Attachment {
             mime: None,
             caption: None,
             caption_entities: None,
+            unavailable: false,
         }
     }
 
@@ -453,6 +457,7 @@ fn file_message(
         file_id.clone(),
         FakeFile {
             bytes: file.bytes.clone(),
+            unavailable: file.unavailable,
             size,
             path: format!("files/{file_id}.bin"),
         },
@@ -1442,9 +1447,15 @@ fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value)
         "getfile" => {
             let id = request["file_id"].as_str().unwrap_or_default().to_string();
             s.get_file_calls.push(id.clone());
+            if file.unavailable {
+                return bad_request(
+                    "Bad Request: wrong file_id or the file is temporarily unavailable",
+                );
+            }
             let Some(file) = s.files.get(&id).cloned() else {
                 return bad_request("Bad Request: invalid file_id");
             };
+
             if file.size > DOWNLOAD_MAX {
                 return bad_request("Bad Request: file is too big");
             }

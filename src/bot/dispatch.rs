@@ -212,7 +212,6 @@ fn part_of(msg: &Message) -> AlbumPart {
         MessageKind::Invoice(_) => return Err(Unsupported::Invoice),
         _ => return Err(Unsupported::Other),
     };
-    let mime = |m: &Option<teloxide::types::Mime>| m.as_ref().map(|m| m.to_string());
     let (kind, meta, name, mime) = match &common.media_kind {
         M::Photo(p) => {
             let largest = (p.photo.iter())
@@ -275,6 +274,11 @@ fn part_of(msg: &Message) -> AlbumPart {
         },
         caption_html,
     })
+}
+
+/// A MIME type as text.
+fn mime<T: ToString>(m: &Option<T>) -> Option<String> {
+    m.as_ref().map(T::to_string)
 }
 
 /// The customers' files through the Bot API: getFile, then the file's path. A bot may

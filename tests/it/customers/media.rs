@@ -301,6 +301,13 @@ async fn refusals(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Customer, l
     api.send_album(c, &format!("gif-{id}"), &gif, &[0, 1]);
     expect(api, id, &t(lang, "reason-content-animation_in_album")).await;
     assert_eq!(api.file_requests(), (get_files, downloads), "nothing downloaded");
+
+    // Telegram refusing getFile: told, nothing changes.
+    let mut gone = Attachment::new(FileKind::Photo, bytes(6, 1_000));
+    gone.unavailable = true;
+    api.send_file(c, &gone);
+    expect(api, id, &t(lang, "media-download-failed")).await;
+    assert_eq!(api.file_requests().1, downloads, "nothing downloaded");
     assert_eq!(content(run, id).await, kept, "the post unchanged");
     assert!(api.media_sent(id).is_empty(), "nothing shown as a post");
 }
