@@ -98,12 +98,13 @@ pub async fn run(args: &DemoArgs) -> Result<(), DemoError> {
             cause,
         })?;
         let kind = MediaKind::from_file_name(&path.to_string_lossy());
-        files.push((kind, bytes));
+        let name = (path.file_name()).map(|n| n.to_string_lossy().into_owned());
+        files.push((kind, bytes, name));
     }
     let caption = args.caption.clone();
     if !files.is_empty() {
         let items = (files.iter())
-            .map(|(kind, bytes)| MediaItem {
+            .map(|(kind, bytes, _)| MediaItem {
                 kind: *kind,
                 sha256: Sha256::of(bytes),
                 size: bytes.len() as u64,
@@ -131,7 +132,12 @@ pub async fn run(args: &DemoArgs) -> Result<(), DemoError> {
         .await?;
     if !files.is_empty() {
         let new: Vec<NewMedia> = (files.iter())
-            .map(|(kind, bytes)| NewMedia { kind: *kind, bytes })
+            .map(|(kind, bytes, name)| NewMedia {
+                kind: *kind,
+                bytes,
+                name: name.as_deref(),
+                mime: None,
+            })
             .collect();
         let caption = caption.as_deref().unwrap_or_default();
         store.set_media_content(CUSTOMER, &new, caption).await?;

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use crate::schedule::content::{MediaItem, MediaKind, Sha256};
 use crate::schedule::{OutcomeKind, RandomIds};
+use crate::store::MediaFile;
 
 /// What to post, where and from which account. Borrowed and `Copy`-sized parts only: a text
 /// post costs no allocation on the fleet's hot path.
@@ -343,14 +344,15 @@ pub trait Transport: Send + Sync + 'static {
         false
     }
 
-    /// Uploads a file for the account (work before the send: the engine calls it at a
+    /// Uploads a file (its bytes, and the name and MIME type the customer's post gives it) for
+    /// the account (work before the send: the engine calls it at a
     /// cycle's set-up, and again before a send whose file was lost). A failure is reported
     /// as the send's outcome would be.
     fn upload<'a>(
         &'a self,
         _account_id: i64,
         _item: MediaItem,
-        _bytes: &'a [u8],
+        _file: &'a MediaFile,
     ) -> BoxFuture<'a, Result<UploadedHandle, Outcome>> {
         Box::pin(async {
             Err(Outcome::Rejected(

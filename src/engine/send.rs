@@ -3,6 +3,8 @@
 //! post's `not_after`), [`Transport::send`](crate::telegram::Transport::send) itself, and the
 //! finished try told to the pure cycle as an [`Answer`] and a [`Handover`].
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -10,9 +12,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::setup::CycleCtx;
 use super::Shared;
-use crate::schedule::content::MediaItem;
+use crate::schedule::content::{MediaItem, Sha256};
 use crate::schedule::cycle::{Answer, Due, Handover, SkipReason};
 use crate::schedule::RandomIds;
+use crate::store::MediaFile;
 use crate::telegram::{AccountLoss, Content, Outcome, Post};
 
 /// A send that finished: which slot, when its last try started, what happened, and how
@@ -82,7 +85,8 @@ pub(super) async fn attempt(
     let content = Content::of(&ctx.html, &ctx.items);
     // Normally uploaded at the cycle's set-up already; again here after a stale reference
     // (a retry, with the same random ids).
-    if let Err(outcome) = ensure_uploaded(shared, due.account_id, content.media()).await {
+    let files = Files::new(shared, ctx.customer_id);
+    if let Err(outcome) = files.ensure_uploaded(due.account_id, content.media()).await {
         return finished(Instant::now(), outcome, tries + 1, false);
     }
     // The post leaves now, after any upload: the floor to the account's next post and the
@@ -107,29 +111,57 @@ pub(super) async fn attempt(
     finished(sent_at, outcome, tries + 1, false)
 }
 
-/// Uploads whichever of `files` the account holds no upload of, reading each file's bytes
-/// from the store only then (the fleet holds none). Nothing to do for a text post.
-pub(super) async fn ensure_uploaded(
-    shared: &Shared,
-    account_id: i64,
-    files: &[MediaItem],
-) -> Result<(), Outcome> {
-    for item in files {
-        if shared.transport.has_upload(account_id, item.sha256) {
-            continue;
+/// A customer's post files, each read from the store at most once however many accounts
+/// upload it (one cycle's set-up, or one send). The fleet, posting text, never makes one read.
+pub(super) struct Files<'a> {
+    shared: &'a Shared,
+    customer_id: i64,
+    read: tokio::sync::Mutex<HashMap<Sha256, Arc<MediaFile>>>,
+}
+
+impl<'a> Files<'a> {
+    pub(super) fn new(shared: &'a Shared, customer_id: i64) -> Files<'a> {
+        Files {
+            shared,
+            customer_id,
+            read: tokio::sync::Mutex::new(HashMap::new()),
         }
-        let file = match shared.store.media_file(item.sha256).await {
-            Ok(Some(file)) => file,
-            Ok(None) => return Err(Outcome::Rejected(format!("no stored file {}", item.sha256))),
+    }
+
+    /// The file's bytes, name and type: read from the store the first time only.
+    async fn get(&self, sha256: Sha256) -> Result<Arc<MediaFile>, Outcome> {
+        let mut read = self.read.lock().await;
+        if let Some(file) = read.get(&sha256) {
+            return Ok(file.clone());
+        }
+        let file = match self.shared.store.media_file(self.customer_id, sha256).await {
+            Ok(Some(file)) => Arc::new(file),
+            Ok(None) => return Err(Outcome::Rejected(format!("no stored file {sha256}"))),
             Err(e) => return Err(Outcome::Network(format!("reading the file: {e}"))),
         };
-        shared
-            .transport
-            .upload(account_id, *item, &file.bytes)
-            .await?;
-        tracing::debug!(account_id, sha256 = %item.sha256, size = item.size, "uploaded");
+        read.insert(sha256, file.clone());
+        Ok(file)
     }
-    Ok(())
+
+    /// Uploads whichever of `items` the account holds no upload of. Nothing to do for a text
+    /// post.
+    pub(super) async fn ensure_uploaded(
+        &self,
+        account_id: i64,
+        items: &[MediaItem],
+    ) -> Result<(), Outcome> {
+        for item in items {
+            if self.shared.transport.has_upload(account_id, item.sha256) {
+                continue;
+            }
+            let file = self.get(item.sha256).await?;
+            (self.shared.transport)
+                .upload(account_id, *item, &file)
+                .await?;
+            tracing::debug!(account_id, sha256 = %item.sha256, size = item.size, "uploaded");
+        }
+        Ok(())
+    }
 }
 
 /// Whether the customer's cycle is being cut short for another engine to resume it: the engine

@@ -65,13 +65,16 @@ pub(super) struct SetUp {
 }
 
 /// Each active account of the snapshot uploads each of the post's files it holds no upload
-/// of (the accounts side by side; a failure is left for the send to meet and report).
+/// of (the accounts side by side, each file read from the store once; a failure is left for
+/// the send to meet and report).
 async fn upload_ahead(shared: &Shared, snapshot: &Snapshot) {
     if snapshot.items.is_empty() {
         return;
     }
+    let files = super::send::Files::new(shared, snapshot.customer_id);
+    let files = &files;
     let uploads = (snapshot.accounts.iter()).map(|a| async move {
-        if let Err(outcome) = super::send::ensure_uploaded(shared, a.id, &snapshot.items).await {
+        if let Err(outcome) = files.ensure_uploaded(a.id, &snapshot.items).await {
             tracing::warn!(account_id = a.id, outcome = outcome.name(), "upload failed");
         }
     });

@@ -14,6 +14,10 @@ use crate::schedule::content::{MediaItem, MediaKind, PostContent, Sha256};
 pub struct NewMedia<'a> {
     pub kind: MediaKind,
     pub bytes: &'a [u8],
+    /// The file's name as the customer's file had it (`None`: named by its kind).
+    pub name: Option<&'a str>,
+    /// Its MIME type, as Telegram gave it (`None`: decided by its kind).
+    pub mime: Option<&'a str>,
 }
 
 impl fmt::Debug for NewMedia<'_> {
@@ -21,15 +25,20 @@ impl fmt::Debug for NewMedia<'_> {
         f.debug_struct("NewMedia")
             .field("kind", &self.kind)
             .field("size", &self.bytes.len())
+            .field("name", &self.name)
+            .field("mime", &self.mime)
             .finish()
     }
 }
 
-/// A stored file's bytes, read for an upload.
+/// A stored file's bytes, read for an upload, with the name and MIME type the customer's post
+/// gives it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MediaFile {
     pub sha256: Sha256,
     pub bytes: Vec<u8>,
+    pub name: Option<String>,
+    pub mime: Option<String>,
 }
 
 impl fmt::Debug for MediaFile {
@@ -37,6 +46,8 @@ impl fmt::Debug for MediaFile {
         f.debug_struct("MediaFile")
             .field("sha256", &self.sha256)
             .field("size", &self.bytes.len())
+            .field("name", &self.name)
+            .field("mime", &self.mime)
             .finish()
     }
 }
@@ -131,15 +142,17 @@ impl Store {
             .bind(customer_id)
             .execute(&mut *tx)
             .await?;
-        for (position, item) in content.items().iter().enumerate() {
+        for (position, (item, file)) in content.items().iter().zip(files).enumerate() {
             sqlx::query(
-                "INSERT INTO post_items (customer_id, position, kind, sha256) \
-                 VALUES ($1, $2, $3, $4)",
+                "INSERT INTO post_items (customer_id, position, kind, sha256, file_name, \
+                 mime_type) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(customer_id)
             .bind(position as i64)
             .bind(item.kind.as_str())
             .bind(item.sha256.hex())
+            .bind(file.name.map(str::to_string))
+            .bind(file.mime.map(str::to_string))
             .execute(&mut *tx)
             .await?;
         }
@@ -173,14 +186,29 @@ impl Store {
         content_of(html.flatten(), items)
     }
 
-    /// A stored file's bytes, for an upload; `None` when no file has the hash.
-    pub async fn media_file(&self, sha256: Sha256) -> Result<Option<MediaFile>, StoreError> {
-        let bytes: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT bytes FROM media WHERE sha256 = $1")
-                .bind(sha256.hex())
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(bytes.map(|bytes| MediaFile { sha256, bytes }))
+    /// A stored file's bytes, for an upload from one of the customer's accounts, with the
+    /// name and MIME type the customer's post gives it (none when the post no longer carries
+    /// the file); `None` when no file has the hash.
+    pub async fn media_file(
+        &self,
+        customer_id: i64,
+        sha256: Sha256,
+    ) -> Result<Option<MediaFile>, StoreError> {
+        let row: Option<(Vec<u8>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT m.bytes, i.file_name, i.mime_type FROM media m \
+             LEFT JOIN post_items i ON i.sha256 = m.sha256 AND i.customer_id = $1 \
+             WHERE m.sha256 = $2 ORDER BY i.position LIMIT 1",
+        )
+        .bind(customer_id)
+        .bind(sha256.hex())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(bytes, name, mime)| MediaFile {
+            sha256,
+            bytes,
+            name,
+            mime,
+        }))
     }
 
     /// How many files are stored (each hash once).

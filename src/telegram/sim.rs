@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::{BoxFuture, ContentKind, Outcome, Post, Transport, UploadedHandle};
 use crate::schedule::content::{MediaItem, Sha256};
+use crate::store::MediaFile;
 
 /// One send as the simulated Telegram saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +47,9 @@ pub struct Upload {
     pub account_id: i64,
     pub sha256: Sha256,
     pub size: u64,
+    /// The name and MIME type the file was uploaded with.
+    pub name: Option<String>,
+    pub mime: Option<String>,
 }
 
 /// Which sends an injected outcome applies to.
@@ -452,7 +456,7 @@ impl Transport for SimTransport {
         &'a self,
         account_id: i64,
         item: MediaItem,
-        bytes: &'a [u8],
+        file: &'a MediaFile,
     ) -> BoxFuture<'a, Result<UploadedHandle, Outcome>> {
         Box::pin(async move {
             let upload = Upload {
@@ -460,6 +464,8 @@ impl Transport for SimTransport {
                 account_id,
                 sha256: item.sha256,
                 size: item.size,
+                name: file.name.clone(),
+                mime: file.mime.clone(),
             };
             self.uploads.lock().expect("sim lock").push(upload);
             let latency = self
@@ -468,7 +474,7 @@ impl Transport for SimTransport {
             if latency != 0 {
                 tokio::time::sleep(Duration::from_nanos(latency)).await;
             }
-            if Sha256::of(bytes) != item.sha256 {
+            if Sha256::of(&file.bytes) != item.sha256 {
                 return Err(Outcome::Rejected("the bytes don't match the hash".into()));
             }
             (self.uploaded.lock().expect("sim lock")).insert((account_id, item.sha256));
@@ -607,6 +613,12 @@ mod tests {
         use crate::schedule::content::{MediaItem, MediaKind, Sha256};
         let sim = SimTransport::new(Duration::ZERO, true);
         let bytes = b"photo";
+        let file = |bytes: &[u8]| MediaFile {
+            sha256: Sha256::of(bytes),
+            bytes: bytes.to_vec(),
+            name: Some("a.jpg".into()),
+            mime: None,
+        };
         let item = MediaItem {
             kind: MediaKind::Photo,
             sha256: Sha256::of(bytes),
@@ -622,7 +634,7 @@ mod tests {
         assert_eq!(sim.send(p.clone()).await, Outcome::StaleFile);
         assert_eq!(sim.not_uploaded(), 1);
         assert!(!sim.has_upload(1, item.sha256));
-        let handle = sim.upload(1, item, bytes).await.unwrap();
+        let handle = sim.upload(1, item, &file(bytes)).await.unwrap();
         assert_eq!((handle.account_id, handle.sha256), (1, item.sha256));
         assert!(sim.has_upload(1, item.sha256));
         assert!(!sim.has_upload(2, item.sha256), "per account");
@@ -632,17 +644,20 @@ mod tests {
             !sim.has_upload(1, item.sha256),
             "the stale reference is dropped"
         );
-        sim.upload(1, item, bytes).await.unwrap();
+        sim.upload(1, item, &file(bytes)).await.unwrap();
         assert_eq!(sim.send(p.clone()).await, Outcome::Sent);
         let last = sim.sent().pop().unwrap();
         assert_eq!(
             (last.kind, last.item_ids.len(), last.media, last.forward),
             (ContentKind::Album, 2, vec![item.sha256; 2], false)
         );
-        let uploads: Vec<_> = sim.uploads().iter().map(|u| u.account_id).collect();
-        assert_eq!(uploads, [1, 1]);
+        let uploads: Vec<_> = (sim.uploads().into_iter())
+            .map(|u| (u.account_id, u.name))
+            .collect();
+        let named = Some("a.jpg".to_string());
+        assert_eq!(uploads, [(1, named.clone()), (1, named)]);
         assert!(matches!(
-            sim.upload(1, item, b"other bytes").await,
+            sim.upload(1, item, &file(b"other bytes")).await,
             Err(Outcome::Rejected(_))
         ));
     }

@@ -61,10 +61,14 @@ async fn kill_minus_9_at_random_points_loses_and_duplicates_nothing() {
     let photo = NewMedia {
         kind: MediaKind::Photo,
         bytes: b"a photo",
+        name: None,
+        mime: None,
     };
     let video = NewMedia {
         kind: MediaKind::Video,
         bytes: b"a video",
+        name: None,
+        mime: None,
     };
     let items = |c: i64| match c {
         1..=3 => 2,

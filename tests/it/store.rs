@@ -1130,10 +1130,14 @@ async fn media_posts_store_each_file_once_and_read_back_typed(store: &Store) {
         NewMedia {
             kind: MediaKind::Photo,
             bytes: &photo,
+            name: Some("a.jpg"),
+            mime: Some("image/jpeg"),
         },
         NewMedia {
             kind: MediaKind::Video,
             bytes: &video,
+            name: Some("clip.mp4"),
+            mime: Some("video/mp4"),
         },
     ];
     let album = store
@@ -1152,8 +1156,13 @@ async fn media_posts_store_each_file_once_and_read_back_typed(store: &Store) {
             (MediaKind::Video, Sha256::of(&video), 500),
         ]
     );
-    // The other customer posts the same photo alone: stored once.
-    let single = store.set_media_content(2, &files[..1], "").await.unwrap();
+    // The other customer posts the same photo alone, under another name: stored once, each
+    // customer's post keeping its own name.
+    let renamed = NewMedia {
+        name: Some("b.jpg"),
+        ..files[0]
+    };
+    let single = store.set_media_content(2, &[renamed], "").await.unwrap();
     assert!(matches!(single, PostContent::Media { .. }), "{single:?}");
     assert_eq!(store.media_count().await.unwrap(), 2);
     assert_eq!(store.content(1).await.unwrap().as_ref(), Some(&album));
@@ -1161,10 +1170,30 @@ async fn media_posts_store_each_file_once_and_read_back_typed(store: &Store) {
     assert_eq!(snap.items, items.clone());
     assert_eq!(snap.content().unwrap().as_ref(), Some(&album));
     assert_eq!(snap.message_html.as_deref(), Some("<i>two</i>"));
-    let file = store.media_file(Sha256::of(&photo)).await.unwrap().unwrap();
+    let file = store
+        .media_file(1, Sha256::of(&photo))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(file.bytes, photo, "the bytes read back whole");
+    assert_eq!(
+        (file.name.as_deref(), file.mime.as_deref()),
+        (Some("a.jpg"), Some("image/jpeg"))
+    );
+    let theirs = store
+        .media_file(2, Sha256::of(&photo))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(theirs.name.as_deref(), Some("b.jpg"));
+    let video_file = store
+        .media_file(1, Sha256::of(&video))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(video_file.name.as_deref(), Some("clip.mp4"));
     assert!(store
-        .media_file(Sha256::of(b"none"))
+        .media_file(1, Sha256::of(b"none"))
         .await
         .unwrap()
         .is_none());
@@ -1178,6 +1207,8 @@ async fn media_posts_store_each_file_once_and_read_back_typed(store: &Store) {
     let doc = NewMedia {
         kind: MediaKind::Document,
         bytes: &other,
+        name: None,
+        mime: None,
     };
     let err = store
         .set_media_content(1, &[files[0], doc], "mixed")

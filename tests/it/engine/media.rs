@@ -35,10 +35,14 @@ async fn album(rig: &Rig, customer_id: i64) {
         NewMedia {
             kind: MediaKind::Photo,
             bytes: PHOTO,
+            name: Some("offer.jpg"),
+            mime: Some("image/jpeg"),
         },
         NewMedia {
             kind: MediaKind::Video,
             bytes: VIDEO,
+            name: None,
+            mime: None,
         },
     ];
     let set = rig
@@ -71,6 +75,21 @@ async fn each_account_uploads_each_file_once_before_the_first_target_and_reuses_
         .map(|u| (u.at - t0, u.account_id, u.sha256))
         .collect();
     uploads.sort();
+    // Each upload carries the name and type the customer's file had (none given: none).
+    let named: Vec<_> = (rig.sim.uploads().into_iter())
+        .map(|u| (u.sha256, u.name, u.mime))
+        .collect();
+    for (hash, name, mime) in named {
+        let expected = if hash == Sha256::of(PHOTO) {
+            (
+                Some("offer.jpg".to_string()),
+                Some("image/jpeg".to_string()),
+            )
+        } else {
+            (None, None)
+        };
+        assert_eq!((name, mime), expected);
+    }
     let (p, v) = (Sha256::of(PHOTO), Sha256::of(VIDEO));
     let s5 = Duration::from_secs(5);
     assert_eq!(
