@@ -493,8 +493,7 @@ impl Control {
             Input::Media { .. } => self.media(&ctx, input::MediaInput::Other).await,
             Input::Files(parts) => self.media(&ctx, input::MediaInput::Files(parts)).await,
             Input::Unsupported(kind) => {
-                self.media(&ctx, input::MediaInput::Unsupported(kind))
-                    .await
+                self.media(&ctx, input::MediaInput::Unsupported(kind)).await
             }
             Input::Callback { data, message_id } => self.callback(&ctx, &data, message_id).await,
             Input::PreCheckout {

@@ -325,7 +325,8 @@ pub struct SentMedia {
 /// `sticker`, `poll`, `voice`, `video_note`, `audio`, `location`, `venue`, `contact`,
 /// `dice`. Panics on another name.
 pub fn other_message(kind: &str) -> Value {
-    let file = |id: &str| json!({"file_id": id, "file_unique_id": format!("u{id}"), "file_size": 1000});
+    let file =
+        |id: &str| json!({"file_id": id, "file_unique_id": format!("u{id}"), "file_size": 1000});
     match kind {
         "sticker" => {
             let mut f = file("stk");
@@ -399,7 +400,13 @@ impl FakeBotApi {
         let first = s.next_message_id;
         s.next_message_id += files.len() as i64;
         for &i in delivery {
-            let message = file_message(&mut s, customer, first + i as i64, &files[i], Some(group_id));
+            let message = file_message(
+                &mut s,
+                customer,
+                first + i as i64,
+                &files[i],
+                Some(group_id),
+            );
             push_update(&self.shared, &mut s, json!({ "message": message }));
         }
         (0..files.len() as i64).map(|i| first + i).collect()
@@ -462,9 +469,9 @@ fn file_message(
             path: format!("files/{file_id}.bin"),
         },
     );
-    s.user_messages
-        .insert((customer.id, message_id));
-    let mut meta = json!({"file_id": file_id, "file_unique_id": format!("u{file_id}"), "file_size": size});
+    s.user_messages.insert((customer.id, message_id));
+    let mut meta =
+        json!({"file_id": file_id, "file_unique_id": format!("u{file_id}"), "file_size": size});
     if let Some(name) = &file.name {
         meta["file_name"] = json!(name);
     }
@@ -1072,6 +1079,9 @@ const CAPTION_MAX: usize = 1024;
 /// The most a bot may download (getFile).
 const DOWNLOAD_MAX: u64 = 20 * 1024 * 1024;
 
+/// A multipart request's files by part name: (file name, bytes).
+type Uploads = HashMap<String, (Option<String>, Vec<u8>)>;
+
 /// `multipart/form-data; boundary=…` → the boundary.
 fn boundary(content_type: &str) -> Option<String> {
     let (kind, params) = content_type.split_once(';')?;
@@ -1092,7 +1102,7 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 /// A multipart/form-data body: its text fields as a JSON object (a field holding JSON, such
 /// as `media` or `reply_markup`, parsed; `chat_id` as a number), and its file parts by name
 /// as (file name, bytes).
-fn multipart(body: &[u8], boundary: &str) -> (Value, HashMap<String, (Option<String>, Vec<u8>)>) {
+fn multipart(body: &[u8], boundary: &str) -> (Value, Uploads) {
     let mut fields = serde_json::Map::new();
     let mut files = HashMap::new();
     let delimiter = format!("--{boundary}").into_bytes();
@@ -1127,7 +1137,10 @@ fn multipart(body: &[u8], boundary: &str) -> (Value, HashMap<String, (Option<Str
                 Some(file_name) => {
                     files.insert(name, (Some(file_name), data.to_vec()));
                 }
-                None if head.to_ascii_lowercase().contains("content-type: application/octet") => {
+                None if head
+                    .to_ascii_lowercase()
+                    .contains("content-type: application/octet") =>
+                {
                     files.insert(name, (None, data.to_vec()));
                 }
                 None => {
@@ -1202,7 +1215,7 @@ fn send_media(
     shared: &Shared,
     method: &str,
     request: &Value,
-    uploads: &HashMap<String, (Option<String>, Vec<u8>)>,
+    uploads: &Uploads,
 ) -> (StatusCode, Value) {
     let chat = request["chat_id"].as_i64().unwrap_or_default();
     let mut s = shared.state.lock().expect("fake lock");
@@ -1277,8 +1290,10 @@ fn send_media(
                 _ => caption.encode_utf16().count(),
             };
             if visible > CAPTION_MAX {
-                s.refused_texts
-                    .push((method.to_string(), format!("caption of {visible} characters")));
+                s.refused_texts.push((
+                    method.to_string(),
+                    format!("caption of {visible} characters"),
+                ));
                 return bad_request("Bad Request: message caption is too long");
             }
         }
@@ -1447,15 +1462,14 @@ fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value)
         "getfile" => {
             let id = request["file_id"].as_str().unwrap_or_default().to_string();
             s.get_file_calls.push(id.clone());
+            let Some(file) = s.files.get(&id).cloned() else {
+                return bad_request("Bad Request: invalid file_id");
+            };
             if file.unavailable {
                 return bad_request(
                     "Bad Request: wrong file_id or the file is temporarily unavailable",
                 );
             }
-            let Some(file) = s.files.get(&id).cloned() else {
-                return bad_request("Bad Request: invalid file_id");
-            };
-
             if file.size > DOWNLOAD_MAX {
                 return bad_request("Bad Request: file is too big");
             }

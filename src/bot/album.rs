@@ -130,7 +130,11 @@ mod tests {
         assert!(!albums.add(1, "g", 11, "b"));
         let started = Instant::now();
         assert_eq!(waiter.await.unwrap(), vec![vec!["a", "b", "c"]]);
-        assert_eq!(started.elapsed(), QUIET, "complete QUIET after the last part");
+        assert_eq!(
+            started.elapsed(),
+            QUIET,
+            "complete QUIET after the last part"
+        );
         assert_eq!(albums.open(), 0);
     }
 
@@ -152,12 +156,18 @@ mod tests {
     async fn customers_are_kept_apart_and_a_later_part_starts_a_new_collection() {
         let albums = Albums::new(QUIET);
         assert!(albums.add(1, "g", 1, 1));
-        assert!(albums.add(2, "g", 1, 21), "another customer's album with the same id");
+        assert!(
+            albums.add(2, "g", 1, 21),
+            "another customer's album with the same id"
+        );
         assert!(!albums.add(2, "g", 2, 22));
         assert!(!albums.add(1, "g", 2, 2));
         let (a, b) = tokio::join!(albums.complete(1), albums.complete(2));
         assert_eq!((a, b), (vec![vec![1, 2]], vec![vec![21, 22]]));
-        assert!(albums.add(1, "g", 3, 3), "after completion: a new collection");
+        assert!(
+            albums.add(1, "g", 3, 3),
+            "after completion: a new collection"
+        );
         assert_eq!(albums.complete(1).await, vec![vec![3]]);
         assert_eq!(albums.complete(9).await, Vec::<Vec<i32>>::new());
     }

@@ -26,9 +26,11 @@ use super::album::{Albums, QUIET};
 use super::broadcast::{BroadcastSink, Delivery};
 use super::input::{self, Entity, EntityKind, IncomingFile, IncomingPart, Unsupported};
 use super::outbox::{Class, Limiter};
-use super::{Action, Control, DownloadError, Files, Input, Preview, PreviewFile, Screenful, Sender};
-use crate::schedule::content::MediaKind;
+use super::{
+    Action, Control, DownloadError, Files, Input, Preview, PreviewFile, Screenful, Sender,
+};
 use crate::i18n::{t, t_args, Args, Lang};
+use crate::schedule::content::MediaKind;
 use crate::store::BroadcastSource;
 use crate::telegram::BoxFuture;
 
@@ -254,10 +256,8 @@ fn part_of(msg: &Message) -> AlbumPart {
         M::Text(_) | M::Migration(_) => return Err(Unsupported::Other),
     };
     let caption = msg.caption().unwrap_or_default();
-    let caption_html = input::entities_to_html(
-        caption,
-        &entities(msg.caption_entities().unwrap_or(&[])),
-    );
+    let caption_html =
+        input::entities_to_html(caption, &entities(msg.caption_entities().unwrap_or(&[])));
     Ok(IncomingPart {
         message_id: msg.id.0,
         file: IncomingFile {
@@ -360,7 +360,9 @@ async fn send_preview(
     // a longer caption (which Premium accounts post) is shown under the media as a text.
     let long = caption
         .as_ref()
-        .filter(|c| crate::schedule::content::visible_len(c) > crate::schedule::content::CAPTION_MAX)
+        .filter(|c| {
+            crate::schedule::content::visible_len(c) > crate::schedule::content::CAPTION_MAX
+        })
         .cloned();
     let caption = if long.is_some() { None } else { caption };
     send_files(bot, limiter, chat, &preview.files, caption).await?;

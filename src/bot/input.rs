@@ -16,7 +16,9 @@ pub const MAX_MESSAGE_LEN: usize = 4096;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Refusal {
     EmptyMessage,
-    MessageTooLong { len: usize },
+    MessageTooLong {
+        len: usize,
+    },
     MediaMessage,
     BadGroupRef,
     PrivateInvite,
@@ -27,14 +29,19 @@ pub enum Refusal {
     /// A kind of message the accounts can't post (a sticker, a poll, …).
     Unsupported(Unsupported),
     /// A file over what a bot may download ([`DOWNLOAD_MAX`]); `size` in bytes.
-    FileTooBig { size: u64 },
+    FileTooBig {
+        size: u64,
+    },
     /// Telegram did not hand the bot the file (getFile or the download failed).
     DownloadFailed,
     /// The files and caption don't make a post (too many items, documents mixed in, …).
     Content(ContentRefusal),
     /// A caption over [`crate::schedule::content::CAPTION_MAX`] while these active accounts
     /// (labels) have no Telegram Premium.
-    CaptionNeedsPremium { chars: usize, accounts: Vec<String> },
+    CaptionNeedsPremium {
+        chars: usize,
+        accounts: Vec<String>,
+    },
     /// More than one item of an album has a caption: a post has one.
     SeveralCaptions,
 }

@@ -11,11 +11,11 @@ use super::input::{Refusal, DOWNLOAD_MAX, MAX_MESSAGE_LEN};
 use super::screen::{GroupNote, Screen};
 use super::Button;
 use crate::i18n::{decimal, t, t_args, Args, Lang};
+use crate::schedule::content::{ContentRefusal, ALBUM_MAX, CAPTION_MAX, PREMIUM_CAPTION_MAX};
 use crate::schedule::{
     secs_text, Floored, Infeasible, InputError, Limited, NotReady, OverLimit, Plan, PlanError,
     ScheduleError,
 };
-use crate::schedule::content::{ContentRefusal, ALBUM_MAX, CAPTION_MAX, PREMIUM_CAPTION_MAX};
 use crate::store::{Account, AccountStatus, Group, GroupStatus, PlanGrant};
 
 /// The "Back" row: to the main menu.
@@ -224,7 +224,11 @@ pub fn size(lang: Lang, bytes: u64) -> String {
     const KB: f64 = 1024.0;
     let b = bytes as f64;
     let (value, unit) = if b < KB {
-        return t_args(lang, "size-bytes", &Args::new().text("n", bytes.to_string()));
+        return t_args(
+            lang,
+            "size-bytes",
+            &Args::new().text("n", bytes.to_string()),
+        );
     } else if b < KB * KB {
         (b / KB, "size-kb")
     } else {
@@ -365,8 +369,17 @@ mod tests {
                 .iter()
                 .map(|k| refusal(lang, &Refusal::Unsupported(*k)))
                 .collect();
-            assert_eq!(texts.len(), Unsupported::ALL.len(), "each kind its own reason");
-            let big = refusal(lang, &Refusal::FileTooBig { size: 21 * 1024 * 1024 });
+            assert_eq!(
+                texts.len(),
+                Unsupported::ALL.len(),
+                "each kind its own reason"
+            );
+            let big = refusal(
+                lang,
+                &Refusal::FileTooBig {
+                    size: 21 * 1024 * 1024,
+                },
+            );
             assert!(big.contains(&size(lang, 21 * 1024 * 1024)), "{big}");
             assert!(big.contains(&size(lang, DOWNLOAD_MAX)), "{big}");
             let premium = refusal(

@@ -739,12 +739,13 @@ impl Store {
         account_id: i64,
         premium: bool,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE accounts SET premium = $1 WHERE id = $2 AND customer_id = $3")
-            .bind(i64::from(premium))
-            .bind(account_id)
-            .bind(customer_id)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("UPDATE accounts SET premium = $1 WHERE id = $2 AND customer_id = $3")
+                .bind(i64::from(premium))
+                .bind(account_id)
+                .bind(customer_id)
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -55,18 +55,28 @@ async fn open_message(api: &FakeBotApi, customer: &Customer, lang: Lang) {
     open_menu(api, customer, lang).await;
     api.press(customer, &t(lang, "button-message")).unwrap();
     let opened = wait_until(Duration::from_secs(20), || {
-        api.last(customer.id).is_some_and(|m| {
-            m.edits > 0 && m.labels().contains(&t(lang, "button-back").as_str())
-        })
+        api.last(customer.id)
+            .is_some_and(|m| m.edits > 0 && m.labels().contains(&t(lang, "button-back").as_str()))
     })
     .await;
     assert!(opened, "no Message screen: {:#?}", api.last(customer.id));
 }
 
 /// Waits until the bot has sent `count` media messages to `chat`.
-async fn previews(api: &FakeBotApi, chat: i64, count: usize) -> Vec<autoposter::bench::fake_api::SentMedia> {
-    let seen = wait_until(Duration::from_secs(20), || api.media_sent(chat).len() >= count).await;
-    assert!(seen, "{count} previews expected: {:#?}", api.media_sent(chat));
+async fn previews(
+    api: &FakeBotApi,
+    chat: i64,
+    count: usize,
+) -> Vec<autoposter::bench::fake_api::SentMedia> {
+    let seen = wait_until(Duration::from_secs(20), || {
+        api.media_sent(chat).len() >= count
+    })
+    .await;
+    assert!(
+        seen,
+        "{count} previews expected: {:#?}",
+        api.media_sent(chat)
+    );
     api.media_sent(chat)
 }
 
@@ -87,7 +97,10 @@ async fn posted_items(run: &Run, customer: i64, lines: usize) -> Vec<i64> {
         .filter(|l| l.account == account && !l.repeated)
         .map(|l| l.random_id)
         .collect();
-    assert!(done, "{lines} items expected from account {account}: {ids:?}");
+    assert!(
+        done,
+        "{lines} items expected from account {account}: {ids:?}"
+    );
     ids
 }
 
@@ -96,18 +109,39 @@ async fn posted_items(run: &Run, customer: i64, lines: usize) -> Vec<i64> {
 /// again; an album delivered out of order is saved in the customer's order, shown as an
 /// album and posted as one post of three items; two albums back to back are two albums, the
 /// second replacing the first.
-async fn photo_then_albums(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Customer, lang: Lang) {
+async fn photo_then_albums(
+    api: &FakeBotApi,
+    run: &Run,
+    admin: &Customer,
+    c: &Customer,
+    lang: Lang,
+) {
     let id = c.id;
     let phone = format!("+99966{}1{}", 1 + (id % 8), 100 + id % 900);
-    configure(api, admin, c, lang, &phone, &["@media_group_1"], "Plain text").await;
+    configure(
+        api,
+        admin,
+        c,
+        lang,
+        &phone,
+        &["@media_group_1"],
+        "Plain text",
+    )
+    .await;
 
     // A photo with a formatted caption.
     open_message(api, c, lang).await;
     let photo = bytes(id as u8, 150_000);
-    let caption = if lang == Lang::Ru { "Большая распродажа сегодня" } else { "Big sale today" };
+    let caption = if lang == Lang::Ru {
+        "Большая распродажа сегодня"
+    } else {
+        "Big sale today"
+    };
     let bold = if lang == Lang::Ru { 7 } else { 3 };
-    let file = Attachment::new(FileKind::Photo, photo.clone())
-        .caption(caption, json!([{"type": "bold", "offset": 0, "length": bold}]));
+    let file = Attachment::new(FileKind::Photo, photo.clone()).caption(
+        caption,
+        json!([{"type": "bold", "offset": 0, "length": bold}]),
+    );
     api.send_file(c, &file);
     let html = format!(
         "<b>{}</b>{}",
@@ -123,7 +157,10 @@ async fn photo_then_albums(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Cu
     let sent = previews(api, id, 1).await;
     assert_eq!(sent[0].method, "sendphoto");
     assert_eq!(sent[0].files.len(), 1);
-    assert_eq!(sent[0].files[0].bytes, photo, "the largest size, downloaded whole");
+    assert_eq!(
+        sent[0].files[0].bytes, photo,
+        "the largest size, downloaded whole"
+    );
     assert_eq!(sent[0].files[0].caption.as_deref(), Some(html.as_str()));
     assert_eq!(sent[0].files[0].parse_mode.as_deref(), Some("HTML"));
     // The screen under the preview states the kind and size, and shows the caption.
@@ -132,7 +169,10 @@ async fn photo_then_albums(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Cu
     assert!(screen.text.contains(&view::size(lang, photo.len() as u64)));
     match content(run, id).await {
         Some(PostContent::Media { item, caption }) => {
-            assert_eq!((item.kind, item.sha256), (MediaKind::Photo, Sha256::of(&photo)));
+            assert_eq!(
+                (item.kind, item.sha256),
+                (MediaKind::Photo, Sha256::of(&photo))
+            );
             assert_eq!(caption, html);
         }
         other => panic!("{other:?}"),
@@ -168,7 +208,9 @@ async fn photo_then_albums(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Cu
 
     // An album delivered out of order: photo, video, photo, the caption on the first.
     open_message(api, c, lang).await;
-    let album: Vec<Vec<u8>> = (0..3).map(|i| bytes(id as u8 + 10 * i, 40_000 + i as usize)).collect();
+    let album: Vec<Vec<u8>> = (0..3)
+        .map(|i| bytes(id as u8 + 10 * i, 40_000 + i as usize))
+        .collect();
     let files = vec![
         Attachment::new(FileKind::Photo, album[0].clone()).caption("Album", json!([])),
         Attachment::new(FileKind::Video, album[1].clone()).named("clip.mp4", "video/mp4"),
@@ -190,7 +232,10 @@ async fn photo_then_albums(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Cu
     assert_eq!(group.files[1].file_name.as_deref(), Some("clip.mp4"));
     let stored = content(run, id).await.unwrap();
     let hashes: Vec<Sha256> = stored.items().iter().map(|i| i.sha256).collect();
-    assert_eq!(hashes, album.iter().map(|b| Sha256::of(b)).collect::<Vec<_>>());
+    assert_eq!(
+        hashes,
+        album.iter().map(|b| Sha256::of(b)).collect::<Vec<_>>()
+    );
 
     // Two albums back to back, the second sent before the first is confirmed: two albums,
     // each confirmed, the second the post.
@@ -198,7 +243,10 @@ async fn photo_then_albums(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Cu
         .map(|i| Attachment::new(FileKind::Photo, bytes(id as u8 + 50 + i, 20_000)))
         .collect();
     let b: Vec<Attachment> = (0..4)
-        .map(|i| Attachment::new(FileKind::Document, bytes(id as u8 + 60 + i, 10_000)).named(&format!("price-{i}.pdf"), "application/pdf"))
+        .map(|i| {
+            Attachment::new(FileKind::Document, bytes(id as u8 + 60 + i, 10_000))
+                .named(&format!("price-{i}.pdf"), "application/pdf")
+        })
         .collect();
     api.send_album(c, &format!("a-{id}"), &a, &[0, 1]);
     api.send_album(c, &format!("b-{id}"), &b, &[3, 1, 0, 2]);
@@ -206,11 +254,20 @@ async fn photo_then_albums(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Cu
     expect(api, id, &album_saved(lang, 4, 40_000)).await;
     let sent = previews(api, id, 5).await;
     assert_eq!((sent[3].files.len(), sent[4].files.len()), (2, 4));
-    let names: Vec<_> = sent[4].files.iter().map(|f| f.file_name.clone().unwrap()).collect();
-    assert_eq!(names, ["price-0.pdf", "price-1.pdf", "price-2.pdf", "price-3.pdf"]);
+    let names: Vec<_> = sent[4]
+        .files
+        .iter()
+        .map(|f| f.file_name.clone().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["price-0.pdf", "price-1.pdf", "price-2.pdf", "price-3.pdf"]
+    );
     let stored = content(run, id).await.unwrap();
-    assert!(matches!(&stored, PostContent::Album { items, .. } if items.len() == 4
-        && items.iter().all(|i| i.kind == MediaKind::Document)));
+    assert!(
+        matches!(&stored, PostContent::Album { items, .. } if items.len() == 4
+        && items.iter().all(|i| i.kind == MediaKind::Document))
+    );
 
     // The engine posts the album: one post of four items, each with its own random id.
     open_menu(api, c, lang).await;
@@ -258,7 +315,8 @@ async fn refusals(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Customer, l
     open_message(api, c, lang).await;
 
     // 21 MB: refused from the size Telegram states, before any download.
-    let mut big = Attachment::new(FileKind::Document, bytes(1, 1_000)).named("big.zip", "application/zip");
+    let mut big =
+        Attachment::new(FileKind::Document, bytes(1, 1_000)).named("big.zip", "application/zip");
     big.stated_size = Some(21 * 1024 * 1024);
     let (get_files, downloads) = api.file_requests();
     api.send_file(c, &big);
@@ -270,10 +328,26 @@ async fn refusals(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Customer, l
             .text("max", view::size(lang, 20 * 1024 * 1024)),
     );
     expect(api, id, &too_big).await;
-    assert!(too_big.contains(if lang == Lang::Ru { "21 МБ" } else { "21 MB" }), "{too_big}");
-    assert!(too_big.contains(if lang == Lang::Ru { "20 МБ" } else { "20 MB" }), "{too_big}");
+    assert!(
+        too_big.contains(if lang == Lang::Ru { "21 МБ" } else { "21 MB" }),
+        "{too_big}"
+    );
+    assert!(
+        too_big.contains(if lang == Lang::Ru { "20 МБ" } else { "20 MB" }),
+        "{too_big}"
+    );
 
-    for kind in ["sticker", "poll", "voice", "location", "contact", "video_note", "audio", "dice", "venue"] {
+    for kind in [
+        "sticker",
+        "poll",
+        "voice",
+        "location",
+        "contact",
+        "video_note",
+        "audio",
+        "dice",
+        "venue",
+    ] {
         api.send_other(c, other_message(kind));
         let refused = t_args(
             lang,
@@ -300,7 +374,11 @@ async fn refusals(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Customer, l
     ];
     api.send_album(c, &format!("gif-{id}"), &gif, &[0, 1]);
     expect(api, id, &t(lang, "reason-content-animation_in_album")).await;
-    assert_eq!(api.file_requests(), (get_files, downloads), "nothing downloaded");
+    assert_eq!(
+        api.file_requests(),
+        (get_files, downloads),
+        "nothing downloaded"
+    );
 
     // Telegram refusing getFile: told, nothing changes.
     let mut gone = Attachment::new(FileKind::Photo, bytes(6, 1_000));
@@ -371,7 +449,10 @@ async fn long_caption(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Custome
     expect(api, id, &saved).await;
     let sent = previews(api, id, 1).await;
     assert_eq!(sent[0].files[0].bytes, photo);
-    assert_eq!(sent[0].files[0].caption, None, "a bot can't caption 1500 characters");
+    assert_eq!(
+        sent[0].files[0].caption, None,
+        "a bot can't caption 1500 characters"
+    );
     expect(api, id, &caption).await;
     let premium_note = t_args(
         lang,
@@ -379,7 +460,9 @@ async fn long_caption(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Custome
         &Args::new().num("len", 1500.0).num("max", 1024.0),
     );
     expect(api, id, &premium_note).await;
-    assert!(matches!(content(run, id).await, Some(PostContent::Media { caption: c, .. }) if c == caption));
+    assert!(
+        matches!(content(run, id).await, Some(PostContent::Media { caption: c, .. }) if c == caption)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -436,7 +519,12 @@ async fn many_customers_sending_albums_at_once_each_get_their_own() {
         for ((c, _), album) in customers.iter().zip(&albums) {
             if k < album.len() {
                 // One item at a time, the shared group id.
-                api.send_album(c, "g1", std::slice::from_ref(&album[album.len() - 1 - k]), &[0]);
+                api.send_album(
+                    c,
+                    "g1",
+                    std::slice::from_ref(&album[album.len() - 1 - k]),
+                    &[0],
+                );
             }
         }
     }

@@ -49,7 +49,11 @@ impl Run {
         let dir = Run::new_dir();
         let ledger = dir.join("ledger");
         let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
-        let flags = ["--simulated-accounts", "--sim-ledger", ledger.to_str().unwrap()];
+        let flags = [
+            "--simulated-accounts",
+            "--sim-ledger",
+            ledger.to_str().unwrap(),
+        ];
         Run::launch_in(dir, api, &flags, env, Stdio::from(log))
     }
 
