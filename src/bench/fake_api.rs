@@ -359,6 +359,8 @@ pub fn other_message(kind: &str) -> Value {
         "audio" => {
             let mut f = file("audio");
             f["duration"] = json!(100);
+            f["mime_type"] = json!("audio/mpeg");
+            f["title"] = json!("Song");
             json!({ "audio": f })
         }
         "location" => json!({"location": {"latitude": 55.75, "longitude": 37.61}}),
@@ -1000,8 +1002,10 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
                 .unwrap_or_default()
                 .to_string();
             let body = req.into_body().collect().await?.to_bytes();
-            if let Some(file_path) = path.strip_prefix("/file/") {
-                return Ok::<_, hyper::Error>(download(&shared, file_path));
+            // `…/file/bot<token>/<file path>` (teloxide percent-encodes the path's slashes).
+            if let Some(at) = path.find("/file/bot") {
+                let file_path = percent_decode(&path[at + "/file/".len()..]);
+                return Ok::<_, hyper::Error>(download(&shared, &file_path));
             }
             let (request, uploads) = match boundary(&content_type) {
                 Some(boundary) => multipart(&body, &boundary),
@@ -1162,6 +1166,30 @@ fn multipart(body: &[u8], boundary: &str) -> (Value, Uploads) {
         at = data_end + end_marker.len();
     }
     (Value::Object(fields), files)
+}
+
+/// `%2F` and the like decoded.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%')
+            .then(|| s.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The file download path: `bot<token>/<file path>`.
