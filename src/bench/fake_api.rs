@@ -233,6 +233,8 @@ struct State {
 /// A file a scripted user sent, as the fake serves it.
 #[derive(Clone, Debug)]
 struct FakeFile {
+    /// The user who sent it.
+    owner: i64,
     bytes: Vec<u8>,
     unavailable: bool,
     /// The size the message and getFile state.
@@ -444,10 +446,15 @@ impl FakeBotApi {
             .collect()
     }
 
-    /// How many times the bot asked getFile, and downloaded a file, in all.
-    pub fn file_requests(&self) -> (usize, usize) {
+    /// How many times the bot asked getFile for files `user` sent, and downloaded one.
+    pub fn file_requests(&self, user: i64) -> (usize, usize) {
         let s = self.state();
-        (s.get_file_calls.len(), s.downloads.len())
+        let of = |ids: &Vec<String>| {
+            (ids.iter())
+                .filter(|id| s.files.get(*id).is_some_and(|f| f.owner == user))
+                .count()
+        };
+        (of(&s.get_file_calls), of(&s.downloads))
     }
 }
 
@@ -465,6 +472,7 @@ fn file_message(
     s.files.insert(
         file_id.clone(),
         FakeFile {
+            owner: customer.id,
             bytes: file.bytes.clone(),
             unavailable: file.unavailable,
             size,
@@ -477,7 +485,11 @@ fn file_message(
     if let Some(name) = &file.name {
         meta["file_name"] = json!(name);
     }
-    if let Some(mime) = &file.mime {
+    // Telegram states a video's and an animation's type (teloxide needs it to parse them).
+    let mime = file.mime.clone().or_else(|| {
+        matches!(file.kind, FileKind::Video | FileKind::Animation).then(|| "video/mp4".into())
+    });
+    if let Some(mime) = mime {
         meta["mime_type"] = json!(mime);
     }
     let mut message = json!({
