@@ -2662,3 +2662,43 @@ async fn the_message_screens_silent_switch_is_saved_shown_and_posts_go_out_silen
     );
     assert!(button_texts(&screen).contains(&"🔕 Тихие посты: включить".to_string()));
 }
+
+#[tokio::test]
+async fn an_account_telegram_calls_premium_is_stored_as_premium_and_others_are_not() {
+    let login = Arc::new(FakeLogin::default());
+    login.codes.lock().unwrap().extend([Ok(()), Ok(())]);
+    login.sign_ins.lock().unwrap().extend([
+        Ok(SignInStep::Done(SignedIn {
+            label: "+447700900123".into(),
+            premium: true,
+        })),
+        Ok(SignInStep::Done(SignedIn {
+            label: "+447700900124".into(),
+            premium: false,
+        })),
+    ]);
+    let rig = fake_rig("en", &login).await;
+    let grant = autoposter::store::PlanGrant {
+        plan: autoposter::schedule::Plan::Enterprise,
+        expires_at: None,
+    };
+    rig.store.set_plan(ME, grant).await.unwrap();
+    for phone in ["+44 7700 900123", "+44 7700 900124"] {
+        rig.press(Cb::AddAccount).await;
+        rig.text(phone).await;
+        let added = shown(&key_in(&rig, "12345").await);
+        assert!(
+            added.text.starts_with("✅ Account +44770090012"),
+            "{}",
+            added.text
+        );
+    }
+    let accounts = rig.store.accounts(ME).await.unwrap();
+    let premium = rig.store.premium_accounts(ME).await.unwrap();
+    assert_eq!(accounts.len(), 2);
+    assert_eq!(
+        premium,
+        vec![accounts[0].id],
+        "only the first account has Premium"
+    );
+}
