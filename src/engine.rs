@@ -795,8 +795,9 @@ fn readiness<'a>(
         now_ms,
         requested,
         settings: snapshot.settings.as_ref(),
-        // A media post may go without a caption.
+        // A media post may go without a caption; a forward carries its source's.
         has_message: !snapshot.items.is_empty()
+            || snapshot.forward.is_some()
             || snapshot
                 .message_html
                 .as_deref()

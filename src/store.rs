@@ -504,7 +504,9 @@ impl Store {
     pub async fn set_message(&self, customer_id: i64, html: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE settings SET message_html = $1, updated_at = $2 WHERE customer_id = $3",
+            "UPDATE settings SET message_html = $1, updated_at = $2, forward_chat = NULL, \
+             forward_ids = NULL, forward_mode = NULL, forward_preview = NULL \
+             WHERE customer_id = $3",
         )
         .bind(html.to_string())
         .bind(unix_ms_now())

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use crate::schedule::content::{MediaItem, MediaKind, Sha256};
+use crate::schedule::content::{ForwardMode, ForwardSource, MediaItem, MediaKind, Sha256};
 use crate::schedule::{OutcomeKind, RandomIds};
 use crate::store::MediaFile;
 
@@ -77,6 +77,12 @@ pub enum Content<'a> {
         items: &'a [MediaItem],
         caption: &'a str,
     },
+    /// A message (or an album's messages) from a chat the account reads, forwarded or copied
+    /// (messages.forwardMessages, without its author for a copy): one random id per message.
+    Forward {
+        source: &'a ForwardSource,
+        mode: ForwardMode,
+    },
 }
 
 impl<'a> Content<'a> {
@@ -106,6 +112,14 @@ impl<'a> Content<'a> {
                 MediaKind::Document => ContentKind::Document,
             },
             Content::Album { .. } => ContentKind::Album,
+            Content::Forward {
+                mode: ForwardMode::Forward,
+                ..
+            } => ContentKind::Forward,
+            Content::Forward {
+                mode: ForwardMode::Copy,
+                ..
+            } => ContentKind::Copy,
         }
     }
 
@@ -115,22 +129,25 @@ impl<'a> Content<'a> {
             Content::Text { .. } => 1,
             Content::Media { .. } => 1,
             Content::Album { items, .. } => items.len(),
+            Content::Forward { source, .. } => source.message_ids.len(),
         }
     }
 
-    /// The media files, in order (none for a text).
+    /// The media files, in order (none for a text or a forward: a forward uploads nothing).
     pub fn media(&self) -> &'a [MediaItem] {
         match *self {
-            Content::Text { .. } => &[],
+            Content::Text { .. } | Content::Forward { .. } => &[],
             Content::Media { item, .. } => std::slice::from_ref(item),
             Content::Album { items, .. } => items,
         }
     }
 
-    /// The text, or a media post's caption, HTML-formatted.
+    /// The text, or a media post's caption, HTML-formatted (empty for a forward: the source
+    /// message carries its own).
     pub fn html(&self) -> &'a str {
         match *self {
             Content::Text { html } => html,
+            Content::Forward { .. } => "",
             Content::Media { caption, .. } | Content::Album { caption, .. } => caption,
         }
     }
@@ -145,10 +162,13 @@ pub enum ContentKind {
     Animation,
     Document,
     Album,
+    Forward,
+    Copy,
 }
 
 impl ContentKind {
-    /// The stable name: `text`, `photo`, `video`, `animation`, `document`, `album`.
+    /// The stable name: `text`, `photo`, `video`, `animation`, `document`, `album`, `forward`,
+    /// `copy`.
     pub fn as_str(self) -> &'static str {
         match self {
             ContentKind::Text => "text",
@@ -157,6 +177,8 @@ impl ContentKind {
             ContentKind::Animation => "animation",
             ContentKind::Document => "document",
             ContentKind::Album => "album",
+            ContentKind::Forward => "forward",
+            ContentKind::Copy => "copy",
         }
     }
 }
@@ -476,7 +498,7 @@ mod tests {
 
     #[test]
     fn a_customers_content_is_text_media_or_album_by_its_items_with_stable_kind_names() {
-        use crate::schedule::content::{MediaItem, MediaKind, Sha256};
+        use crate::schedule::content::{ForwardMode, ForwardSource, MediaItem, MediaKind, Sha256};
         let item = |kind| MediaItem {
             kind,
             sha256: Sha256([1; 32]),
@@ -503,5 +525,20 @@ mod tests {
         let album = Content::of("cap", &items);
         assert_eq!((album.kind().as_str(), album.items()), ("album", 3));
         assert_eq!(Content::of("t", &[]).kind().as_str(), "text");
+        let source = ForwardSource {
+            chat: "@news".into(),
+            message_ids: vec![3, 4],
+        };
+        for (mode, name) in [
+            (ForwardMode::Forward, "forward"),
+            (ForwardMode::Copy, "copy"),
+        ] {
+            let c = Content::Forward {
+                source: &source,
+                mode,
+            };
+            assert_eq!((c.kind().as_str(), c.items(), c.html()), (name, 2, ""));
+            assert!(c.media().is_empty(), "a forward uploads nothing");
+        }
     }
 }

@@ -82,7 +82,13 @@ pub(super) async fn attempt(
         return finished(Instant::now(), lapsed(), tries, true);
     }
     let group = &ctx.groups[due.slot];
-    let content = Content::of(&ctx.html, &ctx.items);
+    let content = match &ctx.forward {
+        Some((source, mode)) => Content::Forward {
+            source,
+            mode: *mode,
+        },
+        None => Content::of(&ctx.html, &ctx.items),
+    };
     // Normally uploaded at the cycle's set-up already; again here after a stale reference
     // (a retry, with the same random ids).
     let files = Files::new(shared, ctx.customer_id);

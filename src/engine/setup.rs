@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::lease::Held;
 use super::report::Read;
 use super::{readiness, EngineError, Shared};
-use crate::schedule::content::MediaItem;
+use crate::schedule::content::{ForwardMode, ForwardSource, MediaItem};
 use crate::schedule::cycle::{Cycle, InForce, Logged, LoggedSlot, Member, StoredPlan};
 use crate::schedule::{self, CyclePlan, Mode};
 use crate::store::{CycleStart, Fence, Group, GroupStatus, Interrupted, Snapshot, StoreError};
@@ -26,6 +26,8 @@ pub(super) struct CycleCtx {
     pub html: String,
     /// The media files, in order (none for a text post).
     pub items: Vec<MediaItem>,
+    /// A post passed on from a source chat, and how (then `html` and `items` are empty).
+    pub forward: Option<(ForwardSource, ForwardMode)>,
     /// The customer's posts go out without a notification sound.
     pub silent: bool,
     /// The cycle's groups, in order, each with its forum topic.
@@ -191,6 +193,7 @@ pub(super) async fn set_up(
         start: cycle_start,
         html: snapshot.message_html.unwrap_or_default(),
         items: snapshot.items,
+        forward: snapshot.forward,
         silent: snapshot.silent,
         groups,
         held,

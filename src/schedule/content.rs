@@ -3,7 +3,9 @@
 //! form of the post (no file, more than ten items, documents mixed with photos and videos, an
 //! animation in an album, a caption longer than even a Premium account may send), each with a
 //! typed [`ContentRefusal`] the bot renders. Files are named by their SHA-256
-//! ([`Sha256`]); their bytes live in the store and never in this type.
+//! ([`Sha256`]); their bytes live in the store and never in this type. A post can also be a
+//! message already in a chat the accounts read ([`ForwardSource`]), forwarded or copied
+//! ([`ForwardMode`]).
 
 use std::fmt;
 
@@ -117,6 +119,43 @@ pub struct MediaItem {
     pub size: u64,
 }
 
+/// A message already in a chat the customer's accounts can read (their channel, a group): the
+/// post is that message, or an album's messages, passed on by each account.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ForwardSource {
+    /// The chat as the accounts reach it: `@username` (lower case), or its Bot-API id
+    /// (`-100…`).
+    pub chat: String,
+    /// The message ids in the chat, in order: one, or an album's 2–10.
+    pub message_ids: Vec<i32>,
+}
+
+/// How a source message is passed on, by a stable stored name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ForwardMode {
+    /// Forwarded: Telegram shows "Forwarded from …", the original exactly (premium emoji and
+    /// formatting included).
+    Forward,
+    /// Copied: posted as the account's own message (forwarded without its author).
+    Copy,
+}
+
+impl ForwardMode {
+    pub const ALL: [ForwardMode; 2] = [ForwardMode::Forward, ForwardMode::Copy];
+
+    /// The stable stored name: `forward`, `copy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ForwardMode::Forward => "forward",
+            ForwardMode::Copy => "copy",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ForwardMode> {
+        ForwardMode::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
 /// What a customer's post carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PostContent {
@@ -129,6 +168,11 @@ pub enum PostContent {
     Album {
         items: Vec<MediaItem>,
         caption: String,
+    },
+    /// A message (or an album's messages) from a chat the accounts read, passed on as is.
+    Forward {
+        source: ForwardSource,
+        mode: ForwardMode,
     },
 }
 
@@ -154,6 +198,12 @@ pub enum ContentRefusal {
     /// An empty file.
     #[error("an empty file")]
     EmptyFile,
+    /// A source chat that can't be one (`@`, an id that is not a chat's).
+    #[error("not a chat the accounts can read")]
+    BadSource,
+    /// A message id that can't be one (0 or negative), or the same message twice.
+    #[error("message {id} can't be a source message")]
+    BadMessage { id: i32 },
 }
 
 impl ContentRefusal {
@@ -166,6 +216,8 @@ impl ContentRefusal {
             ContentRefusal::AnimationInAlbum => "animation_in_album",
             ContentRefusal::CaptionTooLong { .. } => "caption_too_long",
             ContentRefusal::EmptyFile => "empty_file",
+            ContentRefusal::BadSource => "bad_source",
+            ContentRefusal::BadMessage { .. } => "bad_message",
         }
     }
 }
@@ -202,19 +254,53 @@ impl PostContent {
         }
     }
 
-    /// The media items, in order (none for a text).
+    /// A post passed on from a source chat: one message, or an album's 2–10 in order.
+    pub fn forward(
+        chat: &str,
+        message_ids: Vec<i32>,
+        mode: ForwardMode,
+    ) -> Result<PostContent, ContentRefusal> {
+        let name = chat.strip_prefix('@');
+        let chat_ok = match name {
+            Some(name) => !name.is_empty() && !name.contains(char::is_whitespace),
+            None => chat.parse::<i64>().is_ok_and(|id| id < 0),
+        };
+        if !chat_ok {
+            return Err(ContentRefusal::BadSource);
+        }
+        match message_ids.len() {
+            0 => return Err(ContentRefusal::NoMedia),
+            count if count > ALBUM_MAX => return Err(ContentRefusal::TooManyItems { count }),
+            _ => {}
+        }
+        for (i, id) in message_ids.iter().enumerate() {
+            if *id <= 0 || message_ids[..i].contains(id) {
+                return Err(ContentRefusal::BadMessage { id: *id });
+            }
+        }
+        Ok(PostContent::Forward {
+            source: ForwardSource {
+                chat: chat.to_string(),
+                message_ids,
+            },
+            mode,
+        })
+    }
+
+    /// The media items, in order (none for a text or a forward).
     pub fn items(&self) -> &[MediaItem] {
         match self {
-            PostContent::Text { .. } => &[],
+            PostContent::Text { .. } | PostContent::Forward { .. } => &[],
             PostContent::Media { item, .. } => std::slice::from_ref(item),
             PostContent::Album { items, .. } => items,
         }
     }
 
-    /// The text, or the caption.
+    /// The text, or the caption (none for a forward: the source message carries its own).
     pub fn html(&self) -> &str {
         match self {
             PostContent::Text { html } => html,
+            PostContent::Forward { .. } => "",
             PostContent::Media { caption, .. } | PostContent::Album { caption, .. } => caption,
         }
     }
@@ -223,7 +309,7 @@ impl PostContent {
     /// `None` for a text post. Over [`CAPTION_MAX`], only a Premium account may post it.
     pub fn caption_len(&self) -> Option<usize> {
         match self {
-            PostContent::Text { .. } => None,
+            PostContent::Text { .. } | PostContent::Forward { .. } => None,
             _ => Some(visible_len(self.html())),
         }
     }
@@ -324,10 +410,51 @@ mod tests {
             ContentRefusal::AnimationInAlbum,
             ContentRefusal::CaptionTooLong { chars: 0 },
             ContentRefusal::EmptyFile,
+            ContentRefusal::BadSource,
+            ContentRefusal::BadMessage { id: 0 },
         ]
         .map(ContentRefusal::as_str)
         .into();
-        assert_eq!(names.len(), 6, "no two refusals share a name");
+        assert_eq!(names.len(), 8, "no two refusals share a name");
+    }
+
+    #[test]
+    fn a_forward_names_a_chat_and_one_to_ten_distinct_messages() {
+        let ok = PostContent::forward("@news", vec![5, 6, 7], ForwardMode::Copy).unwrap();
+        let PostContent::Forward { source, mode } = &ok else {
+            panic!("{ok:?}")
+        };
+        assert_eq!(
+            (source.chat.as_str(), &source.message_ids[..]),
+            ("@news", &[5, 6, 7][..])
+        );
+        assert_eq!(*mode, ForwardMode::Copy);
+        assert!((ok.items().is_empty(), ok.html(), ok.caption_len()) == (true, "", None));
+        let by_id = PostContent::forward("-1001234567890", vec![1], ForwardMode::Forward);
+        assert!(by_id.is_ok());
+        let refused = |chat: &str, ids: Vec<i32>| {
+            PostContent::forward(chat, ids, ForwardMode::Forward).unwrap_err()
+        };
+        assert_eq!(refused("@", vec![1]), ContentRefusal::BadSource);
+        assert_eq!(refused("news", vec![1]), ContentRefusal::BadSource);
+        assert_eq!(refused("12345", vec![1]), ContentRefusal::BadSource);
+        assert_eq!(refused("@news", vec![]), ContentRefusal::NoMedia);
+        assert_eq!(
+            refused("@news", (1..=11).collect()),
+            ContentRefusal::TooManyItems { count: 11 }
+        );
+        assert_eq!(
+            refused("@news", vec![0]),
+            ContentRefusal::BadMessage { id: 0 }
+        );
+        assert_eq!(
+            refused("@news", vec![3, 3]),
+            ContentRefusal::BadMessage { id: 3 }
+        );
+        for mode in ForwardMode::ALL {
+            assert_eq!(ForwardMode::parse(mode.as_str()), Some(mode));
+        }
+        assert_eq!(ForwardMode::parse("send"), None);
     }
 
     #[test]

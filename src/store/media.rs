@@ -7,7 +7,9 @@
 use std::fmt;
 
 use super::{unix_ms_now, Store, StoreError};
-use crate::schedule::content::{MediaItem, MediaKind, PostContent, Sha256};
+use crate::schedule::content::{
+    ForwardMode, ForwardSource, MediaItem, MediaKind, PostContent, Sha256,
+};
 
 /// A file as the customer gave it, for [`Store::set_media_content`].
 #[derive(Clone, Copy)]
@@ -74,6 +76,29 @@ fn item(kind: &str, hash: &str, size: i64) -> Result<MediaItem, StoreError> {
     })
 }
 
+/// A stored forward source (settings.forward_chat, forward_ids, forward_mode), checked as the
+/// bot checked it when it was set; `None` when the post is not a forward.
+pub(super) fn forward_of(
+    chat: Option<String>,
+    ids: Option<&str>,
+    mode: Option<&str>,
+) -> Result<Option<(ForwardSource, ForwardMode)>, StoreError> {
+    let Some(chat) = chat else {
+        return Ok(None);
+    };
+    let bad = |what: String| StoreError::PostItem(what);
+    let ids: Vec<i32> =
+        serde_json::from_str(ids.unwrap_or("null")).map_err(|cause| StoreError::Json {
+            what: "forward ids",
+            cause,
+        })?;
+    let mode = (mode.and_then(ForwardMode::parse)).ok_or_else(|| bad(format!("mode {mode:?}")))?;
+    match PostContent::forward(&chat, ids, mode)? {
+        PostContent::Forward { source, mode } => Ok(Some((source, mode))),
+        other => Err(bad(format!("forward read back as {other:?}"))),
+    }
+}
+
 /// A customer's stored post: the text or caption, and the items in order (none for a text).
 /// Stored items that don't make a post (a row edited by hand) are an error, never served.
 pub(super) fn content_of(
@@ -109,7 +134,9 @@ impl Store {
         let now = unix_ms_now();
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE settings SET message_html = $1, updated_at = $2 WHERE customer_id = $3",
+            "UPDATE settings SET message_html = $1, updated_at = $2, forward_chat = NULL, \
+             forward_ids = NULL, forward_mode = NULL, forward_preview = NULL \
+             WHERE customer_id = $3",
         )
         .bind(caption_html.to_string())
         .bind(now)
@@ -168,11 +195,23 @@ impl Store {
     /// The customer's post as typed content; `None` before any message was saved (or for an
     /// unknown customer).
     pub async fn content(&self, customer_id: i64) -> Result<Option<PostContent>, StoreError> {
-        let html: Option<Option<String>> =
-            sqlx::query_scalar("SELECT message_html FROM settings WHERE customer_id = $1")
-                .bind(customer_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        type Row = (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT message_html, forward_chat, forward_ids, forward_mode FROM settings \
+             WHERE customer_id = $1",
+        )
+        .bind(customer_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (html, chat, ids, mode) = row.unwrap_or_default();
+        if let Some((source, mode)) = forward_of(chat, ids.as_deref(), mode.as_deref())? {
+            return Ok(Some(PostContent::Forward { source, mode }));
+        }
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT i.kind, i.sha256, m.size FROM post_items i \
              JOIN media m ON m.sha256 = i.sha256 WHERE i.customer_id = $1 ORDER BY i.position",
@@ -183,7 +222,72 @@ impl Store {
         let items = (rows.iter())
             .map(|(kind, hash, size)| item(kind, hash, *size))
             .collect::<Result<Vec<_>, _>>()?;
-        content_of(html.flatten(), items)
+        content_of(html, items)
+    }
+
+    /// Makes the customer's post a message (or an album's messages) passed on from a source
+    /// chat, forwarded or copied; `preview` names the customer's own messages in the bot chat
+    /// it reached us as (for showing the post again). The caller has checked the source
+    /// through every account. Refused (nothing changed) as [`StoreError::Content`] when the
+    /// source can't be one. Requires saved settings. Returns the content as stored.
+    pub async fn set_forward(
+        &self,
+        customer_id: i64,
+        chat: &str,
+        message_ids: Vec<i32>,
+        mode: ForwardMode,
+        preview: &[i32],
+    ) -> Result<PostContent, StoreError> {
+        let content = PostContent::forward(chat, message_ids, mode)?;
+        let PostContent::Forward { source, mode } = &content else {
+            unreachable!("PostContent::forward makes a forward")
+        };
+        let json = |ids: &[i32]| serde_json::to_string(ids).expect("ids serialise");
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE settings SET message_html = NULL, forward_chat = $1, forward_ids = $2, \
+             forward_mode = $3, forward_preview = $4, updated_at = $5 WHERE customer_id = $6",
+        )
+        .bind(source.chat.clone())
+        .bind(json(&source.message_ids))
+        .bind(mode.as_str())
+        .bind(json(preview))
+        .bind(unix_ms_now())
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoCustomer(customer_id));
+        }
+        sqlx::query("DELETE FROM post_items WHERE customer_id = $1")
+            .bind(customer_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(
+            customer_id,
+            messages = source.message_ids.len(),
+            mode = mode.as_str(),
+            "the post is now passed on from a source chat"
+        );
+        Ok(content)
+    }
+
+    /// The customer's own messages in the bot chat a forwarded post reached us as (empty when
+    /// the post is not a forward).
+    pub async fn forward_preview(&self, customer_id: i64) -> Result<Vec<i32>, StoreError> {
+        let json: Option<Option<String>> =
+            sqlx::query_scalar("SELECT forward_preview FROM settings WHERE customer_id = $1")
+                .bind(customer_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match json.flatten() {
+            None => Ok(Vec::new()),
+            Some(json) => serde_json::from_str(&json).map_err(|cause| StoreError::Json {
+                what: "forward preview",
+                cause,
+            }),
+        }
     }
 
     /// A stored file's bytes, for an upload from one of the customer's accounts, with the

@@ -7,7 +7,7 @@ use super::{
     Account, AccountStatus, Backend, Group, GroupStatus, PlanGrant, Store, StoreError,
     UnknownStatus,
 };
-use crate::schedule::content::{MediaItem, PostContent};
+use crate::schedule::content::{ForwardMode, ForwardSource, MediaItem, PostContent};
 use crate::schedule::{CycleLength, DelayBetweenCycles, DelayBetweenPosts, Plan, Settings};
 
 /// Everything one cycle needs, read in one go at the cycle's start.
@@ -21,6 +21,8 @@ pub struct Snapshot {
     pub message_html: Option<String>,
     /// A media post's files in order (kind, hash, size; never the bytes); empty for a text.
     pub items: Vec<MediaItem>,
+    /// A post passed on from a source chat, and how (`None`: a text or media post).
+    pub forward: Option<(ForwardSource, ForwardMode)>,
     /// The customer's posts go out without a notification sound.
     pub silent: bool,
     /// Active accounts, oldest first.
@@ -57,6 +59,9 @@ struct HeadRow {
     delay_between_cycles_ms: Option<i64>,
     cycle_length_ms: Option<i64>,
     message_html: Option<String>,
+    forward_chat: Option<String>,
+    forward_ids: Option<String>,
+    forward_mode: Option<String>,
     post_key: Option<i64>,
     silent: i64,
     last_seq: i64,
@@ -76,7 +81,8 @@ struct HeadRow {
 
 /// The snapshot in one statement, SQLite dialect (aggregate ORDER BY needs SQLite 3.44).
 const SNAPSHOT_SQLITE: &str = "SELECT p.plan, p.expires_at, s.delay_between_posts_ms, \
-     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, c.post_key, c.silent, \
+     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, s.forward_chat, s.forward_ids, s.forward_mode, \
+     c.post_key, c.silent, \
      (SELECT COALESCE(MAX(seq), 0) FROM cycles WHERE customer_id = c.id) AS last_seq, \
      (SELECT COALESCE(json_group_array(json_array(a.id, a.label, a.status) ORDER BY a.id), '[]') \
       FROM accounts a WHERE a.customer_id = c.id AND a.status = 'active') AS accounts, \
@@ -99,7 +105,8 @@ const SNAPSHOT_SQLITE: &str = "SELECT p.plan, p.expires_at, s.delay_between_post
 
 /// The snapshot in one statement, PostgreSQL dialect.
 const SNAPSHOT_POSTGRES: &str = "SELECT p.plan, p.expires_at, s.delay_between_posts_ms, \
-     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, c.post_key, c.silent, \
+     s.delay_between_cycles_ms, s.cycle_length_ms, s.message_html, s.forward_chat, s.forward_ids, s.forward_mode, \
+     c.post_key, c.silent, \
      (SELECT COALESCE(MAX(seq), 0) FROM cycles WHERE customer_id = c.id) AS last_seq, \
      (SELECT COALESCE(json_agg(json_build_array(a.id, a.label, a.status) ORDER BY a.id), '[]')::text \
       FROM accounts a WHERE a.customer_id = c.id AND a.status = 'active') AS accounts, \
@@ -124,6 +131,12 @@ impl Snapshot {
     /// The post as typed content (`None` before a message was saved); an error when the
     /// stored items don't make a post.
     pub fn content(&self) -> Result<Option<PostContent>, StoreError> {
+        if let Some((source, mode)) = &self.forward {
+            return Ok(Some(PostContent::Forward {
+                source: source.clone(),
+                mode: *mode,
+            }));
+        }
         super::media::content_of(self.message_html.clone(), self.items.clone())
     }
 }
@@ -176,6 +189,11 @@ impl Store {
             settings,
             message_html: head.message_html,
             items: super::media::parse_items(&head.items)?,
+            forward: super::media::forward_of(
+                head.forward_chat,
+                head.forward_ids.as_deref(),
+                head.forward_mode.as_deref(),
+            )?,
             silent: head.silent != 0,
             post_key: head.post_key,
             accounts: accounts

@@ -718,6 +718,10 @@ impl Transport for MtprotoTransport {
                 // Never the caption alone in place of the media.
                 return Outcome::Rejected("media posts are not sent by this transport yet".into());
             }
+            if matches!(post.content, super::Content::Forward { .. }) {
+                // Never an empty text in place of the source message.
+                return Outcome::Rejected("forwards are not sent by this transport yet".into());
+            }
             let client = match self.client(post.account_id).await {
                 Ok(client) => client,
                 Err(outcome) => return outcome,

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{BoxFuture, ContentKind, Outcome, Post, Transport, UploadedHandle};
-use crate::schedule::content::{MediaItem, Sha256};
+use super::{BoxFuture, Content, ContentKind, Outcome, Post, Transport, UploadedHandle};
+use crate::schedule::content::{ForwardSource, MediaItem, Sha256};
 use crate::store::MediaFile;
 
 /// One send as the simulated Telegram saw it.
@@ -34,9 +34,8 @@ pub struct Sent {
     pub silent: bool,
     /// The hash of each media item, in order (none for a text).
     pub media: Vec<Sha256>,
-    /// A forward or copy of an existing message (a placeholder: always `false` until the
-    /// engine forwards).
-    pub forward: bool,
+    /// The source chat and messages of a forward or copy (`kind` says which).
+    pub source: Option<ForwardSource>,
 }
 
 /// One upload as the simulated Telegram saw it.
@@ -399,7 +398,10 @@ impl Transport for SimTransport {
                     topic: post.thread(),
                     silent: post.silent,
                     media: post.content.media().iter().map(|m| m.sha256).collect(),
-                    forward: false,
+                    source: match post.content {
+                        Content::Forward { source, .. } => Some(source.clone()),
+                        _ => None,
+                    },
                 };
                 let key = (post.account_id, post.random_id());
                 if self.posted.lock().expect("sim lock").contains(&key) {
@@ -648,8 +650,8 @@ mod tests {
         assert_eq!(sim.send(p.clone()).await, Outcome::Sent);
         let last = sim.sent().pop().unwrap();
         assert_eq!(
-            (last.kind, last.item_ids.len(), last.media, last.forward),
-            (ContentKind::Album, 2, vec![item.sha256; 2], false)
+            (last.kind, last.item_ids.len(), last.media, last.source),
+            (ContentKind::Album, 2, vec![item.sha256; 2], None)
         );
         let uploads: Vec<_> = (sim.uploads().into_iter())
             .map(|u| (u.account_id, u.name))

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::helpers::{customer, settings, Rig};
 
+mod forward;
 mod media;
 mod rich;
 

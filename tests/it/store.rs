@@ -69,6 +69,7 @@ suite!(
     the_admin_lists_and_statistics_count_what_is_there,
     leases_fence_out_a_holder_that_lost_its_lease,
     media_posts_store_each_file_once_and_read_back_typed,
+    a_forward_post_reads_back_and_any_other_post_replaces_it,
 );
 
 async fn an_accounts_premium_flag_is_kept_and_scoped_to_its_customer(store: &Store) {
@@ -1260,4 +1261,77 @@ async fn media_posts_store_each_file_once_and_read_back_typed(store: &Store) {
     assert!(store.snapshot(1).await.unwrap().unwrap().items.is_empty());
     assert_eq!(store.content(2).await.unwrap(), Some(single));
     assert_eq!(store.media_count().await.unwrap(), 2);
+}
+
+async fn a_forward_post_reads_back_and_any_other_post_replaces_it(store: &Store) {
+    use autoposter::schedule::content::{
+        ContentRefusal, ForwardMode, ForwardSource, MediaKind, PostContent,
+    };
+    use autoposter::store::NewMedia;
+    let s = settings(5.0, 0.0, Some(60.0));
+    store
+        .create_customers(&[customer(1, Plan::Starter, 1, 1, s)])
+        .await
+        .unwrap();
+    let photo = vec![3u8; 100];
+    let files = [NewMedia {
+        kind: MediaKind::Photo,
+        bytes: &photo,
+        name: None,
+        mime: None,
+    }];
+    store.set_media_content(1, &files, "cap").await.unwrap();
+    let set = store.set_forward(1, "@news", vec![10, 11], ForwardMode::Copy, &[77, 78]);
+    let forward = set.await.unwrap();
+    let source = ForwardSource {
+        chat: "@news".into(),
+        message_ids: vec![10, 11],
+    };
+    let expected = PostContent::Forward {
+        source: source.clone(),
+        mode: ForwardMode::Copy,
+    };
+    assert_eq!(forward, expected);
+    assert_eq!(store.content(1).await.unwrap().as_ref(), Some(&expected));
+    let snap = store.snapshot(1).await.unwrap().unwrap();
+    assert_eq!(snap.forward, Some((source, ForwardMode::Copy)));
+    assert!(
+        snap.items.is_empty(),
+        "the media it replaced are gone from the post"
+    );
+    assert_eq!(snap.content().unwrap().as_ref(), Some(&expected));
+    assert_eq!(store.forward_preview(1).await.unwrap(), [77, 78]);
+    // A refused source changes nothing.
+    let err = (store
+        .set_forward(1, "news", vec![1], ForwardMode::Forward, &[])
+        .await)
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Content(ContentRefusal::BadSource)),
+        "{err:?}"
+    );
+    assert_eq!(store.content(1).await.unwrap().as_ref(), Some(&expected));
+    assert!(matches!(
+        store
+            .set_forward(9, "@news", vec![1], ForwardMode::Forward, &[])
+            .await,
+        Err(StoreError::NoCustomer(9))
+    ));
+    // Media, then a text, replace it.
+    store.set_media_content(1, &files, "cap").await.unwrap();
+    let snap = store.snapshot(1).await.unwrap().unwrap();
+    assert_eq!((snap.forward, snap.items.len()), (None, 1));
+    assert!(store.forward_preview(1).await.unwrap().is_empty());
+    store
+        .set_forward(1, "-100555", vec![3], ForwardMode::Forward, &[])
+        .await
+        .unwrap();
+    store.set_message(1, "plain").await.unwrap();
+    assert_eq!(
+        store.content(1).await.unwrap(),
+        Some(PostContent::Text {
+            html: "plain".into()
+        })
+    );
+    assert_eq!(store.snapshot(1).await.unwrap().unwrap().forward, None);
 }

@@ -121,8 +121,8 @@ async fn each_account_uploads_each_file_once_before_the_first_target_and_reuses_
     assert_eq!(rig.sim.not_uploaded(), 0, "no send waited for a file");
     for x in &sends {
         assert_eq!(
-            (x.kind, x.item_ids.len(), x.media.clone(), x.forward),
-            (ContentKind::Album, 2, vec![p, v], false)
+            (x.kind, x.item_ids.len(), x.media.clone(), x.source.clone()),
+            (ContentKind::Album, 2, vec![p, v], None)
         );
         assert_eq!(x.html, "<b>two</b>");
     }
