@@ -429,6 +429,16 @@ reason-content-documents_mixed = An album can't mix files with photos and videos
 reason-content-animation_in_album = A GIF can't be part of an album: send it on its own.
 reason-content-caption_too_long = The caption has { $len } characters; Telegram allows at most { $max }, even with Premium. Shorten it and send the post again.
 reason-content-empty_file = The file is empty.
+reason-content-bad_source = That is not a chat your accounts can read: name it by @username or by its id.
+reason-content-bad_message = Message { $id } can't be a source message.
+message-screen-forward = <b>Your message</b>: { $count ->
+    [one] a message
+   *[other] { $count } messages
+} from { $chat }, { $mode }.
+
+    To replace it, send me the new post as an ordinary message: a text of 1–{ $max } characters, a photo, video, GIF or file with a caption, or an album of 2–10 photos and videos.
+forward-mode-forward = forwarded (shown as "Forwarded from")
+forward-mode-copy = copied (posted as the account's own message)
 size-bytes = { $n } B
 size-kb = { $n } KB
 size-mb = { $n } MB

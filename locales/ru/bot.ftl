@@ -433,6 +433,17 @@ reason-content-documents_mixed = В одном альбоме нельзя см�
 reason-content-animation_in_album = GIF не может входить в альбом: пришлите его отдельно.
 reason-content-caption_too_long = В подписи { $len } симв.; Telegram допускает не больше { $max }, даже с Premium. Сократите её и пришлите пост снова.
 reason-content-empty_file = Файл пустой.
+reason-content-bad_source = Это не чат, который могут читать ваши аккаунты: укажите его @username или id.
+reason-content-bad_message = Сообщение { $id } не может быть источником.
+message-screen-forward = <b>Ваше сообщение</b>: { $count ->
+    [one] { $count } сообщение
+    [few] { $count } сообщения
+   *[other] { $count } сообщений
+} из { $chat }, { $mode }.
+
+    Чтобы заменить его, пришлите мне новый пост обычным сообщением: текст длиной 1–{ $max } символов, фото, видео, GIF или файл с подписью либо альбом из 2–10 фото и видео.
+forward-mode-forward = пересылкой (с пометкой «Переслано от»)
+forward-mode-copy = копией (от имени аккаунта)
 size-bytes = { $n } Б
 size-kb = { $n } КБ
 size-mb = { $n } МБ

@@ -213,6 +213,7 @@ pub fn content_refusal(lang: Lang, r: &ContentRefusal) -> String {
         ContentRefusal::CaptionTooLong { chars } => Args::new()
             .num("len", *chars as f64)
             .num("max", PREMIUM_CAPTION_MAX as f64),
+        ContentRefusal::BadMessage { id } => Args::new().num("id", *id as f64),
         _ => Args::new().num("max", ALBUM_MAX as f64),
     };
     t_args(lang, &key, &args)
@@ -399,6 +400,8 @@ mod tests {
                 ContentRefusal::AnimationInAlbum,
                 ContentRefusal::CaptionTooLong { chars: 5000 },
                 ContentRefusal::EmptyFile,
+                ContentRefusal::BadSource,
+                ContentRefusal::BadMessage { id: 0 },
             ] {
                 let text = refusal(lang, &Refusal::Content(r));
                 assert!(!text.contains("reason-content"), "{text}");

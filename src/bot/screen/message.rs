@@ -26,7 +26,8 @@ use crate::bot::{
 };
 use crate::i18n::{t, t_args, Args, Lang};
 use crate::schedule::content::{
-    visible_len, MediaItem, MediaKind, PostContent, Sha256, CAPTION_MAX,
+    visible_len, ForwardMode, ForwardSource, MediaItem, MediaKind, PostContent, Sha256,
+    CAPTION_MAX,
 };
 use crate::store::{NewMedia, StoreError};
 
@@ -40,6 +41,9 @@ impl Page for Message {
         let silent = c.store.silent(ctx.id).await?;
         Ok(match c.store.content(ctx.id).await? {
             Some(PostContent::Text { html }) => message(ctx.lang, Some(&html), silent),
+            Some(PostContent::Forward { source, mode }) => {
+                forward_screen(ctx.lang, &source, mode, silent)
+            }
             Some(media) => media_screen(ctx.lang, &media, silent),
             None => message(ctx.lang, None, silent),
         })
@@ -209,6 +213,8 @@ async fn show_post(c: &Control, p: &Press<'_>) -> Step {
                 keyboard: Vec::new(),
             }),
         ]),
+        // The bot can't read the source chat: nothing of it to show here.
+        Some(PostContent::Forward { .. }) => Ok(vec![out_of_date(lang)]),
         Some(media) => {
             let mut files = Vec::new();
             for item in media.items() {
@@ -257,6 +263,28 @@ pub fn summary(lang: Lang, content: &PostContent) -> String {
                     .text("size", view::size(lang, item.map_or(0, |i| i.size))),
             )
         }
+    }
+}
+
+/// The Message screen of a post passed on from a source chat: where from, how many messages,
+/// forwarded or copied.
+fn forward_screen(lang: Lang, source: &ForwardSource, mode: ForwardMode, silent: bool) -> Screenful {
+    let text = t_args(
+        lang,
+        "message-screen-forward",
+        &Args::new()
+            .text("chat", &source.chat)
+            .num("count", source.message_ids.len() as f64)
+            .html("mode", t(lang, &format!("forward-mode-{}", mode.as_str())))
+            .num("max", MAX_MESSAGE_LEN as f64),
+    );
+    let text = format!(
+        "{text}\n\n{}",
+        t(lang, if silent { "silent-on" } else { "silent-off" })
+    );
+    Screenful {
+        text,
+        keyboard: keyboard(lang, false, silent),
     }
 }
 
