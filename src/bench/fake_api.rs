@@ -272,6 +272,8 @@ pub struct Attachment {
     pub caption_entities: Option<Value>,
     /// getFile refuses the file (as for a file Telegram no longer has).
     pub unavailable: bool,
+    /// Forwarded from this channel (its title): the message carries a `forward_origin`.
+    pub forwarded_from: Option<String>,
 }
 
 impl Attachment {
@@ -285,6 +287,7 @@ impl Attachment {
             caption: None,
             caption_entities: None,
             unavailable: false,
+            forwarded_from: None,
         }
     }
 
@@ -537,6 +540,12 @@ fn file_message(
     }
     if let Some(group) = group {
         message["media_group_id"] = json!(group);
+    }
+    if let Some(title) = &file.forwarded_from {
+        message["forward_origin"] = json!({
+            "type": "channel", "date": unix_now(), "message_id": 42,
+            "chat": {"id": -1_001_234_567_890_i64, "type": "channel", "title": title},
+        });
     }
     message
 }
