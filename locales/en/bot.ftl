@@ -439,6 +439,7 @@ message-screen-forward = <b>Your message</b>: { $count ->
     To replace it, send me the new post as an ordinary message: a text of 1–{ $max } characters, a photo, video, GIF or file with a caption, or an album of 2–10 photos and videos.
 forward-mode-forward = forwarded (shown as "Forwarded from")
 forward-mode-copy = copied (posted as the account's own message)
+account-caption-needs-premium = ⚠️ Your post's caption has { $len } characters, and this account has no Telegram Premium: it can't post a caption over { $max }. Shorten the caption on the Message screen, or pause this account.
 size-bytes = { $n } B
 size-kb = { $n } KB
 size-mb = { $n } MB

@@ -235,7 +235,13 @@ async fn finish(c: &Control, ctx: &Ctx, signed_in: &SignedIn) -> Result<Screenfu
             None => Ok(()),
         };
         match adopted {
-            Ok(()) => t_args(lang, "account-added", &Args::new().text("account", label)),
+            Ok(()) => {
+                let added = t_args(lang, "account-added", &Args::new().text("account", label));
+                match premium_warning(c, ctx, signed_in).await? {
+                    Some(warning) => format!("{added}\n{warning}"),
+                    None => added,
+                }
+            }
             // Without its session the account could never post: take it back out.
             Err(e) => {
                 c.store.remove_account(ctx.id, account_id).await?;
@@ -244,6 +250,32 @@ async fn finish(c: &Control, ctx: &Ctx, signed_in: &SignedIn) -> Result<Screenfu
         }
     };
     c.render(ctx, Screen::Accounts, Some(notice)).await
+}
+
+/// When the post's caption is over 1024 characters and the new account has no Premium: the
+/// warning that the account can't post it.
+async fn premium_warning(
+    c: &Control,
+    ctx: &Ctx,
+    signed_in: &SignedIn,
+) -> Result<Option<String>, StoreError> {
+    if signed_in.premium {
+        return Ok(None);
+    }
+    let Some(len) = (c.store.content(ctx.id).await?)
+        .filter(|content| content.needs_premium())
+        .and_then(|content| content.caption_len())
+    else {
+        return Ok(None);
+    };
+    let args = Args::new()
+        .num("len", len as f64)
+        .num("max", crate::schedule::content::CAPTION_MAX as f64);
+    Ok(Some(t_args(
+        ctx.lang,
+        "account-caption-needs-premium",
+        &args,
+    )))
 }
 
 impl Control {

@@ -494,6 +494,33 @@ async fn long_caption(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Custome
     assert!(
         matches!(content(run, id).await, Some(PostContent::Media { caption: c, .. }) if c == caption)
     );
+
+    // Another account without Premium: added, with a warning that it can't post this caption.
+    let second = format!("+99966{}4{}", 1 + (id % 8), 100 + id % 900);
+    open_menu(api, c, lang).await;
+    api.press(c, &t(lang, "button-accounts")).unwrap();
+    press_when_shown(api, c, &t(lang, "button-add-account")).await;
+    api.say(c, &second);
+    let digit = &second[6..7];
+    press_when_shown(api, c, digit).await;
+    for _ in 1..5 {
+        api.press(c, digit).unwrap();
+    }
+    api.press(c, "✓").unwrap();
+    let warning = t_args(
+        lang,
+        "account-caption-needs-premium",
+        &Args::new().num("len", 1500.0).num("max", 1024.0),
+    );
+    expect_now(
+        api,
+        id,
+        &[
+            t_args(lang, "account-added", &Args::new().text("account", &second)),
+            warning,
+        ],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
