@@ -19,6 +19,7 @@ pub mod album;
 pub mod broadcast;
 pub mod callback;
 pub mod dispatch;
+pub mod forward;
 pub mod html;
 pub mod input;
 pub mod login;
@@ -41,6 +42,7 @@ use crate::schedule::{
 use crate::store::{CustomerRow, Restriction, Store, StoreError};
 use crate::telegram::groups::Groups;
 use crate::telegram::login::Login;
+use crate::telegram::source::{NoSources, Sources};
 use callback::Cb;
 use screen::{Press, Screen, Typed};
 
@@ -74,6 +76,8 @@ pub enum Input {
     /// A kind of message the accounts don't post (a sticker, a poll, …; also an album with
     /// such an item).
     Unsupported(input::Unsupported),
+    /// A message the customer forwarded from a channel (its text or media aside).
+    Forwarded(forward::Forwarded),
     /// A button press on the message `message_id` (absent when Telegram no longer has it).
     Callback {
         data: String,
@@ -188,6 +192,9 @@ pub enum Action {
         query_id: String,
         error: Option<String>,
     },
+    /// One of the customer's messages shown again in their chat: forwarded (keeping its
+    /// "Forwarded from") or copied (without it) — how a post passed on from a channel looks.
+    PassOn { message_id: i32, copy: bool },
 }
 
 /// What the customer's next typed message answers; kept in the store as JSON. A value stored
@@ -213,6 +220,15 @@ enum Awaiting {
     },
     /// The next typed message is a session string to import (deleted at once).
     SessionString,
+    /// A message forwarded from a channel waits for "forward or copy" (the post is still
+    /// asked: another message replaces it).
+    Forward {
+        chat: String,
+        title: String,
+        message_ids: Vec<i32>,
+        /// The customer's own forwarded messages in the bot chat.
+        preview: Vec<i32>,
+    },
 }
 
 impl Awaiting {
@@ -307,6 +323,8 @@ pub struct Control {
     login: Option<Arc<dyn Login>>,
     /// Checks groups through the customer's accounts, and lists theirs.
     groups: Arc<dyn Groups>,
+    /// Reads a source chat's messages through the customer's accounts (posts passed on).
+    sources: Arc<dyn Sources>,
     /// Telegram user ids allowed the admin commands.
     admins: Vec<i64>,
     /// Sends confirmed broadcasts (`None`: they wait in the store for one).
@@ -337,6 +355,7 @@ impl Control {
             engine,
             login,
             groups,
+            sources: Arc::new(NoSources),
             admins: Vec::new(),
             broadcaster: None,
             files: None,
@@ -346,6 +365,13 @@ impl Control {
     /// The same, downloading the files customers send through `files`.
     pub fn with_files(mut self, files: Arc<dyn Files>) -> Control {
         self.files = Some(files);
+        self
+    }
+
+    /// The same, reading source chats through `sources` (without it, no post can be passed
+    /// on from a channel: the check answers that Telegram can't be reached).
+    pub fn with_sources(mut self, sources: Arc<dyn Sources>) -> Control {
+        self.sources = sources;
         self
     }
 
@@ -495,6 +521,7 @@ impl Control {
             Input::Unsupported(kind) => {
                 self.media(&ctx, input::MediaInput::Unsupported(kind)).await
             }
+            Input::Forwarded(f) => self.forwarded(&ctx, f).await,
             Input::Callback { data, message_id } => self.callback(&ctx, &data, message_id).await,
             Input::PreCheckout {
                 query_id,
@@ -602,6 +629,17 @@ impl Control {
             message_id,
         };
         Screen::answer(self, ctx, awaiting, text).await
+    }
+
+    /// A message forwarded from a channel: a post passed on from it while the post is asked;
+    /// otherwise taken as any other message would be.
+    async fn forwarded(&self, ctx: &Ctx, f: forward::Forwarded) -> Step {
+        match Awaiting::load(ctx.row.awaiting.as_deref()) {
+            Some(Awaiting::Message | Awaiting::Forward { .. }) => {
+                forward::offer(self, ctx, f).await
+            }
+            _ => self.media(ctx, input::MediaInput::Other).await,
+        }
     }
 
     async fn media(&self, ctx: &Ctx, media: input::MediaInput) -> Step {

@@ -17,6 +17,7 @@ use crate::telegram::groups::{Groups, SimGroups};
 use crate::telegram::live::{MtprotoConfig, MtprotoLogin, MtprotoTransport};
 use crate::telegram::login::{Login, SimLogin};
 use crate::telegram::sim::SimTransport;
+use crate::telegram::source::{SimSources, Sources};
 use crate::telegram::Transport;
 use crate::vault::MasterKey;
 
@@ -182,6 +183,7 @@ pub struct Seams {
     pub transport: Arc<dyn Transport>,
     pub login: Arc<dyn Login>,
     pub groups: Arc<dyn Groups>,
+    pub sources: Arc<dyn Sources>,
 }
 
 pub async fn seams(config: &RunConfig, store: &Store) -> Result<Seams, RunError> {
@@ -201,6 +203,7 @@ pub async fn seams(config: &RunConfig, store: &Store) -> Result<Seams, RunError>
             },
             login: Arc::new(SimLogin),
             groups: Arc::new(SimGroups),
+            sources: Arc::new(SimSources),
         });
     }
     let app = config.telegram_app.clone().ok_or(RunError::NoTelegramApp)?;
@@ -221,7 +224,8 @@ pub async fn seams(config: &RunConfig, store: &Store) -> Result<Seams, RunError>
     Ok(Seams {
         transport: transport.clone(),
         login: Arc::new(MtprotoLogin::new(mtproto)),
-        groups: transport,
+        groups: transport.clone(),
+        sources: transport,
     })
 }
 
@@ -315,6 +319,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         transport,
         login,
         groups,
+        sources,
     } = seams(&config, &store).await?;
     let (stops_tx, mut stops) = tokio::sync::mpsc::unbounded_channel();
     let served = metrics(&config).await?;
@@ -355,6 +360,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     };
     let control = Arc::new(
         Control::new(store.clone(), engine.clone(), Some(login), groups)
+            .with_sources(sources)
             .with_admins(config.admins.clone())
             .with_broadcaster(broadcaster)
             .with_files(Arc::new(dispatch::BotFiles(bot.clone()))),

@@ -10,6 +10,7 @@ pub mod live;
 pub mod login;
 pub mod mtproto;
 pub mod sim;
+pub mod source;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -238,6 +238,36 @@ reason-topic_closed = the group's topic is closed
 reason-topic_deleted = the group's topic was deleted
 reason-albums_refused = the group's slow mode refuses albums
 reason-file_reference_expired = the media had to be uploaded again
+message-screen-forward = <b>Your message</b>: { $count ->
+    [one] a message
+   *[other] { $count } messages
+    } from { $chat }, <b>forwarded</b> — the groups see "Forwarded from", the original exactly. "Show the post" shows it as they will.
+    To replace it, send me a new post, or forward another message from your channel.
+message-screen-copy = <b>Your message</b>: { $count ->
+    [one] a message
+   *[other] { $count } messages
+    } from { $chat }, <b>copied</b> — posted as your accounts' own message, without "Forwarded from". "Show the post" shows it as they will.
+    To replace it, send me a new post, or forward another message from your channel.
+forward-question = This message is from <b>{ $chat }</b>. How should your accounts post it?
+    ↪️ <b>Forward</b>: the groups see "Forwarded from { $chat }", the original exactly.
+    📋 <b>Copy</b>: posted as the account's own message.
+    Every account must be able to read { $chat }; I'll check that now.
+button-forward = ↪️ Forward
+button-copy = 📋 Copy
+forward-needs-account = Add an account first: a post from a channel is checked through your accounts (each must be able to read the channel).
+forward-check-failed = The message from <b>{ $chat }</b> can't be posted by every account:
+    { $problems }
+    Nothing was changed. Fix it (e.g. join the channel with that account) and press a button again, or send another post.
+forward-invalid = I can't take a post from that channel. Send the post as an ordinary message instead.
+forward-saved = ✅ Saved: your accounts will forward the message from { $chat }.
+copy-saved = ✅ Saved: your accounts will post a copy of the message from { $chat }.
+reason-source-not_found = no such chat, or the account can't see it
+reason-source-not_readable = the account is not a member of that chat and can't read it
+reason-source-message_gone = message { $id } is not there any more (deleted?)
+reason-source-protected = the chat protects its content: Telegram lets nobody forward or copy from it
+reason-source-account_unavailable = the account can't be used right now (log it in again?)
+reason-source-flood_wait = Telegram asks the account to wait { $secs } s
+reason-source-unavailable = Telegram could not be reached; try again in a minute
 reason-unknown = unknown
 start-invalid-settings = ❌ Cannot start: a timing value is out of range. Open Timing and set it again.
 field-delay-posts-nom = Delay between posts
@@ -431,14 +461,6 @@ reason-content-caption_too_long = The caption has { $len } characters; Telegram 
 reason-content-empty_file = The file is empty.
 reason-content-bad_source = That is not a chat your accounts can read: name it by @username or by its id.
 reason-content-bad_message = Message { $id } can't be a source message.
-message-screen-forward = <b>Your message</b>: { $count ->
-    [one] a message
-   *[other] { $count } messages
-} from { $chat }, { $mode }.
-
-    To replace it, send me the new post as an ordinary message: a text of 1–{ $max } characters, a photo, video, GIF or file with a caption, or an album of 2–10 photos and videos.
-forward-mode-forward = forwarded (shown as "Forwarded from")
-forward-mode-copy = copied (posted as the account's own message)
 account-caption-needs-premium = ⚠️ Your post's caption has { $len } characters, and this account has no Telegram Premium: it can't post a caption over { $max }. Shorten the caption on the Message screen, or pause this account.
 size-bytes = { $n } B
 size-kb = { $n } KB

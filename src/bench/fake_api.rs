@@ -228,6 +228,8 @@ struct State {
     downloads: Vec<String>,
     /// Media the bot sent, in order.
     media_sent: Vec<SentMedia>,
+    /// forwardMessage and copyMessage calls: (method, chat, from chat, message id).
+    passed_on: Vec<(String, i64, i64, i64)>,
 }
 
 /// A file a scripted user sent, as the fake serves it.
@@ -272,8 +274,6 @@ pub struct Attachment {
     pub caption_entities: Option<Value>,
     /// getFile refuses the file (as for a file Telegram no longer has).
     pub unavailable: bool,
-    /// Forwarded from this channel (its title): the message carries a `forward_origin`.
-    pub forwarded_from: Option<String>,
 }
 
 impl Attachment {
@@ -287,7 +287,6 @@ impl Attachment {
             caption: None,
             caption_entities: None,
             unavailable: false,
-            forwarded_from: None,
         }
     }
 
@@ -541,12 +540,6 @@ fn file_message(
     if let Some(group) = group {
         message["media_group_id"] = json!(group);
     }
-    if let Some(title) = &file.forwarded_from {
-        message["forward_origin"] = json!({
-            "type": "channel", "date": unix_now(), "message_id": 42,
-            "chat": {"id": -1_001_234_567_890_i64, "type": "channel", "title": title},
-        });
-    }
     message
 }
 
@@ -621,6 +614,43 @@ impl FakeBotApi {
         let mut s = self.state();
         s.customers.insert(customer.id, customer.clone());
         push_text(&self.shared, &mut s, customer, private_chat(customer), text);
+    }
+
+    /// `customer` forwards to the bot message `message_id` of a channel (`username` without
+    /// the @, if public) as a text message showing `text`; returns its id in their chat.
+    pub fn forward_from_channel(
+        &self,
+        customer: &Customer,
+        channel: (i64, Option<&str>, &str),
+        message_id: i64,
+        text: &str,
+    ) -> i64 {
+        let (channel_id, username, title) = channel;
+        let mut s = self.state();
+        s.customers.insert(customer.id, customer.clone());
+        let id = s.next_message_id;
+        s.next_message_id += 1;
+        let mut chat = json!({"id": channel_id, "type": "channel", "title": title});
+        if let Some(username) = username {
+            chat["username"] = json!(username);
+        }
+        let message = json!({
+            "message_id": id,
+            "date": unix_now(),
+            "chat": private_chat(customer),
+            "from": customer.user_json(),
+            "text": text,
+            "forward_origin": {
+                "type": "channel", "date": unix_now(), "chat": chat, "message_id": message_id,
+            },
+        });
+        push_update(&self.shared, &mut s, json!({ "message": message }));
+        id
+    }
+
+    /// The bot's forwardMessage and copyMessage calls: (method, chat, from chat, message id).
+    pub fn passed_on(&self) -> Vec<(String, i64, i64, i64)> {
+        self.state().passed_on.clone()
     }
 
     /// `customer` sends `text` in the group `group` (a negative id) that the bot was added
@@ -1468,7 +1498,7 @@ fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value)
     let now = Instant::now();
     let is_message = matches!(
         method,
-        "sendmessage" | "copymessage" | "editmessagetext" | "sendinvoice"
+        "sendmessage" | "copymessage" | "forwardmessage" | "editmessagetext" | "sendinvoice"
     );
     if is_message {
         if let Err(refused) = admit(&mut s, method, chat, now) {
@@ -1532,13 +1562,21 @@ fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value)
             s.set_my_commands += 1;
             ok(json!(true))
         }
-        "sendmessage" | "copymessage" | "sendinvoice" => {
+        "sendmessage" | "copymessage" | "forwardmessage" | "sendinvoice" => {
             s.accepted.push(now);
             s.delivered.push((chat, now));
             let id = s.next_message_id;
             s.next_message_id += 1;
-            if method == "copymessage" {
-                return ok(json!({"message_id": id}));
+            if method == "copymessage" || method == "forwardmessage" {
+                let from = request["from_chat_id"].as_i64().unwrap_or_default();
+                let message_id = request["message_id"].as_i64().unwrap_or_default();
+                s.passed_on
+                    .push((method.to_string(), chat, from, message_id));
+                if method == "copymessage" {
+                    return ok(json!({"message_id": id}));
+                }
+                let chat_value = chat_json(chat, &s.customers);
+                return ok(json!({"message_id": id, "date": unix_now(), "chat": chat_value}));
             }
             let shown = Shown {
                 message_id: id,

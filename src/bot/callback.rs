@@ -3,6 +3,7 @@
 //! date"; ids inside are checked against the pressing customer by the store. A screen's code
 //! (`m:<code>`) comes from the table in [`super::screen`].
 
+use crate::schedule::content::ForwardMode;
 use crate::schedule::{Field, Mode, Plan};
 
 pub use super::screen::Screen;
@@ -48,6 +49,8 @@ pub enum Cb {
     /// Turn silent posts (no notification sound for group members) on or off: the state the
     /// button sets, so a stale press repeats what it said.
     Silent(bool),
+    /// Pass the message forwarded from a channel on this way (forward, or copy).
+    PassOn(ForwardMode),
     /// Buy (or renew) a plan with Telegram Stars.
     Buy(Plan),
     /// Admin: a page of the customer list.
@@ -86,6 +89,7 @@ impl Cb {
             Cb::Page(screen, page) => format!("pg:{}:{page}", screen.code()),
             Cb::ShowPost => "post".into(),
             Cb::Silent(on) => format!("sil:{}", u8::from(on)),
+            Cb::PassOn(mode) => format!("fw:{}", mode.as_str()),
             Cb::Buy(plan) => format!("buy:{}", plan.as_str().to_ascii_lowercase()),
             Cb::AdminUsers(page) => format!("adm:u:{page}"),
             Cb::BroadcastConfirm(id) => format!("adm:bc:{id}"),
@@ -148,6 +152,7 @@ impl Cb {
             ["post"] => Cb::ShowPost,
             ["sil", "1"] => Cb::Silent(true),
             ["sil", "0"] => Cb::Silent(false),
+            ["fw", mode] => Cb::PassOn(ForwardMode::parse(mode)?),
             ["buy", "starter"] => Cb::Buy(Plan::Starter),
             ["buy", "enterprise"] => Cb::Buy(Plan::Enterprise),
             ["adm", "u", n] => Cb::AdminUsers(u32::try_from(id(n)?).ok()?),
@@ -209,6 +214,8 @@ mod tests {
             Cb::ShowPost,
             Cb::Silent(true),
             Cb::Silent(false),
+            Cb::PassOn(ForwardMode::Forward),
+            Cb::PassOn(ForwardMode::Copy),
             Cb::Buy(Plan::Starter),
             Cb::Buy(Plan::Enterprise),
             Cb::AdminUsers(u32::MAX),

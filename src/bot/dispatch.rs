@@ -146,6 +146,8 @@ async fn on_message(
             currency: paid.currency.clone(),
             total_amount: paid.total_amount,
         })
+    } else if let Some(forwarded) = forwarded_from_channel(&msg) {
+        Input::Forwarded(forwarded)
     } else {
         match msg.text() {
             Some(text) => Input::Text {
@@ -437,6 +439,28 @@ async fn send_files(
     }
 }
 
+/// A message the customer forwarded from a channel: the channel as the accounts reach it
+/// (`@username`, else its id) and the message's id there. Forwards from groups and users
+/// carry no message id: they are taken as the customer's own message.
+fn forwarded_from_channel(msg: &Message) -> Option<super::forward::Forwarded> {
+    let teloxide::types::MessageOrigin::Channel {
+        chat, message_id, ..
+    } = msg.forward_origin()?
+    else {
+        return None;
+    };
+    let reference = match chat.username() {
+        Some(username) => format!("@{}", username.to_lowercase()),
+        None => chat.id.0.to_string(),
+    };
+    Some(super::forward::Forwarded {
+        message_id: msg.id.0,
+        chat: reference,
+        title: chat.title().unwrap_or_default().to_string(),
+        source_message_id: message_id.0,
+    })
+}
+
 /// Telegram asks whether a payment may go ahead: answered at once (it allows 10 s).
 async fn on_pre_checkout(
     bot: Bot,
@@ -657,6 +681,20 @@ async fn perform(
                         request = request.error_message(error);
                     }
                     request.await?;
+                }
+                Action::PassOn { message_id, copy } => {
+                    let id = MessageId(message_id);
+                    if copy {
+                        let request = bot.copy_message(chat, chat, id);
+                        limiter
+                            .send(chat.0, Class::Reply, || request.send_ref())
+                            .await?;
+                    } else {
+                        let request = bot.forward_message(chat, chat, id);
+                        limiter
+                            .send(chat.0, Class::Reply, || request.send_ref())
+                            .await?;
+                    }
                 }
                 Action::Delete { message_id } => {
                     // Best effort: a message older than 48 h cannot be deleted by a bot.

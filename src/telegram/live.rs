@@ -27,6 +27,7 @@ use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
 mod logins;
+mod source;
 
 use self::logins::{Logins, Ticket};
 use super::groups::{GroupInfo, GroupProblem, Groups};
@@ -519,6 +520,8 @@ pub struct MtprotoTransport {
     connections: Mutex<HashMap<i64, Connection>>,
     /// Resolved groups per (account, group id): the peer to address.
     peers: Mutex<HashMap<(i64, i64), PeerRef>>,
+    /// Resolved source chats of forwarded posts per (account, chat as stored).
+    sources: Mutex<HashMap<(i64, String), PeerRef>>,
 }
 
 /// How many of an account's dialogs are searched for a group given by its numeric id.
@@ -530,6 +533,7 @@ impl MtprotoTransport {
             config,
             connections: Mutex::new(HashMap::new()),
             peers: Mutex::new(HashMap::new()),
+            sources: Mutex::new(HashMap::new()),
         }
     }
 
@@ -718,9 +722,8 @@ impl Transport for MtprotoTransport {
                 // Never the caption alone in place of the media.
                 return Outcome::Rejected("media posts are not sent by this transport yet".into());
             }
-            if matches!(post.content, super::Content::Forward { .. }) {
-                // Never an empty text in place of the source message.
-                return Outcome::Rejected("forwards are not sent by this transport yet".into());
+            if let super::Content::Forward { source, mode } = post.content {
+                return self.send_forward(&post, source, mode).await;
             }
             let client = match self.client(post.account_id).await {
                 Ok(client) => client,

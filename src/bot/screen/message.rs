@@ -42,7 +42,7 @@ impl Page for Message {
         Ok(match c.store.content(ctx.id).await? {
             Some(PostContent::Text { html }) => message(ctx.lang, Some(&html), silent),
             Some(PostContent::Forward { source, mode }) => {
-                forward_screen(ctx.lang, &source, mode, silent)
+                forwarded(ctx.lang, &source, mode, silent)
             }
             Some(media) => media_screen(ctx.lang, &media, silent),
             None => message(ctx.lang, None, silent),
@@ -60,12 +60,13 @@ impl Page for Message {
                 Some(refused) => refused,
                 None => set_silent(c, p, on).await,
             }),
+            Cb::PassOn(mode) => Some(crate::bot::forward::choose(c, p, mode).await),
             _ => None,
         }
     }
 
     fn asked(awaiting: &Awaiting) -> bool {
-        matches!(awaiting, Awaiting::Message)
+        matches!(awaiting, Awaiting::Message | Awaiting::Forward { .. })
     }
 
     async fn answer(c: &Control, ctx: &Ctx, _awaiting: Awaiting, text: Typed<'_>) -> Step {
@@ -206,6 +207,12 @@ async fn take_files(
 async fn show_post(c: &Control, p: &Press<'_>) -> Step {
     let lang = p.ctx.lang;
     match c.store.content(p.ctx.id).await? {
+        Some(PostContent::Forward { mode, .. }) => {
+            let preview = c.store.forward_preview(p.ctx.id).await?;
+            let mut actions = vec![answer(None)];
+            actions.extend(crate::bot::forward::pass_on(&preview, mode));
+            Ok(actions)
+        }
         Some(PostContent::Text { html }) => Ok(vec![
             answer(None),
             Action::Send(Screenful {
@@ -213,8 +220,6 @@ async fn show_post(c: &Control, p: &Press<'_>) -> Step {
                 keyboard: Vec::new(),
             }),
         ]),
-        // The bot can't read the source chat: nothing of it to show here.
-        Some(PostContent::Forward { .. }) => Ok(vec![out_of_date(lang)]),
         Some(media) => {
             let mut files = Vec::new();
             for item in media.items() {
@@ -263,28 +268,6 @@ pub fn summary(lang: Lang, content: &PostContent) -> String {
                     .text("size", view::size(lang, item.map_or(0, |i| i.size))),
             )
         }
-    }
-}
-
-/// The Message screen of a post passed on from a source chat: where from, how many messages,
-/// forwarded or copied.
-fn forward_screen(lang: Lang, source: &ForwardSource, mode: ForwardMode, silent: bool) -> Screenful {
-    let text = t_args(
-        lang,
-        "message-screen-forward",
-        &Args::new()
-            .text("chat", &source.chat)
-            .num("count", source.message_ids.len() as f64)
-            .html("mode", t(lang, &format!("forward-mode-{}", mode.as_str())))
-            .num("max", MAX_MESSAGE_LEN as f64),
-    );
-    let text = format!(
-        "{text}\n\n{}",
-        t(lang, if silent { "silent-on" } else { "silent-off" })
-    );
-    Screenful {
-        text,
-        keyboard: keyboard(lang, false, silent),
     }
 }
 
@@ -357,6 +340,35 @@ pub fn html_text_len(html: &str) -> usize {
         }
     }
     len
+}
+
+/// The Message screen for a post passed on from a channel: where from, how, how many
+/// messages.
+pub fn forwarded(lang: Lang, source: &ForwardSource, mode: ForwardMode, silent: bool) -> Screenful {
+    let key = match mode {
+        ForwardMode::Forward => "message-screen-forward",
+        ForwardMode::Copy => "message-screen-copy",
+    };
+    let args = Args::new()
+        .text("chat", &source.chat)
+        .num("count", source.message_ids.len() as f64)
+        .num("max", MAX_MESSAGE_LEN as f64);
+    let text = format!(
+        "{}\n\n{}",
+        t_args(lang, key, &args),
+        t(lang, if silent { "silent-on" } else { "silent-off" })
+    );
+    let switch = if silent {
+        "button-silent-off"
+    } else {
+        "button-silent-on"
+    };
+    let keyboard = vec![
+        vec![Button::new(t(lang, "button-show-post"), Cb::ShowPost)],
+        vec![Button::new(t(lang, switch), Cb::Silent(!silent))],
+        view::back(lang),
+    ];
+    Screenful { text, keyboard }
 }
 
 pub fn message(lang: Lang, html: Option<&str>, silent: bool) -> Screenful {

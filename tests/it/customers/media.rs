@@ -403,22 +403,6 @@ async fn refusals(api: &FakeBotApi, run: &Run, admin: &Customer, c: &Customer, l
     assert_eq!(api.file_requests(id).1, downloads, "nothing downloaded");
     assert_eq!(content(run, id).await, kept, "the post unchanged");
     assert!(api.media_sent(id).is_empty(), "nothing shown as a post");
-
-    // A photo forwarded from a channel is taken as a photo (forwarding is its own feature).
-    let photo = bytes(7, 2_000);
-    let mut forwarded = Attachment::new(FileKind::Photo, photo.clone());
-    forwarded.forwarded_from = Some("Shop news".into());
-    api.send_file(c, &forwarded);
-    let saved = t_args(
-        lang,
-        "media-saved",
-        &Args::new().html("what", one(lang, MediaKind::Photo, photo.len())),
-    );
-    expect(api, id, &saved).await;
-    assert!(
-        matches!(content(run, id).await, Some(PostContent::Media { item, .. })
-        if item.sha256 == Sha256::of(&photo))
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@
 
 mod blocked;
 mod defects;
+mod forward;
 mod groups;
 mod journeys;
 mod media;

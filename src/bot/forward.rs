@@ -1,0 +1,165 @@
+//! A post passed on from a source chat. While the Message screen asks for the post, the
+//! customer forwards a message from their channel to the bot; the bot asks how the accounts
+//! should pass it on — **forward** (Telegram shows "Forwarded from …", the original exactly) or
+//! **copy** (as the account's own message) — then checks through every active account that
+//! the channel can be read and passed on and the message is there, and only then saves it
+//! (naming each account that can't, and changing nothing, otherwise). The post is shown back
+//! as the groups will see it: the customer's own message forwarded or copied in their chat.
+
+use serde::{Deserialize, Serialize};
+
+use super::callback::Cb;
+use super::screen::{question, Press, Screen};
+use super::{answer, out_of_date, Action, Awaiting, Button, Control, Ctx, Step};
+use crate::i18n::{escape, t, t_args, Args, Lang};
+use crate::schedule::content::ForwardMode;
+use crate::store::StoreError;
+use crate::telegram::source::SourceProblem;
+
+/// A message the customer forwarded to the bot from a channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Forwarded {
+    /// The forwarded message in the customer's chat with the bot.
+    pub message_id: i32,
+    /// The channel as the accounts reach it: `@username` (lower case), or its Bot-API id.
+    pub chat: String,
+    /// The channel's title, for the customer.
+    pub title: String,
+    /// The message's id in the channel.
+    pub source_message_id: i32,
+}
+
+/// The question: forward or copy the message from `title`.
+fn choice(lang: Lang, title: &str) -> super::Screenful {
+    let mut screen = question(
+        lang,
+        t_args(lang, "forward-question", &Args::new().text("chat", title)),
+    );
+    screen.keyboard.insert(
+        0,
+        vec![
+            Button::new(t(lang, "button-forward"), Cb::PassOn(ForwardMode::Forward)),
+            Button::new(t(lang, "button-copy"), Cb::PassOn(ForwardMode::Copy)),
+        ],
+    );
+    screen
+}
+
+/// A forwarded message arrived while the post is asked: keep it and ask how to pass it on.
+pub(super) async fn offer(c: &Control, ctx: &Ctx, f: Forwarded) -> Step {
+    let title = f.title.clone();
+    let awaiting = Awaiting::Forward {
+        chat: f.chat,
+        title: f.title,
+        message_ids: vec![f.source_message_id],
+        preview: vec![f.message_id],
+    };
+    c.set_awaiting(ctx, &awaiting).await?;
+    Ok(vec![Action::Send(choice(ctx.lang, &title))])
+}
+
+/// The customer chose how to pass the message on: checked through every active account,
+/// then saved and shown back; or refused, naming each account that can't, and nothing
+/// changes (the question stays open).
+pub(super) async fn choose(c: &Control, p: &Press<'_>, mode: ForwardMode) -> Step {
+    let ctx = p.ctx;
+    let lang = ctx.lang;
+    let Some(Awaiting::Forward {
+        chat,
+        title,
+        message_ids,
+        preview,
+    }) = p.awaiting.clone()
+    else {
+        return Ok(vec![out_of_date(lang)]);
+    };
+    let accounts = c.active_accounts(ctx).await?;
+    if accounts.is_empty() {
+        return Ok(vec![
+            answer(None),
+            Action::Send(question(lang, t(lang, "forward-needs-account"))),
+        ]);
+    }
+    let mut problems = Vec::new();
+    for account in &accounts {
+        if let Err(problem) = c.sources.read(account.id, &chat, &message_ids).await {
+            tracing::info!(
+                customer_id = ctx.id,
+                account_id = account.id,
+                problem = problem.as_str(),
+                "a source message can't be passed on"
+            );
+            problems.push(format!(
+                "• {} — {}",
+                escape(&account.label),
+                source_problem(lang, &problem)
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        let text = t_args(
+            lang,
+            "forward-check-failed",
+            &Args::new()
+                .text("chat", &title)
+                .html("problems", problems.join("\n")),
+        );
+        let mut refusal = choice(lang, &title);
+        refusal.text = text;
+        return Ok(vec![answer(None), Action::Send(refusal)]);
+    }
+    match (c.store)
+        .set_forward(ctx.id, &chat, message_ids.clone(), mode, &preview)
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::Content(refusal)) => {
+            // Not a source the bot hands over (the channel reached us without a usable id).
+            tracing::warn!(
+                customer_id = ctx.id,
+                refusal = refusal.as_str(),
+                "source refused"
+            );
+            let text = t(lang, "forward-invalid");
+            return Ok(vec![answer(None), Action::Send(question(lang, text))]);
+        }
+        Err(e) => return Err(e),
+    }
+    c.clear_awaiting(ctx).await?;
+    let notice = t_args(
+        lang,
+        match mode {
+            ForwardMode::Forward => "forward-saved",
+            ForwardMode::Copy => "copy-saved",
+        },
+        &Args::new()
+            .text("chat", &title)
+            .num("count", message_ids.len() as f64),
+    );
+    let mut actions = vec![answer(None)];
+    actions.extend(pass_on(&preview, mode));
+    actions.extend(c.send_screen(ctx, Screen::Message, Some(notice)).await?);
+    Ok(actions)
+}
+
+/// The post shown as the groups will see it: the customer's own forwarded messages, forwarded
+/// again (with their "Forwarded from") or copied (without it).
+pub(super) fn pass_on(preview: &[i32], mode: ForwardMode) -> Vec<Action> {
+    (preview.iter())
+        .map(|message_id| Action::PassOn {
+            message_id: *message_id,
+            copy: mode == ForwardMode::Copy,
+        })
+        .collect()
+}
+
+/// Why an account can't pass the source on, for the customer.
+pub(super) fn source_problem(lang: Lang, problem: &SourceProblem) -> String {
+    let key = format!("reason-source-{}", problem.as_str());
+    let args = match problem {
+        SourceProblem::MessageGone(id) => Args::new().num("id", f64::from(*id)),
+        SourceProblem::FloodWait(secs) => Args::new().num("secs", f64::from(*secs)),
+        _ => Args::new(),
+    };
+    t_args(lang, &key, &args)
+}
