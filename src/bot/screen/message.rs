@@ -94,7 +94,14 @@ impl Page for Message {
             Err(refusal) => return Ok(vec![c.ask_again(ctx, refusal)]),
         };
         // The question stays open: a post sent right after (a second album the customer sent
-        // before this one was confirmed, or a text) replaces this one, in the order sent.
+        // before this one was confirmed, or a text) replaces this one, in the order sent. A
+        // forward offered before is over: the post is this media now.
+        if !matches!(
+            Awaiting::load(ctx.row.awaiting.as_deref()),
+            Some(Awaiting::Message)
+        ) {
+            c.set_awaiting(ctx, &Awaiting::Message).await?;
+        }
         let notice = match &content {
             PostContent::Album { items, .. } => t_args(
                 ctx.lang,
