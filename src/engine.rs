@@ -282,6 +282,9 @@ impl Engine {
             return Err(EngineError::AlreadyRunning(customer_id));
         }
         let mut snapshot = self.load(customer_id).await?;
+        // A stored post that isn't one (a row changed by hand) is refused before anything
+        // starts, as each cycle's set-up refuses it.
+        snapshot.content()?;
         let catalog = self.catalog();
         let plan = schedule::check_ready(&readiness(
             &snapshot,

@@ -27,14 +27,16 @@
 //!   out) with `setup`, `send`, `record` and `report`, `clock`, `lease` (the keeper of
 //!   engines sharing PostgreSQL).
 //! - `src/telegram/` [`telegram`] — the seam to Telegram: a small trait, typed outcomes,
-//!   `sim` (the simulated transport), `login`, `groups`, `mtproto`, `import`, and `live` (the
-//!   grammers implementation for real accounts, with `live/logins`).
+//!   `sim` (the simulated transport), `login`, `groups`, `source`, `mtproto`, `import`, and
+//!   `live` (the grammers implementation for real accounts, with `live/logins` and
+//!   `live/source`).
 //! - `src/store/` [`store`] — all SQL (SQLite or PostgreSQL through sqlx Any): connection and
 //!   migrations, `pool`, `snapshot` (what a cycle reads), `running` (flags and resume),
 //!   `postlog` (its rows, its INSERT and the batched writer), `customer`, `admin`,
 //!   `broadcast`, `media`, `lock`, `lease`.
 //! - `src/bot/` [`bot`] — the control bot: the conversation independent of teloxide, one
-//!   module per screen (`screen` and its table, `screen/*`), `login`, admin commands, broadcasts, payments, reminders, the outbound
+//!   module per screen (`screen` and its table, `screen/*`), `login`, `forward`, admin
+//!   commands, broadcasts, payments, reminders, the outbound
 //!   limiter, and the thin teloxide layer (`dispatch`).
 //! - `src/bench/` [`bench`](mod@bench) — what no product path uses: the fleet, soak and broadcast
 //!   benchmarks (`autoposter bench …`) and the local Bot API the whole-process tests drive.

@@ -404,6 +404,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
     // The first SIGTERM or ctrl-c stops taking updates, then everything below runs; a second
     // signal exits at once.
     let shutdown = dispatcher.shutdown_token();
+    let (updates, stop_updates) = dispatch::updates(bot.clone()).await;
     // The task hands the lock back when done: it is held until everything below has stopped.
     let stopper = tokio::spawn(async move {
         signals.next().await;
@@ -413,6 +414,9 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         loop {
             match shutdown.shutdown() {
                 Ok(done) => {
+                    // The updates end even if the dispatcher missed its shutdown (see
+                    // dispatch::updates); the handlers under way finish either way.
+                    stop_updates.stop();
                     done.await;
                     return lock;
                 }
@@ -420,7 +424,7 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
             }
         }
     });
-    dispatch::poll(&mut dispatcher, bot).await;
+    dispatch::poll(&mut dispatcher, updates).await;
     engine.shutdown().await;
     // The broadcast finishes its sends in flight; the rest stays pending for the next start.
     broadcasts_stop.cancel();

@@ -775,14 +775,28 @@ pub type BotDispatcher = Dispatcher<Bot, HandlerError, teloxide::dispatching::De
 
 /// Long-polls `getUpdates` into `dispatcher` (updates that do not parse logged by id only)
 /// until its shutdown token is used.
-pub async fn poll(dispatcher: &mut BotDispatcher, bot: Bot) {
-    let updates = super::update_log::Parsed(teloxide::update_listeners::polling_default(bot).await);
+pub async fn poll(dispatcher: &mut BotDispatcher, updates: Updates) {
     dispatcher
         .dispatch_with_listener(
             updates,
             Arc::new(super::update_log::LogErrors("could not get updates")),
         )
         .await;
+}
+
+/// The bot's updates: long polling, unparsable updates logged and skipped.
+pub type Updates = super::update_log::Parsed<teloxide::update_listeners::Polling<Bot>>;
+
+/// The updates to [`poll`], and a token that ends them. The shutdown stops them with it as
+/// well as through the dispatcher's own shutdown token: teloxide 0.17's dispatcher misses a
+/// shutdown that lands while it is handing an update to a chat's worker (it waits for a
+/// change that already happened), and would then poll for updates forever.
+pub async fn updates(bot: Bot) -> (Updates, teloxide::stop::StopToken) {
+    use teloxide::update_listeners::UpdateListener;
+    let mut updates =
+        super::update_log::Parsed(teloxide::update_listeners::polling_default(bot).await);
+    let stop = updates.stop_token();
+    (updates, stop)
 }
 
 /// The broadcast's Bot API side: copyMessage or sendMessage to each recipient, the progress

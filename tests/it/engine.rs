@@ -1156,7 +1156,9 @@ async fn a_retry_waiting_when_the_plan_expires_is_given_up() {
 }
 
 /// A rig on a SQLite file, so that a test can also change the database behind the engine.
-async fn file_rig(c: autoposter::store::NewCustomer) -> (Rig, String, std::path::PathBuf) {
+pub(super) async fn file_rig(
+    c: autoposter::store::NewCustomer,
+) -> (Rig, String, std::path::PathBuf) {
     autoposter::engine::clock::use_virtual_time();
     let dir = std::env::temp_dir().join(format!("autoposter-resume-{}", fastrand::u64(..)));
     std::fs::create_dir_all(&dir).unwrap();

@@ -588,3 +588,54 @@ async fn customers_configure_start_watch_and_stop_mid_cycle_in_english_and_russi
     assert_clean(&api.report());
     assert_eq!(run.stop(), Some(0));
 }
+
+/// A SIGTERM that arrives while a customer's /stop is still being handled: the process still
+/// stops in good time (the handler in flight finishes, nothing waits for it forever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigterm_right_after_a_customers_stop_exits_promptly() {
+    let api = FakeBotApi::start([]).await.unwrap();
+    let admin = Customer::new(1, Some("en"));
+    let mut run = Run::start_with(
+        &api,
+        &[
+            ("AUTOPOSTER_ADMINS", "1"),
+            ("RUST_LOG", "debug,hyper=info,reqwest=info,sqlx=warn"),
+        ],
+    );
+    let customer = Customer::new(950, Some("en"));
+    let lang = Lang::En;
+    configure(
+        &api,
+        &admin,
+        &customer,
+        lang,
+        "+9996633001",
+        &["@sale_group_1"],
+        "a post",
+    )
+    .await;
+    api.say(&customer, "/menu");
+    press_when_shown(&api, &customer, &t(lang, "button-start")).await;
+    let store = run.store().await;
+    let mut posted = false;
+    for _ in 0..120 {
+        if !store.posts(customer.id).await.unwrap().is_empty() {
+            posted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(posted, "never posted");
+    api.say(&customer, "/stop");
+    let started = std::time::Instant::now();
+    unsafe { libc::kill(run.child.id() as i32, libc::SIGTERM) };
+    let mut code = None;
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Some(status) = run.child.try_wait().unwrap() {
+            code = status.code();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(code, Some(0), "exited after {:?}", started.elapsed());
+}

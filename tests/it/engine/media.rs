@@ -255,3 +255,37 @@ async fn an_upload_again_at_send_time_keeps_the_floor_from_when_the_post_left() 
         g2 - g1
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_stored_album_changed_by_hand_into_no_post_is_refused_and_nothing_is_sent() {
+    use autoposter::engine::EngineError;
+    use autoposter::schedule::content::ContentRefusal;
+    use autoposter::store::StoreError;
+    let c = customer(1, Plan::Enterprise, 1, 2, settings(3.0, 60.0, None));
+    let (mut rig, url, dir) = super::file_rig(c).await;
+    album(&rig, 1).await;
+    // A document among the photos and videos: no album Telegram takes.
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE post_items SET kind = 'document' WHERE position = 1")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    <sqlx::AnyConnection as sqlx::Connection>::close(db)
+        .await
+        .unwrap();
+    let refused = rig.engine.start(1, None).await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            EngineError::Store(StoreError::Content(ContentRefusal::DocumentsMixed))
+        ),
+        "{refused:?}"
+    );
+    assert!(!rig.engine.is_running(1));
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    rig.finish().await;
+    assert!(rig.sim.sent().is_empty() && rig.sim.uploads().is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}
