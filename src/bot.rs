@@ -15,6 +15,7 @@
 //! typed message answers is kept in the store (one question at a time, a login included).
 
 pub mod admin;
+pub mod album;
 pub mod broadcast;
 pub mod callback;
 pub mod dispatch;
@@ -67,8 +68,14 @@ pub enum Input {
         /// The message this one replies to (`/broadcast` as a reply copies that message).
         reply_to: Option<i32>,
     },
-    /// A message without text (a photo, a sticker, …).
+    /// A message without text that is nothing the bot recognises.
     Media { message_id: i32 },
+    /// A photo, video, animation or document with its caption, or an album's items in order
+    /// (collected from their messages by [`album::Albums`]).
+    Files(Vec<input::IncomingPart>),
+    /// A kind of message the accounts don't post (a sticker, a poll, …; also an album with
+    /// such an item).
+    Unsupported(input::Unsupported),
     /// A message the customer forwarded from a channel (its text or media aside).
     Forwarded(forward::Forwarded),
     /// A button press on the message `message_id` (absent when Telegram no longer has it).
@@ -111,11 +118,64 @@ pub struct Screenful {
     pub keyboard: Vec<Vec<Button>>,
 }
 
+/// One file of a media post the bot shows the customer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PreviewFile {
+    pub kind: crate::schedule::content::MediaKind,
+    pub bytes: Arc<Vec<u8>>,
+    pub name: Option<String>,
+    pub mime: Option<String>,
+}
+
+impl std::fmt::Debug for PreviewFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreviewFile")
+            .field("kind", &self.kind)
+            .field("size", &self.bytes.len())
+            .field("name", &self.name)
+            .field("mime", &self.mime)
+            .finish()
+    }
+}
+
+/// A media post as the groups will see it: one file or an album (in order), the caption
+/// (HTML) on the first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Preview {
+    pub files: Vec<PreviewFile>,
+    pub caption: String,
+}
+
+/// Why the bot could not get a customer's file from Telegram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DownloadError {
+    /// Over what a bot may download ([`input::DOWNLOAD_MAX`]).
+    #[error("the file is too big for a bot to download")]
+    TooBig,
+    /// getFile refused or the download failed (the cause stays out of errors: a download
+    /// URL holds the bot's token).
+    #[error("the file could not be downloaded")]
+    Failed,
+}
+
+/// Where the bot gets the files customers send (the Bot API's getFile and file download).
+pub trait Files: Send + Sync + 'static {
+    /// The file's bytes; `size` is what Telegram stated of it.
+    fn download<'a>(
+        &'a self,
+        file_id: &'a str,
+        size: u64,
+    ) -> crate::telegram::BoxFuture<'a, Result<Vec<u8>, DownloadError>>;
+}
+
 /// What the bot does in answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// A new message in the customer's chat.
     Send(Screenful),
+    /// A media post sent to the customer's chat as the groups will see it (sendPhoto,
+    /// sendVideo, sendAnimation, sendDocument, sendMediaGroup).
+    SendMedia(Preview),
     /// The menu message edited in place.
     Edit { message_id: i32, screen: Screenful },
     /// The answer to a button press: a toast, or an alert the customer must dismiss.
@@ -273,6 +333,8 @@ pub struct Control {
     admins: Vec<i64>,
     /// Sends confirmed broadcasts (`None`: they wait in the store for one).
     broadcaster: Option<Arc<broadcast::Broadcaster>>,
+    /// Downloads the files customers send (`None`: media posts are refused as undownloadable).
+    files: Option<Arc<dyn Files>>,
 }
 
 /// One request's customer.
@@ -300,7 +362,14 @@ impl Control {
             sources: Arc::new(NoSources),
             admins: Vec::new(),
             broadcaster: None,
+            files: None,
         }
+    }
+
+    /// The same, downloading the files customers send through `files`.
+    pub fn with_files(mut self, files: Arc<dyn Files>) -> Control {
+        self.files = Some(files);
+        self
     }
 
     /// The same, reading source chats through `sources` (without it, no post can be passed
@@ -451,7 +520,11 @@ impl Control {
                 }
                 None => self.typed(&ctx, &plain, html, message_id).await,
             },
-            Input::Media { .. } => self.media(&ctx).await,
+            Input::Media { .. } => self.media(&ctx, input::MediaInput::Other).await,
+            Input::Files(parts) => self.media(&ctx, input::MediaInput::Files(parts)).await,
+            Input::Unsupported(kind) => {
+                self.media(&ctx, input::MediaInput::Unsupported(kind)).await
+            }
             Input::Forwarded(f) => self.forwarded(&ctx, f).await,
             Input::Callback { data, message_id } => self.callback(&ctx, &data, message_id).await,
             Input::PreCheckout {
@@ -569,13 +642,13 @@ impl Control {
             Some(Awaiting::Message | Awaiting::Forward { .. }) => {
                 forward::offer(self, ctx, f).await
             }
-            _ => self.media(ctx).await,
+            _ => self.media(ctx, input::MediaInput::Other).await,
         }
     }
 
-    async fn media(&self, ctx: &Ctx) -> Step {
+    async fn media(&self, ctx: &Ctx, media: input::MediaInput) -> Step {
         match Awaiting::load(ctx.row.awaiting.as_deref()) {
-            Some(awaiting) => Screen::media(self, ctx, &awaiting).await,
+            Some(awaiting) => Screen::media(self, ctx, &awaiting, media).await,
             None => self.use_the_menu(ctx).await,
         }
     }

@@ -36,7 +36,8 @@
 //!   `postlog` (its rows, its INSERT and the batched writer), `customer`, `admin`,
 //!   `broadcast`, `media`, `lock`, `lease`.
 //! - `src/bot/` [`bot`] — the control bot: the conversation independent of teloxide, one
-//!   module per screen (`screen` and its table, `screen/*`), `login`, `forward`, admin
+//!   module per screen (`screen` and its table, `screen/*`), `login`, `forward`, `album` (albums
+//!   collected from their messages), admin
 //!   commands, broadcasts, payments, reminders, the outbound
 //!   limiter, and the thin teloxide layer (`dispatch`).
 //! - `src/bench/` [`bench`](mod@bench) — what no product path uses: the fleet, soak and broadcast

@@ -362,7 +362,8 @@ pub async fn run(config: RunConfig) -> Result<(), RunError> {
         Control::new(store.clone(), engine.clone(), Some(login), groups)
             .with_sources(sources)
             .with_admins(config.admins.clone())
-            .with_broadcaster(broadcaster),
+            .with_broadcaster(broadcaster)
+            .with_files(Arc::new(dispatch::BotFiles(bot.clone()))),
     );
     // Remind customers a day before their plan expires.
     let reminders_stop = CancellationToken::new();

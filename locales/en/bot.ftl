@@ -72,13 +72,13 @@ message-screen = <b>Your message</b> (what the accounts will post):
 
     { $message }
 
-    To replace it, send me the new post as an ordinary message; formatting (bold, links, …) is kept. Text only, 1–{ $max } characters.
+    To replace it, send me the new post as an ordinary message; formatting (bold, links, …) is kept. A text of 1–{ $max } characters, a photo, video, GIF or file with a caption, or an album of 2–10 photos and videos.
 message-screen-empty = <b>Your message</b>: not set yet.
-    Send me the post as an ordinary message; formatting (bold, links, …) is kept. Text only, 1–{ $max } characters.
+    Send me the post as an ordinary message; formatting (bold, links, …) is kept. A text of 1–{ $max } characters, a photo, video, GIF or file with a caption, or an album of 2–10 photos and videos.
 message-saved = ✅ Message saved.
 message-empty = The message is empty. Send text of 1–{ $max } characters.
 message-too-long = The message is { $len } characters long; Telegram allows at most { $max }. Shorten it and send it again.
-message-media = Only text messages can be posted (1–{ $max } characters). Photos, stickers and files are not supported.
+message-media = This kind of message can't be posted. Send a text (1–{ $max } characters), a photo, video, GIF or file with a caption, or an album of 2–10 photos and videos.
 
 ## Groups
 groups-title = <b>Groups</b> ({ $count }), posted to in this order:
@@ -209,7 +209,7 @@ stopped-by-engine = ⏹ Posting stopped: the next cycle could not run.
 stopped-plan-expired = ⏹ Posting stopped: your plan expired on { $date }. Renew it on the Plan screen, then press Start.
 cmd-cancel = Abandon the current question
 message-screen-long = <b>Your message</b>: { $len } characters, too long to show inside this menu. "Show the post" sends it exactly as the accounts will post it.
-    To replace it, send me the new post as an ordinary message; formatting is kept. Text only, 1–{ $max } characters.
+    To replace it, send me the new post as an ordinary message; formatting is kept: a text, a photo, video, GIF or file with a caption, or an album.
 button-show-post = 👁 Show the post
 silent-on = 🔕 <b>Silent posts</b>: on — group members get no notification sound for your posts.
 silent-off = 🔔 <b>Silent posts</b>: off — group members hear the usual notification sound for your posts.
@@ -445,3 +445,61 @@ payment-unrecorded = ⚠️ Your payment went through, but I could not record it
 admin-payment-unrecorded = ⚠️ Payment { $charge } ({ $stars } Stars) from user { $id } could not be recorded (database error). Invoice payload: { $payload }. Grant it with /setplan.
 checkout-nothing-to-renew = Your plan has no expiry: there is nothing to renew.
 group-chat-private-only = I work in a private chat only, so that your posts, accounts and plan stay between us: open @{ $bot } and send /start there.
+
+## Media posts
+message-screen-media = <b>Your message</b> (what the accounts will post): { $what }.
+    { $caption }
+
+    To replace it, send me the new post as an ordinary message: a text of 1–{ $max } characters, a photo, video, GIF or file with a caption, or an album of 2–10 photos and videos.
+media-caption = Caption:
+
+    { $caption }
+media-no-caption = No caption.
+media-caption-long = Caption: { $len } characters, too long to show inside this menu. "Show the post" sends the post exactly as the accounts will post it.
+media-caption-premium = ⭐ The caption has { $len } characters: over { $max }, only accounts with Telegram Premium can post it.
+media-one = { $kind } ({ $size })
+media-album = an album of { $count ->
+    [one] { $count } item
+   *[other] { $count } items
+} ({ $size } in all)
+media-kind-photo = a photo
+media-kind-video = a video
+media-kind-animation = a GIF
+media-kind-document = a file
+media-saved = ✅ Saved: { $what }. Above is the post exactly as the groups will see it.
+media-album-saved = ✅ Album of { $count ->
+    [one] { $count } item
+   *[other] { $count } items
+} saved ({ $size } in all). Above is the post exactly as the groups will see it.
+message-unsupported = { $what } can't be posted by the accounts. Send a text, a photo, video, GIF or file with a caption, or an album of 2–10 photos and videos.
+unsupported-sticker = A sticker
+unsupported-poll = A poll
+unsupported-voice = A voice message
+unsupported-video_note = A video message (round video)
+unsupported-audio = An audio file sent as music
+unsupported-location = A location
+unsupported-venue = A venue
+unsupported-contact = A contact
+unsupported-game = A game
+unsupported-dice = A dice
+unsupported-paid_media = Paid media
+unsupported-story = A story
+unsupported-checklist = A checklist
+unsupported-invoice = An invoice
+unsupported-other = This kind of message
+media-too-big = The file is { $size }; a bot can download at most { $max } from Telegram (the Bot API's limit), so I can't take it. Send a smaller file.
+media-download-failed = Telegram did not give me the file just now. Send it again, please.
+caption-needs-premium = The caption has { $len } characters. Telegram allows { $max } characters in a caption ({ $premium } for accounts with Telegram Premium), and these accounts of yours have no Premium: { $accounts }. Shorten the caption to { $max } characters, or pause those accounts.
+album-several-captions = Several items of the album have a caption, but a post has one. Put the caption on one item only and send the album again.
+reason-content-no_media = The album has no files. Send 2–{ $max } photos and videos, or 2–{ $max } files.
+reason-content-too_many_items = The album has { $count } items; Telegram allows at most { $max }.
+reason-content-documents_mixed = An album can't mix files with photos and videos: send photos and videos together, or files together.
+reason-content-animation_in_album = A GIF can't be part of an album: send it on its own.
+reason-content-caption_too_long = The caption has { $len } characters; Telegram allows at most { $max }, even with Premium. Shorten it and send the post again.
+reason-content-empty_file = The file is empty.
+reason-content-bad_source = That is not a chat your accounts can read: name it by @username or by its id.
+reason-content-bad_message = Message { $id } can't be a source message.
+account-caption-needs-premium = ⚠️ Your post's caption has { $len } characters, and this account has no Telegram Premium: it can't post a caption over { $max }. Shorten the caption on the Message screen, or pause this account.
+size-bytes = { $n } B
+size-kb = { $n } KB
+size-mb = { $n } MB

@@ -7,6 +7,15 @@
 //! `setMyCommands` and the webhook calls teloxide makes at start, over HTTP/1.1 (hyper),
 //! answering as Telegram does.
 //!
+//! Media: scripted users send photos, videos, animations and documents with captions (and
+//! entities), albums (items sharing a `media_group_id`, in any order) and every other kind of
+//! message a bot can receive (stickers, polls, voice notes, locations, contacts, …); the fake
+//! serves `getFile` and the file download path (`/file/bot<token>/<path>`) with the bytes the
+//! test chose (a file over 20 MB is refused as Telegram refuses it), and takes `sendPhoto`,
+//! `sendVideo`, `sendAnimation`, `sendDocument` and `sendMediaGroup` as multipart requests,
+//! checking each caption like a text (HTML, at most 1024 characters) and recording what was
+//! sent ([`FakeBotApi::media_sent`]).
+//!
 //! Limits as Telegram keeps them, on every message (sent, copied, edited, invoice): beyond
 //! `limit` a second overall (30 by default), one a second to a chat or 20 a minute to a
 //! group, the answer is 429 with `retry_after`, and until that ends every message is
@@ -211,14 +220,327 @@ struct State {
     unknown_methods: Vec<String>,
     set_my_commands: u32,
     polls: u64,
+    /// Files users sent: file id → what getFile and the download serve.
+    files: HashMap<String, FakeFile>,
+    next_file: u64,
+    /// getFile calls and downloads, by file id, in order.
+    get_file_calls: Vec<String>,
+    downloads: Vec<String>,
+    /// Media the bot sent, in order.
+    media_sent: Vec<SentMedia>,
     /// forwardMessage and copyMessage calls: (method, chat, from chat, message id).
     passed_on: Vec<(String, i64, i64, i64)>,
+}
+
+/// A file a scripted user sent, as the fake serves it.
+#[derive(Clone, Debug)]
+struct FakeFile {
+    /// The user who sent it.
+    owner: i64,
+    bytes: Vec<u8>,
+    unavailable: bool,
+    /// The size the message and getFile state.
+    size: u64,
+    path: String,
 }
 
 struct Shared {
     state: Mutex<State>,
     /// Bumped on each new update (wakes long polls).
     updates: watch::Sender<u64>,
+}
+
+/// The kinds of file a scripted user can send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Photo,
+    Video,
+    Animation,
+    Document,
+}
+
+/// A file a scripted user sends, with its caption.
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    pub kind: FileKind,
+    pub bytes: Vec<u8>,
+    /// The size the message states (`None`: the bytes' length). A test of a file too big for
+    /// a bot states its size without sending that many bytes.
+    pub stated_size: Option<u64>,
+    pub name: Option<String>,
+    pub mime: Option<String>,
+    pub caption: Option<String>,
+    /// The caption's entities as the Bot API gives them (a JSON array), if any.
+    pub caption_entities: Option<Value>,
+    /// getFile refuses the file (as for a file Telegram no longer has).
+    pub unavailable: bool,
+}
+
+impl Attachment {
+    pub fn new(kind: FileKind, bytes: Vec<u8>) -> Attachment {
+        Attachment {
+            kind,
+            bytes,
+            stated_size: None,
+            name: None,
+            mime: None,
+            caption: None,
+            caption_entities: None,
+            unavailable: false,
+        }
+    }
+
+    /// With a caption and its entities (a JSON array of Bot API entities).
+    pub fn caption(mut self, caption: &str, entities: Value) -> Attachment {
+        self.caption = Some(caption.to_string());
+        self.caption_entities = Some(entities);
+        self
+    }
+
+    /// Named, with a MIME type.
+    pub fn named(mut self, name: &str, mime: &str) -> Attachment {
+        self.name = Some(name.to_string());
+        self.mime = Some(mime.to_string());
+        self
+    }
+}
+
+/// One file of a media message the bot sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentFile {
+    /// `photo`, `video`, `animation` or `document`.
+    pub kind: String,
+    pub bytes: Vec<u8>,
+    pub file_name: Option<String>,
+    pub caption: Option<String>,
+    pub parse_mode: Option<String>,
+}
+
+/// A media message (or album) the bot sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentMedia {
+    pub chat: i64,
+    /// `sendphoto`, `sendvideo`, `sendanimation`, `senddocument` or `sendmediagroup`.
+    pub method: String,
+    pub files: Vec<SentFile>,
+}
+
+/// The Bot API JSON of a message of another kind (a sticker, a poll, …), by its name:
+/// `sticker`, `poll`, `voice`, `video_note`, `audio`, `location`, `venue`, `contact`,
+/// `dice`. Panics on another name.
+pub fn other_message(kind: &str) -> Value {
+    let file =
+        |id: &str| json!({"file_id": id, "file_unique_id": format!("u{id}"), "file_size": 1000});
+    match kind {
+        "sticker" => {
+            let mut f = file("stk");
+            f["type"] = json!("regular");
+            f["width"] = json!(512);
+            f["height"] = json!(512);
+            f["is_animated"] = json!(false);
+            f["is_video"] = json!(false);
+            f["emoji"] = json!("😀");
+            json!({ "sticker": f })
+        }
+        "poll" => json!({"poll": {
+            "id": "poll1", "question": "Lunch?",
+            "options": [{"text": "Yes", "voter_count": 0}, {"text": "No", "voter_count": 0}],
+            "is_closed": false, "total_voter_count": 0, "is_anonymous": true,
+            "type": "regular", "allows_multiple_answers": false,
+        }}),
+        "voice" => {
+            let mut f = file("voice");
+            f["duration"] = json!(3);
+            f["mime_type"] = json!("audio/ogg");
+            json!({ "voice": f })
+        }
+        "video_note" => {
+            let mut f = file("vnote");
+            f["length"] = json!(240);
+            f["duration"] = json!(5);
+            json!({ "video_note": f })
+        }
+        "audio" => {
+            let mut f = file("audio");
+            f["duration"] = json!(100);
+            f["mime_type"] = json!("audio/mpeg");
+            f["title"] = json!("Song");
+            json!({ "audio": f })
+        }
+        "location" => json!({"location": {"latitude": 55.75, "longitude": 37.61}}),
+        "venue" => json!({
+            "venue": {"location": {"latitude": 55.75, "longitude": 37.61},
+                      "title": "Cafe", "address": "Main st 1"},
+            "location": {"latitude": 55.75, "longitude": 37.61},
+        }),
+        "contact" => json!({"contact": {"phone_number": "+15550001", "first_name": "Ann"}}),
+        "dice" => json!({"dice": {"emoji": "🎲", "value": 3}}),
+        other => panic!("no such kind of message: {other}"),
+    }
+}
+
+impl FakeBotApi {
+    /// `customer` sends `file` (a message of its own); returns its message id.
+    pub fn send_file(&self, customer: &Customer, file: &Attachment) -> i64 {
+        let mut s = self.state();
+        s.customers.insert(customer.id, customer.clone());
+        let id = s.next_message_id;
+        s.next_message_id += 1;
+        let message = file_message(&mut s, customer, id, file, None);
+        push_update(&self.shared, &mut s, json!({ "message": message }));
+        id
+    }
+
+    /// `customer` sends an album: `files` in this order (message ids ascending), delivered
+    /// to the bot in the order `delivery` gives (indices into `files`), all sharing
+    /// `group_id`. Returns the message ids.
+    pub fn send_album(
+        &self,
+        customer: &Customer,
+        group_id: &str,
+        files: &[Attachment],
+        delivery: &[usize],
+    ) -> Vec<i64> {
+        let mut s = self.state();
+        s.customers.insert(customer.id, customer.clone());
+        let first = s.next_message_id;
+        s.next_message_id += files.len() as i64;
+        for &i in delivery {
+            let message = file_message(
+                &mut s,
+                customer,
+                first + i as i64,
+                &files[i],
+                Some(group_id),
+            );
+            push_update(&self.shared, &mut s, json!({ "message": message }));
+        }
+        (0..files.len() as i64).map(|i| first + i).collect()
+    }
+
+    /// `customer` sends a message of another kind ([`other_message`]'s JSON merged into the
+    /// message); returns its message id.
+    pub fn send_other(&self, customer: &Customer, content: Value) -> i64 {
+        let mut s = self.state();
+        s.customers.insert(customer.id, customer.clone());
+        let id = s.next_message_id;
+        s.next_message_id += 1;
+        let mut message = json!({
+            "message_id": id,
+            "date": unix_now(),
+            "chat": private_chat(customer),
+            "from": customer.user_json(),
+        });
+        if let (Some(m), Some(extra)) = (message.as_object_mut(), content.as_object()) {
+            for (k, v) in extra {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        push_update(&self.shared, &mut s, json!({ "message": message }));
+        id
+    }
+
+    /// The media messages the bot sent to `chat`, oldest first.
+    pub fn media_sent(&self, chat: i64) -> Vec<SentMedia> {
+        (self.state().media_sent.iter())
+            .filter(|m| m.chat == chat)
+            .cloned()
+            .collect()
+    }
+
+    /// How many times the bot asked getFile for files `user` sent, and downloaded one.
+    pub fn file_requests(&self, user: i64) -> (usize, usize) {
+        let s = self.state();
+        let of = |ids: &Vec<String>| {
+            (ids.iter())
+                .filter(|id| s.files.get(*id).is_some_and(|f| f.owner == user))
+                .count()
+        };
+        (of(&s.get_file_calls), of(&s.downloads))
+    }
+}
+
+/// A user's message carrying `file` (registered for getFile and the download).
+fn file_message(
+    s: &mut State,
+    customer: &Customer,
+    message_id: i64,
+    file: &Attachment,
+    group: Option<&str>,
+) -> Value {
+    s.next_file += 1;
+    let file_id = format!("file{}", s.next_file);
+    let size = file.stated_size.unwrap_or(file.bytes.len() as u64);
+    s.files.insert(
+        file_id.clone(),
+        FakeFile {
+            owner: customer.id,
+            bytes: file.bytes.clone(),
+            unavailable: file.unavailable,
+            size,
+            path: format!("files/{file_id}.bin"),
+        },
+    );
+    s.user_messages.insert((customer.id, message_id));
+    let mut meta =
+        json!({"file_id": file_id, "file_unique_id": format!("u{file_id}"), "file_size": size});
+    if let Some(name) = &file.name {
+        meta["file_name"] = json!(name);
+    }
+    // Telegram states a video's and an animation's type (teloxide needs it to parse them).
+    let mime = file.mime.clone().or_else(|| {
+        matches!(file.kind, FileKind::Video | FileKind::Animation).then(|| "video/mp4".into())
+    });
+    if let Some(mime) = mime {
+        meta["mime_type"] = json!(mime);
+    }
+    let mut message = json!({
+        "message_id": message_id,
+        "date": unix_now(),
+        "chat": private_chat(customer),
+        "from": customer.user_json(),
+    });
+    match file.kind {
+        FileKind::Photo => {
+            // Telegram sends each size; the bot must take the largest.
+            let mut small = json!({"file_id": format!("{file_id}-thumb"),
+                "file_unique_id": format!("u{file_id}-thumb"), "file_size": 100,
+                "width": 90, "height": 60});
+            small["file_size"] = json!(100);
+            let mut large = meta.clone();
+            large.as_object_mut().expect("object").remove("file_name");
+            large.as_object_mut().expect("object").remove("mime_type");
+            large["width"] = json!(1280);
+            large["height"] = json!(853);
+            message["photo"] = json!([small, large]);
+        }
+        FileKind::Video => {
+            let mut v = meta.clone();
+            v["width"] = json!(1280);
+            v["height"] = json!(720);
+            v["duration"] = json!(10);
+            message["video"] = v;
+        }
+        FileKind::Animation => {
+            let mut a = meta.clone();
+            a["width"] = json!(320);
+            a["height"] = json!(240);
+            a["duration"] = json!(3);
+            message["animation"] = a;
+            message["document"] = meta.clone();
+        }
+        FileKind::Document => message["document"] = meta.clone(),
+    }
+    if let Some(caption) = &file.caption {
+        message["caption"] = json!(caption);
+        if let Some(entities) = &file.caption_entities {
+            message["caption_entities"] = entities.clone();
+        }
+    }
+    if let Some(group) = group {
+        message["media_group_id"] = json!(group);
+    }
+    message
 }
 
 /// A running fake Bot API; dropped, it keeps serving until the runtime ends.
@@ -764,17 +1086,33 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
         let shared = shared.clone();
         async move {
             // Telegram's method names are case-insensitive (teloxide writes `SendMessage`).
-            let method = req
-                .uri()
-                .path()
+            let path = req.uri().path().to_string();
+            let method = path
                 .rsplit('/')
                 .next()
                 .unwrap_or_default()
                 .to_ascii_lowercase();
+            let content_type = (req.headers().get("content-type"))
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
             let body = req.into_body().collect().await?.to_bytes();
-            let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+            // `…/file/bot<token>/<file path>` (teloxide percent-encodes the path's slashes).
+            if let Some(at) = path.find("/file/bot") {
+                let file_path = percent_decode(&path[at + "/file/".len()..]);
+                return Ok::<_, hyper::Error>(download(&shared, &file_path));
+            }
+            let (request, uploads) = match boundary(&content_type) {
+                Some(boundary) => multipart(&body, &boundary),
+                None => (
+                    serde_json::from_slice(&body).unwrap_or_default(),
+                    HashMap::new(),
+                ),
+            };
             let (status, reply) = if method == "getupdates" {
                 get_updates(&shared, &request).await
+            } else if method.starts_with("send") && MEDIA_METHODS.contains(&method.as_str()) {
+                send_media(&shared, &method, &request, &uploads)
             } else {
                 answer(&shared, &method, &request)
             };
@@ -822,6 +1160,312 @@ async fn get_updates(shared: &Shared, request: &Value) -> (StatusCode, Value) {
             Ok(Ok(())) => {}
             _ => return (StatusCode::OK, json!({"ok": true, "result": []})),
         }
+    }
+}
+
+/// The send methods that carry files.
+const MEDIA_METHODS: [&str; 5] = [
+    "sendphoto",
+    "sendvideo",
+    "sendanimation",
+    "senddocument",
+    "sendmediagroup",
+];
+
+/// The longest caption a bot may send (characters after entity parsing).
+const CAPTION_MAX: usize = 1024;
+
+/// The most a bot may download (getFile).
+const DOWNLOAD_MAX: u64 = 20 * 1024 * 1024;
+
+/// A multipart request's files by part name: (file name, bytes).
+type Uploads = HashMap<String, (Option<String>, Vec<u8>)>;
+
+/// `multipart/form-data; boundary=…` → the boundary.
+fn boundary(content_type: &str) -> Option<String> {
+    let (kind, params) = content_type.split_once(';')?;
+    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params.split(';').find_map(|p| {
+        let (k, v) = p.trim().split_once('=')?;
+        k.eq_ignore_ascii_case("boundary")
+            .then(|| v.trim_matches('"').to_string())
+    })
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    (from..=hay.len().checked_sub(needle.len())?).find(|&i| &hay[i..i + needle.len()] == needle)
+}
+
+/// A multipart/form-data body: its text fields as a JSON object (a field holding JSON, such
+/// as `media` or `reply_markup`, parsed; `chat_id` as a number), and its file parts by name
+/// as (file name, bytes).
+fn multipart(body: &[u8], boundary: &str) -> (Value, Uploads) {
+    let mut fields = serde_json::Map::new();
+    let mut files = HashMap::new();
+    let delimiter = format!("--{boundary}").into_bytes();
+    let mut at = match find(body, &delimiter, 0) {
+        Some(i) => i + delimiter.len(),
+        None => return (Value::Object(fields), files),
+    };
+    loop {
+        if body[at..].starts_with(b"--") {
+            break;
+        }
+        let start = at + 2; // CRLF after the delimiter
+        let Some(head_end) = find(body, b"\r\n\r\n", start) else {
+            break;
+        };
+        let head = String::from_utf8_lossy(&body[start..head_end]).to_string();
+        let data_start = head_end + 4;
+        let mut end_marker = b"\r\n".to_vec();
+        end_marker.extend_from_slice(&delimiter);
+        let Some(data_end) = find(body, &end_marker, data_start) else {
+            break;
+        };
+        let data = &body[data_start..data_end];
+        let param = |name: &str| {
+            let key = format!("{name}=\"");
+            let i = head.find(&key)? + key.len();
+            let j = head[i..].find('"')? + i;
+            Some(head[i..j].to_string())
+        };
+        if let Some(name) = param("name") {
+            match param("filename") {
+                Some(file_name) => {
+                    files.insert(name, (Some(file_name), data.to_vec()));
+                }
+                None if head
+                    .to_ascii_lowercase()
+                    .contains("content-type: application/octet") =>
+                {
+                    files.insert(name, (None, data.to_vec()));
+                }
+                None => {
+                    let text = String::from_utf8_lossy(data).to_string();
+                    let value = match name.as_str() {
+                        "chat_id" | "message_thread_id" => text
+                            .parse::<i64>()
+                            .map(Value::from)
+                            .unwrap_or(Value::String(text)),
+                        "media" | "reply_markup" | "caption_entities" | "reply_parameters" => {
+                            serde_json::from_str(&text).unwrap_or(Value::String(text))
+                        }
+                        _ => Value::String(text),
+                    };
+                    fields.insert(name, value);
+                }
+            }
+        }
+        at = data_end + end_marker.len();
+    }
+    (Value::Object(fields), files)
+}
+
+/// `%2F` and the like decoded.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%')
+            .then(|| s.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The file download path: `bot<token>/<file path>`.
+fn download(shared: &Shared, path: &str) -> Response<Full<Bytes>> {
+    let mut s = shared.state.lock().expect("fake lock");
+    let file_path = path.split_once('/').map(|(_, p)| p).unwrap_or_default();
+    let found = (s.files.iter())
+        .find(|(_, f)| f.path == file_path)
+        .map(|(id, f)| (id.clone(), f.bytes.clone()));
+    let response = Response::builder();
+    match found {
+        Some((id, bytes)) => {
+            s.downloads.push(id);
+            response
+                .status(StatusCode::OK)
+                .header("content-type", "application/octet-stream")
+                .body(Full::new(Bytes::from(bytes)))
+        }
+        None => response
+            .status(StatusCode::NOT_FOUND)
+            .body(Full::new(Bytes::from_static(b"Not Found"))),
+    }
+    .expect("a valid response")
+}
+
+/// The JSON of a file the bot sent, as the Bot API answers with it.
+fn sent_file_json(kind: &str, n: usize, size: usize) -> Value {
+    let meta = json!({"file_id": format!("sent{n}"), "file_unique_id": format!("usent{n}"),
+                      "file_size": size});
+    let mut sized = meta.clone();
+    sized["width"] = json!(640);
+    sized["height"] = json!(480);
+    match kind {
+        "photo" => json!({ "photo": [sized] }),
+        "video" => {
+            sized["duration"] = json!(10);
+            json!({ "video": sized })
+        }
+        "animation" => {
+            sized["duration"] = json!(3);
+            json!({ "animation": sized, "document": meta })
+        }
+        _ => json!({ "document": meta }),
+    }
+}
+
+/// sendPhoto / sendVideo / sendAnimation / sendDocument / sendMediaGroup: each caption checked
+/// like a text (HTML, at most [`CAPTION_MAX`] characters), the files recorded, answered with
+/// the message(s) Telegram would return.
+fn send_media(
+    shared: &Shared,
+    method: &str,
+    request: &Value,
+    uploads: &Uploads,
+) -> (StatusCode, Value) {
+    let chat = request["chat_id"].as_i64().unwrap_or_default();
+    let mut s = shared.state.lock().expect("fake lock");
+    let now = Instant::now();
+    if let Err(refused) = admit(&mut s, method, chat, now) {
+        return refused;
+    }
+    if s.blocked.contains(&chat) {
+        s.forbidden += 1;
+        return (
+            StatusCode::FORBIDDEN,
+            json!({"ok": false, "error_code": 403,
+                   "description": "Forbidden: bot was blocked by the user"}),
+        );
+    }
+    // (kind, the field naming the file, caption, parse mode) per item.
+    let items: Vec<(String, Value, Option<String>, Option<String>)> = match method {
+        "sendmediagroup" => {
+            let Some(media) = request["media"].as_array() else {
+                return bad_request("Bad Request: media not specified");
+            };
+            if !(2..=10).contains(&media.len()) {
+                return bad_request("Bad Request: media must include 2-10 items");
+            }
+            media
+                .iter()
+                .map(|m| {
+                    (
+                        m["type"].as_str().unwrap_or_default().to_string(),
+                        m["media"].clone(),
+                        m["caption"].as_str().map(str::to_string),
+                        m["parse_mode"].as_str().map(str::to_string),
+                    )
+                })
+                .collect()
+        }
+        _ => {
+            let kind = method.trim_start_matches("send").to_string();
+            vec![(
+                kind.clone(),
+                request[kind.as_str()].clone(),
+                request["caption"].as_str().map(str::to_string),
+                request["parse_mode"].as_str().map(str::to_string),
+            )]
+        }
+    };
+    let mut files = Vec::new();
+    for (kind, media, caption, parse_mode) in items {
+        if !["photo", "video", "animation", "document"].contains(&kind.as_str()) {
+            return bad_request(&format!("Bad Request: unsupported media type {kind:?}"));
+        }
+        let reference = media.as_str().unwrap_or_default();
+        let upload = reference
+            .strip_prefix("attach://")
+            .and_then(|name| uploads.get(name))
+            .or_else(|| uploads.get(kind.as_str()));
+        let Some((file_name, bytes)) = upload else {
+            return bad_request("Bad Request: wrong file identifier/HTTP URL specified");
+        };
+        if bytes.is_empty() {
+            return bad_request("Bad Request: file must be non-empty");
+        }
+        if let Some(caption) = &caption {
+            if let Err(e) = check_text(method, caption, parse_mode.as_deref()) {
+                s.refused_texts.push((method.to_string(), e.clone()));
+                return bad_request(&format!("Bad Request: can't parse entities: {e}"));
+            }
+            let visible = match parse_mode.as_deref() {
+                Some(mode) if mode.eq_ignore_ascii_case("html") => {
+                    crate::schedule::content::visible_len(caption)
+                }
+                _ => caption.encode_utf16().count(),
+            };
+            if visible > CAPTION_MAX {
+                s.refused_texts.push((
+                    method.to_string(),
+                    format!("caption of {visible} characters"),
+                ));
+                return bad_request("Bad Request: message caption is too long");
+            }
+        }
+        files.push(SentFile {
+            kind,
+            bytes: bytes.clone(),
+            file_name: file_name.clone(),
+            caption,
+            parse_mode,
+        });
+    }
+    s.accepted.push(now);
+    s.delivered.push((chat, now));
+    let customers = s.customers.clone();
+    let mut messages = Vec::new();
+    for file in &files {
+        let id = s.next_message_id;
+        s.next_message_id += 1;
+        let shown = Shown {
+            message_id: id,
+            text: file.caption.clone().unwrap_or_default(),
+            parse_mode: file.parse_mode.clone(),
+            buttons: Vec::new(),
+            edits: 0,
+            markup: Value::Null,
+            date: unix_now(),
+        };
+        let mut m = message_json(chat, &shown, &customers);
+        let o = m.as_object_mut().expect("an object");
+        o.remove("text");
+        if let Some(caption) = &file.caption {
+            o.insert("caption".into(), json!(caption));
+        }
+        if let Some(extra) = sent_file_json(&file.kind, id as usize, file.bytes.len()).as_object() {
+            for (k, v) in extra {
+                o.insert(k.clone(), v.clone());
+            }
+        }
+        messages.push(m);
+        s.messages.insert((chat, id), shown);
+    }
+    s.media_sent.push(SentMedia {
+        chat,
+        method: method.to_string(),
+        files,
+    });
+    match method {
+        "sendmediagroup" => ok(Value::Array(messages)),
+        _ => ok(messages.pop().expect("one message")),
     }
 }
 
@@ -943,6 +1587,23 @@ fn answer(shared: &Shared, method: &str, request: &Value) -> (StatusCode, Value)
             me["supports_inline_queries"] = json!(false);
             me["has_main_web_app"] = json!(false);
             ok(me)
+        }
+        "getfile" => {
+            let id = request["file_id"].as_str().unwrap_or_default().to_string();
+            s.get_file_calls.push(id.clone());
+            let Some(file) = s.files.get(&id).cloned() else {
+                return bad_request("Bad Request: invalid file_id");
+            };
+            if file.unavailable {
+                return bad_request(
+                    "Bad Request: wrong file_id or the file is temporarily unavailable",
+                );
+            }
+            if file.size > DOWNLOAD_MAX {
+                return bad_request("Bad Request: file is too big");
+            }
+            ok(json!({"file_id": id, "file_unique_id": format!("u{id}"),
+                      "file_size": file.size, "file_path": file.path}))
         }
         "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false,
                                       "pending_update_count": 0})),

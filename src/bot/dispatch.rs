@@ -4,6 +4,13 @@
 //! [`Limiter`] (Telegram's bot limits, retry_after obeyed). Also the dispatcher and its long
 //! poll, the command list per language, and the broadcast's Bot API side; `autoposter run`
 //! puts them together with the engine in [`crate::serve::run`].
+//!
+//! Media: a message's file (the largest size of a photo, a video, an animation, a document)
+//! becomes an [`IncomingPart`] with its caption rendered to HTML like a text; an album's
+//! messages are collected by [`Albums`] and handed over as one input; other kinds of message
+//! become their [`Unsupported`] kind. [`BotFiles`] downloads files (getFile, then the file
+//! path), and a media post is shown back with sendPhoto / sendVideo / sendAnimation /
+//! sendDocument / sendMediaGroup.
 
 use std::sync::Arc;
 
@@ -15,11 +22,15 @@ use teloxide::types::{
 use teloxide::types::{MessageEntity, MessageEntityKind};
 use teloxide::RequestError;
 
+use super::album::{Albums, QUIET};
 use super::broadcast::{BroadcastSink, Delivery};
-use super::input::{self, Entity, EntityKind};
+use super::input::{self, Entity, EntityKind, IncomingFile, IncomingPart, Unsupported};
 use super::outbox::{Class, Limiter};
-use super::{Action, Control, Input, Screenful, Sender};
+use super::{
+    Action, Control, DownloadError, Files, Input, Preview, PreviewFile, Screenful, Sender,
+};
 use crate::i18n::{t, t_args, Args, Lang};
+use crate::schedule::content::MediaKind;
 use crate::store::BroadcastSource;
 use crate::telegram::BoxFuture;
 
@@ -36,6 +47,7 @@ pub fn handler_tree() -> UpdateHandler<HandlerError> {
 /// else that sends). Needs an `Arc<Control>` among the dispatcher's dependencies.
 pub fn handler_tree_with(limiter: Arc<Limiter>) -> UpdateHandler<HandlerError> {
     let (l0, l1, l2, l3) = (limiter.clone(), limiter.clone(), limiter.clone(), limiter);
+    let albums: Arc<Albums<AlbumPart>> = Arc::new(Albums::new(QUIET));
     dptree::entry()
         .branch(
             Update::filter_message()
@@ -48,7 +60,8 @@ pub fn handler_tree_with(limiter: Arc<Limiter>) -> UpdateHandler<HandlerError> {
         .branch(Update::filter_message().endpoint(
             move |bot: Bot, msg: Message, c: Arc<Control>| {
                 let limiter = l1.clone();
-                async move { on_message(bot, msg, c, &limiter).await }
+                let albums = albums.clone();
+                async move { on_message(bot, msg, c, limiter, albums).await }
             },
         ))
         .branch(Update::filter_callback_query().endpoint(
@@ -105,14 +118,18 @@ async fn on_group_message(
     Ok(())
 }
 
+/// An album item as collected: its file, or the kind the accounts don't post.
+type AlbumPart = Result<IncomingPart, Unsupported>;
+
 /// A message in a private chat (the branch before takes every other chat): text (its
-/// formatting rendered to HTML; commands are text the conversation recognises), media or a
-/// successful payment.
+/// formatting rendered to HTML; commands are text the conversation recognises), media (an
+/// album's items collected first), another kind of message, or a successful payment.
 async fn on_message(
     bot: Bot,
     msg: Message,
     control: Arc<Control>,
-    limiter: &Limiter,
+    limiter: Arc<Limiter>,
+    albums: Arc<Albums<AlbumPart>>,
 ) -> Result<(), HandlerError> {
     let Some(user) = msg.from.as_ref() else {
         return Ok(());
@@ -139,13 +156,287 @@ async fn on_message(
                 html: input::entities_to_html(text, &entities(msg.entities().unwrap_or(&[]))),
                 message_id: msg.id.0,
             },
-            None => Input::Media {
-                message_id: msg.id.0,
-            },
+            None => {
+                let part = part_of(&msg);
+                if let Some(group) = msg.media_group_id() {
+                    // The album is answered once, when its last item came.
+                    let group = group.0.clone();
+                    if albums.add(sender.user_id, &group, msg.id.0, part) {
+                        let chat = msg.chat.id;
+                        tokio::spawn(async move {
+                            let collected = albums.complete(sender.user_id).await;
+                            let _turn = albums.turn(sender.user_id).await;
+                            // Albums sent back to back: each is answered, in the order sent.
+                            for parts in collected {
+                                let input = album_input(parts);
+                                let actions = control.handle(&sender, input).await;
+                                let done = perform(&bot, &limiter, chat, None, actions).await;
+                                if let Err(e) = done {
+                                    tracing::warn!(error = %e, "an album's answer failed");
+                                }
+                            }
+                        });
+                    }
+                    return Ok(());
+                }
+                match part {
+                    Ok(part) => Input::Files(vec![part]),
+                    Err(Unsupported::Other) => Input::Media {
+                        message_id: msg.id.0,
+                    },
+                    Err(kind) => Input::Unsupported(kind),
+                }
+            }
         }
     };
     let actions = control.handle(&sender, input).await;
-    perform(&bot, limiter, msg.chat.id, None, actions).await
+    perform(&bot, &limiter, msg.chat.id, None, actions).await
+}
+
+/// An album's items as one input: its files in order, or the kind of the first item the
+/// accounts don't post.
+fn album_input(parts: Vec<AlbumPart>) -> Input {
+    let mut files = Vec::with_capacity(parts.len());
+    for part in parts {
+        match part {
+            Ok(file) => files.push(file),
+            Err(kind) => return Input::Unsupported(kind),
+        }
+    }
+    Input::Files(files)
+}
+
+/// The file a message carries, with its caption; or the kind of message it is when the
+/// accounts can't post it.
+fn part_of(msg: &Message) -> AlbumPart {
+    use teloxide::types::{MediaKind as M, MessageKind};
+    let common = match &msg.kind {
+        MessageKind::Common(common) => common,
+        MessageKind::Dice(_) => return Err(Unsupported::Dice),
+        MessageKind::Invoice(_) => return Err(Unsupported::Invoice),
+        _ => return Err(Unsupported::Other),
+    };
+    let (kind, meta, name, mime) = match &common.media_kind {
+        M::Photo(p) => {
+            let largest = (p.photo.iter())
+                .max_by_key(|s| (u64::from(s.width) * u64::from(s.height), s.file.size));
+            let Some(largest) = largest else {
+                return Err(Unsupported::Other);
+            };
+            (MediaKind::Photo, &largest.file, None, None)
+        }
+        M::Video(v) => (
+            MediaKind::Video,
+            &v.video.file,
+            v.video.file_name.clone(),
+            mime(&v.video.mime_type),
+        ),
+        M::Animation(a) => (
+            MediaKind::Animation,
+            &a.animation.file,
+            a.animation.file_name.clone(),
+            mime(&a.animation.mime_type),
+        ),
+        M::Document(d) => (
+            MediaKind::Document,
+            &d.document.file,
+            d.document.file_name.clone(),
+            mime(&d.document.mime_type),
+        ),
+        M::Sticker(_) => return Err(Unsupported::Sticker),
+        M::Poll(_) => return Err(Unsupported::Poll),
+        M::Voice(_) => return Err(Unsupported::Voice),
+        M::VideoNote(_) => return Err(Unsupported::VideoNote),
+        M::Audio(_) => return Err(Unsupported::Audio),
+        M::Location(_) => return Err(Unsupported::Location),
+        M::Venue(_) => return Err(Unsupported::Venue),
+        M::Contact(_) => return Err(Unsupported::Contact),
+        M::Game(_) => return Err(Unsupported::Game),
+        M::PaidMedia(_) => return Err(Unsupported::PaidMedia),
+        M::Story(_) => return Err(Unsupported::Story),
+        M::Checklist(_) => return Err(Unsupported::Checklist),
+        M::Text(_) | M::Migration(_) => return Err(Unsupported::Other),
+    };
+    let caption = msg.caption().unwrap_or_default();
+    let caption_html =
+        input::entities_to_html(caption, &entities(msg.caption_entities().unwrap_or(&[])));
+    Ok(IncomingPart {
+        message_id: msg.id.0,
+        file: IncomingFile {
+            kind,
+            file_id: meta.id.0.clone(),
+            // teloxide reads a missing size as u32::MAX: unknown, checked after getFile.
+            size: if meta.size == u32::MAX {
+                0
+            } else {
+                u64::from(meta.size)
+            },
+            name,
+            mime,
+        },
+        caption_html,
+    })
+}
+
+/// A MIME type as text.
+fn mime<T: ToString>(m: &Option<T>) -> Option<String> {
+    m.as_ref().map(T::to_string)
+}
+
+/// The customers' files through the Bot API: getFile, then the file's path. A bot may
+/// download at most 20 MB ([`input::DOWNLOAD_MAX`]); larger files are refused before.
+pub struct BotFiles(pub Bot);
+
+impl Files for BotFiles {
+    fn download<'a>(
+        &'a self,
+        file_id: &'a str,
+        size: u64,
+    ) -> BoxFuture<'a, Result<Vec<u8>, DownloadError>> {
+        Box::pin(async move {
+            use teloxide::net::Download;
+            if size > input::DOWNLOAD_MAX {
+                return Err(DownloadError::TooBig);
+            }
+            let id = teloxide::types::FileId(file_id.to_string());
+            let file = match self.0.get_file(id).await {
+                Ok(file) => file,
+                Err(RequestError::Api(teloxide::ApiError::Unknown(text)))
+                    if text.contains("too big") =>
+                {
+                    return Err(DownloadError::TooBig)
+                }
+                Err(e) => {
+                    // Never a network error's text: it may quote the URL, which holds the token.
+                    let what = match e {
+                        RequestError::Api(e) => e.to_string(),
+                        _ => "network".to_string(),
+                    };
+                    tracing::warn!(error = %what, "getFile failed");
+                    return Err(DownloadError::Failed);
+                }
+            };
+            if file.meta.size != u32::MAX && u64::from(file.meta.size) > input::DOWNLOAD_MAX {
+                return Err(DownloadError::TooBig);
+            }
+            let mut bytes = Vec::new();
+            if self.0.download_file(&file.path, &mut bytes).await.is_err() {
+                tracing::warn!("a file download failed");
+                return Err(DownloadError::Failed);
+            }
+            if bytes.len() as u64 > input::DOWNLOAD_MAX {
+                return Err(DownloadError::TooBig);
+            }
+            Ok(bytes)
+        })
+    }
+}
+
+/// The name a file is sent under: its own, else one by its kind.
+fn file_name(file: &PreviewFile) -> String {
+    if let Some(name) = file.name.as_ref().filter(|n| !n.trim().is_empty()) {
+        return name.clone();
+    }
+    match file.kind {
+        MediaKind::Photo => "photo.jpg",
+        MediaKind::Video => "video.mp4",
+        MediaKind::Animation => "animation.mp4",
+        MediaKind::Document => "file",
+    }
+    .to_string()
+}
+
+fn input_file(file: &PreviewFile) -> teloxide::types::InputFile {
+    teloxide::types::InputFile::memory(file.bytes.as_ref().clone()).file_name(file_name(file))
+}
+
+/// Sends a media post to `chat` as the groups will see it, through the limiter.
+async fn send_preview(
+    bot: &Bot,
+    limiter: &Limiter,
+    chat: ChatId,
+    preview: &Preview,
+) -> Result<(), RequestError> {
+    let caption = (!preview.caption.trim().is_empty()).then(|| preview.caption.clone());
+    // A bot may caption media with at most 1024 characters (Premium does not count for bots):
+    // a longer caption (which Premium accounts post) is shown under the media as a text.
+    let long = caption
+        .as_ref()
+        .filter(|c| {
+            crate::schedule::content::visible_len(c) > crate::schedule::content::CAPTION_MAX
+        })
+        .cloned();
+    let caption = if long.is_some() { None } else { caption };
+    send_files(bot, limiter, chat, &preview.files, caption).await?;
+    match long {
+        Some(text) => send_html(bot, limiter, chat.0, text).await,
+        None => Ok(()),
+    }
+}
+
+/// Sends `files` as one media message or an album, `caption` on the first.
+async fn send_files(
+    bot: &Bot,
+    limiter: &Limiter,
+    chat: ChatId,
+    files: &[PreviewFile],
+    caption: Option<String>,
+) -> Result<(), RequestError> {
+    use teloxide::types::{
+        InputMedia, InputMediaAnimation, InputMediaDocument, InputMediaPhoto, InputMediaVideo,
+    };
+    match files {
+        [] => Ok(()),
+        [one] => {
+            let file = input_file(one);
+            macro_rules! send_one {
+                ($method:ident) => {{
+                    let mut request = bot.$method(chat, file).parse_mode(ParseMode::Html);
+                    if let Some(caption) = caption {
+                        request = request.caption(caption);
+                    }
+                    limiter
+                        .send(chat.0, Class::Reply, || request.send_ref())
+                        .await
+                        .map(|_| ())
+                }};
+            }
+            match one.kind {
+                MediaKind::Photo => send_one!(send_photo),
+                MediaKind::Video => send_one!(send_video),
+                MediaKind::Animation => send_one!(send_animation),
+                MediaKind::Document => send_one!(send_document),
+            }
+        }
+        many => {
+            let media: Vec<InputMedia> = (many.iter().enumerate())
+                .map(|(i, f)| {
+                    let file = input_file(f);
+                    let caption = caption.clone().filter(|_| i == 0);
+                    macro_rules! item {
+                        ($variant:ident, $ty:ident) => {{
+                            let mut m = $ty::new(file).parse_mode(ParseMode::Html);
+                            if let Some(caption) = caption {
+                                m = m.caption(caption);
+                            }
+                            InputMedia::$variant(m)
+                        }};
+                    }
+                    match f.kind {
+                        MediaKind::Photo => item!(Photo, InputMediaPhoto),
+                        MediaKind::Video => item!(Video, InputMediaVideo),
+                        MediaKind::Animation => item!(Animation, InputMediaAnimation),
+                        MediaKind::Document => item!(Document, InputMediaDocument),
+                    }
+                })
+                .collect();
+            let request = bot.send_media_group(chat, media);
+            limiter
+                .send(chat.0, Class::Reply, || request.send_ref())
+                .await
+                .map(|_| ())
+        }
+    }
 }
 
 /// A message the customer forwarded from a channel: the channel as the accounts reach it
@@ -329,6 +620,7 @@ async fn perform(
         let done: Result<(), RequestError> = async {
             match action {
                 Action::Send(screen) => send_screen(bot, limiter, chat, &screen).await?,
+                Action::SendMedia(preview) => send_preview(bot, limiter, chat, &preview).await?,
                 Action::Edit { message_id, screen } => {
                     let mut request = bot
                         .edit_message_text(chat, MessageId(message_id), screen.text.clone())

@@ -1,7 +1,12 @@
 //! What a customer types, parsed into values that are valid by construction ("parse, don't
 //! validate"): the post's text, a group reference, a phone number, a number of seconds or
 //! minutes. Each refusal is a [`Refusal`] that the bot renders from the locale files.
+//!
+//! Also what a customer sends that is not text: a file the post can carry ([`IncomingPart`]:
+//! a photo, video, animation or document with its caption), or a kind of message the accounts
+//! can't post ([`Unsupported`]), each refused with its own reason.
 
+use crate::schedule::content::{ContentRefusal, MediaKind};
 use crate::schedule::{CycleLength, DelayBetweenCycles, DelayBetweenPosts, Field, InputError};
 
 /// Telegram's limit on a message's text, in UTF-16 code units after entity parsing.
@@ -23,6 +28,123 @@ pub enum Refusal {
     NotANumber,
     Timing(InputError),
     BadSession(crate::telegram::import::ImportError),
+    /// A kind of message the accounts can't post (a sticker, a poll, …).
+    Unsupported(Unsupported),
+    /// A file over what a bot may download ([`DOWNLOAD_MAX`]); `size` in bytes.
+    FileTooBig {
+        size: u64,
+    },
+    /// Telegram did not hand the bot the file (getFile or the download failed).
+    DownloadFailed,
+    /// The files and caption don't make a post (too many items, documents mixed in, …).
+    Content(ContentRefusal),
+    /// A caption over [`crate::schedule::content::CAPTION_MAX`] while these active accounts
+    /// (labels) have no Telegram Premium.
+    CaptionNeedsPremium {
+        chars: usize,
+        accounts: Vec<String>,
+    },
+    /// More than one item of an album has a caption: a post has one.
+    SeveralCaptions,
+}
+
+/// The most a bot may download through the Bot API (getFile): 20 MB.
+pub const DOWNLOAD_MAX: u64 = 20 * 1024 * 1024;
+
+/// A kind of message the accounts don't post, by a stable name (`unsupported-<name>` in the
+/// locales).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unsupported {
+    Sticker,
+    Poll,
+    Voice,
+    VideoNote,
+    Audio,
+    Location,
+    Venue,
+    Contact,
+    Game,
+    Dice,
+    PaidMedia,
+    Story,
+    Checklist,
+    Invoice,
+    /// Anything else that is neither text nor a file (a service message, a giveaway, …).
+    Other,
+}
+
+impl Unsupported {
+    pub const ALL: [Unsupported; 15] = [
+        Unsupported::Sticker,
+        Unsupported::Poll,
+        Unsupported::Voice,
+        Unsupported::VideoNote,
+        Unsupported::Audio,
+        Unsupported::Location,
+        Unsupported::Venue,
+        Unsupported::Contact,
+        Unsupported::Game,
+        Unsupported::Dice,
+        Unsupported::PaidMedia,
+        Unsupported::Story,
+        Unsupported::Checklist,
+        Unsupported::Invoice,
+        Unsupported::Other,
+    ];
+
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unsupported::Sticker => "sticker",
+            Unsupported::Poll => "poll",
+            Unsupported::Voice => "voice",
+            Unsupported::VideoNote => "video_note",
+            Unsupported::Audio => "audio",
+            Unsupported::Location => "location",
+            Unsupported::Venue => "venue",
+            Unsupported::Contact => "contact",
+            Unsupported::Game => "game",
+            Unsupported::Dice => "dice",
+            Unsupported::PaidMedia => "paid_media",
+            Unsupported::Story => "story",
+            Unsupported::Checklist => "checklist",
+            Unsupported::Invoice => "invoice",
+            Unsupported::Other => "other",
+        }
+    }
+}
+
+/// A file the customer sent, as the Bot API describes it (its bytes are downloaded only when
+/// the post is taken).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncomingFile {
+    pub kind: MediaKind,
+    /// The Bot API's id for getFile (the largest size of a photo).
+    pub file_id: String,
+    /// Bytes, as Telegram states it.
+    pub size: u64,
+    pub name: Option<String>,
+    pub mime: Option<String>,
+}
+
+/// One message carrying a file: a single media post, or one item of an album.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncomingPart {
+    pub message_id: i32,
+    pub file: IncomingFile,
+    /// The caption with its formatting rendered to HTML (empty: none).
+    pub caption_html: String,
+}
+
+/// What a customer sent that is not text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaInput {
+    /// A message that is neither text nor anything the bot recognises.
+    Other,
+    /// A kind the accounts don't post (one item of an album is enough).
+    Unsupported(Unsupported),
+    /// One file, or an album's files in the order the customer gave them.
+    Files(Vec<IncomingPart>),
 }
 
 /// The post as the accounts will send it: Telegram HTML, 1–4096 characters of text.

@@ -11,7 +11,7 @@ use super::{alert, answer, send_text, show, Action, Awaiting, Button, Control, C
 use super::{Step, StoreError};
 use crate::i18n::{t, t_args, Args, Lang};
 use crate::schedule::Limited;
-use crate::telegram::login::{LoginError, SignInStep};
+use crate::telegram::login::{LoginError, SignInStep, SignedIn};
 
 /// The longest login code the keypad takes (Telegram's are 5 or 6 digits).
 const MAX_CODE_DIGITS: usize = 8;
@@ -90,7 +90,7 @@ async fn typed_password(
     };
     match login.check_password(ctx.id, phone, password).await {
         Ok(signed_in) => {
-            let screen = finish(c, ctx, &signed_in.label).await?;
+            let screen = finish(c, ctx, &signed_in).await?;
             actions.push(Action::Send(screen));
         }
         Err(LoginError::InvalidPassword { hint }) => {
@@ -125,7 +125,7 @@ async fn typed_session(c: &Control, ctx: &Ctx, text: &str, message_id: i32) -> S
         return Ok(actions);
     };
     match login.import_session(ctx.id, &imported).await {
-        Ok(signed_in) => actions.push(Action::Send(finish(c, ctx, &signed_in.label).await?)),
+        Ok(signed_in) => actions.push(Action::Send(finish(c, ctx, &signed_in).await?)),
         Err(e) => actions.push(Action::Send(failed(c, ctx, &e).await?)),
     }
     Ok(actions)
@@ -172,7 +172,7 @@ async fn submit(c: &Control, p: &Press<'_>, phone: String, digits: String) -> St
         return Ok(vec![alert(t(lang, "login-unavailable"))]);
     };
     match login.sign_in(ctx.id, &phone, &digits).await {
-        Ok(SignInStep::Done(signed_in)) => p.show(finish(c, ctx, &signed_in.label).await?),
+        Ok(SignInStep::Done(signed_in)) => p.show(finish(c, ctx, &signed_in).await?),
         Ok(SignInStep::PasswordRequired { hint }) => {
             let screen = ask_password(lang, &phone, hint.as_deref());
             c.set_awaiting(ctx, &Awaiting::Password { phone, hint })
@@ -203,7 +203,8 @@ async fn failed(c: &Control, ctx: &Ctx, e: &LoginError) -> Result<Screenful, Sto
 
 /// Stores the account a login produced and shows the Accounts screen saying so; an account
 /// the customer has already is not added twice.
-async fn finish(c: &Control, ctx: &Ctx, label: &str) -> Result<Screenful, StoreError> {
+async fn finish(c: &Control, ctx: &Ctx, signed_in: &SignedIn) -> Result<Screenful, StoreError> {
+    let label = signed_in.label.as_str();
     // The login is over (not left): nothing to cancel under its phone.
     c.store.set_awaiting(ctx.id, None).await?;
     let lang = ctx.lang;
@@ -224,12 +225,23 @@ async fn finish(c: &Control, ctx: &Ctx, label: &str) -> Result<Screenful, StoreE
         t_args(lang, "account-duplicate", &Args::new().text("phone", label))
     } else {
         let account_id = c.store.add_account(ctx.id, label).await?;
+        if signed_in.premium {
+            c.store
+                .set_account_premium(ctx.id, account_id, true)
+                .await?;
+        }
         let adopted = match &c.login {
             Some(login) => login.adopt(ctx.id, label, account_id).await,
             None => Ok(()),
         };
         match adopted {
-            Ok(()) => t_args(lang, "account-added", &Args::new().text("account", label)),
+            Ok(()) => {
+                let added = t_args(lang, "account-added", &Args::new().text("account", label));
+                match premium_warning(c, ctx, signed_in).await? {
+                    Some(warning) => format!("{added}\n{warning}"),
+                    None => added,
+                }
+            }
             // Without its session the account could never post: take it back out.
             Err(e) => {
                 c.store.remove_account(ctx.id, account_id).await?;
@@ -238,6 +250,32 @@ async fn finish(c: &Control, ctx: &Ctx, label: &str) -> Result<Screenful, StoreE
         }
     };
     c.render(ctx, Screen::Accounts, Some(notice)).await
+}
+
+/// When the post's caption is over 1024 characters and the new account has no Premium: the
+/// warning that the account can't post it.
+async fn premium_warning(
+    c: &Control,
+    ctx: &Ctx,
+    signed_in: &SignedIn,
+) -> Result<Option<String>, StoreError> {
+    if signed_in.premium {
+        return Ok(None);
+    }
+    let Some(len) = (c.store.content(ctx.id).await?)
+        .filter(|content| content.needs_premium())
+        .and_then(|content| content.caption_len())
+    else {
+        return Ok(None);
+    };
+    let args = Args::new()
+        .num("len", len as f64)
+        .num("max", crate::schedule::content::CAPTION_MAX as f64);
+    Ok(Some(t_args(
+        ctx.lang,
+        "account-caption-needs-premium",
+        &args,
+    )))
 }
 
 impl Control {

@@ -47,8 +47,9 @@ pub(in crate::bot) trait Page {
         c.use_the_menu(ctx).await
     }
 
-    /// A message without text (a photo, a sticker) while this screen's question is open.
-    async fn media(_c: &Control, ctx: &Ctx) -> Step {
+    /// A message without text (a photo, a sticker, an album) while this screen's question is
+    /// open.
+    async fn media(_c: &Control, ctx: &Ctx, _media: super::input::MediaInput) -> Step {
         Ok(vec![super::send_text(t(ctx.lang, "text-expected"))])
     }
 }
@@ -192,9 +193,14 @@ macro_rules! screens {
             }
 
             /// A message without text while `awaiting` is open.
-            pub(in crate::bot) async fn media(c: &Control, ctx: &Ctx, awaiting: &Awaiting) -> Step {
+            pub(in crate::bot) async fn media(
+                c: &Control,
+                ctx: &Ctx,
+                awaiting: &Awaiting,
+                media: super::input::MediaInput,
+            ) -> Step {
                 match Screen::asking(awaiting) {
-                    $(Some(Screen::$name) => <$module::$name as Page>::media(c, ctx).await,)*
+                    $(Some(Screen::$name) => <$module::$name as Page>::media(c, ctx, media).await,)*
                     None => Ok(vec![super::send_text(t(ctx.lang, "text-expected"))]),
                 }
             }

@@ -7,10 +7,11 @@
 use std::time::Duration;
 
 use super::callback::Cb;
-use super::input::{Refusal, MAX_MESSAGE_LEN};
+use super::input::{Refusal, DOWNLOAD_MAX, MAX_MESSAGE_LEN};
 use super::screen::{GroupNote, Screen};
 use super::Button;
 use crate::i18n::{decimal, t, t_args, Args, Lang};
+use crate::schedule::content::{ContentRefusal, ALBUM_MAX, CAPTION_MAX, PREMIUM_CAPTION_MAX};
 use crate::schedule::{
     secs_text, Floored, Infeasible, InputError, Limited, NotReady, OverLimit, Plan, PlanError,
     ScheduleError,
@@ -176,7 +177,68 @@ pub fn refusal(lang: Lang, r: &Refusal) -> String {
                 _ => "import-unrecognised",
             },
         ),
+        Refusal::Unsupported(kind) => t_args(
+            lang,
+            "message-unsupported",
+            &Args::new().html("what", t(lang, &format!("unsupported-{}", kind.as_str()))),
+        ),
+        Refusal::FileTooBig { size: bytes } => t_args(
+            lang,
+            "media-too-big",
+            &Args::new()
+                .text("size", size(lang, *bytes))
+                .text("max", size(lang, DOWNLOAD_MAX)),
+        ),
+        Refusal::DownloadFailed => t(lang, "media-download-failed"),
+        Refusal::Content(r) => content_refusal(lang, r),
+        Refusal::CaptionNeedsPremium { chars, accounts } => t_args(
+            lang,
+            "caption-needs-premium",
+            &Args::new()
+                .num("len", *chars as f64)
+                .num("max", CAPTION_MAX as f64)
+                .num("premium", PREMIUM_CAPTION_MAX as f64)
+                .text("accounts", accounts.join(", ")),
+        ),
+        Refusal::SeveralCaptions => t(lang, "album-several-captions"),
     }
+}
+
+/// Why files and a caption don't make a post, in words.
+pub fn content_refusal(lang: Lang, r: &ContentRefusal) -> String {
+    let key = format!("reason-content-{}", r.as_str());
+    let args = match r {
+        ContentRefusal::TooManyItems { count } => Args::new()
+            .num("count", *count as f64)
+            .num("max", ALBUM_MAX as f64),
+        ContentRefusal::CaptionTooLong { chars } => Args::new()
+            .num("len", *chars as f64)
+            .num("max", PREMIUM_CAPTION_MAX as f64),
+        ContentRefusal::BadMessage { id } => Args::new().num("id", *id as f64),
+        _ => Args::new().num("max", ALBUM_MAX as f64),
+    };
+    t_args(lang, &key, &args)
+}
+
+/// A file size as the customer's language writes it: `512 B`, `12.5 KB`, `1.2 MB`, `20 MB`
+/// (1 KB = 1024 bytes, one decimal, none when it is zero).
+pub fn size(lang: Lang, bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    let (value, unit) = if b < KB {
+        return t_args(
+            lang,
+            "size-bytes",
+            &Args::new().text("n", bytes.to_string()),
+        );
+    } else if b < KB * KB {
+        (b / KB, "size-kb")
+    } else {
+        (b / (KB * KB), "size-mb")
+    };
+    let text = format!("{value:.1}");
+    let text = text.strip_suffix(".0").unwrap_or(&text);
+    t_args(lang, unit, &Args::new().text("n", decimal(lang, text)))
 }
 
 /// An outcome or status reason code (`flood_wait`, `write_forbidden`, …) in words.
@@ -285,6 +347,69 @@ pub(crate) fn account_health(lang: Lang, a: &Account, wait: Option<i64>) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_as_each_language_writes_them() {
+        for (bytes, en, ru) in [
+            (0, "0 B", "0 Б"),
+            (512, "512 B", "512 Б"),
+            (1536, "1.5 KB", "1,5 КБ"),
+            (1_258_291, "1.2 MB", "1,2 МБ"),
+            (20 * 1024 * 1024, "20 MB", "20 МБ"),
+            (21 * 1024 * 1024, "21 MB", "21 МБ"),
+        ] {
+            assert_eq!(size(Lang::En, bytes), en);
+            assert_eq!(size(Lang::Ru, bytes), ru);
+        }
+    }
+
+    #[test]
+    fn media_refusals_name_the_kind_the_size_and_the_accounts() {
+        use crate::bot::input::Unsupported;
+        for lang in Lang::ALL {
+            let texts: std::collections::HashSet<String> = Unsupported::ALL
+                .iter()
+                .map(|k| refusal(lang, &Refusal::Unsupported(*k)))
+                .collect();
+            assert_eq!(
+                texts.len(),
+                Unsupported::ALL.len(),
+                "each kind its own reason"
+            );
+            let big = refusal(
+                lang,
+                &Refusal::FileTooBig {
+                    size: 21 * 1024 * 1024,
+                },
+            );
+            assert!(big.contains(&size(lang, 21 * 1024 * 1024)), "{big}");
+            assert!(big.contains(&size(lang, DOWNLOAD_MAX)), "{big}");
+            let premium = refusal(
+                lang,
+                &Refusal::CaptionNeedsPremium {
+                    chars: 1500,
+                    accounts: vec!["+9996611000".into(), "+9996622000".into()],
+                },
+            );
+            for part in ["1500", "1024", "4096", "+9996611000, +9996622000"] {
+                assert!(premium.contains(part), "{premium}");
+            }
+            for r in [
+                ContentRefusal::NoMedia,
+                ContentRefusal::TooManyItems { count: 11 },
+                ContentRefusal::DocumentsMixed,
+                ContentRefusal::AnimationInAlbum,
+                ContentRefusal::CaptionTooLong { chars: 5000 },
+                ContentRefusal::EmptyFile,
+                ContentRefusal::BadSource,
+                ContentRefusal::BadMessage { id: 0 },
+            ] {
+                let text = refusal(lang, &Refusal::Content(r));
+                assert!(!text.contains("reason-content"), "{text}");
+                crate::bot::html::check(&text).unwrap();
+            }
+        }
+    }
 
     #[test]
     fn the_seed_feasibility_message_keeps_its_numbers_in_both_languages() {

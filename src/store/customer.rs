@@ -869,4 +869,33 @@ impl Store {
         }
         Ok(last)
     }
+
+    /// Records whether the account has Telegram Premium (as Telegram said at its login or
+    /// import): only a Premium account may send a caption over 1024 characters. Scoped to the
+    /// customer; `false` when no such account of theirs exists.
+    pub async fn set_account_premium(
+        &self,
+        customer_id: i64,
+        account_id: i64,
+        premium: bool,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE accounts SET premium = $1 WHERE id = $2 AND customer_id = $3")
+                .bind(i64::from(premium))
+                .bind(account_id)
+                .bind(customer_id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The ids of the customer's accounts that have Telegram Premium.
+    pub async fn premium_accounts(&self, customer_id: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM accounts WHERE customer_id = $1 AND premium <> 0 ORDER BY id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }

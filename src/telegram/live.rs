@@ -173,7 +173,10 @@ impl MtprotoLogin {
         if let Some(p) = self.logins.lock().await.rename(customer, phone, &label) {
             p.signed_in = true;
         }
-        SignedIn { label }
+        SignedIn {
+            label,
+            premium: is_premium(user),
+        }
     }
 
     /// Takes the customer's place for a new login (see [`Logins::begin`]); the customer's
@@ -207,6 +210,11 @@ impl MtprotoLogin {
 }
 
 /// An account is shown by its phone number, as its owner knows it.
+/// Whether Telegram says the account has Premium (the `premium` flag of its user).
+fn is_premium(user: &grammers_client::peer::User) -> bool {
+    matches!(&user.raw, tl::enums::User::User(u) if u.premium)
+}
+
 fn label_of(user: &grammers_client::peer::User, fallback_phone: &str) -> String {
     match user.phone() {
         Some(phone) => format!("+{}", phone.trim_start_matches('+')),
@@ -482,7 +490,10 @@ impl Login for MtprotoLogin {
             // Imported sessions belong to their owner: never logged out here.
             self.fill(ticket, &label, Pending::new(connection, session))
                 .await?;
-            Ok(SignedIn { label })
+            Ok(SignedIn {
+                label,
+                premium: is_premium(&user),
+            })
         })
     }
 

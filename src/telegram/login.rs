@@ -66,6 +66,9 @@ pub enum LoginError {
 pub struct SignedIn {
     /// How the account is shown to its owner (its phone number in international form).
     pub label: String,
+    /// Whether the account has Telegram Premium (as Telegram says of it now): only a Premium
+    /// account may send a caption over 1024 characters. Simulated accounts have none.
+    pub premium: bool,
 }
 
 /// Where a login stands after the code.
@@ -169,6 +172,7 @@ impl Login for SimLogin {
             // Test numbers have no two-step verification.
             Ok(SignInStep::Done(SignedIn {
                 label: format!("+{phone}"),
+                premium: false,
             }))
         })
     }
@@ -236,7 +240,8 @@ mod tests {
         assert_eq!(
             login.sign_in(1, "9996631234", "33333").await,
             Ok(SignInStep::Done(SignedIn {
-                label: "+9996631234".into()
+                label: "+9996631234".into(),
+                premium: false,
             }))
         );
         assert_eq!(

@@ -126,12 +126,12 @@ async fn empty_overlong_and_media_messages_are_refused_and_change_nothing() {
         (
             Some("en"),
             "The message is 4097 characters long; Telegram allows at most 4096.",
-            "Only text messages can be posted",
+            "This kind of message can't be posted",
         ),
         (
             Some("ru"),
             "В сообщении 4097 символов; Telegram допускает не более 4096.",
-            "Публиковать можно только текст",
+            "Такое сообщение опубликовать нельзя",
         ),
     ] {
         let rig = BotRig::new(lang).await;
@@ -1594,6 +1594,7 @@ async fn two_step_verification_asks_the_password_deletes_it_and_gives_the_hint_w
         }),
         Ok(SignedIn {
             label: "+447700900123".into(),
+            premium: false,
         }),
     ]);
     let rig = fake_rig("en", &login).await;
@@ -1758,9 +1759,11 @@ async fn a_session_string_is_deleted_checked_and_imported_once() {
     login.imports.lock().unwrap().extend([
         Ok(SignedIn {
             label: "+447700900555".into(),
+            premium: false,
         }),
         Ok(SignedIn {
             label: "+447700900555".into(),
+            premium: false,
         }),
         Err(LoginError::SessionNotAuthorized),
     ]);
@@ -1891,6 +1894,7 @@ async fn logs_never_carry_a_password_a_session_string_or_an_auth_key() {
         Err(LoginError::InvalidPassword { hint: None }),
         Ok(SignedIn {
             label: "+447700900777".into(),
+            premium: false,
         }),
     ]);
     login
@@ -2419,6 +2423,7 @@ async fn another_customer_typing_a_number_mid_login_touches_only_their_own_login
         .unwrap()
         .push_back(Ok(SignInStep::Done(SignedIn {
             label: "+447700900123".into(),
+            premium: false,
         })));
     let rig = fake_rig("en", &login).await;
     rig.press(Cb::AddAccount).await;
@@ -2668,4 +2673,44 @@ async fn the_message_screens_silent_switch_is_saved_shown_and_posts_go_out_silen
         screen.text
     );
     assert!(button_texts(&screen).contains(&"🔕 Тихие посты: включить".to_string()));
+}
+
+#[tokio::test]
+async fn an_account_telegram_calls_premium_is_stored_as_premium_and_others_are_not() {
+    let login = Arc::new(FakeLogin::default());
+    login.codes.lock().unwrap().extend([Ok(()), Ok(())]);
+    login.sign_ins.lock().unwrap().extend([
+        Ok(SignInStep::Done(SignedIn {
+            label: "+447700900123".into(),
+            premium: true,
+        })),
+        Ok(SignInStep::Done(SignedIn {
+            label: "+447700900124".into(),
+            premium: false,
+        })),
+    ]);
+    let rig = fake_rig("en", &login).await;
+    let grant = autoposter::store::PlanGrant {
+        plan: autoposter::schedule::Plan::Enterprise,
+        expires_at: None,
+    };
+    rig.store.set_plan(ME, grant).await.unwrap();
+    for phone in ["+44 7700 900123", "+44 7700 900124"] {
+        rig.press(Cb::AddAccount).await;
+        rig.text(phone).await;
+        let added = shown(&key_in(&rig, "12345").await);
+        assert!(
+            added.text.starts_with("✅ Account +44770090012"),
+            "{}",
+            added.text
+        );
+    }
+    let accounts = rig.store.accounts(ME).await.unwrap();
+    let premium = rig.store.premium_accounts(ME).await.unwrap();
+    assert_eq!(accounts.len(), 2);
+    assert_eq!(
+        premium,
+        vec![accounts[0].id],
+        "only the first account has Premium"
+    );
 }

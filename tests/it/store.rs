@@ -62,6 +62,7 @@ suite!(
     running_flags_survive_and_unknown_customers_are_errors,
     restrictions_are_recorded_read_back_and_lifted,
     a_customers_silent_switch_and_a_groups_topic_reach_the_snapshot,
+    an_accounts_premium_flag_is_kept_and_scoped_to_its_customer,
     the_bots_customer_queries_touch_only_the_customers_rows,
     a_payment_grants_once_and_extends_the_running_plan,
     reminders_are_due_once_per_expiry,
@@ -71,6 +72,28 @@ suite!(
     a_groups_forum_topic_rights_and_media_choice_reach_the_snapshot_and_the_choice_resumes_it,
     a_forward_post_reads_back_and_any_other_post_replaces_it,
 );
+
+async fn an_accounts_premium_flag_is_kept_and_scoped_to_its_customer(store: &Store) {
+    store.ensure_customer(1, None).await.unwrap();
+    store.ensure_customer(2, None).await.unwrap();
+    let a = store.add_account(1, "+1").await.unwrap();
+    let b = store.add_account(1, "+2").await.unwrap();
+    let c = store.add_account(2, "+3").await.unwrap();
+    assert!(
+        store.premium_accounts(1).await.unwrap().is_empty(),
+        "none by default"
+    );
+    assert!(store.set_account_premium(1, b, true).await.unwrap());
+    assert!(
+        !store.set_account_premium(2, a, true).await.unwrap(),
+        "another customer's account is not touched"
+    );
+    assert!(store.set_account_premium(2, c, true).await.unwrap());
+    assert_eq!(store.premium_accounts(1).await.unwrap(), vec![b]);
+    assert_eq!(store.premium_accounts(2).await.unwrap(), vec![c]);
+    assert!(store.set_account_premium(1, b, false).await.unwrap());
+    assert!(store.premium_accounts(1).await.unwrap().is_empty());
+}
 
 fn row(cycle_seq: i64, account_id: i64, group_id: i64, n: i64) -> PostRow {
     PostRow {

@@ -8,6 +8,7 @@ mod defects;
 mod forward;
 mod groups;
 mod journeys;
+mod media;
 mod payments;
 mod topics;
 
@@ -44,13 +45,57 @@ impl Run {
         Run::launch(api, &[], &all)
     }
 
-    fn launch(api: &FakeBotApi, flags: &[&str], env: &[(&str, &str)]) -> Run {
+    /// With simulated accounts whose posts go to a ledger file (`ledger()`), and the log
+    /// (`RUST_LOG` from `env`, else `warn`) kept in a file (`log()`).
+    pub(super) fn start_recorded(api: &FakeBotApi, env: &[(&str, &str)]) -> Run {
+        let dir = Run::new_dir();
+        let ledger = dir.join("ledger");
+        let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
+        let flags = [
+            "--simulated-accounts",
+            "--sim-ledger",
+            ledger.to_str().unwrap(),
+        ];
+        Run::launch_in(dir, api, &flags, env, Stdio::from(log))
+    }
+
+    /// The ledger of a [`Run::start_recorded`] run: every post's items (account, group,
+    /// random id, …).
+    pub(super) fn ledger(&self) -> Vec<autoposter::telegram::sim::LedgerRequest> {
+        autoposter::telegram::sim::read_ledger(&self.dir.join("ledger")).unwrap()
+    }
+
+    /// The log of a [`Run::start_recorded`] run so far.
+    pub(super) fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
+    }
+
+    /// The run's database, opened while it runs (SQLite allows it).
+    pub(super) async fn open_store(&self) -> autoposter::store::Store {
+        self.store().await
+    }
+
+    fn new_dir() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "autoposter-customers-{}-{}",
             std::process::id(),
             fastrand::u64(..)
         ));
         std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn launch(api: &FakeBotApi, flags: &[&str], env: &[(&str, &str)]) -> Run {
+        Run::launch_in(Run::new_dir(), api, flags, env, Stdio::inherit())
+    }
+
+    fn launch_in(
+        dir: std::path::PathBuf,
+        api: &FakeBotApi,
+        flags: &[&str],
+        env: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> Run {
         let child = Command::new(env!("CARGO_BIN_EXE_autoposter"))
             .arg("run")
             .args(flags)
@@ -70,7 +115,7 @@ impl Run {
             .env_remove("TELEGRAM_API_HASH")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("the binary runs");
         Run { child, dir }
