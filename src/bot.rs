@@ -232,6 +232,10 @@ enum Awaiting {
         /// The album the messages are part of, while its next messages may still come.
         #[serde(default)]
         album: Option<String>,
+        /// The link the customer typed, when the message came as a link (it may be posted as
+        /// the text instead).
+        #[serde(default)]
+        link: Option<String>,
     },
 }
 

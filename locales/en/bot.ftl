@@ -252,6 +252,13 @@ forward-question = This message is from <b>{ $chat }</b>. How should your accoun
     ↪️ <b>Forward</b>: the groups see "Forwarded from { $chat }", the original exactly.
     📋 <b>Copy</b>: posted as the account's own message.
     Every account must be able to read { $chat }; I'll check that now.
+forward-question-link = That's a link to a message in <b>{ $chat }</b>. Should your accounts post that message?
+    ↪️ <b>Forward</b>: the groups see "Forwarded from", the original exactly.
+    📋 <b>Copy</b>: posted as the account's own message.
+    🔗 Or post the link itself as your text.
+    Every account must be able to read { $chat }; I'll check that now.
+button-link-as-text = 🔗 Post the link as text
+forward-not-shown = I'm not in that chat, so I can't show the message here; your accounts read it and will pass it on.
 button-forward = ↪️ Forward
 button-copy = 📋 Copy
 forward-needs-account = Add an account first: a post from a channel is checked through your accounts (each must be able to read the channel).

@@ -60,6 +60,8 @@ pub enum Cb {
     Silent(bool),
     /// Pass the message forwarded from a channel on this way (forward, or copy).
     PassOn(ForwardMode),
+    /// Post the message link the customer typed as the text, not the message it links to.
+    LinkAsText,
     /// Buy (or renew) a plan with Telegram Stars.
     Buy(Plan),
     /// Admin: a page of the customer list.
@@ -103,6 +105,7 @@ impl Cb {
             Cb::ShowPost => "post".into(),
             Cb::Silent(on) => format!("sil:{}", u8::from(on)),
             Cb::PassOn(mode) => format!("fw:{}", mode.as_str()),
+            Cb::LinkAsText => "fw:text".into(),
             Cb::Buy(plan) => format!("buy:{}", plan.as_str().to_ascii_lowercase()),
             Cb::AdminUsers(page) => format!("adm:u:{page}"),
             Cb::BroadcastConfirm(id) => format!("adm:bc:{id}"),
@@ -174,6 +177,7 @@ impl Cb {
             ["post"] => Cb::ShowPost,
             ["sil", "1"] => Cb::Silent(true),
             ["sil", "0"] => Cb::Silent(false),
+            ["fw", "text"] => Cb::LinkAsText,
             ["fw", mode] => Cb::PassOn(ForwardMode::parse(mode)?),
             ["buy", "starter"] => Cb::Buy(Plan::Starter),
             ["buy", "enterprise"] => Cb::Buy(Plan::Enterprise),
@@ -266,6 +270,7 @@ mod tests {
             Cb::Silent(false),
             Cb::PassOn(ForwardMode::Forward),
             Cb::PassOn(ForwardMode::Copy),
+            Cb::LinkAsText,
             Cb::Buy(Plan::Starter),
             Cb::Buy(Plan::Enterprise),
             Cb::AdminUsers(u32::MAX),

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::callback::Cb;
+use super::input::MessageLink;
 use super::screen::{question, Press, Screen};
 use super::{answer, out_of_date, Action, Awaiting, Button, Control, Ctx, Step};
 use crate::i18n::{escape, t, t_args, Args, Lang};
@@ -31,19 +32,26 @@ pub struct Forwarded {
     pub media_group_id: Option<String>,
 }
 
-/// The question: forward or copy the message from `title`.
-fn choice(lang: Lang, title: &str) -> super::Screenful {
-    let mut screen = question(
-        lang,
-        t_args(lang, "forward-question", &Args::new().text("chat", title)),
-    );
-    screen.keyboard.insert(
-        0,
-        vec![
-            Button::new(t(lang, "button-forward"), Cb::PassOn(ForwardMode::Forward)),
-            Button::new(t(lang, "button-copy"), Cb::PassOn(ForwardMode::Copy)),
-        ],
-    );
+/// The question: forward or copy the message from `title` (or, for a typed link, post the
+/// link as the text).
+fn choice(lang: Lang, title: &str, linked: bool) -> super::Screenful {
+    let key = if linked {
+        "forward-question-link"
+    } else {
+        "forward-question"
+    };
+    let mut screen = question(lang, t_args(lang, key, &Args::new().text("chat", title)));
+    let mut rows = vec![vec![
+        Button::new(t(lang, "button-forward"), Cb::PassOn(ForwardMode::Forward)),
+        Button::new(t(lang, "button-copy"), Cb::PassOn(ForwardMode::Copy)),
+    ]];
+    if linked {
+        rows.push(vec![Button::new(
+            t(lang, "button-link-as-text"),
+            Cb::LinkAsText,
+        )]);
+    }
+    screen.keyboard.splice(0..0, rows);
     screen
 }
 
@@ -57,6 +65,7 @@ pub(super) async fn offer(c: &Control, ctx: &Ctx, f: Forwarded) -> Step {
         mut message_ids,
         mut preview,
         album: Some(album),
+        ..
     }) = Awaiting::load(ctx.row.awaiting.as_deref())
     {
         if f.media_group_id.as_ref() == Some(&album) && f.chat == chat {
@@ -72,6 +81,7 @@ pub(super) async fn offer(c: &Control, ctx: &Ctx, f: Forwarded) -> Step {
                 message_ids,
                 preview,
                 album: Some(album),
+                link: None,
             };
             c.set_awaiting(ctx, &awaiting).await?;
             return Ok(Vec::new());
@@ -84,9 +94,50 @@ pub(super) async fn offer(c: &Control, ctx: &Ctx, f: Forwarded) -> Step {
         message_ids: vec![f.source_message_id],
         preview: vec![f.message_id],
         album: f.media_group_id,
+        link: None,
     };
     c.set_awaiting(ctx, &awaiting).await?;
-    Ok(vec![Action::Send(choice(ctx.lang, &title))])
+    Ok(vec![Action::Send(choice(ctx.lang, &title, false))])
+}
+
+/// The customer typed only a link to a message in a group or channel: offer to pass that
+/// message on (the bot can't show it: it reads no chat the customer's accounts are in), or to
+/// post the link itself as the text.
+pub(super) async fn offer_link(c: &Control, ctx: &Ctx, link: MessageLink, html: String) -> Step {
+    let awaiting = Awaiting::Forward {
+        title: link.chat.clone(),
+        chat: link.chat,
+        message_ids: vec![link.message_id],
+        preview: Vec::new(),
+        album: None,
+        link: Some(html),
+    };
+    let title = awaiting_title(&awaiting);
+    c.set_awaiting(ctx, &awaiting).await?;
+    Ok(vec![Action::Send(choice(ctx.lang, &title, true))])
+}
+
+fn awaiting_title(awaiting: &Awaiting) -> String {
+    match awaiting {
+        Awaiting::Forward { title, .. } => title.clone(),
+        _ => String::new(),
+    }
+}
+
+/// "Post the link as text": the typed link becomes the post, as any typed text would.
+pub(super) async fn link_as_text(c: &Control, p: &Press<'_>) -> Step {
+    let Some(Awaiting::Forward {
+        link: Some(html), ..
+    }) = p.awaiting.clone()
+    else {
+        return Ok(vec![out_of_date(p.ctx.lang)]);
+    };
+    c.store.set_message(p.ctx.id, &html).await?;
+    c.set_awaiting(p.ctx, &Awaiting::Message).await?;
+    let notice = t(p.ctx.lang, "message-saved");
+    let mut actions = vec![answer(None)];
+    actions.extend(c.send_screen(p.ctx, Screen::Message, Some(notice)).await?);
+    Ok(actions)
 }
 
 /// The customer chose how to pass the message on: checked through every active account,
@@ -97,9 +148,10 @@ pub(super) async fn choose(c: &Control, p: &Press<'_>, mode: ForwardMode) -> Ste
     let lang = ctx.lang;
     let Some(Awaiting::Forward {
         chat,
-        title,
+        mut title,
         message_ids,
         preview,
+        link,
         ..
     }) = p.awaiting.clone()
     else {
@@ -113,19 +165,28 @@ pub(super) async fn choose(c: &Control, p: &Press<'_>, mode: ForwardMode) -> Ste
         ]);
     }
     let mut problems = Vec::new();
+    let mut titled = false;
     for account in &accounts {
-        if let Err(problem) = c.sources.read(account.id, &chat, &message_ids).await {
-            tracing::info!(
-                customer_id = ctx.id,
-                account_id = account.id,
-                problem = problem.as_str(),
-                "a source message can't be passed on"
-            );
-            problems.push(format!(
-                "• {} — {}",
-                escape(&account.label),
-                source_problem(lang, &problem)
-            ));
+        match c.sources.read(account.id, &chat, &message_ids).await {
+            Ok(info) if !titled && link.is_some() && !info.title.is_empty() => {
+                // A typed link names the chat only by its reference: the title reads better.
+                title = info.title;
+                titled = true;
+            }
+            Ok(_) => {}
+            Err(problem) => {
+                tracing::info!(
+                    customer_id = ctx.id,
+                    account_id = account.id,
+                    problem = problem.as_str(),
+                    "a source message can't be passed on"
+                );
+                problems.push(format!(
+                    "• {} — {}",
+                    escape(&account.label),
+                    source_problem(lang, &problem)
+                ));
+            }
         }
     }
     if !problems.is_empty() {
@@ -136,7 +197,7 @@ pub(super) async fn choose(c: &Control, p: &Press<'_>, mode: ForwardMode) -> Ste
                 .text("chat", &title)
                 .html("problems", problems.join("\n")),
         );
-        let mut refusal = choice(lang, &title);
+        let mut refusal = choice(lang, &title, link.is_some());
         refusal.text = text;
         return Ok(vec![answer(None), Action::Send(refusal)]);
     }
@@ -159,7 +220,7 @@ pub(super) async fn choose(c: &Control, p: &Press<'_>, mode: ForwardMode) -> Ste
     }
     // The Message screen shown next still takes a new post (it says so).
     c.set_awaiting(ctx, &Awaiting::Message).await?;
-    let notice = t_args(
+    let mut notice = t_args(
         lang,
         match mode {
             ForwardMode::Forward => "forward-saved",
@@ -169,6 +230,10 @@ pub(super) async fn choose(c: &Control, p: &Press<'_>, mode: ForwardMode) -> Ste
             .text("chat", &title)
             .num("count", message_ids.len() as f64),
     );
+    if preview.is_empty() {
+        notice.push('\n');
+        notice.push_str(&t(lang, "forward-not-shown"));
+    }
     let mut actions = vec![answer(None)];
     actions.extend(pass_on(&preview, mode));
     actions.extend(c.send_screen(ctx, Screen::Message, Some(notice)).await?);

@@ -278,6 +278,36 @@ impl GroupRef {
     }
 }
 
+/// A typed text that is nothing but a link to one message in a group or channel
+/// (`t.me/name/N`, `t.me/name/T/M`, `t.me/c/<id>/N`, `t.me/c/<id>/T/M`): the Message screen
+/// offers to pass that message on, as it does a message forwarded from a channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageLink {
+    /// The chat as the accounts reach it: `@username` (lower case) or `-100<id>`.
+    pub chat: String,
+    pub message_id: i32,
+}
+
+impl MessageLink {
+    pub fn parse(plain: &str) -> Option<MessageLink> {
+        let s = plain.trim();
+        let lower = s.to_ascii_lowercase();
+        if s.contains(char::is_whitespace)
+            || !(lower.contains("t.me/") || lower.contains("telegram.me/"))
+        {
+            return None;
+        }
+        let group = GroupRef::parse(s).ok()?;
+        group.linked()?;
+        let path = s.split(['?', '#']).next()?.trim_end_matches('/');
+        let message_id = post_number(path.rsplit('/').next()?)?;
+        Some(MessageLink {
+            chat: group.as_str().to_string(),
+            message_id,
+        })
+    }
+}
+
 /// A message or topic id in a link: a positive 32-bit number in plain digits.
 fn post_number(s: &str) -> Option<i32> {
     if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -378,6 +408,32 @@ pub fn parse_timing(field: Field, input: &str) -> Result<i64, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_that_is_only_a_message_link_names_the_chat_and_the_message() {
+        let link = |chat: &str, message_id| {
+            Some(MessageLink {
+                chat: chat.to_string(),
+                message_id,
+            })
+        };
+        let cases = [
+            ("https://t.me/OurNews/42", link("@ournews", 42)),
+            ("t.me/ournews/42?single", link("@ournews", 42)),
+            ("https://t.me/forum_grp/5/77", link("@forum_grp", 77)),
+            ("https://t.me/c/1234567890/15", link("-1001234567890", 15)),
+            ("t.me/c/1234567890/3/16/", link("-1001234567890", 16)),
+            ("https://t.me/ournews", None),
+            ("see https://t.me/ournews/42", None),
+            ("https://t.me/ournews/abc", None),
+            ("https://t.me/+AbCdEf", None),
+            ("@ournews", None),
+            ("Big sale today", None),
+        ];
+        for (typed, expected) in cases {
+            assert_eq!(MessageLink::parse(typed), expected, "{typed}");
+        }
+    }
 
     #[test]
     fn group_references_in_every_accepted_form_normalise() {

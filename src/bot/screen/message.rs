@@ -61,6 +61,7 @@ impl Page for Message {
                 None => set_silent(c, p, on).await,
             }),
             Cb::PassOn(mode) => Some(crate::bot::forward::choose(c, p, mode).await),
+            Cb::LinkAsText => Some(crate::bot::forward::link_as_text(c, p).await),
             _ => None,
         }
     }
@@ -70,6 +71,10 @@ impl Page for Message {
     }
 
     async fn answer(c: &Control, ctx: &Ctx, _awaiting: Awaiting, text: Typed<'_>) -> Step {
+        // Only a link to a message: offered as a post passed on from that chat.
+        if let Some(link) = crate::bot::input::MessageLink::parse(text.plain) {
+            return crate::bot::forward::offer_link(c, ctx, link, text.html).await;
+        }
         match MessageText::parse(text.plain, text.html) {
             Ok(text) => {
                 c.store.set_message(ctx.id, text.html()).await?;
@@ -225,6 +230,13 @@ async fn show_post(c: &Control, p: &Press<'_>) -> Step {
             let preview = c.store.forward_preview(p.ctx.id).await?;
             let mut actions = vec![answer(None)];
             actions.extend(crate::bot::forward::pass_on(&preview, mode));
+            if preview.is_empty() {
+                // Taken from a typed link: the bot is in no chat it could show it from.
+                actions.push(Action::Send(Screenful {
+                    text: t(lang, "forward-not-shown"),
+                    keyboard: Vec::new(),
+                }));
+            }
             Ok(actions)
         }
         Some(PostContent::Text { html }) => Ok(vec![

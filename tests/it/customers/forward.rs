@@ -205,6 +205,45 @@ async fn a_message_forwarded_from_a_channel_is_checked_saved_shown_and_posted_in
             api.passed_on()
         );
 
+        // A typed link to a message: posted as the text, or the message it links to passed on
+        // (the bot is not in that chat: it says it can't show it).
+        let linked = |chat: &str| {
+            first_line(
+                lang,
+                "forward-question-link",
+                &Args::new().text("chat", chat),
+            )
+        };
+        api.say(customer, "https://t.me/c/1234567890/77");
+        expect(&api, id, &linked("-1001234567890")).await;
+        api.press(customer, &t(lang, "button-link-as-text"))
+            .unwrap();
+        let mut stored = None;
+        for _ in 0..80 {
+            stored = store.content(id).await.unwrap();
+            if matches!(&stored, Some(PostContent::Text { html }) if html.contains("t.me/c/1234567890/77"))
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert!(
+            matches!(&stored, Some(PostContent::Text { html }) if html.contains("t.me/c/1234567890/77")),
+            "{stored:?}"
+        );
+        api.say(customer, "https://t.me/OurNews/77");
+        expect(&api, id, &linked("@ournews")).await;
+        api.press(customer, &button).unwrap();
+        expect(&api, id, &t(lang, "forward-not-shown")).await;
+        let from_link = PostContent::Forward {
+            source: ForwardSource {
+                chat: "@ournews".into(),
+                message_ids: vec![77],
+            },
+            mode,
+        };
+        assert_eq!(store.content(id).await.unwrap().as_ref(), Some(&from_link));
+
         // Started, the account passes it on into the group.
         api.say(customer, "/menu");
         super::press_when_shown(&api, customer, &t(lang, "button-start")).await;
