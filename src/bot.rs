@@ -610,8 +610,8 @@ impl Control {
             return self.send_screen(ctx, Screen::Status, None).await;
         }
         let configured = {
-            let timing = self.store.timing(ctx.id).await?;
-            let has_message = timing.and_then(|t| t.message_html).is_some();
+            // A text, media, or a post passed on from a channel (which has no text of ours).
+            let has_message = self.store.content(ctx.id).await?.is_some();
             has_message
                 && !self.store.accounts(ctx.id).await?.is_empty()
                 && !self.store.groups(ctx.id).await?.is_empty()

@@ -360,6 +360,13 @@ pub trait Transport: Send + Sync + 'static {
         Box::pin(async {})
     }
 
+    /// A post passed on from `chat` is coming from these accounts: look the chat up now (the
+    /// engine calls it at a cycle's set-up), so that no forward does it in its slot. Best
+    /// effort; a failure is the send's to report.
+    fn prepare_source<'a>(&'a self, _accounts: &'a [i64], _chat: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+
     /// Whether the account holds a usable upload of the file (a send can carry it without
     /// uploading). The cache is the transport's: per (account, hash), for as long as the
     /// transport lives; a send answered [`Outcome::StaleFile`] drops the account's handle.

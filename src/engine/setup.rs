@@ -128,6 +128,15 @@ pub(super) async fn set_up(
         _ = stop.cancelled() => {}
         _ = upload_ahead(shared, &snapshot) => {}
     }
+    // Likewise a forward's source chat is looked up by every account before the start.
+    if let Some((source, _)) = &snapshot.forward {
+        let accounts: Vec<i64> = snapshot.accounts.iter().map(|a| a.id).collect();
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => {}
+            _ = shared.transport.prepare_source(&accounts, &source.chat) => {}
+        }
+    }
     let now = Instant::now();
     let plan_expires_at = snapshot.plan.and_then(|g| g.expires_at);
     // The same checks for a resumed cycle (plan expired, no message, …): only its layout is

@@ -79,6 +79,8 @@ pub struct SimTransport {
     ledger: Option<Mutex<Ledger>>,
     /// (when, account) of every connection prepared ahead of a cycle.
     prepared: Mutex<Vec<(Instant, i64)>>,
+    /// (when, account, chat) of every source chat looked up ahead.
+    sources_prepared: Mutex<Vec<(Instant, i64, String)>>,
     /// How long an upload takes (ns).
     upload_latency: std::sync::atomic::AtomicU64,
     /// The files each account holds an upload of.
@@ -103,6 +105,7 @@ impl SimTransport {
             released: Mutex::new(Vec::new()),
             ledger: None,
             prepared: Mutex::new(Vec::new()),
+            sources_prepared: Mutex::new(Vec::new()),
             upload_latency: std::sync::atomic::AtomicU64::new(latency.as_nanos() as u64),
             uploaded: Mutex::new(HashSet::new()),
             uploads: Mutex::new(Vec::new()),
@@ -225,6 +228,11 @@ impl SimTransport {
     /// (when, account) of every account connected ahead of a cycle, in order.
     pub fn prepared(&self) -> Vec<(Instant, i64)> {
         self.prepared.lock().expect("sim lock").clone()
+    }
+
+    /// (when, account, chat) of every source chat looked up ahead of a cycle.
+    pub fn sources_prepared(&self) -> Vec<(Instant, i64, String)> {
+        self.sources_prepared.lock().expect("sim lock").clone()
     }
 
     /// Every send that posted, in the order they started (a failed send is listed too: it
@@ -463,6 +471,16 @@ impl Transport for SimTransport {
             .lock()
             .expect("sim lock")
             .extend_from_slice(accounts);
+        Box::pin(async {})
+    }
+
+    fn prepare_source<'a>(&'a self, accounts: &'a [i64], chat: &'a str) -> BoxFuture<'a, ()> {
+        let now = Instant::now();
+        let looked_up = accounts.iter().map(|a| (now, *a, chat.to_string()));
+        self.sources_prepared
+            .lock()
+            .expect("sim lock")
+            .extend(looked_up);
         Box::pin(async {})
     }
 

@@ -2714,3 +2714,18 @@ async fn an_account_telegram_calls_premium_is_stored_as_premium_and_others_are_n
         "only the first account has Premium"
     );
 }
+
+/// /start of a customer whose post is passed on from a channel (no text of ours: the stored
+/// message is empty) starts posting, as it does for a text or media post.
+#[tokio::test(start_paused = true)]
+async fn start_starts_a_customer_whose_post_comes_from_a_channel() {
+    use autoposter::schedule::content::ForwardMode;
+    let rig = BotRig::new(Some("en")).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(1, 1).await;
+    let set = rig.store.set_forward(ME, "@news", vec![5], ForwardMode::Copy, &[]);
+    set.await.unwrap();
+    let text = shown(&rig.cmd("/start").await).text;
+    assert!(rig.control.engine().is_running(ME), "{text}");
+    rig.control.engine().stop(ME).await.unwrap();
+}

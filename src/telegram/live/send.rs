@@ -279,6 +279,10 @@ impl Transport for MtprotoTransport {
         Box::pin(self.disconnect(accounts))
     }
 
+    fn prepare_source<'a>(&'a self, accounts: &'a [i64], chat: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(self.warm_source(accounts, chat))
+    }
+
     fn prepare<'a>(&'a self, accounts: &'a [i64]) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             for &account_id in accounts {

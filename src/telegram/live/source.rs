@@ -121,6 +121,24 @@ impl Sources for MtprotoTransport {
 }
 
 impl MtprotoTransport {
+    /// Resolves the source chat for each account ahead of the cycle (the engine calls it at
+    /// set-up, with the uploads), so that no forward looks it up in its slot. Best effort: a
+    /// failure is the send's to meet.
+    pub(super) async fn warm_source(&self, accounts: &[i64], chat: &str) {
+        for account_id in accounts {
+            let Ok(client) = self.client(*account_id).await else {
+                continue;
+            };
+            if let Err(outcome) = self.source_peer(&client, *account_id, chat).await {
+                tracing::info!(
+                    account_id,
+                    outcome = outcome.name(),
+                    "the source chat could not be looked up ahead"
+                );
+            }
+        }
+    }
+
     /// The source chat as the account addresses it, resolved once per (account, chat).
     pub(super) async fn source_peer(
         &self,
@@ -180,17 +198,24 @@ impl MtprotoTransport {
             Err(e) => {
                 let mut outcome = outcome_of(&e);
                 if outcome == Outcome::GroupRefused(GroupRefusal::Private) {
-                    // CHANNEL_PRIVATE and its kin may be about either chat: look at the source.
-                    let source = resolve(&client, &source.chat).await.err();
-                    outcome = blame(outcome, source);
+                    // CHANNEL_PRIVATE and its kin may be about either chat: read the source's
+                    // messages as the Message screen did when the post was set.
+                    let ids = &source.message_ids;
+                    let read = self.read(post.account_id, &source.chat, ids).await;
+                    outcome = blame(outcome, read.err());
                 }
-                if !matches!(outcome, Outcome::Network(_) | Outcome::FloodWait(_)) {
-                    // Look both up afresh next time (membership or access hash may change).
-                    let mut sources = self.sources.lock().await;
-                    sources.remove(&(post.account_id, source.chat.clone()));
-                    drop(sources);
-                    let mut peers = self.peers.lock().await;
-                    peers.remove(&(post.account_id, post.group_id));
+                // Look up afresh next time whichever chat was at fault (membership or access
+                // hash may have changed); a wait or a refusal of this post alone keeps both.
+                match &outcome {
+                    Outcome::GroupRefused(_) => {
+                        let mut peers = self.peers.lock().await;
+                        peers.remove(&(post.account_id, post.group_id));
+                    }
+                    Outcome::Rejected(_) => {
+                        let mut sources = self.sources.lock().await;
+                        sources.remove(&(post.account_id, source.chat.clone()));
+                    }
+                    _ => {}
                 }
                 outcome
             }
@@ -199,12 +224,19 @@ impl MtprotoTransport {
 }
 
 /// Whom a forward's "private" refusal is about: a source the account can no longer read
-/// (checked again after the refusal) fails the post and leaves the group alone; otherwise the
-/// group refused the account, as for any post. A source that couldn't be checked (Telegram
-/// unreachable) leaves the answer as it was.
+/// (its messages read again after the refusal) fails the post and leaves the group alone; a
+/// source that reads means the group refused the account, as for any post; a check that
+/// couldn't be made (Telegram unreachable, a wait, the account unusable) pauses nothing and
+/// the slot is tried again.
 fn blame(outcome: Outcome, source: Option<SourceProblem>) -> Outcome {
     match source {
-        None | Some(SourceProblem::Unavailable) => outcome,
+        None => outcome,
+        // Not known whose it is: tried again (with the same ids), nothing paused.
+        Some(
+            SourceProblem::Unavailable
+            | SourceProblem::FloodWait(_)
+            | SourceProblem::AccountUnavailable,
+        ) => Outcome::Network("checking the source chat after a refusal".into()),
         Some(problem) => Outcome::Rejected(format!("source chat: {problem}")),
     }
 }
@@ -258,12 +290,20 @@ mod tests {
     fn a_private_answer_is_the_sources_fault_only_when_the_source_no_longer_reads() {
         let private = Outcome::GroupRefused(GroupRefusal::Private);
         assert_eq!(blame(private.clone(), None), private, "the group's");
-        assert_eq!(
-            blame(private.clone(), Some(SourceProblem::Unavailable)),
-            private,
-            "unknown: as Telegram said"
-        );
-        for problem in [SourceProblem::NotReadable, SourceProblem::NotFound] {
+        for unknown in [
+            SourceProblem::Unavailable,
+            SourceProblem::FloodWait(5),
+            SourceProblem::AccountUnavailable,
+        ] {
+            let outcome = blame(private.clone(), Some(unknown));
+            assert!(matches!(outcome, Outcome::Network(_)), "{outcome:?}");
+        }
+        for problem in [
+            SourceProblem::NotReadable,
+            SourceProblem::NotFound,
+            SourceProblem::MessageGone(6),
+            SourceProblem::Protected,
+        ] {
             let said = format!("source chat: {problem}");
             assert_eq!(
                 blame(private.clone(), Some(problem)),

@@ -69,6 +69,13 @@ async fn every_account_passes_the_source_on_with_per_message_ids_at_a_text_posts
             assert!(x.media.is_empty() && x.html.is_empty());
         }
         assert!(rig.sim.uploads().is_empty(), "a forward uploads nothing");
+        // Every account looked the source up at the cycle's set-up, before its first send.
+        let first_send = rig.sim.sent().iter().map(|x| x.at).min().unwrap();
+        let looked_up: Vec<_> = (rig.sim.sources_prepared().into_iter())
+            .map(|(at, account, chat)| (at <= first_send, account, chat))
+            .collect();
+        let chat = "@our_channel".to_string();
+        assert_eq!(looked_up, [(true, 1, chat.clone()), (true, 2, chat)]);
     }
 }
 
