@@ -778,8 +778,13 @@ impl Control {
                                 .html("reason", view::group_refusal(lang, reason, *stars)),
                         );
                         // A media post or an album refused: the customer chooses what goes
-                        // there instead (which resumes the group).
-                        if crate::schedule::choice::answers(reason) {
+                        // there instead (which resumes the group). A post passed on from a
+                        // channel goes as it is: no choice would change it.
+                        let forward = matches!(
+                            self.store.content(customer_id).await?,
+                            Some(crate::schedule::content::PostContent::Forward { .. })
+                        );
+                        if crate::schedule::choice::answers(reason) && !forward {
                             text.push('\n');
                             text.push_str(&t(lang, "notice-media-choose"));
                             return Ok(Some(Screenful {

@@ -2723,7 +2723,9 @@ async fn start_starts_a_customer_whose_post_comes_from_a_channel() {
     let rig = BotRig::new(Some("en")).await;
     rig.grant(Plan::Enterprise, None).await;
     rig.configure(1, 1).await;
-    let set = rig.store.set_forward(ME, "@news", vec![5], ForwardMode::Copy, &[]);
+    let set = rig
+        .store
+        .set_forward(ME, "@news", vec![5], ForwardMode::Copy, &[]);
     set.await.unwrap();
     let text = shown(&rig.cmd("/start").await).text;
     assert!(rig.control.engine().is_running(ME), "{text}");

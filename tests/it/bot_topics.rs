@@ -416,3 +416,39 @@ async fn an_album_is_flagged_for_a_slow_mode_group_and_its_first_item_alone_goes
         .collect();
     assert_eq!(outcomes, ["sent", "sent"]);
 }
+
+/// A post passed on from a channel goes to every group as it is, so the Groups screen offers
+/// no media choice for it (a photo post does, for a group that takes no media).
+#[tokio::test(start_paused = true)]
+async fn no_media_choice_is_offered_while_the_post_comes_from_a_channel() {
+    use autoposter::schedule::content::ForwardMode;
+    let rig = BotRig::new(Some("en")).await;
+    rig.grant(Plan::Enterprise, None).await;
+    rig.configure(1, 0).await;
+    rig.press(Cb::AddGroup).await;
+    rig.text("@sim_no_media_1").await;
+    let group = group_ids(&rig).await[0];
+    let photo = [NewMedia {
+        kind: MediaKind::Photo,
+        bytes: b"\x89PNG one",
+        name: None,
+        mime: None,
+    }];
+    (rig.store.set_media_content(ME, &photo, "cap"))
+        .await
+        .unwrap();
+    let list = shown(&rig.press(Cb::Open(Screen::Groups)).await);
+    assert!(
+        buttons(&list).contains(&format!("g:mc:{group}")),
+        "{list:?}"
+    );
+    let set = rig
+        .store
+        .set_forward(ME, "@news", vec![5], ForwardMode::Forward, &[]);
+    set.await.unwrap();
+    let list = shown(&rig.press(Cb::Open(Screen::Groups)).await);
+    assert!(
+        !buttons(&list).iter().any(|b| b.starts_with("g:mc:")),
+        "{list:?}"
+    );
+}

@@ -31,10 +31,17 @@ impl Page for Groups {
     const PAGED: bool = true;
 
     async fn render(c: &Control, ctx: &Ctx, page: usize) -> Result<Screenful, StoreError> {
-        let post = post_items(c, ctx).await?;
+        let content = c.store.content(ctx.id).await?;
+        let post = content.as_ref().map_or(&[][..], |c| c.items());
         let health = c.health(ctx.id, c.now_ms()).await?;
         let slow = slow_ids(c, ctx).await?;
-        Ok(groups(ctx.lang, &health, (&post, &slow), page))
+        // A post passed on from a channel goes to every group as it is: no media choice
+        // would change it, so none is offered.
+        let forward = matches!(
+            content,
+            Some(crate::schedule::content::PostContent::Forward { .. })
+        );
+        Ok(groups(ctx.lang, &health, (post, &slow, forward), page))
     }
 
     async fn press(c: &Control, p: &Press<'_>, cb: Cb) -> Option<Step> {
@@ -642,7 +649,7 @@ async fn pickable(c: &Control, ctx: &Ctx) -> Result<Result<Vec<GroupInfo>, Strin
 pub fn groups(
     lang: Lang,
     h: &Health,
-    (post, slow): (&[MediaItem], &[i64]),
+    (post, slow, forward): (&[MediaItem], &[i64], bool),
     page: usize,
 ) -> Screenful {
     let album_in_slow_mode = |g: &Group| post.len() > 1 && slow.contains(&g.id);
@@ -697,7 +704,7 @@ pub fn groups(
         if g.forum {
             buttons.push(Button::new(t(lang, "button-topic"), Cb::Topics(id)));
         }
-        if media_matters(g, &h.notes[n], album_in_slow_mode(g)) {
+        if !forward && media_matters(g, &h.notes[n], album_in_slow_mode(g)) {
             buttons.push(Button::new(t(lang, "button-media"), Cb::MediaChoices(id)));
         }
         buttons
