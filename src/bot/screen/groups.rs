@@ -275,7 +275,9 @@ pub fn topic_picker(
                     &Args::new().text("topic", &topic.title),
                 )
             } else {
-                topic.title.clone()
+                // As HTML, like the General label, so that to_plain gives the title back
+                // exactly (`R&amp;D` stays `R&amp;D`).
+                crate::i18n::escape(&topic.title)
             };
             vec![Button::new(
                 format!("{mark} {}", crate::bot::html::to_plain(&label)),
