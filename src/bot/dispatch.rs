@@ -163,9 +163,12 @@ async fn on_message(
                     let group = group.0.clone();
                     if albums.add(sender.user_id, &group, msg.id.0, part) {
                         let chat = msg.chat.id;
+                        // The customer's turn is taken now, before this chat's next message
+                        // is handled: a message sent after the album is answered after it.
+                        let turn = albums.turn(sender.user_id).await;
                         tokio::spawn(async move {
+                            let _turn = turn;
                             let collected = albums.complete(sender.user_id).await;
-                            let _turn = albums.turn(sender.user_id).await;
                             // Albums sent back to back: each is answered, in the order sent.
                             for parts in collected {
                                 let input = album_input(parts);
@@ -189,6 +192,8 @@ async fn on_message(
             }
         }
     };
+    // After any album of the customer's still being collected or answered: in the order sent.
+    let _turn = albums.turn(sender.user_id).await;
     let actions = control.handle(&sender, input).await;
     perform(&bot, &limiter, msg.chat.id, None, actions).await
 }

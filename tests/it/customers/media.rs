@@ -278,6 +278,39 @@ async fn photo_then_albums(
         && items.iter().all(|i| i.kind == MediaKind::Document))
     );
 
+    // A text sent right after an album is answered after it, and is the post (in the order
+    // sent); the album sent again is the post once more.
+    let before = api.chat(id).len();
+    api.send_album(c, &format!("c-{id}"), &a, &[1, 0]);
+    api.say(c, "Text after the album");
+    let answered = wait_until(Duration::from_secs(20), || {
+        let texts: Vec<String> = (api.chat(id).into_iter().skip(before))
+            .map(|m| m.text)
+            .collect();
+        let album = texts
+            .iter()
+            .position(|m| m.contains(&album_saved(lang, 2, 40_000)));
+        let text = texts
+            .iter()
+            .position(|m| m.contains(&t(lang, "message-saved")));
+        matches!((album, text), (Some(a), Some(t)) if a < t)
+    });
+    assert!(answered.await, "{:#?}", api.chat(id));
+    assert_eq!(
+        content(run, id).await,
+        Some(PostContent::Text {
+            html: "Text after the album".into()
+        })
+    );
+    api.send_album(c, &format!("d-{id}"), &b, &[0, 1, 2, 3]);
+    let again = wait_until(Duration::from_secs(20), || {
+        (api.chat(id).iter().skip(before))
+            .filter(|m| m.text.contains(&album_saved(lang, 4, 40_000)))
+            .count()
+            == 1
+    });
+    assert!(again.await);
+
     // The engine posts the album: one post of four items, each with its own random id.
     open_menu(api, c, lang).await;
     api.press(c, &t(lang, "button-start")).unwrap();
