@@ -282,9 +282,11 @@ impl Engine {
             return Err(EngineError::AlreadyRunning(customer_id));
         }
         let mut snapshot = self.load(customer_id).await?;
-        // A stored post that isn't one (a row changed by hand) is refused before anything
+        // A stored post that isn't one (media rows changed by hand) is refused before anything
         // starts, as each cycle's set-up refuses it.
-        snapshot.content()?;
+        if !snapshot.items.is_empty() {
+            snapshot.content()?;
+        }
         let catalog = self.catalog();
         let plan = schedule::check_ready(&readiness(
             &snapshot,

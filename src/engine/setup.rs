@@ -116,10 +116,13 @@ pub(super) async fn set_up(
     let post_key = snapshot
         .post_key
         .ok_or_else(|| EngineError::Store(StoreError::NoPostKey(customer_id)))?;
-    // The stored post is checked as the bot checked it when it was saved (files and caption
-    // make a post, a forward names a chat and its messages): a row changed by hand since is
-    // an error, never half sent.
-    snapshot.content()?;
+    // The stored media are checked as the bot checked them when they were saved (the files
+    // and caption make a post): a row changed by hand since is an error, never half sent. (A
+    // forward is checked as the snapshot reads it; a text needs nothing: the fleet's cycles
+    // copy nothing here.)
+    if !snapshot.items.is_empty() {
+        snapshot.content()?;
+    }
     // Media are uploaded before the cycle starts, so that no post waits for an upload: every
     // target and wait counts from the start taken after this. A stop (or shutdown) meanwhile
     // is not kept waiting for the uploads: the worker finds it before its first send.

@@ -10,18 +10,8 @@ use autoposter::schedule::{Plan, RandomIds};
 use autoposter::telegram::sim::Target;
 use autoposter::telegram::ContentKind;
 
+use super::media::timeline;
 use crate::helpers::{customer, settings, Rig};
-
-/// (since the first send, account, group) of every send.
-fn timeline(rig: &Rig) -> Vec<(Duration, i64, i64)> {
-    let sent = rig.sim.sent();
-    let first = sent.iter().map(|s| s.at).min().unwrap();
-    let mut t: Vec<_> = (sent.iter())
-        .map(|s| (s.at - first, s.account_id, s.group_id))
-        .collect();
-    t.sort();
-    t
-}
 
 #[tokio::test(start_paused = true)]
 async fn every_account_passes_the_source_on_with_per_message_ids_at_a_text_posts_targets() {

@@ -20,7 +20,7 @@ const PHOTO: &[u8] = b"\x89PNG a photo";
 const VIDEO: &[u8] = b"an mp4 video";
 
 /// (since the first send, account, group) of every send.
-fn timeline(rig: &Rig) -> Vec<(Duration, i64, i64)> {
+pub(super) fn timeline(rig: &Rig) -> Vec<(Duration, i64, i64)> {
     let sent = rig.sim.sent();
     let first = sent.iter().map(|s| s.at).min().unwrap();
     let mut t: Vec<_> = (sent.iter())
