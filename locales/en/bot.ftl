@@ -248,6 +248,7 @@ message-screen-copy = <b>Your message</b>: { $count ->
    *[other] { $count } messages
     } from { $chat }, <b>copied</b> — posted as your accounts' own message, without "Forwarded from". "Show the post" shows it as they will.
     To replace it, send me a new post, or forward another message from your channel.
+account-cannot-read-source = ⚠️ This account can't pass on your post from { $chat }: { $reason }. Its posts will fail until it can (e.g. once it joins { $chat }).
 forward-question = This message is from <b>{ $chat }</b>. How should your accounts post it?
     ↪️ <b>Forward</b>: the groups see "Forwarded from { $chat }", the original exactly.
     📋 <b>Copy</b>: posted as the account's own message.

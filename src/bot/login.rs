@@ -10,6 +10,7 @@ use super::screen::{ask_again, question, Press, Screen, Typed};
 use super::{alert, answer, send_text, show, Action, Awaiting, Button, Control, Ctx, Screenful};
 use super::{Step, StoreError};
 use crate::i18n::{t, t_args, Args, Lang};
+use crate::schedule::content::PostContent;
 use crate::schedule::Limited;
 use crate::telegram::login::{LoginError, SignInStep, SignedIn};
 
@@ -236,11 +237,16 @@ async fn finish(c: &Control, ctx: &Ctx, signed_in: &SignedIn) -> Result<Screenfu
         };
         match adopted {
             Ok(()) => {
-                let added = t_args(lang, "account-added", &Args::new().text("account", label));
-                match premium_warning(c, ctx, signed_in).await? {
-                    Some(warning) => format!("{added}\n{warning}"),
-                    None => added,
+                let mut added = t_args(lang, "account-added", &Args::new().text("account", label));
+                let warnings = [
+                    premium_warning(c, ctx, signed_in).await?,
+                    source_warning(c, ctx, account_id).await?,
+                ];
+                for warning in warnings.into_iter().flatten() {
+                    added.push('\n');
+                    added.push_str(&warning);
                 }
+                added
             }
             // Without its session the account could never post: take it back out.
             Err(e) => {
@@ -276,6 +282,31 @@ async fn premium_warning(
         "account-caption-needs-premium",
         &args,
     )))
+}
+
+/// When the post is passed on from a channel the new account can't read: the warning that its
+/// posts will fail until it can (the other accounts were checked when the post was set).
+async fn source_warning(
+    c: &Control,
+    ctx: &Ctx,
+    account_id: i64,
+) -> Result<Option<String>, StoreError> {
+    let Some(PostContent::Forward { source, .. }) = c.store.content(ctx.id).await? else {
+        return Ok(None);
+    };
+    let read = c
+        .sources
+        .read(account_id, &source.chat, &source.message_ids);
+    Ok(match read.await {
+        Ok(_) => None,
+        Err(problem) => Some(t_args(
+            ctx.lang,
+            "account-cannot-read-source",
+            &Args::new()
+                .text("chat", &source.chat)
+                .html("reason", super::forward::source_problem(ctx.lang, &problem)),
+        )),
+    })
 }
 
 impl Control {

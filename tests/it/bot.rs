@@ -2731,3 +2731,54 @@ async fn start_starts_a_customer_whose_post_comes_from_a_channel() {
     assert!(rig.control.engine().is_running(ME), "{text}");
     rig.control.engine().stop(ME).await.unwrap();
 }
+
+/// An account added after the post was set from a channel is checked against that channel:
+/// one that can't read it is added with a warning naming the channel and why.
+#[tokio::test(start_paused = true)]
+async fn an_account_added_after_a_post_from_a_channel_is_warned_when_it_cannot_read_it() {
+    use autoposter::schedule::content::ForwardMode;
+    for (lang, warned) in [
+        (
+            Some("en"),
+            "⚠️ This account can't pass on your post from @private_club",
+        ),
+        (
+            Some("ru"),
+            "⚠️ Этот аккаунт не может публиковать ваш пост из @private_club",
+        ),
+    ] {
+        let rig = BotRig::new(lang).await;
+        rig.grant(Plan::Enterprise, None).await;
+        rig.configure(1, 1).await;
+        // Readable by every account: a new one is added without a word about it.
+        let set = rig
+            .store
+            .set_forward(ME, "@news", vec![5], ForwardMode::Copy, &[]);
+        set.await.unwrap();
+        rig.press(Cb::AddAccount).await;
+        rig.text("+9996622000").await;
+        for _ in 0..5 {
+            rig.press(Cb::Digit(2)).await;
+        }
+        let added = shown(&rig.press(Cb::SubmitCode).await).text;
+        assert!(!added.contains("⚠️"), "{added}");
+        // A channel nobody can read (set by hand: the bot would have refused it).
+        let set = rig
+            .store
+            .set_forward(ME, "@private_club", vec![5], ForwardMode::Copy, &[]);
+        set.await.unwrap();
+        rig.press(Cb::AddAccount).await;
+        rig.text("+9996633000").await;
+        for _ in 0..5 {
+            rig.press(Cb::Digit(3)).await;
+        }
+        let added = shown(&rig.press(Cb::SubmitCode).await).text;
+        assert!(added.contains(warned), "{added}");
+        assert!(autoposter::bot::html::check(&added).is_ok(), "{added}");
+        assert_eq!(
+            rig.store.accounts(ME).await.unwrap().len(),
+            3,
+            "added all the same"
+        );
+    }
+}

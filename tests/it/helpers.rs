@@ -262,7 +262,8 @@ impl BotRig {
         let store = Store::memory().await.unwrap();
         let sim = Arc::new(SimTransport::new(Duration::ZERO, true));
         let (engine, tasks) = Engine::new(store.clone(), sim.clone(), observer);
-        let control = Control::new(store.clone(), engine, Some(login), groups);
+        let control = Control::new(store.clone(), engine, Some(login), groups)
+            .with_sources(Arc::new(autoposter::telegram::source::SimSources));
         BotRig {
             control,
             store,
