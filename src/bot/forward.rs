@@ -104,6 +104,8 @@ pub(super) async fn offer(c: &Control, ctx: &Ctx, f: Forwarded) -> Step {
 /// message on (the bot can't show it: it reads no chat the customer's accounts are in), or to
 /// post the link itself as the text.
 pub(super) async fn offer_link(c: &Control, ctx: &Ctx, link: MessageLink, html: String) -> Step {
+    // Named by its reference until an account reads its title.
+    let title = link.chat.clone();
     let awaiting = Awaiting::Forward {
         title: link.chat.clone(),
         chat: link.chat,
@@ -112,16 +114,8 @@ pub(super) async fn offer_link(c: &Control, ctx: &Ctx, link: MessageLink, html: 
         album: None,
         link: Some(html),
     };
-    let title = awaiting_title(&awaiting);
     c.set_awaiting(ctx, &awaiting).await?;
     Ok(vec![Action::Send(choice(ctx.lang, &title, true))])
-}
-
-fn awaiting_title(awaiting: &Awaiting) -> String {
-    match awaiting {
-        Awaiting::Forward { title, .. } => title.clone(),
-        _ => String::new(),
-    }
 }
 
 /// "Post the link as text": the typed link becomes the post, as any typed text would.
