@@ -260,6 +260,12 @@ forward-question-link = That's a link to a message in <b>{ $chat }</b>. Should y
     Every account must be able to read { $chat }; I'll check that now.
 button-link-as-text = 🔗 Post the link as text
 forward-not-shown = I'm not in that chat, so I can't show the message here; your accounts read it and will pass it on.
+button-saved-messages = 📥 From Saved Messages
+saved-picker = Pick the post from the Saved Messages of <b>{ $account }</b> (the newest first). Then choose whether your account forwards or copies it.
+saved-title = Saved Messages
+saved-media = 🖼 (media, no text)
+saved-one-account = Saved Messages are each account's own: a post can come from them only while you have one active account. With several, post from your channel (forward a message from it to me).
+saved-empty = The account's Saved Messages are empty: save the post there first.
 button-forward = ↪️ Forward
 button-copy = 📋 Copy
 forward-needs-account = Add an account first: a post from a channel is checked through your accounts (each must be able to read the channel).

@@ -62,6 +62,10 @@ pub enum Cb {
     PassOn(ForwardMode),
     /// Post the message link the customer typed as the text, not the message it links to.
     LinkAsText,
+    /// List the account's Saved Messages to pick the post from.
+    SavedMessages,
+    /// Pick this message of the account's Saved Messages as the post.
+    PickSaved(i32),
     /// Buy (or renew) a plan with Telegram Stars.
     Buy(Plan),
     /// Admin: a page of the customer list.
@@ -106,6 +110,8 @@ impl Cb {
             Cb::Silent(on) => format!("sil:{}", u8::from(on)),
             Cb::PassOn(mode) => format!("fw:{}", mode.as_str()),
             Cb::LinkAsText => "fw:text".into(),
+            Cb::SavedMessages => "sv".into(),
+            Cb::PickSaved(id) => format!("sv:{id}"),
             Cb::Buy(plan) => format!("buy:{}", plan.as_str().to_ascii_lowercase()),
             Cb::AdminUsers(page) => format!("adm:u:{page}"),
             Cb::BroadcastConfirm(id) => format!("adm:bc:{id}"),
@@ -178,6 +184,8 @@ impl Cb {
             ["sil", "1"] => Cb::Silent(true),
             ["sil", "0"] => Cb::Silent(false),
             ["fw", "text"] => Cb::LinkAsText,
+            ["sv"] => Cb::SavedMessages,
+            ["sv", n] => Cb::PickSaved(i32::try_from(id(n)?).ok().filter(|n| *n > 0)?),
             ["fw", mode] => Cb::PassOn(ForwardMode::parse(mode)?),
             ["buy", "starter"] => Cb::Buy(Plan::Starter),
             ["buy", "enterprise"] => Cb::Buy(Plan::Enterprise),
@@ -271,6 +279,8 @@ mod tests {
             Cb::PassOn(ForwardMode::Forward),
             Cb::PassOn(ForwardMode::Copy),
             Cb::LinkAsText,
+            Cb::SavedMessages,
+            Cb::PickSaved(i32::MAX),
             Cb::Buy(Plan::Starter),
             Cb::Buy(Plan::Enterprise),
             Cb::AdminUsers(u32::MAX),

@@ -256,3 +256,66 @@ pub(super) fn source_problem(lang: Lang, problem: &SourceProblem) -> String {
     };
     t_args(lang, &key, &args)
 }
+
+/// How many of the account's newest Saved Messages the picker lists.
+const SAVED_LISTED: usize = 10;
+
+/// "From Saved Messages": the account's newest saved messages to pick the post from. Only a
+/// customer with one active account: each account has its own Saved Messages, and another
+/// account could never pass that message on.
+pub(super) async fn saved_picker(c: &Control, p: &Press<'_>) -> Step {
+    let lang = p.ctx.lang;
+    let accounts = c.active_accounts(p.ctx).await?;
+    let [account] = &accounts[..] else {
+        return Ok(vec![super::alert(t(lang, "saved-one-account"))]);
+    };
+    let saved = match c.sources.saved(account.id, SAVED_LISTED).await {
+        Ok(saved) if saved.is_empty() => return Ok(vec![super::alert(t(lang, "saved-empty"))]),
+        Ok(saved) => saved,
+        Err(problem) => return Ok(vec![super::alert(source_problem(lang, &problem))]),
+    };
+    let mut keyboard: Vec<Vec<Button>> = (saved.iter())
+        .map(|m| {
+            let text = m.text.chars().take(40).collect::<String>();
+            let label = match (m.media, text.is_empty()) {
+                (true, true) => t(lang, "saved-media"),
+                (true, false) => format!("🖼 {text}"),
+                (false, _) => format!("📝 {text}"),
+            };
+            vec![Button::new(label, Cb::PickSaved(m.id))]
+        })
+        .collect();
+    keyboard.push(vec![Button::new(
+        t(lang, "button-back"),
+        Cb::Open(Screen::Message),
+    )]);
+    let text = t_args(
+        lang,
+        "saved-picker",
+        &Args::new().text("account", &account.label),
+    );
+    p.show(super::Screenful { text, keyboard })
+}
+
+/// A saved message picked: asked as forward or copy, like a message forwarded from a channel.
+pub(super) async fn pick_saved(c: &Control, p: &Press<'_>, message_id: i32) -> Step {
+    let lang = p.ctx.lang;
+    let accounts = c.active_accounts(p.ctx).await?;
+    let [account] = &accounts[..] else {
+        return Ok(vec![super::alert(t(lang, "saved-one-account"))]);
+    };
+    let title = t(lang, "saved-title");
+    let awaiting = Awaiting::Forward {
+        chat: format!("{}{}", crate::schedule::content::SAVED_MESSAGES, account.id),
+        title: title.clone(),
+        message_ids: vec![message_id],
+        preview: Vec::new(),
+        album: None,
+        link: None,
+    };
+    c.set_awaiting(p.ctx, &awaiting).await?;
+    Ok(vec![
+        answer(None),
+        Action::Send(choice(lang, &title, false)),
+    ])
+}

@@ -123,11 +123,25 @@ pub struct MediaItem {
 /// post is that message, or an album's messages, passed on by each account.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ForwardSource {
-    /// The chat as the accounts reach it: `@username` (lower case), or its Bot-API id
-    /// (`-100…`).
+    /// The chat as the accounts reach it: `@username` (lower case), its Bot-API id (`-100…`),
+    /// or [`SAVED_MESSAGES`].
     pub chat: String,
     /// The message ids in the chat, in order: one, or an album's 2–10.
     pub message_ids: Vec<i32>,
+}
+
+/// The source chat of a post picked from an account's own Saved Messages: `me:<account id>`.
+/// Only that account reads them (each account has its own), so such a post suits a customer
+/// with one account; any other account's slot is refused, never sent from its own box.
+pub const SAVED_MESSAGES: &str = "me:";
+
+/// The account whose Saved Messages `chat` names, if it names some.
+pub fn saved_messages_of(chat: &str) -> Option<i64> {
+    let id = chat.strip_prefix(SAVED_MESSAGES)?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| id.parse::<i64>().ok())
+        .flatten()
+        .filter(|id| *id > 0)
 }
 
 /// How a source message is passed on, by a stable stored name.
@@ -263,7 +277,7 @@ impl PostContent {
         let name = chat.strip_prefix('@');
         let chat_ok = match name {
             Some(name) => !name.is_empty() && !name.contains(char::is_whitespace),
-            None => chat.parse::<i64>().is_ok_and(|id| id < 0),
+            None => saved_messages_of(chat).is_some() || chat.parse::<i64>().is_ok_and(|id| id < 0),
         };
         if !chat_ok {
             return Err(ContentRefusal::BadSource);
@@ -432,6 +446,15 @@ mod tests {
         assert!((ok.items().is_empty(), ok.html(), ok.caption_len()) == (true, "", None));
         let by_id = PostContent::forward("-1001234567890", vec![1], ForwardMode::Forward);
         assert!(by_id.is_ok());
+        assert!(PostContent::forward("me:42", vec![9], ForwardMode::Copy).is_ok());
+        assert_eq!(saved_messages_of("me:42"), Some(42));
+        for bad in ["me", "me:", "me:x", "me:0", "me:-4", "you"] {
+            assert!(
+                PostContent::forward(bad, vec![9], ForwardMode::Copy).is_err(),
+                "{bad}"
+            );
+            assert_eq!(saved_messages_of(bad), None, "{bad}");
+        }
         let refused = |chat: &str, ids: Vec<i32>| {
             PostContent::forward(chat, ids, ForwardMode::Forward).unwrap_err()
         };

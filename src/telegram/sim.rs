@@ -408,6 +408,14 @@ impl Ledger {
 impl Transport for SimTransport {
     fn send<'a>(&'a self, post: Post<'a>) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
+            if let Content::Forward { source, .. } = post.content {
+                let owner = crate::schedule::content::saved_messages_of(&source.chat);
+                if owner.is_some_and(|owner| owner != post.account_id) {
+                    // As the live transport: never another box's message with the same id.
+                    let refused = "source chat: another account's Saved Messages";
+                    return Outcome::Rejected(refused.into());
+                }
+            }
             if !self.holds_files(&post) {
                 if !self.latency.is_zero() {
                     tokio::time::sleep(self.latency).await;

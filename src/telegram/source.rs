@@ -51,8 +51,25 @@ impl SourceProblem {
     }
 }
 
+/// One of an account's Saved Messages, as the picker lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedMessage {
+    pub id: i32,
+    /// The start of its text (or caption), plain; empty for media without one.
+    pub text: String,
+    /// It carries a photo, video or file.
+    pub media: bool,
+}
+
 /// What the Message screen needs from Telegram to take a post from a source chat.
 pub trait Sources: Send + Sync + 'static {
+    /// The account's newest Saved Messages (at most `limit`), newest first.
+    fn saved<'a>(
+        &'a self,
+        account_id: i64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<SavedMessage>, SourceProblem>>;
+
     /// Checks through the account that `chat` (`@username` or a Bot-API id) can be read and
     /// passed on, and that every one of `message_ids` is there.
     fn read<'a>(
@@ -68,6 +85,14 @@ pub trait Sources: Send + Sync + 'static {
 pub struct NoSources;
 
 impl Sources for NoSources {
+    fn saved<'a>(
+        &'a self,
+        _account_id: i64,
+        _limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<SavedMessage>, SourceProblem>> {
+        Box::pin(async { Err(SourceProblem::Unavailable) })
+    }
+
     fn read<'a>(
         &'a self,
         _account_id: i64,
@@ -90,13 +115,40 @@ impl SimSources {
 }
 
 impl Sources for SimSources {
-    fn read<'a>(
+    /// Three saved messages (ids 103, 102, 101), the newest a photo.
+    fn saved<'a>(
         &'a self,
         _account_id: i64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<SavedMessage>, SourceProblem>> {
+        Box::pin(async move {
+            let all = [
+                (103, "Spring sale: everything half price", true),
+                (102, "New opening hours from Monday", false),
+                (101, "", true),
+            ];
+            Ok((all.into_iter().take(limit))
+                .map(|(id, text, media)| SavedMessage {
+                    id,
+                    text: text.to_string(),
+                    media,
+                })
+                .collect())
+        })
+    }
+
+    fn read<'a>(
+        &'a self,
+        account_id: i64,
         chat: &'a str,
         message_ids: &'a [i32],
     ) -> BoxFuture<'a, Result<SourceInfo, SourceProblem>> {
         Box::pin(async move {
+            if let Some(owner) = crate::schedule::content::saved_messages_of(chat) {
+                if owner != account_id {
+                    return Err(SourceProblem::NotReadable);
+                }
+            }
             if chat.starts_with("@private") {
                 return Err(SourceProblem::NotReadable);
             }

@@ -2782,3 +2782,60 @@ async fn an_account_added_after_a_post_from_a_channel_is_warned_when_it_cannot_r
         );
     }
 }
+
+/// The post picked from the account's Saved Messages (one active account): listed newest
+/// first, asked as forward or copy, saved as that account's Saved Messages; a second account
+/// is warned it can't pass it on, and the picker then says why it can't be used.
+#[tokio::test(start_paused = true)]
+async fn the_post_is_picked_from_the_one_accounts_saved_messages() {
+    use autoposter::i18n::{t, Lang};
+    use autoposter::schedule::content::{ForwardMode, ForwardSource, PostContent};
+    for (code, lang, warned) in [
+        ("en", Lang::En, "⚠️ This account can't pass on your post"),
+        (
+            "ru",
+            Lang::Ru,
+            "⚠️ Этот аккаунт не может публиковать ваш пост",
+        ),
+    ] {
+        let rig = BotRig::new(Some(code)).await;
+        rig.grant(Plan::Enterprise, None).await;
+        rig.configure(1, 1).await;
+        let account = account_ids(&rig).await[0];
+        rig.press(Cb::Open(Screen::Message)).await;
+        let picker = shown(&rig.press(Cb::SavedMessages).await);
+        assert_eq!(
+            buttons(&picker),
+            ["sv:103", "sv:102", "sv:101", "m:msg"],
+            "{picker:?}"
+        );
+        assert!(button_texts(&picker).contains(&"📝 New opening hours from Monday".to_string()));
+        assert!(autoposter::bot::html::check(&picker.text).is_ok());
+        let asked = shown(&rig.press(Cb::PickSaved(102)).await);
+        assert!(
+            asked.text.contains(&t(lang, "saved-title")),
+            "{}",
+            asked.text
+        );
+        let saved = shown(&rig.press(Cb::PassOn(ForwardMode::Copy)).await).text;
+        assert!(saved.contains(&t(lang, "forward-not-shown")), "{saved}");
+        let expected = PostContent::Forward {
+            source: ForwardSource {
+                chat: format!("me:{account}"),
+                message_ids: vec![102],
+            },
+            mode: ForwardMode::Copy,
+        };
+        assert_eq!(rig.store.content(ME).await.unwrap(), Some(expected));
+        // A second account can't pass another account's Saved Messages on: warned when added.
+        rig.press(Cb::AddAccount).await;
+        rig.text("+9996622000").await;
+        for _ in 0..5 {
+            rig.press(Cb::Digit(2)).await;
+        }
+        let added = shown(&rig.press(Cb::SubmitCode).await).text;
+        assert!(added.contains(warned), "{added}");
+        let refused = alert(&rig.press(Cb::SavedMessages).await);
+        assert_eq!(refused, t(lang, "saved-one-account"));
+    }
+}

@@ -826,3 +826,46 @@ async fn a_supergroup_is_a_source_too() {
     assert_eq!(f.from, (source.channel_id, source.access_hash));
     rig.assert_no_faults();
 }
+
+/// The post picked from the account's own Saved Messages, on the wire: the picker's list
+/// (`messages.getHistory` of itself, newest first), the check (`messages.getMessages`, a
+/// missing one named), and the forward from itself (`forwardMessages` from inputPeerSelf).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_from_the_accounts_saved_messages_is_listed_read_and_passed_on() {
+    use autoposter::schedule::content::ForwardMode;
+    use autoposter::telegram::source::SourceProblem;
+    let mut rig = LiveRig::build(vec![group(1)], 1, "unused", 60.0).await;
+    rig.dc.saved_messages(&[101, 102, 103]);
+    let listed = (rig.sources.saved(rig.account_id, 10).await).expect("listed");
+    let ids: Vec<i32> = listed.iter().map(|m| m.id).collect();
+    assert_eq!(ids, [103, 102, 101], "newest first");
+    let me = format!("me:{}", rig.account_id);
+    assert!(rig.sources.read(rig.account_id, &me, &[102]).await.is_ok());
+    assert_eq!(
+        rig.sources
+            .read(rig.account_id, &me, &[102, 999])
+            .await
+            .err(),
+        Some(SourceProblem::MessageGone(999))
+    );
+    rig.store
+        .set_forward(CUSTOMER, &me, vec![102], ForwardMode::Copy, &[])
+        .await
+        .unwrap();
+    let (report, restricted) = rig.one_cycle().await;
+    assert_eq!(
+        (report.tally.sent, report.tally.failed),
+        (1, 0),
+        "{report:?}"
+    );
+    assert!(restricted.is_empty(), "{restricted:?}");
+    let forwards = rig.dc.state(|s| s.forwards.posted.clone());
+    let [f] = &forwards[..] else {
+        panic!("passed on once: {forwards:?}")
+    };
+    assert_eq!(
+        (f.from, &f.ids[..], f.drop_author),
+        ((0, 0), &[102][..], true)
+    );
+    rig.assert_no_faults();
+}

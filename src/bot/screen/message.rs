@@ -62,6 +62,8 @@ impl Page for Message {
             }),
             Cb::PassOn(mode) => Some(crate::bot::forward::choose(c, p, mode).await),
             Cb::LinkAsText => Some(crate::bot::forward::link_as_text(c, p).await),
+            Cb::SavedMessages => Some(crate::bot::forward::saved_picker(c, p).await),
+            Cb::PickSaved(id) => Some(crate::bot::forward::pick_saved(c, p, id).await),
             _ => None,
         }
     }
@@ -375,8 +377,13 @@ pub fn forwarded(lang: Lang, source: &ForwardSource, mode: ForwardMode, silent: 
         ForwardMode::Forward => "message-screen-forward",
         ForwardMode::Copy => "message-screen-copy",
     };
+    // An account's Saved Messages are named as such, not by their stored reference.
+    let chat = match crate::schedule::content::saved_messages_of(&source.chat) {
+        Some(_) => t(lang, "saved-title"),
+        None => source.chat.clone(),
+    };
     let args = Args::new()
-        .text("chat", &source.chat)
+        .text("chat", &chat)
         .num("count", source.message_ids.len() as f64)
         .num("max", MAX_MESSAGE_LEN as f64);
     let text = format!(
@@ -384,17 +391,10 @@ pub fn forwarded(lang: Lang, source: &ForwardSource, mode: ForwardMode, silent: 
         t_args(lang, key, &args),
         t(lang, if silent { "silent-on" } else { "silent-off" })
     );
-    let switch = if silent {
-        "button-silent-off"
-    } else {
-        "button-silent-on"
-    };
-    let keyboard = vec![
-        vec![Button::new(t(lang, "button-show-post"), Cb::ShowPost)],
-        vec![Button::new(t(lang, switch), Cb::Silent(!silent))],
-        view::back(lang),
-    ];
-    Screenful { text, keyboard }
+    Screenful {
+        text,
+        keyboard: keyboard(lang, true, silent),
+    }
 }
 
 pub fn message(lang: Lang, html: Option<&str>, silent: bool) -> Screenful {
@@ -434,6 +434,7 @@ fn keyboard(lang: Lang, has_post: bool, silent: bool) -> Vec<Vec<Button>> {
     } else {
         "button-silent-on"
     };
+    keyboard.push(vec![Button::new(t(lang, "button-saved-messages"), Cb::SavedMessages)]);
     keyboard.push(vec![Button::new(t(lang, switch), Cb::Silent(!silent))]);
     keyboard.push(view::back(lang));
     keyboard

@@ -8,9 +8,9 @@ use grammers_session::types::{PeerId, PeerRef};
 use grammers_tl_types as tl;
 
 use super::{find_dialog, MtprotoTransport};
-use crate::schedule::content::{ForwardMode, ForwardSource};
+use crate::schedule::content::{saved_messages_of, ForwardMode, ForwardSource};
 use crate::telegram::mtproto::outcome_of;
-use crate::telegram::source::{SourceInfo, SourceProblem, Sources};
+use crate::telegram::source::{SavedMessage, SourceInfo, SourceProblem, Sources};
 use crate::telegram::{BoxFuture, GroupRefusal, Outcome, Post};
 
 /// What a failed request means for reading a source.
@@ -89,7 +89,50 @@ fn present(answer: &tl::enums::messages::Messages) -> Vec<i32> {
         .collect()
 }
 
+/// The listed messages of an answer as the Saved Messages picker shows them.
+fn listed(answer: &tl::enums::messages::Messages) -> Vec<SavedMessage> {
+    let messages = match answer {
+        tl::enums::messages::Messages::Messages(m) => &m.messages,
+        tl::enums::messages::Messages::Slice(m) => &m.messages,
+        tl::enums::messages::Messages::ChannelMessages(m) => &m.messages,
+        tl::enums::messages::Messages::NotModified(_) => return Vec::new(),
+    };
+    (messages.iter())
+        .filter_map(|m| match m {
+            tl::enums::Message::Message(m) => Some(SavedMessage {
+                id: m.id,
+                text: m.message.chars().take(60).collect(),
+                media: m.media.is_some(),
+            }),
+            tl::enums::Message::Service(_) | tl::enums::Message::Empty(_) => None,
+        })
+        .collect()
+}
+
 impl Sources for MtprotoTransport {
+    fn saved<'a>(
+        &'a self,
+        account_id: i64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<SavedMessage>, SourceProblem>> {
+        Box::pin(async move {
+            let client =
+                (self.client(account_id).await).map_err(|_| SourceProblem::AccountUnavailable)?;
+            let request = tl::functions::messages::GetHistory {
+                peer: tl::enums::InputPeer::PeerSelf,
+                offset_id: 0,
+                offset_date: 0,
+                add_offset: 0,
+                limit: limit.min(100) as i32,
+                max_id: 0,
+                min_id: 0,
+                hash: 0,
+            };
+            let answer = client.invoke(&request).await.map_err(|e| problem_of(&e))?;
+            Ok(listed(&answer))
+        })
+    }
+
     fn read<'a>(
         &'a self,
         account_id: i64,
@@ -99,17 +142,33 @@ impl Sources for MtprotoTransport {
         Box::pin(async move {
             let client =
                 (self.client(account_id).await).map_err(|_| SourceProblem::AccountUnavailable)?;
+            let ids = || {
+                (message_ids.iter())
+                    .map(|id| tl::enums::InputMessage::Id(tl::types::InputMessageId { id: *id }))
+                    .collect()
+            };
+            if let Some(owner) = saved_messages_of(chat) {
+                if owner != account_id {
+                    // Another account's Saved Messages: never read from this one's own box.
+                    return Err(SourceProblem::NotReadable);
+                }
+                // The account's own Saved Messages: its own message ids.
+                let request = tl::functions::messages::GetMessages { id: ids() };
+                let answer = client.invoke(&request).await.map_err(|e| problem_of(&e))?;
+                let there = present(&answer);
+                if let Some(gone) = message_ids.iter().find(|id| !there.contains(id)) {
+                    return Err(SourceProblem::MessageGone(*gone));
+                }
+                return Ok(SourceInfo {
+                    title: String::new(),
+                });
+            }
             let (peer, protected, title) = resolve(&client, chat).await?;
             if protected {
                 return Err(SourceProblem::Protected);
             }
             let channel = input_channel(&peer).ok_or(SourceProblem::NotFound)?;
-            let request = tl::functions::channels::GetMessages {
-                channel,
-                id: (message_ids.iter())
-                    .map(|id| tl::enums::InputMessage::Id(tl::types::InputMessageId { id: *id }))
-                    .collect(),
-            };
+            let request = tl::functions::channels::GetMessages { channel, id: ids() };
             let answer = client.invoke(&request).await.map_err(|e| problem_of(&e))?;
             let there = present(&answer);
             if let Some(gone) = message_ids.iter().find(|id| !there.contains(id)) {
@@ -125,6 +184,9 @@ impl MtprotoTransport {
     /// set-up, with the uploads), so that no forward looks it up in its slot. Best effort: a
     /// failure is the send's to meet.
     pub(super) async fn warm_source(&self, accounts: &[i64], chat: &str) {
+        if saved_messages_of(chat).is_some() {
+            return; // Nothing to look up: the account's own chat.
+        }
         for account_id in accounts {
             let Ok(client) = self.client(*account_id).await else {
                 continue;
@@ -178,12 +240,20 @@ impl MtprotoTransport {
             Ok(client) => client,
             Err(outcome) => return outcome,
         };
-        let from = match self
-            .source_peer(&client, post.account_id, &source.chat)
-            .await
-        {
-            Ok(peer) => peer,
-            Err(outcome) => return outcome,
+        let from: tl::enums::InputPeer = if let Some(owner) = saved_messages_of(&source.chat) {
+            if owner != post.account_id {
+                // Never this account's own message with the same id in place of the post.
+                return Outcome::Rejected("source chat: another account's Saved Messages".into());
+            }
+            tl::enums::InputPeer::PeerSelf
+        } else {
+            match self
+                .source_peer(&client, post.account_id, &source.chat)
+                .await
+            {
+                Ok(peer) => peer.into(),
+                Err(outcome) => return outcome,
+            }
         };
         let to = match self.peer(&client, post).await {
             Ok(peer) => peer,
@@ -192,7 +262,7 @@ impl MtprotoTransport {
         if (post.not_after).is_some_and(|at| tokio::time::Instant::now() >= at) {
             return Outcome::Network("the lease ran out before the request left".into());
         }
-        let request = forward_request(post, source, mode, from.into(), to.into());
+        let request = forward_request(post, source, mode, from, to.into());
         match client.invoke(&request).await {
             Ok(_) => Outcome::Sent,
             Err(e) => {

@@ -38,6 +38,12 @@ impl LoopbackDc {
         (state.forwards.messages.entry(channel_id).or_default()).extend_from_slice(ids);
     }
 
+    /// These messages exist in the account's own Saved Messages (newest last).
+    pub fn saved_messages(&self, ids: &[i32]) {
+        let mut state = self.state.lock().unwrap();
+        (state.forwards.messages.entry(SELF).or_default()).extend_from_slice(ids);
+    }
+
     /// The next `contacts.resolveUsername` of this group's username describes it as a
     /// broadcast channel (a customer's own channel), not a supergroup.
     pub fn resolve_as_broadcast(&self, username: &str) {
@@ -67,6 +73,9 @@ impl LoopbackDc {
     }
 }
 
+/// The key of the account's own Saved Messages in [`Forwards`] (no channel has id 0).
+const SELF: i64 = 0;
+
 /// Whether a random id was posted already, by any kind of post.
 pub(super) fn taken(state: &State, random_id: i64) -> bool {
     state.posted.iter().any(|p| p.random_id == random_id)
@@ -77,11 +86,13 @@ pub(super) fn taken(state: &State, random_id: i64) -> bool {
 pub fn forward_messages(body: &[u8], state: &mut State) -> Reply {
     let r: tl::functions::messages::ForwardMessages =
         decode(body).expect("messages.forwardMessages");
-    let tl::enums::InputPeer::Channel(from) = &r.from_peer else {
-        return Reply::Error(400, "PEER_ID_INVALID".into());
+    let from = match &r.from_peer {
+        // The account's own Saved Messages.
+        tl::enums::InputPeer::PeerSelf => (SELF, 0),
+        tl::enums::InputPeer::Channel(from) => (from.channel_id, from.access_hash),
+        _ => return Reply::Error(400, "PEER_ID_INVALID".into()),
     };
-    let from = (from.channel_id, from.access_hash);
-    if !(state.groups.iter()).any(|g| (g.channel_id, g.access_hash) == from) {
+    if from.0 != SELF && !(state.groups.iter()).any(|g| (g.channel_id, g.access_hash) == from) {
         return Reply::Error(400, "CHANNEL_INVALID".into());
     }
     if r.id.is_empty() || r.id.len() != r.random_id.len() {
@@ -161,6 +172,67 @@ pub fn get_messages(body: &[u8], state: &mut State) -> Reply {
             pts: 1,
             count: messages.len() as i32,
             offset_id_offset: None,
+            messages,
+            topics: Vec::new(),
+            chats: Vec::new(),
+            users: Vec::new(),
+        })
+        .to_bytes(),
+    )
+}
+
+/// The account's own Saved Messages, newest first (`messages.getHistory` of itself; any other
+/// peer: PEER_ID_INVALID).
+pub fn get_history(body: &[u8], state: &mut State) -> Reply {
+    let r: tl::functions::messages::GetHistory = decode(body).expect("messages.getHistory");
+    if !matches!(r.peer, tl::enums::InputPeer::PeerSelf) {
+        return Reply::Error(400, "PEER_ID_INVALID".into());
+    }
+    let me = tl::enums::Peer::User(tl::types::PeerUser {
+        user_id: super::USER_ID,
+    });
+    let mut ids = state
+        .forwards
+        .messages
+        .get(&SELF)
+        .cloned()
+        .unwrap_or_default();
+    ids.reverse();
+    ids.truncate(r.limit.max(0) as usize);
+    let messages = ids.into_iter().map(|id| message(id, me.clone())).collect();
+    Reply::Answer(
+        tl::enums::messages::Messages::Messages(tl::types::messages::Messages {
+            messages,
+            topics: Vec::new(),
+            chats: Vec::new(),
+            users: Vec::new(),
+        })
+        .to_bytes(),
+    )
+}
+
+/// The account's own messages among those asked for (`messages.getMessages`; one that does not
+/// exist comes back as messageEmpty).
+pub fn get_own_messages(body: &[u8], state: &mut State) -> Reply {
+    let r: tl::functions::messages::GetMessages = decode(body).expect("messages.getMessages");
+    let known = state.forwards.messages.get(&SELF);
+    let me = tl::enums::Peer::User(tl::types::PeerUser {
+        user_id: super::USER_ID,
+    });
+    let messages = (r.id.iter())
+        .map(|wanted| {
+            let id = match wanted {
+                tl::enums::InputMessage::Id(m) => m.id,
+                _ => 0,
+            };
+            match known.is_some_and(|k| k.contains(&id)) {
+                true => message(id, me.clone()),
+                false => tl::enums::Message::Empty(tl::types::MessageEmpty { id, peer_id: None }),
+            }
+        })
+        .collect();
+    Reply::Answer(
+        tl::enums::messages::Messages::Messages(tl::types::messages::Messages {
             messages,
             topics: Vec::new(),
             chats: Vec::new(),

@@ -366,6 +366,8 @@ fn handlers(name: &str) -> Option<Handler> {
         "messages.sendMultiMedia" => media::send_multi_media,
         "messages.forwardMessages" => forward::forward_messages,
         "channels.getMessages" => forward::get_messages,
+        "messages.getHistory" => forward::get_history,
+        "messages.getMessages" => forward::get_own_messages,
         "help.getConfig" => handlers::get_config,
         "users.getUsers" => handlers::get_users,
         "updates.getState" => handlers::get_state,

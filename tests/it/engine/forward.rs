@@ -93,3 +93,35 @@ async fn a_lost_answer_is_sent_again_with_the_same_ids_and_posts_once() {
     assert_eq!(again.len(), 1, "the resend was recognised");
     assert_eq!(again[0].item_ids, sent[0].item_ids, "with the same ids");
 }
+
+/// A post from account 1's Saved Messages: account 1 passes it on; account 2's slots are
+/// refused as the post (never its own saved message with that id), nothing else blamed.
+#[tokio::test(start_paused = true)]
+async fn saved_messages_are_passed_on_by_their_account_only() {
+    let c = customer(1, Plan::Enterprise, 2, 1, settings(3.0, 60.0, None));
+    let mut rig = Rig::new(&[c], Duration::ZERO).await;
+    let set = rig
+        .store
+        .set_forward(1, "me:1", vec![102], ForwardMode::Copy, &[]);
+    set.await.unwrap();
+    rig.engine.start(1, None).await.unwrap();
+    let cycle = rig.next_cycle().await;
+    rig.engine.stop(1).await.unwrap();
+    rig.finish().await;
+    assert_eq!((cycle.tally.sent, cycle.tally.failed), (1, 1));
+    let sent: Vec<_> = rig.sim.sent().iter().map(|x| x.account_id).collect();
+    assert_eq!(sent, [1]);
+    let rows = rig.store.posts(1).await.unwrap();
+    let refused: Vec<_> = (rows.iter())
+        .filter(|r| r.account_id == 2)
+        .map(|r| (r.outcome.as_str(), r.error.as_deref()))
+        .collect();
+    assert_eq!(
+        refused,
+        [(
+            "rejected",
+            Some("rejected: source chat: another account's Saved Messages")
+        )]
+    );
+    assert!(rig.store.pair_blocks(1).await.unwrap().is_empty());
+}
