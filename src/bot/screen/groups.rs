@@ -764,3 +764,42 @@ pub fn group_problem(lang: Lang, p: &GroupProblem) -> String {
         GroupProblem::NotAForum => t(lang, "group-problem-not-a-forum"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::GroupStatus;
+
+    #[test]
+    fn a_topics_button_shows_its_title_exactly_as_written() {
+        let group = Group {
+            id: 7,
+            reference: "@forum".into(),
+            position: 0,
+            status: GroupStatus::Active,
+            reason: None,
+            topic: None,
+            media_choice: None,
+            forum: true,
+            topic_title: None,
+            media_bans: Default::default(),
+        };
+        let topic = |id, title: &str| Topic {
+            id,
+            title: title.into(),
+            closed: false,
+        };
+        let topics = [topic(1, "General"), topic(5, "R&amp;D <b>news</b>")];
+        for lang in Lang::ALL {
+            let picker = topic_picker(lang, &group, &topics, None);
+            let labels: Vec<&str> = (picker.keyboard.iter().flatten())
+                .map(|b| b.text.as_str())
+                .collect();
+            assert!(
+                labels.contains(&"🧵 R&amp;D <b>news</b>"),
+                "{lang:?}: {labels:?}"
+            );
+            assert!(crate::bot::html::check(&picker.text).is_ok());
+        }
+    }
+}
