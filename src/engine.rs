@@ -546,11 +546,9 @@ impl Engine {
     }
 
     async fn load(&self, customer_id: i64) -> Result<Snapshot, EngineError> {
-        self.shared
-            .store
-            .snapshot(customer_id)
-            .await?
-            .ok_or(EngineError::NoCustomer(customer_id))
+        let snapshot = (self.shared.store.snapshot(customer_id).await?)
+            .ok_or(EngineError::NoCustomer(customer_id))?;
+        Ok(posting_accounts(snapshot))
     }
 
     /// Forgets a customer whose loop ended by itself; a newer start's entry is left alone.
@@ -810,6 +808,18 @@ fn readiness<'a>(
         accounts: snapshot.accounts.len(),
         groups: snapshot.groups.len(),
     }
+}
+
+/// The snapshot with only the accounts that post the customer's post: all active ones, except
+/// for a post from an account's Saved Messages, which only that account can pass on (each
+/// account has its own): the others take no part (the bot warned when they were added).
+pub(crate) fn posting_accounts(mut snapshot: Snapshot) -> Snapshot {
+    let owner = (snapshot.forward.as_ref())
+        .and_then(|(source, _)| crate::schedule::content::saved_messages_of(&source.chat));
+    if let Some(owner) = owner {
+        snapshot.accounts.retain(|a| a.id == owner);
+    }
+    snapshot
 }
 
 /// Holds "a cycle of this customer is running"; two cycles of one customer never overlap.

@@ -241,12 +241,12 @@ reason-file_reference_expired = the media had to be uploaded again
 message-screen-forward = <b>Your message</b>: { $count ->
     [one] a message
    *[other] { $count } messages
-    } from { $chat }, <b>forwarded</b> — the groups see "Forwarded from", the original exactly. "Show the post" shows it as they will.
+    } from { $chat }, <b>forwarded</b> — the groups see "Forwarded from", the original exactly.
     To replace it, send me a new post, or forward another message from your channel.
 message-screen-copy = <b>Your message</b>: { $count ->
     [one] a message
    *[other] { $count } messages
-    } from { $chat }, <b>copied</b> — posted as your accounts' own message, without "Forwarded from". "Show the post" shows it as they will.
+    } from { $chat }, <b>copied</b> — posted as your accounts' own message, without "Forwarded from".
     To replace it, send me a new post, or forward another message from your channel.
 account-cannot-read-source = ⚠️ This account can't pass on your post from { $chat }: { $reason }. Its posts will fail until it can (e.g. once it joins { $chat }).
 forward-question = This message is from <b>{ $chat }</b>. How should your accounts post it?
@@ -266,6 +266,11 @@ saved-title = Saved Messages
 saved-media = 🖼 (media, no text)
 saved-one-account = Saved Messages are each account's own: a post can come from them only while you have one active account. With several, post from your channel (forward a message from it to me).
 saved-empty = The account's Saved Messages are empty: save the post there first.
+forward-question-saved = This message is from the Saved Messages of your account. How should the account post it?
+    ↪️ <b>Forward</b>: the groups see "Forwarded from" with the message's original sender.
+    📋 <b>Copy</b>: posted as the account's own message.
+account-saved-not-posting = ⚠️ This account won't post your current post: it comes from the Saved Messages of another account, which only that account can pass on. To post from every account, post from your channel (forward a message from it to me).
+forward-show-hint = "Show the post" shows it as the groups will see it.
 button-forward = ↪️ Forward
 button-copy = 📋 Copy
 forward-needs-account = Add an account first: a post from a channel is checked through your accounts (each must be able to read the channel).
@@ -282,6 +287,8 @@ reason-source-protected = the chat protects its content: Telegram lets nobody fo
 reason-source-account_unavailable = the account can't be used right now (log it in again?)
 reason-source-flood_wait = Telegram asks the account to wait { $secs } s
 reason-source-unavailable = Telegram could not be reached; try again in a minute
+reason-rejected = Telegram refused the post itself (its content or form)
+reason-account_unavailable = the account couldn't be used (its session)
 reason-unknown = unknown
 start-invalid-settings = ❌ Cannot start: a timing value is out of range. Open Timing and set it again.
 field-delay-posts-nom = Delay between posts

@@ -314,8 +314,7 @@ pub(super) async fn pick_saved(c: &Control, p: &Press<'_>, message_id: i32) -> S
         link: None,
     };
     c.set_awaiting(p.ctx, &awaiting).await?;
-    Ok(vec![
-        answer(None),
-        Action::Send(choice(lang, &title, false)),
-    ])
+    let mut asked = choice(lang, &title, false);
+    asked.text = t(lang, "forward-question-saved");
+    Ok(vec![answer(None), Action::Send(asked)])
 }

@@ -294,6 +294,10 @@ async fn source_warning(
     let Some(PostContent::Forward { source, .. }) = c.store.content(ctx.id).await? else {
         return Ok(None);
     };
+    if crate::schedule::content::saved_messages_of(&source.chat).is_some_and(|o| o != account_id) {
+        // Another account's Saved Messages: this one takes no part in posting them.
+        return Ok(Some(t(ctx.lang, "account-saved-not-posting")));
+    }
     let read = c
         .sources
         .read(account_id, &source.chat, &source.message_ids);

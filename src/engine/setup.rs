@@ -106,8 +106,10 @@ pub(super) async fn set_up(
     let (snapshot, checked) = match preloaded {
         Some(preloaded) => preloaded,
         None => (
-            (shared.store.snapshot(customer_id).await?)
-                .ok_or(EngineError::NoCustomer(customer_id))?,
+            super::posting_accounts(
+                (shared.store.snapshot(customer_id).await?)
+                    .ok_or(EngineError::NoCustomer(customer_id))?,
+            ),
             None,
         ),
     };

@@ -2791,11 +2791,15 @@ async fn the_post_is_picked_from_the_one_accounts_saved_messages() {
     use autoposter::i18n::{t, Lang};
     use autoposter::schedule::content::{ForwardMode, ForwardSource, PostContent};
     for (code, lang, warned) in [
-        ("en", Lang::En, "⚠️ This account can't pass on your post"),
+        (
+            "en",
+            Lang::En,
+            "⚠️ This account won't post your current post",
+        ),
         (
             "ru",
             Lang::Ru,
-            "⚠️ Этот аккаунт не может публиковать ваш пост",
+            "⚠️ Этот аккаунт не будет публиковать текущий пост",
         ),
     ] {
         let rig = BotRig::new(Some(code)).await;
@@ -2812,11 +2816,7 @@ async fn the_post_is_picked_from_the_one_accounts_saved_messages() {
         assert!(button_texts(&picker).contains(&"📝 New opening hours from Monday".to_string()));
         assert!(autoposter::bot::html::check(&picker.text).is_ok());
         let asked = shown(&rig.press(Cb::PickSaved(102)).await);
-        assert!(
-            asked.text.contains(&t(lang, "saved-title")),
-            "{}",
-            asked.text
-        );
+        assert_eq!(asked.text, t(lang, "forward-question-saved"));
         let saved = shown(&rig.press(Cb::PassOn(ForwardMode::Copy)).await).text;
         assert!(saved.contains(&t(lang, "forward-not-shown")), "{saved}");
         let expected = PostContent::Forward {

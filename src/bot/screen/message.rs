@@ -42,7 +42,8 @@ impl Page for Message {
         Ok(match c.store.content(ctx.id).await? {
             Some(PostContent::Text { html }) => message(ctx.lang, Some(&html), silent),
             Some(PostContent::Forward { source, mode }) => {
-                forwarded(ctx.lang, &source, mode, silent)
+                let shown = !c.store.forward_preview(ctx.id).await?.is_empty();
+                forwarded(ctx.lang, &source, mode, silent, shown)
             }
             Some(media) => media_screen(ctx.lang, &media, silent),
             None => message(ctx.lang, None, silent),
@@ -372,7 +373,15 @@ pub fn html_text_len(html: &str) -> usize {
 
 /// The Message screen for a post passed on from a channel: where from, how, how many
 /// messages.
-pub fn forwarded(lang: Lang, source: &ForwardSource, mode: ForwardMode, silent: bool) -> Screenful {
+/// `shown`: the bot can show the post again (it came as a message forwarded to the bot; a
+/// typed link or a Saved Messages pick it can't show).
+pub fn forwarded(
+    lang: Lang,
+    source: &ForwardSource,
+    mode: ForwardMode,
+    silent: bool,
+    shown: bool,
+) -> Screenful {
     let key = match mode {
         ForwardMode::Forward => "message-screen-forward",
         ForwardMode::Copy => "message-screen-copy",
@@ -386,8 +395,9 @@ pub fn forwarded(lang: Lang, source: &ForwardSource, mode: ForwardMode, silent: 
         .text("chat", &chat)
         .num("count", source.message_ids.len() as f64)
         .num("max", MAX_MESSAGE_LEN as f64);
+    let hint = t(lang, if shown { "forward-show-hint" } else { "forward-not-shown" });
     let text = format!(
-        "{}\n\n{}",
+        "{}\n{hint}\n\n{}",
         t_args(lang, key, &args),
         t(lang, if silent { "silent-on" } else { "silent-off" })
     );
