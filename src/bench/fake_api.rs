@@ -625,24 +625,17 @@ impl FakeBotApi {
         message_id: i64,
         text: &str,
     ) -> i64 {
-        let (channel_id, username, title) = channel;
         let mut s = self.state();
         s.customers.insert(customer.id, customer.clone());
         let id = s.next_message_id;
         s.next_message_id += 1;
-        let mut chat = json!({"id": channel_id, "type": "channel", "title": title});
-        if let Some(username) = username {
-            chat["username"] = json!(username);
-        }
         let message = json!({
             "message_id": id,
             "date": unix_now(),
             "chat": private_chat(customer),
             "from": customer.user_json(),
             "text": text,
-            "forward_origin": {
-                "type": "channel", "date": unix_now(), "chat": chat, "message_id": message_id,
-            },
+            "forward_origin": channel_origin(channel, message_id),
         });
         push_update(&self.shared, &mut s, json!({ "message": message }));
         id
@@ -657,7 +650,6 @@ impl FakeBotApi {
         channel: (i64, Option<&str>, &str),
         message_ids: &[i64],
     ) -> Vec<i64> {
-        let (channel_id, username, title) = channel;
         let mut s = self.state();
         s.customers.insert(customer.id, customer.clone());
         let group = format!("album-{}", s.next_message_id);
@@ -665,10 +657,6 @@ impl FakeBotApi {
         for (i, message_id) in message_ids.iter().enumerate() {
             let id = s.next_message_id;
             s.next_message_id += 1;
-            let mut chat = json!({"id": channel_id, "type": "channel", "title": title});
-            if let Some(username) = username {
-                chat["username"] = json!(username);
-            }
             let mut message = json!({
                 "message_id": id,
                 "date": unix_now(),
@@ -677,10 +665,7 @@ impl FakeBotApi {
                 "media_group_id": group,
                 "photo": [{"file_id": format!("photo-{id}"), "file_unique_id": format!("u{id}"),
                            "width": 800, "height": 600, "file_size": 1000}],
-                "forward_origin": {
-                    "type": "channel", "date": unix_now(), "chat": chat,
-                    "message_id": message_id,
-                },
+                "forward_origin": channel_origin(channel, *message_id),
             });
             if i == 0 {
                 message["caption"] = json!("album caption");
@@ -956,6 +941,17 @@ fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A message's `forward_origin` naming message `message_id` of a channel (id, username if
+/// public, title).
+fn channel_origin(channel: (i64, Option<&str>, &str), message_id: i64) -> Value {
+    let (channel_id, username, title) = channel;
+    let mut chat = json!({"id": channel_id, "type": "channel", "title": title});
+    if let Some(username) = username {
+        chat["username"] = json!(username);
+    }
+    json!({"type": "channel", "date": unix_now(), "chat": chat, "message_id": message_id})
 }
 
 fn private_chat(customer: &Customer) -> Value {

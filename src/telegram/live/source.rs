@@ -73,23 +73,17 @@ fn input_channel(peer: &PeerRef) -> Option<tl::enums::InputChannel> {
     }))
 }
 
-/// The ids among `wanted` that the answer holds as real messages.
-fn present(answer: &tl::enums::messages::Messages) -> Vec<i32> {
-    let messages = match answer {
-        tl::enums::messages::Messages::Messages(m) => &m.messages,
-        tl::enums::messages::Messages::Slice(m) => &m.messages,
-        tl::enums::messages::Messages::ChannelMessages(m) => &m.messages,
-        tl::enums::messages::Messages::NotModified(_) => return Vec::new(),
-    };
-    (messages.iter())
-        .filter_map(|m| match m {
-            tl::enums::Message::Message(m) => Some(m.id),
-            tl::enums::Message::Service(_) | tl::enums::Message::Empty(_) => None,
-        })
-        .collect()
+/// Every one of `wanted` is a real message in the answer; else the first that isn't, named.
+fn all_there(answer: &tl::enums::messages::Messages, wanted: &[i32]) -> Result<(), SourceProblem> {
+    let there: Vec<i32> = listed(answer).iter().map(|m| m.id).collect();
+    match wanted.iter().find(|id| !there.contains(id)) {
+        Some(gone) => Err(SourceProblem::MessageGone(*gone)),
+        None => Ok(()),
+    }
 }
 
-/// The listed messages of an answer as the Saved Messages picker shows them.
+/// The real messages of an answer (service messages and empty ids left out), as the Saved
+/// Messages picker shows them.
 fn listed(answer: &tl::enums::messages::Messages) -> Vec<SavedMessage> {
     let messages = match answer {
         tl::enums::messages::Messages::Messages(m) => &m.messages,
@@ -155,10 +149,7 @@ impl Sources for MtprotoTransport {
                 // The account's own Saved Messages: its own message ids.
                 let request = tl::functions::messages::GetMessages { id: ids() };
                 let answer = client.invoke(&request).await.map_err(|e| problem_of(&e))?;
-                let there = present(&answer);
-                if let Some(gone) = message_ids.iter().find(|id| !there.contains(id)) {
-                    return Err(SourceProblem::MessageGone(*gone));
-                }
+                all_there(&answer, message_ids)?;
                 return Ok(SourceInfo {
                     title: String::new(),
                 });
@@ -170,10 +161,7 @@ impl Sources for MtprotoTransport {
             let channel = input_channel(&peer).ok_or(SourceProblem::NotFound)?;
             let request = tl::functions::channels::GetMessages { channel, id: ids() };
             let answer = client.invoke(&request).await.map_err(|e| problem_of(&e))?;
-            let there = present(&answer);
-            if let Some(gone) = message_ids.iter().find(|id| !there.contains(id)) {
-                return Err(SourceProblem::MessageGone(*gone));
-            }
+            all_there(&answer, message_ids)?;
             Ok(SourceInfo { title })
         })
     }

@@ -154,18 +154,7 @@ pub fn get_messages(body: &[u8], state: &mut State) -> Reply {
     let peer = tl::enums::Peer::Channel(tl::types::PeerChannel {
         channel_id: channel.channel_id,
     });
-    let messages: Vec<tl::enums::Message> = (r.id.iter())
-        .map(|wanted| {
-            let id = match wanted {
-                tl::enums::InputMessage::Id(m) => m.id,
-                _ => 0,
-            };
-            match known.is_some_and(|k| k.contains(&id)) {
-                true => message(id, peer.clone()),
-                false => tl::enums::Message::Empty(tl::types::MessageEmpty { id, peer_id: None }),
-            }
-        })
-        .collect();
+    let messages = found(&r.id, known, &peer);
     Reply::Answer(
         tl::enums::messages::Messages::ChannelMessages(tl::types::messages::ChannelMessages {
             inexact: false,
@@ -219,18 +208,7 @@ pub fn get_own_messages(body: &[u8], state: &mut State) -> Reply {
     let me = tl::enums::Peer::User(tl::types::PeerUser {
         user_id: super::USER_ID,
     });
-    let messages = (r.id.iter())
-        .map(|wanted| {
-            let id = match wanted {
-                tl::enums::InputMessage::Id(m) => m.id,
-                _ => 0,
-            };
-            match known.is_some_and(|k| k.contains(&id)) {
-                true => message(id, me.clone()),
-                false => tl::enums::Message::Empty(tl::types::MessageEmpty { id, peer_id: None }),
-            }
-        })
-        .collect();
+    let messages = found(&r.id, known, &me);
     Reply::Answer(
         tl::enums::messages::Messages::Messages(tl::types::messages::Messages {
             messages,
@@ -240,6 +218,27 @@ pub fn get_own_messages(body: &[u8], state: &mut State) -> Reply {
         })
         .to_bytes(),
     )
+}
+
+/// The messages asked for, as Telegram answers: each that exists in `known`, and messageEmpty
+/// for one that doesn't.
+fn found(
+    wanted: &[tl::enums::InputMessage],
+    known: Option<&Vec<i32>>,
+    peer: &tl::enums::Peer,
+) -> Vec<tl::enums::Message> {
+    (wanted.iter())
+        .map(|wanted| {
+            let id = match wanted {
+                tl::enums::InputMessage::Id(m) => m.id,
+                _ => 0,
+            };
+            match known.is_some_and(|k| k.contains(&id)) {
+                true => message(id, peer.clone()),
+                false => tl::enums::Message::Empty(tl::types::MessageEmpty { id, peer_id: None }),
+            }
+        })
+        .collect()
 }
 
 /// A channel post with its id and a text.
